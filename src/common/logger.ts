@@ -1,0 +1,18 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * One process-wide root logger; each role takes a child named after it. The level comes from
+ * `ROCKETMQ_LOG_LEVEL` (default `info`; the test runner sets `warn`).
+ */
+const root: Logger = pino({
+  level: process.env.ROCKETMQ_LOG_LEVEL ?? 'info',
+  base: { pid: process.pid },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+});
+
+export function createLogger(name: string, bindings: Record<string, unknown> = {}): Logger {
+  return root.child({ name, ...bindings });
+}

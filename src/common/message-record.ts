@@ -1,0 +1,219 @@
+import { crc32 } from 'node:zlib';
+import { readLong, writeLong } from './bytes.js';
+import { decodeSocketAddress } from './socket-address.js';
+import { MessageSysFlag } from './sysflag.js';
+import { createOffsetMessageId } from './message-id.js';
+
+/**
+ * The stored message record, in upstream's CommitLog layout (`MessageExtEncoder`,
+ * `MessageDecoder`). The same bytes are CommitLog content and PULL_MESSAGE body entries.
+ */
+export const MESSAGE_MAGIC_CODE_V1 = 0xdaa320a7 | 0; // -626843481
+export const MESSAGE_MAGIC_CODE_V2 = 0xdaa320ab | 0; // -626843477
+export const BLANK_MAGIC_CODE = 0xcbd43194 | 0; // -875286124
+
+/** Field positions that do not depend on host address lengths. */
+export const RecordPos = {
+  TOTALSIZE: 0,
+  MAGICCODE: 4,
+  BODYCRC: 8,
+  QUEUEID: 12,
+  FLAG: 16,
+  QUEUEOFFSET: 20,
+  PHYSICALOFFSET: 28,
+  SYSFLAG: 36,
+  BORNTIMESTAMP: 40,
+  BORNHOST: 48,
+} as const;
+
+export function bodyCrc(body: Buffer): number {
+  return crc32(body) & 0x7fffffff;
+}
+
+/** What a caller supplies to build a record; the store fills offsets and the store timestamp. */
+export interface RecordInput {
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  physicalOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  /** 8 or 20 bytes: IP + int32 port. */
+  bornHost: Buffer;
+  storeTimestamp: number;
+  /** 8 or 20 bytes: IP + int32 port. */
+  storeHost: Buffer;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Buffer;
+  /** Precomputed body CRC, or undefined to compute it here. */
+  bodyCRC?: number;
+  topic: Buffer;
+  properties: Buffer;
+}
+
+export function recordSize(bornHostLen: number, storeHostLen: number, bodyLen: number, topicLen: number, propLen: number): number {
+  const topicLenBytes = topicLen > 127 ? 2 : 1;
+  return 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + bornHostLen + 8 + storeHostLen + 4 + 8 + 4 + bodyLen + topicLenBytes + topicLen + 2 + propLen;
+}
+
+/** Encodes a record into a new buffer. The V2 magic is used only for topics over 127 bytes, as upstream. */
+export function encodeRecord(r: RecordInput): Buffer {
+  const size = recordSize(r.bornHost.length, r.storeHost.length, r.body.length, r.topic.length, r.properties.length);
+  const buf = Buffer.allocUnsafe(size);
+  writeRecordInto(buf, 0, size, r);
+  return buf;
+}
+
+export function writeRecordInto(buf: Buffer, at: number, size: number, r: RecordInput): void {
+  const v2 = r.topic.length > 127;
+  let p = at;
+  buf.writeInt32BE(size, p); p += 4;
+  buf.writeInt32BE(v2 ? MESSAGE_MAGIC_CODE_V2 : MESSAGE_MAGIC_CODE_V1, p); p += 4;
+  buf.writeInt32BE(r.bodyCRC ?? bodyCrc(r.body), p); p += 4;
+  buf.writeInt32BE(r.queueId, p); p += 4;
+  buf.writeInt32BE(r.flag, p); p += 4;
+  writeLong(buf, r.queueOffset, p); p += 8;
+  writeLong(buf, r.physicalOffset, p); p += 8;
+  let sysFlag = r.sysFlag & ~(MessageSysFlag.BORNHOST_V6_FLAG | MessageSysFlag.STOREHOSTADDRESS_V6_FLAG);
+  if (r.bornHost.length === 20) sysFlag |= MessageSysFlag.BORNHOST_V6_FLAG;
+  if (r.storeHost.length === 20) sysFlag |= MessageSysFlag.STOREHOSTADDRESS_V6_FLAG;
+  buf.writeInt32BE(sysFlag, p); p += 4;
+  writeLong(buf, r.bornTimestamp, p); p += 8;
+  r.bornHost.copy(buf, p); p += r.bornHost.length;
+  writeLong(buf, r.storeTimestamp, p); p += 8;
+  r.storeHost.copy(buf, p); p += r.storeHost.length;
+  buf.writeInt32BE(r.reconsumeTimes, p); p += 4;
+  writeLong(buf, r.preparedTransactionOffset, p); p += 8;
+  buf.writeInt32BE(r.body.length, p); p += 4;
+  r.body.copy(buf, p); p += r.body.length;
+  if (v2) { buf.writeInt16BE(r.topic.length, p); p += 2; } else { buf.writeInt8(r.topic.length, p); p += 1; }
+  r.topic.copy(buf, p); p += r.topic.length;
+  buf.writeInt16BE(r.properties.length, p); p += 2;
+  r.properties.copy(buf, p);
+}
+
+/** Position of STORETIMESTAMP within a record, given its sysFlag. */
+export function storeTimestampPos(sysFlag: number): number {
+  return RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
+}
+
+/** A decoded record. Offsets are JS numbers (they stay far below 2^53). */
+export interface MessageExt {
+  storeSize: number;
+  bodyCRC: number;
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  bornHost: string;
+  storeTimestamp: number;
+  storeHost: string;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  /** Body as stored (still compressed when sysFlag bit 0 is set). */
+  body: Buffer;
+  topic: string;
+  /** Raw properties string. */
+  properties: string;
+  /** Offset message id: store host + commitLogOffset. */
+  offsetMsgId: string;
+}
+
+export type RecordCheck =
+  | { ok: true; size: number }
+  | { ok: false; reason: string; blank?: boolean; size?: number };
+
+/**
+ * Validates the record at `pos` without decoding its fields: length, magic, and (when `checkCRC`)
+ * the body CRC. Recovery uses it to find the last whole record.
+ */
+export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): RecordCheck {
+  if (pos + 8 > buf.length) return { ok: false, reason: 'short read of record header' };
+  const size = buf.readInt32BE(pos);
+  const magic = buf.readInt32BE(pos + 4);
+  if (magic === BLANK_MAGIC_CODE) return { ok: false, reason: 'blank', blank: true, size };
+  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return { ok: false, reason: `bad magic code ${magic}` };
+  if (size < 91 || pos + size > buf.length) return { ok: false, reason: `record size ${size} out of range` };
+  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
+  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+  const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+  if (bodyLenPos + 4 > pos + size) return { ok: false, reason: 'body length outside record' };
+  const bodyLen = buf.readInt32BE(bodyLenPos);
+  const bodyStart = bodyLenPos + 4;
+  if (bodyLen < 0 || bodyStart + bodyLen > pos + size) return { ok: false, reason: 'body outside record' };
+  let p = bodyStart + bodyLen;
+  const v2 = magic === MESSAGE_MAGIC_CODE_V2;
+  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+  p += v2 ? 2 : 1;
+  if (topicLen <= 0) return { ok: false, reason: 'bad topic length' };
+  p += topicLen;
+  if (p + 2 > pos + size) return { ok: false, reason: 'properties outside record' };
+  const propLen = buf.readInt16BE(p);
+  p += 2 + propLen;
+  if (propLen < 0 || p !== pos + size) return { ok: false, reason: 'record size does not match its fields' };
+  if (checkCRC) {
+    const crc = buf.readInt32BE(pos + RecordPos.BODYCRC);
+    if (bodyCrc(buf.subarray(bodyStart, bodyStart + bodyLen)) !== crc) return { ok: false, reason: 'body CRC mismatch' };
+  }
+  return { ok: true, size };
+}
+
+/** Decodes one record at `pos`; throws on a malformed record. */
+export function decodeRecord(buf: Buffer, pos = 0): MessageExt {
+  const storeSize = buf.readInt32BE(pos);
+  const magic = buf.readInt32BE(pos + 4);
+  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
+    throw new Error(`bad message magic code ${magic} at position ${pos}`);
+  }
+  if (storeSize < 91 || pos + storeSize > buf.length) throw new Error(`message record size ${storeSize} at position ${pos} overruns the buffer`);
+  let p = pos + 8;
+  const bodyCRC = buf.readInt32BE(p); p += 4;
+  const queueId = buf.readInt32BE(p); p += 4;
+  const flag = buf.readInt32BE(p); p += 4;
+  const queueOffset = readLong(buf, p); p += 8;
+  const commitLogOffset = readLong(buf, p); p += 8;
+  const sysFlag = buf.readInt32BE(p); p += 4;
+  const bornTimestamp = readLong(buf, p); p += 8;
+  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
+  const bornHost = decodeSocketAddress(buf, p, bornLen); p += bornLen;
+  const storeTimestamp = readLong(buf, p); p += 8;
+  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+  const storeHostBytes = buf.subarray(p, p + storeLen);
+  const storeHost = decodeSocketAddress(buf, p, storeLen); p += storeLen;
+  const reconsumeTimes = buf.readInt32BE(p); p += 4;
+  const preparedTransactionOffset = readLong(buf, p); p += 8;
+  const bodyLen = buf.readInt32BE(p); p += 4;
+  const body = buf.subarray(p, p + bodyLen); p += bodyLen;
+  const v2 = magic === MESSAGE_MAGIC_CODE_V2;
+  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+  p += v2 ? 2 : 1;
+  const topic = buf.toString('utf8', p, p + topicLen); p += topicLen;
+  const propLen = buf.readInt16BE(p); p += 2;
+  const properties = buf.toString('utf8', p, p + propLen);
+  return {
+    storeSize, bodyCRC, queueId, flag, queueOffset, commitLogOffset, sysFlag, bornTimestamp, bornHost,
+    storeTimestamp, storeHost, reconsumeTimes, preparedTransactionOffset, body, topic, properties,
+    offsetMsgId: createOffsetMessageId(storeHostBytes, commitLogOffset),
+  };
+}
+
+/** Decodes back-to-back records (a pull body); stops at the end or at the first bad record, as upstream. */
+export function decodeRecords(buf: Buffer): MessageExt[] {
+  const out: MessageExt[] = [];
+  let pos = 0;
+  while (pos + 8 <= buf.length) {
+    const size = buf.readInt32BE(pos);
+    if (size <= 0 || pos + size > buf.length) break;
+    try {
+      out.push(decodeRecord(buf, pos));
+    } catch {
+      break;
+    }
+    pos += size;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import { NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from './message-const.js';
+
+/**
+ * Message properties string codec: `name \u0001 value \u0002` for every pair, the last included.
+ * As upstream, a segment without a name or a value is ignored on decode.
+ */
+export function decodeProperties(text: string | undefined | null): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!text) return map;
+  let start = 0;
+  const len = text.length;
+  while (start < len) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = len;
+    const sep = text.indexOf(NAME_VALUE_SEPARATOR, start);
+    if (sep > start && sep < end - 1) {
+      map.set(text.slice(start, sep), text.slice(sep + 1, end));
+    }
+    start = end + 1;
+  }
+  return map;
+}
+
+export function encodeProperties(props: Map<string, string> | Record<string, string>): string {
+  let out = '';
+  const entries = props instanceof Map ? props.entries() : Object.entries(props);
+  for (const [k, v] of entries) {
+    if (v === undefined || v === null) continue;
+    out += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+  }
+  return out;
+}
+
+/**
+ * Reads one property straight from an encoded properties string, without building a map.
+ * Used on the send path, where only a handful of keys matter.
+ */
+export function getProperty(text: string, name: string): string | undefined {
+  if (!text) return undefined;
+  let from = 0;
+  const needle = name + NAME_VALUE_SEPARATOR;
+  while (true) {
+    const at = text.indexOf(needle, from);
+    if (at < 0) return undefined;
+    if (at === 0 || text.charCodeAt(at - 1) === 2) {
+      const vs = at + needle.length;
+      let ve = text.indexOf(PROPERTY_SEPARATOR, vs);
+      if (ve < 0) ve = text.length;
+      return text.slice(vs, ve);
+    }
+    from = at + 1;
+  }
+}

@@ -1,0 +1,86 @@
+import { connect } from 'node:net';
+import { createResponse, type RemotingCommand } from './command.js';
+import { Connection, type RequestHandler } from './connection.js';
+import { RemotingConnectError } from './errors.js';
+import { ResponseCode } from './codes.js';
+import { splitAddress } from '../common/socket-address.js';
+import { DEFAULT_MAX_FRAME_SIZE } from './codec.js';
+
+export interface RemotingClientOptions {
+  connectTimeoutMs?: number;
+  maxFrameSize?: number;
+  /** Handles requests the server sends on our connection (NOTIFY_CONSUMER_IDS_CHANGED, …). */
+  onRequest?: RequestHandler;
+  onError?: (addr: string, err: Error) => void;
+}
+
+/** Remoting client: one lazily opened connection per server address, reopened after a close. */
+export class RemotingClient {
+  private readonly conns = new Map<string, Promise<Connection>>();
+  private closed = false;
+
+  constructor(private readonly opts: RemotingClientOptions = {}) {}
+
+  async invoke(addr: string, cmd: RemotingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
+    const conn = await this.getConnection(addr);
+    return conn.invoke(cmd, timeoutMs);
+  }
+
+  async invokeOneway(addr: string, cmd: RemotingCommand): Promise<void> {
+    const conn = await this.getConnection(addr);
+    conn.invokeOneway(cmd);
+  }
+
+  getConnection(addr: string): Promise<Connection> {
+    if (this.closed) return Promise.reject(new RemotingConnectError(addr, new Error('client is shut down')));
+    let p = this.conns.get(addr);
+    if (!p) {
+      p = this.open(addr);
+      this.conns.set(addr, p);
+      p.catch(() => {
+        if (this.conns.get(addr) === p) this.conns.delete(addr);
+      });
+    }
+    return p;
+  }
+
+  private open(addr: string): Promise<Connection> {
+    const { host, port } = splitAddress(addr);
+    const timeout = this.opts.connectTimeoutMs ?? 3000;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RemotingConnectError(addr, new Error(`timed out after ${timeout} ms`)));
+      }, timeout);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new RemotingConnectError(addr, err));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const handler: RequestHandler = this.opts.onRequest ?? ((req) => createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`));
+        const conn = new Connection(socket, handler, (_c, err) => this.opts.onError?.(addr, err), this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+        conn.once('close', () => {
+          const cur = this.conns.get(addr);
+          if (cur) void cur.then((c) => { if (c === conn) this.conns.delete(addr); }, () => undefined);
+        });
+        resolve(conn);
+      });
+    });
+  }
+
+  /** Closes the connection to one address (the next call reconnects). */
+  closeConnection(addr: string): void {
+    const p = this.conns.get(addr);
+    this.conns.delete(addr);
+    if (p) void p.then((c) => c.close(), () => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    const all = [...this.conns.values()];
+    this.conns.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
+  }
+}

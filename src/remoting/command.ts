@@ -1,0 +1,77 @@
+import { CURRENT_VERSION, ResponseCode, SerializeType, type SerializeTypeValue } from './codes.js';
+
+/** RemotingCommand flag bits. */
+export const RPC_TYPE_RESPONSE = 1;
+export const RPC_ONEWAY = 2;
+
+/** One Remoting request or response, as upstream's `RemotingCommand`. */
+export interface RemotingCommand {
+  code: number;
+  /** Language name (`JAVA`, `NODE_JS`, …). */
+  language: string;
+  version: number;
+  opaque: number;
+  flag: number;
+  remark?: string;
+  /** The custom header: always string values once decoded. */
+  extFields?: Record<string, string>;
+  body?: Buffer;
+  /** Serialization of the header this command arrived in, or is to be sent in. */
+  serializeType: SerializeTypeValue;
+}
+
+export function isResponse(cmd: RemotingCommand): boolean {
+  return (cmd.flag & RPC_TYPE_RESPONSE) !== 0;
+}
+
+export function isOneway(cmd: RemotingCommand): boolean {
+  return (cmd.flag & RPC_ONEWAY) !== 0;
+}
+
+export interface CommandOptions {
+  extFields?: Record<string, string | number | boolean | undefined>;
+  body?: Buffer;
+  remark?: string;
+  serializeType?: SerializeTypeValue;
+  language?: string;
+}
+
+/** Turns a header object into string extFields, dropping undefined values (Java omits null fields). */
+export function toExtFields(fields: Record<string, string | number | boolean | undefined> | undefined): Record<string, string> | undefined {
+  if (!fields) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(fields)) {
+    const v = fields[k];
+    if (v !== undefined) out[k] = String(v);
+  }
+  return out;
+}
+
+export function createRequest(code: number, opts: CommandOptions = {}): RemotingCommand {
+  return {
+    code,
+    language: opts.language ?? 'NODE_JS',
+    version: CURRENT_VERSION,
+    opaque: 0,
+    flag: 0,
+    remark: opts.remark,
+    extFields: toExtFields(opts.extFields),
+    body: opts.body,
+    serializeType: opts.serializeType ?? SerializeType.ROCKETMQ,
+  };
+}
+
+/** A response to `request`: same opaque and the serialization the request used (ali-ons reads JSON only). */
+export function createResponse(request: RemotingCommand, code: number = ResponseCode.SUCCESS, remark?: string, opts: CommandOptions = {}): RemotingCommand {
+  return {
+    code,
+    language: 'JAVA',
+    version: CURRENT_VERSION,
+    opaque: request.opaque,
+    flag: RPC_TYPE_RESPONSE,
+    remark,
+    extFields: toExtFields(opts.extFields),
+    body: opts.body,
+    serializeType: request.serializeType,
+  };
+}

@@ -1,0 +1,52 @@
+import { ResponseCode } from './codes.js';
+
+/**
+ * Typed access to a request's extFields. Every request header has an interface and one
+ * `decode…Header(ext)` built from these readers; processors never read raw extFields.
+ * A missing or malformed field throws HeaderError, which the server answers with
+ * `responseCode` and a remark naming the field.
+ */
+export class HeaderError extends Error {
+  readonly code = 'HEADER_INVALID';
+  constructor(message: string, readonly responseCode: number = ResponseCode.SYSTEM_ERROR) {
+    super(message);
+    this.name = 'HeaderError';
+  }
+}
+
+export type Ext = Record<string, string> | undefined;
+
+export function reqString(ext: Ext, key: string): string {
+  const v = ext?.[key];
+  if (v === undefined || v === null) throw new HeaderError(`the custom field <${key}> is null: the request header must carry it`);
+  return v;
+}
+
+export function optString(ext: Ext, key: string): string | undefined {
+  const v = ext?.[key];
+  return v === undefined || v === null ? undefined : v;
+}
+
+function parseIntStrict(v: string, key: string): number {
+  const t = v.trim();
+  if (!/^[-+]?\d+$/.test(t)) throw new HeaderError(`the custom field <${key}> = "${v}" is not an integer`);
+  const n = Number(t);
+  if (!Number.isSafeInteger(n)) throw new HeaderError(`the custom field <${key}> = "${v}" is out of range`);
+  return n;
+}
+
+/** int32 or int64 field; both are JS numbers (offsets stay far below 2^53). */
+export function reqNumber(ext: Ext, key: string): number {
+  return parseIntStrict(reqString(ext, key), key);
+}
+
+export function optNumber(ext: Ext, key: string): number | undefined {
+  const v = optString(ext, key);
+  return v === undefined || v === '' ? undefined : parseIntStrict(v, key);
+}
+
+export function optBoolean(ext: Ext, key: string): boolean | undefined {
+  const v = optString(ext, key);
+  if (v === undefined || v === '') return undefined;
+  return v.toLowerCase() === 'true';
+}

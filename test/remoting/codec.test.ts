@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeCommand, encodeCommand, FrameDecoder, CodecError } from '../../src/remoting/codec.js';
+import { createRequest, createResponse } from '../../src/remoting/command.js';
+import { SerializeType } from '../../src/remoting/codes.js';
+
+// Golden frames from the Remoting facts sheet: GET_ROUTEINFO_BY_TOPIC for topic "T".
+const JSON_FRAME = Buffer.concat([
+  Buffer.from('0000007f0000007b', 'hex'),
+  Buffer.from('{"code":105,"extFields":{"topic":"T"},"flag":0,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":479}'),
+]);
+const BINARY_FRAME = Buffer.from('00 00 00 25 01 00 00 21 00 69 00 01 df 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 0c 00 05 74 6f 70 69 63 00 00 00 01 54'.replace(/ /g, ''), 'hex');
+
+test('golden JSON frame decodes and re-encodes byte for byte', () => {
+  const cmd = decodeCommand(JSON_FRAME.subarray(4));
+  assert.equal(cmd.code, 105);
+  assert.equal(cmd.opaque, 1);
+  assert.equal(cmd.version, 479);
+  assert.equal(cmd.language, 'JAVA');
+  assert.deepEqual(cmd.extFields, { topic: 'T' });
+  assert.equal(cmd.serializeType, SerializeType.JSON);
+  assert.deepEqual(encodeCommand(cmd), JSON_FRAME);
+});
+
+test('golden ROCKETMQ binary frame decodes and re-encodes byte for byte', () => {
+  const cmd = decodeCommand(BINARY_FRAME.subarray(4));
+  assert.equal(cmd.code, 105);
+  assert.equal(cmd.opaque, 1);
+  assert.equal(cmd.version, 479);
+  assert.equal(cmd.language, 'JAVA');
+  assert.deepEqual(cmd.extFields, { topic: 'T' });
+  assert.equal(cmd.serializeType, SerializeType.ROCKETMQ);
+  assert.deepEqual(encodeCommand(cmd), BINARY_FRAME);
+});
+
+test('numbers and booleans in JSON extFields become strings (ali-ons sends them)', () => {
+  const header = Buffer.from('{"code":310,"extFields":{"e":0,"k":false,"b":"T"},"flag":0,"language":"JAVA","opaque":7,"version":121}');
+  const frame = Buffer.alloc(4);
+  frame.writeUInt32BE(header.length);
+  const cmd = decodeCommand(Buffer.concat([frame, header]));
+  assert.deepEqual(cmd.extFields, { e: '0', k: 'false', b: 'T' });
+});
+
+test('a response keeps the request serialization and opaque, with a body', () => {
+  for (const st of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+    const req = createRequest(34, { extFields: { a: 1 }, serializeType: st });
+    req.opaque = 42;
+    const res = createResponse(req, 0, 'ok', { body: Buffer.from('xyz'), extFields: { msgId: 'M' } });
+    const back = decodeCommand(encodeCommand(res).subarray(4));
+    assert.equal(back.serializeType, st);
+    assert.equal(back.opaque, 42);
+    assert.equal(back.flag & 1, 1);
+    assert.equal(back.remark, 'ok');
+    assert.deepEqual(back.extFields, { msgId: 'M' });
+    assert.equal(back.body?.toString(), 'xyz');
+  }
+});
+
+test('frame decoder splits frames across arbitrary chunk boundaries', () => {
+  const frames = [JSON_FRAME, BINARY_FRAME, JSON_FRAME];
+  const all = Buffer.concat(frames);
+  for (const step of [1, 3, 7, 50, all.length]) {
+    const dec = new FrameDecoder();
+    const got: Buffer[] = [];
+    for (let i = 0; i < all.length; i += step) dec.push(all.subarray(i, i + step), (f) => got.push(Buffer.from(f)));
+    assert.equal(got.length, 3, `step ${step}`);
+    assert.deepEqual(got[1], BINARY_FRAME.subarray(4));
+    assert.equal(dec.buffered, 0);
+  }
+});
+
+test('bad input is rejected with a CodecError', () => {
+  const dec = new FrameDecoder(1024);
+  assert.throws(() => dec.push(Buffer.from('7fffffff00', 'hex'), () => undefined), CodecError);
+  assert.throws(() => new FrameDecoder().push(Buffer.from('00000000', 'hex'), () => undefined), CodecError);
+  // header length larger than the frame
+  assert.throws(() => decodeCommand(Buffer.from('000000ff7b7d', 'hex')), /bad header length/);
+  // invalid JSON
+  assert.throws(() => decodeCommand(Buffer.from('000000027b7b', 'hex')), /invalid JSON/);
+  // unknown serialization type
+  assert.throws(() => decodeCommand(Buffer.from('05000000', 'hex')), /unknown serialize type/);
+  // truncated binary header
+  assert.throws(() => decodeCommand(Buffer.from('010000050001000000', 'hex')), CodecError);
+});
