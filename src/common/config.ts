@@ -1,0 +1,154 @@
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CLUSTER } from './topic.js';
+
+/**
+ * Role configurations with RocketMQ's key names and defaults (upstream `BrokerConfig`,
+ * `MessageStoreConfig`, `NamesrvConfig`, `NettyServerConfig`). A broker.conf is a flat
+ * .properties file whose keys are the field names below; `config-loader.ts` maps it.
+ */
+
+export type FlushDiskType = 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+export type BrokerRole = 'ASYNC_MASTER' | 'SYNC_MASTER' | 'SLAVE';
+
+export interface BrokerConfig {
+  brokerClusterName: string;
+  brokerName: string;
+  brokerId: number;
+  /** `;`-separated NameServer addresses; empty = do not register anywhere. */
+  namesrvAddr: string;
+  /** Address advertised to clients. */
+  brokerIP1: string;
+  brokerIP2: string;
+  listenPort: number;
+  /** Listen on listenPort - 2 as well (the "VIP" channel of old clients). */
+  fastListenPortEnable: boolean;
+  brokerRole: BrokerRole;
+  autoCreateTopicEnable: boolean;
+  autoCreateSubscriptionGroup: boolean;
+  defaultTopicQueueNums: number;
+  brokerPermission: number;
+  registerNameServerPeriod: number;
+  registerBrokerTimeoutMills: number;
+  longPollingEnable: boolean;
+  shortPollingTimeMills: number;
+  notifyConsumerIdsChangedEnable: boolean;
+  channelExpiredTimeout: number;
+  flushConsumerOffsetInterval: number;
+  /** Maximum Remoting frame size in bytes (upstream `com.rocketmq.remoting.frameMaxLength`). */
+  maxFrameSize: number;
+  regionId: string;
+  traceOn: boolean;
+  enablePropertyFilter: boolean;
+  rejectTransactionMessage: boolean;
+  transactionTimeOut: number;
+  transactionCheckMax: number;
+  transactionCheckInterval: number;
+}
+
+export interface MessageStoreConfig {
+  storePathRootDir: string;
+  /** Defaults to `<storePathRootDir>/commitlog` when empty. */
+  storePathCommitLog: string;
+  mappedFileSizeCommitLog: number;
+  mappedFileSizeConsumeQueue: number;
+  flushDiskType: FlushDiskType;
+  flushIntervalCommitLog: number;
+  flushIntervalConsumeQueue: number;
+  syncFlushTimeout: number;
+  maxMessageSize: number;
+  checkCRCOnRecover: boolean;
+  messageIndexEnable: boolean;
+  deleteWhen: string;
+  fileReservedTime: number;
+  diskMaxUsedSpaceRatio: number;
+  cleanResourceInterval: number;
+  messageDelayLevel: string;
+  maxTransferBytesOnMessageInMemory: number;
+  maxTransferCountOnMessageInMemory: number;
+  maxTransferBytesOnMessageInDisk: number;
+  maxTransferCountOnMessageInDisk: number;
+  /** Bytes of recently written CommitLog kept in memory to serve pulls of the hot tail. */
+  hotTailCacheBytes: number;
+}
+
+export interface NamesrvConfig {
+  listenPort: number;
+  kvConfigPath: string;
+  scanNotActiveBrokerInterval: number;
+  brokerChannelExpiredTime: number;
+  orderMessageEnable: boolean;
+}
+
+export function defaultBrokerConfig(): BrokerConfig {
+  return {
+    brokerClusterName: DEFAULT_CLUSTER,
+    brokerName: hostname() || 'broker-a',
+    brokerId: 0,
+    namesrvAddr: process.env.NAMESRV_ADDR ?? '',
+    brokerIP1: '',
+    brokerIP2: '',
+    listenPort: 10911,
+    fastListenPortEnable: true,
+    brokerRole: 'ASYNC_MASTER',
+    autoCreateTopicEnable: true,
+    autoCreateSubscriptionGroup: true,
+    defaultTopicQueueNums: 8,
+    brokerPermission: 6,
+    registerNameServerPeriod: 30_000,
+    registerBrokerTimeoutMills: 6_000,
+    longPollingEnable: true,
+    shortPollingTimeMills: 1_000,
+    notifyConsumerIdsChangedEnable: true,
+    channelExpiredTimeout: 120_000,
+    flushConsumerOffsetInterval: 5_000,
+    maxFrameSize: 16 * 1024 * 1024,
+    regionId: 'DefaultRegion',
+    traceOn: true,
+    enablePropertyFilter: false,
+    rejectTransactionMessage: false,
+    transactionTimeOut: 6_000,
+    transactionCheckMax: 15,
+    transactionCheckInterval: 30_000,
+  };
+}
+
+export function defaultMessageStoreConfig(): MessageStoreConfig {
+  return {
+    storePathRootDir: join(homedir(), 'store'),
+    storePathCommitLog: '',
+    mappedFileSizeCommitLog: 1024 * 1024 * 1024,
+    mappedFileSizeConsumeQueue: 300_000 * 20,
+    flushDiskType: 'ASYNC_FLUSH',
+    flushIntervalCommitLog: 500,
+    flushIntervalConsumeQueue: 1_000,
+    syncFlushTimeout: 5_000,
+    maxMessageSize: 4 * 1024 * 1024,
+    checkCRCOnRecover: true,
+    messageIndexEnable: true,
+    deleteWhen: '04',
+    fileReservedTime: 72,
+    diskMaxUsedSpaceRatio: 75,
+    cleanResourceInterval: 10_000,
+    messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+    maxTransferBytesOnMessageInMemory: 256 * 1024,
+    maxTransferCountOnMessageInMemory: 32,
+    maxTransferBytesOnMessageInDisk: 64 * 1024,
+    maxTransferCountOnMessageInDisk: 8,
+    hotTailCacheBytes: 64 * 1024 * 1024,
+  };
+}
+
+export function defaultNamesrvConfig(): NamesrvConfig {
+  return {
+    listenPort: 9876,
+    kvConfigPath: join(homedir(), 'namesrv', 'kvConfig.json'),
+    scanNotActiveBrokerInterval: 5_000,
+    brokerChannelExpiredTime: 120_000,
+    orderMessageEnable: false,
+  };
+}
+
+export function commitLogDir(cfg: MessageStoreConfig): string {
+  return cfg.storePathCommitLog || join(cfg.storePathRootDir, 'commitlog');
+}
