@@ -1,0 +1,475 @@
+import { BLANK_MAGIC_CODE, checkRecord } from '../common/message-record.js';
+import type { Logger } from '../common/logger.js';
+import { MappedFileQueue } from './mapped-file-queue.js';
+import type { MappedFile } from './mapped-file.js';
+
+/** Store-level outcome of an append (upstream `PutMessageStatus`, the subset this store produces). */
+export type PutMessageStatus =
+  | 'PUT_OK'
+  | 'FLUSH_DISK_TIMEOUT'
+  | 'SERVICE_NOT_AVAILABLE'
+  | 'MESSAGE_ILLEGAL'
+  | 'PROPERTIES_SIZE_EXCEEDED'
+  | 'UNKNOWN_ERROR';
+
+/** What the dispatcher needs of an appended record (upstream `DispatchRequest`). */
+export interface DispatchRequest {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  phyOffset: number;
+  size: number;
+  tagsCode: number;
+  storeTimestamp: number;
+  sysFlag: number;
+  /** Raw properties string, for index keys and SQL filtering later. */
+  properties: string;
+}
+
+export interface AppendResult {
+  status: PutMessageStatus;
+}
+
+interface Ack {
+  resolve: (r: AppendResult) => void;
+  needFlush: boolean;
+  done: boolean;
+}
+
+/** A page of the write buffer: records appended back to back, covering one contiguous range of offsets. */
+interface Page {
+  buf: Buffer;
+  phyStart: number;
+  used: number;
+}
+
+interface Segment {
+  file: MappedFile;
+  filePos: number;
+  page: Page;
+  start: number;
+  end: number;
+}
+
+const PAGE_SIZE = 4 * 1024 * 1024;
+const END_FILE_MIN_BLANK_LENGTH = 8;
+
+export interface CommitLogOptions {
+  dir: string;
+  fileSize: number;
+  syncFlush: boolean;
+  syncFlushTimeoutMs: number;
+  flushIntervalMs: number;
+  hotTailCacheBytes: number;
+  logger: Logger;
+  /** Called after a batch is durable as configured, before its acks resolve. */
+  onDispatch: (reqs: DispatchRequest[]) => void;
+  /** Called with the flushed offset after every successful fdatasync. */
+  onFlushed?: (flushedOffset: number) => void;
+}
+
+/**
+ * The single append-only log of every message (upstream `CommitLog`).
+ *
+ * Appends are synchronous reservations: the record is encoded straight into a write page and
+ * gets its physical offset at once. Everything appended while the previous write is in flight
+ * leaves in the next single writev (group commit); under SYNC_FLUSH one fdatasync follows each
+ * writev before any of its acks. Acks never precede the write returning. Recent pages stay in
+ * memory (bounded) to serve pulls of the hot tail without a read.
+ */
+export class CommitLog {
+  readonly files: MappedFileQueue;
+  private pages: Page[] = [];
+  private cachedBytes = 0;
+  private curPage?: Page;
+  private pending: Segment[] = [];
+  private pendingAcks: Ack[] = [];
+  private pendingDispatch: DispatchRequest[] = [];
+  private filesToFinish: MappedFile[] = [];
+  private scheduled = false;
+  private inFlight = false;
+  private idleWaiters: Array<() => void> = [];
+  private flushTimer?: NodeJS.Timeout;
+  private asyncFlushing = false;
+  private writable = true;
+  /** Next offset to reserve. */
+  private reserveOffset = 0;
+  /** Offset up to which data has been handed to the kernel. */
+  writtenOffset = 0;
+  /** Offset up to which data is known durable. */
+  flushedOffset = 0;
+
+  constructor(private readonly opts: CommitLogOptions) {
+    this.files = new MappedFileQueue(opts.dir, opts.fileSize);
+  }
+
+  load(): void {
+    this.files.load();
+  }
+
+  get maxOffset(): number {
+    return this.reserveOffset;
+  }
+
+  get minOffset(): number {
+    return this.files.firstFile ? this.files.firstFile.fileFromOffset : 0;
+  }
+
+  get isWritable(): boolean {
+    return this.writable;
+  }
+
+  /**
+   * Scans records from the start of the segment holding `fromOffset`, checking each (length,
+   * magic, and body CRC when asked) and calling `onRecord` for the valid ones at or past
+   * `dispatchFrom`. Stops at the first invalid record and cuts the log there, so a torn tail
+   * disappears. Returns the end of the last whole record.
+   */
+  recover(fromOffset: number, dispatchFrom: number, checkCRC: boolean, onRecord: (buf: Buffer, pos: number, phyOffset: number) => void, fromIsRecordStart = false): number {
+    const files = this.files.files;
+    if (files.length === 0) {
+      this.setEnd(Math.max(fromOffset - (fromOffset % this.opts.fileSize), 0));
+      return this.reserveOffset;
+    }
+    let idx = files.findIndex((f) => fromOffset >= f.fileFromOffset && fromOffset < f.fileFromOffset + this.opts.fileSize);
+    if (idx < 0) idx = fromOffset < files[0]!.fileFromOffset ? 0 : files.length - 1;
+    const CHUNK = 8 * 1024 * 1024;
+    // Records can only be told apart from a known boundary: a segment start, or an offset the
+    // caller knows ends a record (the checkpoint after a clean stop).
+    const startInFile = fromIsRecordStart && fromOffset >= files[idx]!.fileFromOffset ? fromOffset - files[idx]!.fileFromOffset : 0;
+    let validEnd = files[idx]!.fileFromOffset + startInFile;
+    let firstPos = startInFile;
+    scan: for (; idx < files.length; idx++) {
+      const f = files[idx]!;
+      let filePos = firstPos;
+      firstPos = 0;
+      const fileLen = f.wrotePosition;
+      let buf: Buffer = Buffer.alloc(0);
+      let bufStart = filePos; // file position of buf[0]
+      while (filePos < fileLen) {
+        let rel = filePos - bufStart;
+        if (rel + 8 > buf.length) {
+          buf = f.readSync(filePos, Math.min(CHUNK, fileLen - filePos));
+          bufStart = filePos;
+          rel = 0;
+        }
+        if (rel + 8 <= buf.length) {
+          const recSize = buf.readInt32BE(rel);
+          if (recSize > 0 && rel + recSize > buf.length && filePos + recSize <= fileLen) {
+            // Refill from this record so that a record never straddles the buffer.
+            buf = f.readSync(filePos, Math.min(Math.max(CHUNK, recSize), fileLen - filePos));
+            bufStart = filePos;
+            rel = 0;
+          }
+        }
+        const check = checkRecord(buf, rel, checkCRC);
+        if (check.ok) {
+          const phy = f.fileFromOffset + filePos;
+          if (phy >= dispatchFrom) onRecord(buf, rel, phy);
+          filePos += check.size;
+          validEnd = f.fileFromOffset + filePos;
+          continue;
+        }
+        if (check.blank) {
+          // End of this segment: the next record starts the next file.
+          validEnd = f.fileFromOffset + this.opts.fileSize;
+          continue scan;
+        }
+        this.opts.logger.warn(`CommitLog recovery: ${check.reason} at offset ${f.fileFromOffset + filePos}; the log is cut there`);
+        break scan;
+      }
+      if (filePos >= fileLen && filePos < this.opts.fileSize) break; // the last written byte of the log
+    }
+    this.files.truncateDirtyFiles(validEnd);
+    this.setEnd(validEnd);
+    return validEnd;
+  }
+
+  private setEnd(offset: number): void {
+    this.reserveOffset = offset;
+    this.writtenOffset = offset;
+    this.flushedOffset = offset;
+  }
+
+  /** Starts the periodic flush of ASYNC_FLUSH (upstream `FlushRealTimeService`). */
+  start(): void {
+    if (!this.opts.syncFlush) {
+      this.flushTimer = setInterval(() => this.asyncFlush(), this.opts.flushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private asyncFlush(): void {
+    if (this.asyncFlushing || this.flushedOffset >= this.writtenOffset) return;
+    const target = this.writtenOffset;
+    const f = this.files.findFileByOffset(Math.max(target - 1, 0));
+    if (!f) return;
+    this.asyncFlushing = true;
+    f.datasync((err) => {
+      this.asyncFlushing = false;
+      if (err) {
+        this.opts.logger.error(`CommitLog flush failed: ${err.message}; check the disk`);
+        return;
+      }
+      if (target > this.flushedOffset) this.flushedOffset = target;
+      this.opts.onFlushed?.(this.flushedOffset);
+    });
+  }
+
+  /**
+   * Reserves `size` bytes, lets `fill` encode the record at its final offset, and resolves once
+   * the record is written (and, under SYNC_FLUSH with `waitFlush`, fdatasync'ed).
+   */
+  append(size: number, fill: (buf: Buffer, pos: number, phyOffset: number, storeTimestamp: number) => DispatchRequest, waitFlush: boolean): Promise<AppendResult> {
+    if (!this.writable) return Promise.resolve({ status: 'SERVICE_NOT_AVAILABLE' });
+    if (size + END_FILE_MIN_BLANK_LENGTH > this.opts.fileSize) return Promise.resolve({ status: 'MESSAGE_ILLEGAL' });
+    let file = this.currentFile();
+    let posInFile = this.reserveOffset - file.fileFromOffset;
+    if (size + END_FILE_MIN_BLANK_LENGTH > this.opts.fileSize - posInFile) {
+      this.writeBlank(file, posInFile);
+      file = this.currentFile();
+      posInFile = 0;
+    }
+    const page = this.pageFor(size);
+    const phy = this.reserveOffset;
+    const dispatch = fill(page.buf, page.used, phy, Date.now());
+    this.addSegment(file, posInFile, page, size);
+    this.reserveOffset += size;
+    this.pendingDispatch.push(dispatch);
+    return new Promise((resolve) => {
+      this.pendingAcks.push({ resolve, needFlush: this.opts.syncFlush && waitFlush, done: false });
+      this.schedule();
+    });
+  }
+
+  private currentFile(): MappedFile {
+    const last = this.files.lastFile;
+    if (last && this.reserveOffset < last.fileFromOffset + this.opts.fileSize && this.reserveOffset >= last.fileFromOffset) return last;
+    const f = this.files.createFile(this.reserveOffset);
+    this.curPage = undefined; // pages never span files
+    return f;
+  }
+
+  /** End of segment: `int bytesLeft, int BLANK_MAGIC`, then the log moves to the next file. */
+  private writeBlank(file: MappedFile, posInFile: number): void {
+    const left = this.opts.fileSize - posInFile;
+    const page = this.pageFor(END_FILE_MIN_BLANK_LENGTH);
+    page.buf.writeInt32BE(left, page.used);
+    page.buf.writeInt32BE(BLANK_MAGIC_CODE, page.used + 4);
+    this.addSegment(file, posInFile, page, END_FILE_MIN_BLANK_LENGTH);
+    this.reserveOffset = file.fileFromOffset + this.opts.fileSize;
+    this.filesToFinish.push(file);
+    this.curPage = undefined;
+  }
+
+  private pageFor(size: number): Page {
+    const cur = this.curPage;
+    if (cur && cur.used + size <= cur.buf.length && cur.phyStart + cur.used === this.reserveOffset) return cur;
+    const page: Page = { buf: Buffer.allocUnsafeSlow(Math.max(PAGE_SIZE, size)), phyStart: this.reserveOffset, used: 0 };
+    this.pages.push(page);
+    this.curPage = page;
+    this.cachedBytes += page.buf.length;
+    this.evictPages();
+    return page;
+  }
+
+  private evictPages(): void {
+    while (this.cachedBytes > this.opts.hotTailCacheBytes && this.pages.length > 2) {
+      const oldest = this.pages[0]!;
+      if (oldest.phyStart + oldest.used > this.writtenOffset) break; // still to be written
+      this.pages.shift();
+      this.cachedBytes -= oldest.buf.length;
+    }
+  }
+
+  private addSegment(file: MappedFile, filePos: number, page: Page, size: number): void {
+    const last = this.pending[this.pending.length - 1];
+    if (last && last.page === page && last.file === file && last.end === page.used) {
+      last.end += size;
+    } else {
+      this.pending.push({ file, filePos, page, start: page.used, end: page.used + size });
+    }
+    page.used += size;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.writeBatch();
+    });
+  }
+
+  private writeBatch(): void {
+    if (this.inFlight || this.pending.length === 0) {
+      if (!this.inFlight) this.notifyIdle();
+      return;
+    }
+    this.inFlight = true;
+    const segments = this.pending;
+    const acks = this.pendingAcks;
+    const dispatches = this.pendingDispatch;
+    const finish = this.filesToFinish;
+    this.pending = [];
+    this.pendingAcks = [];
+    this.pendingDispatch = [];
+    this.filesToFinish = [];
+    const batchEnd = this.reserveOffset;
+    const needSync = acks.some((a) => a.needFlush);
+
+    this.writeSegments(segments, 0, (err) => {
+      if (err) return this.failBatch(err, acks);
+      for (const f of finish) f.setLength(this.opts.fileSize);
+      for (const s of segments) s.file.wrotePosition = Math.max(s.file.wrotePosition, s.filePos + (s.end - s.start));
+      this.writtenOffset = batchEnd;
+      if (!needSync) {
+        this.complete(dispatches, acks, 'PUT_OK');
+        return;
+      }
+      // Group commit: one fdatasync per touched file for the whole batch.
+      const touched = [...new Set(segments.map((s) => s.file))];
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        for (const a of acks) if (!a.done && a.needFlush) { a.done = true; a.resolve({ status: 'FLUSH_DISK_TIMEOUT' }); }
+      }, this.opts.syncFlushTimeoutMs);
+      this.syncFiles(touched, 0, (serr) => {
+        clearTimeout(timer);
+        if (serr) return this.failBatch(serr, acks);
+        if (batchEnd > this.flushedOffset) this.flushedOffset = batchEnd;
+        this.opts.onFlushed?.(this.flushedOffset);
+        if (timedOut) this.opts.logger.warn(`CommitLog fdatasync took longer than syncFlushTimeout ${this.opts.syncFlushTimeoutMs} ms; senders got FLUSH_DISK_TIMEOUT`);
+        this.complete(dispatches, acks, 'PUT_OK');
+      });
+    });
+  }
+
+  private writeSegments(segs: Segment[], i: number, cb: (err: Error | null) => void): void {
+    if (i >= segs.length) return cb(null);
+    // Consecutive segments of one file at consecutive positions leave in one writev.
+    const first = segs[i]!;
+    const bufs = [first.page.buf.subarray(first.start, first.end)];
+    let pos = first.filePos + (first.end - first.start);
+    let j = i + 1;
+    while (j < segs.length && segs[j]!.file === first.file && segs[j]!.filePos === pos) {
+      const s = segs[j]!;
+      bufs.push(s.page.buf.subarray(s.start, s.end));
+      pos += s.end - s.start;
+      j++;
+    }
+    first.file.writeAt(bufs, first.filePos, (err) => (err ? cb(err) : this.writeSegments(segs, j, cb)));
+  }
+
+  private syncFiles(files: MappedFile[], i: number, cb: (err: Error | null) => void): void {
+    if (i >= files.length) return cb(null);
+    files[i]!.datasync((err) => (err ? cb(err) : this.syncFiles(files, i + 1, cb)));
+  }
+
+  private complete(dispatches: DispatchRequest[], acks: Ack[], status: PutMessageStatus): void {
+    try {
+      this.opts.onDispatch(dispatches);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'dispatch failed');
+    }
+    for (const a of acks) if (!a.done) { a.done = true; a.resolve({ status }); }
+    this.inFlight = false;
+    this.evictPages();
+    if (this.pending.length > 0) this.writeBatch();
+    else this.notifyIdle();
+  }
+
+  private failBatch(err: Error, acks: Ack[]): void {
+    // The log can no longer be trusted to be contiguous: refuse further writes, as upstream
+    // does when the disk is full or failing. Recovery at the next start cuts the tail.
+    this.writable = false;
+    this.opts.logger.error(`CommitLog write failed, the store is now read-only: ${err.message}; free disk space or fix the disk, then restart the broker`);
+    for (const a of [...acks, ...this.pendingAcks]) if (!a.done) { a.done = true; a.resolve({ status: 'SERVICE_NOT_AVAILABLE' }); }
+    this.pendingAcks = [];
+    this.pending = [];
+    this.pendingDispatch = [];
+    this.inFlight = false;
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when every appended record has been written (and its acks sent). */
+  whenIdle(): Promise<void> {
+    if (!this.inFlight && this.pending.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Returns the bytes at [offset, offset + size): from the in-memory pages when recent,
+   * otherwise with one positional read. Undefined when that range is no longer stored.
+   */
+  getData(offset: number, size: number): Buffer | Promise<Buffer | undefined> | undefined {
+    const page = this.findPage(offset);
+    if (page && offset + size <= page.phyStart + page.used) {
+      const at = offset - page.phyStart;
+      return page.buf.subarray(at, at + size);
+    }
+    if (offset + size > this.writtenOffset) return undefined;
+    const f = this.files.findFileByOffset(offset);
+    if (!f) return undefined;
+    return f.readAsync(offset - f.fileFromOffset, size).then((b) => (b.length === size ? b : undefined));
+  }
+
+  /** Synchronous variant for small administrative reads. */
+  getDataSync(offset: number, size: number): Buffer | undefined {
+    const page = this.findPage(offset);
+    if (page && offset + size <= page.phyStart + page.used) {
+      const at = offset - page.phyStart;
+      return page.buf.subarray(at, at + size);
+    }
+    if (offset + size > this.writtenOffset) return undefined;
+    const f = this.files.findFileByOffset(offset);
+    if (!f) return undefined;
+    const b = f.readSync(offset - f.fileFromOffset, size);
+    return b.length === size ? b : undefined;
+  }
+
+  /** True when the bytes at `offset` are served from memory. */
+  isInMemory(offset: number): boolean {
+    return this.findPage(offset) !== undefined;
+  }
+
+  private findPage(offset: number): Page | undefined {
+    const pages = this.pages;
+    let lo = 0;
+    let hi = pages.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const p = pages[mid]!;
+      if (offset < p.phyStart) hi = mid - 1;
+      else if (offset >= p.phyStart + p.used) lo = mid + 1;
+      else return p;
+    }
+    return undefined;
+  }
+
+  /** Flushes everything synchronously (shutdown). */
+  async shutdown(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.whenIdle();
+    const last = this.files.lastFile;
+    if (last && this.writable) {
+      last.datasyncSync();
+      this.flushedOffset = this.writtenOffset;
+    }
+    this.files.close();
+  }
+
+  /** Deletes the oldest segments whose last modification is older than `expiredMs` (retention). */
+  deleteFirstFile(): MappedFile | undefined {
+    const first = this.files.firstFile;
+    if (!first) return undefined;
+    this.pages = this.pages.filter((p) => p.phyStart >= first.fileFromOffset + this.opts.fileSize);
+    return this.files.deleteFirstFile();
+  }
+}

@@ -1,0 +1,257 @@
+import { join } from 'node:path';
+import { readLong, writeLong } from '../common/bytes.js';
+import { MappedFileQueue } from './mapped-file-queue.js';
+
+/** One ConsumeQueue entry: long commitLogOffset, int size, long tagsCode. */
+export const CQ_STORE_UNIT_SIZE = 20;
+/** Size of a filler entry written where a queue starts past offset 0 (upstream pre-fill). */
+const BLANK_SIZE = 0x7fffffff;
+
+export interface CqEntry {
+  phyOffset: number;
+  size: number;
+  tagsCode: number;
+}
+
+/**
+ * The index of one topic queue (upstream `ConsumeQueue`): entry n sits at byte n*20 of the
+ * queue's segment files. New entries are kept in memory until the periodic flush writes them,
+ * so the dispatch path does no syscall; readers see both.
+ */
+export class ConsumeQueue {
+  private readonly files: MappedFileQueue;
+  /** Entries not yet on disk; entry i of the buffer has logical offset tailStart + i. */
+  private tail: Buffer = Buffer.allocUnsafe(CQ_STORE_UNIT_SIZE * 64);
+  private tailCount = 0;
+  private tailStart = 0;
+  private flushing = 0;
+  private minLogicOffset = 0;
+  /** CommitLog offset just past the last record this queue indexes. */
+  maxPhysicOffset = 0;
+
+  constructor(rootDir: string, readonly topic: string, readonly queueId: number, readonly fileSize: number) {
+    this.files = new MappedFileQueue(join(rootDir, topic, String(queueId)), fileSize);
+  }
+
+  /** Loads segments and drops a torn or zero-filled tail (what a crash can leave). */
+  load(): void {
+    this.files.load();
+    const last = this.files.lastFile;
+    if (last) {
+      let len = last.wrotePosition - (last.wrotePosition % CQ_STORE_UNIT_SIZE);
+      while (len > 0) {
+        const e = last.readSync(len - CQ_STORE_UNIT_SIZE, CQ_STORE_UNIT_SIZE);
+        if (e.length === CQ_STORE_UNIT_SIZE && readLong(e, 0) >= 0 && e.readInt32BE(8) > 0) break;
+        len -= CQ_STORE_UNIT_SIZE;
+      }
+      if (len !== last.wrotePosition) {
+        last.setLength(len);
+        last.wrotePosition = len;
+      }
+      const lastEntry = this.readEntryFromFile(this.files.maxOffset / CQ_STORE_UNIT_SIZE - 1);
+      if (lastEntry && lastEntry.size !== BLANK_SIZE) this.maxPhysicOffset = lastEntry.phyOffset + lastEntry.size;
+    }
+    this.minLogicOffset = this.files.minOffset;
+    this.tailStart = this.files.maxOffset / CQ_STORE_UNIT_SIZE;
+  }
+
+  /** Next logical offset to be written (upstream `getMaxOffsetInQueue`). */
+  get maxOffsetInQueue(): number {
+    return this.tailStart + this.tailCount;
+  }
+
+  get minOffsetInQueue(): number {
+    return Math.floor(this.minLogicOffset / CQ_STORE_UNIT_SIZE);
+  }
+
+  get hasUnflushed(): boolean {
+    return this.tailCount > this.flushing;
+  }
+
+  /**
+   * Appends the entry for `queueOffset`. Idempotent, so recovery can re-dispatch records the
+   * queue already has. A queue that starts past its current end is filled with blank entries.
+   */
+  putEntry(queueOffset: number, phyOffset: number, size: number, tagsCode: number): void {
+    const max = this.maxOffsetInQueue;
+    if (queueOffset < max) return;
+    if (max === 0 && queueOffset > 0 && this.files.files.length === 0) {
+      // A queue created at a non-zero offset (its older files were removed): start there.
+      this.tailStart = queueOffset;
+      this.minLogicOffset = queueOffset * CQ_STORE_UNIT_SIZE;
+    } else {
+      for (let o = max; o < queueOffset; o++) this.append(0, BLANK_SIZE, 0);
+    }
+    this.append(phyOffset, size, tagsCode);
+    this.maxPhysicOffset = phyOffset + size;
+  }
+
+  private append(phyOffset: number, size: number, tagsCode: number): void {
+    const need = (this.tailCount + 1) * CQ_STORE_UNIT_SIZE;
+    if (need > this.tail.length) {
+      const bigger = Buffer.allocUnsafe(this.tail.length * 2);
+      this.tail.copy(bigger, 0, 0, this.tailCount * CQ_STORE_UNIT_SIZE);
+      this.tail = bigger;
+    }
+    const p = this.tailCount * CQ_STORE_UNIT_SIZE;
+    writeLong(this.tail, phyOffset, p);
+    this.tail.writeInt32BE(size, p + 8);
+    writeLong(this.tail, tagsCode, p + 12);
+    this.tailCount++;
+  }
+
+  /**
+   * Reads up to `max` entries from logical offset `start` (clamped to what exists). Entries on
+   * disk are read with one positional read per segment; the in-memory tail is copied.
+   */
+  getEntries(start: number, max: number): Buffer {
+    const end = Math.min(this.maxOffsetInQueue, start + max);
+    if (start >= end || start < this.minOffsetInQueue) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe((end - start) * CQ_STORE_UNIT_SIZE);
+    let o = start;
+    let w = 0;
+    while (o < end && o < this.tailStart) {
+      const byteOff = o * CQ_STORE_UNIT_SIZE;
+      const f = this.files.findFileByOffset(byteOff);
+      if (!f) break;
+      const upto = Math.min(end, this.tailStart, (f.fileFromOffset + f.wrotePosition) / CQ_STORE_UNIT_SIZE);
+      if (upto <= o) break;
+      const want = (upto - o) * CQ_STORE_UNIT_SIZE;
+      const chunk = f.readSync(byteOff - f.fileFromOffset, want);
+      const whole = chunk.length - (chunk.length % CQ_STORE_UNIT_SIZE);
+      chunk.copy(out, w, 0, whole);
+      w += whole;
+      o += whole / CQ_STORE_UNIT_SIZE;
+      if (whole < want) break;
+    }
+    if (o >= this.tailStart && o < end) {
+      const from = (o - this.tailStart) * CQ_STORE_UNIT_SIZE;
+      const to = (end - this.tailStart) * CQ_STORE_UNIT_SIZE;
+      this.tail.copy(out, w, from, to);
+      w += to - from;
+    }
+    return w === out.length ? out : out.subarray(0, w);
+  }
+
+  getEntry(offset: number): CqEntry | undefined {
+    const b = this.getEntries(offset, 1);
+    if (b.length < CQ_STORE_UNIT_SIZE) return undefined;
+    return { phyOffset: readLong(b, 0), size: b.readInt32BE(8), tagsCode: readLong(b, 12) };
+  }
+
+  private readEntryFromFile(offset: number): CqEntry | undefined {
+    if (offset < 0) return undefined;
+    const byteOff = offset * CQ_STORE_UNIT_SIZE;
+    const f = this.files.findFileByOffset(byteOff);
+    if (!f) return undefined;
+    const b = f.readSync(byteOff - f.fileFromOffset, CQ_STORE_UNIT_SIZE);
+    if (b.length < CQ_STORE_UNIT_SIZE) return undefined;
+    return { phyOffset: readLong(b, 0), size: b.readInt32BE(8), tagsCode: readLong(b, 12) };
+  }
+
+  /**
+   * Writes the in-memory tail to the segment files (creating segments as needed). One flush at
+   * a time per queue; entries appended meanwhile wait for the next one.
+   */
+  flush(cb: (err: Error | null) => void): void {
+    if (this.flushing > 0 || this.tailCount === 0) return cb(null);
+    const n = this.tailCount;
+    this.flushing = n;
+    const writes: Array<() => Promise<void>> = [];
+    let o = this.tailStart;
+    const end = this.tailStart + n;
+    while (o < end) {
+      const byteOff = o * CQ_STORE_UNIT_SIZE;
+      let f = this.files.lastFile;
+      if (!f || byteOff >= f.fileFromOffset + this.fileSize) f = this.files.createFile(byteOff);
+      const fileEnd = (f.fileFromOffset + this.fileSize) / CQ_STORE_UNIT_SIZE;
+      const upto = Math.min(end, fileEnd);
+      const slice = this.tail.subarray((o - this.tailStart) * CQ_STORE_UNIT_SIZE, (upto - this.tailStart) * CQ_STORE_UNIT_SIZE);
+      const file = f;
+      const pos = byteOff - f.fileFromOffset;
+      file.wrotePosition = pos + slice.length;
+      writes.push(() => new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => (err ? reject(err) : resolve()))));
+      o = upto;
+    }
+    // Segments are written in order so that a file exists before the next one starts.
+    let chain = Promise.resolve();
+    for (const w of writes) chain = chain.then(w);
+    chain.then(
+      () => {
+        this.tail.copy(this.tail, 0, n * CQ_STORE_UNIT_SIZE, this.tailCount * CQ_STORE_UNIT_SIZE);
+        this.tailCount -= n;
+        this.tailStart += n;
+        this.flushing = 0;
+        cb(null);
+      },
+      (err: Error) => {
+        this.flushing = 0;
+        cb(err);
+      },
+    );
+  }
+
+  /** Makes written segments durable. */
+  datasync(): void {
+    this.files.lastFile?.datasyncSync();
+  }
+
+  /** Removes entries that point at or past `phyOffset` (the CommitLog was cut there). */
+  truncateDirty(phyOffset: number): void {
+    while (this.maxOffsetInQueue > this.minOffsetInQueue) {
+      const last = this.getEntry(this.maxOffsetInQueue - 1);
+      if (!last || last.size === BLANK_SIZE || last.phyOffset + last.size <= phyOffset) break;
+      if (this.tailCount > 0) {
+        this.tailCount--;
+      } else {
+        const byteEnd = (this.maxOffsetInQueue - 1) * CQ_STORE_UNIT_SIZE;
+        this.files.truncateDirtyFiles(byteEnd);
+        this.tailStart--;
+      }
+    }
+    const last = this.getEntry(this.maxOffsetInQueue - 1);
+    this.maxPhysicOffset = last && last.size !== BLANK_SIZE ? last.phyOffset + last.size : 0;
+  }
+
+  /** Moves the minimum offset to the first entry still inside the CommitLog. */
+  correctMinOffset(commitLogMinOffset: number): void {
+    let lo = this.minOffsetInQueue;
+    const hi = this.maxOffsetInQueue;
+    // Binary search: entries are ordered by physical offset.
+    let h = hi;
+    while (lo < h) {
+      const mid = Math.floor((lo + h) / 2);
+      const e = this.getEntry(mid);
+      if (e && e.size !== BLANK_SIZE && e.phyOffset >= commitLogMinOffset) h = mid;
+      else lo = mid + 1;
+    }
+    this.minLogicOffset = lo * CQ_STORE_UNIT_SIZE;
+  }
+
+  /** Deletes segment files whose every entry points below the CommitLog minimum. */
+  deleteExpiredFiles(commitLogMinOffset: number): number {
+    let deleted = 0;
+    while (this.files.files.length > 1) {
+      const first = this.files.firstFile!;
+      const lastIdx = (first.fileFromOffset + this.fileSize) / CQ_STORE_UNIT_SIZE - 1;
+      const e = this.readEntryFromFile(lastIdx);
+      if (!e || e.phyOffset + e.size > commitLogMinOffset) break;
+      this.files.deleteFirstFile();
+      deleted++;
+    }
+    this.correctMinOffset(commitLogMinOffset);
+    return deleted;
+  }
+
+  destroy(): void {
+    this.files.destroy();
+    this.tailCount = 0;
+    this.tailStart = 0;
+    this.minLogicOffset = 0;
+    this.maxPhysicOffset = 0;
+  }
+
+  close(): void {
+    this.files.close();
+  }
+}

@@ -1,0 +1,122 @@
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { MappedFile } from './mapped-file.js';
+
+/**
+ * The ordered segments of one log directory (upstream `MappedFileQueue`): each file holds
+ * `fileSize` bytes starting at its name's offset, and offset `o` lives in file
+ * `o - o % fileSize` at position `o % fileSize`.
+ */
+export class MappedFileQueue {
+  readonly files: MappedFile[] = [];
+
+  constructor(readonly dir: string, readonly fileSize: number) {}
+
+  /**
+   * Loads existing segments. Every segment but the last must have the full size: a shorter
+   * one means files are missing or were cut, and start-up stops rather than guessing.
+   */
+  load(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => /^\d{20}$/.test(n)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const size = statSync(join(this.dir, name)).size;
+      const start = Number(name);
+      const last = i === names.length - 1;
+      if (!last && size !== this.fileSize) {
+        throw new Error(`${join(this.dir, name)} has ${size} bytes but the segment size is ${this.fileSize}; ` +
+          'check mappedFileSize* in broker.conf matches the size the store was written with');
+      }
+      if (last && size === 0 && names.length > 1) {
+        // An empty last segment carries nothing (upstream deletes it too).
+        unlinkSync(join(this.dir, name));
+        continue;
+      }
+      if (start % this.fileSize !== 0) {
+        throw new Error(`${join(this.dir, name)}: start offset is not a multiple of the segment size ${this.fileSize}`);
+      }
+      this.files.push(new MappedFile(this.dir, start, this.fileSize, Math.min(size, this.fileSize)));
+    }
+  }
+
+  get lastFile(): MappedFile | undefined {
+    return this.files[this.files.length - 1];
+  }
+
+  get firstFile(): MappedFile | undefined {
+    return this.files[0];
+  }
+
+  /** Global offset just past the last byte written. */
+  get maxOffset(): number {
+    const last = this.lastFile;
+    return last ? last.fileFromOffset + last.wrotePosition : 0;
+  }
+
+  get minOffset(): number {
+    return this.files[0]?.fileFromOffset ?? 0;
+  }
+
+  /** Creates the segment starting at `startOffset` (rounded down to the segment size). */
+  createFile(startOffset: number): MappedFile {
+    mkdirSync(this.dir, { recursive: true });
+    const from = startOffset - (startOffset % this.fileSize);
+    const f = new MappedFile(this.dir, from, this.fileSize, 0);
+    f.setLength(0);
+    this.files.push(f);
+    return f;
+  }
+
+  findFileByOffset(offset: number): MappedFile | undefined {
+    const first = this.files[0];
+    if (!first || offset < first.fileFromOffset) return undefined;
+    const idx = Math.floor((offset - first.fileFromOffset) / this.fileSize);
+    const f = this.files[idx];
+    if (f && offset >= f.fileFromOffset && offset < f.fileFromOffset + this.fileSize) return f;
+    // Holes can exist after manual deletion; fall back to a search.
+    return this.files.find((x) => offset >= x.fileFromOffset && offset < x.fileFromOffset + this.fileSize);
+  }
+
+  /** Drops everything at and after `offset`: later files are deleted, the file holding it is cut. */
+  truncateDirtyFiles(offset: number): void {
+    for (let i = this.files.length - 1; i >= 0; i--) {
+      const f = this.files[i]!;
+      if (f.fileFromOffset >= offset && !(f.fileFromOffset === offset && i === 0)) {
+        f.close();
+        unlinkSync(f.path);
+        this.files.splice(i, 1);
+      } else if (f.fileFromOffset + f.wrotePosition > offset) {
+        const len = offset - f.fileFromOffset;
+        f.setLength(len);
+        f.wrotePosition = len;
+      }
+    }
+  }
+
+  /** Deletes the first file (retention); never the last one. */
+  deleteFirstFile(): MappedFile | undefined {
+    if (this.files.length <= 1) return undefined;
+    const f = this.files.shift()!;
+    f.close();
+    unlinkSync(f.path);
+    return f;
+  }
+
+  destroy(): void {
+    for (const f of this.files) {
+      f.close();
+      try { unlinkSync(f.path); } catch { /* already gone */ }
+    }
+    this.files.length = 0;
+  }
+
+  close(): void {
+    for (const f of this.files) f.close();
+  }
+}

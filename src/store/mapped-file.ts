@@ -1,0 +1,96 @@
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, writev } from 'node:fs';
+import { join } from 'node:path';
+
+/** File names are the 20-digit zero-padded start offset (upstream `UtilAll.offset2FileName`). */
+export function offset2FileName(offset: number): string {
+  return String(offset).padStart(20, '0');
+}
+
+/**
+ * One segment of a CommitLog or ConsumeQueue: a file of at most `fileSize` bytes whose first
+ * byte has global offset `fileFromOffset`. Upstream maps these files into memory; here they are
+ * plain file descriptors written with positional writev and read with positional reads, so the
+ * process maps nothing and memory stays bounded whatever the backlog. The active segment grows
+ * as it is written; a finished one is extended to its full size, as upstream's are.
+ */
+export class MappedFile {
+  readonly path: string;
+  private fd = -1;
+  /** Bytes handed to the kernel from the start of the file. */
+  wrotePosition: number;
+
+  constructor(dir: string, readonly fileFromOffset: number, readonly fileSize: number, length = 0) {
+    this.path = join(dir, offset2FileName(fileFromOffset));
+    this.wrotePosition = length;
+  }
+
+  private handle(): number {
+    if (this.fd < 0) {
+      try {
+        this.fd = openSync(this.path, 'r+');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // 'wx+' creates; positional writes need a mode without O_APPEND.
+        this.fd = openSync(this.path, 'wx+');
+      }
+    }
+    return this.fd;
+  }
+
+  get fileEndOffset(): number {
+    return this.fileFromOffset + this.fileSize;
+  }
+
+  /** Positional gather-write; fails when not every byte was written (disk full). */
+  writeAt(buffers: Buffer[], position: number, cb: (err: Error | null) => void): void {
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    writev(this.handle(), buffers, position, (err, written) => {
+      if (err) return cb(err);
+      if (written !== total) return cb(new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`));
+      cb(null);
+    });
+  }
+
+  datasync(cb: (err: Error | null) => void): void {
+    fdatasync(this.handle(), cb);
+  }
+
+  datasyncSync(): void {
+    if (this.fd >= 0) fdatasyncSync(this.fd);
+  }
+
+  /** Reads up to `length` bytes; the result is shorter at the end of the file. */
+  readSync(position: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.handle(), buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  readAsync(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    return new Promise((resolve, reject) => {
+      read(this.handle(), buf, 0, length, position, (err, n) => {
+        if (err) reject(err);
+        else resolve(n === length ? buf : buf.subarray(0, n));
+      });
+    });
+  }
+
+  /** Sets the file length (truncating or extending with zeros). */
+  setLength(length: number): void {
+    ftruncateSync(this.handle(), length);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}

@@ -1,0 +1,591 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../common/logger.js';
+import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
+import { readLong } from '../common/bytes.js';
+import { recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
+import { createOffsetMessageId } from '../common/message-id.js';
+import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
+import { getProperty } from '../common/properties.js';
+import { MessageConst } from '../common/message-const.js';
+import { javaStringHashCode } from '../common/java.js';
+import { CommitLog, type DispatchRequest, type PutMessageStatus } from './commit-log.js';
+import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
+import { StoreCheckpoint } from './store-checkpoint.js';
+import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
+
+export interface PutMessageInput {
+  topic: string;
+  queueId: number;
+  flag: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  /** 8 or 20 bytes: IP + int32 port. */
+  bornHost: Buffer;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Buffer;
+  /** Encoded properties string. */
+  properties: string;
+  tagsCode: number;
+  /** Wait for the flush under SYNC_FLUSH (property WAIT, default true). */
+  waitStoreMsgOK: boolean;
+}
+
+export interface PutMessageResult {
+  status: PutMessageStatus;
+  /** Offset message id of the stored record (comma-joined for a batch). */
+  msgId: string;
+  queueOffset: number;
+  phyOffset: number;
+  storeTimestamp: number;
+  size: number;
+}
+
+/** Called for every record dispatched to a ConsumeQueue (upstream `MessageArrivingListener`). */
+export type MessageArrivingListener = (topic: string, queueId: number, maxOffset: number, tagsCode: number, properties: string) => void;
+
+/** Rounds of the ConsumeQueue flush between two full fdatasyncs of ConsumeQueues and checkpoint. */
+const FULL_SYNC_EVERY = 10;
+
+/**
+ * The message store (upstream `DefaultMessageStore`): one CommitLog, a ConsumeQueue per topic
+ * queue, the checkpoint, and the abort file that tells a crash from a clean stop.
+ */
+export class DefaultMessageStore {
+  readonly commitLog: CommitLog;
+  private readonly consumeQueueTable = new Map<string, Map<number, ConsumeQueue>>();
+  /** Next queue offset per `topic-queueId` (upstream `topicQueueTable`). */
+  private readonly topicQueueTable = new Map<string, number>();
+  private readonly topicBytes = new Map<string, Buffer>();
+  private checkpoint!: StoreCheckpoint;
+  private readonly abortPath: string;
+  private readonly cqRoot: string;
+  private cqTimer?: NodeJS.Timeout;
+  private cqRound = 0;
+  private cqFlushing?: Promise<void>;
+  /** CommitLog offset just past the last record dispatched to ConsumeQueues. */
+  private dispatchedOffset = 0;
+  private readonly dirtyQueues = new Set<ConsumeQueue>();
+  private readonly unsyncedQueues = new Set<ConsumeQueue>();
+  private arrivingListener?: MessageArrivingListener;
+  private running = false;
+  private shuttingDown = false;
+  /** Whether the previous run ended without a clean shutdown (set by load()). */
+  lastExitAbnormal = false;
+  readonly storeHost: Buffer;
+  putMessageCount = 0;
+  getMessageCount = 0;
+  private readonly physicalMemory: number;
+
+  constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3) {
+    this.storeHost = storeHost;
+    this.physicalMemory = physicalMemory;
+    mkdirSync(config.storePathRootDir, { recursive: true });
+    this.abortPath = join(config.storePathRootDir, 'abort');
+    this.cqRoot = join(config.storePathRootDir, 'consumequeue');
+    this.commitLog = new CommitLog({
+      dir: commitLogDir(config),
+      fileSize: config.mappedFileSizeCommitLog,
+      syncFlush: config.flushDiskType === 'SYNC_FLUSH',
+      syncFlushTimeoutMs: config.syncFlushTimeout,
+      flushIntervalMs: config.flushIntervalCommitLog,
+      hotTailCacheBytes: config.hotTailCacheBytes,
+      logger,
+      onDispatch: (reqs) => this.dispatch(reqs),
+      onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
+    });
+  }
+
+  setMessageArrivingListener(l: MessageArrivingListener): void {
+    this.arrivingListener = l;
+  }
+
+  /**
+   * Loads files and recovers: after a clean stop the logs are trusted as they are; after a crash
+   * (abort file present) the CommitLog is verified record by record from the last durable
+   * point, a torn tail is cut, and ConsumeQueue entries are rebuilt past their last consistent point.
+   */
+  load(): { recoveredFrom: number; maxOffset: number; abnormal: boolean; ms: number } {
+    const t0 = Date.now();
+    this.checkStoreNotInUse();
+    this.lastExitAbnormal = existsSync(this.abortPath);
+    this.checkpoint = new StoreCheckpoint(join(this.config.storePathRootDir, 'checkpoint'));
+    this.commitLog.load();
+    this.loadConsumeQueues();
+
+    let cqMaxPhy = 0;
+    for (const cq of this.allQueues()) cqMaxPhy = Math.max(cqMaxPhy, cq.maxPhysicOffset);
+    const logEnd = this.commitLog.files.maxOffset;
+    let from: number;
+    let dispatchFrom: number;
+    if (this.lastExitAbnormal) {
+      dispatchFrom = Math.min(this.checkpoint.consumeQueuePhyOffset, this.checkpoint.flushedPhyOffset);
+      from = Math.max(this.commitLog.files.minOffset, Math.min(dispatchFrom, logEnd));
+    } else {
+      // Clean stop: everything was flushed and dispatched; only re-check the tail past the checkpoint.
+      dispatchFrom = Math.min(this.checkpoint.consumeQueuePhyOffset, cqMaxPhy, logEnd);
+      from = Math.max(this.commitLog.files.minOffset, dispatchFrom);
+    }
+    const reqs: DispatchRequest[] = [];
+    const end = this.commitLog.recover(from, dispatchFrom, this.config.checkCRCOnRecover, (buf, pos, phy) => {
+      const d = parseDispatch(buf, pos, phy);
+      reqs.push(d);
+      if (reqs.length >= 4096) this.redispatch(reqs.splice(0));
+    }, !this.lastExitAbnormal && from === dispatchFrom);
+    // Entries pointing past the verified end belong to records that did not survive.
+    for (const cq of this.allQueues()) if (cq.maxPhysicOffset > end) cq.truncateDirty(end);
+    this.redispatch(reqs);
+    const minPhy = this.commitLog.minOffset;
+    for (const cq of this.allQueues()) {
+      if (end === 0 && this.commitLog.files.files.length === 0) cq.destroy();
+      else cq.correctMinOffset(minPhy);
+    }
+    this.rebuildTopicQueueTable();
+    this.dispatchedOffset = end;
+    this.checkpoint.flushedPhyOffset = end;
+    return { recoveredFrom: from, maxOffset: end, abnormal: this.lastExitAbnormal, ms: Date.now() - t0 };
+  }
+
+  private checkStoreNotInUse(): void {
+    if (!existsSync(this.abortPath)) return;
+    const pid = Number(readFileSync(this.abortPath, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      if (alive) {
+        throw new Error(`the store at ${this.config.storePathRootDir} is in use by process ${pid}; stop that broker or use another storePathRootDir`);
+      }
+    }
+  }
+
+  private redispatch(reqs: DispatchRequest[]): void {
+    for (const d of reqs) {
+      const t = transactionValue(d.sysFlag);
+      if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) continue;
+      const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+      cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode);
+      this.dirtyQueues.add(cq);
+    }
+    reqs.length = 0;
+  }
+
+  private loadConsumeQueues(): void {
+    let topics: string[];
+    try {
+      topics = readdirSync(this.cqRoot);
+    } catch {
+      return;
+    }
+    for (const topic of topics) {
+      let qids: string[];
+      try {
+        qids = readdirSync(join(this.cqRoot, topic));
+      } catch {
+        continue;
+      }
+      for (const q of qids) {
+        if (!/^\d+$/.test(q)) continue;
+        const cq = this.findOrCreateConsumeQueue(topic, Number(q));
+        cq.load();
+      }
+    }
+  }
+
+  private rebuildTopicQueueTable(): void {
+    this.topicQueueTable.clear();
+    for (const cq of this.allQueues()) this.topicQueueTable.set(`${cq.topic}-${cq.queueId}`, cq.maxOffsetInQueue);
+  }
+
+  private *allQueues(): Iterable<ConsumeQueue> {
+    for (const m of this.consumeQueueTable.values()) yield* m.values();
+  }
+
+  start(): void {
+    writeFileSync(this.abortPath, String(process.pid));
+    this.commitLog.start();
+    this.cqTimer = setInterval(() => void this.flushConsumeQueues(false), this.config.flushIntervalConsumeQueue);
+    this.cqTimer.unref();
+    this.running = true;
+  }
+
+  findConsumeQueue(topic: string, queueId: number): ConsumeQueue | undefined {
+    return this.consumeQueueTable.get(topic)?.get(queueId);
+  }
+
+  findOrCreateConsumeQueue(topic: string, queueId: number): ConsumeQueue {
+    let m = this.consumeQueueTable.get(topic);
+    if (!m) {
+      m = new Map();
+      this.consumeQueueTable.set(topic, m);
+    }
+    let cq = m.get(queueId);
+    if (!cq) {
+      cq = new ConsumeQueue(this.cqRoot, topic, queueId, this.config.mappedFileSizeConsumeQueue);
+      m.set(queueId, cq);
+    }
+    return cq;
+  }
+
+  private topicBuffer(topic: string): Buffer {
+    let b = this.topicBytes.get(topic);
+    if (!b) {
+      b = Buffer.from(topic, 'utf8');
+      if (this.topicBytes.size > 100_000) this.topicBytes.clear();
+      this.topicBytes.set(topic, b);
+    }
+    return b;
+  }
+
+  private checkInput(m: PutMessageInput, propsLen: number): PutMessageStatus | undefined {
+    if (this.shuttingDown || !this.running) return 'SERVICE_NOT_AVAILABLE';
+    if (m.body.length > this.config.maxMessageSize) return 'MESSAGE_ILLEGAL';
+    if (propsLen > 32767) return 'PROPERTIES_SIZE_EXCEEDED';
+    return undefined;
+  }
+
+  /** Appends one message; resolves when it is stored as the flush mode requires. */
+  async putMessage(m: PutMessageInput): Promise<PutMessageResult> {
+    const topicBuf = this.topicBuffer(m.topic);
+    const props = Buffer.from(m.properties, 'utf8');
+    const bad = this.checkInput(m, props.length);
+    if (bad) return { status: bad, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
+    const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, topicBuf.length, props.length);
+    const key = `${m.topic}-${m.queueId}`;
+    const txType = transactionValue(m.sysFlag);
+    const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
+    let queueOffset = 0;
+    let phyOffset = 0;
+    let storeTimestamp = 0;
+    const res = this.commitLog.append(size, (buf, pos, phy, now) => {
+      queueOffset = indexed ? (this.topicQueueTable.get(key) ?? 0) : 0;
+      phyOffset = phy;
+      storeTimestamp = now;
+      writeRecordInto(buf, pos, size, {
+        queueId: m.queueId, flag: m.flag, queueOffset, physicalOffset: phy, sysFlag: m.sysFlag,
+        bornTimestamp: m.bornTimestamp, bornHost: m.bornHost, storeTimestamp: now, storeHost: this.storeHost,
+        reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset,
+        body: m.body, topic: topicBuf, properties: props,
+      });
+      if (indexed) this.topicQueueTable.set(key, queueOffset + 1);
+      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode: m.tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
+    }, m.waitStoreMsgOK);
+    const r = await res;
+    if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') this.putMessageCount++;
+    return {
+      status: r.status,
+      msgId: phyOffset || r.status === 'PUT_OK' ? createOffsetMessageId(this.storeHost, phyOffset) : '',
+      queueOffset, phyOffset, storeTimestamp, size,
+    };
+  }
+
+  /**
+   * Appends the messages of a batch as separate, consecutive records of one queue. The
+   * result carries the first queue offset and the comma-joined offset message ids.
+   */
+  async putMessages(msgs: PutMessageInput[]): Promise<PutMessageResult> {
+    if (msgs.length === 0) return { status: 'MESSAGE_ILLEGAL', msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
+    // Records are reserved synchronously one after another, so nothing interleaves with them.
+    const all = msgs.map((m) => this.putMessage(m));
+    const results = await Promise.all(all);
+    const worst = results.find((r) => r.status !== 'PUT_OK') ?? results[0]!;
+    return {
+      status: worst.status,
+      msgId: results.map((r) => r.msgId).join(','),
+      queueOffset: results[0]!.queueOffset,
+      phyOffset: results[0]!.phyOffset,
+      storeTimestamp: results[0]!.storeTimestamp,
+      size: results.reduce((a, r) => a + r.size, 0),
+    };
+  }
+
+  /** Dispatch of written records: ConsumeQueue entries, then wake-ups for long polling. */
+  private dispatch(reqs: DispatchRequest[]): void {
+    for (const d of reqs) {
+      const t = transactionValue(d.sysFlag);
+      if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+        const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+        cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode);
+        this.dirtyQueues.add(cq);
+        this.arrivingListener?.(d.topic, d.queueId, d.queueOffset + 1, d.tagsCode, d.properties);
+      }
+      this.dispatchedOffset = d.phyOffset + d.size;
+      this.checkpoint.physicMsgTimestamp = d.storeTimestamp;
+      this.checkpoint.logicsMsgTimestamp = d.storeTimestamp;
+    }
+  }
+
+  /**
+   * Writes ConsumeQueue tails to their files; every FULL_SYNC_EVERY rounds (and at shutdown)
+   * also fdatasyncs them and advances the checkpoint, which bounds what recovery re-dispatches.
+   */
+  flushConsumeQueues(full: boolean): Promise<void> {
+    if (this.cqFlushing) return full ? this.cqFlushing.then(() => this.flushConsumeQueues(true)) : this.cqFlushing;
+    const run = async (): Promise<void> => {
+      const upTo = this.dispatchedOffset;
+      const queues = [...this.dirtyQueues];
+      this.dirtyQueues.clear();
+      await Promise.all(queues.map((cq) => new Promise<void>((resolve) => cq.flush((err) => {
+        if (err) this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} flush failed: ${err.message}; check the disk`);
+        if (cq.hasUnflushed) this.dirtyQueues.add(cq);
+        this.unsyncedQueues.add(cq);
+        resolve();
+      }))));
+      this.cqRound++;
+      if (full || this.cqRound % FULL_SYNC_EVERY === 0) {
+        for (const cq of this.unsyncedQueues) cq.datasync();
+        this.unsyncedQueues.clear();
+        if (this.dirtyQueues.size === 0) this.checkpoint.consumeQueuePhyOffset = upTo;
+        this.checkpoint.flush(true);
+      }
+    };
+    this.cqFlushing = run().finally(() => { this.cqFlushing = undefined; });
+    return this.cqFlushing;
+  }
+
+  /**
+   * Reads up to `maxMsgNums` matching messages from `offset`, following upstream's status
+   * rules and transfer limits (fewer messages per pull when they come from disk).
+   */
+  async getMessage(topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter, maxTotalBytes = 128 * 1024 * 1024): Promise<GetMessageResult> {
+    this.getMessageCount++;
+    const result: GetMessageResult = {
+      status: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: offset, minOffset: 0, maxOffset: 0,
+      buffers: [], messageCount: 0, bufferTotalSize: 0, queueOffsets: [], suggestPullingFromSlave: false,
+    };
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq) {
+      result.status = 'NO_MATCHED_LOGIC_QUEUE';
+      result.nextBeginOffset = 0;
+      return result;
+    }
+    const min = cq.minOffsetInQueue;
+    const max = cq.maxOffsetInQueue;
+    result.minOffset = min;
+    result.maxOffset = max;
+    let status: GetMessageStatus;
+    if (max === 0 || max === min) {
+      status = 'NO_MESSAGE_IN_QUEUE';
+      result.nextBeginOffset = max === 0 ? 0 : max;
+    } else if (offset < min) {
+      status = 'OFFSET_TOO_SMALL';
+      result.nextBeginOffset = min;
+    } else if (offset === max) {
+      status = 'OFFSET_OVERFLOW_ONE';
+      result.nextBeginOffset = offset;
+    } else if (offset > max) {
+      status = 'OFFSET_OVERFLOW_BADLY';
+      result.nextBeginOffset = min === 0 ? min : max;
+    } else {
+      status = await this.readQueue(cq, offset, maxMsgNums, filter, maxTotalBytes, result);
+    }
+    result.status = status;
+    return result;
+  }
+
+  private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, filter: MessageFilter | undefined, maxTotalBytes: number, result: GetMessageResult): Promise<GetMessageStatus> {
+    const maxScan = Math.max(maxMsgNums, 16000);
+    const maxPhy = this.commitLog.maxOffset;
+    const memoryWindow = this.physicalMemory * 0.4;
+    let o = offset;
+    let scanned = 0;
+    let nextBegin = offset;
+    let removed = false;
+    const pending: Array<Promise<Buffer | undefined> | Buffer | undefined> = [];
+    let bytes = 0;
+    let lastPhy = 0;
+    outer: while (scanned < maxScan && o < cq.maxOffsetInQueue) {
+      const batch = cq.getEntries(o, Math.min(256, maxScan - scanned));
+      if (batch.length === 0) break;
+      for (let p = 0; p < batch.length; p += CQ_STORE_UNIT_SIZE) {
+        const phy = readLong(batch, p);
+        const size = batch.readInt32BE(p + 8);
+        const tagsCode = readLong(batch, p + 12);
+        scanned++;
+        if (size === 0x7fffffff) { o++; nextBegin = o; continue; }
+        const inDisk = maxPhy - phy > memoryWindow;
+        const count = pending.length;
+        if (count > 0) {
+          const maxCount = inDisk ? this.config.maxTransferCountOnMessageInDisk : this.config.maxTransferCountOnMessageInMemory;
+          const maxBytes = inDisk ? this.config.maxTransferBytesOnMessageInDisk : this.config.maxTransferBytesOnMessageInMemory;
+          if (count >= maxMsgNums || count >= maxCount || bytes + size > maxBytes || bytes + size > maxTotalBytes) break outer;
+        }
+        if (filter && !filter.isMatchedByConsumeQueue(tagsCode)) { o++; nextBegin = o; continue; }
+        if (phy < this.commitLog.minOffset) { removed = true; o++; nextBegin = o; continue; }
+        pending.push(this.commitLog.getData(phy, size));
+        result.queueOffsets.push(o);
+        bytes += size;
+        lastPhy = phy;
+        o++;
+        nextBegin = o;
+      }
+    }
+    const bufs = await Promise.all(pending);
+    for (let i = 0; i < bufs.length; i++) {
+      const b = bufs[i];
+      if (!b) { removed = true; continue; }
+      if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(b)) continue;
+      result.buffers.push(b);
+      result.bufferTotalSize += b.length;
+    }
+    if (result.buffers.length !== result.queueOffsets.length) {
+      // Keep offsets aligned with returned buffers only.
+      result.queueOffsets = result.queueOffsets.filter((_, i) => bufs[i] !== undefined);
+    }
+    result.messageCount = result.buffers.length;
+    result.nextBeginOffset = nextBegin;
+    result.suggestPullingFromSlave = lastPhy > 0 && maxPhy - lastPhy > memoryWindow;
+    if (result.messageCount > 0) return 'FOUND';
+    return removed ? 'MESSAGE_WAS_REMOVING' : 'NO_MATCHED_MESSAGE';
+  }
+
+  getMaxOffsetInQueue(topic: string, queueId: number): number {
+    return this.findConsumeQueue(topic, queueId)?.maxOffsetInQueue ?? 0;
+  }
+
+  getMinOffsetInQueue(topic: string, queueId: number): number {
+    return this.findConsumeQueue(topic, queueId)?.minOffsetInQueue ?? 0;
+  }
+
+  /** Store timestamp of the message at queue offset `offset`, or -1. */
+  getMessageStoreTimeStamp(topic: string, queueId: number, offset: number): number {
+    const e = this.findConsumeQueue(topic, queueId)?.getEntry(offset);
+    if (!e || e.size === 0x7fffffff) return -1;
+    return this.readStoreTimestamp(e.phyOffset);
+  }
+
+  private readStoreTimestamp(phy: number): number {
+    const head = this.commitLog.getDataSync(phy, RecordPos.BORNHOST + 28);
+    if (!head) return -1;
+    const sysFlag = head.readInt32BE(RecordPos.SYSFLAG);
+    const pos = storeTimestampPos(sysFlag);
+    if (pos + 8 > head.length) {
+      const more = this.commitLog.getDataSync(phy, pos + 8);
+      return more ? readLong(more, pos) : -1;
+    }
+    return readLong(head, pos);
+  }
+
+  getEarliestMessageTime(topic: string, queueId: number): number {
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq) return -1;
+    return this.getMessageStoreTimeStamp(topic, queueId, cq.minOffsetInQueue);
+  }
+
+  /**
+   * Queue offset of the first message stored at or after `timestamp` (upstream
+   * `getOffsetInQueueByTime`, LOWER boundary): binary search over store timestamps.
+   */
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number, upper = false): number {
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq) return 0;
+    let lo = cq.minOffsetInQueue;
+    let hi = cq.maxOffsetInQueue;
+    if (lo >= hi) return lo;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const ts = this.getMessageStoreTimeStamp(topic, queueId, mid);
+      if (ts < 0) { lo = mid + 1; continue; }
+      if (upper ? ts <= timestamp : ts < timestamp) lo = mid + 1;
+      else hi = mid;
+    }
+    if (upper) return Math.max(cq.minOffsetInQueue, lo - 1);
+    return Math.min(lo, cq.maxOffsetInQueue);
+  }
+
+  /** The whole record at CommitLog offset `phy` (VIEW_MESSAGE_BY_ID), or undefined. */
+  lookMessageByOffset(phy: number): Buffer | undefined {
+    if (phy < this.commitLog.minOffset || phy >= this.commitLog.writtenOffset) return undefined;
+    const head = this.commitLog.getDataSync(phy, 8);
+    if (!head) return undefined;
+    const size = head.readInt32BE(0);
+    if (size <= 0 || size > this.config.mappedFileSizeCommitLog) return undefined;
+    const rec = this.commitLog.getDataSync(phy, size);
+    return rec ? Buffer.from(rec) : undefined;
+  }
+
+  get maxPhyOffset(): number {
+    return this.commitLog.maxOffset;
+  }
+
+  get minPhyOffset(): number {
+    return this.commitLog.minOffset;
+  }
+
+  /** Queues of a topic that exist in the store. */
+  queueIdsOf(topic: string): number[] {
+    return [...(this.consumeQueueTable.get(topic)?.keys() ?? [])].sort((a, b) => a - b);
+  }
+
+  /** Removes a topic's ConsumeQueues (its CommitLog records stay until retention removes them). */
+  deleteTopic(topic: string): void {
+    const m = this.consumeQueueTable.get(topic);
+    if (!m) return;
+    for (const cq of m.values()) {
+      cq.destroy();
+      this.dirtyQueues.delete(cq);
+      this.unsyncedQueues.delete(cq);
+      this.topicQueueTable.delete(`${topic}-${cq.queueId}`);
+    }
+    this.consumeQueueTable.delete(topic);
+    rmSync(join(this.cqRoot, topic), { recursive: true, force: true });
+  }
+
+  runtimeInfo(): Record<string, string> {
+    return {
+      commitLogMinOffset: String(this.commitLog.minOffset),
+      commitLogMaxOffset: String(this.commitLog.maxOffset),
+      commitLogDiskFlushedOffset: String(this.commitLog.flushedOffset),
+      putMessageTimesTotal: String(this.putMessageCount),
+      getMessageTimesTotal: String(this.getMessageCount),
+      consumeQueueCount: String([...this.allQueues()].length),
+    };
+  }
+
+  /** Flushes everything, writes the checkpoint, and removes the abort file (clean stop). */
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.shuttingDown = true;
+    if (this.cqTimer) clearInterval(this.cqTimer);
+    await this.commitLog.whenIdle();
+    await this.flushConsumeQueues(true);
+    await this.commitLog.shutdown();
+    this.checkpoint.flushedPhyOffset = this.commitLog.flushedOffset;
+    this.checkpoint.consumeQueuePhyOffset = this.dispatchedOffset;
+    this.checkpoint.flush(true);
+    this.checkpoint.close();
+    for (const cq of this.allQueues()) cq.close();
+    this.running = false;
+    if (this.commitLog.isWritable) {
+      try { unlinkSync(this.abortPath); } catch { /* not there */ }
+    }
+  }
+}
+
+/** Builds the dispatch request of a stored record found during recovery. */
+function parseDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {
+  const size = buf.readInt32BE(pos);
+  const queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
+  const queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
+  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  const tsPos = storeTimestampPos(sysFlag);
+  const storeTimestamp = readLong(buf, pos + tsPos);
+  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+  let p = pos + tsPos + 8 + storeLen + 4 + 8;
+  const bodyLen = buf.readInt32BE(p);
+  p += 4 + bodyLen;
+  const v2 = buf.readInt32BE(pos + 4) === (0xdaa320ab | 0);
+  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+  p += v2 ? 2 : 1;
+  const topic = buf.toString('utf8', p, p + topicLen);
+  p += topicLen;
+  const propLen = buf.readInt16BE(p);
+  const properties = buf.toString('utf8', p + 2, p + 2 + propLen);
+  const tags = getProperty(properties, MessageConst.TAGS);
+  return { topic, queueId, queueOffset, phyOffset: phy, size, tagsCode: tags ? javaStringHashCode(tags) : 0, storeTimestamp, sysFlag, properties };
+}

@@ -1,0 +1,196 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultMessageStore, type PutMessageInput } from '../../src/store/index.js';
+import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/common/config.js';
+import { encodeSocketAddress } from '../../src/common/socket-address.js';
+import { decodeRecords } from '../../src/common/message-record.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { javaStringHashCode } from '../../src/common/java.js';
+import { createLogger } from '../../src/common/logger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const logger = createLogger('test-store');
+const host = encodeSocketAddress('127.0.0.1', 10911);
+
+function config(dir: string, over: Partial<MessageStoreConfig> = {}): MessageStoreConfig {
+  return { ...defaultMessageStoreConfig(), storePathRootDir: dir, ...over };
+}
+
+function msg(topic: string, queueId: number, body: string, tag = 'TagA'): PutMessageInput {
+  return {
+    topic, queueId, flag: 0, sysFlag: 0, bornTimestamp: Date.now(), bornHost: encodeSocketAddress('127.0.0.1', 5000),
+    reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.from(body),
+    properties: encodeProperties({ TAGS: tag, KEYS: 'k-' + body }), tagsCode: javaStringHashCode(tag), waitStoreMsgOK: true,
+  };
+}
+
+function open(cfg: MessageStoreConfig): DefaultMessageStore {
+  const s = new DefaultMessageStore(cfg, host, logger);
+  s.load();
+  s.start();
+  return s;
+}
+
+async function readAll(s: DefaultMessageStore, topic: string, queueId: number): Promise<string[]> {
+  const out: string[] = [];
+  let off = s.getMinOffsetInQueue(topic, queueId);
+  for (;;) {
+    const r = await s.getMessage(topic, queueId, off, 32);
+    if (r.status !== 'FOUND') break;
+    for (const b of r.buffers) for (const m of decodeRecords(b)) out.push(m.body.toString());
+    off = r.nextBeginOffset;
+  }
+  return out;
+}
+
+test('put then get returns the records with offsets, in order', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = open(config(dir));
+    const results = await Promise.all([0, 1, 2, 3, 4].map((i) => s.putMessage(msg('T', 0, 'm' + i))));
+    assert.deepEqual(results.map((r) => r.status), Array(5).fill('PUT_OK'));
+    assert.deepEqual(results.map((r) => r.queueOffset), [0, 1, 2, 3, 4]);
+    assert.equal(results[0]!.phyOffset, 0);
+    assert.ok(results[1]!.phyOffset > 0);
+    assert.equal(s.getMaxOffsetInQueue('T', 0), 5);
+    const r = await s.getMessage('T', 0, 0, 32);
+    assert.equal(r.status, 'FOUND');
+    assert.equal(r.messageCount, 5);
+    const decoded = r.buffers.map((b) => decodeRecords(b)[0]!);
+    assert.deepEqual(decoded.map((m) => m.body.toString()), ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(decoded.map((m) => m.queueOffset), [0, 1, 2, 3, 4]);
+    assert.equal(decoded[2]!.offsetMsgId, results[2]!.msgId);
+    // status rules
+    assert.equal((await s.getMessage('T', 0, 5, 32)).status, 'OFFSET_OVERFLOW_ONE');
+    assert.equal((await s.getMessage('T', 0, 9, 32)).status, 'OFFSET_OVERFLOW_BADLY');
+    assert.equal((await s.getMessage('T', 1, 0, 32)).status, 'NO_MATCHED_LOGIC_QUEUE');
+    // tag filter
+    const none = await s.getMessage('T', 0, 0, 32, { isMatchedByConsumeQueue: (c) => c === javaStringHashCode('TagB') });
+    assert.equal(none.status, 'NO_MATCHED_MESSAGE');
+    assert.equal(none.nextBeginOffset, 5);
+    await s.shutdown();
+    assert.equal(existsSync(join(dir, 'abort')), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a clean restart keeps every message and offset', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let s = open(config(dir));
+    for (let i = 0; i < 100; i++) await s.putMessage(msg('T', i % 4, 'x' + i));
+    await s.shutdown();
+    s = open(config(dir));
+    assert.equal(s.lastExitAbnormal, false);
+    for (let q = 0; q < 4; q++) assert.equal(s.getMaxOffsetInQueue('T', q), 25);
+    const q1 = await readAll(s, 'T', 1);
+    assert.equal(q1.length, 25);
+    assert.equal(q1[0], 'x1');
+    const r = await s.putMessage(msg('T', 1, 'after'));
+    assert.equal(r.queueOffset, 25);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('records span many small CommitLog and ConsumeQueue segments, before and after restart', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const cfg = config(dir, { mappedFileSizeCommitLog: 4096, mappedFileSizeConsumeQueue: 20 * 16 });
+    let s = open(cfg);
+    const bodies: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const body = `message-${i}-`.padEnd(50 + (i % 200), '*');
+      bodies.push(body);
+      const r = await s.putMessage(msg('Roll', 0, body));
+      assert.equal(r.status, 'PUT_OK');
+    }
+    const logFiles = readdirSync(join(dir, 'commitlog'));
+    assert.ok(logFiles.length > 10, `expected many commitlog files, got ${logFiles.length}`);
+    for (const f of logFiles.slice(0, -1)) assert.equal(statSync(join(dir, 'commitlog', f)).size, 4096);
+    assert.deepEqual(await readAll(s, 'Roll', 0), bodies);
+    await s.shutdown();
+    assert.ok(readdirSync(join(dir, 'consumequeue', 'Roll', '0')).length > 10);
+    s = open(cfg);
+    assert.deepEqual(await readAll(s, 'Roll', 0), bodies);
+    await s.shutdown();
+    // Once more, as after a crash: everything is verified and rebuilt from the log.
+    s = new DefaultMessageStore(cfg, host, logger);
+    appendFileSync(join(dir, 'abort'), '999999');
+    s.load();
+    s.start();
+    assert.deepEqual(await readAll(s, 'Roll', 0), bodies);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a torn last record is cut on recovery and the queue rebuilt to the last whole record', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const cfg = config(dir);
+    let s = open(cfg);
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await s.putMessage(msg('Torn', 0, 'body-' + i)));
+    await s.shutdown();
+    // Simulate a crash mid-write: the abort file stays and the last record is cut short.
+    appendFileSync(join(dir, 'abort'), '999999');
+    const logFile = join(dir, 'commitlog', readdirSync(join(dir, 'commitlog'))[0]!);
+    const last = results[9]!;
+    truncateSync(logFile, last.phyOffset + last.size - 7);
+    s = new DefaultMessageStore(cfg, host, logger);
+    const info = s.load();
+    s.start();
+    assert.equal(info.abnormal, true);
+    assert.equal(info.maxOffset, last.phyOffset);
+    assert.equal(s.getMaxOffsetInQueue('Torn', 0), 9);
+    assert.deepEqual(await readAll(s, 'Torn', 0), Array.from({ length: 9 }, (_, i) => 'body-' + i));
+    const again = await s.putMessage(msg('Torn', 0, 'new'));
+    assert.equal(again.queueOffset, 9);
+    assert.equal(again.phyOffset, last.phyOffset);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('oversize body and properties are refused without storing anything', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = open(config(dir, { maxMessageSize: 1024 }));
+    const big = msg('T', 0, 'x'.repeat(1025));
+    assert.equal((await s.putMessage(big)).status, 'MESSAGE_ILLEGAL');
+    const props = msg('T', 0, 'ok');
+    props.properties = encodeProperties({ K: 'v'.repeat(40000) });
+    assert.equal((await s.putMessage(props)).status, 'PROPERTIES_SIZE_EXCEEDED');
+    assert.equal(s.maxPhyOffset, 0);
+    assert.equal((await s.putMessage(msg('T', 0, 'fine'))).status, 'PUT_OK');
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('SYNC_FLUSH acks after fdatasync and offsets by time are found', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = open(config(dir, { flushDiskType: 'SYNC_FLUSH' }));
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => s.putMessage(msg('S', 0, 's' + i))));
+    assert.ok(rs.every((r) => r.status === 'PUT_OK'));
+    assert.equal(s.commitLog.flushedOffset, s.maxPhyOffset);
+    assert.equal(s.getOffsetInQueueByTime('S', 0, t0 - 1000), 0);
+    assert.equal(s.getOffsetInQueueByTime('S', 0, Date.now() + 1000), 50);
+    assert.ok(s.getEarliestMessageTime('S', 0) >= t0 - 5);
+    const rec = s.lookMessageByOffset(rs[3]!.phyOffset);
+    assert.equal(decodeRecords(rec!)[0]!.body.toString(), 's3');
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
