@@ -16,6 +16,8 @@ export interface RemotingCommand {
   /** The custom header: always string values once decoded. */
   extFields?: Record<string, string>;
   body?: Buffer;
+  /** Alternative to `body` for responses: parts written one after another, never concatenated. */
+  bodyParts?: Buffer[];
   /** Serialization of the header this command arrived in, or is to be sent in. */
   serializeType: SerializeTypeValue;
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, encodeCommand, FrameDecoder } from './codec.js';
+import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, encodeCommand, encodeCommandHead, FrameDecoder } from './codec.js';
 import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
 import { RemotingSendRequestError, RemotingTimeoutError } from './errors.js';
 
@@ -92,18 +92,31 @@ export class Connection extends EventEmitter {
     }
   }
 
-  private reply(req: RemotingCommand, res: RemotingCommand): void {
+  /** Sends `res` as the response to `req` (no-op for oneway requests). Used for deferred replies too. */
+  reply(req: RemotingCommand, res: RemotingCommand): void {
     if ((req.flag & RPC_ONEWAY) !== 0) return;
     res.opaque = req.opaque;
-    this.write(encodeCommand(res));
+    if (res.bodyParts) {
+      let len = 0;
+      for (const p of res.bodyParts) len += p.length;
+      this.write(encodeCommandHead(res, len));
+      for (const p of res.bodyParts) this.write(p);
+    } else {
+      this.write(encodeCommand(res));
+    }
   }
 
+  /**
+   * Answers a request whose processor threw. Errors that carry a `responseCode` (bad headers,
+   * bad bodies) are the client's fault and answered with it; anything else is SYSTEM_ERROR.
+   */
   private replyError(req: RemotingCommand, err: Error): void {
-    this.onError(this, err);
+    const responseCode = (err as { responseCode?: number }).responseCode;
+    if (responseCode === undefined) this.onError(this, err);
     if ((req.flag & RPC_ONEWAY) !== 0) return;
     const res: RemotingCommand = {
-      code: 1, language: 'JAVA', version: req.version, opaque: req.opaque, flag: 1,
-      remark: `${err.name}: ${err.message}`, serializeType: req.serializeType,
+      code: responseCode ?? 1, language: 'JAVA', version: req.version, opaque: req.opaque, flag: 1,
+      remark: responseCode === undefined ? `${err.name}: ${err.message}` : err.message, serializeType: req.serializeType,
     };
     this.write(encodeCommand(res));
   }

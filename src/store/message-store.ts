@@ -471,6 +471,19 @@ export class DefaultMessageStore {
     return readLong(head, pos);
   }
 
+  /** True when the message at `offset` is no longer among the recent (memory-resident) ones. */
+  checkInDiskByConsumeOffset(topic: string, queueId: number, offset: number): boolean {
+    const e = this.findConsumeQueue(topic, queueId)?.getEntry(offset);
+    if (!e) return false;
+    return this.commitLog.maxOffset - e.phyOffset > this.physicalMemory * 0.4;
+  }
+
+  /** Store time of the oldest message in the CommitLog, or -1. */
+  earliestMessageTime(): number {
+    const min = this.commitLog.minOffset;
+    return min < this.commitLog.writtenOffset ? this.readStoreTimestamp(min) : -1;
+  }
+
   getEarliestMessageTime(topic: string, queueId: number): number {
     const cq = this.findConsumeQueue(topic, queueId);
     if (!cq) return -1;

@@ -1,0 +1,251 @@
+import { totalmem } from 'node:os';
+import { createLogger, type Logger } from '../common/logger.js';
+import type { BrokerConfig, MessageStoreConfig } from '../common/config.js';
+import { encodeSocketAddress } from '../common/socket-address.js';
+import { localIPv4, MessageIdGenerator } from '../common/message-id.js';
+import { RemotingServer } from '../remoting/server.js';
+import { RequestCode } from '../remoting/codes.js';
+import type { RequestHandler } from '../remoting/connection.js';
+import { DefaultMessageStore } from '../store/message-store.js';
+import { TopicConfigManager } from './topic-config-manager.js';
+import { ConsumerOffsetManager } from './consumer-offset-manager.js';
+import { SubscriptionGroupManager } from './subscription-group-manager.js';
+import { ConsumerManager } from './client/consumer-manager.js';
+import { ProducerManager } from './client/producer-manager.js';
+import { PullRequestHoldService } from './longpolling/pull-request-hold-service.js';
+import { RebalanceLockManager } from './rebalance-lock-manager.js';
+import { BrokerOuterAPI } from './broker-outer-api.js';
+import { SendMessageProcessor } from './processors/send.js';
+import { PullMessageProcessor } from './processors/pull.js';
+import { ConsumerManageProcessor } from './processors/consumer-manage.js';
+import { ClientManageProcessor } from './processors/client-manage.js';
+import { AdminBrokerProcessor } from './processors/admin.js';
+
+export interface BrokerControllerOptions {
+  brokerConfig: BrokerConfig;
+  storeConfig: MessageStoreConfig;
+  logger?: Logger;
+  /** Address to bind (default all interfaces). */
+  host?: string;
+}
+
+/** Counters shown in runtime info. */
+export interface BrokerStats {
+  putTotal: number;
+  getTotal: number;
+}
+
+/** How often client channels are checked for silence (upstream: 10 s). */
+const CHANNEL_SCAN_INTERVAL = 10_000;
+
+/**
+ * The Broker role (upstream `BrokerController`): the message store, the topic, offset and group
+ * managers, client tables, long polling, the Remoting servers on listenPort and listenPort − 2,
+ * and registration with every NameServer.
+ */
+export class BrokerController {
+  readonly brokerConfig: BrokerConfig;
+  readonly storeConfig: MessageStoreConfig;
+  readonly logger: Logger;
+  readonly messageStore: DefaultMessageStore;
+  readonly topicConfigManager: TopicConfigManager;
+  readonly consumerOffsetManager: ConsumerOffsetManager;
+  readonly subscriptionGroupManager: SubscriptionGroupManager;
+  readonly consumerManager: ConsumerManager;
+  readonly producerManager: ProducerManager;
+  readonly pullRequestHoldService: PullRequestHoldService;
+  readonly rebalanceLockManager = new RebalanceLockManager();
+  readonly msgIdGenerator: MessageIdGenerator;
+  readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
+  startTimestamp = 0;
+  private readonly outerAPI: BrokerOuterAPI;
+  private server?: RemotingServer;
+  private fastServer?: RemotingServer;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private registerScheduled = false;
+  private started = false;
+  private brokerIP: string;
+  private boundPort = 0;
+  private readonly pullProcessor: PullMessageProcessor;
+  private readonly host?: string;
+
+  constructor(opts: BrokerControllerOptions) {
+    this.brokerConfig = { ...opts.brokerConfig };
+    this.storeConfig = { ...opts.storeConfig };
+    this.logger = opts.logger ?? createLogger('broker', { brokerName: opts.brokerConfig.brokerName });
+    this.host = opts.host;
+    this.brokerIP = this.brokerConfig.brokerIP1 || localIPv4();
+    this.msgIdGenerator = new MessageIdGenerator(this.brokerIP);
+    // The store host is written into every record; its port is fixed at start, when it is known.
+    this.messageStore = new DefaultMessageStore(this.storeConfig, encodeSocketAddress(this.brokerIP, this.brokerConfig.listenPort), this.logger, totalmem());
+    const root = this.storeConfig.storePathRootDir;
+    this.topicConfigManager = new TopicConfigManager(root, this.brokerConfig, this.logger);
+    this.consumerOffsetManager = new ConsumerOffsetManager(root, this.logger);
+    this.subscriptionGroupManager = new SubscriptionGroupManager(root, this.brokerConfig.autoCreateSubscriptionGroup, this.logger);
+    this.consumerManager = new ConsumerManager(this.logger, () => this.brokerConfig.notifyConsumerIdsChangedEnable);
+    this.producerManager = new ProducerManager(this.logger);
+    this.outerAPI = new BrokerOuterAPI(this.logger);
+    this.pullProcessor = new PullMessageProcessor(this);
+    this.pullRequestHoldService = new PullRequestHoldService(
+      (r) => this.pullProcessor.rerun(r.request, r.conn),
+      (topic, queueId) => this.messageStore.getMaxOffsetInQueue(topic, queueId),
+      this.logger,
+    );
+  }
+
+  /** Actual listen port (resolved when listenPort was 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Address advertised to clients and NameServers: brokerIP1:port. */
+  get address(): string {
+    return `${this.brokerIP}:${this.boundPort}`;
+  }
+
+  async start(): Promise<void> {
+    const t0 = Date.now();
+    // Load and recover before listening, so no request meets a half-loaded store.
+    const rec = this.messageStore.load();
+    this.topicConfigManager.load();
+    this.consumerOffsetManager.load();
+    this.subscriptionGroupManager.load();
+    if (rec.abnormal) {
+      this.logger.warn(`store recovered after an abnormal exit: verified the CommitLog from offset ${rec.recoveredFrom} to ${rec.maxOffset} in ${rec.ms} ms`);
+    }
+    this.server = new RemotingServer({ port: this.brokerConfig.listenPort, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, logger: this.logger });
+    this.registerProcessors(this.server, true);
+    await this.server.start();
+    this.boundPort = this.server.port;
+    if (this.brokerConfig.fastListenPortEnable && this.brokerConfig.listenPort > 2) {
+      // The "VIP" channel old clients use: same handlers except PULL (upstream).
+      this.fastServer = new RemotingServer({ port: this.brokerConfig.listenPort - 2, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, logger: this.logger });
+      this.registerProcessors(this.fastServer, false);
+      try {
+        await this.fastServer.start();
+      } catch (err) {
+        await this.server.shutdown();
+        throw err;
+      }
+    }
+    this.messageStore.storeHost.writeInt32BE(this.boundPort, this.messageStore.storeHost.length - 4);
+    this.messageStore.setMessageArrivingListener((topic, queueId, maxOffset, tagsCode) => {
+      this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
+    });
+    this.messageStore.start();
+    this.pullRequestHoldService.start();
+    this.topicConfigManager.onChange = () => this.scheduleRegister();
+    this.startTimestamp = Date.now();
+    this.every(this.brokerConfig.flushConsumerOffsetInterval, () => this.consumerOffsetManager.persist());
+    this.every(CHANNEL_SCAN_INTERVAL, () => {
+      this.consumerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
+      this.producerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
+    });
+    const period = Math.max(10_000, Math.min(60_000, this.brokerConfig.registerNameServerPeriod));
+    this.every(period, () => void this.registerBrokerAll());
+    this.started = true;
+    await this.registerBrokerAll();
+    this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] boot success. serializeType=JSON/ROCKETMQ and name server is ${this.brokerConfig.namesrvAddr || '(none)'}; store ${this.storeConfig.storePathRootDir}, ${this.storeConfig.flushDiskType}, started in ${Date.now() - t0} ms`);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.error({ err }, 'periodic broker task failed');
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private registerProcessors(server: RemotingServer, withPull: boolean): void {
+    const send = new SendMessageProcessor(this);
+    const cm = new ConsumerManageProcessor(this);
+    const client = new ClientManageProcessor(this);
+    const admin = new AdminBrokerProcessor(this);
+    const reg = (code: number, h: RequestHandler): void => server.registerProcessor(code, h);
+    const sendHandler: RequestHandler = (req, conn) => send.process(req, conn);
+    reg(RequestCode.SEND_MESSAGE, sendHandler);
+    reg(RequestCode.SEND_MESSAGE_V2, sendHandler);
+    reg(RequestCode.SEND_BATCH_MESSAGE, sendHandler);
+    if (withPull) {
+      reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
+      reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
+    }
+    reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
+    reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));
+    reg(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => cm.getConsumerListByGroup(req));
+    reg(RequestCode.HEART_BEAT, (req, conn) => client.heartBeat(req, conn));
+    reg(RequestCode.UNREGISTER_CLIENT, (req, conn) => client.unregisterClient(req, conn));
+    reg(RequestCode.LOCK_BATCH_MQ, (req) => client.lockBatchMQ(req));
+    reg(RequestCode.UNLOCK_BATCH_MQ, (req) => client.unlockBatchMQ(req));
+    reg(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => admin.updateAndCreateTopic(req));
+    reg(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => admin.deleteTopic(req));
+    reg(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => admin.getAllTopicConfig(req));
+    reg(RequestCode.GET_MAX_OFFSET, (req) => admin.getMaxOffset(req));
+    reg(RequestCode.GET_MIN_OFFSET, (req) => admin.getMinOffset(req));
+    reg(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => admin.searchOffsetByTimestamp(req));
+    reg(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => admin.getEarliestMsgStoretime(req));
+    reg(RequestCode.VIEW_MESSAGE_BY_ID, (req) => admin.viewMessageById(req));
+    reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
+    server.on('disconnect', (conn) => {
+      this.consumerManager.onConnectionClosed(conn);
+      this.producerManager.onConnectionClosed(conn);
+    });
+  }
+
+  private namesrvList(): string[] {
+    return this.brokerConfig.namesrvAddr.split(';').map((s) => s.trim()).filter(Boolean);
+  }
+
+  /** Registers with every NameServer: at start, periodically, and right after topics change. */
+  async registerBrokerAll(): Promise<void> {
+    const addrs = this.namesrvList();
+    if (addrs.length === 0 || !this.started) return;
+    const wrapper = this.topicConfigManager.wrapper();
+    if ((this.brokerConfig.brokerPermission & 2) === 0 || (this.brokerConfig.brokerPermission & 4) === 0) {
+      // As upstream: a broker without write/read permission advertises every topic with its own perm.
+      for (const tc of Object.values(wrapper.topicConfigTable)) tc.perm &= this.brokerConfig.brokerPermission;
+    }
+    await this.outerAPI.registerBrokerAll(addrs, {
+      clusterName: this.brokerConfig.brokerClusterName,
+      brokerName: this.brokerConfig.brokerName,
+      brokerAddr: this.address,
+      brokerId: this.brokerConfig.brokerId,
+      haServerAddr: `${this.brokerConfig.brokerIP2 || this.brokerIP}:${this.boundPort + 1}`,
+    }, wrapper, this.brokerConfig.registerBrokerTimeoutMills);
+  }
+
+  private scheduleRegister(): void {
+    if (this.registerScheduled) return;
+    this.registerScheduled = true;
+    setImmediate(() => {
+      this.registerScheduled = false;
+      void this.registerBrokerAll();
+    });
+  }
+
+  /** Stops serving, flushes and checkpoints the store, unregisters, leaves no handle open. */
+  async shutdown(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    this.pullRequestHoldService.shutdown();
+    await this.outerAPI.unregisterBrokerAll(this.namesrvList(), {
+      clusterName: this.brokerConfig.brokerClusterName,
+      brokerName: this.brokerConfig.brokerName,
+      brokerAddr: this.address,
+      brokerId: this.brokerConfig.brokerId,
+      haServerAddr: '',
+    });
+    await this.outerAPI.shutdown();
+    await this.server?.shutdown();
+    await this.fastServer?.shutdown();
+    await this.messageStore.shutdown();
+    this.consumerOffsetManager.persist(true);
+    this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] shutdown OK`);
+  }
+}

@@ -1,0 +1,65 @@
+import { crc32 } from 'node:zlib';
+import type { Logger } from '../common/logger.js';
+import { encodeRegisterBrokerBody, type TopicConfigSerializeWrapper } from '../common/route.js';
+import { RemotingClient } from '../remoting/client.js';
+import { createRequest } from '../remoting/command.js';
+import { RequestCode, ResponseCode, SerializeType } from '../remoting/codes.js';
+
+export interface BrokerIdentity {
+  clusterName: string;
+  brokerName: string;
+  brokerAddr: string;
+  brokerId: number;
+  haServerAddr: string;
+}
+
+/**
+ * The broker's calls to NameServers (upstream `BrokerOuterAPI`): REGISTER_BROKER to every
+ * NameServer in parallel, UNREGISTER_BROKER at shutdown.
+ */
+export class BrokerOuterAPI {
+  private readonly client = new RemotingClient({ connectTimeoutMs: 3000 });
+
+  constructor(private readonly logger: Logger) {}
+
+  async registerBrokerAll(namesrvAddrs: string[], id: BrokerIdentity, wrapper: TopicConfigSerializeWrapper, timeoutMs: number): Promise<void> {
+    const body = encodeRegisterBrokerBody({ topicConfigSerializeWrapper: wrapper, filterServerList: [] }, false);
+    const bodyCrc32 = crc32(body) & 0x7fffffff;
+    await Promise.all(namesrvAddrs.map(async (addr) => {
+      const req = createRequest(RequestCode.REGISTER_BROKER, {
+        extFields: {
+          brokerName: id.brokerName, brokerAddr: id.brokerAddr, clusterName: id.clusterName,
+          haServerAddr: id.haServerAddr, brokerId: id.brokerId, compressed: false, bodyCrc32,
+        },
+        body,
+        serializeType: SerializeType.ROCKETMQ,
+        language: 'JAVA',
+      });
+      try {
+        const res = await this.client.invoke(addr, req, timeoutMs);
+        if (res.code !== ResponseCode.SUCCESS) this.logger.warn(`register broker to NameServer ${addr} failed: code ${res.code} ${res.remark ?? ''}`);
+      } catch (err) {
+        this.logger.warn(`register broker to NameServer ${addr} failed: ${(err as Error).message}`);
+      }
+    }));
+  }
+
+  async unregisterBrokerAll(namesrvAddrs: string[], id: BrokerIdentity): Promise<void> {
+    await Promise.all(namesrvAddrs.map(async (addr) => {
+      const req = createRequest(RequestCode.UNREGISTER_BROKER, {
+        extFields: { brokerName: id.brokerName, brokerAddr: id.brokerAddr, clusterName: id.clusterName, brokerId: id.brokerId },
+        serializeType: SerializeType.ROCKETMQ,
+        language: 'JAVA',
+      });
+      try {
+        await this.client.invoke(addr, req, 3000);
+      } catch (err) {
+        this.logger.warn(`unregister broker from NameServer ${addr} failed: ${(err as Error).message}`);
+      }
+    }));
+  }
+
+  shutdown(): Promise<void> {
+    return this.client.shutdown();
+  }
+}

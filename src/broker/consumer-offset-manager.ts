@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import type { Logger } from '../common/logger.js';
+import { readJsonFile, writeFileAtomic } from '../common/config-file.js';
+
+/**
+ * Committed consumer offsets (upstream `ConsumerOffsetManager`): `topic@group` → queueId →
+ * next offset to consume, persisted as `config/consumerOffset.json` every
+ * flushConsumerOffsetInterval and at shutdown.
+ */
+export class ConsumerOffsetManager {
+  private readonly offsetTable = new Map<string, Map<number, number>>();
+  private readonly path: string;
+  private dirty = false;
+
+  constructor(storeRoot: string, private readonly logger: Logger) {
+    this.path = join(storeRoot, 'config', 'consumerOffset.json');
+  }
+
+  load(): void {
+    const data = readJsonFile<{ offsetTable?: Record<string, Record<string, number>> }>(this.path, (m) => this.logger.warn(m));
+    for (const [key, queues] of Object.entries(data?.offsetTable ?? {})) {
+      const m = new Map<number, number>();
+      for (const [q, off] of Object.entries(queues)) m.set(Number(q), Number(off));
+      this.offsetTable.set(key, m);
+    }
+  }
+
+  commitOffset(group: string, topic: string, queueId: number, offset: number): void {
+    const key = `${topic}@${group}`;
+    let m = this.offsetTable.get(key);
+    if (!m) {
+      m = new Map();
+      this.offsetTable.set(key, m);
+    }
+    m.set(queueId, offset);
+    this.dirty = true;
+  }
+
+  /** The committed offset, or -1 when the group never committed one for this queue. */
+  queryOffset(group: string, topic: string, queueId: number): number {
+    return this.offsetTable.get(`${topic}@${group}`)?.get(queueId) ?? -1;
+  }
+
+  /** queueId → offset for one group and topic. */
+  queryOffsets(group: string, topic: string): Map<number, number> {
+    return new Map(this.offsetTable.get(`${topic}@${group}`) ?? []);
+  }
+
+  /** Groups with offsets on `topic`. */
+  whichGroupByTopic(topic: string): string[] {
+    const out: string[] = [];
+    for (const key of this.offsetTable.keys()) {
+      const at = key.lastIndexOf('@');
+      if (key.slice(0, at) === topic) out.push(key.slice(at + 1));
+    }
+    return out;
+  }
+
+  /** Topics a group has offsets on. */
+  whichTopicByGroup(group: string): string[] {
+    const out: string[] = [];
+    for (const key of this.offsetTable.keys()) {
+      const at = key.lastIndexOf('@');
+      if (key.slice(at + 1) === group) out.push(key.slice(0, at));
+    }
+    return out;
+  }
+
+  removeTopic(topic: string): void {
+    for (const key of [...this.offsetTable.keys()]) {
+      if (key.slice(0, key.lastIndexOf('@')) === topic) this.offsetTable.delete(key);
+    }
+    this.dirty = true;
+  }
+
+  removeGroup(group: string): void {
+    for (const key of [...this.offsetTable.keys()]) {
+      if (key.slice(key.lastIndexOf('@') + 1) === group) this.offsetTable.delete(key);
+    }
+    this.dirty = true;
+  }
+
+  persist(force = false): void {
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    const table: Record<string, Record<string, number>> = {};
+    for (const [key, m] of this.offsetTable) table[key] = Object.fromEntries(m);
+    writeFileAtomic(this.path, JSON.stringify({ offsetTable: table }, null, 2));
+  }
+}

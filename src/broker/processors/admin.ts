@@ -1,0 +1,161 @@
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { PermName } from '../../common/perm.js';
+import { SystemTopic, validateTopic } from '../../common/topic.js';
+import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
+import { CURRENT_VERSION } from '../../remoting/codes.js';
+import type { BrokerController } from '../broker-controller.js';
+import { newTopicConfig } from '../topic-config-manager.js';
+
+export interface CreateTopicRequestHeader {
+  topic: string;
+  defaultTopic: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicFilterType: TopicFilterType;
+  topicSysFlag: number;
+  order: boolean;
+  attributes?: string;
+}
+
+export function decodeCreateTopicRequestHeader(ext: Ext): CreateTopicRequestHeader {
+  const filter = optString(ext, 'topicFilterType') ?? 'SINGLE_TAG';
+  return {
+    topic: reqString(ext, 'topic'),
+    defaultTopic: optString(ext, 'defaultTopic') ?? SystemTopic.AUTO_CREATE_TOPIC_KEY,
+    readQueueNums: reqNumber(ext, 'readQueueNums'),
+    writeQueueNums: reqNumber(ext, 'writeQueueNums'),
+    perm: optNumber(ext, 'perm') ?? (PermName.PERM_READ | PermName.PERM_WRITE),
+    topicFilterType: filter === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
+    topicSysFlag: optNumber(ext, 'topicSysFlag') ?? 0,
+    order: optBoolean(ext, 'order') ?? false,
+    attributes: optString(ext, 'attributes'),
+  };
+}
+
+/** Parses 5.x topic attributes `+key=value,-key` into a map of the ones to set. */
+function parseAttributes(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!text) return out;
+  for (const part of text.split(',')) {
+    const t = part.trim();
+    if (!t.startsWith('+')) continue;
+    const eq = t.indexOf('=');
+    if (eq > 1) out[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Highest queue count a topic may have; guards the broker against absurd requests. */
+const MAX_QUEUE_NUMS = 1024;
+
+/**
+ * Administrative requests on the broker (upstream `AdminBrokerProcessor`): topics, offsets by
+ * time, min/max offsets, message lookup by offset, runtime info.
+ */
+export class AdminBrokerProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  updateAndCreateTopic(req: RemotingCommand): RemotingCommand {
+    const h = decodeCreateTopicRequestHeader(req.extFields);
+    const invalid = validateTopic(h.topic);
+    if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
+    if (h.topic === this.broker.brokerConfig.brokerClusterName) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `the topic[${h.topic}] is conflict with system topic (the cluster name); choose another name`);
+    }
+    for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
+      if (v < 0 || v > MAX_QUEUE_NUMS) return createResponse(req, ResponseCode.INVALID_PARAMETER, `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}`);
+    }
+    const tc: TopicConfig = {
+      ...newTopicConfig(h.topic, h.readQueueNums, h.writeQueueNums, h.perm),
+      topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order,
+      attributes: { ...(this.broker.topicConfigManager.get(h.topic)?.attributes ?? {}), ...parseAttributes(h.attributes) },
+    };
+    this.broker.topicConfigManager.update(tc);
+    this.broker.logger.info(`topic ${h.topic} created/updated: read ${h.readQueueNums} write ${h.writeQueueNums} perm ${h.perm}`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  deleteTopic(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const b = this.broker;
+    if (topic === SystemTopic.AUTO_CREATE_TOPIC_KEY || topic === SystemTopic.SCHEDULE_TOPIC) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the system topic ${topic} can not be deleted`);
+    }
+    b.topicConfigManager.delete(topic);
+    b.consumerOffsetManager.removeTopic(topic);
+    b.messageStore.deleteTopic(topic);
+    b.logger.info(`topic ${topic} deleted`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  getAllTopicConfig(req: RemotingCommand): RemotingCommand {
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(this.broker.topicConfigManager.wrapper()) });
+  }
+
+  getMaxOffset(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const queueId = reqNumber(req.extFields, 'queueId');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset: this.broker.messageStore.getMaxOffsetInQueue(topic, queueId) } });
+  }
+
+  getMinOffset(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const queueId = reqNumber(req.extFields, 'queueId');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset: this.broker.messageStore.getMinOffsetInQueue(topic, queueId) } });
+  }
+
+  searchOffsetByTimestamp(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const queueId = reqNumber(req.extFields, 'queueId');
+    const timestamp = reqNumber(req.extFields, 'timestamp');
+    const upper = (optString(req.extFields, 'boundaryType') ?? 'LOWER').toUpperCase() === 'UPPER';
+    const offset = this.broker.messageStore.getOffsetInQueueByTime(topic, queueId, timestamp, upper);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset } });
+  }
+
+  getEarliestMsgStoretime(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const queueId = reqNumber(req.extFields, 'queueId');
+    const timestamp = this.broker.messageStore.getEarliestMessageTime(topic, queueId);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { timestamp } });
+  }
+
+  viewMessageById(req: RemotingCommand): RemotingCommand {
+    const offset = reqNumber(req.extFields, 'offset');
+    const rec = this.broker.messageStore.lookMessageByOffset(offset);
+    if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${offset}: it is outside the stored CommitLog or was removed`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: rec });
+  }
+
+  getBrokerRuntimeInfo(req: RemotingCommand): RemotingCommand {
+    const b = this.broker;
+    const store = b.messageStore.runtimeInfo();
+    const table: Record<string, string> = {
+      ...store,
+      brokerVersionDesc: 'V5_3_3',
+      brokerVersion: String(CURRENT_VERSION),
+      brokerActive: 'true',
+      msgPutTotalTodayNow: String(b.stats.putTotal),
+      msgGetTotalTodayNow: String(b.stats.getTotal),
+      msgPutTotalTodayMorning: '0',
+      msgGetTotalTodayMorning: '0',
+      msgPutTotalYesterdayMorning: '0',
+      msgGetTotalYesterdayMorning: '0',
+      earliestMessageTimeStamp: String(b.messageStore.earliestMessageTime()),
+      startAcceptSendRequestTimeStamp: String(b.startTimestamp),
+      bootTimestamp: String(b.startTimestamp),
+      runtime: `[ ${Math.floor((Date.now() - b.startTimestamp) / 1000)} seconds ]`,
+      pullRequestHoldCount: String(b.pullRequestHoldService.heldCount),
+      sendThreadPoolQueueSize: '0',
+      pullThreadPoolQueueSize: '0',
+      brokerName: b.brokerConfig.brokerName,
+      brokerAddr: b.address,
+      flushDiskType: b.storeConfig.flushDiskType,
+      rss: String(process.memoryUsage().rss),
+    };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ table }) });
+  }
+}

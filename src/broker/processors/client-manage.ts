@@ -1,0 +1,81 @@
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import type { Connection } from '../../remoting/connection.js';
+import { HeaderError, optString, reqString } from '../../remoting/header.js';
+import type { BrokerController } from '../broker-controller.js';
+import { decodeHeartbeatData } from '../client/heartbeat.js';
+import type { MessageQueueData } from '../rebalance-lock-manager.js';
+
+interface LockBatchRequestBody {
+  consumerGroup: string;
+  clientId: string;
+  onlyThisBroker: boolean;
+  mqSet: MessageQueueData[];
+}
+
+function decodeLockBatchBody(body: Buffer | undefined): LockBatchRequestBody {
+  if (!body) throw new HeaderError('lock/unlock request has no body: it must carry {consumerGroup, clientId, mqSet}');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new HeaderError(`lock/unlock body is not valid JSON: ${(e as Error).message}`);
+  }
+  const mqSet = Array.isArray(raw.mqSet) ? raw.mqSet : [];
+  return {
+    consumerGroup: String(raw.consumerGroup ?? ''),
+    clientId: String(raw.clientId ?? ''),
+    onlyThisBroker: raw.onlyThisBroker === true,
+    mqSet: mqSet.map((m) => {
+      const o = m as Record<string, unknown>;
+      return { topic: String(o.topic ?? ''), brokerName: String(o.brokerName ?? ''), queueId: Number(o.queueId ?? 0) };
+    }),
+  };
+}
+
+/**
+ * HEART_BEAT (34), UNREGISTER_CLIENT (35), LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42)
+ * (upstream `ClientManageProcessor`, `AdminBrokerProcessor#lockBatchMQ`).
+ */
+export class ClientManageProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  heartBeat(req: RemotingCommand, conn: Connection): RemotingCommand {
+    const data = decodeHeartbeatData(req.body);
+    const b = this.broker;
+    conn.attrs.language = req.language;
+    conn.attrs.version = req.version;
+    conn.attrs.clientId = data.clientID;
+    for (const c of data.consumerDataSet) {
+      const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(c.groupName);
+      if (group) {
+        // As upstream: every consumer group gets its retry topic, so failed messages can come back.
+        b.topicConfigManager.createRetryTopicIfAbsent(c.groupName, group.retryQueueNums);
+      }
+      b.consumerManager.register(conn, data.clientID, c);
+    }
+    for (const p of data.producerDataSet) b.producerManager.register(p.groupName, conn, data.clientID);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  unregisterClient(req: RemotingCommand, conn: Connection): RemotingCommand {
+    reqString(req.extFields, 'clientID');
+    const producerGroup = optString(req.extFields, 'producerGroup');
+    const consumerGroup = optString(req.extFields, 'consumerGroup');
+    if (producerGroup) this.broker.producerManager.unregister(producerGroup, conn);
+    if (consumerGroup) this.broker.consumerManager.unregister(consumerGroup, conn);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  lockBatchMQ(req: RemotingCommand): RemotingCommand {
+    const body = decodeLockBatchBody(req.body);
+    const locked = this.broker.rebalanceLockManager.tryLockBatch(body.consumerGroup, body.mqSet, body.clientId);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: Buffer.from(JSON.stringify({ lockOKMQSet: locked })) });
+  }
+
+  unlockBatchMQ(req: RemotingCommand): RemotingCommand {
+    const body = decodeLockBatchBody(req.body);
+    this.broker.rebalanceLockManager.unlockBatch(body.consumerGroup, body.mqSet, body.clientId);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+}

@@ -1,0 +1,169 @@
+import { PullSysFlag } from '../../common/sysflag.js';
+import { isReadable } from '../../common/perm.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import type { Connection } from '../../remoting/connection.js';
+import { optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import type { GetMessageResult } from '../../store/get-message-result.js';
+import type { BrokerController } from '../broker-controller.js';
+import type { SubscriptionData } from '../client/heartbeat.js';
+import { buildTagSubscription, TagMessageFilter } from '../filter.js';
+
+/** PULL_MESSAGE / LITE_PULL_MESSAGE header (upstream `PullMessageRequestHeader`). */
+export interface PullMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: number;
+  suspendTimeoutMillis: number;
+  subscription?: string;
+  subVersion: number;
+  expressionType: string;
+  maxMsgBytes?: number;
+}
+
+export function decodePullMessageRequestHeader(ext: Ext): PullMessageRequestHeader {
+  return {
+    consumerGroup: reqString(ext, 'consumerGroup'),
+    topic: reqString(ext, 'topic'),
+    queueId: reqNumber(ext, 'queueId'),
+    queueOffset: reqNumber(ext, 'queueOffset'),
+    maxMsgNums: reqNumber(ext, 'maxMsgNums'),
+    sysFlag: reqNumber(ext, 'sysFlag'),
+    commitOffset: optNumber(ext, 'commitOffset') ?? 0,
+    suspendTimeoutMillis: optNumber(ext, 'suspendTimeoutMillis') ?? 0,
+    subscription: optString(ext, 'subscription'),
+    subVersion: optNumber(ext, 'subVersion') ?? 0,
+    expressionType: optString(ext, 'expressionType') ?? 'TAG',
+    maxMsgBytes: optNumber(ext, 'maxMsgBytes'),
+  };
+}
+
+/**
+ * Handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (upstream `PullMessageProcessor`):
+ * reads from the group's offset with the tag filter, answers with the stored records as they
+ * are, parks empty suspendable pulls for long polling, and commits the piggybacked offset.
+ */
+export class PullMessageProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  process(req: RemotingCommand, conn: Connection): Promise<RemotingCommand | null> | RemotingCommand {
+    return this.processRequest(req, conn, true);
+  }
+
+  /** Re-run of a parked pull: answers directly on its connection. */
+  rerun(req: RemotingCommand, conn: Connection): void {
+    const r = this.processRequest(req, conn, false);
+    if (r instanceof Promise) {
+      r.then((res) => { if (res) conn.reply(req, res); }, (err: Error) => conn.reply(req, createResponse(req, ResponseCode.SYSTEM_ERROR, err.message)));
+    } else {
+      conn.reply(req, r);
+    }
+  }
+
+  private processRequest(req: RemotingCommand, conn: Connection, brokerAllowSuspend: boolean): Promise<RemotingCommand | null> | RemotingCommand {
+    const b = this.broker;
+    const h = decodePullMessageRequestHeader(req.extFields);
+    if (!isReadable(b.brokerConfig.brokerPermission)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] pulling message is forbidden`);
+    }
+    const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
+    if (!group) {
+      return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist; create it with mqadmin updateSubGroup or enable autoCreateSubscriptionGroup`);
+    }
+    if (!group.consumeEnable) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `subscription group [${h.consumerGroup}] has consumption disabled (consumeEnable=false)`);
+    }
+    const tc = b.topicConfigManager.get(h.topic);
+    if (!tc) {
+      return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please! Create it with mqadmin updateTopic.`);
+    }
+    if (!isReadable(tc.perm)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+    }
+    if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}] consumer:[${conn.remoteAddress}]`);
+    }
+    let sub: SubscriptionData | undefined;
+    if ((h.sysFlag & PullSysFlag.FLAG_SUBSCRIPTION) !== 0) {
+      if (h.expressionType !== 'TAG') {
+        return createResponse(req, ResponseCode.SUBSCRIPTION_PARSE_FAILED, `expression type ${h.expressionType} is not supported by this broker; subscribe with a TAG expression`);
+      }
+      sub = buildTagSubscription(h.topic, h.subscription, h.subVersion);
+    } else {
+      const info = b.consumerManager.get(h.consumerGroup);
+      if (!info) {
+        return createResponse(req, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist: send a heartbeat for group ${h.consumerGroup} before pulling`);
+      }
+      if (info.messageModel === 'BROADCASTING' && !group.consumeBroadcastEnable) {
+        return createResponse(req, ResponseCode.NO_PERMISSION, `the consumer group[${h.consumerGroup}] can not consume by broadcast way`);
+      }
+      sub = info.subscriptions.get(h.topic);
+      if (!sub) {
+        return createResponse(req, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's subscription not exist: group ${h.consumerGroup} has no subscription to ${h.topic}`);
+      }
+      if (sub.subVersion < h.subVersion) {
+        return createResponse(req, ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest: send a heartbeat with the new subscription`);
+      }
+    }
+    const filter = new TagMessageFilter(sub);
+    const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
+    return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes).then((r) => {
+      const res = this.toResponse(req, r);
+      const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
+      if (res.code === ResponseCode.PULL_NOT_FOUND && brokerAllowSuspend && hasSuspend) {
+        const timeout = b.brokerConfig.longPollingEnable ? h.suspendTimeoutMillis : b.brokerConfig.shortPollingTimeMills;
+        b.pullRequestHoldService.suspendPullRequest(h.topic, h.queueId, {
+          conn, request: req, pullFromThisOffset: h.queueOffset, suspendTimestamp: Date.now(), timeoutMillis: timeout, filter,
+        });
+        this.commitOffset(h, brokerAllowSuspend);
+        return null;
+      }
+      this.commitOffset(h, brokerAllowSuspend);
+      if (res.code === ResponseCode.SUCCESS) b.stats.getTotal += r.messageCount;
+      return res;
+    });
+  }
+
+  private commitOffset(h: PullMessageRequestHeader, brokerAllowSuspend: boolean): void {
+    if (brokerAllowSuspend && (h.sysFlag & PullSysFlag.FLAG_COMMIT_OFFSET) !== 0 && this.broker.brokerConfig.brokerRole !== 'SLAVE') {
+      this.broker.consumerOffsetManager.commitOffset(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    }
+  }
+
+  /** Maps a store result to the response code (upstream's table), always with the four offsets. */
+  private toResponse(req: RemotingCommand, r: GetMessageResult): RemotingCommand {
+    let code: number;
+    let remark: string | undefined;
+    switch (r.status) {
+      case 'FOUND': code = ResponseCode.SUCCESS; break;
+      case 'MESSAGE_WAS_REMOVING':
+      case 'NO_MATCHED_MESSAGE': code = ResponseCode.PULL_RETRY_IMMEDIATELY; break;
+      case 'NO_MATCHED_LOGIC_QUEUE':
+      case 'NO_MESSAGE_IN_QUEUE':
+        if (Number(req.extFields?.queueOffset ?? 0) !== 0) {
+          code = ResponseCode.PULL_OFFSET_MOVED;
+          remark = `the requested offset is illegal: the queue is empty`;
+        } else {
+          code = ResponseCode.PULL_NOT_FOUND;
+        }
+        break;
+      case 'OFFSET_FOUND_NULL':
+      case 'OFFSET_OVERFLOW_ONE': code = ResponseCode.PULL_NOT_FOUND; break;
+      case 'OFFSET_OVERFLOW_BADLY':
+      case 'OFFSET_TOO_SMALL':
+        code = ResponseCode.PULL_OFFSET_MOVED;
+        remark = `the requested offset is out of [${r.minOffset}, ${r.maxOffset}]; continue from ${r.nextBeginOffset}`;
+        break;
+      default: code = ResponseCode.SYSTEM_ERROR;
+    }
+    const res = createResponse(req, code, remark, {
+      extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset },
+    });
+    if (code === ResponseCode.SUCCESS) res.bodyParts = r.buffers;
+    return res;
+  }
+}

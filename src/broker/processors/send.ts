@@ -1,0 +1,247 @@
+import { encodeSocketAddress } from '../../common/socket-address.js';
+import { javaStringHashCode } from '../../common/java.js';
+import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
+import { getProperty } from '../../common/properties.js';
+import { isNotAllowedSendTopic, isRetryTopic, validateTopic } from '../../common/topic.js';
+import { isWriteable } from '../../common/perm.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import type { Connection } from '../../remoting/connection.js';
+import { HeaderError, optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
+import type { BrokerController } from '../broker-controller.js';
+
+/** SEND_MESSAGE / SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE header (upstream `SendMessageRequestHeader`). */
+export interface SendMessageRequestHeader {
+  producerGroup: string;
+  topic: string;
+  defaultTopic: string;
+  defaultTopicQueueNums: number;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string;
+  reconsumeTimes: number;
+  unitMode: boolean;
+  maxReconsumeTimes?: number;
+  batch: boolean;
+}
+
+/** V1 header: long field names. */
+export function decodeSendMessageRequestHeader(ext: Ext): SendMessageRequestHeader {
+  return {
+    producerGroup: reqString(ext, 'producerGroup'),
+    topic: reqString(ext, 'topic'),
+    defaultTopic: optString(ext, 'defaultTopic') ?? 'TBW102',
+    defaultTopicQueueNums: optNumber(ext, 'defaultTopicQueueNums') ?? 4,
+    queueId: reqNumber(ext, 'queueId'),
+    sysFlag: optNumber(ext, 'sysFlag') ?? 0,
+    bornTimestamp: optNumber(ext, 'bornTimestamp') ?? Date.now(),
+    flag: optNumber(ext, 'flag') ?? 0,
+    properties: optString(ext, 'properties') ?? '',
+    reconsumeTimes: optNumber(ext, 'reconsumeTimes') ?? 0,
+    unitMode: optBoolean(ext, 'unitMode') ?? false,
+    maxReconsumeTimes: optNumber(ext, 'maxReconsumeTimes'),
+    batch: optBoolean(ext, 'batch') ?? false,
+  };
+}
+
+/** V2 header: the same fields under the keys a..n (upstream `SendMessageRequestHeaderV2`). */
+export function decodeSendMessageRequestHeaderV2(ext: Ext): SendMessageRequestHeader {
+  return {
+    producerGroup: reqString(ext, 'a'),
+    topic: reqString(ext, 'b'),
+    defaultTopic: optString(ext, 'c') ?? 'TBW102',
+    defaultTopicQueueNums: optNumber(ext, 'd') ?? 4,
+    queueId: reqNumber(ext, 'e'),
+    sysFlag: optNumber(ext, 'f') ?? 0,
+    bornTimestamp: optNumber(ext, 'g') ?? Date.now(),
+    flag: optNumber(ext, 'h') ?? 0,
+    properties: optString(ext, 'i') ?? '',
+    reconsumeTimes: optNumber(ext, 'j') ?? 0,
+    unitMode: optBoolean(ext, 'k') ?? false,
+    maxReconsumeTimes: optNumber(ext, 'l'),
+    batch: optBoolean(ext, 'm') ?? false,
+  };
+}
+
+const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
+
+/**
+ * Handles SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) (upstream
+ * `SendMessageProcessor`): validates, auto-creates the topic from its template when allowed,
+ * builds the record once and answers when the store has it as the flush mode requires.
+ */
+export class SendMessageProcessor {
+  private readonly bornHosts = new WeakMap<Connection, Buffer>();
+
+  constructor(private readonly broker: BrokerController) {}
+
+  process(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> | RemotingCommand {
+    const header = req.code === 10 ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
+    if (req.code === 320) header.batch = true;
+    const bad = this.check(req, header);
+    if (bad) return bad;
+    const tc = this.broker.topicConfigManager.get(header.topic)!;
+    let queueId = header.queueId;
+    if (queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
+    const body = req.body ?? Buffer.alloc(0);
+    const bornHost = this.bornHost(conn);
+    if (header.batch) return this.sendBatch(req, header, queueId, body, bornHost);
+    if (body.length > this.broker.storeConfig.maxMessageSize) {
+      return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} is over the max value ${this.broker.storeConfig.maxMessageSize} (maxMessageSize); send a smaller body or raise maxMessageSize in broker.conf`);
+    }
+    const { properties, uniqKey } = this.completeProperties(header.properties);
+    const tags = getProperty(properties, MessageConst.TAGS);
+    const input: PutMessageInput = {
+      topic: header.topic, queueId, flag: header.flag, sysFlag: header.sysFlag, bornTimestamp: header.bornTimestamp,
+      bornHost, reconsumeTimes: header.reconsumeTimes, preparedTransactionOffset: 0, body, properties,
+      tagsCode: tags ? javaStringHashCode(tags) : 0,
+      waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
+    };
+    return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey));
+  }
+
+  private bornHost(conn: Connection): Buffer {
+    let b = this.bornHosts.get(conn);
+    if (!b) {
+      const i = conn.remoteAddress.lastIndexOf(':');
+      b = encodeSocketAddress(conn.remoteAddress.slice(0, i), Number(conn.remoteAddress.slice(i + 1)));
+      this.bornHosts.set(conn, b);
+    }
+    return b;
+  }
+
+  /** Upstream `msgCheck` plus topic auto-creation; returns an error response or undefined. */
+  private check(req: RemotingCommand, h: SendMessageRequestHeader): RemotingCommand | undefined {
+    const b = this.broker;
+    if (!isWriteable(b.brokerConfig.brokerPermission)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
+    }
+    const invalid = validateTopic(h.topic);
+    if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
+    if (isNotAllowedSendTopic(h.topic)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
+    }
+    let tc = b.topicConfigManager.get(h.topic);
+    if (!tc) {
+      tc = isRetryTopic(h.topic)
+        ? b.topicConfigManager.createRetryTopicIfAbsent(h.topic.slice('%RETRY%'.length), 1)
+        : b.topicConfigManager.createTopicInSendMessageMethod(h.topic, h.defaultTopic, h.defaultTopicQueueNums, 0);
+      if (!tc) {
+        return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please! Create it with mqadmin updateTopic, or enable autoCreateTopicEnable on the broker.${FAQ}`);
+      }
+    }
+    if (!isWriteable(tc.perm)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the topic[${h.topic}] sending message is forbidden: its permission is ${tc.perm}`);
+    }
+    const idValid = Math.max(tc.writeQueueNums, tc.readQueueNums);
+    if (h.queueId >= idValid) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues; choose a queue id below that`);
+    }
+    return undefined;
+  }
+
+  /** Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER. */
+  private completeProperties(props: string): { properties: string; uniqKey: string } {
+    let p = props;
+    if (p.length > 0 && !p.endsWith(PROPERTY_SEPARATOR)) p += PROPERTY_SEPARATOR;
+    let uniqKey = getProperty(p, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    if (!uniqKey) {
+      uniqKey = this.broker.msgIdGenerator.next();
+      p += MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR + uniqKey + PROPERTY_SEPARATOR;
+    }
+    if (getProperty(p, MessageConst.CLUSTER) === undefined) {
+      p += MessageConst.CLUSTER + NAME_VALUE_SEPARATOR + this.broker.brokerConfig.brokerClusterName + PROPERTY_SEPARATOR;
+    }
+    return { properties: p, uniqKey };
+  }
+
+  private sendBatch(req: RemotingCommand, h: SendMessageRequestHeader, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
+    if (isRetryTopic(h.topic)) return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${h.topic}`);
+    let msgs: Array<{ flag: number; body: Buffer; properties: string }>;
+    try {
+      msgs = decodeBatchBody(body);
+    } catch (e) {
+      return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, (e as Error).message);
+    }
+    const max = this.broker.storeConfig.maxMessageSize;
+    const inputs: PutMessageInput[] = [];
+    for (const m of msgs) {
+      if (m.body.length > max) {
+        return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `a message body of the batch is ${m.body.length} bytes, over the max value ${max} (maxMessageSize)`);
+      }
+      if (getProperty(m.properties, MessageConst.DELAY_TIME_LEVEL)) {
+        return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, 'TimeDelayLevel is not supported for batch messages');
+      }
+      const { properties } = this.completeProperties(m.properties);
+      const tags = getProperty(properties, MessageConst.TAGS);
+      inputs.push({
+        topic: h.topic, queueId, flag: m.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
+        reconsumeTimes: h.reconsumeTimes, preparedTransactionOffset: 0, body: m.body, properties,
+        tagsCode: tags ? javaStringHashCode(tags) : 0,
+        waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
+      });
+    }
+    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined));
+  }
+
+  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined): RemotingCommand {
+    const code = PUT_STATUS_TO_CODE[r.status];
+    if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
+      return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
+    }
+    this.broker.stats.putTotal += r.msgId.split(',').length;
+    // Java clients dereference these ext fields of every send response.
+    return createResponse(req, code, undefined, {
+      extFields: {
+        msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey,
+        MSG_REGION: this.broker.brokerConfig.regionId, TRACE_ON: String(this.broker.brokerConfig.traceOn),
+      },
+    });
+  }
+}
+
+const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
+  PUT_OK: ResponseCode.SUCCESS,
+  FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
+  SERVICE_NOT_AVAILABLE: ResponseCode.SERVICE_NOT_AVAILABLE,
+  MESSAGE_ILLEGAL: ResponseCode.MESSAGE_ILLEGAL,
+  PROPERTIES_SIZE_EXCEEDED: ResponseCode.MESSAGE_ILLEGAL,
+  UNKNOWN_ERROR: ResponseCode.SYSTEM_ERROR,
+};
+
+function putStatusRemark(status: PutMessageResult['status'], maxSize: number): string {
+  switch (status) {
+    case 'SERVICE_NOT_AVAILABLE': return 'service not available now: the store is shutting down or not writable (disk full or failing); retry on another broker';
+    case 'MESSAGE_ILLEGAL': return `the message is illegal: body over ${maxSize} bytes (maxMessageSize) or too large for one CommitLog segment`;
+    case 'PROPERTIES_SIZE_EXCEEDED': return 'the message properties are over 32767 bytes; carry less in properties';
+    default: return `put message failed: ${status}`;
+  }
+}
+
+/**
+ * Splits a batch body (upstream `MessageDecoder.decodeMessages`): per message
+ * TOTALSIZE, MAGIC, BODYCRC, FLAG, BODYLEN + body, PROPLEN(short) + properties.
+ */
+export function decodeBatchBody(body: Buffer): Array<{ flag: number; body: Buffer; properties: string }> {
+  const out: Array<{ flag: number; body: Buffer; properties: string }> = [];
+  let p = 0;
+  while (p < body.length) {
+    if (p + 20 > body.length) throw new HeaderError(`batch body truncated at byte ${p}: expected another message header`, ResponseCode.MESSAGE_ILLEGAL);
+    const total = body.readInt32BE(p);
+    if (total < 22 || p + total > body.length) throw new HeaderError(`batch message at byte ${p} declares size ${total}, outside the body of ${body.length} bytes`, ResponseCode.MESSAGE_ILLEGAL);
+    const flag = body.readInt32BE(p + 12);
+    const bodyLen = body.readInt32BE(p + 16);
+    if (bodyLen < 0 || p + 20 + bodyLen + 2 > p + total) throw new HeaderError(`batch message at byte ${p} has a body length ${bodyLen} outside its size`, ResponseCode.MESSAGE_ILLEGAL);
+    const b = body.subarray(p + 20, p + 20 + bodyLen);
+    const propLen = body.readInt16BE(p + 20 + bodyLen);
+    const propStart = p + 22 + bodyLen;
+    if (propLen < 0 || propStart + propLen > p + total) throw new HeaderError(`batch message at byte ${p} has properties outside its size`, ResponseCode.MESSAGE_ILLEGAL);
+    out.push({ flag, body: b, properties: body.toString('utf8', propStart, propStart + propLen) });
+    p += total;
+  }
+  if (out.length === 0) throw new HeaderError('batch body holds no message', ResponseCode.MESSAGE_ILLEGAL);
+  return out;
+}
