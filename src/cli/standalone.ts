@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { loadBrokerConfig } from '../common/config-loader.js';
+import { createLogger } from '../common/logger.js';
+import { startStandalone, STANDALONE_DEFAULTS } from '../standalone.js';
+import { logNotices, parseNonEmptyFlag, parsePortFlag, readOptionalConfigFile, runServer } from './common.js';
+
+/**
+ * `npm start` / `rocketmq-standalone`: a NameServer and a Broker in one process. Values come
+ * from standalone defaults, then broker.conf (-c), then the flags, so that several instances
+ * can run side by side with different --store and ports.
+ */
+
+interface Flags {
+  configFile?: string;
+  store?: string;
+  namesrvPort?: number;
+  brokerPort?: number;
+}
+
+const program = new Command('rocketmq-standalone')
+  .description('Start RocketMQ in one process: a NameServer and a Broker registered with it.')
+  .option('-c, --configFile <file>', 'Broker config properties file (broker.conf, RocketMQ key names)', parseNonEmptyFlag)
+  .option('--store <dir>', `store root directory (default: ${STANDALONE_DEFAULTS.storeDir}, or storePathRootDir in broker.conf)`, parseNonEmptyFlag)
+  .option('--namesrv-port <port>', `NameServer port; 0 picks a free one (default: ${STANDALONE_DEFAULTS.namesrvPort})`, parsePortFlag)
+  .option(
+    '--broker-port <port>',
+    `Broker port, the fast port is this - 2; 0 picks a free one (default: ${STANDALONE_DEFAULTS.brokerPort}, or listenPort in broker.conf)`,
+    parsePortFlag,
+  )
+  .allowExcessArguments(false)
+  .showHelpAfterError('(run with --help for usage)')
+  .parse();
+
+const flags = program.opts<Flags>();
+const logger = createLogger('standalone');
+
+await runServer({
+  name: 'rocketmq-standalone',
+  logger,
+  ports: {
+    NameServer: '--namesrv-port',
+    Broker: '--broker-port (or listenPort in broker.conf)',
+  },
+  start: async () => {
+    const { brokerConfig, storeConfig, notices } = loadBrokerConfig(
+      [{ source: flags.configFile ?? 'broker config', props: readOptionalConfigFile(flags.configFile) }],
+      {
+        brokerConfig: {
+          brokerName: STANDALONE_DEFAULTS.brokerName,
+          brokerClusterName: STANDALONE_DEFAULTS.brokerClusterName,
+          listenPort: STANDALONE_DEFAULTS.brokerPort,
+          // Standalone always registers with its own NameServer; NAMESRV_ADDR is not for it.
+          namesrvAddr: '',
+        },
+        storeConfig: { storePathRootDir: STANDALONE_DEFAULTS.storeDir },
+      },
+    );
+    logNotices(logger, notices);
+    const mq = await startStandalone({
+      storeDir: flags.store ?? storeConfig.storePathRootDir,
+      ports: { namesrv: flags.namesrvPort, broker: flags.brokerPort ?? brokerConfig.listenPort },
+      brokerConfig,
+      storeConfig,
+    });
+    logger.info(
+      `RocketMQ standalone started: NameServer ${mq.namesrvAddr}, Broker ${mq.brokerAddr}, store ${mq.storeDir}`,
+    );
+    return mq;
+  },
+});
