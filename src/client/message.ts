@@ -1,0 +1,242 @@
+import { inflateSync } from 'node:zlib';
+import { MessageConst } from '../common/message-const.js';
+import { decodeProperties, encodeProperties } from '../common/properties.js';
+import { MessageSysFlag } from '../common/sysflag.js';
+import type { MessageExt as StoredMessage } from '../common/message-record.js';
+import type { MessageIdGenerator } from '../common/message-id.js';
+import { ClientErrorCode, MQClientError } from './errors.js';
+
+export interface MessageOptions {
+  tags?: string;
+  /** One key, or several (stored space-separated, each indexed by the broker). */
+  keys?: string | string[];
+  /** User properties. */
+  properties?: Record<string, string> | Map<string, string>;
+  /** User flag, stored as-is. */
+  flag?: number;
+  /** Delay level 1..18 (1s 5s 10s 30s 1m … 2h); 0 = deliver now. */
+  delayTimeLevel?: number;
+  /** Whether the broker answers only once the message is stored (WAIT, default true). */
+  waitStoreMsgOK?: boolean;
+}
+
+const KEY_SEPARATOR = ' ';
+const RESERVED_KEYS: ReadonlySet<string> = new Set<string>(Object.values(MessageConst));
+
+/**
+ * A message to send (upstream `Message`). Tags, keys, delay level and the rest live in the
+ * property map under their wire names, so the properties string is one encoding of the map.
+ */
+export class Message {
+  body: Buffer;
+  flag: number;
+  readonly properties: Map<string, string>;
+
+  constructor(public topic: string, body: Buffer | string, opts: MessageOptions = {}) {
+    this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.flag = opts.flag ?? 0;
+    this.properties = new Map();
+    if (opts.properties) {
+      const entries = opts.properties instanceof Map ? opts.properties.entries() : Object.entries(opts.properties);
+      for (const [k, v] of entries) this.putUserProperty(k, v);
+    }
+    if (opts.tags) this.tags = opts.tags;
+    if (opts.keys !== undefined) this.keys = opts.keys;
+    if (opts.delayTimeLevel) this.delayTimeLevel = opts.delayTimeLevel;
+    // As upstream's constructors: WAIT is always present, true unless told otherwise.
+    this.waitStoreMsgOK = opts.waitStoreMsgOK ?? true;
+  }
+
+  get tags(): string | undefined {
+    return this.properties.get(MessageConst.TAGS);
+  }
+
+  set tags(tags: string | undefined) {
+    if (tags) this.properties.set(MessageConst.TAGS, tags);
+    else this.properties.delete(MessageConst.TAGS);
+  }
+
+  get keys(): string[] {
+    return splitKeys(this.properties.get(MessageConst.KEYS));
+  }
+
+  set keys(keys: string | string[] | undefined) {
+    const joined = Array.isArray(keys) ? keys.filter((k) => k.length > 0).join(KEY_SEPARATOR) : (keys ?? '');
+    if (joined) this.properties.set(MessageConst.KEYS, joined);
+    else this.properties.delete(MessageConst.KEYS);
+  }
+
+  get delayTimeLevel(): number {
+    const v = this.properties.get(MessageConst.DELAY_TIME_LEVEL);
+    return v === undefined ? 0 : Number(v) || 0;
+  }
+
+  set delayTimeLevel(level: number) {
+    if (level > 0) this.properties.set(MessageConst.DELAY_TIME_LEVEL, String(level));
+    else this.properties.delete(MessageConst.DELAY_TIME_LEVEL);
+  }
+
+  get waitStoreMsgOK(): boolean {
+    return this.properties.get(MessageConst.WAIT_STORE_MSG_OK) !== 'false';
+  }
+
+  set waitStoreMsgOK(wait: boolean) {
+    this.properties.set(MessageConst.WAIT_STORE_MSG_OK, wait ? 'true' : 'false');
+  }
+
+  /** The client message id (UNIQ_KEY), once the message has been sent or prepared. */
+  get uniqKey(): string | undefined {
+    return this.properties.get(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+  }
+
+  /** Sets a user property; names RocketMQ reserves for itself (TAGS, KEYS, UNIQ_KEY, …) are refused. */
+  putUserProperty(name: string, value: string): void {
+    if (!name || value === undefined || value === null || value === '') {
+      throw new MQClientError(`user property "${name}" needs a non-empty name and value`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    if (RESERVED_KEYS.has(name)) {
+      throw new MQClientError(`"${name}" is a property name reserved by RocketMQ; use the Message field for it or pick another name`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    this.properties.set(name, value);
+  }
+
+  getProperty(name: string): string | undefined {
+    return this.properties.get(name);
+  }
+}
+
+export function splitKeys(keys: string | undefined): string[] {
+  if (!keys) return [];
+  return keys.split(KEY_SEPARATOR).filter((k) => k.length > 0);
+}
+
+/**
+ * Gives the message its UNIQ_KEY if it has none (kept across retries, as upstream
+ * `MessageClientIDSetter.setUniqID`) and returns the properties string to send.
+ */
+export function buildMessageProperties(msg: Message, ids: MessageIdGenerator): string {
+  if (!msg.properties.has(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)) {
+    msg.properties.set(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, ids.next());
+  }
+  return encodeProperties(msg.properties);
+}
+
+/** One message of a batch, with its properties already encoded. */
+export interface BatchEntry {
+  flag: number;
+  body: Buffer;
+  properties: string;
+}
+
+/**
+ * SEND_BATCH_MESSAGE body (upstream `MessageDecoder.encodeMessages`): per message
+ * TOTALSIZE int | MAGICCODE int 0 | BODYCRC int 0 | FLAG int | BODYLEN int + body |
+ * PROPLEN short + properties, back to back.
+ */
+export function encodeBatchBody(entries: readonly BatchEntry[]): Buffer {
+  const props: Buffer[] = new Array(entries.length);
+  let total = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const p = Buffer.from(e.properties, 'utf8');
+    if (p.length > 32767) {
+      throw new MQClientError(`the properties of batch message ${i} take ${p.length} bytes; at most 32767 fit`, ClientErrorCode.MESSAGE_ILLEGAL);
+    }
+    props[i] = p;
+    total += 4 + 4 + 4 + 4 + 4 + e.body.length + 2 + p.length;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const p = props[i]!;
+    const size = 20 + e.body.length + 2 + p.length;
+    buf.writeInt32BE(size, pos);
+    buf.writeInt32BE(0, pos + 4);
+    buf.writeInt32BE(0, pos + 8);
+    buf.writeInt32BE(e.flag, pos + 12);
+    buf.writeInt32BE(e.body.length, pos + 16);
+    e.body.copy(buf, pos + 20);
+    let q = pos + 20 + e.body.length;
+    buf.writeInt16BE(p.length, q);
+    q += 2;
+    p.copy(buf, q);
+    pos += size;
+  }
+  return buf;
+}
+
+/** Reads a batch body back into its entries (the inverse of `encodeBatchBody`); throws on a malformed body. */
+export function decodeBatchBody(buf: Buffer): BatchEntry[] {
+  const out: BatchEntry[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    if (pos + 22 > buf.length) throw new Error(`batch body truncated at position ${pos}`);
+    const size = buf.readInt32BE(pos);
+    const bodyLen = buf.readInt32BE(pos + 16);
+    if (size < 22 || pos + size > buf.length || bodyLen < 0 || 22 + bodyLen > size) throw new Error(`bad batch entry size at position ${pos}`);
+    const flag = buf.readInt32BE(pos + 12);
+    const body = buf.subarray(pos + 20, pos + 20 + bodyLen);
+    const propLen = buf.readInt16BE(pos + 20 + bodyLen);
+    if (22 + bodyLen + propLen !== size) throw new Error(`batch entry at position ${pos} has a size that does not match its fields`);
+    const properties = buf.toString('utf8', pos + 22 + bodyLen, pos + size);
+    out.push({ flag, body, properties });
+    pos += size;
+  }
+  return out;
+}
+
+/** A received message: the stored record with its body inflated and its properties parsed. */
+export interface MessageExt extends StoredMessage {
+  /** UNIQ_KEY when the message has one, else the offset message id (upstream `MessageClientExt.getMsgId`). */
+  msgId: string;
+  tags?: string;
+  keys: string[];
+  propertyMap: Map<string, string>;
+}
+
+/**
+ * Stored record → received message. A zlib body (sysFlag bit 0 with compression type 0 or ZLIB)
+ * is inflated and the compression bits cleared; an LZ4/ZSTD body, or one that fails to inflate,
+ * is left as stored with its flags, so the caller can tell.
+ */
+export function toMessageExt(stored: StoredMessage): MessageExt {
+  let body = stored.body;
+  let sysFlag = stored.sysFlag;
+  if ((sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
+    const type = sysFlag & MessageSysFlag.COMPRESSION_TYPE_MASK;
+    if (type === 0 || type === MessageSysFlag.COMPRESSION_ZLIB) {
+      try {
+        body = inflateSync(body);
+        sysFlag &= ~(MessageSysFlag.COMPRESSED_FLAG | MessageSysFlag.COMPRESSION_TYPE_MASK);
+      } catch {
+        body = stored.body;
+      }
+    }
+  }
+  const propertyMap = decodeProperties(stored.properties);
+  // One literal with every field (no spread): pulls build thousands of these per second.
+  return {
+    storeSize: stored.storeSize,
+    bodyCRC: stored.bodyCRC,
+    queueId: stored.queueId,
+    flag: stored.flag,
+    queueOffset: stored.queueOffset,
+    commitLogOffset: stored.commitLogOffset,
+    sysFlag,
+    bornTimestamp: stored.bornTimestamp,
+    bornHost: stored.bornHost,
+    storeTimestamp: stored.storeTimestamp,
+    storeHost: stored.storeHost,
+    reconsumeTimes: stored.reconsumeTimes,
+    preparedTransactionOffset: stored.preparedTransactionOffset,
+    body,
+    topic: stored.topic,
+    properties: stored.properties,
+    offsetMsgId: stored.offsetMsgId,
+    msgId: propertyMap.get(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? stored.offsetMsgId,
+    tags: propertyMap.get(MessageConst.TAGS),
+    keys: splitKeys(propertyMap.get(MessageConst.KEYS)),
+    propertyMap,
+  };
+}

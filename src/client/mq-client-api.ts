@@ -1,0 +1,443 @@
+import { decodeRecords } from '../common/message-record.js';
+import { MessageConst } from '../common/message-const.js';
+import { getProperty } from '../common/properties.js';
+import { PullSysFlag } from '../common/sysflag.js';
+import {
+  CURRENT_VERSION,
+  RemotingClient,
+  RequestCode,
+  ResponseCode,
+  SerializeType,
+  toExtFields,
+  type RemotingCommand,
+  type RequestHandler,
+  type SerializeTypeValue,
+} from '../remoting/index.js';
+import { brokerError, ClientErrorCode, MQClientError } from './errors.js';
+import {
+  decodeNumberField,
+  decodePullMessageResponseHeader,
+  decodeSendMessageResponseHeader,
+  encodePullMessageRequestHeader,
+  encodeSendMessageRequestHeaderV2,
+  type HeartbeatData,
+  type HeartbeatResult,
+  type LockBatchRequestBody,
+  type PullMessageRequestHeader,
+  type QueryConsumerOffsetRequestHeader,
+  type SearchOffsetBoundaryType,
+  type SendMessageRequestHeader,
+  type TopicConfig,
+  type TopicConfigSerializeWrapper,
+  type UpdateConsumerOffsetRequestHeader,
+} from './headers.js';
+import { parseLenientJsonBuffer } from './lenient-json.js';
+import { decodeBatchBody, toMessageExt, type MessageExt } from './message.js';
+import { parseTopicRouteData, toClusterInfo, toMessageQueue, type ClusterInfo, type MessageQueue, type TopicRouteData } from './route.js';
+import { ExpressionType, tagFilterOf } from './subscription.js';
+
+export const SendStatus = {
+  SEND_OK: 'SEND_OK',
+  FLUSH_DISK_TIMEOUT: 'FLUSH_DISK_TIMEOUT',
+  FLUSH_SLAVE_TIMEOUT: 'FLUSH_SLAVE_TIMEOUT',
+  SLAVE_NOT_AVAILABLE: 'SLAVE_NOT_AVAILABLE',
+} as const;
+export type SendStatusValue = (typeof SendStatus)[keyof typeof SendStatus];
+
+export interface SendResult {
+  sendStatus: SendStatusValue;
+  /** The message's UNIQ_KEY (comma-joined for a batch). */
+  msgId: string;
+  /** Offset msgId(s) the broker assigned. */
+  offsetMsgId: string;
+  messageQueue: MessageQueue;
+  queueOffset: number;
+  transactionId?: string;
+  regionId: string;
+  traceOn: boolean;
+}
+
+export const PullStatus = {
+  FOUND: 'FOUND',
+  NO_NEW_MSG: 'NO_NEW_MSG',
+  NO_MATCHED_MSG: 'NO_MATCHED_MSG',
+  OFFSET_ILLEGAL: 'OFFSET_ILLEGAL',
+} as const;
+export type PullStatusValue = (typeof PullStatus)[keyof typeof PullStatus];
+
+export interface PullResult {
+  pullStatus: PullStatusValue;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  /** 0 = pull from the master next time, else the slave id the broker suggests. */
+  suggestWhichBrokerId: number;
+  msgFoundList: MessageExt[];
+}
+
+export interface MQClientAPIOptions {
+  /** Share an existing Remoting client (not closed by shutdown); by default the API owns one. */
+  remotingClient?: RemotingClient;
+  /** Header serialization of requests: ROCKETMQ binary (default) or JSON. */
+  serializeType?: 'ROCKETMQ' | 'JSON';
+  /** Language name sent in every request header. */
+  language?: string;
+  connectTimeoutMs?: number;
+  /** Handles requests brokers send on our connections (NOTIFY_CONSUMER_IDS_CHANGED, …). */
+  onRequest?: RequestHandler;
+}
+
+const DEFAULT_TIMEOUT = 3000;
+
+function sendStatusOf(code: number): SendStatusValue | undefined {
+  switch (code) {
+    case ResponseCode.SUCCESS: return SendStatus.SEND_OK;
+    case ResponseCode.FLUSH_DISK_TIMEOUT: return SendStatus.FLUSH_DISK_TIMEOUT;
+    case ResponseCode.FLUSH_SLAVE_TIMEOUT: return SendStatus.FLUSH_SLAVE_TIMEOUT;
+    case ResponseCode.SLAVE_NOT_AVAILABLE: return SendStatus.SLAVE_NOT_AVAILABLE;
+    default: return undefined;
+  }
+}
+
+function pullStatusOf(code: number): PullStatusValue | undefined {
+  switch (code) {
+    case ResponseCode.SUCCESS: return PullStatus.FOUND;
+    case ResponseCode.PULL_NOT_FOUND: return PullStatus.NO_NEW_MSG;
+    case ResponseCode.PULL_RETRY_IMMEDIATELY: return PullStatus.NO_MATCHED_MSG;
+    case ResponseCode.PULL_OFFSET_MOVED: return PullStatus.OFFSET_ILLEGAL;
+    default: return undefined;
+  }
+}
+
+function jsonBody(res: RemotingCommand, addr: string, what: string): Record<string, unknown> {
+  if (!res.body || res.body.length === 0) {
+    throw new MQClientError(`${what} from ${addr} came without a body`, ClientErrorCode.BAD_RESPONSE);
+  }
+  let v: unknown;
+  try {
+    v = parseLenientJsonBuffer(res.body);
+  } catch (err) {
+    throw new MQClientError(`${what} from ${addr} is not valid JSON: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new MQClientError(`${what} from ${addr} is not a JSON object`, ClientErrorCode.BAD_RESPONSE);
+  }
+  return v as Record<string, unknown>;
+}
+
+function toJsonBody(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/** `+k=v,+k2=v2`, as upstream's `AttributeParser.parseToString`. */
+function attributesToString(attrs: Record<string, string>): string {
+  return Object.keys(attrs).map((k) => `+${k}=${attrs[k]}`).join(',');
+}
+
+/**
+ * Typed Remoting calls of a RocketMQ client (upstream `MQClientAPIImpl`). Each method sends one
+ * request, decodes the response header into a typed result, and throws MQBrokerError (with
+ * `responseCode` and `retriable`) on a code it does not expect. Connection failures and
+ * timeouts surface as retriable RemotingErrors.
+ */
+export class MQClientAPI {
+  readonly remoting: RemotingClient;
+  private readonly ownsRemoting: boolean;
+  private readonly serializeType: SerializeTypeValue;
+  private readonly language: string;
+
+  constructor(opts: MQClientAPIOptions = {}) {
+    this.serializeType = opts.serializeType === 'JSON' ? SerializeType.JSON : SerializeType.ROCKETMQ;
+    this.language = opts.language ?? 'NODE_JS';
+    this.ownsRemoting = !opts.remotingClient;
+    this.remoting = opts.remotingClient ?? new RemotingClient({ connectTimeoutMs: opts.connectTimeoutMs, onRequest: opts.onRequest });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.ownsRemoting) await this.remoting.shutdown();
+  }
+
+  private command(code: number, extFields?: Record<string, string>, body?: Buffer): RemotingCommand {
+    return { code, language: this.language, version: CURRENT_VERSION, opaque: 0, flag: 0, extFields, body, serializeType: this.serializeType };
+  }
+
+  private header(h: object): Record<string, string> | undefined {
+    return toExtFields(h as Record<string, string | number | boolean | undefined>);
+  }
+
+  /** Sends and requires SUCCESS. */
+  private async invokeOk(addr: string, cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    const res = await this.remoting.invoke(addr, cmd, timeoutMs);
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr);
+    return res;
+  }
+
+  // ---- NameServer ----
+
+  /** GET_ROUTEINFO_BY_TOPIC; an unknown topic throws MQBrokerError TOPIC_NOT_EXIST (17). */
+  async getTopicRouteInfoFromNameServer(namesrvAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicRouteData> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), timeoutMs);
+    if (!res.body || res.body.length === 0) {
+      throw new MQClientError(`route of topic ${topic} from ${namesrvAddr} came without a body`, ClientErrorCode.BAD_RESPONSE);
+    }
+    try {
+      return parseTopicRouteData(res.body);
+    } catch (err) {
+      if (err instanceof MQClientError) throw err;
+      throw new MQClientError(`route of topic ${topic} from ${namesrvAddr} is not valid JSON: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
+    }
+  }
+
+  async getBrokerClusterInfo(namesrvAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ClusterInfo> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_BROKER_CLUSTER_INFO), timeoutMs);
+    return toClusterInfo(jsonBody(res, namesrvAddr, 'cluster info'));
+  }
+
+  async deleteTopicInNameServer(namesrvAddr: string, topic: string, clusterName?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(namesrvAddr, this.command(RequestCode.DELETE_TOPIC_IN_NAMESRV, this.header({ topic, clusterName })), timeoutMs);
+  }
+
+  async putKVConfig(namesrvAddr: string, namespace: string, key: string, value: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(namesrvAddr, this.command(RequestCode.PUT_KV_CONFIG, { namespace, key, value }), timeoutMs);
+  }
+
+  /** GET_KV_CONFIG; undefined when the key is not set (QUERY_NOT_FOUND). */
+  async getKVConfig(namesrvAddr: string, namespace: string, key: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string | undefined> {
+    const res = await this.remoting.invoke(namesrvAddr, this.command(RequestCode.GET_KV_CONFIG, { namespace, key }), timeoutMs);
+    if (res.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, namesrvAddr);
+    return res.extFields?.value;
+  }
+
+  async deleteKVConfig(namesrvAddr: string, namespace: string, key: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(namesrvAddr, this.command(RequestCode.DELETE_KV_CONFIG, { namespace, key }), timeoutMs);
+  }
+
+  // ---- Send ----
+
+  private sendResult(res: RemotingCommand, addr: string, brokerName: string, topic: string, msgId: string): SendResult {
+    const sendStatus = sendStatusOf(res.code);
+    if (sendStatus === undefined) throw brokerError(res, addr);
+    const h = decodeSendMessageResponseHeader(res.extFields, addr);
+    const result: SendResult = {
+      sendStatus,
+      msgId: h.batchUniqId ?? msgId,
+      offsetMsgId: h.msgId,
+      messageQueue: { topic, brokerName, queueId: h.queueId },
+      queueOffset: h.queueOffset,
+      regionId: h.regionId,
+      traceOn: h.traceOn,
+    };
+    if (h.transactionId !== undefined) result.transactionId = h.transactionId;
+    return result;
+  }
+
+  /**
+   * SEND_MESSAGE_V2. `msgId` is what SendResult.msgId reports; by default the UNIQ_KEY found in
+   * the header's properties. Codes 10/11/12 are stored-but-not-confirmed statuses, not errors.
+   */
+  async sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
+    const cmd = this.command(RequestCode.SEND_MESSAGE_V2, encodeSendMessageRequestHeaderV2(header), body);
+    const res = await this.remoting.invoke(brokerAddr, cmd, timeoutMs);
+    const id = msgId ?? getProperty(header.properties ?? '', MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '';
+    return this.sendResult(res, brokerAddr, brokerName, header.topic, id);
+  }
+
+  /**
+   * SEND_BATCH_MESSAGE: `body` is a batch body (`encodeBatchBody`), the header's properties the
+   * batch's own. SendResult.msgId = the inner UNIQ_KEYs, comma-joined (read from the body unless
+   * given). The header is sent with `m=true`.
+   */
+  async sendBatch(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
+    const cmd = this.command(RequestCode.SEND_BATCH_MESSAGE, encodeSendMessageRequestHeaderV2({ ...header, batch: true }), body);
+    const res = await this.remoting.invoke(brokerAddr, cmd, timeoutMs);
+    const ids = msgId ?? decodeBatchBody(body)
+      .map((e) => getProperty(e.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '')
+      .join(',');
+    return this.sendResult(res, brokerAddr, brokerName, header.topic, ids);
+  }
+
+  /** Oneway SEND_MESSAGE_V2 (or SEND_BATCH_MESSAGE when `header.batch`): no answer, no result. */
+  async sendOneway(brokerAddr: string, header: SendMessageRequestHeader, body: Buffer): Promise<void> {
+    const code = header.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2;
+    await this.remoting.invokeOneway(brokerAddr, this.command(code, encodeSendMessageRequestHeaderV2(header), body));
+  }
+
+  // ---- Pull ----
+
+  /**
+   * PULL_MESSAGE (LITE_PULL_MESSAGE when the lite flag is set). FOUND bodies are decoded, zlib
+   * bodies inflated, and — as upstream's `PullAPIWrapper.processPullResult` — messages whose TAGS
+   * are not in a TAG subscription dropped (the broker filters by hash code only).
+   */
+  async pullMessage(brokerAddr: string, header: PullMessageRequestHeader, timeoutMs: number): Promise<PullResult> {
+    const code = (header.sysFlag & PullSysFlag.FLAG_LITE_PULL_MESSAGE) !== 0 ? RequestCode.LITE_PULL_MESSAGE : RequestCode.PULL_MESSAGE;
+    const res = await this.remoting.invoke(brokerAddr, this.command(code, encodePullMessageRequestHeader(header)), timeoutMs);
+    const pullStatus = pullStatusOf(res.code);
+    if (pullStatus === undefined) throw brokerError(res, brokerAddr);
+    const h = decodePullMessageResponseHeader(res.extFields, brokerAddr);
+    const result: PullResult = { pullStatus, ...h, msgFoundList: [] };
+    if (pullStatus !== PullStatus.FOUND || !res.body) return result;
+    const tags = header.subscription !== undefined && (header.expressionType ?? ExpressionType.TAG) === ExpressionType.TAG
+      ? tagFilterOf(header.subscription)
+      : undefined;
+    const minOffset = String(h.minOffset);
+    const maxOffset = String(h.maxOffset);
+    for (const stored of decodeRecords(res.body)) {
+      const msg = toMessageExt(stored);
+      if (tags !== undefined && (msg.tags === undefined || !tags.has(msg.tags))) continue;
+      msg.propertyMap.set(MessageConst.MIN_OFFSET, minOffset);
+      msg.propertyMap.set(MessageConst.MAX_OFFSET, maxOffset);
+      result.msgFoundList.push(msg);
+    }
+    return result;
+  }
+
+  // ---- Offsets ----
+
+  /** QUERY_CONSUMER_OFFSET; -1 when the broker has no offset for the group (QUERY_NOT_FOUND). */
+  async queryConsumerOffset(brokerAddr: string, header: QueryConsumerOffsetRequestHeader, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.remoting.invoke(brokerAddr, this.command(RequestCode.QUERY_CONSUMER_OFFSET, this.header(header)), timeoutMs);
+    if (res.code === ResponseCode.QUERY_NOT_FOUND) return -1;
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, brokerAddr);
+    return decodeNumberField(res.extFields, 'offset', 'consumer offset', brokerAddr);
+  }
+
+  async updateConsumerOffset(brokerAddr: string, header: UpdateConsumerOffsetRequestHeader, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_CONSUMER_OFFSET, this.header(header)), timeoutMs);
+  }
+
+  async updateConsumerOffsetOneway(brokerAddr: string, header: UpdateConsumerOffsetRequestHeader): Promise<void> {
+    await this.remoting.invokeOneway(brokerAddr, this.command(RequestCode.UPDATE_CONSUMER_OFFSET, this.header(header)));
+  }
+
+  /** GET_MAX_OFFSET: the offset the next message of the queue will get. */
+  async getMaxOffset(brokerAddr: string, topic: string, queueId: number, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId), committed: 'true' }), timeoutMs);
+    return decodeNumberField(res.extFields, 'offset', 'max offset', brokerAddr);
+  }
+
+  async getMinOffset(brokerAddr: string, topic: string, queueId: number, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_MIN_OFFSET, { topic, queueId: String(queueId) }), timeoutMs);
+    return decodeNumberField(res.extFields, 'offset', 'min offset', brokerAddr);
+  }
+
+  /** SEARCH_OFFSET_BY_TIMESTAMP: the queue offset of the first message stored at or after `timestamp` (ms). */
+  async searchOffset(brokerAddr: string, topic: string, queueId: number, timestamp: number, boundaryType?: SearchOffsetBoundaryType, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const ext = this.header({ topic, queueId, timestamp, boundaryType });
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, ext), timeoutMs);
+    return decodeNumberField(res.extFields, 'offset', 'searched offset', brokerAddr);
+  }
+
+  async getEarliestMsgStoretime(brokerAddr: string, topic: string, queueId: number, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_EARLIEST_MSG_STORETIME, { topic, queueId: String(queueId) }), timeoutMs);
+    return decodeNumberField(res.extFields, 'timestamp', 'earliest store time', brokerAddr);
+  }
+
+  // ---- Client management ----
+
+  async sendHeartbeat(brokerAddr: string, data: HeartbeatData, timeoutMs = DEFAULT_TIMEOUT): Promise<HeartbeatResult> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.HEART_BEAT, {}, toJsonBody(data)), timeoutMs);
+    return {
+      version: res.version,
+      supportHeartbeatV2: res.extFields?.IS_SUPPORT_HEART_BEAT_V2 === 'true',
+      subChange: res.extFields?.IS_SUB_CHANGE === 'true',
+    };
+  }
+
+  async unregisterClient(brokerAddr: string, clientID: string, producerGroup?: string, consumerGroup?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UNREGISTER_CLIENT, this.header({ clientID, producerGroup, consumerGroup })), timeoutMs);
+  }
+
+  /** GET_CONSUMER_LIST_BY_GROUP; a group without consumers is an error from the broker (SYSTEM_ERROR), as upstream. */
+  async getConsumerIdListByGroup(brokerAddr: string, consumerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup }), timeoutMs);
+    const list = jsonBody(res, brokerAddr, 'consumer list').consumerIdList;
+    if (!Array.isArray(list)) throw new MQClientError(`consumer list from ${brokerAddr} has no consumerIdList array`, ClientErrorCode.BAD_RESPONSE);
+    return list.map(String);
+  }
+
+  /** LOCK_BATCH_MQ: returns the queues the broker locked for this client. */
+  async lockBatchMQ(brokerAddr: string, body: LockBatchRequestBody, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageQueue[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.LOCK_BATCH_MQ, {}, toJsonBody(body)), timeoutMs);
+    const set = jsonBody(res, brokerAddr, 'lock result').lockOKMQSet ?? [];
+    if (!Array.isArray(set)) throw new MQClientError(`lock result from ${brokerAddr} has no lockOKMQSet array`, ClientErrorCode.BAD_RESPONSE);
+    return set.map(toMessageQueue);
+  }
+
+  async unlockBatchMQ(brokerAddr: string, body: LockBatchRequestBody, timeoutMs = DEFAULT_TIMEOUT, oneway = false): Promise<void> {
+    const cmd = this.command(RequestCode.UNLOCK_BATCH_MQ, {}, toJsonBody(body));
+    if (oneway) await this.remoting.invokeOneway(brokerAddr, cmd);
+    else await this.invokeOk(brokerAddr, cmd, timeoutMs);
+  }
+
+  // ---- Admin ----
+
+  /** UPDATE_AND_CREATE_TOPIC on one broker (which then re-registers with its NameServers). */
+  async createTopic(brokerAddr: string, defaultTopic: string, config: TopicConfig, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const ext = this.header({
+      topic: config.topicName,
+      defaultTopic,
+      readQueueNums: config.readQueueNums,
+      writeQueueNums: config.writeQueueNums,
+      perm: config.perm,
+      topicFilterType: config.topicFilterType,
+      topicSysFlag: config.topicSysFlag,
+      order: config.order,
+      attributes: config.attributes && Object.keys(config.attributes).length > 0 ? attributesToString(config.attributes) : undefined,
+    });
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_TOPIC, ext), timeoutMs);
+  }
+
+  async deleteTopicInBroker(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_TOPIC_IN_BROKER, { topic }), timeoutMs);
+  }
+
+  async getAllTopicConfig(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicConfigSerializeWrapper> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_ALL_TOPIC_CONFIG), timeoutMs);
+    const o = jsonBody(res, brokerAddr, 'topic config table');
+    const table = o.topicConfigTable;
+    if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+      throw new MQClientError(`topic config table from ${brokerAddr} has no topicConfigTable object`, ClientErrorCode.BAD_RESPONSE);
+    }
+    const topicConfigTable: Record<string, TopicConfig> = {};
+    for (const [name, raw] of Object.entries(table as Record<string, unknown>)) {
+      const c = (raw ?? {}) as Record<string, unknown>;
+      topicConfigTable[name] = {
+        topicName: typeof c.topicName === 'string' ? c.topicName : name,
+        readQueueNums: Number(c.readQueueNums ?? 0),
+        writeQueueNums: Number(c.writeQueueNums ?? 0),
+        perm: Number(c.perm ?? 0),
+        topicFilterType: c.topicFilterType === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
+        topicSysFlag: Number(c.topicSysFlag ?? 0),
+        order: c.order === true,
+        ...(c.attributes && typeof c.attributes === 'object' ? { attributes: c.attributes as Record<string, string> } : {}),
+      };
+    }
+    const wrapper: TopicConfigSerializeWrapper = { topicConfigTable };
+    const dv = o.dataVersion as Record<string, unknown> | undefined;
+    if (dv && typeof dv === 'object') {
+      wrapper.dataVersion = { timestamp: Number(dv.timestamp ?? 0), counter: Number(dv.counter ?? 0) };
+      if (dv.stateVersion !== undefined) wrapper.dataVersion.stateVersion = Number(dv.stateVersion);
+    }
+    return wrapper;
+  }
+
+  /** VIEW_MESSAGE_BY_ID: the message stored at CommitLog offset `phyOffset`. */
+  async viewMessage(brokerAddr: string, phyOffset: number, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageExt> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(phyOffset) }), timeoutMs);
+    const [stored] = res.body ? decodeRecords(res.body) : [];
+    if (!stored) throw new MQClientError(`no message record in the answer of ${brokerAddr} for offset ${phyOffset}`, ClientErrorCode.BAD_RESPONSE);
+    return toMessageExt(stored);
+  }
+
+  /** GET_BROKER_RUNTIME_INFO: the broker's KVTable of statistics. */
+  async getBrokerRuntimeInfo(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Record<string, string>> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_BROKER_RUNTIME_INFO), timeoutMs);
+    const table = jsonBody(res, brokerAddr, 'broker runtime info').table;
+    if (typeof table !== 'object' || table === null) throw new MQClientError(`broker runtime info from ${brokerAddr} has no table`, ClientErrorCode.BAD_RESPONSE);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(table as Record<string, unknown>)) out[k] = String(v);
+    return out;
+  }
+}

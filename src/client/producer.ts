@@ -1,0 +1,376 @@
+import { deflateSync } from 'node:zlib';
+import { encodeProperties } from '../common/properties.js';
+import { MessageConst } from '../common/message-const.js';
+import { localIPv4, MessageIdGenerator } from '../common/message-id.js';
+import { MessageSysFlag } from '../common/sysflag.js';
+import { isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { MQBrokerError, ResponseCode } from '../remoting/index.js';
+import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
+import type { HeartbeatData, SendMessageRequestHeader } from './headers.js';
+import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message } from './message.js';
+import { MQClientAPI, type SendResult } from './mq-client-api.js';
+import { NamesrvAddressList } from './namesrv-list.js';
+import type { MessageQueue } from './route.js';
+import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
+
+export interface ProducerOptions {
+  /** Producer group (matters for transactions only). Default `DEFAULT_PRODUCER`. */
+  group?: string;
+  /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
+  namesrvAddr?: string;
+  /** Total time for one send, retries included (ms). Default 3000. */
+  sendMsgTimeout?: number;
+  /** Extra attempts, each on another broker when there is one. Default 2. */
+  retryTimesWhenSendFailed?: number;
+  /** Bodies of at least this many bytes are zlib-compressed (single messages only). Default 4096. */
+  compressMsgBodyOverHowmuch?: number;
+  /** zlib level. Default 5, as upstream. */
+  compressLevel?: number;
+  /** Largest body accepted (bytes). Default 4 MiB. */
+  maxMessageSize?: number;
+  /** Queues a topic auto-created from the template gets. Default 4. */
+  defaultTopicQueueNums?: number;
+  /** Template topic for auto-creation. Default TBW102. */
+  createTopicKey?: string;
+  /** Route refresh period (ms). Default 30000. */
+  pollNameServerInterval?: number;
+  /** Heartbeat period to the brokers in use (ms). Default 30000. */
+  heartbeatBrokerInterval?: number;
+  /** Request header serialization. Default ROCKETMQ (binary). */
+  serializeType?: 'ROCKETMQ' | 'JSON';
+  /** Share an MQClientAPI (and its connections); by default the producer owns one. */
+  api?: MQClientAPI;
+  clientIP?: string;
+  instanceName?: string;
+  logger?: Logger;
+}
+
+export interface SendOptions {
+  /** Overrides sendMsgTimeout for this send. */
+  timeout?: number;
+  /** Send to this queue (no retry on another broker). */
+  queue?: MessageQueue;
+}
+
+const DEFAULT_PRODUCER_GROUP = 'DEFAULT_PRODUCER';
+
+/** What one send() puts on the wire, computed once before the retry loop. */
+interface PreparedSend {
+  topic: string;
+  body: Buffer;
+  sysFlag: number;
+  flag: number;
+  properties: string;
+  /** SendResult.msgId: the UNIQ_KEY, comma-joined for a batch. */
+  msgId: string;
+  batch: boolean;
+  reconsumeTimes?: number;
+  maxReconsumeTimes?: number;
+}
+
+let instanceCounter = 0;
+
+/**
+ * A lean producer (upstream `DefaultMQProducer`): routes cached per topic and refreshed every
+ * 30 s, TBW102 fallback for topics without a route, round-robin over the masters' write queues,
+ * retries on another broker for retriable failures within the total timeout, zlib for large
+ * bodies, batches.
+ */
+export class Producer {
+  readonly group: string;
+  readonly clientId: string;
+  private readonly api: MQClientAPI;
+  private readonly ownsApi: boolean;
+  private readonly namesrv: NamesrvAddressList;
+  private readonly ids: MessageIdGenerator;
+  private readonly log: Logger;
+  private readonly publishInfo = new Map<string, TopicPublishInfo>();
+  private readonly routeInflight = new Map<string, Promise<TopicPublishInfo | undefined>>();
+  private readonly sendMsgTimeout: number;
+  private readonly retryTimes: number;
+  private readonly compressOver: number;
+  private readonly compressLevel: number;
+  private readonly maxMessageSize: number;
+  private readonly defaultTopicQueueNums: number;
+  private readonly createTopicKey: string;
+  private readonly pollInterval: number;
+  private readonly heartbeatInterval: number;
+  private routeTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private state: 'created' | 'running' | 'shutdown' = 'created';
+
+  constructor(opts: ProducerOptions = {}) {
+    this.group = opts.group ?? DEFAULT_PRODUCER_GROUP;
+    const groupProblem = validateGroup(this.group);
+    if (groupProblem) throw new MQClientError(groupProblem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.ownsApi = !opts.api;
+    const ip = opts.clientIP ?? localIPv4();
+    this.ids = new MessageIdGenerator(ip);
+    this.clientId = `${ip}@${opts.instanceName ?? `${process.pid}#${++instanceCounter}`}`;
+    this.sendMsgTimeout = opts.sendMsgTimeout ?? 3000;
+    this.retryTimes = Math.max(0, opts.retryTimesWhenSendFailed ?? 2);
+    this.compressOver = opts.compressMsgBodyOverHowmuch ?? 4096;
+    this.compressLevel = opts.compressLevel ?? 5;
+    this.maxMessageSize = opts.maxMessageSize ?? 4 * 1024 * 1024;
+    this.defaultTopicQueueNums = opts.defaultTopicQueueNums ?? 4;
+    this.createTopicKey = opts.createTopicKey ?? SystemTopic.AUTO_CREATE_TOPIC_KEY;
+    this.pollInterval = opts.pollNameServerInterval ?? 30_000;
+    this.heartbeatInterval = opts.heartbeatBrokerInterval ?? 30_000;
+    this.log = opts.logger ?? createLogger('producer', { group: this.group });
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new MQClientError(`producer ${this.group} was already ${this.state === 'running' ? 'started' : 'shut down'}`, ClientErrorCode.NOT_STARTED);
+    if (this.namesrv.list.length === 0) {
+      throw new MQClientError('no NameServer address: pass namesrvAddr (host:9876;host2:9876) or set the NAMESRV_ADDR environment variable', ClientErrorCode.NO_NAMESRV);
+    }
+    this.state = 'running';
+    this.routeTimer = setInterval(() => void this.refreshAllRoutes(), this.pollInterval);
+    this.routeTimer.unref();
+    this.heartbeatTimer = setInterval(() => void this.sendHeartbeatToAllBrokers(), this.heartbeatInterval);
+    this.heartbeatTimer.unref();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'shutdown';
+      return;
+    }
+    this.state = 'shutdown';
+    clearInterval(this.routeTimer);
+    clearInterval(this.heartbeatTimer);
+    await Promise.all([...this.brokerAddrs()].map((addr) =>
+      this.api.unregisterClient(addr, this.clientId, this.group, undefined, 1000).catch(() => undefined)));
+    if (this.ownsApi) await this.api.shutdown();
+  }
+
+  /** Sends one message, or a batch when given an array (same topic, no delay, never compressed). */
+  async send(msg: Message | readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
+    this.checkRunning();
+    const begin = Date.now();
+    const timeout = opts.timeout ?? this.sendMsgTimeout;
+    const p = Array.isArray(msg) ? this.prepareBatch(msg as readonly Message[]) : this.prepareOne(msg as Message);
+    let info = this.publishInfo.get(p.topic);
+    if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
+    if (opts.queue && opts.queue.topic !== p.topic) {
+      throw new MQClientError(`queue ${opts.queue.topic}/${opts.queue.brokerName}/${opts.queue.queueId} is not a queue of topic ${p.topic}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    const attempts = opts.queue ? 1 : 1 + this.retryTimes;
+    let lastBrokerName: string | undefined;
+    let lastErr: unknown;
+    for (let i = 0; i < attempts; i++) {
+      const mq = opts.queue ?? info.selectOneMessageQueue(lastBrokerName);
+      const left = timeout - (Date.now() - begin);
+      if (left <= 0) break;
+      try {
+        const addr = this.brokerAddrOf(info, mq.brokerName);
+        return await this.sendKernel(addr, mq, p, left);
+      } catch (err) {
+        lastErr = err;
+        if (!isRetriable(err)) throw err;
+        lastBrokerName = mq.brokerName;
+        this.log.debug({ err, attempt: i + 1, brokerName: mq.brokerName }, 'send failed, retrying on another broker');
+      }
+    }
+    if (Date.now() - begin >= timeout) {
+      throw new MQClientError(`send to topic ${p.topic} did not succeed within ${timeout} ms${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}`,
+        ClientErrorCode.SEND_TIMEOUT, true, { cause: lastErr });
+    }
+    throw lastErr;
+  }
+
+  /** Sends without waiting for the broker (one attempt; the message is lost if the broker fails). */
+  async sendOneway(msg: Message, opts: { queue?: MessageQueue } = {}): Promise<void> {
+    this.checkRunning();
+    const p = this.prepareOne(msg);
+    let info = this.publishInfo.get(p.topic);
+    if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
+    const mq = opts.queue ?? info.selectOneMessageQueue();
+    await this.api.sendOneway(this.brokerAddrOf(info, mq.brokerName), this.header(mq, p), p.body);
+  }
+
+  /** The queues a send may pick for `topic` (after a route lookup if needed). */
+  async fetchPublishMessageQueues(topic: string): Promise<MessageQueue[]> {
+    this.checkRunning();
+    const info = await this.findTopicPublishInfo(topic);
+    return [...info.messageQueueList];
+  }
+
+  /**
+   * Reloads the route of `topic` from the NameServer; with `useDefault`, builds it from the TBW102
+   * template instead. Returns undefined when the NameServer does not know the topic.
+   */
+  updateTopicRouteInfo(topic: string, useDefault = false): Promise<TopicPublishInfo | undefined> {
+    const key = useDefault ? `${topic}\u0000default` : topic;
+    let p = this.routeInflight.get(key);
+    if (!p) {
+      p = this.loadRoute(topic, useDefault).finally(() => this.routeInflight.delete(key));
+      this.routeInflight.set(key, p);
+    }
+    return p;
+  }
+
+  private async loadRoute(topic: string, useDefault: boolean): Promise<TopicPublishInfo | undefined> {
+    const lookup = useDefault ? this.createTopicKey : topic;
+    let route;
+    try {
+      route = await this.namesrv.invoke((addr) => this.api.getTopicRouteInfoFromNameServer(addr, lookup));
+    } catch (err) {
+      if (err instanceof MQBrokerError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+      throw err;
+    }
+    const info = useDefault
+      ? topicRouteData2TopicPublishInfo(topic, adaptDefaultTopicRoute(route, this.defaultTopicQueueNums), false)
+      : topicRouteData2TopicPublishInfo(topic, route, true);
+    // A template-derived route never replaces a real one.
+    const old = this.publishInfo.get(topic);
+    if (!useDefault || !old?.haveTopicRouterInfo || !old.ok()) this.publishInfo.set(topic, info);
+    return info;
+  }
+
+  /** As upstream `tryToFindTopicPublishInfo`: the topic's own route, else the TBW102 template's. */
+  private async findTopicPublishInfo(topic: string): Promise<TopicPublishInfo> {
+    let info = this.publishInfo.get(topic);
+    if (info === undefined || !info.ok()) {
+      await this.updateTopicRouteInfo(topic);
+      info = this.publishInfo.get(topic);
+    }
+    if (info === undefined || !info.ok()) {
+      await this.updateTopicRouteInfo(topic, true);
+      info = this.publishInfo.get(topic);
+    }
+    if (info === undefined || !info.ok()) {
+      throw new MQClientError(
+        `No route info of topic ${topic}: is a broker registered with the NameServer at ${this.namesrv.list.join(';')}, ` +
+        `with the topic created or autoCreateTopicEnable=true?`,
+        ClientErrorCode.NO_ROUTE, true);
+    }
+    return info;
+  }
+
+  private brokerAddrOf(info: TopicPublishInfo, brokerName: string): string {
+    const addr = info.brokerAddr(brokerName);
+    if (addr === undefined) {
+      throw new MQClientError(`broker ${brokerName} has no master address in the route of topic ${info.messageQueueList[0]?.topic ?? ''}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    }
+    return addr;
+  }
+
+  private header(mq: MessageQueue, p: PreparedSend): SendMessageRequestHeader {
+    return {
+      producerGroup: this.group,
+      topic: p.topic,
+      defaultTopic: this.createTopicKey,
+      defaultTopicQueueNums: this.defaultTopicQueueNums,
+      queueId: mq.queueId,
+      sysFlag: p.sysFlag,
+      bornTimestamp: Date.now(),
+      flag: p.flag,
+      properties: p.properties,
+      reconsumeTimes: p.reconsumeTimes ?? 0,
+      unitMode: false,
+      maxReconsumeTimes: p.maxReconsumeTimes,
+      batch: p.batch,
+      brokerName: mq.brokerName,
+    };
+  }
+
+  private sendKernel(addr: string, mq: MessageQueue, p: PreparedSend, timeoutMs: number): Promise<SendResult> {
+    const header = this.header(mq, p);
+    return p.batch
+      ? this.api.sendBatch(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId)
+      : this.api.sendMessage(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId);
+  }
+
+  private checkTopicAndBody(topic: string, bodyLength: number): void {
+    const problem = validateTopic(topic);
+    if (problem) throw new MQClientError(problem, ClientErrorCode.MESSAGE_ILLEGAL);
+    if (isNotAllowedSendTopic(topic)) throw new MQClientError(`sending a message to topic ${topic} is forbidden: it is a system topic`, ClientErrorCode.MESSAGE_ILLEGAL);
+    if (bodyLength === 0) throw new MQClientError('the message body is empty', ClientErrorCode.MESSAGE_ILLEGAL);
+    if (bodyLength > this.maxMessageSize) {
+      throw new MQClientError(`the message body is ${bodyLength} bytes; at most ${this.maxMessageSize} (maxMessageSize) are allowed`, ClientErrorCode.MESSAGE_ILLEGAL);
+    }
+  }
+
+  private prepareOne(msg: Message): PreparedSend {
+    this.checkTopicAndBody(msg.topic, msg.body.length);
+    let body = msg.body;
+    let sysFlag = 0;
+    if (body.length >= this.compressOver) {
+      body = deflateSync(body, { level: this.compressLevel });
+      sysFlag |= MessageSysFlag.COMPRESSED_FLAG | MessageSysFlag.COMPRESSION_ZLIB;
+    }
+    const properties = buildMessageProperties(msg, this.ids);
+    const p: PreparedSend = {
+      topic: msg.topic,
+      body,
+      sysFlag,
+      flag: msg.flag,
+      properties,
+      msgId: msg.uniqKey!,
+      batch: false,
+    };
+    if (isRetryTopic(msg.topic)) {
+      const rt = msg.getProperty(MessageConst.RECONSUME_TIME);
+      const max = msg.getProperty(MessageConst.MAX_RECONSUME_TIMES);
+      if (rt !== undefined) p.reconsumeTimes = Number(rt) || 0;
+      if (max !== undefined) p.maxReconsumeTimes = Number(max) || 0;
+    }
+    return p;
+  }
+
+  private prepareBatch(msgs: readonly Message[]): PreparedSend {
+    const first = msgs[0];
+    if (!first) throw new MQClientError('a batch needs at least one message', ClientErrorCode.MESSAGE_ILLEGAL);
+    const topic = first.topic;
+    const wait = first.waitStoreMsgOK;
+    const entries: BatchEntry[] = new Array(msgs.length);
+    const ids: string[] = new Array(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (m.topic !== topic) throw new MQClientError(`all messages of a batch must have one topic: ${m.topic} differs from ${topic}`, ClientErrorCode.MESSAGE_ILLEGAL);
+      if (isRetryTopic(m.topic)) throw new MQClientError('retry-group topics are not supported for batching', ClientErrorCode.MESSAGE_ILLEGAL);
+      if (m.delayTimeLevel > 0) throw new MQClientError('delay levels are not supported for batching', ClientErrorCode.MESSAGE_ILLEGAL);
+      if (m.waitStoreMsgOK !== wait) throw new MQClientError('all messages of a batch must have the same waitStoreMsgOK', ClientErrorCode.MESSAGE_ILLEGAL);
+      this.checkTopicAndBody(m.topic, m.body.length);
+      entries[i] = { flag: m.flag, body: m.body, properties: buildMessageProperties(m, this.ids) };
+      ids[i] = m.uniqKey!;
+    }
+    const body = encodeBatchBody(entries);
+    if (body.length > this.maxMessageSize) {
+      throw new MQClientError(`the batch encodes to ${body.length} bytes; at most ${this.maxMessageSize} (maxMessageSize) are allowed: split it`, ClientErrorCode.MESSAGE_ILLEGAL);
+    }
+    // The batch's own properties, as upstream's MessageBatch: WAIT of its messages and a UNIQ_KEY.
+    const batchProps = new Map<string, string>([
+      [MessageConst.WAIT_STORE_MSG_OK, wait ? 'true' : 'false'],
+      [MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.ids.next()],
+    ]);
+    return { topic, body, sysFlag: 0, flag: 0, properties: encodeProperties(batchProps), msgId: ids.join(','), batch: true };
+  }
+
+  private checkRunning(): void {
+    if (this.state !== 'running') {
+      throw new MQClientError(`producer ${this.group} is ${this.state === 'created' ? 'not started: call start() first' : 'shut down'}`, ClientErrorCode.NOT_STARTED);
+    }
+  }
+
+  private brokerAddrs(): Set<string> {
+    const out = new Set<string>();
+    for (const info of this.publishInfo.values()) for (const a of info.brokerAddrs.values()) out.add(a);
+    return out;
+  }
+
+  private async refreshAllRoutes(): Promise<void> {
+    await Promise.all([...this.publishInfo.keys()].map((topic) =>
+      this.updateTopicRouteInfo(topic).catch((err: Error) => this.log.warn(`route refresh of topic ${topic} failed: ${err.message}`))));
+  }
+
+  private async sendHeartbeatToAllBrokers(): Promise<void> {
+    const data: HeartbeatData = { clientID: this.clientId, producerDataSet: [{ groupName: this.group }], consumerDataSet: [] };
+    await Promise.all([...this.brokerAddrs()].map((addr) =>
+      this.api.sendHeartbeat(addr, data).then(() => undefined, (err: Error) => this.log.warn(`heartbeat to broker ${addr} failed: ${err.message}`))));
+  }
+}
