@@ -192,30 +192,36 @@ export class FrameDecoder {
 
   /** Feeds a chunk; calls `onFrame` for each whole frame (without its length prefix). Throws CodecError on an impossible length. */
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
-    let buf: Buffer;
+    let pos = 0;
     if (this.pendingLen > 0) {
-      this.pending.push(chunk);
-      this.pendingLen += chunk.length;
-      // Wait for the whole frame before concatenating, to copy once.
-      if (this.pendingLen < 4) return;
-      const need = this.peekTotal() + 4;
-      if (this.pendingLen < need) return;
-      buf = Buffer.concat(this.pending, this.pendingLen);
+      // Complete the frame that straddles chunks, copying only its own bytes.
+      if (this.pendingLen < 4) {
+        const take = Math.min(4 - this.pendingLen, chunk.length);
+        this.pending.push(chunk.subarray(0, take));
+        this.pendingLen += take;
+        pos = take;
+        if (this.pendingLen < 4) return;
+      }
+      const need = this.peekTotal() + 4 - this.pendingLen;
+      const take = Math.min(need, chunk.length - pos);
+      this.pending.push(chunk.subarray(pos, pos + take));
+      this.pendingLen += take;
+      pos += take;
+      if (take < need) return;
+      const frame = Buffer.concat(this.pending, this.pendingLen);
       this.pending = [];
       this.pendingLen = 0;
-    } else {
-      buf = chunk;
+      onFrame(frame.subarray(4));
     }
-    let pos = 0;
-    while (buf.length - pos >= 4) {
-      const total = buf.readInt32BE(pos);
+    while (chunk.length - pos >= 4) {
+      const total = chunk.readInt32BE(pos);
       this.checkTotal(total);
-      if (buf.length - pos - 4 < total) break;
-      onFrame(buf.subarray(pos + 4, pos + 4 + total));
+      if (chunk.length - pos - 4 < total) break;
+      onFrame(chunk.subarray(pos + 4, pos + 4 + total));
       pos += 4 + total;
     }
-    if (pos < buf.length) {
-      const rest = buf.subarray(pos);
+    if (pos < chunk.length) {
+      const rest = chunk.subarray(pos);
       this.pending = [rest];
       this.pendingLen = rest.length;
       if (this.pendingLen >= 4) this.checkTotal(rest.readInt32BE(0));

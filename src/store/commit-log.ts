@@ -52,6 +52,8 @@ interface Segment {
 }
 
 const PAGE_SIZE = 4 * 1024 * 1024;
+/** Records of one pull within this span of the log are fetched with a single read. */
+const COALESCE_READ_SPAN = 1024 * 1024;
 const END_FILE_MIN_BLANK_LENGTH = 8;
 
 export interface CommitLogOptions {
@@ -405,28 +407,51 @@ export class CommitLog {
   }
 
   /**
-   * Returns the bytes at [offset, offset + size): from the in-memory pages when recent,
-   * otherwise with one positional read. Undefined when that range is no longer stored.
+   * Reads several records. Those in memory are sliced; the others are read from the files,
+   * records lying close together (a queue's messages interleave with few others) in one read.
    */
-  getData(offset: number, size: number): Buffer | Promise<Buffer | undefined> | undefined {
-    const page = this.findPage(offset);
-    if (page && offset + size <= page.phyStart + page.used) {
-      const at = offset - page.phyStart;
-      return page.buf.subarray(at, at + size);
+  async readRecords(entries: Array<{ phy: number; size: number }>): Promise<Array<Buffer | undefined>> {
+    const out: Array<Buffer | undefined> = new Array(entries.length);
+    const onDisk: number[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const { phy, size } = entries[i]!;
+      const cached = this.fromPages(phy, size);
+      if (cached) out[i] = cached;
+      else onDisk.push(i);
     }
-    if (offset + size > this.writtenOffset) return undefined;
-    const f = this.files.findFileByOffset(offset);
-    if (!f) return undefined;
-    return f.readAsync(offset - f.fileFromOffset, size).then((b) => (b.length === size ? b : undefined));
+    const reads: Array<Promise<void>> = [];
+    let g = 0;
+    while (g < onDisk.length) {
+      const first = entries[onDisk[g]!]!;
+      const file = this.files.findFileByOffset(first.phy);
+      let end = first.phy + first.size;
+      let h = g + 1;
+      while (h < onDisk.length) {
+        const e = entries[onDisk[h]!]!;
+        if (e.phy < end || e.phy - first.phy + e.size > COALESCE_READ_SPAN || this.files.findFileByOffset(e.phy) !== file) break;
+        end = e.phy + e.size;
+        h++;
+      }
+      const group = onDisk.slice(g, h);
+      g = h;
+      if (!file || end > this.writtenOffset) continue;
+      const start = first.phy;
+      reads.push(file.readAsync(start - file.fileFromOffset, end - start).then((buf) => {
+        for (const i of group) {
+          const e = entries[i]!;
+          const at = e.phy - start;
+          if (at + e.size <= buf.length) out[i] = buf.subarray(at, at + e.size);
+        }
+      }));
+    }
+    await Promise.all(reads);
+    return out;
   }
 
-  /** Synchronous variant for small administrative reads. */
+  /** The bytes at [offset, offset + size), synchronously: for small administrative reads. */
   getDataSync(offset: number, size: number): Buffer | undefined {
-    const page = this.findPage(offset);
-    if (page && offset + size <= page.phyStart + page.used) {
-      const at = offset - page.phyStart;
-      return page.buf.subarray(at, at + size);
-    }
+    const cached = this.fromPages(offset, size);
+    if (cached) return cached;
     if (offset + size > this.writtenOffset) return undefined;
     const f = this.files.findFileByOffset(offset);
     if (!f) return undefined;
@@ -434,9 +459,11 @@ export class CommitLog {
     return b.length === size ? b : undefined;
   }
 
-  /** True when the bytes at `offset` are served from memory. */
-  isInMemory(offset: number): boolean {
-    return this.findPage(offset) !== undefined;
+  private fromPages(offset: number, size: number): Buffer | undefined {
+    const page = this.findPage(offset);
+    if (!page || offset + size > page.phyStart + page.used) return undefined;
+    const at = offset - page.phyStart;
+    return page.buf.subarray(at, at + size);
   }
 
   private findPage(offset: number): Page | undefined {
@@ -463,13 +490,5 @@ export class CommitLog {
       this.flushedOffset = this.writtenOffset;
     }
     this.files.close();
-  }
-
-  /** Deletes the oldest segments whose last modification is older than `expiredMs` (retention). */
-  deleteFirstFile(): MappedFile | undefined {
-    const first = this.files.firstFile;
-    if (!first) return undefined;
-    this.pages = this.pages.filter((p) => p.phyStart >= first.fileFromOffset + this.opts.fileSize);
-    return this.files.deleteFirstFile();
   }
 }

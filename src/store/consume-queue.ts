@@ -228,21 +228,6 @@ export class ConsumeQueue {
     this.minLogicOffset = lo * CQ_STORE_UNIT_SIZE;
   }
 
-  /** Deletes segment files whose every entry points below the CommitLog minimum. */
-  deleteExpiredFiles(commitLogMinOffset: number): number {
-    let deleted = 0;
-    while (this.files.files.length > 1) {
-      const first = this.files.firstFile!;
-      const lastIdx = (first.fileFromOffset + this.fileSize) / CQ_STORE_UNIT_SIZE - 1;
-      const e = this.readEntryFromFile(lastIdx);
-      if (!e || e.phyOffset + e.size > commitLogMinOffset) break;
-      this.files.deleteFirstFile();
-      deleted++;
-    }
-    this.correctMinOffset(commitLogMinOffset);
-    return deleted;
-  }
-
   destroy(): void {
     this.files.destroy();
     this.tailCount = 0;

@@ -99,15 +99,6 @@ export class MappedFileQueue {
     }
   }
 
-  /** Deletes the first file (retention); never the last one. */
-  deleteFirstFile(): MappedFile | undefined {
-    if (this.files.length <= 1) return undefined;
-    const f = this.files.shift()!;
-    f.close();
-    unlinkSync(f.path);
-    return f;
-  }
-
   destroy(): void {
     for (const f of this.files) {
       f.close();

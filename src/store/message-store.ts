@@ -396,11 +396,12 @@ export class DefaultMessageStore {
     let scanned = 0;
     let nextBegin = offset;
     let removed = false;
-    const pending: Array<Promise<Buffer | undefined> | Buffer | undefined> = [];
+    const wanted: Array<{ phy: number; size: number }> = [];
     let bytes = 0;
     let lastPhy = 0;
     outer: while (scanned < maxScan && o < cq.maxOffsetInQueue) {
-      const batch = cq.getEntries(o, Math.min(256, maxScan - scanned));
+      // The first read asks for what an unfiltered pull needs; later ones scan further ahead.
+      const batch = cq.getEntries(o, Math.min(scanned === 0 ? Math.max(maxMsgNums, 32) : 256, maxScan - scanned));
       if (batch.length === 0) break;
       for (let p = 0; p < batch.length; p += CQ_STORE_UNIT_SIZE) {
         const phy = readLong(batch, p);
@@ -409,7 +410,7 @@ export class DefaultMessageStore {
         scanned++;
         if (size === 0x7fffffff) { o++; nextBegin = o; continue; }
         const inDisk = maxPhy - phy > memoryWindow;
-        const count = pending.length;
+        const count = wanted.length;
         if (count > 0) {
           const maxCount = inDisk ? this.config.maxTransferCountOnMessageInDisk : this.config.maxTransferCountOnMessageInMemory;
           const maxBytes = inDisk ? this.config.maxTransferBytesOnMessageInDisk : this.config.maxTransferBytesOnMessageInMemory;
@@ -417,7 +418,7 @@ export class DefaultMessageStore {
         }
         if (filter && !filter.isMatchedByConsumeQueue(tagsCode)) { o++; nextBegin = o; continue; }
         if (phy < this.commitLog.minOffset) { removed = true; o++; nextBegin = o; continue; }
-        pending.push(this.commitLog.getData(phy, size));
+        wanted.push({ phy, size });
         result.queueOffsets.push(o);
         bytes += size;
         lastPhy = phy;
@@ -425,7 +426,7 @@ export class DefaultMessageStore {
         nextBegin = o;
       }
     }
-    const bufs = await Promise.all(pending);
+    const bufs = await this.commitLog.readRecords(wanted);
     for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i];
       if (!b) { removed = true; continue; }
