@@ -5,3 +5,6 @@ export type { BrokerConfig, BrokerRole, FlushDiskType, MessageStoreConfig, Names
 export { ConfigError, loadBrokerConfig, loadNamesrvConfig, readConfigFile } from './common/config-loader.js';
 export type { ConfigInput, ConfigLayer, ConfigNotice, ConfigProps } from './common/config-loader.js';
 export { parseProperties, PropertiesParseError, stringifyProperties } from './common/properties-file.js';
+export { NamesrvController } from './namesrv/index.js';
+export { BrokerController } from './broker/index.js';
+export * from './client/index.js';
