@@ -11,7 +11,9 @@ const root: Logger = pino({
   base: { pid: process.pid },
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },
-});
+  // Synchronous writes: a server logs little, and lines must come out in the order they were
+  // logged even when a signal handler logs and exits (an async buffer reordered them).
+}, pino.destination({ dest: 1, sync: true }));
 
 export function createLogger(name: string, bindings: Record<string, unknown> = {}): Logger {
   return root.child({ name, ...bindings });

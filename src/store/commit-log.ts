@@ -87,7 +87,6 @@ export class CommitLog {
   private pending: Segment[] = [];
   private pendingAcks: Ack[] = [];
   private pendingDispatch: DispatchRequest[] = [];
-  private filesToFinish: MappedFile[] = [];
   private scheduled = false;
   private inFlight = false;
   private idleWaiters: Array<() => void> = [];
@@ -102,7 +101,7 @@ export class CommitLog {
   flushedOffset = 0;
 
   constructor(private readonly opts: CommitLogOptions) {
-    this.files = new MappedFileQueue(opts.dir, opts.fileSize);
+    this.files = new MappedFileQueue(opts.dir, opts.fileSize, true);
   }
 
   load(): void {
@@ -260,7 +259,10 @@ export class CommitLog {
     page.buf.writeInt32BE(BLANK_MAGIC_CODE, page.used + 4);
     this.addSegment(file, posInFile, page, END_FILE_MIN_BLANK_LENGTH);
     this.reserveOffset = file.fileFromOffset + this.opts.fileSize;
-    this.filesToFinish.push(file);
+    // Give the finished segment its full size now, before the next one can receive data, so a
+    // crash never leaves a short segment in the middle of the log. Bytes not yet written read as
+    // zeros, which recovery treats as the end of the log.
+    file.setLength(this.opts.fileSize);
     this.curPage = undefined;
   }
 
@@ -312,17 +314,14 @@ export class CommitLog {
     const segments = this.pending;
     const acks = this.pendingAcks;
     const dispatches = this.pendingDispatch;
-    const finish = this.filesToFinish;
     this.pending = [];
     this.pendingAcks = [];
     this.pendingDispatch = [];
-    this.filesToFinish = [];
     const batchEnd = this.reserveOffset;
     const needSync = acks.some((a) => a.needFlush);
 
     this.writeSegments(segments, 0, (err) => {
       if (err) return this.failBatch(err, acks);
-      for (const f of finish) f.setLength(this.opts.fileSize);
       for (const s of segments) s.file.wrotePosition = Math.max(s.file.wrotePosition, s.filePos + (s.end - s.start));
       this.writtenOffset = batchEnd;
       if (!needSync) {

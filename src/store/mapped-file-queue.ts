@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFile } from './mapped-file.js';
 
@@ -10,7 +10,8 @@ import { MappedFile } from './mapped-file.js';
 export class MappedFileQueue {
   readonly files: MappedFile[] = [];
 
-  constructor(readonly dir: string, readonly fileSize: number) {}
+  /** Whether a short segment before the last one may be extended instead of refusing to start. */
+  constructor(readonly dir: string, readonly fileSize: number, private readonly repairShortSegments = false) {}
 
   /**
    * Loads existing segments. Every segment but the last must have the full size: a shorter
@@ -30,8 +31,14 @@ export class MappedFileQueue {
       const start = Number(name);
       const last = i === names.length - 1;
       if (!last && size !== this.fileSize) {
-        throw new Error(`${join(this.dir, name)} has ${size} bytes but the segment size is ${this.fileSize}; ` +
-          'check mappedFileSize* in broker.conf matches the size the store was written with');
+        if (size < this.fileSize && this.repairShortSegments) {
+          // A crash between filling a segment and extending it (stores written before that was
+          // done at rollover): its records are whole, the rest of the segment is unused.
+          truncateSync(join(this.dir, name), this.fileSize);
+        } else {
+          throw new Error(`${join(this.dir, name)} has ${size} bytes but the segment size is ${this.fileSize}; ` +
+            'check mappedFileSize* in broker.conf matches the size the store was written with');
+        }
       }
       if (last && size === 0 && names.length > 1) {
         // An empty last segment carries nothing (upstream deletes it too).
