@@ -43,7 +43,13 @@ export class Connection extends EventEmitter {
     socket.on('error', (err) => {
       if (!this.closed) this.onError(this, err);
     });
-    socket.on('close', () => this.onClose());
+    socket.on('close', (hadError) => {
+      // The peer left in the middle of a frame: say so once (an 'error' was already reported).
+      if (!this.closed && !hadError && this.decoder.buffered > 0) {
+        this.onError(this, new CodecError(`peer closed the connection in the middle of a frame (${this.decoder.buffered} bytes of it received)`));
+      }
+      this.onClose();
+    });
     socket.on('drain', () => socket.resume());
   }
 
