@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Message, MQClientAPI, Producer, PullConsumer, PullStatus, masterAddress, type MessageQueue } from '../src/client/index.js';
+import { Message, MQClientAPI, Producer, PullConsumer, PullStatus, masterAddrOf, type MessageQueue } from '../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import { readRss, startStandaloneChild, type StandaloneChild } from './standalone-child.js';
 
@@ -116,7 +116,7 @@ async function createTopic(api: MQClientAPI, namesrvAddr: string, topic: string,
     return Object.keys(ci.brokerAddrTable).length > 0 ? ci : undefined;
   }, 30_000);
   for (const bd of Object.values(cluster.brokerAddrTable)) {
-    const addr = masterAddress(bd);
+    const addr = masterAddrOf(bd);
     if (!addr) continue;
     await api.createTopic(addr, 'TBW102', {
       topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,

@@ -1,27 +1,7 @@
-import { javaStringHashCode } from '../common/java.js';
 import type { MessageFilter } from '../store/get-message-result.js';
-import type { SubscriptionData } from './client/heartbeat.js';
+import { SUB_ALL, type SubscriptionData } from '../common/subscription.js';
 
-export const SUB_ALL = '*';
-
-/**
- * Builds a TAG subscription from its expression (upstream `FilterAPI.buildSubscriptionData`):
- * `""`/`"*"` means all; otherwise tags split on `||`, trimmed, hashed with Java hashCode.
- */
-export function buildTagSubscription(topic: string, subString: string | undefined, subVersion = Date.now()): SubscriptionData {
-  const sub: SubscriptionData = { topic, subString: SUB_ALL, tagsSet: [], codeSet: [], subVersion, expressionType: 'TAG', classFilterMode: false };
-  const expr = (subString ?? '').trim();
-  if (expr === '' || expr === SUB_ALL) return sub;
-  sub.subString = expr;
-  for (const t of expr.split('||')) {
-    const tag = t.trim();
-    if (tag.length > 0 && !sub.tagsSet.includes(tag)) {
-      sub.tagsSet.push(tag);
-      sub.codeSet.push(javaStringHashCode(tag));
-    }
-  }
-  return sub;
-}
+export { SUB_ALL, buildTagSubscription } from '../common/subscription.js';
 
 /** Tag filter on ConsumeQueue tag codes (upstream `ExpressionMessageFilter`, TAG type). */
 export class TagMessageFilter implements MessageFilter {

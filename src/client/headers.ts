@@ -1,6 +1,6 @@
 import { HeaderError, optString, reqNumber, reqString, type Ext } from '../remoting/header.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
-import type { SubscriptionData } from './subscription.js';
+import type { SubscriptionData } from '../common/subscription.js';
 
 /**
  * Typed request headers the client sends and the response headers it reads. Request field
@@ -189,30 +189,6 @@ export interface UpdateConsumerOffsetRequestHeader {
 }
 
 export type SearchOffsetBoundaryType = 'LOWER' | 'UPPER';
-
-/** Topic settings for UPDATE_AND_CREATE_TOPIC and GET_ALL_TOPIC_CONFIG (upstream `TopicConfig`). */
-export interface TopicConfig {
-  topicName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  /** PermName bits; 6 = read + write. */
-  perm: number;
-  topicFilterType: 'SINGLE_TAG' | 'MULTI_TAG';
-  topicSysFlag: number;
-  order: boolean;
-  attributes?: Record<string, string>;
-}
-
-export interface DataVersion {
-  timestamp: number;
-  counter: number;
-  stateVersion?: number;
-}
-
-export interface TopicConfigSerializeWrapper {
-  topicConfigTable: Record<string, TopicConfig>;
-  dataVersion?: DataVersion;
-}
 
 export const ConsumeType = { CONSUME_ACTIVELY: 'CONSUME_ACTIVELY', CONSUME_PASSIVELY: 'CONSUME_PASSIVELY', CONSUME_POP: 'CONSUME_POP' } as const;
 export const MessageModel = { CLUSTERING: 'CLUSTERING', BROADCASTING: 'BROADCASTING' } as const;

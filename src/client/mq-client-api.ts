@@ -1,6 +1,17 @@
+import { parseLenientJson } from '../common/json.js';
 import { decodeRecords } from '../common/message-record.js';
 import { MessageConst } from '../common/message-const.js';
 import { getProperty } from '../common/properties.js';
+import {
+  decodeClusterInfo,
+  decodeTopicRouteData,
+  toTopicConfigSerializeWrapper,
+  type ClusterInfo,
+  type TopicConfig,
+  type TopicConfigSerializeWrapper,
+  type TopicRouteData,
+} from '../common/route.js';
+import { ExpressionType } from '../common/subscription.js';
 import { PullSysFlag } from '../common/sysflag.js';
 import {
   CURRENT_VERSION,
@@ -27,14 +38,11 @@ import {
   type QueryConsumerOffsetRequestHeader,
   type SearchOffsetBoundaryType,
   type SendMessageRequestHeader,
-  type TopicConfig,
-  type TopicConfigSerializeWrapper,
   type UpdateConsumerOffsetRequestHeader,
 } from './headers.js';
-import { parseLenientJsonBuffer } from './lenient-json.js';
 import { decodeBatchBody, toMessageExt, type MessageExt } from './message.js';
-import { parseTopicRouteData, toClusterInfo, toMessageQueue, type ClusterInfo, type MessageQueue, type TopicRouteData } from './route.js';
-import { ExpressionType, tagFilterOf } from './subscription.js';
+import { toMessageQueue, type MessageQueue } from './route.js';
+import { tagFilterOf } from './subscription.js';
 
 export const SendStatus = {
   SEND_OK: 'SEND_OK',
@@ -109,16 +117,26 @@ function pullStatusOf(code: number): PullStatusValue | undefined {
   }
 }
 
-function jsonBody(res: RemotingCommand, addr: string, what: string): Record<string, unknown> {
+function bodyOf(res: RemotingCommand, addr: string, what: string): Buffer {
   if (!res.body || res.body.length === 0) {
     throw new MQClientError(`${what} from ${addr} came without a body`, ClientErrorCode.BAD_RESPONSE);
   }
-  let v: unknown;
+  return res.body;
+}
+
+/** Runs a body decoder (JSON or a common/route.ts codec); whatever it rejects is a BAD_RESPONSE. */
+function decodeBody<T>(addr: string, what: string, decode: () => T): T {
   try {
-    v = parseLenientJsonBuffer(res.body);
+    return decode();
   } catch (err) {
-    throw new MQClientError(`${what} from ${addr} is not valid JSON: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
+    if (err instanceof MQClientError) throw err;
+    throw new MQClientError(`${what} from ${addr} is not valid: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
   }
+}
+
+function jsonBody(res: RemotingCommand, addr: string, what: string): Record<string, unknown> {
+  const body = bodyOf(res, addr, what);
+  const v = decodeBody(addr, what, () => parseLenientJson(body));
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new MQClientError(`${what} from ${addr} is not a JSON object`, ClientErrorCode.BAD_RESPONSE);
   }
@@ -177,20 +195,15 @@ export class MQClientAPI {
   /** GET_ROUTEINFO_BY_TOPIC; an unknown topic throws MQBrokerError TOPIC_NOT_EXIST (17). */
   async getTopicRouteInfoFromNameServer(namesrvAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicRouteData> {
     const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), timeoutMs);
-    if (!res.body || res.body.length === 0) {
-      throw new MQClientError(`route of topic ${topic} from ${namesrvAddr} came without a body`, ClientErrorCode.BAD_RESPONSE);
-    }
-    try {
-      return parseTopicRouteData(res.body);
-    } catch (err) {
-      if (err instanceof MQClientError) throw err;
-      throw new MQClientError(`route of topic ${topic} from ${namesrvAddr} is not valid JSON: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
-    }
+    const what = `route of topic ${topic}`;
+    const body = bodyOf(res, namesrvAddr, what);
+    return decodeBody(namesrvAddr, what, () => decodeTopicRouteData(body));
   }
 
   async getBrokerClusterInfo(namesrvAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ClusterInfo> {
     const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_BROKER_CLUSTER_INFO), timeoutMs);
-    return toClusterInfo(jsonBody(res, namesrvAddr, 'cluster info'));
+    const body = bodyOf(res, namesrvAddr, 'cluster info');
+    return decodeBody(namesrvAddr, 'cluster info', () => decodeClusterInfo(body));
   }
 
   async deleteTopicInNameServer(namesrvAddr: string, topic: string, clusterName?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
@@ -400,27 +413,7 @@ export class MQClientAPI {
     if (typeof table !== 'object' || table === null || Array.isArray(table)) {
       throw new MQClientError(`topic config table from ${brokerAddr} has no topicConfigTable object`, ClientErrorCode.BAD_RESPONSE);
     }
-    const topicConfigTable: Record<string, TopicConfig> = {};
-    for (const [name, raw] of Object.entries(table as Record<string, unknown>)) {
-      const c = (raw ?? {}) as Record<string, unknown>;
-      topicConfigTable[name] = {
-        topicName: typeof c.topicName === 'string' ? c.topicName : name,
-        readQueueNums: Number(c.readQueueNums ?? 0),
-        writeQueueNums: Number(c.writeQueueNums ?? 0),
-        perm: Number(c.perm ?? 0),
-        topicFilterType: c.topicFilterType === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
-        topicSysFlag: Number(c.topicSysFlag ?? 0),
-        order: c.order === true,
-        ...(c.attributes && typeof c.attributes === 'object' ? { attributes: c.attributes as Record<string, string> } : {}),
-      };
-    }
-    const wrapper: TopicConfigSerializeWrapper = { topicConfigTable };
-    const dv = o.dataVersion as Record<string, unknown> | undefined;
-    if (dv && typeof dv === 'object') {
-      wrapper.dataVersion = { timestamp: Number(dv.timestamp ?? 0), counter: Number(dv.counter ?? 0) };
-      if (dv.stateVersion !== undefined) wrapper.dataVersion.stateVersion = Number(dv.stateVersion);
-    }
-    return wrapper;
+    return decodeBody(brokerAddr, 'topic config table', () => toTopicConfigSerializeWrapper(o));
   }
 
   /** VIEW_MESSAGE_BY_ID: the message stored at CommitLog offset `phyOffset`. */

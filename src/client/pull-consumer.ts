@@ -1,13 +1,14 @@
 import { buildPullSysFlag } from '../common/sysflag.js';
 import { createLogger, type Logger } from '../common/logger.js';
+import { masterAddrOf, type TopicRouteData } from '../common/route.js';
+import { ExpressionType, SUB_ALL, type ExpressionTypeValue } from '../common/subscription.js';
 import { validateGroup } from '../common/topic.js';
 import { MQBrokerError, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import type { SearchOffsetBoundaryType } from './headers.js';
 import { MQClientAPI, type PullResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
-import { masterAddress, type MessageQueue, type TopicRouteData } from './route.js';
-import { ExpressionType, SUB_ALL, type ExpressionTypeValue } from './subscription.js';
+import type { MessageQueue } from './route.js';
 import { topicRouteData2TopicSubscribeInfo } from './topic-publish-info.js';
 
 export interface PullConsumerOptions {
@@ -203,7 +204,7 @@ export class PullConsumer {
     }
     const masters = new Map<string, string>();
     for (const bd of route.brokerDatas) {
-      const a = masterAddress(bd);
+      const a = masterAddrOf(bd);
       if (a) masters.set(bd.brokerName, a);
     }
     const r: TopicRoute = { route, masters };

@@ -1,6 +1,7 @@
 import { isReadable, isWriteable } from '../common/perm.js';
 import { javaCompare } from '../common/java.js';
-import { masterAddress, type MessageQueue, type TopicRouteData } from './route.js';
+import { masterAddrOf, type TopicRouteData } from '../common/route.js';
+import type { MessageQueue } from './route.js';
 
 /**
  * What a producer knows about a topic (upstream `TopicPublishInfo`): the write queues of the
@@ -61,7 +62,7 @@ export class TopicPublishInfo {
 function masterAddrTable(route: TopicRouteData): Map<string, string> {
   const out = new Map<string, string>();
   for (const bd of route.brokerDatas) {
-    const addr = masterAddress(bd);
+    const addr = masterAddrOf(bd);
     if (addr) out.set(bd.brokerName, addr);
   }
   return out;

@@ -1,5 +1,9 @@
 import { deflateSync, inflateSync } from 'node:zlib';
+import { encodeJson, LenientJsonError, parseLenientJson } from './json.js';
 import { MASTER_ID } from './topic.js';
+
+/** `encodeJson` lives in json.ts; re-exported so codec users keep one import for both directions. */
+export { encodeJson };
 
 /**
  * Wire types of the route registry, shared by the NameServer, the Broker (which registers) and
@@ -70,8 +74,8 @@ export interface BrokerData {
   brokerName: string;
   /** brokerId (decimal string) → `ip:port`. */
   brokerAddrs: Record<string, string>;
-  /** 5.x: slave-acting-master mode of this broker group. */
-  enableActingMaster: boolean;
+  /** 5.x: slave-acting-master mode of this broker group; decoders always set it (false when absent). */
+  enableActingMaster?: boolean;
   zoneName?: string;
 }
 
@@ -106,8 +110,8 @@ export interface KVTable {
 /** A body that cannot be decoded; `code` is stable for callers that map it to a response code. */
 export class RouteDataError extends Error {
   readonly code = 'ROUTE_DATA_INVALID';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'RouteDataError';
   }
 }
@@ -116,175 +120,17 @@ export class RouteDataError extends Error {
 // JSON
 
 /**
- * Standard JSON bytes of a body, object keys sorted as fastjson writes them (so bodies match
- * a Java server's byte for byte where the values do; integer-like keys sort numerically).
- */
-export function encodeJson(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value, sortKeys), 'utf8');
-}
-
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const src = value as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(src).sort().map((k) => [k, src[k]]));
-}
-
-/**
- * Parses a Remoting JSON body as written by either this project (standard JSON) or Java's
- * fastjson, whose maps with non-string keys come out as `{0:"a"}` or `{{"topic":"T",…}:1}`.
- * Bare keys become their text; object keys become their standard JSON text.
+ * `parseLenientJson` (standard JSON and fastjson's unquoted and object map keys) for route
+ * bodies: malformed text is a RouteDataError, like every other undecodable body here.
  */
 export function parseRemotingJson(input: Buffer | string): unknown {
-  const text = typeof input === 'string' ? input : input.toString('utf8');
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // Not standard JSON: retry with the fastjson-tolerant reader below.
-  }
-  return new LenientJsonReader(text).document();
-}
-
-const MAX_JSON_DEPTH = 256;
-
-/** Recursive-descent JSON reader that also accepts fastjson's unquoted and object map keys. */
-class LenientJsonReader {
-  private pos = 0;
-  private depth = 0;
-
-  constructor(private readonly s: string) {}
-
-  document(): unknown {
-    const v = this.value();
-    this.skipWs();
-    if (this.pos !== this.s.length) this.fail('unexpected characters after the JSON value');
-    return v;
-  }
-
-  private fail(what: string): never {
-    throw new RouteDataError(`invalid JSON body at offset ${this.pos}: ${what}`);
-  }
-
-  private skipWs(): void {
-    const s = this.s;
-    while (this.pos < s.length) {
-      const c = s.charCodeAt(this.pos);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-      this.pos++;
-    }
-  }
-
-  private value(): unknown {
-    this.skipWs();
-    const c = this.s[this.pos];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
-    if (c === '"') return this.string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of LITERALS) {
-      if (this.s.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return v;
-      }
-    }
-    return this.fail(c === undefined ? 'unexpected end of input' : `unexpected character '${c}'`);
-  }
-
-  private enter(): void {
-    if (++this.depth > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
-    this.pos++;
-  }
-
-  private object(): Record<string, unknown> {
-    this.enter();
-    const out: Record<string, unknown> = {};
-    this.skipWs();
-    if (this.s[this.pos] === '}') {
-      this.pos++;
-      this.depth--;
-      return out;
-    }
-    for (;;) {
-      this.skipWs();
-      const key = this.key();
-      this.skipWs();
-      if (this.s[this.pos] !== ':') this.fail("expected ':' after an object key");
-      this.pos++;
-      // defineProperty keeps a "__proto__" key an own property, as JSON.parse does.
-      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
-      this.skipWs();
-      const sep = this.s[this.pos++];
-      if (sep === '}') break;
-      if (sep !== ',') this.fail("expected ',' or '}' in an object");
-    }
-    this.depth--;
-    return out;
-  }
-
-  private array(): unknown[] {
-    this.enter();
-    const out: unknown[] = [];
-    this.skipWs();
-    if (this.s[this.pos] === ']') {
-      this.pos++;
-      this.depth--;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value());
-      this.skipWs();
-      const sep = this.s[this.pos++];
-      if (sep === ']') break;
-      if (sep !== ',') this.fail("expected ',' or ']' in an array");
-    }
-    this.depth--;
-    return out;
-  }
-
-  private key(): string {
-    const c = this.s[this.pos];
-    if (c === '"') return this.string();
-    // fastjson quirk: Map<MessageQueue, X> is written with the object itself as key.
-    if (c === '{' || c === '[') return JSON.stringify(this.value());
-    const start = this.pos;
-    while (this.pos < this.s.length && BARE_KEY_CHAR.test(this.s[this.pos] as string)) this.pos++;
-    if (this.pos === start) this.fail('expected an object key');
-    return this.s.slice(start, this.pos);
-  }
-
-  private string(): string {
-    const start = this.pos++;
-    const s = this.s;
-    while (this.pos < s.length) {
-      const c = s.charCodeAt(this.pos);
-      if (c === 0x5c) {
-        this.pos += 2;
-      } else if (c === 0x22) {
-        this.pos++;
-        try {
-          return JSON.parse(s.slice(start, this.pos)) as string;
-        } catch {
-          this.pos = start;
-          return this.fail('bad escape sequence in a string');
-        }
-      } else {
-        this.pos++;
-      }
-    }
-    return this.fail('unterminated string');
-  }
-
-  private number(): number {
-    NUMBER.lastIndex = this.pos;
-    const m = NUMBER.exec(this.s);
-    if (!m) return this.fail('malformed number');
-    this.pos += m[0].length;
-    return Number(m[0]);
+    return parseLenientJson(input);
+  } catch (err) {
+    if (err instanceof LenientJsonError) throw new RouteDataError(`invalid JSON body at offset ${err.position}: ${err.reason}`, { cause: err });
+    throw err;
   }
 }
-
-const LITERALS: ReadonlyArray<readonly [string, unknown]> = [['true', true], ['false', false], ['null', null]];
-const BARE_KEY_CHAR = /[A-Za-z0-9_$.+-]/;
-const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 // ---------------------------------------------------------------------------------------------
 // Lenient field readers: fastjson coerces scalars, so "4" and 4 are both a valid int.
@@ -445,7 +291,8 @@ export function decodeTopicConfigText(text: string): TopicConfig {
 // ---------------------------------------------------------------------------------------------
 // RegisterBrokerBody
 
-function toWrapper(raw: unknown): TopicConfigSerializeWrapper {
+/** Reads a TopicConfigSerializeWrapper (also the GET_ALL_TOPIC_CONFIG body); a missing dataVersion is all zeroes. */
+export function toTopicConfigSerializeWrapper(raw: unknown): TopicConfigSerializeWrapper {
   const o = optObject(raw, 'topicConfigSerializeWrapper') ?? {};
   const table = optObject(o.topicConfigTable, 'topicConfigTable') ?? {};
   const topicConfigTable: Record<string, TopicConfig> = {};
@@ -472,7 +319,7 @@ export function decodeRegisterBrokerBody(body: Buffer, compressed: boolean): Reg
   if (!compressed) {
     const o = asObject(parseRemotingJson(body), 'RegisterBrokerBody');
     return {
-      topicConfigSerializeWrapper: toWrapper(o.topicConfigSerializeWrapper),
+      topicConfigSerializeWrapper: toTopicConfigSerializeWrapper(o.topicConfigSerializeWrapper),
       filterServerList: stringList(o.filterServerList, 'filterServerList'),
     };
   }

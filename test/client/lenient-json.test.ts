@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LenientJsonError, parseLenientJson } from '../../src/client/lenient-json.js';
-import { parseClusterInfo, parseTopicRouteData, toMessageQueue } from '../../src/client/route.js';
+import { LenientJsonError, parseLenientJson } from '../../src/common/json.js';
+import { decodeClusterInfo, decodeTopicRouteData } from '../../src/common/route.js';
+import { toMessageQueue } from '../../src/client/route.js';
 
 test('standard JSON parses as JSON.parse does', () => {
   const text = '{"a":[1,-2.5e3,true,false,null,"x\\u0041\\n"],"b":{}}';
@@ -38,14 +39,22 @@ test('malformed input fails with a position', () => {
 test('a legacy route body (unquoted ids, topicSynFlag) parses into TopicRouteData', () => {
   const body = Buffer.from('{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}],' +
     '"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSynFlag":0,"writeQueueNums":4}]}');
-  const r = parseTopicRouteData(body);
+  const r = decodeTopicRouteData(body);
   assert.deepEqual(r.brokerDatas[0]!.brokerAddrs, { 0: '127.0.0.1:10911', 1: '127.0.0.1:10921' });
   assert.deepEqual(r.queueDatas[0], { brokerName: 'broker-a', perm: 6, readQueueNums: 4, writeQueueNums: 4, topicSysFlag: 0 });
   assert.equal(r.orderTopicConf, undefined);
 });
 
 test('cluster info with unquoted broker ids parses', () => {
-  const ci = parseClusterInfo(Buffer.from('{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"1.2.3.4:10911"},"brokerName":"broker-a","cluster":"C"}},"clusterAddrTable":{"C":["broker-a"]}}'));
+  const ci = decodeClusterInfo(Buffer.from('{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"1.2.3.4:10911"},"brokerName":"broker-a","cluster":"C"}},"clusterAddrTable":{"C":["broker-a"]}}'));
   assert.equal(ci.brokerAddrTable['broker-a']!.brokerAddrs['0'], '1.2.3.4:10911');
   assert.deepEqual(ci.clusterAddrTable, { C: ['broker-a'] });
+});
+
+test('bytes parse like text; nesting, object keys included, is bounded', () => {
+  assert.deepEqual(parseLenientJson(Buffer.from('{0:"é"}')), { 0: 'é' });
+  const tooDeep = (e: unknown) => e instanceof LenientJsonError && /nesting deeper than 256/.test(e.message);
+  assert.throws(() => parseLenientJson('['.repeat(300) + ']'.repeat(300) + 'x'), tooDeep);
+  assert.throws(() => parseLenientJson('{'.repeat(300) + '0:1' + '}'.repeat(300)), tooDeep);
+  assert.deepEqual(parseLenientJson('{0:'.repeat(200) + '1' + '}'.repeat(200)), JSON.parse('{"0":'.repeat(200) + '1' + '}'.repeat(200)));
 });

@@ -1,50 +1,26 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import { buildSubscriptionData } from '../../src/client/subscription.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel, type HeartbeatData } from '../../src/client/headers.js';
 import { MQBrokerError } from '../../src/remoting/errors.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
+import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
 
 // MQClientAPI's admin and client-management calls against a real NameServer + Broker.
 
-interface Standalone {
-  namesrvAddr: string;
-  brokerAddr: string;
-  shutdown(): Promise<void>;
-}
-type StartStandalone = (opts: { storeDir: string; ports: { namesrv: number; broker: number } }) => Promise<Standalone>;
-
-// Loaded at run time so this file compiles while the standalone module is being written.
-const standalonePath = '../../src/standalone.js';
-let startStandalone: StartStandalone | undefined;
-try {
-  startStandalone = ((await import(standalonePath)) as { startStandalone: StartStandalone }).startStandalone;
-} catch {
-  startStandalone = undefined;
-}
-const skip = startStandalone ? false : 'src/standalone.ts is not available';
-
 let mq: Standalone;
-let storeDir: string;
 let api: MQClientAPI;
 const stamp = Date.now();
 
-before(async () => {
-  if (!startStandalone) return;
-  storeDir = mkdtempSync(join(tmpdir(), 'rmq-client-api-e2e-'));
-  mq = await startStandalone({ storeDir, ports: { namesrv: 0, broker: 0 } });
-  api = new MQClientAPI();
-});
-
-after(async () => {
-  if (!startStandalone) return;
-  await api?.shutdown();
-  await mq?.shutdown();
-  rmSync(storeDir, { recursive: true, force: true });
+useStandalone('rmq-client-api-e2e-', {
+  started(s) {
+    mq = s;
+    api = new MQClientAPI();
+  },
+  async stopping() {
+    await api?.shutdown();
+  },
 });
 
 async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T | undefined> {

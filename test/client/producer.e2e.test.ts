@@ -1,58 +1,34 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Producer } from '../../src/client/producer.js';
 import { PullConsumer } from '../../src/client/pull-consumer.js';
 import { Message, type MessageExt } from '../../src/client/message.js';
 import { MQClientAPI, PullStatus, SendStatus, type SendResult } from '../../src/client/mq-client-api.js';
 import type { MessageQueue } from '../../src/client/route.js';
+import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
 
 // Client against a real NameServer + Broker in this process (src/standalone.ts).
 
-interface Standalone {
-  namesrvAddr: string;
-  brokerAddr: string;
-  shutdown(): Promise<void>;
-}
-type StartStandalone = (opts: { storeDir: string; ports: { namesrv: number; broker: number } }) => Promise<Standalone>;
-
-// Loaded at run time so this file compiles while the standalone module is being written.
-const standalonePath = '../../src/standalone.js';
-let startStandalone: StartStandalone | undefined;
-try {
-  startStandalone = ((await import(standalonePath)) as { startStandalone: StartStandalone }).startStandalone;
-} catch {
-  startStandalone = undefined;
-}
-const skip = startStandalone ? false : 'src/standalone.ts is not available';
-
 let mq: Standalone;
-let storeDir: string;
 let producer: Producer;
 let consumer: PullConsumer;
 let api: MQClientAPI;
 const stamp = Date.now();
 
-before(async () => {
-  if (!startStandalone) return;
-  storeDir = mkdtempSync(join(tmpdir(), 'rmq-client-e2e-'));
-  mq = await startStandalone({ storeDir, ports: { namesrv: 0, broker: 0 } });
-  producer = new Producer({ group: 'E2E_PG', namesrvAddr: mq.namesrvAddr });
-  consumer = new PullConsumer({ group: 'E2E_CG', namesrvAddr: mq.namesrvAddr });
-  api = new MQClientAPI();
-  await producer.start();
-  await consumer.start();
-});
-
-after(async () => {
-  if (!startStandalone) return;
-  await producer?.shutdown();
-  await consumer?.shutdown();
-  await api?.shutdown();
-  await mq?.shutdown();
-  rmSync(storeDir, { recursive: true, force: true });
+useStandalone('rmq-client-e2e-', {
+  async started(s) {
+    mq = s;
+    producer = new Producer({ group: 'E2E_PG', namesrvAddr: mq.namesrvAddr });
+    consumer = new PullConsumer({ group: 'E2E_CG', namesrvAddr: mq.namesrvAddr });
+    api = new MQClientAPI();
+    await producer.start();
+    await consumer.start();
+  },
+  async stopping() {
+    await producer?.shutdown();
+    await consumer?.shutdown();
+    await api?.shutdown();
+  },
 });
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, topicRouteData2TopicSubscribeInfo } from '../../src/client/topic-publish-info.js';
-import type { TopicRouteData } from '../../src/client/route.js';
+import type { TopicRouteData } from '../../src/common/route.js';
 
 const route: TopicRouteData = {
   queueDatas: [

@@ -1,16 +1,9 @@
 import { HeaderError } from '../../remoting/header.js';
 import { ResponseCode } from '../../remoting/codes.js';
+import type { SubscriptionData } from '../../common/subscription.js';
 
-/** A consumer's subscription to one topic (upstream `SubscriptionData`). */
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  tagsSet: string[];
-  codeSet: number[];
-  subVersion: number;
-  expressionType: string;
-  classFilterMode: boolean;
-}
+/** Defined in common: the client builds the same structure for its heartbeats. */
+export type { SubscriptionData };
 
 export interface ConsumerData {
   groupName: string;
