@@ -1,4 +1,10 @@
-import { HeaderError, optString, reqNumber, reqString, type Ext } from '../remoting/header.js';
+import { HeaderError, reqNumber, type Ext } from '../remoting/header.js';
+import {
+  decodePullMessageResponseHeader as decodePullResponse,
+  decodeSendMessageResponseHeader as decodeSendResponse,
+  type PullMessageResponseHeader,
+  type SendMessageResponseHeader,
+} from '../remoting/protocol/index.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import type { SubscriptionData } from '../common/subscription.js';
 
@@ -8,82 +14,11 @@ import type { SubscriptionData } from '../common/subscription.js';
  * whose short keys a..n are produced by `encodeSendMessageRequestHeaderV2`.
  */
 
-/** `SendMessageRequestHeader`, carried in its V2 short-key form. */
-export interface SendMessageRequestHeader {
-  producerGroup: string;
-  topic: string;
-  /** Template topic for auto-creation, normally TBW102. */
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  /** < 0 lets the broker pick a writable queue. */
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties?: string;
-  reconsumeTimes?: number;
-  unitMode?: boolean;
-  maxReconsumeTimes?: number;
-  /** true ⇒ the body is a batch (§6.4); the broker dispatches on this flag. */
-  batch?: boolean;
-  brokerName?: string;
-}
-
-/** V1 field → V2 key (upstream `SendMessageRequestHeaderV2`). */
-export const SendHeaderV2Key = {
-  producerGroup: 'a',
-  topic: 'b',
-  defaultTopic: 'c',
-  defaultTopicQueueNums: 'd',
-  queueId: 'e',
-  sysFlag: 'f',
-  bornTimestamp: 'g',
-  flag: 'h',
-  properties: 'i',
-  reconsumeTimes: 'j',
-  unitMode: 'k',
-  maxReconsumeTimes: 'l',
-  batch: 'm',
-  brokerName: 'n',
-} as const;
-
-/**
- * The V2 extFields. Like upstream's client, `j`, `k` and `m` are always sent (primitives in 4.9),
- * `i`, `l` and `n` only when set. Built as one object literal so every send header has one shape.
- */
-export function encodeSendMessageRequestHeaderV2(h: SendMessageRequestHeader): Record<string, string> {
-  const ext: Record<string, string> = {
-    a: h.producerGroup,
-    b: h.topic,
-    c: h.defaultTopic,
-    d: String(h.defaultTopicQueueNums),
-    e: String(h.queueId),
-    f: String(h.sysFlag),
-    g: String(h.bornTimestamp),
-    h: String(h.flag),
-    j: String(h.reconsumeTimes ?? 0),
-    k: h.unitMode ? 'true' : 'false',
-    m: h.batch ? 'true' : 'false',
-  };
-  if (h.properties !== undefined) ext.i = h.properties;
-  if (h.maxReconsumeTimes !== undefined) ext.l = String(h.maxReconsumeTimes);
-  if (h.brokerName !== undefined) ext.n = h.brokerName;
-  return ext;
-}
-
-export interface SendMessageResponseHeader {
-  /** Offset msgId of the stored message (comma-joined for a batch). */
-  msgId: string;
-  queueId: number;
-  queueOffset: number;
-  transactionId?: string;
-  batchUniqId?: string;
-  recallHandle?: string;
-  /** `MSG_REGION` ext key; `DefaultRegion` when absent. */
-  regionId: string;
-  /** `TRACE_ON` ext key: anything but "false" is on. */
-  traceOn: boolean;
-}
+export type {
+  SendMessageRequestHeader, SendMessageResponseHeader, PullMessageRequestHeader, PullMessageResponseHeader,
+  QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
+} from '../remoting/protocol/index.js';
+export { SendHeaderV2Key, encodeSendMessageRequestHeaderV2, encodePullMessageRequestHeader } from '../remoting/protocol/index.js';
 
 /** Runs a header decoder, turning a missing or malformed field into a client BAD_RESPONSE error. */
 function decodeResponse<T>(what: string, addr: string, fn: () => T): T {
@@ -98,94 +33,16 @@ function decodeResponse<T>(what: string, addr: string, fn: () => T): T {
 }
 
 export function decodeSendMessageResponseHeader(ext: Ext, addr: string): SendMessageResponseHeader {
-  return decodeResponse('send response header', addr, () => {
-    const regionId = optString(ext, 'MSG_REGION');
-    return {
-      msgId: reqString(ext, 'msgId'),
-      queueId: reqNumber(ext, 'queueId'),
-      queueOffset: reqNumber(ext, 'queueOffset'),
-      transactionId: optString(ext, 'transactionId'),
-      batchUniqId: optString(ext, 'batchUniqId'),
-      recallHandle: optString(ext, 'recallHandle'),
-      regionId: regionId ? regionId : 'DefaultRegion',
-      traceOn: optString(ext, 'TRACE_ON') !== 'false',
-    };
-  });
-}
-
-/** `PullMessageRequestHeader`. */
-export interface PullMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  maxMsgNums: number;
-  /** PullSysFlag bits. */
-  sysFlag: number;
-  commitOffset: number;
-  suspendTimeoutMillis: number;
-  /** Expression, sent when FLAG_SUBSCRIPTION is set. */
-  subscription?: string;
-  subVersion: number;
-  expressionType?: string;
-  maxMsgBytes?: number;
-  /** Broker name (`bname`, RpcRequestHeader). */
-  brokerName?: string;
-}
-
-export function encodePullMessageRequestHeader(h: PullMessageRequestHeader): Record<string, string> {
-  const ext: Record<string, string> = {
-    consumerGroup: h.consumerGroup,
-    topic: h.topic,
-    queueId: String(h.queueId),
-    queueOffset: String(h.queueOffset),
-    maxMsgNums: String(h.maxMsgNums),
-    sysFlag: String(h.sysFlag),
-    commitOffset: String(h.commitOffset),
-    suspendTimeoutMillis: String(h.suspendTimeoutMillis),
-    subVersion: String(h.subVersion),
-  };
-  if (h.subscription !== undefined) ext.subscription = h.subscription;
-  if (h.expressionType !== undefined) ext.expressionType = h.expressionType;
-  if (h.maxMsgBytes !== undefined) ext.maxMsgBytes = String(h.maxMsgBytes);
-  if (h.brokerName !== undefined) ext.bname = h.brokerName;
-  return ext;
-}
-
-export interface PullMessageResponseHeader {
-  suggestWhichBrokerId: number;
-  nextBeginOffset: number;
-  minOffset: number;
-  maxOffset: number;
+  return decodeResponse('send response header', addr, () => decodeSendResponse(ext));
 }
 
 export function decodePullMessageResponseHeader(ext: Ext, addr: string): PullMessageResponseHeader {
-  return decodeResponse('pull response header', addr, () => ({
-    suggestWhichBrokerId: ext?.suggestWhichBrokerId === undefined ? 0 : reqNumber(ext, 'suggestWhichBrokerId'),
-    nextBeginOffset: reqNumber(ext, 'nextBeginOffset'),
-    minOffset: reqNumber(ext, 'minOffset'),
-    maxOffset: reqNumber(ext, 'maxOffset'),
-  }));
+  return decodeResponse('pull response header', addr, () => decodePullResponse(ext));
 }
 
 /** Reads one required numeric response field (`offset`, `timestamp`, …). */
 export function decodeNumberField(ext: Ext, key: string, what: string, addr: string): number {
   return decodeResponse(what, addr, () => reqNumber(ext, key));
-}
-
-export interface QueryConsumerOffsetRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  /** 5.x: when false the broker answers QUERY_NOT_FOUND instead of 0 for a young queue. */
-  setZeroIfNotFound?: boolean;
-}
-
-export interface UpdateConsumerOffsetRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  commitOffset: number;
 }
 
 export type SearchOffsetBoundaryType = 'LOWER' | 'UPPER';

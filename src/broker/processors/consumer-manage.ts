@@ -1,18 +1,8 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optBoolean, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { reqString } from '../../remoting/header.js';
+import { decodeQueryConsumerOffsetRequestHeader, decodeUpdateConsumerOffsetRequestHeader } from '../../remoting/protocol/index.js';
 import type { BrokerController } from '../broker-controller.js';
-
-export interface QueryConsumerOffsetRequestHeader { consumerGroup: string; topic: string; queueId: number; setZeroIfNotFound?: boolean }
-export interface UpdateConsumerOffsetRequestHeader { consumerGroup: string; topic: string; queueId: number; commitOffset: number }
-
-export function decodeQueryConsumerOffsetRequestHeader(ext: Ext): QueryConsumerOffsetRequestHeader {
-  return { consumerGroup: reqString(ext, 'consumerGroup'), topic: reqString(ext, 'topic'), queueId: reqNumber(ext, 'queueId'), setZeroIfNotFound: optBoolean(ext, 'setZeroIfNotFound') };
-}
-
-export function decodeUpdateConsumerOffsetRequestHeader(ext: Ext): UpdateConsumerOffsetRequestHeader {
-  return { consumerGroup: reqString(ext, 'consumerGroup'), topic: reqString(ext, 'topic'), queueId: reqNumber(ext, 'queueId'), commitOffset: reqNumber(ext, 'commitOffset') };
-}
 
 /**
  * QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15) and GET_CONSUMER_LIST_BY_GROUP (38)

@@ -3,44 +3,11 @@ import { isReadable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
-import { optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { decodePullMessageRequestHeader, type PullMessageRequestHeader } from '../../remoting/protocol/index.js';
 import type { GetMessageResult } from '../../store/get-message-result.js';
 import type { BrokerController } from '../broker-controller.js';
 import type { SubscriptionData } from '../client/heartbeat.js';
 import { buildTagSubscription, TagMessageFilter } from '../filter.js';
-
-/** PULL_MESSAGE / LITE_PULL_MESSAGE header (upstream `PullMessageRequestHeader`). */
-export interface PullMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  maxMsgNums: number;
-  sysFlag: number;
-  commitOffset: number;
-  suspendTimeoutMillis: number;
-  subscription?: string;
-  subVersion: number;
-  expressionType: string;
-  maxMsgBytes?: number;
-}
-
-export function decodePullMessageRequestHeader(ext: Ext): PullMessageRequestHeader {
-  return {
-    consumerGroup: reqString(ext, 'consumerGroup'),
-    topic: reqString(ext, 'topic'),
-    queueId: reqNumber(ext, 'queueId'),
-    queueOffset: reqNumber(ext, 'queueOffset'),
-    maxMsgNums: reqNumber(ext, 'maxMsgNums'),
-    sysFlag: reqNumber(ext, 'sysFlag'),
-    commitOffset: optNumber(ext, 'commitOffset') ?? 0,
-    suspendTimeoutMillis: optNumber(ext, 'suspendTimeoutMillis') ?? 0,
-    subscription: optString(ext, 'subscription'),
-    subVersion: optNumber(ext, 'subVersion') ?? 0,
-    expressionType: optString(ext, 'expressionType') ?? 'TAG',
-    maxMsgBytes: optNumber(ext, 'maxMsgBytes'),
-  };
-}
 
 /**
  * Handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (upstream `PullMessageProcessor`):

@@ -7,64 +7,13 @@ import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
-import { HeaderError, optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { HeaderError } from '../../remoting/header.js';
+import {
+  decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, encodeSendMessageResponseHeader,
+  type DecodedSendMessageRequestHeader,
+} from '../../remoting/protocol/index.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
-
-/** SEND_MESSAGE / SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE header (upstream `SendMessageRequestHeader`). */
-export interface SendMessageRequestHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties: string;
-  reconsumeTimes: number;
-  unitMode: boolean;
-  maxReconsumeTimes?: number;
-  batch: boolean;
-}
-
-/** V1 header: long field names. */
-export function decodeSendMessageRequestHeader(ext: Ext): SendMessageRequestHeader {
-  return {
-    producerGroup: reqString(ext, 'producerGroup'),
-    topic: reqString(ext, 'topic'),
-    defaultTopic: optString(ext, 'defaultTopic') ?? 'TBW102',
-    defaultTopicQueueNums: optNumber(ext, 'defaultTopicQueueNums') ?? 4,
-    queueId: reqNumber(ext, 'queueId'),
-    sysFlag: optNumber(ext, 'sysFlag') ?? 0,
-    bornTimestamp: optNumber(ext, 'bornTimestamp') ?? Date.now(),
-    flag: optNumber(ext, 'flag') ?? 0,
-    properties: optString(ext, 'properties') ?? '',
-    reconsumeTimes: optNumber(ext, 'reconsumeTimes') ?? 0,
-    unitMode: optBoolean(ext, 'unitMode') ?? false,
-    maxReconsumeTimes: optNumber(ext, 'maxReconsumeTimes'),
-    batch: optBoolean(ext, 'batch') ?? false,
-  };
-}
-
-/** V2 header: the same fields under the keys a..n (upstream `SendMessageRequestHeaderV2`). */
-export function decodeSendMessageRequestHeaderV2(ext: Ext): SendMessageRequestHeader {
-  return {
-    producerGroup: reqString(ext, 'a'),
-    topic: reqString(ext, 'b'),
-    defaultTopic: optString(ext, 'c') ?? 'TBW102',
-    defaultTopicQueueNums: optNumber(ext, 'd') ?? 4,
-    queueId: reqNumber(ext, 'e'),
-    sysFlag: optNumber(ext, 'f') ?? 0,
-    bornTimestamp: optNumber(ext, 'g') ?? Date.now(),
-    flag: optNumber(ext, 'h') ?? 0,
-    properties: optString(ext, 'i') ?? '',
-    reconsumeTimes: optNumber(ext, 'j') ?? 0,
-    unitMode: optBoolean(ext, 'k') ?? false,
-    maxReconsumeTimes: optNumber(ext, 'l'),
-    batch: optBoolean(ext, 'm') ?? false,
-  };
-}
 
 const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
 
@@ -114,7 +63,7 @@ export class SendMessageProcessor {
   }
 
   /** Upstream `msgCheck` plus topic auto-creation; returns an error response or undefined. */
-  private check(req: RemotingCommand, h: SendMessageRequestHeader): RemotingCommand | undefined {
+  private check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): RemotingCommand | undefined {
     const b = this.broker;
     if (!isWriteable(b.brokerConfig.brokerPermission)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
@@ -158,7 +107,7 @@ export class SendMessageProcessor {
     return { properties: p, uniqKey };
   }
 
-  private sendBatch(req: RemotingCommand, h: SendMessageRequestHeader, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
+  private sendBatch(req: RemotingCommand, h: DecodedSendMessageRequestHeader, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
     if (isRetryTopic(h.topic)) return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${h.topic}`);
     let msgs: Array<{ flag: number; body: Buffer; properties: string }>;
     try {
@@ -195,10 +144,10 @@ export class SendMessageProcessor {
     this.broker.stats.putTotal += r.msgId.split(',').length;
     // Java clients dereference these ext fields of every send response.
     return createResponse(req, code, undefined, {
-      extFields: {
+      extFields: encodeSendMessageResponseHeader({
         msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey,
-        MSG_REGION: this.broker.brokerConfig.regionId, TRACE_ON: String(this.broker.brokerConfig.traceOn),
-      },
+        regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
+      }),
     });
   }
 }

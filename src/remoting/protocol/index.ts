@@ -1,0 +1,3 @@
+export * from './send-message-header.js';
+export * from './pull-message-header.js';
+export * from './consumer-offset-header.js';
