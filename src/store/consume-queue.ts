@@ -162,18 +162,23 @@ export class ConsumeQueue {
     const end = this.tailStart + n;
     while (o < end) {
       const byteOff = o * CQ_STORE_UNIT_SIZE;
-      let f = this.files.lastFile;
-      if (!f || byteOff >= f.fileFromOffset + this.fileSize) f = this.files.createFile(byteOff);
-      const fileEnd = (f.fileFromOffset + this.fileSize) / CQ_STORE_UNIT_SIZE;
+      const fileEnd = (byteOff - (byteOff % this.fileSize) + this.fileSize) / CQ_STORE_UNIT_SIZE;
       const upto = Math.min(end, fileEnd);
       const slice = this.tail.subarray((o - this.tailStart) * CQ_STORE_UNIT_SIZE, (upto - this.tailStart) * CQ_STORE_UNIT_SIZE);
-      const file = f;
-      const pos = byteOff - f.fileFromOffset;
-      file.wrotePosition = pos + slice.length;
-      writes.push(() => new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => (err ? reject(err) : resolve()))));
+      writes.push(() => {
+        // The next segment is created only once the previous one is written to its end: a crash
+        // must not leave a short segment ahead of another (load refuses that as a size mismatch,
+        // and zero-filling it would put blank entries in the middle of the queue).
+        let f = this.files.lastFile;
+        if (!f || byteOff >= f.fileFromOffset + this.fileSize) f = this.files.createFile(byteOff);
+        const file = f;
+        const pos = byteOff - file.fileFromOffset;
+        file.wrotePosition = pos + slice.length;
+        return new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => (err ? reject(err) : resolve())));
+      });
       o = upto;
     }
-    // Segments are written in order so that a file exists before the next one starts.
+    // Segments are written in order, each created when the one before it is full.
     let chain = Promise.resolve();
     for (const w of writes) chain = chain.then(w);
     chain.then(
