@@ -276,10 +276,12 @@ export class DefaultMessageStore {
       return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode: m.tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
     }, m.waitStoreMsgOK);
     const r = await res;
-    if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') this.putMessageCount++;
+    // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
+    const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
+    if (stored) this.putMessageCount++;
     return {
       status: r.status,
-      msgId: phyOffset || r.status === 'PUT_OK' ? createOffsetMessageId(this.storeHost, phyOffset) : '',
+      msgId: stored ? createOffsetMessageId(this.storeHost, phyOffset) : '',
       queueOffset, phyOffset, storeTimestamp, size,
     };
   }

@@ -194,3 +194,24 @@ test('SYNC_FLUSH acks after fdatasync and offsets by time are found', async () =
     cleanup();
   }
 });
+
+test('a sync flush that reaches syncFlushTimeout answers FLUSH_DISK_TIMEOUT, and the message is stored', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // A deadline of 0 ms is always reached by a real fdatasync: every sender of the batch is told.
+    const s = open(config(dir, { flushDiskType: 'SYNC_FLUSH', syncFlushTimeout: 0 }));
+    const rs = await Promise.all([0, 1, 2].map((i) => s.putMessage(msg('FDT', 0, 'late-' + i))));
+    assert.deepEqual(rs.map((r) => r.status), ['FLUSH_DISK_TIMEOUT', 'FLUSH_DISK_TIMEOUT', 'FLUSH_DISK_TIMEOUT']);
+    assert.deepEqual(rs.map((r) => r.queueOffset), [0, 1, 2]);
+    // Answered at the deadline, the records become readable once the fdatasync returns.
+    await s.commitLog.whenIdle();
+    assert.deepEqual(await readAll(s, 'FDT', 0), ['late-0', 'late-1', 'late-2']);
+    // A message that does not ask to wait for the flush (WAIT=false) is answered at once.
+    const noWait = msg('FDT', 0, 'no-wait');
+    noWait.waitStoreMsgOK = false;
+    assert.equal((await s.putMessage(noWait)).status, 'PUT_OK');
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
