@@ -1,16 +1,18 @@
 import { networkInterfaces } from 'node:os';
 import { encodeSocketAddress } from './socket-address.js';
-import { readLong, writeLong } from './bytes.js';
+import { readLong } from './bytes.js';
 
 /**
  * Offset message id: store host (IP + port) followed by the CommitLog offset, upper-case hex
  * (upstream `MessageDecoder.createMessageId`).
  */
 export function createOffsetMessageId(storeHost: Buffer, commitLogOffset: number): string {
-  const buf = Buffer.allocUnsafe(storeHost.length + 8);
-  storeHost.copy(buf, 0);
-  writeLong(buf, commitLogOffset, storeHost.length);
-  return buf.toString('hex').toUpperCase();
+  return offsetMessageIdOf(storeHost.toString('hex').toUpperCase(), commitLogOffset);
+}
+
+/** The same id from the store host's hex form, which a broker computes once (send hot path). */
+export function offsetMessageIdOf(storeHostHex: string, commitLogOffset: number): string {
+  return storeHostHex + commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
 }
 
 export interface DecodedMessageId {

@@ -16,27 +16,109 @@ export class CodecError extends Error {
 const SERIALIZE_NAMES = ['JSON', 'ROCKETMQ'] as const;
 
 export function encodeCommand(cmd: RemotingCommand): Buffer {
-  const header = cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
-  const bodyLen = cmd.body ? cmd.body.length : 0;
-  const frame = Buffer.allocUnsafe(8 + header.length + bodyLen);
-  frame.writeInt32BE(4 + header.length + bodyLen, 0);
-  frame.writeUInt32BE(((cmd.serializeType & 0xff) << 24 | (header.length & 0xffffff)) >>> 0, 4);
-  header.copy(frame, 8);
-  if (cmd.body) cmd.body.copy(frame, 8 + header.length);
+  const body = cmd.body;
+  const frame = encodeFrame(cmd, body ? body.length : 0, body ? body.length : 0);
+  if (body) body.copy(frame, frame.length - body.length);
   return frame;
 }
 
 /** Encodes only the frame prefix and header, so a large body can be written without a copy. */
 export function encodeCommandHead(cmd: RemotingCommand, bodyLen: number): Buffer {
-  const header = cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
-  const head = Buffer.allocUnsafe(8 + header.length);
-  head.writeInt32BE(4 + header.length + bodyLen, 0);
-  head.writeUInt32BE(((cmd.serializeType & 0xff) << 24 | (header.length & 0xffffff)) >>> 0, 4);
-  header.copy(head, 8);
-  return head;
+  return encodeFrame(cmd, bodyLen, 0);
 }
 
-function encodeJsonHeader(cmd: RemotingCommand): Buffer {
+/**
+ * Lays out prefix and header in one allocation (plus `room` bytes for the body): the hot path
+ * of every request and response, so nothing is built twice.
+ */
+function encodeFrame(cmd: RemotingCommand, bodyLen: number, room: number): Buffer {
+  if (cmd.serializeType !== SerializeType.ROCKETMQ) {
+    const json = jsonHeaderText(cmd);
+    const headerLen = Buffer.byteLength(json, 'utf8');
+    const frame = Buffer.allocUnsafe(8 + headerLen + room);
+    frame.writeInt32BE(4 + headerLen + bodyLen, 0);
+    frame.writeUInt32BE(headerLen & 0xffffff, 4);
+    frame.write(json, 8, headerLen, 'utf8');
+    return frame;
+  }
+  const ext = cmd.extFields;
+  let keys: string[] | undefined;
+  let extLen = 0;
+  if (ext) {
+    keys = Object.keys(ext);
+    for (const k of keys) {
+      const v = ext[k];
+      if (v === undefined || v === null) continue;
+      extLen += 6 + strByteLength(k) + strByteLength(v);
+    }
+  }
+  const remark = cmd.remark;
+  const remarkLen = remark ? strByteLength(remark) : 0;
+  const headerLen = 21 + remarkLen + extLen;
+  const frame = Buffer.allocUnsafe(8 + headerLen + room);
+  frame.writeInt32BE(4 + headerLen + bodyLen, 0);
+  frame.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | (headerLen & 0xffffff)) >>> 0, 4);
+  let p = 8;
+  frame.writeInt16BE(cmd.code, p); p += 2;
+  frame[p++] = LanguageCode[cmd.language as keyof typeof LanguageCode] ?? LanguageCode.OTHER;
+  frame.writeInt16BE(cmd.version, p); p += 2;
+  frame.writeInt32BE(cmd.opaque, p); p += 4;
+  frame.writeInt32BE(cmd.flag, p); p += 4;
+  frame.writeInt32BE(remarkLen, p); p += 4;
+  if (remark) p += writeStr(frame, remark, p);
+  frame.writeInt32BE(extLen, p); p += 4;
+  if (ext && keys) {
+    for (const k of keys) {
+      const v = ext[k];
+      if (v === undefined || v === null) continue;
+      const kl = writeStr(frame, k, p + 2);
+      frame.writeInt16BE(kl, p);
+      p += 2 + kl;
+      const vl = writeStr(frame, v, p + 4);
+      frame.writeInt32BE(vl, p);
+      p += 4 + vl;
+    }
+  }
+  return frame;
+}
+
+/** UTF-8 length; header keys and most values are short ASCII, measured without a native call. */
+function strByteLength(s: string): number {
+  if (s.length > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+/** Writes `s` as UTF-8 at `p` and returns the byte count. */
+function writeStr(buf: Buffer, s: string, p: number): number {
+  if (s.length <= 64) {
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[p + i] = c;
+    }
+    if (i === s.length) return i;
+  }
+  return buf.write(s, p, 'utf8');
+}
+
+/** Reads UTF-8; short ASCII runs (header keys and numbers) are decoded without a native call. */
+function readStr(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 16) {
+    let out = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c > 0x7f) return buf.toString('utf8', start, end);
+      out += String.fromCharCode(c);
+    }
+    return out;
+  }
+  return buf.toString('utf8', start, end);
+}
+
+function jsonHeaderText(cmd: RemotingCommand): string {
   // Keys in alphabetical order and nulls omitted, like fastjson.
   const obj: Record<string, unknown> = { code: cmd.code };
   if (cmd.extFields) obj.extFields = cmd.extFields;
@@ -46,45 +128,7 @@ function encodeJsonHeader(cmd: RemotingCommand): Buffer {
   if (cmd.remark !== undefined && cmd.remark !== null) obj.remark = cmd.remark;
   obj.serializeTypeCurrentRPC = SERIALIZE_NAMES[cmd.serializeType] ?? 'JSON';
   obj.version = cmd.version;
-  return Buffer.from(JSON.stringify(obj), 'utf8');
-}
-
-function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
-  const remark = cmd.remark ? Buffer.from(cmd.remark, 'utf8') : undefined;
-  const entries: Array<[Buffer, Buffer]> = [];
-  let extLen = 0;
-  if (cmd.extFields) {
-    for (const k of Object.keys(cmd.extFields)) {
-      const v = cmd.extFields[k];
-      if (v === undefined || v === null) continue;
-      const kb = Buffer.from(k, 'utf8');
-      const vb = Buffer.from(v, 'utf8');
-      entries.push([kb, vb]);
-      extLen += 2 + kb.length + 4 + vb.length;
-    }
-  }
-  const buf = Buffer.allocUnsafe(21 + (remark ? remark.length : 0) + extLen);
-  let p = 0;
-  buf.writeInt16BE(cmd.code, p); p += 2;
-  const lang = LanguageCode[cmd.language as keyof typeof LanguageCode];
-  buf.writeUInt8(lang ?? LanguageCode.OTHER, p); p += 1;
-  buf.writeInt16BE(cmd.version, p); p += 2;
-  buf.writeInt32BE(cmd.opaque, p); p += 4;
-  buf.writeInt32BE(cmd.flag, p); p += 4;
-  if (remark) {
-    buf.writeInt32BE(remark.length, p); p += 4;
-    remark.copy(buf, p); p += remark.length;
-  } else {
-    buf.writeInt32BE(0, p); p += 4;
-  }
-  buf.writeInt32BE(extLen, p); p += 4;
-  for (const [kb, vb] of entries) {
-    buf.writeInt16BE(kb.length, p); p += 2;
-    kb.copy(buf, p); p += kb.length;
-    buf.writeInt32BE(vb.length, p); p += 4;
-    vb.copy(buf, p); p += vb.length;
-  }
-  return buf;
+  return JSON.stringify(obj);
 }
 
 /**
@@ -169,10 +213,10 @@ function decodeBinaryHeader(buf: Buffer): RemotingCommand {
       if (p + 2 > end) throw new CodecError('truncated extFields key length');
       const kl = buf.readInt16BE(p); p += 2;
       if (kl < 0 || p + kl + 4 > end) throw new CodecError('truncated extFields key');
-      const k = buf.toString('utf8', p, p + kl); p += kl;
+      const k = readStr(buf, p, p + kl); p += kl;
       const vl = buf.readInt32BE(p); p += 4;
       if (vl < 0 || p + vl > end) throw new CodecError('truncated extFields value');
-      if (kl > 0 && vl > 0) fields[k] = buf.toString('utf8', p, p + vl);
+      if (kl > 0 && vl > 0) fields[k] = readStr(buf, p, p + vl);
       p += vl;
     }
     cmd.extFields = fields;

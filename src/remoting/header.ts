@@ -27,12 +27,24 @@ export function optString(ext: Ext, key: string): string | undefined {
   return v === undefined || v === null ? undefined : v;
 }
 
+/** Java `Long.parseLong` rules (optional sign, digits only), without a regex on the hot path. */
 function parseIntStrict(v: string, key: string): number {
-  const t = v.trim();
-  if (!/^[-+]?\d+$/.test(t)) throw new HeaderError(`the custom field <${key}> = "${v}" is not an integer`);
-  const n = Number(t);
+  const len = v.length;
+  let i = 0;
+  let neg = false;
+  if (len > 0 && (v.charCodeAt(0) === 45 || v.charCodeAt(0) === 43)) {
+    neg = v.charCodeAt(0) === 45;
+    i = 1;
+  }
+  if (i === len) throw new HeaderError(`the custom field <${key}> = "${v}" is not an integer`);
+  let n = 0;
+  for (; i < len; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new HeaderError(`the custom field <${key}> = "${v}" is not an integer`);
+    n = n * 10 + d;
+  }
   if (!Number.isSafeInteger(n)) throw new HeaderError(`the custom field <${key}> = "${v}" is out of range`);
-  return n;
+  return neg ? -n : n;
 }
 
 /** int32 or int64 field; both are JS numbers (offsets stay far below 2^53). */

@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
 import { readLong } from '../common/bytes.js';
 import { recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
-import { createOffsetMessageId } from '../common/message-id.js';
+import { offsetMessageIdOf } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { getProperty } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
@@ -75,6 +75,7 @@ export class DefaultMessageStore {
   lastExitAbnormal = false;
   readonly storeHost: Buffer;
   putMessageCount = 0;
+  private storeHostHexCache?: string;
   getMessageCount = 0;
   private readonly physicalMemory: number;
 
@@ -207,6 +208,7 @@ export class DefaultMessageStore {
   }
 
   start(): void {
+    this.storeHostHexCache = undefined; // the port is known now
     writeFileSync(this.abortPath, String(process.pid));
     this.commitLog.start();
     this.cqTimer = setInterval(() => void this.flushConsumeQueues(false), this.config.flushIntervalConsumeQueue);
@@ -281,7 +283,7 @@ export class DefaultMessageStore {
     if (stored) this.putMessageCount++;
     return {
       status: r.status,
-      msgId: stored ? createOffsetMessageId(this.storeHost, phyOffset) : '',
+      msgId: stored ? offsetMessageIdOf(this.storeHostHex, phyOffset) : '',
       queueOffset, phyOffset, storeTimestamp, size,
     };
   }
@@ -304,6 +306,12 @@ export class DefaultMessageStore {
       storeTimestamp: results[0]!.storeTimestamp,
       size: results.reduce((a, r) => a + r.size, 0),
     };
+  }
+
+  /** Upper-case hex of the store host, the prefix of every offset message id. */
+  private get storeHostHex(): string {
+    if (this.storeHostHexCache === undefined) this.storeHostHexCache = this.storeHost.toString('hex').toUpperCase();
+    return this.storeHostHexCache;
   }
 
   /** Dispatch of written records: ConsumeQueue entries, then wake-ups for long polling. */

@@ -68,12 +68,15 @@ export class SendMessageProcessor {
     if (!isWriteable(b.brokerConfig.brokerPermission)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
     }
-    const invalid = validateTopic(h.topic);
-    if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
+    let tc = b.topicConfigManager.get(h.topic);
+    if (!tc) {
+      // Names of existing topics were validated when they were created.
+      const invalid = validateTopic(h.topic);
+      if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
+    }
     if (isNotAllowedSendTopic(h.topic)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
     }
-    let tc = b.topicConfigManager.get(h.topic);
     if (!tc) {
       tc = isRetryTopic(h.topic)
         ? b.topicConfigManager.createRetryTopicIfAbsent(h.topic.slice('%RETRY%'.length), 1)
