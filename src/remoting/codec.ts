@@ -84,14 +84,14 @@ function encodeFrame(cmd: RemotingCommand, bodyLen: number, room: number): Buffe
 
 /** UTF-8 length; header keys and most values are short ASCII, measured without a native call. */
 function strByteLength(s: string): number {
-  if (s.length > 64) return Buffer.byteLength(s, 'utf8');
+  if (s.length > 128) return Buffer.byteLength(s, 'utf8');
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
   return s.length;
 }
 
 /** Writes `s` as UTF-8 at `p` and returns the byte count. */
 function writeStr(buf: Buffer, s: string, p: number): number {
-  if (s.length <= 64) {
+  if (s.length <= 128) {
     let i = 0;
     for (; i < s.length; i++) {
       const c = s.charCodeAt(i);

@@ -13,36 +13,47 @@ export interface PullRequest {
   filter: MessageFilter;
 }
 
+interface Held extends PullRequest {
+  key: string;
+  timer: NodeJS.Timeout;
+}
+
 /**
  * Long polling (upstream `PullRequestHoldService`): a PULL_NOT_FOUND with the suspend flag is
- * parked per topic queue and re-run the moment a matching message is dispatched, or when its
- * hold time runs out (then it answers PULL_NOT_FOUND). Re-runs never park again.
+ * parked per topic queue and re-run the moment a matching message is dispatched, or exactly
+ * when its hold time runs out (then it answers PULL_NOT_FOUND). Re-runs never park again.
+ * A periodic sweep also re-checks every queue, as upstream does, in case a wake-up was missed.
  */
 export class PullRequestHoldService {
-  private readonly table = new Map<string, PullRequest[]>();
-  private timer?: NodeJS.Timeout;
+  private readonly table = new Map<string, Held[]>();
+  private sweepTimer?: NodeJS.Timeout;
   private count = 0;
+  private stopped = false;
 
   constructor(
     private readonly rerun: (req: PullRequest) => void,
     private readonly getMaxOffset: (topic: string, queueId: number) => number,
     private readonly logger: Logger,
-    private readonly checkIntervalMs = 1000,
+    private readonly sweepIntervalMs = 5000,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.checkHoldRequest(), this.checkIntervalMs);
-    this.timer.unref();
+    this.sweepTimer = setInterval(() => this.checkHoldRequest(), this.sweepIntervalMs);
+    this.sweepTimer.unref();
   }
 
   suspendPullRequest(topic: string, queueId: number, req: PullRequest): void {
+    if (this.stopped) return;
     const key = `${topic}@${queueId}`;
+    const held = req as Held;
+    held.key = key;
+    held.timer = setTimeout(() => this.expire(held), Math.max(0, req.timeoutMillis));
     let list = this.table.get(key);
     if (!list) {
       list = [];
       this.table.set(key, list);
     }
-    list.push(req);
+    list.push(held);
     this.count++;
   }
 
@@ -50,28 +61,38 @@ export class PullRequestHoldService {
     return this.count;
   }
 
-  /** Called for every dispatched message: wakes the pulls it satisfies. */
-  notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number | undefined): void {
-    const key = `${topic}@${queueId}`;
-    const list = this.table.get(key);
-    if (!list) return;
-    const keep: PullRequest[] = [];
-    const now = Date.now();
-    for (const r of list) {
-      if (r.conn.isClosed) { this.count--; continue; }
-      const matched = maxOffset > r.pullFromThisOffset && (tagsCode === undefined || r.filter.isMatchedByConsumeQueue(tagsCode));
-      if (matched || now >= r.suspendTimestamp + r.timeoutMillis) {
-        this.count--;
-        this.safeRerun(r);
-      } else {
-        keep.push(r);
-      }
-    }
-    if (keep.length === 0) this.table.delete(key);
-    else this.table.set(key, keep);
+  private remove(h: Held): boolean {
+    const list = this.table.get(h.key);
+    const i = list ? list.indexOf(h) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.table.delete(h.key);
+    clearTimeout(h.timer);
+    this.count--;
+    return true;
   }
 
-  /** The periodic sweep: expired pulls are answered, pulls whose queue grew are re-run. */
+  private expire(h: Held): void {
+    if (this.remove(h) && !h.conn.isClosed) this.safeRerun(h);
+  }
+
+  /** Called for every dispatched message: wakes the pulls it satisfies. */
+  notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number | undefined): void {
+    const list = this.table.get(`${topic}@${queueId}`);
+    if (!list) return;
+    for (const h of [...list]) {
+      if (h.conn.isClosed) {
+        this.remove(h);
+        continue;
+      }
+      if (maxOffset > h.pullFromThisOffset && (tagsCode === undefined || h.filter.isMatchedByConsumeQueue(tagsCode))) {
+        this.remove(h);
+        this.safeRerun(h);
+      }
+    }
+  }
+
+  /** The periodic sweep: pulls whose queue grew are re-run. */
   checkHoldRequest(): void {
     for (const key of [...this.table.keys()]) {
       const at = key.lastIndexOf('@');
@@ -90,7 +111,9 @@ export class PullRequestHoldService {
   }
 
   shutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const list of this.table.values()) for (const h of list) clearTimeout(h.timer);
     this.table.clear();
     this.count = 0;
   }
