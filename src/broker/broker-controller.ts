@@ -20,6 +20,9 @@ import { PullMessageProcessor } from './processors/pull.js';
 import { ConsumerManageProcessor } from './processors/consumer-manage.js';
 import { ClientManageProcessor } from './processors/client-manage.js';
 import { AdminBrokerProcessor } from './processors/admin.js';
+import { SendMessageBackProcessor } from './processors/send-back.js';
+import { ScheduleMessageService } from './schedule/schedule-message-service.js';
+import { SystemTopic } from '../common/topic.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -55,6 +58,7 @@ export class BrokerController {
   readonly producerManager: ProducerManager;
   readonly pullRequestHoldService: PullRequestHoldService;
   readonly rebalanceLockManager = new RebalanceLockManager();
+  readonly scheduleMessageService: ScheduleMessageService;
   readonly msgIdGenerator: MessageIdGenerator;
   readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
   startTimestamp = 0;
@@ -85,6 +89,7 @@ export class BrokerController {
     this.consumerManager = new ConsumerManager(this.logger, () => this.brokerConfig.notifyConsumerIdsChangedEnable);
     this.producerManager = new ProducerManager(this.logger);
     this.outerAPI = new BrokerOuterAPI(this.logger);
+    this.scheduleMessageService = new ScheduleMessageService(this.messageStore, root, this.logger);
     this.pullProcessor = new PullMessageProcessor(this);
     this.pullRequestHoldService = new PullRequestHoldService(
       (r) => this.pullProcessor.rerun(r.request, r.conn),
@@ -110,6 +115,7 @@ export class BrokerController {
     this.topicConfigManager.load();
     this.consumerOffsetManager.load();
     this.subscriptionGroupManager.load();
+    this.scheduleMessageService.load();
     if (rec.abnormal) {
       this.logger.warn(`store recovered after an abnormal exit: verified the CommitLog from offset ${rec.recoveredFrom} to ${rec.maxOffset} in ${rec.ms} ms`);
     }
@@ -130,9 +136,11 @@ export class BrokerController {
     }
     this.messageStore.storeHost.writeInt32BE(this.boundPort, this.messageStore.storeHost.length - 4);
     this.messageStore.setMessageArrivingListener((topic, queueId, maxOffset, tagsCode) => {
-      this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
+      if (topic === SystemTopic.SCHEDULE_TOPIC) this.scheduleMessageService.onArrival(queueId);
+      else this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
     });
     this.messageStore.start();
+    this.scheduleMessageService.start();
     this.pullRequestHoldService.start();
     this.topicConfigManager.onChange = () => this.scheduleRegister();
     this.startTimestamp = Date.now();
@@ -165,6 +173,7 @@ export class BrokerController {
     const cm = new ConsumerManageProcessor(this);
     const client = new ClientManageProcessor(this);
     const admin = new AdminBrokerProcessor(this);
+    const sendBack = new SendMessageBackProcessor(this);
     const reg = (code: number, h: RequestHandler): void => server.registerProcessor(code, h);
     const sendHandler: RequestHandler = (req, conn) => send.process(req, conn);
     reg(RequestCode.SEND_MESSAGE, sendHandler);
@@ -174,6 +183,7 @@ export class BrokerController {
       reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
     }
+    reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
     reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
     reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));
     reg(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => cm.getConsumerListByGroup(req));
@@ -244,6 +254,7 @@ export class BrokerController {
     await this.outerAPI.shutdown();
     await this.server?.shutdown();
     await this.fastServer?.shutdown();
+    await this.scheduleMessageService.shutdown();
     await this.messageStore.shutdown();
     this.consumerOffsetManager.persist(true);
     this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] shutdown OK`);

@@ -120,6 +120,16 @@ export class TopicConfigManager {
     return tc;
   }
 
+  /** A per-group system topic such as `%DLQ%<group>` (read and write, as upstream from 4.9.2). */
+  createGroupSystemTopicIfAbsent(name: string, queueNums: number): TopicConfig {
+    const existing = this.table.get(name);
+    if (existing) return existing;
+    const tc = newTopicConfig(name, queueNums, queueNums);
+    this.table.set(name, tc);
+    this.changed();
+    return tc;
+  }
+
   private changed(): void {
     this.dataVersion = nextDataVersion(this.dataVersion);
     this.persist();

@@ -1,3 +1,4 @@
+import { parseDelayLevels } from './delay-level.js';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import {
@@ -106,8 +107,11 @@ function isDeleteWhen(v: string): boolean {
 
 /** Space-separated durations with a unit s/m/h/d ("1s 5s 10s ... 2h"), upstream's delay levels. */
 function isDelayLevels(v: string): boolean {
-  const parts = v.trim().split(/\s+/);
-  return v.trim() !== '' && parts.every((p) => /^\d+[smhd]$/.test(p));
+  try {
+    return parseDelayLevels(v).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 export const BROKER_CONFIG_SPEC: ConfigSpec<BrokerConfig> = deriveSpec(

@@ -9,6 +9,8 @@ import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { getProperty } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
 import { javaStringHashCode } from '../common/java.js';
+import { SystemTopic } from '../common/topic.js';
+import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
@@ -75,6 +77,8 @@ export class DefaultMessageStore {
   lastExitAbnormal = false;
   readonly storeHost: Buffer;
   putMessageCount = 0;
+  /** Delay of each level in ms (messageDelayLevel); SCHEDULE_TOPIC_XXXX queue n holds level n + 1. */
+  readonly delayLevels: readonly number[];
   private storeHostHexCache?: string;
   getMessageCount = 0;
   private readonly physicalMemory: number;
@@ -82,6 +86,7 @@ export class DefaultMessageStore {
   constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3) {
     this.storeHost = storeHost;
     this.physicalMemory = physicalMemory;
+    this.delayLevels = parseDelayLevels(config.messageDelayLevel);
     mkdirSync(config.storePathRootDir, { recursive: true });
     this.abortPath = join(config.storePathRootDir, 'abort');
     this.cqRoot = join(config.storePathRootDir, 'consumequeue');
@@ -130,7 +135,7 @@ export class DefaultMessageStore {
     }
     const reqs: DispatchRequest[] = [];
     const end = this.commitLog.recover(from, dispatchFrom, this.config.checkCRCOnRecover, (buf, pos, phy) => {
-      const d = parseDispatch(buf, pos, phy);
+      const d = parseDispatch(buf, pos, phy, this.delayLevels);
       reqs.push(d);
       if (reqs.length >= 4096) this.redispatch(reqs.splice(0));
     }, !this.lastExitAbnormal && from === dispatchFrom);
@@ -275,7 +280,8 @@ export class DefaultMessageStore {
         body: m.body, topic: topicBuf, properties: props,
       });
       if (indexed) this.topicQueueTable.set(key, queueOffset + 1);
-      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode: m.tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
+      const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
+      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
     }, m.waitStoreMsgOK);
     const r = await res;
     // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
@@ -592,7 +598,7 @@ export class DefaultMessageStore {
 }
 
 /** Builds the dispatch request of a stored record found during recovery. */
-function parseDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {
+function parseDispatch(buf: Buffer, pos: number, phy: number, delayLevels: readonly number[]): DispatchRequest {
   const size = buf.readInt32BE(pos);
   const queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
   const queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
@@ -611,5 +617,7 @@ function parseDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {
   const propLen = buf.readInt16BE(p);
   const properties = buf.toString('utf8', p + 2, p + 2 + propLen);
   const tags = getProperty(properties, MessageConst.TAGS);
-  return { topic, queueId, queueOffset, phyOffset: phy, size, tagsCode: tags ? javaStringHashCode(tags) : 0, storeTimestamp, sysFlag, properties };
+  // Delayed messages carry their delivery time as the tag code, as written at append.
+  const tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tags ? javaStringHashCode(tags) : 0;
+  return { topic, queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp, sysFlag, properties };
 }

@@ -2,7 +2,8 @@ import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
-import { isNotAllowedSendTopic, isRetryTopic, validateTopic } from '../../common/topic.js';
+import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
+import { editProperties, toScheduleTopic } from '../message-util.js';
 import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -49,6 +50,8 @@ export class SendMessageProcessor {
       tagsCode: tags ? javaStringHashCode(tags) : 0,
       waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
     };
+    const special = this.routeRetryAndDelay(req, header, input);
+    if (special) return special;
     return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey));
   }
 
@@ -92,6 +95,31 @@ export class SendMessageProcessor {
     if (h.queueId >= idValid) {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues; choose a queue id below that`);
     }
+    return undefined;
+  }
+
+  /**
+   * Where a message really goes (upstream `handleRetryAndDLQ` and `handleScheduleMessage`): a
+   * send to `%RETRY%<group>` past the group's maximum reconsume times goes to `%DLQ%<group>`;
+   * a message with a delay level waits on SCHEDULE_TOPIC_XXXX. Returns an error response or undefined.
+   */
+  private routeRetryAndDelay(req: RemotingCommand, h: DecodedSendMessageRequestHeader, input: PutMessageInput): RemotingCommand | undefined {
+    const b = this.broker;
+    if (isRetryTopic(input.topic)) {
+      const groupName = input.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+      const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(groupName);
+      if (!group) return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${groupName}; create it with mqadmin updateSubGroup`);
+      const max = h.maxReconsumeTimes !== undefined && req.version >= 121 ? h.maxReconsumeTimes : group.retryMaxTimes;
+      if (h.reconsumeTimes > max) {
+        input.topic = getDLQTopic(groupName);
+        input.queueId = 0;
+        input.properties = editProperties(input.properties, (p) => p.delete(MessageConst.DELAY_TIME_LEVEL));
+        b.topicConfigManager.createGroupSystemTopicIfAbsent(input.topic, 1);
+        return undefined;
+      }
+    }
+    const level = Number(getProperty(input.properties, MessageConst.DELAY_TIME_LEVEL) ?? 0);
+    if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     return undefined;
   }
 
