@@ -21,6 +21,8 @@ import { ConsumerManageProcessor } from './processors/consumer-manage.js';
 import { ClientManageProcessor } from './processors/client-manage.js';
 import { AdminBrokerProcessor } from './processors/admin.js';
 import { SendMessageBackProcessor } from './processors/send-back.js';
+import { EndTransactionProcessor } from './processors/end-transaction.js';
+import { TransactionalMessageService } from './transaction/transactional-message-service.js';
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
 import { SystemTopic } from '../common/topic.js';
 
@@ -59,6 +61,7 @@ export class BrokerController {
   readonly pullRequestHoldService: PullRequestHoldService;
   readonly rebalanceLockManager = new RebalanceLockManager();
   readonly scheduleMessageService: ScheduleMessageService;
+  readonly transactionalMessageService: TransactionalMessageService;
   readonly msgIdGenerator: MessageIdGenerator;
   readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
   startTimestamp = 0;
@@ -90,6 +93,7 @@ export class BrokerController {
     this.producerManager = new ProducerManager(this.logger);
     this.outerAPI = new BrokerOuterAPI(this.logger);
     this.scheduleMessageService = new ScheduleMessageService(this.messageStore, root, this.logger);
+    this.transactionalMessageService = new TransactionalMessageService(this, this.logger);
     this.pullProcessor = new PullMessageProcessor(this);
     this.pullRequestHoldService = new PullRequestHoldService(
       (r) => this.pullProcessor.rerun(r.request, r.conn),
@@ -141,6 +145,7 @@ export class BrokerController {
     });
     this.messageStore.start();
     this.scheduleMessageService.start();
+    this.transactionalMessageService.start();
     this.pullRequestHoldService.start();
     this.topicConfigManager.onChange = () => this.scheduleRegister();
     this.startTimestamp = Date.now();
@@ -174,6 +179,7 @@ export class BrokerController {
     const client = new ClientManageProcessor(this);
     const admin = new AdminBrokerProcessor(this);
     const sendBack = new SendMessageBackProcessor(this);
+    const endTx = new EndTransactionProcessor(this);
     const reg = (code: number, h: RequestHandler): void => server.registerProcessor(code, h);
     const sendHandler: RequestHandler = (req, conn) => send.process(req, conn);
     reg(RequestCode.SEND_MESSAGE, sendHandler);
@@ -184,6 +190,7 @@ export class BrokerController {
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
     }
     reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
+    reg(RequestCode.END_TRANSACTION, (req) => endTx.process(req));
     reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
     reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));
     reg(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => cm.getConsumerListByGroup(req));
@@ -244,6 +251,7 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     this.pullRequestHoldService.shutdown();
+    this.transactionalMessageService.shutdown();
     await this.outerAPI.unregisterBrokerAll(this.namesrvList(), {
       clusterName: this.brokerConfig.brokerClusterName,
       brokerName: this.brokerConfig.brokerName,

@@ -4,6 +4,7 @@ import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../co
 import { getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
 import { editProperties, toScheduleTopic } from '../message-util.js';
+import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
 import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -50,8 +51,15 @@ export class SendMessageProcessor {
       tagsCode: tags ? javaStringHashCode(tags) : 0,
       waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
     };
-    const special = this.routeRetryAndDelay(req, header, input);
-    if (special) return special;
+    if (transactionValue(input.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
+      if (this.broker.brokerConfig.rejectTransactionMessage) {
+        return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${this.broker.brokerConfig.brokerName}] sending transaction message is forbidden (rejectTransactionMessage)`);
+      }
+      this.broker.transactionalMessageService.toHalf(input);
+    } else {
+      const special = this.routeRetryAndDelay(req, header, input);
+      if (special) return special;
+    }
     return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey));
   }
 

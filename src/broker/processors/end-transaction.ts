@@ -1,0 +1,57 @@
+import { MessageSysFlag } from '../../common/sysflag.js';
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { optBoolean, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import type { BrokerController } from '../broker-controller.js';
+
+/** END_TRANSACTION (37) header (upstream `EndTransactionRequestHeader`). */
+export interface EndTransactionRequestHeader {
+  producerGroup: string;
+  /** Queue offset of the half message. */
+  tranStateTableOffset: number;
+  /** CommitLog offset of the half message. */
+  commitLogOffset: number;
+  /** 0 unknown, 8 commit, 12 rollback (MessageSysFlag values). */
+  commitOrRollback: number;
+  fromTransactionCheck: boolean;
+  msgId: string;
+  transactionId?: string;
+}
+
+export function decodeEndTransactionRequestHeader(ext: Ext): EndTransactionRequestHeader {
+  return {
+    producerGroup: reqString(ext, 'producerGroup'),
+    tranStateTableOffset: reqNumber(ext, 'tranStateTableOffset'),
+    commitLogOffset: reqNumber(ext, 'commitLogOffset'),
+    commitOrRollback: reqNumber(ext, 'commitOrRollback'),
+    fromTransactionCheck: optBoolean(ext, 'fromTransactionCheck') ?? false,
+    msgId: optString(ext, 'msgId') ?? '',
+    transactionId: optString(ext, 'transactionId'),
+  };
+}
+
+/** Handles END_TRANSACTION (upstream `EndTransactionProcessor`); usually sent oneway. */
+export class EndTransactionProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  async process(req: RemotingCommand): Promise<RemotingCommand | null> {
+    const h = decodeEndTransactionRequestHeader(req.extFields);
+    if (this.broker.brokerConfig.brokerRole === 'SLAVE') {
+      return createResponse(req, ResponseCode.SLAVE_NOT_AVAILABLE, 'a slave broker does not end transactions; send it to the master');
+    }
+    const t = h.commitOrRollback;
+    if (t === MessageSysFlag.TRANSACTION_NOT_TYPE) {
+      // Unknown: the half stays open and will be checked back.
+      return null;
+    }
+    if (t !== MessageSysFlag.TRANSACTION_COMMIT_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `commitOrRollback=${t} is not 0, 8 (commit) or 12 (rollback)`);
+    }
+    const r = await this.broker.transactionalMessageService.endTransaction(h);
+    if (!r.ok) {
+      this.broker.logger.warn(`END_TRANSACTION for ${h.msgId} failed: ${r.remark}`);
+      return createResponse(req, r.code, r.remark);
+    }
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+}

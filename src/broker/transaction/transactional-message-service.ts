@@ -1,0 +1,272 @@
+import type { Logger } from '../../common/logger.js';
+import { MessageConst } from '../../common/message-const.js';
+import { getProperty } from '../../common/properties.js';
+import { SystemTopic } from '../../common/topic.js';
+import { MessageSysFlag, resetTransactionValue } from '../../common/sysflag.js';
+import { encodeRecord, type MessageExt } from '../../common/message-record.js';
+import { readLong } from '../../common/bytes.js';
+import { createRequest } from '../../remoting/command.js';
+import { RequestCode, SerializeType } from '../../remoting/codes.js';
+import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
+import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
+import type { BrokerController } from '../broker-controller.js';
+import { editProperties, putInputFromRecord, tagsCodeOf, toScheduleTopic } from '../message-util.js';
+
+/** Internal group whose offsets on the half and op topics are the check progress (upstream). */
+export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
+/** Tag of op messages that remove a half message. */
+const REMOVE_TAG = 'd';
+/** Halves looked at per check round. */
+const CHECK_BATCH = 1024;
+
+export type EndTransactionResult = { ok: true } | { ok: false; code: number; remark: string };
+
+/**
+ * Transaction messages (upstream `TransactionalMessageServiceImpl`, `TransactionalMessageCheckService`).
+ * A half message is stored on RMQ_SYS_TRANS_HALF_TOPIC (invisible to consumers) with its real
+ * destination in properties. END_TRANSACTION commit copies it to the real topic once; commit
+ * and rollback both write an op record (tag `d`, body `<halfQueueOffset>,`) on
+ * RMQ_SYS_TRANS_OP_HALF_TOPIC. Halves left open past the immunity time are re-appended with
+ * their check count + 1 and checked back with CHECK_TRANSACTION_STATE on a live channel of the
+ * producer group; past transactionCheckMax they are moved to TRANS_CHECK_MAX_TIME_TOPIC.
+ * Everything lives in the store and consumerOffset.json, so it survives restarts.
+ */
+export class TransactionalMessageService {
+  private timer?: NodeJS.Timeout;
+  private checking = false;
+  /** Half queue offsets already resolved (from op records), at or past the check cursor. */
+  private readonly resolved = new Set<number>();
+  private opScanned = 0;
+  /** Half queue offset → offset of its re-appended copy (checks in this run). */
+  private readonly movedTo = new Map<number, number>();
+
+  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {}
+
+  start(): void {
+    const interval = this.broker.brokerConfig.transactionCheckInterval;
+    this.timer = setInterval(() => void this.check(), interval);
+    this.timer.unref();
+  }
+
+  shutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Turns a PREPARED send into a half message (upstream `parseHalfMessageInner`). */
+  toHalf(input: PutMessageInput): void {
+    const uniqKey = getProperty(input.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    input.properties = editProperties(input.properties, (p) => {
+      p.set(MessageConst.REAL_TOPIC, input.topic);
+      p.set(MessageConst.REAL_QUEUE_ID, String(input.queueId));
+      if (uniqKey) p.set(MessageConst.TRANSACTION_ID, uniqKey);
+    });
+    input.sysFlag = resetTransactionValue(input.sysFlag, MessageSysFlag.TRANSACTION_NOT_TYPE);
+    input.topic = SystemTopic.TRANS_HALF_TOPIC;
+    input.queueId = 0;
+    input.tagsCode = tagsCodeOf(input.properties);
+  }
+
+  /**
+   * END_TRANSACTION: commit (8) stores the message on its real topic, rollback (12) discards it;
+   * both mark the half resolved. A half already resolved is left alone, so a commit is applied once.
+   */
+  async endTransaction(h: { producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number }): Promise<EndTransactionResult> {
+    const store = this.broker.messageStore;
+    const rec = store.lookMessageByOffset(h.commitLogOffset);
+    if (!rec) return { ok: false, code: 1, remark: `find prepared transaction message failed: no message at CommitLog offset ${h.commitLogOffset}` };
+    const { ext, input } = putInputFromRecord(rec);
+    if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC) return { ok: false, code: 1, remark: `the message at CommitLog offset ${h.commitLogOffset} is not a half message` };
+    const pgroup = getProperty(ext.properties, MessageConst.PRODUCER_GROUP);
+    if (pgroup !== h.producerGroup) return { ok: false, code: 1, remark: `the producer group differs: half message has ${pgroup}, request has ${h.producerGroup}` };
+    if (ext.queueOffset !== h.tranStateTableOffset) return { ok: false, code: 1, remark: `the transaction state table offset differs: half message has ${ext.queueOffset}, request has ${h.tranStateTableOffset}` };
+    this.scanOps();
+    // A half re-appended for a check-back lives on as its newest copy: resolve that one.
+    let target = { ext, input };
+    let off = ext.queueOffset;
+    while (this.movedTo.has(off)) off = this.movedTo.get(off)!;
+    if (off !== ext.queueOffset) {
+      const e = store.findConsumeQueue(SystemTopic.TRANS_HALF_TOPIC, 0)?.getEntry(off);
+      const latest = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
+      if (latest) target = putInputFromRecord(latest);
+    }
+    if (this.isResolved(off)) return { ok: true };
+    if (h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
+      const r = await store.putMessage(this.committed(target.ext, target.input));
+      if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return { ok: false, code: 1, remark: `commit failed, the message was not stored: ${r.status}` };
+    }
+    const op = await this.putOp(off);
+    if (!op) return { ok: false, code: 1, remark: 'the transaction op record could not be stored; the half message will be checked back' };
+    return { ok: true };
+  }
+
+  /** The message a commit stores: real topic and queue, COMMIT type, the half's offset as prepared offset. */
+  private committed(ext: MessageExt, input: PutMessageInput): PutMessageInput {
+    const realTopic = getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? ext.topic;
+    const realQid = Number(getProperty(ext.properties, MessageConst.REAL_QUEUE_ID) ?? 0);
+    const out: PutMessageInput = {
+      ...input,
+      topic: realTopic,
+      queueId: realQid,
+      sysFlag: resetTransactionValue(ext.sysFlag, MessageSysFlag.TRANSACTION_COMMIT_TYPE),
+      preparedTransactionOffset: ext.commitLogOffset,
+      properties: editProperties(ext.properties, (p) => {
+        p.delete(MessageConst.REAL_TOPIC);
+        p.delete(MessageConst.REAL_QUEUE_ID);
+        p.delete(MessageConst.TRANSACTION_PREPARED);
+        p.delete(MessageConst.TRANSACTION_CHECK_TIMES);
+      }),
+    };
+    out.tagsCode = tagsCodeOf(out.properties);
+    const level = Number(getProperty(out.properties, MessageConst.DELAY_TIME_LEVEL) ?? 0);
+    if (level > 0) toScheduleTopic(out, level, this.broker.messageStore.delayLevels.length);
+    return out;
+  }
+
+  private putOp(halfQueueOffset: number): Promise<PutMessageResult | undefined> {
+    const props = `${MessageConst.TAGS}\u0001${REMOVE_TAG}\u0002`;
+    return this.broker.messageStore.putMessage({
+      topic: SystemTopic.TRANS_OP_HALF_TOPIC, queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(),
+      bornHost: this.broker.messageStore.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0,
+      body: Buffer.from(`${halfQueueOffset},`), properties: props, tagsCode: tagsCodeOf(props), waitStoreMsgOK: true,
+    }).then((r) => {
+      if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return undefined;
+      this.resolved.add(halfQueueOffset);
+      return r;
+    });
+  }
+
+  private isResolved(halfQueueOffset: number): boolean {
+    return this.resolved.has(halfQueueOffset) || (halfQueueOffset < this.halfCursor() && !this.movedTo.has(halfQueueOffset));
+  }
+
+  private halfCursor(): number {
+    return Math.max(0, this.broker.consumerOffsetManager.queryOffset(TRANS_CHECK_GROUP, SystemTopic.TRANS_HALF_TOPIC, 0));
+  }
+
+  /** Reads op records not yet seen into the resolved set. */
+  private scanOps(): void {
+    const store = this.broker.messageStore;
+    const cq = store.findConsumeQueue(SystemTopic.TRANS_OP_HALF_TOPIC, 0);
+    if (!cq) return;
+    const start = Math.max(this.opScanned, this.broker.consumerOffsetManager.queryOffset(TRANS_CHECK_GROUP, SystemTopic.TRANS_OP_HALF_TOPIC, 0), cq.minOffsetInQueue);
+    for (let o = start; o < cq.maxOffsetInQueue;) {
+      const entries = cq.getEntries(o, 1024);
+      if (entries.length === 0) break;
+      for (let p = 0; p < entries.length; p += CQ_STORE_UNIT_SIZE, o++) {
+        const rec = store.commitLog.getDataSync(readLong(entries, p), entries.readInt32BE(p + 8));
+        if (!rec) continue;
+        const { ext } = putInputFromRecord(rec);
+        for (const part of ext.body.toString('utf8').split(',')) {
+          const n = Number(part);
+          if (part !== '' && Number.isInteger(n)) this.resolved.add(n);
+        }
+      }
+    }
+    this.opScanned = cq.maxOffsetInQueue;
+  }
+
+  /** One check round (upstream `TransactionalMessageCheckService#onWaitEnd` → `check`). */
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.checkHalves();
+    } catch (err) {
+      this.logger.error({ err }, 'transaction check round failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async checkHalves(): Promise<void> {
+    const b = this.broker;
+    const store = b.messageStore;
+    const cq = store.findConsumeQueue(SystemTopic.TRANS_HALF_TOPIC, 0);
+    if (!cq) return;
+    this.scanOps();
+    const began = Date.now();
+    let cursor = Math.max(this.halfCursor(), cq.minOffsetInQueue);
+    const end = Math.min(cq.maxOffsetInQueue, cursor + CHECK_BATCH);
+    for (; cursor < end; cursor++) {
+      if (this.resolved.has(cursor)) continue;
+      const e = cq.getEntry(cursor);
+      const rec = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
+      if (!rec) continue; // removed by retention
+      const { ext, input } = putInputFromRecord(rec);
+      if (ext.storeTimestamp >= began) break;
+      const checkTimes = Number(getProperty(ext.properties, MessageConst.TRANSACTION_CHECK_TIMES) ?? 0);
+      if (checkTimes >= b.brokerConfig.transactionCheckMax) {
+        await this.discard(ext, input);
+        continue;
+      }
+      // Measured from birth, as upstream: re-appended copies keep the producer's born time.
+      const age = Date.now() - ext.bornTimestamp;
+      if (age < b.brokerConfig.transactionTimeOut) break; // the rest are younger
+      const immunitySec = Number(getProperty(ext.properties, MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS) ?? 0);
+      if (age < immunitySec * 1000) {
+        // A longer immunity asked by the producer: move the half to the end so others get checked (upstream).
+        if (!(await this.reappend(ext, input, checkTimes))) break;
+        continue;
+      }
+      const again = await this.reappend(ext, input, checkTimes + 1);
+      if (!again) break;
+      this.sendCheck(again.ext, again.input, again.result);
+    }
+    // Everything before the cursor is resolved or re-appended further on.
+    b.consumerOffsetManager.commitOffset(TRANS_CHECK_GROUP, SystemTopic.TRANS_HALF_TOPIC, 0, cursor);
+    for (const o of [...this.resolved]) if (o < cursor) this.resolved.delete(o);
+    if (this.movedTo.size > 100_000) this.movedTo.clear(); // bounded: old copies then count as checked
+    const opCq = store.findConsumeQueue(SystemTopic.TRANS_OP_HALF_TOPIC, 0);
+    if (opCq && this.resolved.size === 0) b.consumerOffsetManager.commitOffset(TRANS_CHECK_GROUP, SystemTopic.TRANS_OP_HALF_TOPIC, 0, opCq.maxOffsetInQueue);
+  }
+
+  /** Re-appends an open half with a higher check count, so the cursor can move past the old copy. */
+  private async reappend(ext: MessageExt, input: PutMessageInput, checkTimes: number): Promise<{ ext: MessageExt; input: PutMessageInput; result: PutMessageResult } | undefined> {
+    const copy: PutMessageInput = {
+      ...input,
+      properties: editProperties(ext.properties, (p) => p.set(MessageConst.TRANSACTION_CHECK_TIMES, String(checkTimes))),
+    };
+    const result = await this.broker.messageStore.putMessage(copy);
+    if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return undefined;
+    this.movedTo.set(ext.queueOffset, result.queueOffset);
+    return { ext: { ...ext, properties: copy.properties, queueOffset: result.queueOffset, commitLogOffset: result.phyOffset }, input: copy, result };
+  }
+
+  private async discard(ext: MessageExt, input: PutMessageInput): Promise<void> {
+    this.logger.warn(`half message ${ext.offsetMsgId} was checked ${this.broker.brokerConfig.transactionCheckMax} times without an answer; moved to ${SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC}`);
+    this.broker.topicConfigManager.createGroupSystemTopicIfAbsent(SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, 1);
+    await this.broker.messageStore.putMessage({ ...input, topic: SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, queueId: 0 });
+    await this.putOp(ext.queueOffset);
+  }
+
+  /** CHECK_TRANSACTION_STATE (oneway) to one live channel of the producer group, body = the message as sent. */
+  private sendCheck(ext: MessageExt, input: PutMessageInput, result: PutMessageResult): void {
+    const group = getProperty(ext.properties, MessageConst.PRODUCER_GROUP);
+    const channel = group ? this.broker.producerManager.getAvailableChannel(group) : undefined;
+    if (!channel) {
+      this.logger.warn(`no live producer of group ${group ?? '(none)'} to check back half message ${result.msgId}; it will be checked again`);
+      return;
+    }
+    const realTopic = getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? ext.topic;
+    const realQid = Number(getProperty(ext.properties, MessageConst.REAL_QUEUE_ID) ?? 0);
+    const body = encodeRecord({
+      queueId: realQid, flag: input.flag, queueOffset: result.queueOffset, physicalOffset: result.phyOffset,
+      sysFlag: resetTransactionValue(input.sysFlag, MessageSysFlag.TRANSACTION_PREPARED_TYPE), bornTimestamp: input.bornTimestamp,
+      bornHost: input.bornHost, storeTimestamp: result.storeTimestamp, storeHost: this.broker.messageStore.storeHost,
+      reconsumeTimes: input.reconsumeTimes, preparedTransactionOffset: 0, body: input.body,
+      topic: Buffer.from(realTopic), properties: Buffer.from(input.properties),
+    });
+    const uniqKey = getProperty(ext.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '';
+    const req = createRequest(RequestCode.CHECK_TRANSACTION_STATE, {
+      extFields: {
+        tranStateTableOffset: result.queueOffset, commitLogOffset: result.phyOffset, msgId: uniqKey,
+        transactionId: getProperty(ext.properties, MessageConst.TRANSACTION_ID) ?? uniqKey, offsetMsgId: result.msgId,
+        topic: realTopic, bname: this.broker.brokerConfig.brokerName,
+      },
+      body,
+      serializeType: SerializeType.JSON,
+      language: 'JAVA',
+    });
+    channel.conn.invokeOneway(req);
+  }
+}

@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStandalone, type Standalone } from '../../src/standalone.js';
+import { MQClientAPI } from '../../src/client/index.js';
+import { RemotingClient, createRequest, type RemotingCommand } from '../../src/remoting/index.js';
+import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
+import { decodeOffsetMessageId } from '../../src/common/message-id.js';
+import { decodeRecord } from '../../src/common/message-record.js';
+import { PullSysFlag } from '../../src/common/sysflag.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const PREPARED = 0x4;
+const COMMIT = 8;
+const ROLLBACK = 12;
+
+interface Tx { mq: Standalone; api: MQClientAPI; raw: RemotingClient; checks: RemotingCommand[]; cleanup(): Promise<void> }
+
+async function setup(dir: string, brokerConfig: Record<string, unknown> = {}): Promise<Tx> {
+  const mq = await startStandalone({
+    storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1',
+    brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 200, ...brokerConfig },
+  });
+  const checks: RemotingCommand[] = [];
+  const raw = new RemotingClient({ onRequest: (req) => { checks.push(req); return null; } });
+  const api = new MQClientAPI();
+  // The producer group's channel, on which the broker sends CHECK_TRANSACTION_STATE.
+  const hb = await raw.invoke(mq.brokerAddr, createRequest(34, {
+    body: Buffer.from(JSON.stringify({ clientID: '127.0.0.1@tx', producerDataSet: [{ groupName: 'TXG' }], consumerDataSet: [] })),
+  }));
+  assert.equal(hb.code, 0);
+  return { mq, api, raw, checks, cleanup: async () => { await raw.shutdown(); await api.shutdown(); await mq.shutdown(); } };
+}
+
+async function sendHalf(t: Tx, topic: string, body: string): Promise<{ queueOffset: number; offsetMsgId: string; uniq: string }> {
+  const uniq = `UNIQ${Date.now()}${Math.random().toString(16).slice(2, 8)}`.toUpperCase();
+  const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
+    producerGroup: 'TXG', topic, defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
+    bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', KEYS: body, TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq }),
+  }, Buffer.from(body));
+  return { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq };
+}
+
+async function endTx(t: Tx, half: { queueOffset: number; offsetMsgId: string; uniq: string }, what: number, fromCheck = false): Promise<void> {
+  // Oneway, as clients send it.
+  await t.raw.invokeOneway(t.mq.brokerAddr, createRequest(37, {
+    extFields: {
+      producerGroup: 'TXG', tranStateTableOffset: half.queueOffset, commitLogOffset: decodeOffsetMessageId(half.offsetMsgId).commitLogOffset,
+      commitOrRollback: what, fromTransactionCheck: fromCheck, msgId: half.uniq, transactionId: half.uniq,
+    },
+  }));
+}
+
+async function visible(t: Tx, topic: string): Promise<string[]> {
+  const r = await t.api.pullMessage(t.mq.brokerAddr, {
+    consumerGroup: 'C', topic, queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: PullSysFlag.FLAG_SUBSCRIPTION,
+    commitOffset: 0, suspendTimeoutMillis: 0, subscription: '*', subVersion: 0,
+  }, 3000).catch(() => undefined);
+  return (r?.msgFoundList ?? []).map((m) => m.body.toString());
+}
+
+async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a half message is invisible; commit makes it visible once, rollback discards it', async () => {
+  const tmp = tempDir('rmq-tx-');
+  // A long check interval keeps check-backs out of this test.
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  try {
+    const a = await sendHalf(t, 'TxTopic', 'commit-me');
+    const b = await sendHalf(t, 'TxTopic', 'roll-me-back');
+    assert.deepEqual(await visible(t, 'TxTopic'), []);
+    await endTx(t, a, COMMIT);
+    await endTx(t, b, ROLLBACK);
+    await until(async () => ((await visible(t, 'TxTopic')).length ? true : undefined), 3000, 'the committed message');
+    await endTx(t, a, COMMIT); // a repeated commit changes nothing
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await visible(t, 'TxTopic'), ['commit-me']);
+    const pulled = await t.api.pullMessage(t.mq.brokerAddr, {
+      consumerGroup: 'C', topic: 'TxTopic', queueId: 0, queueOffset: 0, maxMsgNums: 1, sysFlag: PullSysFlag.FLAG_SUBSCRIPTION,
+      commitOffset: 0, suspendTimeoutMillis: 0, subscription: '*', subVersion: 0,
+    }, 3000);
+    const props = decodeProperties(pulled.msgFoundList[0]!.properties);
+    assert.equal(props.get('REAL_TOPIC'), undefined);
+    assert.equal(props.get('TRAN_MSG'), undefined);
+    assert.equal(props.get('KEYS'), 'commit-me');
+    assert.equal(pulled.msgFoundList[0]!.sysFlag & 0xc, COMMIT);
+    assert.equal(pulled.msgFoundList[0]!.preparedTransactionOffset, decodeOffsetMessageId(a.offsetMsgId).commitLogOffset);
+    // Bad END_TRANSACTION requests are refused with a reason, sent as a normal request.
+    const wrong = await t.raw.invoke(t.mq.brokerAddr, createRequest(37, {
+      extFields: { producerGroup: 'OTHER', tranStateTableOffset: a.queueOffset, commitLogOffset: decodeOffsetMessageId(a.offsetMsgId).commitLogOffset, commitOrRollback: COMMIT, fromTransactionCheck: false, msgId: a.uniq },
+    }));
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.remark ?? '', /producer group differs/);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('an open half message is checked back with CHECK_TRANSACTION_STATE and committed from the check', async () => {
+  const tmp = tempDir('rmq-tx-check-');
+  const t = await setup(tmp.dir);
+  try {
+    const half = await sendHalf(t, 'TxCheck', 'checked');
+    const check = await until(() => t.checks.find((c) => c.code === 39), 5000, 'a check-back');
+    const e = check.extFields!;
+    assert.equal(e.msgId, half.uniq);
+    const rec = decodeRecord(check.body!);
+    assert.equal(rec.topic, 'TxCheck');
+    assert.equal(rec.body.toString(), 'checked');
+    assert.equal(decodeProperties(rec.properties).get('PGROUP'), 'TXG');
+    assert.equal(await visible(t, 'TxCheck').then((l) => l.length), 0);
+    // Answer as a producer does: END_TRANSACTION with the offsets of the check.
+    await endTx(t, { queueOffset: Number(e.tranStateTableOffset), offsetMsgId: e.offsetMsgId!, uniq: half.uniq }, COMMIT, true);
+    assert.deepEqual(await until(async () => { const v = await visible(t, 'TxCheck'); return v.length ? v : undefined; }, 3000, 'commit'), ['checked']);
+    // No further checks once it is resolved; a late answer naming the original copy changes nothing.
+    await endTx(t, half, COMMIT);
+    const n = t.checks.length;
+    await new Promise((r) => setTimeout(r, 900));
+    assert.equal(t.checks.length, n);
+    assert.deepEqual(await visible(t, 'TxCheck'), ['checked']);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('past transactionCheckMax an unanswered half goes to TRANS_CHECK_MAX_TIME_TOPIC; state survives a restart', async () => {
+  const tmp = tempDir('rmq-tx-max-');
+  let t = await setup(tmp.dir, { transactionCheckMax: 2 });
+  try {
+    await sendHalf(t, 'TxMax', 'never-answered');
+    await until(() => (t.checks.filter((c) => c.extFields?.topic === 'TxMax').length >= 2 ? true : undefined), 8000, 'two checks');
+    await until(async () => ((await visible(t, 'TRANS_CHECK_MAX_TIME_TOPIC')).includes('never-answered') ? true : undefined), 5000, 'the discarded half');
+    await t.cleanup();
+    // A half left open across a restart can still be committed afterwards.
+    t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+    const kept = await sendHalf(t, 'TxKeep', 'answered-after-restart');
+    await t.cleanup();
+    t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+    assert.deepEqual(await visible(t, 'TxKeep'), []);
+    await endTx(t, kept, COMMIT);
+    assert.deepEqual(await until(async () => { const v = await visible(t, 'TxKeep'); return v.length ? v : undefined; }, 3000, 'commit after restart'), ['answered-after-restart']);
+    assert.deepEqual(await visible(t, 'TxMax'), []);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
