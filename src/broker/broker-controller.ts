@@ -207,6 +207,7 @@ export class BrokerController {
     reg(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => admin.getEarliestMsgStoretime(req));
     reg(RequestCode.VIEW_MESSAGE_BY_ID, (req) => admin.viewMessageById(req));
     reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
+    reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
     server.on('disconnect', (conn) => {
       this.consumerManager.onConnectionClosed(conn);
       this.producerManager.onConnectionClosed(conn);

@@ -163,6 +163,9 @@ export const MESSAGE_STORE_CONFIG_SPEC: ConfigSpec<MessageStoreConfig> = deriveS
       check: isDeleteWhen,
     },
     diskMaxUsedSpaceRatio: { type: 'int', min: 0, max: 100 },
+    diskSpaceCleanForciblyRatio: { type: 'int', min: 0, max: 100 },
+    diskSpaceWarningLevelRatio: { type: 'int', min: 0, max: 100 },
+    deleteFileBatchMax: POSITIVE_INT,
     cleanResourceInterval: POSITIVE_INT,
     messageDelayLevel: {
       type: 'string',

@@ -62,6 +62,12 @@ export interface MessageStoreConfig {
   deleteWhen: string;
   fileReservedTime: number;
   diskMaxUsedSpaceRatio: number;
+  /** Percent of disk use above which files are deleted even before they expire (cleanFileForciblyEnable). */
+  diskSpaceCleanForciblyRatio: number;
+  /** Percent of disk use above which the store refuses writes until cleanup frees space. */
+  diskSpaceWarningLevelRatio: number;
+  cleanFileForciblyEnable: boolean;
+  deleteFileBatchMax: number;
   cleanResourceInterval: number;
   messageDelayLevel: string;
   maxTransferBytesOnMessageInMemory: number;
@@ -129,6 +135,10 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     deleteWhen: '04',
     fileReservedTime: 72,
     diskMaxUsedSpaceRatio: 75,
+    diskSpaceCleanForciblyRatio: 85,
+    diskSpaceWarningLevelRatio: 90,
+    cleanFileForciblyEnable: true,
+    deleteFileBatchMax: 10,
     cleanResourceInterval: 10_000,
     messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
     maxTransferBytesOnMessageInMemory: 256 * 1024,

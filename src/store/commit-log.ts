@@ -54,6 +54,8 @@ interface Segment {
 const PAGE_SIZE = 4 * 1024 * 1024;
 /** Records of one pull within this span of the log are fetched with a single read. */
 const COALESCE_READ_SPAN = 1024 * 1024;
+/** A deleted segment's descriptor stays open this long for reads already under way. */
+const READ_GRACE_MS = 30_000;
 const END_FILE_MIN_BLANK_LENGTH = 8;
 
 export interface CommitLogOptions {
@@ -484,6 +486,20 @@ export class CommitLog {
       else return p;
     }
     return undefined;
+  }
+
+  /**
+   * Retention: deletes the oldest segments whose last modification `deletable` accepts (never
+   * the segment being written) and forgets cached pages below the new minimum.
+   */
+  deleteExpiredFiles(deletable: (lastModified: number) => boolean, max: number): number {
+    const deleted = this.files.deleteOldestFiles((f) => f.fileFromOffset + this.opts.fileSize <= this.writtenOffset && deletable(f.lastModified()), max, READ_GRACE_MS);
+    if (deleted.length > 0) {
+      const min = this.minOffset;
+      this.pages = this.pages.filter((p) => p.phyStart + p.used > min);
+      this.cachedBytes = this.pages.reduce((a, p) => a + p.buf.length, 0);
+    }
+    return deleted.length;
   }
 
   /** Flushes everything synchronously (shutdown). */

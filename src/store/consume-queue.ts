@@ -233,6 +233,17 @@ export class ConsumeQueue {
     this.minLogicOffset = lo * CQ_STORE_UNIT_SIZE;
   }
 
+  /** Retention: deletes segment files whose every entry points below the CommitLog minimum. */
+  deleteExpiredFiles(commitLogMinOffset: number): number {
+    const deleted = this.files.deleteOldestFiles((f) => {
+      if (f.wrotePosition < this.fileSize) return false;
+      const last = this.readEntryFromFile((f.fileFromOffset + this.fileSize) / CQ_STORE_UNIT_SIZE - 1);
+      return last !== undefined && last.size !== BLANK_SIZE && last.phyOffset + last.size <= commitLogMinOffset;
+    }, Number.MAX_SAFE_INTEGER, 30_000).length;
+    this.correctMinOffset(commitLogMinOffset);
+    return deleted;
+  }
+
   destroy(): void {
     this.files.destroy();
     this.tailCount = 0;

@@ -106,6 +106,20 @@ export class MappedFileQueue {
     }
   }
 
+  /**
+   * Retention: deletes the oldest segments (never the last one) that `deletable` accepts,
+   * stopping at the first it refuses so the log has no holes; at most `max` per call.
+   */
+  deleteOldestFiles(deletable: (f: MappedFile) => boolean, max: number, graceMs: number): MappedFile[] {
+    const out: MappedFile[] = [];
+    while (out.length < max && this.files.length > 1 && deletable(this.files[0]!)) {
+      const f = this.files.shift()!;
+      f.destroy(graceMs);
+      out.push(f);
+    }
+    return out;
+  }
+
   destroy(): void {
     for (const f of this.files) {
       f.close();

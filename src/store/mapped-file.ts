@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, writev } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, statSync, unlinkSync, writev } from 'node:fs';
 import { join } from 'node:path';
 
 /** File names are the 20-digit zero-padded start offset (upstream `UtilAll.offset2FileName`). */
@@ -24,7 +24,17 @@ export class MappedFile {
     this.wrotePosition = length;
   }
 
+  /** Last modification time of the file (ms), what retention compares with fileReservedTime. */
+  lastModified(): number {
+    try {
+      return statSync(this.path).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
   private handle(): number {
+    if (this.destroyed) throw new Error(`${this.path} was deleted by retention`);
     if (this.fd < 0) {
       try {
         this.fd = openSync(this.path, 'r+');
@@ -93,4 +103,23 @@ export class MappedFile {
       this.fd = -1;
     }
   }
+
+  /**
+   * Deletes the file. Its descriptor stays open for `graceMs` so that reads already handed to the
+   * thread pool finish on the unlinked file instead of on a reused descriptor (upstream keeps a
+   * reference count and destroys after a delay for the same reason).
+   */
+  destroy(graceMs: number): void {
+    try { unlinkSync(this.path); } catch { /* already gone */ }
+    const fd = this.fd;
+    this.fd = -1;
+    this.destroyed = true;
+    if (fd >= 0) {
+      const t = setTimeout(() => closeSync(fd), graceMs);
+      t.unref();
+    }
+  }
+
+  /** Set once the file is deleted: no new reads or writes. */
+  destroyed = false;
 }

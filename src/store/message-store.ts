@@ -14,6 +14,7 @@ import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
+import { CleanService } from './clean-service.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
 
 export interface PutMessageInput {
@@ -63,6 +64,9 @@ export class DefaultMessageStore {
   private checkpoint!: StoreCheckpoint;
   private readonly abortPath: string;
   private readonly cqRoot: string;
+  /** Retention; runs every cleanResourceInterval once started. */
+  readonly cleanService: CleanService;
+  private diskFull = false;
   private cqTimer?: NodeJS.Timeout;
   private cqRound = 0;
   private cqFlushing?: Promise<void>;
@@ -101,6 +105,12 @@ export class DefaultMessageStore {
       onDispatch: (reqs) => this.dispatch(reqs),
       onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
     });
+    this.cleanService = new CleanService(config, {
+      deleteCommitLogFiles: (deletable, max) => this.commitLog.deleteExpiredFiles(deletable, max),
+      cleanLogicFiles: () => this.cleanLogicFiles(),
+      storePaths: () => [commitLogDir(config), this.cqRoot],
+      setDiskFull: (full) => { this.diskFull = full; },
+    }, logger);
   }
 
   setMessageArrivingListener(l: MessageArrivingListener): void {
@@ -216,6 +226,7 @@ export class DefaultMessageStore {
     this.storeHostHexCache = undefined; // the port is known now
     writeFileSync(this.abortPath, String(process.pid));
     this.commitLog.start();
+    this.cleanService.start();
     this.cqTimer = setInterval(() => void this.flushConsumeQueues(false), this.config.flushIntervalConsumeQueue);
     this.cqTimer.unref();
     this.running = true;
@@ -250,7 +261,7 @@ export class DefaultMessageStore {
   }
 
   private checkInput(m: PutMessageInput, propsLen: number): PutMessageStatus | undefined {
-    if (this.shuttingDown || !this.running) return 'SERVICE_NOT_AVAILABLE';
+    if (this.shuttingDown || !this.running || this.diskFull) return 'SERVICE_NOT_AVAILABLE';
     if (m.body.length > this.config.maxMessageSize) return 'MESSAGE_ILLEGAL';
     if (propsLen > 32767) return 'PROPERTIES_SIZE_EXCEEDED';
     return undefined;
@@ -577,10 +588,20 @@ export class DefaultMessageStore {
     };
   }
 
+  /**
+   * After CommitLog files were deleted: ConsumeQueue files wholly below the new minimum go,
+   * and each queue's minimum offset moves to its first entry still in the log.
+   */
+  cleanLogicFiles(): void {
+    const min = this.commitLog.minOffset;
+    for (const cq of this.allQueues()) cq.deleteExpiredFiles(min);
+  }
+
   /** Flushes everything, writes the checkpoint, and removes the abort file (clean stop). */
   async shutdown(): Promise<void> {
     if (!this.running) return;
     this.shuttingDown = true;
+    this.cleanService.shutdown();
     if (this.cqTimer) clearInterval(this.cqTimer);
     await this.commitLog.whenIdle();
     await this.flushConsumeQueues(true);

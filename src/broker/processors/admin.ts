@@ -130,6 +130,13 @@ export class AdminBrokerProcessor {
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: rec });
   }
 
+  /** TRIGGER_DELETE_FILES (27): the next cleanup rounds delete expired files whatever the hour. */
+  triggerDeleteFiles(req: RemotingCommand): RemotingCommand {
+    this.broker.messageStore.cleanService.executeDeleteFilesManually();
+    this.broker.logger.info('manual deletion of expired files requested');
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
   getBrokerRuntimeInfo(req: RemotingCommand): RemotingCommand {
     const b = this.broker;
     const store = b.messageStore.runtimeInfo();

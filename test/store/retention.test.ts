@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultMessageStore, type PutMessageInput } from '../../src/store/index.js';
+import { CleanService, isTimeToDelete } from '../../src/store/clean-service.js';
+import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/common/config.js';
+import { encodeSocketAddress } from '../../src/common/socket-address.js';
+import { decodeRecords } from '../../src/common/message-record.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { createLogger } from '../../src/common/logger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const logger = createLogger('test-retention');
+const host = encodeSocketAddress('127.0.0.1', 10911);
+const thisHour = String(new Date().getHours()).padStart(2, '0');
+const otherHour = String((new Date().getHours() + 12) % 24).padStart(2, '0');
+
+function config(dir: string, over: Partial<MessageStoreConfig> = {}): MessageStoreConfig {
+  return { ...defaultMessageStoreConfig(), storePathRootDir: dir, mappedFileSizeCommitLog: 4096, mappedFileSizeConsumeQueue: 20 * 16, deleteWhen: thisHour, ...over };
+}
+
+function msg(i: number): PutMessageInput {
+  return {
+    topic: 'Ret', queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(), bornHost: host, reconsumeTimes: 0,
+    preparedTransactionOffset: 0, body: Buffer.from(`m-${i}`.padEnd(200, '.')), properties: encodeProperties({ TAGS: 'T' }), tagsCode: 0, waitStoreMsgOK: true,
+  };
+}
+
+async function filled(dir: string, over: Partial<MessageStoreConfig> = {}): Promise<DefaultMessageStore> {
+  const s = new DefaultMessageStore(config(dir, over), host, logger);
+  s.load();
+  s.start();
+  for (let i = 0; i < 300; i++) await s.putMessage(msg(i));
+  await s.flushConsumeQueues(true);
+  return s;
+}
+
+function ageCommitLog(dir: string, hours: number): void {
+  const t = (Date.now() - hours * 3_600_000) / 1000;
+  for (const f of readdirSync(join(dir, 'commitlog'))) utimesSync(join(dir, 'commitlog', f), t, t);
+}
+
+test('expired CommitLog files go at the deleteWhen hour, oldest first and never the newest; queues follow', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret-');
+  try {
+    const s = await filled(dir);
+    const before = readdirSync(join(dir, 'commitlog')).length;
+    const cqBefore = readdirSync(join(dir, 'consumequeue', 'Ret', '0')).length;
+    assert.ok(before > 15);
+    // Nothing is old enough yet.
+    assert.equal(s.cleanService.run(), 0);
+    ageCommitLog(dir, 100);
+    let deleted = 0;
+    for (let n = s.cleanService.run(); n > 0; n = s.cleanService.run()) {
+      assert.ok(n <= 10, 'deleteFileBatchMax per round');
+      deleted += n;
+    }
+    assert.equal(deleted, before - 1, 'all but the newest file');
+    assert.equal(readdirSync(join(dir, 'commitlog')).length, 1);
+    assert.ok(readdirSync(join(dir, 'consumequeue', 'Ret', '0')).length < cqBefore, 'ConsumeQueue files followed');
+    const min = s.getMinOffsetInQueue('Ret', 0);
+    assert.ok(min > 0 && min < 300);
+    // A consumer behind the minimum is moved forward, not stuck.
+    const r = await s.getMessage('Ret', 0, 0, 32);
+    assert.equal(r.status, 'OFFSET_TOO_SMALL');
+    assert.equal(r.nextBeginOffset, min);
+    const rest = await s.getMessage('Ret', 0, min, 32);
+    assert.equal(rest.status, 'FOUND');
+    assert.equal(decodeRecords(rest.buffers[0]!)[0]!.body.toString().replace(/\.+$/, ''), `m-${min}`);
+    await s.shutdown();
+    // The same minimum after a restart.
+    const again = new DefaultMessageStore(config(dir), host, logger);
+    again.load();
+    again.start();
+    assert.equal(again.getMinOffsetInQueue('Ret', 0), min);
+    assert.equal(again.getMaxOffsetInQueue('Ret', 0), 300);
+    await again.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('outside deleteWhen nothing goes unless the disk is over diskMaxUsedSpaceRatio; over the forcible ratio unexpired files go too; over the warning level writes are refused', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret2-');
+  try {
+    const s = await filled(dir, { deleteWhen: otherHour });
+    ageCommitLog(dir, 100);
+    assert.equal(s.cleanService.run(), 0, 'not the hour, disk not full');
+    let usage = 0.8; // over diskMaxUsedSpaceRatio 75 %
+    const target = {
+      deleteCommitLogFiles: (d: (m: number) => boolean, max: number) => s.commitLog.deleteExpiredFiles(d, max),
+      cleanLogicFiles: () => s.cleanLogicFiles(),
+      storePaths: () => [dir],
+      setDiskFull: (full: boolean) => { diskFull = full; },
+    };
+    let diskFull = false;
+    const svc = new CleanService(s.config, target, logger, Date.now, () => usage);
+    assert.equal(svc.run(), 10, 'space pressure deletes expired files outside the hour');
+    ageCommitLog(dir, 0); // everything is fresh again
+    assert.equal(svc.run(), 0, 'fresh files stay below the forcible ratio');
+    usage = 0.87;
+    assert.ok(svc.run() > 0, 'over the forcible ratio fresh files go too');
+    assert.equal(diskFull, false);
+    usage = 0.95;
+    svc.run();
+    assert.equal(diskFull, true, 'over the warning level the disk is full');
+    usage = 0.5;
+    svc.run();
+    assert.equal(diskFull, false);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('deleteWhen is a list of hours', () => {
+  const at = (h: number) => new Date(2026, 0, 1, h, 30).getTime();
+  assert.equal(isTimeToDelete('04', at(4)), true);
+  assert.equal(isTimeToDelete('04', at(5)), false);
+  assert.equal(isTimeToDelete('04;16', at(16)), true);
+});
