@@ -51,6 +51,10 @@ export class TopicConfigManager {
       newTopicConfig(SystemTopic.TRANS_OP_HALF_TOPIC, 1, 1),
       newTopicConfig(`${b.brokerClusterName}_REPLY_TOPIC`, 1, 1),
     ];
+    if (b.traceTopicEnable && b.msgTraceTopicName) {
+      // Clients with trace on write their trace records here; their keys (message ids) make them queryable.
+      sys.push(newTopicConfig(b.msgTraceTopicName, 1, 1));
+    }
     if (b.autoCreateTopicEnable) {
       // TBW102 is the template producers fall back to for unknown topics; INHERIT lets it be copied.
       sys.push(newTopicConfig(SystemTopic.AUTO_CREATE_TOPIC_KEY, b.defaultTopicQueueNums, b.defaultTopicQueueNums, PermName.PERM_INHERIT | rw));

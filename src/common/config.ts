@@ -39,7 +39,12 @@ export interface BrokerConfig {
   maxFrameSize: number;
   regionId: string;
   traceOn: boolean;
+  /** Create the message trace topic at start (upstream `traceTopicEnable`). */
+  traceTopicEnable: boolean;
+  msgTraceTopicName: string;
   enablePropertyFilter: boolean;
+  /** SQL92-filter retry-topic pulls with the group's filter of the message's original topic (upstream's default false). */
+  filterSupportRetry: boolean;
   rejectTransactionMessage: boolean;
   transactionTimeOut: number;
   transactionCheckMax: number;
@@ -111,7 +116,10 @@ export function defaultBrokerConfig(): BrokerConfig {
     maxFrameSize: 16 * 1024 * 1024,
     regionId: 'DefaultRegion',
     traceOn: true,
+    traceTopicEnable: false,
+    msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',
     enablePropertyFilter: false,
+    filterSupportRetry: false,
     rejectTransactionMessage: false,
     transactionTimeOut: 6_000,
     transactionCheckMax: 15,
