@@ -73,7 +73,7 @@ function unescape(raw: string, line: number): string {
         const hex = raw.slice(i + 1, i + 5);
         if (!HEX4.test(hex)) {
           throw new PropertiesParseError(
-            `malformed \\uXXXX escape "\\u${hex}": write exactly four hex digits after \\u`,
+            `malformed \\uHHHH escape "\\u${hex}": write exactly four hex digits after \\u`,
             line,
           );
         }

@@ -33,7 +33,7 @@ test('a key alone has an empty value; so does a key followed by a separator only
   assert.deepEqual(obj('alone\nsep=\nsep2 :   '), { alone: '', sep: '', sep2: '' });
 });
 
-test('escapes: \\t \\n \\r \\f \\uXXXX, and a backslash before anything else', () => {
+test('escapes: \\t \\n \\r \\f \\uHHHH, and a backslash before anything else', () => {
   assert.deepEqual(obj('a=x\\ty\\nz\\r\\f\nb=\\u0041\\u00e9\\u4e2d\nc=\\q\\#\\\\'), {
     a: 'x\ty\nz\r\f',
     b: 'Aé中',
@@ -87,7 +87,7 @@ test('a malformed \\u escape is an error naming the line', () => {
     assert.ok(err instanceof PropertiesParseError);
     assert.equal(err.line, 2);
     assert.match(err.message, /line 2/);
-    assert.match(err.message, /\\uXXXX/);
+    assert.match(err.message, /\\uHHHH/);
     return true;
   });
   assert.throws(() => parseProperties('bad=\\u12'), PropertiesParseError);
