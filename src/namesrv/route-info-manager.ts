@@ -221,7 +221,7 @@ export class RouteInfoManager {
     if (!map) {
       map = new Map();
       this.topicQueueTable.set(tc.topicName, map);
-      this.logger.info(`new topic registered: ${tc.topicName} on ${brokerName}`);
+      this.logger.debug(`new topic registered: ${tc.topicName} on ${brokerName}`);
     }
     map.set(brokerName, qd);
   }
