@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readLong, writeLong } from '../common/bytes.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
+import type { MappedFile } from './mapped-file.js';
 
 /** One ConsumeQueue entry: long commitLogOffset, int size, long tagsCode. */
 export const CQ_STORE_UNIT_SIZE = 20;
@@ -25,6 +26,8 @@ export class ConsumeQueue {
   private tailCount = 0;
   private tailStart = 0;
   private flushing = 0;
+  /** Segments written since the last datasync. */
+  private readonly unsynced = new Set<MappedFile>();
   private minLogicOffset = 0;
   /** CommitLog offset just past the last record this queue indexes. */
   maxPhysicOffset = 0;
@@ -172,6 +175,7 @@ export class ConsumeQueue {
         let f = this.files.lastFile;
         if (!f || byteOff >= f.fileFromOffset + this.fileSize) f = this.files.createFile(byteOff);
         const file = f;
+        this.unsynced.add(file);
         const pos = byteOff - file.fileFromOffset;
         file.wrotePosition = pos + slice.length;
         return new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => (err ? reject(err) : resolve())));
@@ -197,8 +201,14 @@ export class ConsumeQueue {
   }
 
   /** Makes written segments durable. */
-  datasync(): void {
-    this.files.lastFile?.datasyncSync();
+  /** Makes every segment written since the last call durable (in the thread pool, not on the event loop). */
+  datasync(): Promise<void> {
+    const files = [...this.unsynced];
+    this.unsynced.clear();
+    return Promise.all(files.map((f) => new Promise<void>((resolve, reject) => {
+      if (f.destroyed) return resolve();
+      f.datasync((err) => (err ? reject(err) : resolve()));
+    }))).then(() => undefined);
   }
 
   /** Removes entries that point at or past `phyOffset` (the CommitLog was cut there). */

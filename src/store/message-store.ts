@@ -50,6 +50,8 @@ export type MessageArrivingListener = (topic: string, queueId: number, maxOffset
 
 /** Rounds of the ConsumeQueue flush between two full fdatasyncs of ConsumeQueues and checkpoint. */
 const FULL_SYNC_EVERY = 10;
+/** ConsumeQueue fdatasyncs in flight at once (the size of libuv's thread pool). */
+const CQ_SYNC_PARALLEL = 4;
 
 /**
  * The message store (upstream `DefaultMessageStore`): one CommitLog, a ConsumeQueue per topic
@@ -354,20 +356,33 @@ export class DefaultMessageStore {
   flushConsumeQueues(full: boolean): Promise<void> {
     if (this.cqFlushing) return full ? this.cqFlushing.then(() => this.flushConsumeQueues(true)) : this.cqFlushing;
     const run = async (): Promise<void> => {
+      // Every entry dispatched before this point is in a tail that the flushes below write whole.
       const upTo = this.dispatchedOffset;
       const queues = [...this.dirtyQueues];
       this.dirtyQueues.clear();
+      let failed = false;
       await Promise.all(queues.map((cq) => new Promise<void>((resolve) => cq.flush((err) => {
-        if (err) this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} flush failed: ${err.message}; check the disk`);
+        if (err) {
+          failed = true;
+          this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} flush failed: ${err.message}; check the disk`);
+        }
         if (cq.hasUnflushed) this.dirtyQueues.add(cq);
         this.unsyncedQueues.add(cq);
         resolve();
       }))));
       this.cqRound++;
       if (full || this.cqRound % FULL_SYNC_EVERY === 0) {
-        for (const cq of this.unsyncedQueues) cq.datasync();
+        // In the thread pool, a few at a time: thousands of queues must not stall the event loop.
+        const toSync = [...this.unsyncedQueues];
         this.unsyncedQueues.clear();
-        if (this.dirtyQueues.size === 0) this.checkpoint.consumeQueuePhyOffset = upTo;
+        for (let i = 0; i < toSync.length; i += CQ_SYNC_PARALLEL) {
+          await Promise.all(toSync.slice(i, i + CQ_SYNC_PARALLEL).map((cq) => cq.datasync().catch((err: Error) => {
+            failed = true;
+            this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} fdatasync failed: ${err.message}; check the disk`);
+          })));
+        }
+        // Entries dispatched since `upTo` wait for the next round; recovery re-dispatches from here.
+        if (!failed) this.checkpoint.consumeQueuePhyOffset = Math.max(this.checkpoint.consumeQueuePhyOffset, upTo);
         this.checkpoint.flush(true);
       }
     };
