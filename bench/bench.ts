@@ -1,365 +1,218 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
-import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { Message, MQClientAPI, Producer, PullConsumer, PullStatus, masterAddrOf, type MessageQueue } from '../src/client/index.js';
-import { LatencyHistogram } from './histogram.js';
-import { readRss, startStandaloneChild, type StandaloneChild } from './standalone-child.js';
+import { choice, collectConf, fmtBytes, fmtDuration, fmtInt, GiB, log, parseBytes, positiveInt, table } from './common.js';
+import { defaultRun } from './default-run.js';
+import { findScenario, SCENARIOS, type OptionKey, type Scenario, type ScenarioOptions } from './scenarios/index.js';
+import { disposeAllChildren } from './standalone-child.js';
 
 /**
- * Load generator in the manner of upstream's benchmark Producer/Consumer: phase 1 sends for a
- * fixed time from N producers with M sends in flight each; phase 2 drains everything sent with
- * pulls over all queues. Prints a table and one `BENCH_JSON ` line.
+ * `npm run bench -- [scenario] [flags]`. Without a scenario: the classic run (timed sends, then a
+ * drain) against a standalone child or an existing system. With one: that scenario against its own
+ * standalone child, printing a table and one `BENCH_JSON {"scenario":…}` line. `--all` runs them all
+ * with quick defaults.
  */
 
-interface Flags {
-  producers: number;
-  inflight: number;
-  size: number;
-  duration: number;
-  topic?: string;
-  flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
-  namesrv?: string;
-  queues: number;
-  pullBatch: number;
-  consume: boolean;
-  serialize: 'ROCKETMQ' | 'JSON';
-  brokerPid?: number;
+const GLOBAL_DEFAULTS: ScenarioOptions = {
+  producers: 4,
+  inflight: 256,
+  size: 1024,
+  duration: 10,
+  warmup: 3,
+  queues: 8,
+  pullBatch: 32,
+  serialize: 'ROCKETMQ',
+  flush: 'ASYNC_FLUSH',
+  backlog: 1_000_000,
+  messages: 100_000_000,
+  window: 10,
+  pulls: 200,
+  topics: 1000,
+  bytes: GiB,
+  fillBatch: 32,
+  idleSettle: 5,
+  brokerConf: {},
+  tmp: undefined,
+  keepStore: false,
+};
+
+/** Commander attribute → ScenarioOptions key, for flags that scenarios read. */
+const FLAG_KEYS: Record<string, OptionKey> = {
+  producers: 'producers', totalInflight: 'inflight', size: 'size', duration: 'duration', warmup: 'warmup', queues: 'queues', pullBatch: 'pullBatch',
+  serialize: 'serialize', flush: 'flush', backlog: 'backlog', messages: 'messages', window: 'window', pulls: 'pulls', topics: 'topics',
+  bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore',
+};
+
+/** How a value reads in --help and the --all notes. */
+function show(key: OptionKey, v: unknown): string {
+  if (key === 'bytes' && typeof v === 'number') return fmtBytes(v);
+  if (typeof v === 'number') return fmtInt(v);
+  return String(v);
 }
 
-function positiveInt(name: string, min = 1) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-    return n;
-  };
-}
+const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle' };
+const flagOf = (k: OptionKey): string => FLAG_OF[k] ?? `--${k}`;
 
-function choice<T extends string>(values: readonly T[]) {
-  return (v: string): T => {
-    const u = v.toUpperCase() as T;
-    if (!values.includes(u)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
-    return u;
-  };
+function scenarioHelp(): string {
+  const lines = ['', 'Scenarios (each starts its own standalone child and prints a table and one BENCH_JSON line):'];
+  for (const s of SCENARIOS) {
+    lines.push(`  ${s.name.padEnd(8)} ${s.summary}`);
+    const d = Object.entries(s.defaults ?? {}).map(([k, v]) => `${flagOf(k as OptionKey)} ${show(k as OptionKey, v)}`);
+    const q = Object.entries(s.quick ?? {}).map(([k, v]) => `${flagOf(k as OptionKey)} ${show(k as OptionKey, v)}`);
+    if (d.length) lines.push(`           defaults: ${d.join(', ')}`);
+    if (q.length) lines.push(`           with --all: ${q.join(', ')}`);
+  }
+  lines.push(
+    '',
+    'Without a scenario: the classic run — send for --duration from --producers × --inflight, then drain —',
+    'against a standalone child, or an existing system with --namesrv (and --broker-pid for its RSS).',
+    '',
+    'Examples:',
+    '  npm run bench -- async',
+    '  npm run bench -- drain --backlog 100000',
+    '  npm run bench -- backlog --messages 1000000',
+    '  npm run bench -- restart --bytes 200MiB',
+    '  npm run bench -- topics --topics 100 --duration 5',
+    '  npm run bench -- --all',
+  );
+  return lines.join('\n');
 }
 
 const program = new Command('bench')
-  .description('RocketMQ send/consume benchmark against a standalone child process or an existing system')
-  .option('--producers <n>', 'producer instances, one connection each', positiveInt('--producers'), 4)
-  .option('--inflight <n>', 'outstanding sends per producer', positiveInt('--inflight'), 64)
-  .option('--size <bytes>', 'message body size', positiveInt('--size'), 1024)
-  .option('--duration <seconds>', 'send phase length', positiveInt('--duration'), 10)
-  .option('--topic <name>', 'topic (default BenchmarkTest-<timestamp>)')
-  .option('--flush <type>', 'flushDiskType of the child broker: ASYNC_FLUSH or SYNC_FLUSH', choice(['ASYNC_FLUSH', 'SYNC_FLUSH'] as const), 'ASYNC_FLUSH')
-  .option('--namesrv <addr>', 'use an existing system at this NameServer instead of starting one')
-  .option('--queues <n>', 'create the topic with n read/write queues on every master first; 0 = rely on auto-creation', positiveInt('--queues', 0), 8)
-  .option('--pull-batch <n>', 'messages per pull in the consume phase', positiveInt('--pull-batch'), 32)
-  .option('--no-consume', 'skip the consume phase')
-  .option('--serialize <type>', 'request header serialization: ROCKETMQ or JSON', choice(['ROCKETMQ', 'JSON'] as const), 'ROCKETMQ')
-  .option('--broker-pid <pid>', 'with --namesrv: sample this process for broker RSS', positiveInt('--broker-pid'))
-  .allowExcessArguments(false)
-  .parse();
+  .description('RocketMQ benchmark: scenarios against a standalone child process, or the classic send/consume run')
+  .argument('[scenario]', `one of ${SCENARIOS.map((s) => s.name).join(', ')}; none = the classic run`)
+  .option('--all', 'run every scenario with quick defaults (~10 minutes; flags given still apply)')
+  .option('--dry-run', 'scenarios: print the resolved options of each scenario and exit')
+  .option('--producers <n>', 'producer instances, one connection each (default 4; single: 1)', positiveInt('--producers'))
+  .option('--total-inflight <n>', 'scenarios: outstanding sends in total, spread over the producers (default 256; single: 1)', positiveInt('--total-inflight'))
+  .option('--inflight <n>', 'classic run: outstanding sends per producer (default 64); with a scenario: total = producers × n', positiveInt('--inflight'))
+  .option('--size <bytes>', 'message body size (default 1024; backlog: 128)', positiveInt('--size'))
+  .option('--duration <seconds>', 'length of each timed send phase (default 10)', positiveInt('--duration'))
+  .option('--warmup <seconds>', 'scenarios: the same load, untimed, before each timed send phase (default 3; 0 = none)', positiveInt('--warmup', 0))
+  .option('--queues <n>', 'queues per topic, created on every master first (default 8; classic run: 0 = rely on auto-creation)', positiveInt('--queues', 0))
+  .option('--pull-batch <n>', 'messages per pull (default 32)', positiveInt('--pull-batch'))
+  .option('--flush <type>', 'flushDiskType of the child broker: ASYNC_FLUSH or SYNC_FLUSH (default ASYNC_FLUSH; async/sync set their own)', choice(['ASYNC_FLUSH', 'SYNC_FLUSH'] as const))
+  .option('--serialize <type>', 'request header serialization: ROCKETMQ or JSON (default ROCKETMQ)', choice(['ROCKETMQ', 'JSON'] as const))
+  .option('--backlog <n>', 'drain: messages in the backlog (default 1,000,000)', positiveInt('--backlog'))
+  .option('--messages <n>', 'backlog: messages to hold (default 100,000,000 — hours; progress on stderr)', positiveInt('--messages'))
+  .option('--window <seconds>', 'backlog: TPS window at the start and at the end (default 10)', positiveInt('--window'))
+  .option('--pulls <n>', 'backlog: pulls at random old offsets (default 200)', positiveInt('--pulls'))
+  .option('--topics <n>', 'topics: how many topics (default 1000)', positiveInt('--topics'))
+  .option('--bytes <size>', 'restart: CommitLog bytes to fill, e.g. 200MiB, 1GiB (default 1GiB)', parseBytes)
+  .option('--fill-batch <n>', 'drain, restart: messages per send while filling, untimed (default 32; 1 = single sends)', positiveInt('--fill-batch'))
+  .option('--idle-settle <seconds>', 'restart: idle time of a fresh standalone before its RSS is read (default 5)', positiveInt('--idle-settle', 0))
+  .option('--broker-conf <key=value>', 'scenarios: extra broker.conf line for the child (repeatable), e.g. hotTailCacheBytes=16777216', collectConf)
+  .option('--tmp <dir>', 'scenarios: parent directory of the child stores (default: the OS temp dir)')
+  .option('--keep-store', 'scenarios: leave the child directories (store, broker.conf, log) in place')
+  .option('--topic <name>', 'classic run: topic (default BenchmarkTest-<timestamp>)')
+  .option('--namesrv <addr>', 'classic run: use an existing system at this NameServer instead of starting one')
+  .option('--broker-pid <pid>', 'classic run with --namesrv: sample this process for broker RSS', positiveInt('--broker-pid'))
+  .option('--no-consume', 'classic run: skip the consume phase')
+  .addHelpText('after', scenarioHelp())
+  .showHelpAfterError('(run with --help for usage)')
+  .allowExcessArguments(false);
 
-const flags = program.opts<Flags>();
-const MiB = 1024 * 1024;
-const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
+program.parse();
 
-function log(line: string): void {
-  process.stderr.write(line + '\n');
+const raw = program.opts<Record<string, unknown>>();
+const fromCli = (attr: string): boolean => program.getOptionValueSource(attr) === 'cli';
+const scenarioName = program.args[0];
+
+function fail(msg: string): never {
+  program.error(`error: ${msg}`);
+  throw new Error(msg);
 }
 
-/** Samples a process's RSS every 250 ms, keeping the peak and the last value. */
-class RssSampler {
-  peak = 0;
-  last = 0;
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly read: () => number | undefined) {}
-
-  start(): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), 250);
-  }
-
-  sample(): void {
-    const v = this.read();
-    if (v === undefined) return;
-    this.last = v;
-    if (v > this.peak) this.peak = v;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
+/** Resolved options of one scenario: flag › --all quick value › scenario default › global default. */
+function resolve(s: Scenario, quick: boolean): ScenarioOptions {
+  const o = { ...GLOBAL_DEFAULTS, ...s.defaults, ...(quick ? s.quick : {}) } as Record<OptionKey, unknown>;
+  for (const [attr, key] of Object.entries(FLAG_KEYS)) if (fromCli(attr)) o[key] = raw[attr];
+  if (fromCli('inflight') && !fromCli('totalInflight')) o.inflight = (o.producers as number) * (raw.inflight as number);
+  return o as unknown as ScenarioOptions;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < end) {
+/** The --all values that differ from a scenario's normal defaults and no flag overrode. */
+function shrunk(s: Scenario): string[] {
+  const out: string[] = [];
+  const normal = { ...GLOBAL_DEFAULTS, ...s.defaults } as Record<OptionKey, unknown>;
+  for (const [k, v] of Object.entries(s.quick ?? {})) {
+    const key = k as OptionKey;
+    const attr = Object.keys(FLAG_KEYS).find((a) => FLAG_KEYS[a] === key)!;
+    if (fromCli(attr)) continue;
+    out.push(`${s.name}: ${flagOf(key)} ${show(key, normal[key])} → ${show(key, v)}`);
+  }
+  return out;
+}
+
+async function runScenarios(list: readonly Scenario[], quick: boolean): Promise<void> {
+  if (quick) {
+    const notes = list.flatMap(shrunk);
+    console.log(notes.length ? `note: --all shrinks these defaults: ${notes.join('; ')}` : 'note: --all: no default shrunk (flags given override the quick values)');
+  }
+  if (raw.dryRun) {
+    for (const s of list) console.log(`${s.name}: ${JSON.stringify(resolve(s, quick))}`);
+    return;
+  }
+  const summary: Array<[string, string]> = [];
+  for (const s of list) {
+    const o = resolve(s, quick);
+    if (!quick && s.name !== 'restart' && s.name !== 'drain' && fromCli('fillBatch')) log(`note: --fill-batch does not apply to ${s.name}`);
+    log(`\n=== ${s.name}: ${s.summary}`);
+    const t0 = performance.now();
     try {
-      const v = await fn();
-      if (v !== undefined) return v;
+      await s.run(o);
+      summary.push([s.name, `ok in ${fmtDuration((performance.now() - t0) / 1000)}`]);
     } catch (err) {
-      lastErr = err;
+      if (list.length === 1) throw err;
+      process.exitCode = 1;
+      summary.push([s.name, `FAILED after ${fmtDuration((performance.now() - t0) / 1000)}: ${(err as Error).message.split('\n')[0]}`]);
+      log(`${s.name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    console.log('');
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
-}
-
-/** Creates the topic on every master broker of the cluster and waits until the NameServer routes it. */
-async function createTopic(api: MQClientAPI, namesrvAddr: string, topic: string, queues: number): Promise<void> {
-  const cluster = await waitFor('a registered broker', async () => {
-    const ci = await api.getBrokerClusterInfo(namesrvAddr);
-    return Object.keys(ci.brokerAddrTable).length > 0 ? ci : undefined;
-  }, 30_000);
-  for (const bd of Object.values(cluster.brokerAddrTable)) {
-    const addr = masterAddrOf(bd);
-    if (!addr) continue;
-    await api.createTopic(addr, 'TBW102', {
-      topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,
-    });
-  }
-  await waitFor(`the route of ${topic}`, async () => {
-    const r = await api.getTopicRouteInfoFromNameServer(namesrvAddr, topic);
-    return r.queueDatas.length > 0 ? r : undefined;
-  }, 35_000);
-}
-
-interface SendPhase {
-  ok: number;
-  errors: number;
-  errorSamples: Map<string, number>;
-  elapsedMs: number;
-  hist: LatencyHistogram;
-  bytes: number;
-}
-
-async function sendPhase(producers: Producer[], topic: string, body: Buffer): Promise<SendPhase> {
-  const hist = new LatencyHistogram();
-  const errorSamples = new Map<string, number>();
-  let ok = 0;
-  let errors = 0;
-  let stop = false;
-  const start = performance.now();
-  const endAt = start + flags.duration * 1000;
-  let lastOk = 0;
-  let lastTick = start;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    log(`  send: ${Math.round(((ok - lastOk) * 1000) / (now - lastTick))} msg/s, total ${ok}, errors ${errors}`);
-    lastOk = ok;
-    lastTick = now;
-  }, 1000);
-  const worker = async (p: Producer): Promise<void> => {
-    while (!stop) {
-      const t0 = performance.now();
-      try {
-        await p.send(new Message(topic, body));
-        hist.record(performance.now() - t0);
-        ok++;
-      } catch (err) {
-        errors++;
-        const key = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 200);
-        errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
-        // Back off a little so a dead broker does not turn the loop into a spin.
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      if (performance.now() >= endAt) stop = true;
-    }
-  };
-  const stopTimer = setTimeout(() => { stop = true; }, flags.duration * 1000);
-  const workers: Promise<void>[] = [];
-  for (const p of producers) for (let i = 0; i < flags.inflight; i++) workers.push(worker(p));
-  await Promise.all(workers);
-  clearTimeout(stopTimer);
-  clearInterval(ticker);
-  const elapsedMs = performance.now() - start;
-  return { ok, errors, errorSamples, elapsedMs, hist, bytes: ok * body.length };
-}
-
-interface ConsumePhase {
-  consumed: number;
-  expected: number;
-  elapsedMs: number;
-  queues: number;
-  bytes: number;
-}
-
-async function consumePhase(consumer: PullConsumer, topic: string): Promise<ConsumePhase> {
-  const queues = await waitFor(`readable queues of ${topic}`, () => consumer.fetchSubscribeMessageQueues(topic), 35_000);
-  const ranges = await Promise.all(queues.map(async (mq) => ({ mq, min: await consumer.minOffset(mq), max: await consumer.maxOffset(mq) })));
-  const expected = ranges.reduce((s, r) => s + (r.max - r.min), 0);
-  let consumed = 0;
-  let bytes = 0;
-  const start = performance.now();
-  let last = 0;
-  let lastTick = start;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    log(`  consume: ${Math.round(((consumed - last) * 1000) / (now - lastTick))} msg/s, total ${consumed}/${expected}`);
-    last = consumed;
-    lastTick = now;
-  }, 1000);
-  const drain = async ({ mq, min, max }: { mq: MessageQueue; min: number; max: number }): Promise<void> => {
-    let offset = min;
-    let idle = 0;
-    while (offset < max) {
-      const r = await consumer.pull(mq, '*', offset, flags.pullBatch);
-      if (r.pullStatus === PullStatus.FOUND) {
-        consumed += r.msgFoundList.length;
-        for (const m of r.msgFoundList) bytes += m.body.length;
-      }
-      if (r.nextBeginOffset > offset) {
-        offset = r.nextBeginOffset;
-        idle = 0;
-      } else if (++idle > 50) {
-        throw new Error(`queue ${mq.brokerName}/${mq.queueId} stuck at offset ${offset} of ${max} (${r.pullStatus})`);
-      } else {
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    }
-  };
-  try {
-    await Promise.all(ranges.map(drain));
-  } finally {
-    clearInterval(ticker);
-  }
-  return { consumed, expected, elapsedMs: performance.now() - start, queues: queues.length, bytes };
-}
-
-function table(rows: Array<[string, string | number]>): string {
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+  if (list.length > 1) console.log(table(summary));
 }
 
 async function main(): Promise<void> {
-  let child: StandaloneChild | undefined;
   const onSignal = (): void => {
-    void (child?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void disposeAllChildren().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const producers: Producer[] = [];
-  let consumer: PullConsumer | undefined;
-  const admin = new MQClientAPI({ serializeType: flags.serialize });
   try {
-    let namesrvAddr = flags.namesrv;
-    let brokerPid = flags.brokerPid;
-    if (!namesrvAddr) {
-      log(`starting the standalone broker (${flags.flush}) in a child process…`);
-      child = await startStandaloneChild(flags.flush);
-      namesrvAddr = child.namesrvAddr;
-      brokerPid = child.pid;
-      log(`  NameServer ${child.namesrvAddr}, Broker ${child.brokerAddr}, pid ${child.pid}, store ${child.dir}`);
+    if (raw.all || scenarioName !== undefined) {
+      if (raw.all && scenarioName !== undefined) fail('give a scenario or --all, not both');
+      for (const f of ['namesrv', 'brokerPid', 'topic', 'consume']) {
+        if (fromCli(f)) fail(`--${f === 'consume' ? 'no-consume' : f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to the classic run only (scenarios start their own standalone child)`);
+      }
+      if (fromCli('queues') && raw.queues === 0) fail('--queues 0 (auto-creation) applies to the classic run only');
+      if (raw.all) {
+        await runScenarios(SCENARIOS, true);
+      } else {
+        const s = findScenario(scenarioName!);
+        if (!s) fail(`unknown scenario "${scenarioName}"; one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
+        await runScenarios([s], false);
+      }
+      return;
     }
-    const rss = new RssSampler(() => (brokerPid !== undefined ? readRss(brokerPid) : undefined));
-    rss.start();
-    const clientRss = new RssSampler(() => process.memoryUsage().rss);
-    clientRss.start();
-    const topic = flags.topic ?? `BenchmarkTest-${Date.now()}`;
-    if (flags.queues > 0) {
-      log(`creating topic ${topic} with ${flags.queues} queues per broker…`);
-      await createTopic(admin, namesrvAddr, topic, flags.queues);
+    for (const f of ['dryRun', 'totalInflight', 'warmup', 'backlog', 'messages', 'window', 'pulls', 'topics', 'bytes', 'fillBatch', 'idleSettle', 'brokerConf', 'tmp', 'keepStore']) {
+      if (fromCli(f)) fail(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to scenarios only`);
     }
-    for (let i = 0; i < flags.producers; i++) {
-      const p = new Producer({ group: 'BenchmarkProducer', namesrvAddr, serializeType: flags.serialize, instanceName: `bench-${process.pid}-${i}` });
-      await p.start();
-      producers.push(p);
-    }
-    // Text of random letters: realistic, and compressible like upstream's when --size ≥ 4096.
-    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-    const body = Buffer.from(Array.from(randomBytes(flags.size), (b) => alphabet[b % alphabet.length]).join(''));
-    // One warm-up send per producer: route lookup and connection set-up stay out of the figures.
-    await Promise.all(producers.map((p) => p.send(new Message(topic, body))));
-
-    log(`phase 1: send for ${flags.duration} s, ${flags.producers} producers × ${flags.inflight} in flight, ${flags.size}-byte bodies`);
-    const s = await sendPhase(producers, topic, body);
-    const sendTps = (s.ok * 1000) / s.elapsedMs;
-
-    let c: ConsumePhase | undefined;
-    if (flags.consume) {
-      log('phase 2: drain with pulls over all queues');
-      consumer = new PullConsumer({ group: `BenchmarkConsumer-${Date.now()}`, namesrvAddr, serializeType: flags.serialize });
-      await consumer.start();
-      c = await consumePhase(consumer, topic);
-    }
-    rss.stop();
-    clientRss.stop();
-
-    const consumeTps = c ? (c.consumed * 1000) / c.elapsedMs : 0;
-    const hasRss = brokerPid !== undefined && rss.peak > 0;
-    const rows: Array<[string, string | number]> = [
-      ['topic', topic],
-      ['system', child ? `standalone child (${flags.flush})` : `existing at ${namesrvAddr}`],
-      ['producers × inflight', `${flags.producers} × ${flags.inflight}`],
-      ['message size (bytes)', flags.size],
-      ['send duration (s)', round(s.elapsedMs / 1000)],
-      ['sent OK', s.ok],
-      ['send errors', s.errors],
-      ['send TPS', Math.round(sendTps)],
-      ['send MiB/s', round(s.bytes / MiB / (s.elapsedMs / 1000))],
-      ['RT avg (ms)', round(s.hist.mean(), 3)],
-      ['RT p50 (ms)', round(s.hist.percentile(0.5), 3)],
-      ['RT p99 (ms)', round(s.hist.percentile(0.99), 3)],
-      ['RT p99.9 (ms)', round(s.hist.percentile(0.999), 3)],
-      ['RT max (ms)', round(s.hist.max(), 3)],
-    ];
-    if (c) {
-      rows.push(
-        ['consume queues', c.queues],
-        ['consumed / in queues', `${c.consumed} / ${c.expected}`],
-        ['consume duration (s)', round(c.elapsedMs / 1000)],
-        ['consume TPS', Math.round(consumeTps)],
-        ['consume MiB/s', round(c.bytes / MiB / (c.elapsedMs / 1000))],
-      );
-    }
-    rows.push(
-      ['broker RSS peak (MiB)', hasRss ? round(rss.peak / MiB, 1) : 'n/a (use --broker-pid)'],
-      ['broker RSS final (MiB)', hasRss ? round(rss.last / MiB, 1) : 'n/a'],
-      ['bench RSS peak (MiB)', round(clientRss.peak / MiB, 1)],
-    );
-    console.log(table(rows));
-    for (const [msg, n] of s.errorSamples) console.log(`error ×${n}: ${msg}`);
-
-    const json = {
-      topic,
-      system: child ? 'standalone-child' : 'existing',
-      flushDiskType: child ? flags.flush : null,
-      producers: flags.producers,
-      inflight: flags.inflight,
-      size: flags.size,
-      queues: flags.queues,
-      serialize: flags.serialize,
-      send: {
-        durationSec: round(s.elapsedMs / 1000, 3),
-        ok: s.ok,
-        errors: s.errors,
-        tps: round(sendTps, 1),
-        mibPerSec: round(s.bytes / MiB / (s.elapsedMs / 1000), 3),
-        rtMs: {
-          avg: round(s.hist.mean(), 3),
-          p50: round(s.hist.percentile(0.5), 3),
-          p99: round(s.hist.percentile(0.99), 3),
-          p999: round(s.hist.percentile(0.999), 3),
-          max: round(s.hist.max(), 3),
-        },
-      },
-      consume: c
-        ? { queues: c.queues, consumed: c.consumed, expected: c.expected, durationSec: round(c.elapsedMs / 1000, 3), tps: round(consumeTps, 1), mibPerSec: round(c.bytes / MiB / (c.elapsedMs / 1000), 3) }
-        : null,
-      brokerRssMiB: hasRss ? { peak: round(rss.peak / MiB, 1), final: round(rss.last / MiB, 1) } : null,
-      benchRssPeakMiB: round(clientRss.peak / MiB, 1),
-    };
-    console.log('BENCH_JSON ' + JSON.stringify(json));
-    if (c && c.consumed !== c.expected) process.exitCode = 1;
+    await defaultRun({
+      producers: (raw.producers as number | undefined) ?? 4,
+      inflight: (raw.inflight as number | undefined) ?? 64,
+      size: (raw.size as number | undefined) ?? 1024,
+      duration: (raw.duration as number | undefined) ?? 10,
+      topic: raw.topic as string | undefined,
+      flush: (raw.flush as 'ASYNC_FLUSH' | 'SYNC_FLUSH' | undefined) ?? 'ASYNC_FLUSH',
+      namesrv: raw.namesrv as string | undefined,
+      queues: (raw.queues as number | undefined) ?? 8,
+      pullBatch: (raw.pullBatch as number | undefined) ?? 32,
+      consume: raw.consume !== false,
+      serialize: (raw.serialize as 'ROCKETMQ' | 'JSON' | undefined) ?? 'ROCKETMQ',
+      brokerPid: raw.brokerPid as number | undefined,
+    });
   } finally {
-    await consumer?.shutdown().catch(() => undefined);
-    await Promise.all(producers.map((p) => p.shutdown().catch(() => undefined)));
-    await admin.shutdown().catch(() => undefined);
-    if (child) await child.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
