@@ -36,7 +36,8 @@ const VERSION_V4_0_0 = 213;
 const DEFAULT_TOPIC_QUEUE_NUMS = 4;
 
 function autoCreateRoute(ctx: NamesrvContext, topic: string): TopicRouteData | undefined {
-  if (validateTopic(topic) !== null) return undefined;
+  // Retry and dead-letter topics are created by the broker with their own queue counts, never by a send.
+  if (validateTopic(topic) !== null || topic.startsWith('%')) return undefined;
   const tmpl = ctx.routeInfoManager.pickupTopicRouteData(SystemTopic.AUTO_CREATE_TOPIC_KEY);
   if (!tmpl) return undefined;
   const queueDatas = tmpl.queueDatas.filter((qd) => isInherited(qd.perm)).map((qd) => {
