@@ -14,7 +14,8 @@ import { editProperties, putInputFromRecord, tagsCodeOf } from '../message-util.
 const IDLE_CHECK_MS = 100;
 /** Delivered per round of one level (written as one group commit). */
 const DELIVER_BATCH = 256;
-const PERSIST_INTERVAL_MS = 10_000;
+/** Cursors that moved are written this often, so a crash re-delivers at most this much (upstream: 10 s). */
+const PERSIST_INTERVAL_MS = 1_000;
 
 /**
  * Delivers delay-level messages when due (upstream `ScheduleMessageService`): one cursor per
@@ -28,6 +29,7 @@ export class ScheduleMessageService {
   private readonly busy = new Set<number>();
   private persistTimer?: NodeJS.Timeout;
   private running = false;
+  private dirty = false;
   private readonly path: string;
 
   constructor(private readonly store: DefaultMessageStore, storeRoot: string, private readonly logger: Logger) {
@@ -46,7 +48,9 @@ export class ScheduleMessageService {
   start(): void {
     this.running = true;
     for (let level = 1; level <= this.maxLevel; level++) this.schedule(level, 0);
-    this.persistTimer = setInterval(() => this.persist(), PERSIST_INTERVAL_MS);
+    this.persistTimer = setInterval(() => {
+      if (this.dirty) this.persist();
+    }, PERSIST_INTERVAL_MS);
     this.persistTimer.unref();
   }
 
@@ -110,10 +114,12 @@ export class ScheduleMessageService {
     }
     const results = await Promise.all(puts);
     for (const r of results) {
-      if (!r.ok) return IDLE_CHECK_MS; // retry from the first failure, keeping order
+      if (!r.ok) break; // retry from the first failure, keeping order
       offset++;
     }
+    if (offset !== this.offsets.get(level)) this.dirty = true;
     this.offsets.set(level, offset);
+    if (results.some((r) => !r.ok)) return IDLE_CHECK_MS;
     if (waitMs > 0) return waitMs;
     return results.length === entries.length / CQ_STORE_UNIT_SIZE && results.length > 0 ? 0 : IDLE_CHECK_MS;
   }
@@ -153,6 +159,7 @@ export class ScheduleMessageService {
   }
 
   persist(): void {
+    this.dirty = false;
     writeFileAtomic(this.path, JSON.stringify({ offsetTable: this.offsetTable() }, null, 2));
   }
 
