@@ -64,6 +64,14 @@ export interface MessageStoreConfig {
   maxMessageSize: number;
   checkCRCOnRecover: boolean;
   messageIndexEnable: boolean;
+  /** Hash slots per index file (upstream default 5,000,000). */
+  maxHashSlotNum: number;
+  /** Entries per index file (upstream default 20,000,000; a file is 40 + 4·slots + 20·entries bytes). */
+  maxIndexNum: number;
+  /** Most offsets one QUERY_MESSAGE returns. */
+  maxMsgsNumBatch: number;
+  /** maxNum of a query by unique key (`_UNIQUE_KEY_QUERY=true`). */
+  defaultQueryMaxNum: number;
   deleteWhen: string;
   fileReservedTime: number;
   diskMaxUsedSpaceRatio: number;
@@ -81,6 +89,12 @@ export interface MessageStoreConfig {
   maxTransferCountOnMessageInDisk: number;
   /** Bytes of recently written CommitLog kept in memory to serve pulls of the hot tail. */
   hotTailCacheBytes: number;
+  /** Accept timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS); false rejects them with SYSTEM_ERROR. */
+  timerWheelEnable: boolean;
+  /** Longest accepted timer delay in seconds; longer ones are MESSAGE_ILLEGAL (upstream: 3 days). */
+  timerMaxDelaySec: number;
+  /** Timer precision (ms), snapped down to 100, 200, 500 or 1000 as upstream; delivery times are rounded down to it. */
+  timerPrecisionMs: number;
 }
 
 export interface NamesrvConfig {
@@ -140,6 +154,10 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     maxMessageSize: 4 * 1024 * 1024,
     checkCRCOnRecover: true,
     messageIndexEnable: true,
+    maxHashSlotNum: 5_000_000,
+    maxIndexNum: 5_000_000 * 4,
+    maxMsgsNumBatch: 64,
+    defaultQueryMaxNum: 32,
     deleteWhen: '04',
     fileReservedTime: 72,
     diskMaxUsedSpaceRatio: 75,
@@ -154,6 +172,9 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     maxTransferBytesOnMessageInDisk: 64 * 1024,
     maxTransferCountOnMessageInDisk: 8,
     hotTailCacheBytes: 64 * 1024 * 1024,
+    timerWheelEnable: true,
+    timerMaxDelaySec: 3 * 24 * 3600,
+    timerPrecisionMs: 1_000,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Connection } from '../../remoting/connection.js';
 import { HeaderError, optString, reqString } from '../../remoting/header.js';
 import type { BrokerController } from '../broker-controller.js';
 import { decodeHeartbeatData } from '../client/heartbeat.js';
+import { sql92SubscriptionError } from '../filter.js';
 import type { MessageQueueData } from '../rebalance-lock-manager.js';
 
 interface LockBatchRequestBody {
@@ -43,6 +44,15 @@ export class ClientManageProcessor {
   heartBeat(req: RemotingCommand, conn: Connection): RemotingCommand {
     const data = decodeHeartbeatData(req.body);
     const b = this.broker;
+    // A malformed SQL92 subscription is refused before anything of this heartbeat is registered.
+    for (const c of data.consumerDataSet) {
+      for (const s of c.subscriptionDataSet) {
+        const err = sql92SubscriptionError(s);
+        if (err) {
+          return createResponse(req, ResponseCode.SUBSCRIPTION_PARSE_FAILED, `parse the consumer's subscription failed: group ${c.groupName} topic ${s.topic}: ${err.message}`);
+        }
+      }
+    }
     conn.attrs.language = req.language;
     conn.attrs.version = req.version;
     conn.attrs.clientId = data.clientID;

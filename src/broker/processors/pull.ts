@@ -7,7 +7,8 @@ import { decodePullMessageRequestHeader, type PullMessageRequestHeader } from '.
 import type { GetMessageResult } from '../../store/get-message-result.js';
 import type { BrokerController } from '../broker-controller.js';
 import type { SubscriptionData } from '../client/heartbeat.js';
-import { buildTagSubscription, TagMessageFilter } from '../filter.js';
+import { buildSubscription } from '../../common/subscription.js';
+import { buildTagSubscription, chooseMessageFilter, isTagExpressionType } from '../filter.js';
 
 /**
  * Handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) (upstream `PullMessageProcessor`):
@@ -56,10 +57,9 @@ export class PullMessageProcessor {
     }
     let sub: SubscriptionData | undefined;
     if ((h.sysFlag & PullSysFlag.FLAG_SUBSCRIPTION) !== 0) {
-      if (h.expressionType !== 'TAG') {
-        return createResponse(req, ResponseCode.SUBSCRIPTION_PARSE_FAILED, `expression type ${h.expressionType} is not supported by this broker; subscribe with a TAG expression`);
-      }
-      sub = buildTagSubscription(h.topic, h.subscription, h.subVersion);
+      sub = isTagExpressionType(h.expressionType)
+        ? buildTagSubscription(h.topic, h.subscription, h.subVersion)
+        : buildSubscription(h.topic, h.subscription, h.expressionType, h.subVersion);
     } else {
       const info = b.consumerManager.get(h.consumerGroup);
       if (!info) {
@@ -76,7 +76,14 @@ export class PullMessageProcessor {
         return createResponse(req, ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest: send a heartbeat with the new subscription`);
       }
     }
-    const filter = new TagMessageFilter(sub);
+    // TAG → tag codes; SQL92 → compiled expression (parse error 23, SYSTEM_ERROR unless enablePropertyFilter).
+    const chosen = chooseMessageFilter(sub, {
+      enablePropertyFilter: b.brokerConfig.enablePropertyFilter,
+      filterSupportRetry: b.brokerConfig.filterSupportRetry,
+      subscriptionOf: (topic) => b.consumerManager.get(h.consumerGroup)?.subscriptions.get(topic),
+    });
+    if (chosen.filter === undefined) return createResponse(req, chosen.code, chosen.remark);
+    const filter = chosen.filter;
     const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
     return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes).then((r) => {
       const res = this.toResponse(req, r);
