@@ -36,11 +36,122 @@ export function hashToIndexHash(h: number): number {
   return h === -0x80000000 ? 0 : Math.abs(h);
 }
 
+/**
+ * The slots an overlay touched: slot → newest entry (its chain head) and, when the slot's older
+ * entries are only on disk, the overlay's oldest entry in it, whose link is set at flush. Open
+ * addressing over typed arrays: a busy round leaves no per-entry objects for the garbage collector.
+ * Entry numbers are ≥ 1, so 0 means "absent" / "nothing to link".
+ */
+class SlotMap {
+  size = 0;
+  private keys: Int32Array; // slot + 1; 0 = free
+  private heads: Int32Array;
+  private firsts: Int32Array;
+  private shift: number;
+
+  constructor(bits = 10) {
+    this.keys = new Int32Array(1 << bits);
+    this.heads = new Int32Array(1 << bits);
+    this.firsts = new Int32Array(1 << bits);
+    this.shift = 32 - bits;
+  }
+
+  private pos(slot: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = Math.imul(slot + 1, 0x9e3779b1) >>> this.shift;
+    while (keys[i] !== 0 && keys[i] !== slot + 1) i = (i + 1) & mask;
+    return i;
+  }
+
+  get(slot: number): number {
+    return this.heads[this.pos(slot)]!;
+  }
+
+  /**
+   * Makes `head` the slot's newest entry and returns the previous one (0 when the slot is new
+   * here, in which case `first` is recorded as its oldest entry).
+   */
+  set(slot: number, head: number, first: number): number {
+    const i = this.pos(slot);
+    if (this.keys[i] !== 0) {
+      const old = this.heads[i]!;
+      this.heads[i] = head;
+      return old;
+    }
+    this.keys[i] = slot + 1;
+    this.heads[i] = head;
+    this.firsts[i] = first;
+    if (++this.size * 2 > this.keys.length) this.grow();
+    return 0;
+  }
+
+  private grow(): void {
+    const { keys, heads, firsts } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.heads = new Int32Array(keys.length * 2);
+    this.firsts = new Int32Array(keys.length * 2);
+    this.shift--;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === 0) continue;
+      const j = this.pos(keys[i]! - 1);
+      this.keys[j] = keys[i]!;
+      this.heads[j] = heads[i]!;
+      this.firsts[j] = firsts[i]!;
+    }
+  }
+
+  /**
+   * Every slot held with its head and first entry, ascending by slot: a counting sort by
+   * 1024-slot page (slots are below `slotCount`), then insertion sort within each page.
+   */
+  sorted(slotCount: number): { slots: Int32Array; heads: Int32Array; firsts: Int32Array } {
+    const n = this.size;
+    const keys = this.keys;
+    const pages = (slotCount >>> 10) + 1;
+    const starts = new Int32Array(pages + 1);
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) starts[((keys[i]! - 1) >>> 10) + 1]!++;
+    for (let p = 1; p <= pages; p++) starts[p]! += starts[p - 1]!;
+    const slots = new Int32Array(n);
+    const heads = new Int32Array(n);
+    const firsts = new Int32Array(n);
+    const fill = starts.slice(0, pages);
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === 0) continue;
+      const slot = keys[i]! - 1;
+      const j = fill[slot >>> 10]!++;
+      slots[j] = slot;
+      heads[j] = this.heads[i]!;
+      firsts[j] = this.firsts[i]!;
+    }
+    for (let p = 0; p < pages; p++) {
+      for (let j = starts[p]! + 1; j < starts[p + 1]!; j++) {
+        const s = slots[j]!;
+        const h = heads[j]!;
+        const f = firsts[j]!;
+        let k = j - 1;
+        for (; k >= starts[p]! && slots[k]! > s; k--) {
+          slots[k + 1] = slots[k]!;
+          heads[k + 1] = heads[k]!;
+          firsts[k + 1] = firsts[k]!;
+        }
+        slots[k + 1] = s;
+        heads[k + 1] = h;
+        firsts[k + 1] = f;
+      }
+    }
+    return { slots, heads, firsts };
+  }
+}
+
 /** Entries appended since the last flush began, plus the newest entry of every slot they touched. */
 class Overlay {
   count = 0;
-  readonly slots = new Map<number, number>();
-  constructor(readonly start: number, public buf: Buffer) {}
+  readonly slots: SlotMap;
+  /** `slotBits`: log2 of the slot table's initial capacity, sized from the previous round. */
+  constructor(readonly start: number, public buf: Buffer, slotBits = 10) {
+    this.slots = new SlotMap(slotBits);
+  }
 
   has(n: number): boolean {
     return n >= this.start && n < this.start + this.count;
@@ -93,9 +204,9 @@ function writeAt(fd: number, buf: Buffer, position: number, path: string): Promi
  * linking to the previous entry of its slot. A key is found by walking its slot's chain.
  *
  * The file is created sparse at its full size and never mapped: puts go to an in-memory overlay
- * (the new entries and the slots they changed), and a flush writes the entries with one positional
- * write, the dirty slots as a few read-modify-write spans, then the header. Queries read the
- * overlay first and the file for the rest, so memory stays at the overlay whatever the file size.
+ * (the new entries and the slots they changed), and a flush writes the dirty slots as a few
+ * read-modify-write spans, the entries with one positional write, then the header. Queries read
+ * the overlay first and the file for the rest, so memory stays at the overlay whatever the file size.
  */
 export class IndexFile {
   readonly name: string;
@@ -108,14 +219,15 @@ export class IndexFile {
   /** Next entry number; entry 0 is unused, so an empty file has 1. */
   indexCount = 1;
   private cur: Overlay;
-  /** The overlay being written by a flush; read by queries until it is on disk. */
-  private flushingGen?: Overlay;
+  /** Overlays handed to a flush and not yet on disk, oldest first (more than one only after a failed write). */
+  private readonly pending: Overlay[] = [];
   private flushing?: Promise<void>;
   private spare?: Buffer;
-  private headerDirty = false;
   private closed = false;
   private readonly entriesPos: number;
   private readonly scratch = Buffer.alloc(INDEX_ENTRY_SIZE);
+  /** Read-modify-write buffer for slot spans, allocated at the first flush. */
+  private spanBuf?: Buffer;
 
   private constructor(readonly path: string, readonly hashSlotNum: number, readonly indexNum: number, private readonly fd: number) {
     this.name = basename(path);
@@ -136,7 +248,7 @@ export class IndexFile {
       ftruncateSync(fd, f.fileSize);
       if (endPhyOffset > 0) f.beginPhyOffset = f.endPhyOffset = endPhyOffset;
       if (endTimestamp > 0) f.beginTimestamp = f.endTimestamp = endTimestamp;
-      writeSync(fd, f.headerBytes(f.snapshotHeader()), 0, INDEX_HEADER_SIZE, 0);
+      writeSync(fd, headerBytes(f.snapshotHeader()), 0, INDEX_HEADER_SIZE, 0);
     } catch (err) {
       closeSync(fd);
       try { unlinkSync(path); } catch { /* already gone */ }
@@ -165,14 +277,14 @@ export class IndexFile {
     return this.indexCount >= this.indexNum;
   }
 
-  /** Entries held in memory, not yet handed to a flush. */
+  /** Entries held in memory that no flush has taken yet. */
   get pendingEntries(): number {
     return this.cur.count;
   }
 
-  /** Whether anything (entries or header) waits for a flush, or a flush is running. */
+  /** Whether entries wait in memory or a flush is running. */
   get hasUnflushed(): boolean {
-    return this.cur.count > 0 || this.headerDirty || this.flushing !== undefined;
+    return this.cur.count > 0 || this.pending.length > 0;
   }
 
   get isClosed(): boolean {
@@ -191,7 +303,16 @@ export class IndexFile {
     if (this.closed || this.indexCount >= this.indexNum) return false;
     const slot = keyHash % this.hashSlotNum;
     const g = this.cur;
-    const prev = g.slots.get(slot) ?? this.flushingGen?.slots.get(slot) ?? UNRESOLVED;
+    const n = this.indexCount;
+    let prev: number;
+    if (this.pending.length === 0) {
+      prev = g.slots.set(slot, n, n);
+    } else {
+      // A flush is writing older overlays: the slot's newest entry may be in one of them.
+      prev = g.slots.get(slot);
+      for (let i = this.pending.length - 1; prev === 0 && i >= 0; i--) prev = this.pending[i]!.slots.get(slot);
+      g.slots.set(slot, n, prev === 0 ? n : 0);
+    }
     if (this.indexCount <= 1) {
       // Set before the time difference is taken, so the first entry's time is exact. (Upstream
       // measures it from the range inherited from the previous file, then moves the start.)
@@ -204,8 +325,7 @@ export class IndexFile {
       if (timeDiff > INT_MAX) timeDiff = INT_MAX;
       else if (timeDiff < 0) timeDiff = 0;
     }
-    const n = this.indexCount;
-    let p = g.count * INDEX_ENTRY_SIZE;
+    const p = g.count * INDEX_ENTRY_SIZE;
     if (p + INDEX_ENTRY_SIZE > g.buf.length) {
       const bigger = Buffer.allocUnsafe(g.buf.length * 2);
       g.buf.copy(bigger, 0, 0, p);
@@ -215,10 +335,8 @@ export class IndexFile {
     b.writeInt32BE(keyHash, p);
     writeLong(b, phyOffset, p + 4);
     b.writeInt32BE(timeDiff, p + 12);
-    b.writeInt32BE(prev, p + 16);
-    p += INDEX_ENTRY_SIZE;
+    b.writeInt32BE(prev === 0 ? UNRESOLVED : prev, p + 16);
     g.count++;
-    g.slots.set(slot, n);
     this.indexCount = n + 1;
     this.endPhyOffset = phyOffset;
     this.endTimestamp = storeTimestamp;
@@ -247,7 +365,7 @@ export class IndexFile {
     for (let steps = 1; ; steps++) {
       if (out.length >= maxNum) break;
       if (!this.readEntry(n, e)) break;
-      // An entry whose slot had no newer entry in memory links to the slot's value on disk.
+      // The oldest in-memory entry of a slot links to the slot's value on disk.
       const prev = e.prev === UNRESOLVED ? this.diskSlot(slot) : e.prev;
       if (e.timeDiff < 0) break;
       const timeRead = this.beginTimestamp + e.timeDiff * 1000;
@@ -256,6 +374,7 @@ export class IndexFile {
       if (prev <= INVALID_INDEX || prev >= n || timeRead < begin) break;
       n = prev;
       if (steps % YIELD_EVERY === 0) {
+        // Sync reads keep each step consistent with the overlay; between batches others may run.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.closed) return;
       }
@@ -263,7 +382,9 @@ export class IndexFile {
   }
 
   private slotValue(slot: number): number {
-    return this.cur.slots.get(slot) ?? this.flushingGen?.slots.get(slot) ?? this.diskSlot(slot);
+    let v = this.cur.slots.get(slot);
+    for (let i = this.pending.length - 1; v === 0 && i >= 0; i--) v = this.pending[i]!.slots.get(slot);
+    return v === 0 ? this.diskSlot(slot) : v;
   }
 
   private diskSlot(slot: number): number {
@@ -272,10 +393,16 @@ export class IndexFile {
     return n === HASH_SLOT_SIZE ? b.readInt32BE(0) : INVALID_INDEX;
   }
 
+  private overlayOf(n: number): Overlay | undefined {
+    if (this.cur.has(n)) return this.cur;
+    for (const g of this.pending) if (g.has(n)) return g;
+    return undefined;
+  }
+
   private readEntry(n: number, e: Entry): boolean {
     let b: Buffer;
     let p: number;
-    const g = this.cur.has(n) ? this.cur : this.flushingGen?.has(n) ? this.flushingGen : undefined;
+    const g = this.overlayOf(n);
     if (g) {
       b = g.buf;
       p = g.pos(n);
@@ -292,97 +419,78 @@ export class IndexFile {
   }
 
   /**
-   * Writes what the overlay holds: entries, then slots, then the header. One flush at a time;
-   * puts made meanwhile wait for the next. Resolves when the bytes are handed to the kernel.
+   * Writes what the overlay holds: slots, entries, then the header. One flush at a time;
+   * puts made meanwhile wait for the next. Resolves when the bytes are handed to the kernel;
+   * after a failed write the entries stay in memory and the next flush tries again.
    */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
-    if (this.closed || (this.cur.count === 0 && !this.headerDirty)) return Promise.resolve();
-    const g = this.cur;
-    this.flushingGen = g;
-    this.cur = new Overlay(g.start + g.count, this.spare ?? Buffer.allocUnsafe(64 * INDEX_ENTRY_SIZE));
-    this.spare = undefined;
-    this.headerDirty = false;
+    if (this.closed || (this.cur.count === 0 && this.pending.length === 0)) return Promise.resolve();
+    if (this.cur.count > 0) {
+      this.pending.push(this.cur);
+      const bits = Math.min(22, Math.max(10, 32 - Math.clz32(this.cur.slots.size * 2)));
+      this.cur = new Overlay(this.indexCount, this.spare ?? Buffer.allocUnsafe(64 * INDEX_ENTRY_SIZE), bits);
+      this.spare = undefined;
+    }
     const header = this.snapshotHeader();
-    this.flushing = this.writeGen(g, header).finally(() => {
-      this.flushingGen = undefined;
-      this.flushing = undefined;
-      // Keep a grown buffer for the next round, unless it grew unusually large.
-      if (g.buf.length <= 4 * 1024 * 1024) this.spare = g.buf;
-    });
+    const run = async (): Promise<void> => {
+      while (this.pending.length > 0) {
+        const g = this.pending[0]!;
+        await this.writeOverlay(g);
+        this.pending.shift();
+        // Keep a grown buffer for the next round, unless it grew unusually large.
+        if (g.buf.length <= 4 * 1024 * 1024) this.spare = g.buf;
+      }
+      header[4] = this.hashSlotCount;
+      await writeAt(this.fd, headerBytes(header), 0, this.path);
+    };
+    this.flushing = run().finally(() => { this.flushing = undefined; });
     return this.flushing;
   }
 
   /** Flushes until nothing is left in memory. */
   async flushAll(): Promise<void> {
-    while (!this.closed && (this.flushing || this.cur.count > 0 || this.headerDirty)) await this.flush();
+    while (!this.closed && (this.flushing || this.hasUnflushed)) await this.flush();
   }
 
   private snapshotHeader(): number[] {
     return [this.beginTimestamp, this.endTimestamp, this.beginPhyOffset, this.endPhyOffset, this.hashSlotCount, this.indexCount];
   }
 
-  private headerBytes(h: number[]): Buffer {
-    const b = Buffer.alloc(INDEX_HEADER_SIZE);
-    writeLong(b, h[0]!, 0);
-    writeLong(b, h[1]!, 8);
-    writeLong(b, h[2]!, 16);
-    writeLong(b, h[3]!, 24);
-    b.writeInt32BE(h[4]!, 32);
-    b.writeInt32BE(h[5]!, 36);
-    return b;
-  }
-
-  private async writeGen(g: Overlay, header: number[]): Promise<void> {
-    const slots = Int32Array.from(g.slots.keys()).sort();
-    // Spans of nearby dirty slots, each rewritten whole: [firstSlot, lastSlot] pairs.
-    const spans: Array<{ first: number; last: number; buf: Buffer }> = [];
+  /**
+   * Writes one overlay: its dirty slots as read-modify-write spans (one reused buffer), linking
+   * the overlay's oldest entry of each slot to the slot's value on disk on the way, then its
+   * entries with one write. The order is free: while the overlay is pending, queries take these
+   * slots from it, not from the file; and after a crash a file not made durable is rebuilt.
+   */
+  private async writeOverlay(g: Overlay): Promise<void> {
+    const { slots, heads, firsts: unresolved } = g.slots.sorted(this.hashSlotNum);
+    const buf = (this.spanBuf ??= Buffer.allocUnsafe(SLOT_SPAN_MAX * HASH_SLOT_SIZE));
     for (let i = 0; i < slots.length;) {
       const first = slots[i]!;
-      let last = first;
       let j = i + 1;
-      while (j < slots.length && slots[j]! - last <= SLOT_SPAN_GAP && slots[j]! - first < SLOT_SPAN_MAX) last = slots[j++]!;
-      spans.push({ first, last, buf: Buffer.allocUnsafe((last - first + 1) * HASH_SLOT_SIZE) });
+      while (j < slots.length && slots[j]! - slots[j - 1]! <= SLOT_SPAN_GAP && slots[j]! - first < SLOT_SPAN_MAX) j++;
+      const span = buf.subarray(0, (slots[j - 1]! - first + 1) * HASH_SLOT_SIZE);
+      const pos = INDEX_HEADER_SIZE + first * HASH_SLOT_SIZE;
+      // Untouched neighbours are written back as read; a lone slot needs reading only to be linked to.
+      if (j - i > 1 || unresolved[i]! > 0) await readAt(this.fd, span, pos);
+      for (let k = i; k < j; k++) {
+        const at = (slots[k]! - first) * HASH_SLOT_SIZE;
+        const e = unresolved[k]!;
+        if (e > 0 && g.buf.readInt32BE(g.pos(e) + 16) === UNRESOLVED) {
+          let old = span.readInt32BE(at);
+          if (old <= INVALID_INDEX || old >= g.start) {
+            old = INVALID_INDEX;
+            this.hashSlotCount++;
+          }
+          g.buf.writeInt32BE(old, g.pos(e) + 16);
+        }
+        span.writeInt32BE(heads[k]!, at);
+      }
+      await writeAt(this.fd, span, pos, this.path);
       i = j;
     }
-    // 1. Read the slots' current values: they are what this round's oldest entries link to.
-    for (const s of spans) await readAt(this.fd, s.buf, INDEX_HEADER_SIZE + s.first * HASH_SLOT_SIZE);
-    let newSlots = 0;
-    for (const s of spans) {
-      for (const [slot, head] of this.slotsIn(g, s.first, s.last)) {
-        const at = (slot - s.first) * HASH_SLOT_SIZE;
-        // Oldest entry of this round in the slot's chain: link it to the disk value if unresolved.
-        let e = head;
-        for (;;) {
-          const prev = g.buf.readInt32BE(g.pos(e) + 16);
-          if (prev === UNRESOLVED) {
-            let old = s.buf.readInt32BE(at);
-            if (old <= INVALID_INDEX || old >= g.start) {
-              old = INVALID_INDEX;
-              newSlots++;
-            }
-            g.buf.writeInt32BE(old, g.pos(e) + 16);
-            break;
-          }
-          if (!g.has(prev)) break;
-          e = prev;
-        }
-        s.buf.writeInt32BE(head, at);
-      }
-    }
-    this.hashSlotCount += newSlots;
-    header[4] = this.hashSlotCount;
-    // 2. Entries, 3. slots, 4. header: a reader of the file never meets a slot pointing at an unwritten entry.
     await writeAt(this.fd, g.buf.subarray(0, g.count * INDEX_ENTRY_SIZE), this.entriesPos + g.start * INDEX_ENTRY_SIZE, this.path);
-    for (const s of spans) await writeAt(this.fd, s.buf, INDEX_HEADER_SIZE + s.first * HASH_SLOT_SIZE, this.path);
-    await writeAt(this.fd, this.headerBytes(header), 0, this.path);
-  }
-
-  private *slotsIn(g: Overlay, first: number, last: number): Iterable<[number, number]> {
-    for (let slot = first; slot <= last; slot++) {
-      const head = g.slots.get(slot);
-      if (head !== undefined) yield [slot, head];
-    }
   }
 
   /** Makes the written bytes durable. */
@@ -395,8 +503,9 @@ export class IndexFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushing) void this.flushing.catch(() => undefined).then(() => closeSync(this.fd));
-    else closeSync(this.fd);
+    const done = (): void => closeSync(this.fd);
+    if (this.flushing) void this.flushing.catch(() => undefined).then(done);
+    else done();
   }
 
   /** Closes and deletes the file. */
@@ -408,4 +517,15 @@ export class IndexFile {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
+}
+
+function headerBytes(h: number[]): Buffer {
+  const b = Buffer.alloc(INDEX_HEADER_SIZE);
+  writeLong(b, h[0]!, 0);
+  writeLong(b, h[1]!, 8);
+  writeLong(b, h[2]!, 16);
+  writeLong(b, h[3]!, 24);
+  b.writeInt32BE(h[4]!, 32);
+  b.writeInt32BE(h[5]!, 36);
+  return b;
 }

@@ -5,3 +5,6 @@ export * from './mapped-file.js';
 export * from './mapped-file-queue.js';
 export * from './message-store.js';
 export * from './store-checkpoint.js';
+export * from './index-file.js';
+export * from './index-service.js';
+export * from './clean-service.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
 import { readLong } from '../common/bytes.js';
-import { recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
+import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { offsetMessageIdOf } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { getProperty } from '../common/properties.js';
@@ -14,6 +14,7 @@ import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
+import { IndexService } from './index-service.js';
 import { CleanService } from './clean-service.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
 
@@ -45,6 +46,16 @@ export interface PutMessageResult {
   size: number;
 }
 
+/** Records found by key (upstream `QueryMessageResult`). */
+export interface QueryMessageResult {
+  /** Whole stored records, in CommitLog order. */
+  buffers: Buffer[];
+  bufferTotalSize: number;
+  /** End time and CommitLog offset of the newest index file. */
+  indexLastUpdateTimestamp: number;
+  indexLastUpdatePhyoffset: number;
+}
+
 /** Called for every record dispatched to a ConsumeQueue (upstream `MessageArrivingListener`). */
 export type MessageArrivingListener = (topic: string, queueId: number, maxOffset: number, tagsCode: number, properties: string) => void;
 
@@ -64,6 +75,8 @@ export class DefaultMessageStore {
   private readonly topicQueueTable = new Map<string, number>();
   private readonly topicBytes = new Map<string, Buffer>();
   private checkpoint!: StoreCheckpoint;
+  /** Keys and unique keys of every message (upstream `IndexService`), under `index/`. */
+  readonly indexService: IndexService;
   private readonly abortPath: string;
   private readonly cqRoot: string;
   /** Retention; runs every cleanResourceInterval once started. */
@@ -107,6 +120,18 @@ export class DefaultMessageStore {
       onDispatch: (reqs) => this.dispatch(reqs),
       onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
     });
+    this.indexService = new IndexService({
+      dir: join(config.storePathRootDir, 'index'),
+      hashSlotNum: config.maxHashSlotNum,
+      indexNum: config.maxIndexNum,
+      maxMsgsNumBatch: config.maxMsgsNumBatch,
+      logger,
+      // As upstream: the end time of a full index file, once durable, is the checkpoint's indexMsgTimestamp.
+      onFullFileSynced: (ts) => {
+        this.checkpoint.indexMsgTimestamp = ts;
+        this.checkpoint.flush(true);
+      },
+    });
     this.cleanService = new CleanService(config, {
       deleteCommitLogFiles: (deletable, max) => this.commitLog.deleteExpiredFiles(deletable, max),
       cleanLogicFiles: () => this.cleanLogicFiles(),
@@ -131,6 +156,7 @@ export class DefaultMessageStore {
     this.checkpoint = new StoreCheckpoint(join(this.config.storePathRootDir, 'checkpoint'));
     this.commitLog.load();
     this.loadConsumeQueues();
+    this.indexService.load(!this.lastExitAbnormal, this.checkpoint.indexMsgTimestamp);
 
     let cqMaxPhy = 0;
     for (const cq of this.allQueues()) cqMaxPhy = Math.max(cqMaxPhy, cq.maxPhysicOffset);
@@ -145,15 +171,26 @@ export class DefaultMessageStore {
       dispatchFrom = Math.min(this.checkpoint.consumeQueuePhyOffset, cqMaxPhy, logEnd);
       from = Math.max(this.commitLog.files.minOffset, dispatchFrom);
     }
+    // Index files past the durable index point were destroyed (abnormal exit): the scan starts
+    // early enough to rebuild them; records before dispatchFrom feed the index only.
+    let scanFrom = dispatchFrom;
+    if (this.lastExitAbnormal && this.config.messageIndexEnable) {
+      const indexFrom = Math.max(this.commitLog.files.minOffset, this.indexService.lastIndexedPhyOffset);
+      if (indexFrom < dispatchFrom) {
+        scanFrom = indexFrom;
+        from = Math.min(from, indexFrom);
+      }
+    }
     const reqs: DispatchRequest[] = [];
-    const end = this.commitLog.recover(from, dispatchFrom, this.config.checkCRCOnRecover, (buf, pos, phy) => {
+    const end = this.commitLog.recover(from, scanFrom, this.config.checkCRCOnRecover, (buf, pos, phy) => {
       const d = parseDispatch(buf, pos, phy, this.delayLevels);
       reqs.push(d);
-      if (reqs.length >= 4096) this.redispatch(reqs.splice(0));
+      if (reqs.length >= 4096) this.redispatch(reqs.splice(0), dispatchFrom);
     }, !this.lastExitAbnormal && from === dispatchFrom);
     // Entries pointing past the verified end belong to records that did not survive.
     for (const cq of this.allQueues()) if (cq.maxPhysicOffset > end) cq.truncateDirty(end);
-    this.redispatch(reqs);
+    this.indexService.truncateDirty(end);
+    this.redispatch(reqs, dispatchFrom);
     const minPhy = this.commitLog.minOffset;
     for (const cq of this.allQueues()) {
       if (end === 0 && this.commitLog.files.files.length === 0) cq.destroy();
@@ -182,8 +219,12 @@ export class DefaultMessageStore {
     }
   }
 
-  private redispatch(reqs: DispatchRequest[]): void {
+  /** Re-dispatch during recovery: every record to the index, those from `cqFrom` on to ConsumeQueues. */
+  private redispatch(reqs: DispatchRequest[], cqFrom: number): void {
+    const index = this.config.messageIndexEnable;
     for (const d of reqs) {
+      if (index) this.indexService.buildIndex(d);
+      if (d.phyOffset < cqFrom) continue;
       const t = transactionValue(d.sysFlag);
       if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) continue;
       const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
@@ -333,9 +374,11 @@ export class DefaultMessageStore {
     return this.storeHostHexCache;
   }
 
-  /** Dispatch of written records: ConsumeQueue entries, then wake-ups for long polling. */
+  /** Dispatch of written records: ConsumeQueue entries, index keys, then wake-ups for long polling. */
   private dispatch(reqs: DispatchRequest[]): void {
+    const index = this.config.messageIndexEnable;
     for (const d of reqs) {
+      if (index) this.indexService.buildIndex(d);
       const t = transactionValue(d.sysFlag);
       if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
         const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
@@ -358,6 +401,7 @@ export class DefaultMessageStore {
     const run = async (): Promise<void> => {
       // Every entry dispatched before this point is in a tail that the flushes below write whole.
       const upTo = this.dispatchedOffset;
+      const indexFlushed = this.indexService.flush();
       const queues = [...this.dirtyQueues];
       this.dirtyQueues.clear();
       let failed = false;
@@ -370,6 +414,7 @@ export class DefaultMessageStore {
         this.unsyncedQueues.add(cq);
         resolve();
       }))));
+      await indexFlushed;
       this.cqRound++;
       if (full || this.cqRound % FULL_SYNC_EVERY === 0) {
         // In the thread pool, a few at a time: thousands of queues must not stall the event loop.
@@ -436,52 +481,57 @@ export class DefaultMessageStore {
     const memoryWindow = this.physicalMemory * 0.4;
     let o = offset;
     let scanned = 0;
-    let nextBegin = offset;
     let removed = false;
-    const wanted: Array<{ phy: number; size: number }> = [];
     let bytes = 0;
     let lastPhy = 0;
-    outer: while (scanned < maxScan && o < cq.maxOffsetInQueue) {
-      // The first read asks for what an unfiltered pull needs; later ones scan further ahead.
-      const batch = cq.getEntries(o, Math.min(scanned === 0 ? Math.max(maxMsgNums, 32) : 256, maxScan - scanned));
-      if (batch.length === 0) break;
-      for (let p = 0; p < batch.length; p += CQ_STORE_UNIT_SIZE) {
-        const phy = readLong(batch, p);
-        const size = batch.readInt32BE(p + 8);
-        const tagsCode = readLong(batch, p + 12);
-        scanned++;
-        if (size === 0x7fffffff) { o++; nextBegin = o; continue; }
-        const inDisk = maxPhy - phy > memoryWindow;
-        const count = wanted.length;
-        if (count > 0) {
-          const maxCount = inDisk ? this.config.maxTransferCountOnMessageInDisk : this.config.maxTransferCountOnMessageInMemory;
-          const maxBytes = inDisk ? this.config.maxTransferBytesOnMessageInDisk : this.config.maxTransferBytesOnMessageInMemory;
-          if (count >= maxMsgNums || count >= maxCount || bytes + size > maxBytes || bytes + size > maxTotalBytes) break outer;
+    let full = false;
+    // Rounds: read candidates that pass the ConsumeQueue filter, then the record filter (SQL92);
+    // only records that match count towards maxMsgNums and the transfer limits, as upstream.
+    while (!full && scanned < maxScan && o < cq.maxOffsetInQueue) {
+      const wanted: Array<{ phy: number; size: number; offset: number }> = [];
+      let wantedBytes = 0;
+      round: while (scanned < maxScan && o < cq.maxOffsetInQueue) {
+        // The first read asks for what an unfiltered pull needs; later ones scan further ahead.
+        const batch = cq.getEntries(o, Math.min(scanned === 0 ? Math.max(maxMsgNums, 32) : 256, maxScan - scanned));
+        if (batch.length === 0) break;
+        for (let p = 0; p < batch.length; p += CQ_STORE_UNIT_SIZE) {
+          const phy = readLong(batch, p);
+          const size = batch.readInt32BE(p + 8);
+          const tagsCode = readLong(batch, p + 12);
+          if (size === 0x7fffffff) { scanned++; o++; continue; }
+          const count = result.buffers.length + wanted.length;
+          if (count > 0) {
+            const inDisk = maxPhy - phy > memoryWindow;
+            const maxCount = inDisk ? this.config.maxTransferCountOnMessageInDisk : this.config.maxTransferCountOnMessageInMemory;
+            const maxBytes = inDisk ? this.config.maxTransferBytesOnMessageInDisk : this.config.maxTransferBytesOnMessageInMemory;
+            const total = bytes + wantedBytes + size;
+            if (count >= maxMsgNums || count >= maxCount || total > maxBytes || total > maxTotalBytes) { full = true; break round; }
+          }
+          scanned++;
+          if (filter && !filter.isMatchedByConsumeQueue(tagsCode)) { o++; continue; }
+          if (phy < this.commitLog.minOffset) { removed = true; o++; continue; }
+          wanted.push({ phy, size, offset: o });
+          wantedBytes += size;
+          o++;
         }
-        if (filter && !filter.isMatchedByConsumeQueue(tagsCode)) { o++; nextBegin = o; continue; }
-        if (phy < this.commitLog.minOffset) { removed = true; o++; nextBegin = o; continue; }
-        wanted.push({ phy, size });
-        result.queueOffsets.push(o);
-        bytes += size;
-        lastPhy = phy;
-        o++;
-        nextBegin = o;
+        if (filter?.isMatchedByCommitLog) break; // evaluate this round before scanning further
       }
-    }
-    const bufs = await this.commitLog.readRecords(wanted);
-    for (let i = 0; i < bufs.length; i++) {
-      const b = bufs[i];
-      if (!b) { removed = true; continue; }
-      if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(b)) continue;
-      result.buffers.push(b);
-      result.bufferTotalSize += b.length;
-    }
-    if (result.buffers.length !== result.queueOffsets.length) {
-      // Keep offsets aligned with returned buffers only.
-      result.queueOffsets = result.queueOffsets.filter((_, i) => bufs[i] !== undefined);
+      if (wanted.length === 0) break;
+      const bufs = await this.commitLog.readRecords(wanted);
+      for (let i = 0; i < bufs.length; i++) {
+        const b = bufs[i];
+        if (!b) { removed = true; continue; }
+        if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(b)) continue;
+        result.buffers.push(b);
+        result.queueOffsets.push(wanted[i]!.offset);
+        result.bufferTotalSize += b.length;
+        bytes += b.length;
+        lastPhy = wanted[i]!.phy;
+      }
+      if (!filter?.isMatchedByCommitLog) break; // one round reads everything an unfiltered pull takes
     }
     result.messageCount = result.buffers.length;
-    result.nextBeginOffset = nextBegin;
+    result.nextBeginOffset = o;
     result.suggestPullingFromSlave = lastPhy > 0 && maxPhy - lastPhy > memoryWindow;
     if (result.messageCount > 0) return 'FOUND';
     return removed ? 'MESSAGE_WAS_REMOVING' : 'NO_MATCHED_MESSAGE';
@@ -610,6 +660,42 @@ export class DefaultMessageStore {
   cleanLogicFiles(): void {
     const min = this.commitLog.minOffset;
     for (const cq of this.allQueues()) cq.deleteExpiredFiles(min);
+    this.deleteExpiredIndexFiles();
+  }
+
+  /** Deletes index files whose entries all point below the CommitLog minimum (never the newest). */
+  deleteExpiredIndexFiles(): number {
+    return this.indexService.deleteExpiredFile(this.commitLog.minOffset);
+  }
+
+  /**
+   * Messages stored within [begin, end] whose key or unique key is `key` (upstream
+   * `queryMessage`): at most maxNum (capped by maxMsgsNumBatch), in CommitLog order. Keys
+   * sharing a hash can bring other messages along; clients check the keys, as upstream's do.
+   */
+  async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
+    const r = await this.indexService.queryOffset(topic, key, maxNum, begin, end);
+    const min = this.commitLog.minOffset;
+    // A key listed twice in KEYS, or equal to the unique key, indexes a record twice: return it once.
+    const offsets = [...new Set(r.phyOffsets)].filter((o) => o >= min).sort((a, b) => a - b);
+    const heads = await this.commitLog.readRecords(offsets.map((phy) => ({ phy, size: 8 })));
+    const wanted: Array<{ phy: number; size: number }> = [];
+    for (let i = 0; i < offsets.length; i++) {
+      const h = heads[i];
+      if (!h || h.length < 8) continue;
+      const size = h.readInt32BE(0);
+      const magic = h.readInt32BE(4);
+      if ((magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) || size <= 8 || size > this.config.mappedFileSizeCommitLog) continue;
+      wanted.push({ phy: offsets[i]!, size });
+    }
+    const buffers: Buffer[] = [];
+    let bufferTotalSize = 0;
+    for (const b of await this.commitLog.readRecords(wanted)) {
+      if (!b) continue;
+      buffers.push(b);
+      bufferTotalSize += b.length;
+    }
+    return { buffers, bufferTotalSize, indexLastUpdateTimestamp: r.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: r.indexLastUpdatePhyoffset };
   }
 
   /** Flushes everything, writes the checkpoint, and removes the abort file (clean stop). */
@@ -620,6 +706,7 @@ export class DefaultMessageStore {
     if (this.cqTimer) clearInterval(this.cqTimer);
     await this.commitLog.whenIdle();
     await this.flushConsumeQueues(true);
+    await this.indexService.shutdown();
     await this.commitLog.shutdown();
     this.checkpoint.flushedPhyOffset = this.commitLog.flushedOffset;
     this.checkpoint.consumeQueuePhyOffset = this.dispatchedOffset;

@@ -1,0 +1,194 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexFile, indexFileSize, indexKeyHash, INDEX_HEADER_SIZE } from '../../src/store/index-file.js';
+import { javaStringHashCode } from '../../src/common/java.js';
+import { readLong } from '../../src/common/bytes.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const SLOTS = 100;
+const NUM = 400;
+
+async function select(f: IndexFile, key: string, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER): Promise<number[]> {
+  const out: number[] = [];
+  await f.selectPhyOffset(out, key, maxNum, begin, end);
+  return out;
+}
+
+/** The file's bytes, read with upstream's layout. */
+function onDisk(path: string, slots: number): {
+  header: { beginTs: number; endTs: number; beginPhy: number; endPhy: number; hashSlotCount: number; indexCount: number };
+  slot: (s: number) => number;
+  entry: (n: number) => { keyHash: number; phy: number; timeDiff: number; prev: number };
+} {
+  const b = readFileSync(path);
+  const entries = INDEX_HEADER_SIZE + slots * 4;
+  return {
+    header: { beginTs: readLong(b, 0), endTs: readLong(b, 8), beginPhy: readLong(b, 16), endPhy: readLong(b, 24), hashSlotCount: b.readInt32BE(32), indexCount: b.readInt32BE(36) },
+    slot: (s) => b.readInt32BE(INDEX_HEADER_SIZE + s * 4),
+    entry: (n) => {
+      const p = entries + n * 20;
+      return { keyHash: b.readInt32BE(p), phy: readLong(b, p + 4), timeDiff: b.readInt32BE(p + 12), prev: b.readInt32BE(p + 16) };
+    },
+  };
+}
+
+test('key hash is abs(Java hashCode), 0 where abs overflows', () => {
+  assert.equal(indexKeyHash('T#k1'), Math.abs(javaStringHashCode('T#k1')));
+  // "polygenelubricants".hashCode() == Integer.MIN_VALUE: Java's Math.abs leaves it negative.
+  assert.equal(javaStringHashCode('polygenelubricants'), -0x80000000);
+  assert.equal(indexKeyHash('polygenelubricants'), 0);
+  let neg = 0;
+  while (javaStringHashCode(`T#${neg}`) >= 0) neg++;
+  assert.equal(indexKeyHash(`T#${neg}`), -javaStringHashCode(`T#${neg}`));
+});
+
+test('a new file is sparse at its full size, and puts and flush write upstream\'s layout', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    const f = IndexFile.create(path, SLOTS, NUM);
+    assert.equal(statSync(path).size, indexFileSize(SLOTS, NUM));
+    assert.equal(indexFileSize(5_000_000, 20_000_000), 420_000_040);
+    const t0 = 1_700_000_000_000;
+    assert.equal(f.putKey('T#a', 100, t0), true);
+    assert.equal(f.putKey('T#b', 200, t0 + 2500), true);
+    assert.equal(f.putKey('T#a', 300, t0 + 5000), true);
+    assert.equal(f.indexCount, 4);
+    // Nothing is written before the flush: the header still says empty.
+    assert.equal(onDisk(path, SLOTS).header.indexCount, 1);
+    assert.equal(onDisk(path, SLOTS).entry(1).phy, 0);
+    await f.flush();
+    const d = onDisk(path, SLOTS);
+    assert.deepEqual(d.header, { beginTs: t0, endTs: t0 + 5000, beginPhy: 100, endPhy: 300, hashSlotCount: 2, indexCount: 4 });
+    const ha = indexKeyHash('T#a');
+    const hb = indexKeyHash('T#b');
+    assert.equal(d.slot(ha % SLOTS), 3);
+    assert.equal(d.slot(hb % SLOTS), 2);
+    assert.deepEqual(d.entry(1), { keyHash: ha, phy: 100, timeDiff: 0, prev: 0 });
+    assert.deepEqual(d.entry(2), { keyHash: hb, phy: 200, timeDiff: 2, prev: 0 });
+    assert.deepEqual(d.entry(3), { keyHash: ha, phy: 300, timeDiff: 5, prev: 1 });
+    assert.deepEqual(await select(f, 'T#a'), [300, 100]);
+    assert.deepEqual(await select(f, 'T#b'), [200]);
+    assert.deepEqual(await select(f, 'T#c'), []);
+    f.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('chains cross flush rounds: entries in memory link to the ones already on disk', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    const f = IndexFile.create(path, SLOTS, NUM);
+    const t0 = 1_700_000_000_000;
+    const want: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) {
+        const phy = round * 1000 + i;
+        f.putKey('T#hot', phy, t0 + round * 1000);
+        f.putKey(`T#other-${round}-${i}`, phy, t0 + round * 1000);
+        want.unshift(phy);
+      }
+      // Found before the flush (from memory), while it runs, and after (from the file).
+      assert.deepEqual(await select(f, 'T#hot', 1000), want);
+      const flushing = f.flush();
+      f.putKey('T#unrelated', 99_999, t0 + round * 1000);
+      assert.deepEqual(await select(f, 'T#hot', 1000), want);
+      await flushing;
+      assert.deepEqual(await select(f, 'T#hot', 1000), want);
+    }
+    await f.flushAll();
+    f.close();
+    // Reopened, only the file answers.
+    const g = IndexFile.open(path, SLOTS, NUM);
+    assert.equal(g.indexCount, 1 + 5 * 21);
+    assert.deepEqual(await select(g, 'T#hot', 1000), want);
+    assert.deepEqual(await select(g, 'T#other-3-7'), [3007]);
+    assert.deepEqual(await select(g, 'T#hot', 7), want.slice(0, 7));
+    g.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('keys sharing a slot stay apart; keys sharing a hash are both returned for the caller to check', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = IndexFile.create(join(dir, '20240101000000000'), SLOTS, NUM);
+    // Find two keys in the same slot with different hashes.
+    const base = 'T#slot-0';
+    const slot = indexKeyHash(base) % SLOTS;
+    let other = '';
+    for (let i = 1; !other; i++) {
+      const k = `T#slot-${i}`;
+      if (indexKeyHash(k) % SLOTS === slot && indexKeyHash(k) !== indexKeyHash(base)) other = k;
+    }
+    // "Aa" and "BB" have the same Java hashCode, so do "T#Aa" and "T#BB".
+    assert.equal(indexKeyHash('T#Aa'), indexKeyHash('T#BB'));
+    const t = 1_700_000_000_000;
+    f.putKey(base, 1, t);
+    f.putKey(other, 2, t);
+    f.putKey(base, 3, t);
+    f.putKey('T#Aa', 4, t);
+    f.putKey('T#BB', 5, t);
+    for (const flushed of [false, true]) {
+      if (flushed) await f.flush();
+      assert.deepEqual(await select(f, base), [3, 1]);
+      assert.deepEqual(await select(f, other), [2]);
+      assert.deepEqual(await select(f, 'T#Aa'), [5, 4]);
+    }
+    f.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('the time range selects entries by store time (second precision) and stops at older ones', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = IndexFile.create(join(dir, '20240101000000000'), SLOTS, NUM);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 10; i++) f.putKey('T#k', i, t0 + i * 10_000);
+    await f.flush();
+    assert.deepEqual(await select(f, 'T#k', 64, t0 + 30_000, t0 + 60_000), [6, 5, 4, 3]);
+    assert.deepEqual(await select(f, 'T#k', 64, t0 + 95_000, t0 + 200_000), []);
+    assert.deepEqual(await select(f, 'T#k', 2, t0, t0 + 200_000), [9, 8]);
+    assert.equal(f.isTimeMatched(t0 - 10, t0 + 5), true);
+    assert.equal(f.isTimeMatched(t0 + 1, t0 + 5), true);
+    assert.equal(f.isTimeMatched(t0 - 100, t0 + 200_000), true);
+    assert.equal(f.isTimeMatched(t0 + 100_000, t0 + 200_000), false);
+    f.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a full file refuses puts; a file after it starts where it ended', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = IndexFile.create(join(dir, '20240101000000000'), 10, 5);
+    const t = 1_700_000_000_000;
+    for (let i = 1; i <= 4; i++) assert.equal(f.putKey(`T#${i}`, i * 10, t + i), true);
+    assert.equal(f.isWriteFull(), true);
+    assert.equal(f.putKey('T#5', 50, t + 5), false);
+    await f.flush();
+    const g = IndexFile.create(join(dir, '20240101000000001'), 10, 5, f.endPhyOffset, f.endTimestamp);
+    assert.equal(g.beginTimestamp, t + 4);
+    assert.equal(g.endPhyOffset, 40);
+    // The inherited range is on disk at once.
+    const reopened = IndexFile.open(g.path, 10, 5);
+    assert.equal(reopened.endTimestamp, t + 4);
+    assert.equal(reopened.indexCount, 1);
+    reopened.close();
+    g.putKey('T#5', 50, t + 3000);
+    assert.equal(g.beginTimestamp, t + 3000);
+    assert.deepEqual(await select(g, 'T#5', 64, t + 3000, t + 3000), [50]);
+    f.close();
+    g.close();
+  } finally {
+    cleanup();
+  }
+});

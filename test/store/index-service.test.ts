@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexService } from '../../src/store/index-service.js';
+import type { DispatchRequest } from '../../src/store/commit-log.js';
+import { indexFileSize } from '../../src/store/index-file.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { MessageSysFlag } from '../../src/common/sysflag.js';
+import { createLogger } from '../../src/common/logger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const logger = createLogger('test-index');
+
+function service(dir: string, over: Partial<ConstructorParameters<typeof IndexService>[0]> = {}): IndexService {
+  return new IndexService({ dir: join(dir, 'index'), hashSlotNum: 50, indexNum: 100, maxMsgsNumBatch: 64, logger, ...over });
+}
+
+function req(phyOffset: number, storeTimestamp: number, props: Record<string, string>, topic = 'T', sysFlag = 0): DispatchRequest {
+  return { topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp, sysFlag, properties: encodeProperties(props) };
+}
+
+async function find(s: IndexService, key: string, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER, topic = 'T'): Promise<number[]> {
+  return (await s.queryOffset(topic, key, maxNum, begin, end)).phyOffsets.sort((a, b) => a - b);
+}
+
+test('UNIQ_KEY and every non-empty KEYS token are indexed as topic#key; rollback records are not', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = service(dir);
+    s.load(true, 0);
+    const t = 1_700_000_000_000;
+    s.buildIndex(req(0, t, { UNIQ_KEY: 'U1', KEYS: 'a  b ' }));
+    s.buildIndex(req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' }));
+    s.buildIndex(req(200, t, { KEYS: 'a' }, 'Other'));
+    s.buildIndex(req(300, t, { UNIQ_KEY: 'U3', KEYS: 'a' }, 'T', MessageSysFlag.TRANSACTION_ROLLBACK_TYPE));
+    s.buildIndex(req(400, t, { UNIQ_KEY: 'U4', KEYS: 'half' }, 'T', MessageSysFlag.TRANSACTION_PREPARED_TYPE));
+    s.buildIndex(req(500, t, { TAGS: 'nothing-to-index' }));
+    assert.deepEqual(await find(s, 'U1'), [0]);
+    assert.deepEqual(await find(s, 'a'), [0]);
+    assert.deepEqual(await find(s, 'b'), [0, 100]);
+    assert.deepEqual(await find(s, 'a', 64, 0, Number.MAX_SAFE_INTEGER, 'Other'), [200]);
+    assert.deepEqual(await find(s, 'U3'), []);
+    assert.deepEqual(await find(s, 'half'), [400]);
+    assert.deepEqual(await find(s, ''), []);
+    // Re-dispatching records already indexed (recovery) adds nothing.
+    s.buildIndex(req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' }));
+    assert.deepEqual(await find(s, 'b'), [0, 100]);
+    const r = await s.queryOffset('T', 'b', 64, 0, Number.MAX_SAFE_INTEGER);
+    assert.equal(r.indexLastUpdatePhyoffset, 400);
+    assert.equal(r.indexLastUpdateTimestamp, t);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a full file rolls over to a new one, is made durable and reported; queries span all files', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const synced: number[] = [];
+    let clock = Date.UTC(2024, 0, 1);
+    const s = service(dir, { onFullFileSynced: (ts) => synced.push(ts), now: () => clock });
+    s.load(true, 0);
+    const t0 = 1_700_000_000_000;
+    // 99 entries per file, 2 per message: 330 messages fill several files.
+    for (let i = 0; i < 330; i++) s.buildIndex(req(i * 100, t0 + i * 1000, { UNIQ_KEY: `U${i}`, KEYS: i % 2 === 0 ? 'even' : 'odd' }));
+    assert.ok(s.indexFiles.length >= 6, `files: ${s.indexFiles.length}`);
+    await s.flush();
+    const names = readdirSync(join(dir, 'index')).sort();
+    assert.equal(names.length, s.indexFiles.length);
+    // Same clock reading for every file: names still differ and sort in creation order.
+    assert.deepEqual(names, s.indexFiles.map((f) => f.name));
+    for (const n of names) {
+      assert.match(n, /^\d{17}$/);
+      assert.equal(statSync(join(dir, 'index', n)).size, indexFileSize(50, 100));
+    }
+    const full = s.indexFiles.filter((f) => f.isWriteFull());
+    assert.deepEqual(synced, full.map((f) => f.endTimestamp));
+    for (const i of [0, 1, 98, 99, 150, 329]) assert.deepEqual(await find(s, `U${i}`), [i * 100], `U${i}`);
+    // maxNum is capped by maxMsgsNumBatch; the newest are found first.
+    const evens = await s.queryOffset('T', 'even', 1000, 0, Number.MAX_SAFE_INTEGER);
+    assert.equal(evens.phyOffsets.length, 64);
+    assert.equal(evens.phyOffsets[0], 328 * 100);
+    // A time window in the middle, crossing file boundaries.
+    const mid = await find(s, 'odd', 64, t0 + 101_000, t0 + 121_000);
+    assert.deepEqual(mid, [101, 103, 105, 107, 109, 111, 113, 115, 117, 119, 121].map((i) => i * 100));
+    clock += 1;
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('restart: a clean one keeps every file; after a crash, files past indexMsgTimestamp go and indexing resumes before them', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const synced: number[] = [];
+    let s = service(dir, { onFullFileSynced: (ts) => synced.push(ts) });
+    s.load(true, 0);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 120; i++) s.buildIndex(req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` }));
+    await s.shutdown();
+    const files = readdirSync(join(dir, 'index')).length;
+    assert.equal(files, 2);
+
+    s = service(dir);
+    s.load(true, synced.at(-1)!);
+    assert.equal(s.indexFiles.length, 2);
+    assert.equal(s.lastIndexedPhyOffset, 119 * 100);
+    for (const i of [0, 98, 99, 119]) assert.deepEqual(await find(s, `U${i}`), [i * 100]);
+    await s.shutdown();
+
+    // Abnormal exit: the non-full last file ends after the checkpoint and is destroyed.
+    s = service(dir);
+    s.load(false, synced.at(-1)!);
+    assert.equal(s.indexFiles.length, 1);
+    assert.equal(readdirSync(join(dir, 'index')).length, 1);
+    assert.equal(s.lastIndexedPhyOffset, 98 * 100);
+    assert.deepEqual(await find(s, 'U119'), []);
+    // The caller re-dispatches from there: everything is found again, nothing twice.
+    for (let i = 98; i < 120; i++) s.buildIndex(req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` }));
+    for (const i of [0, 98, 99, 119]) assert.deepEqual(await find(s, `U${i}`), [i * 100]);
+    await s.shutdown();
+
+    // No durable point at all: everything goes.
+    s = service(dir);
+    s.load(false, 0);
+    assert.equal(s.indexFiles.length, 0);
+    assert.equal(s.lastIndexedPhyOffset, -1);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('files whose entries all point below the CommitLog minimum are deleted, never the newest', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = service(dir);
+    s.load(true, 0);
+    for (let i = 0; i < 300; i++) s.buildIndex(req(i * 100, 1_700_000_000_000 + i, { UNIQ_KEY: `U${i}` }));
+    await s.flush();
+    const before = s.indexFiles.length;
+    assert.equal(before, 4);
+    assert.equal(s.deleteExpiredFile(0), 0);
+    // The first file ends at message 98, the second at 197.
+    assert.equal(s.deleteExpiredFile(150 * 100), 1);
+    assert.equal(readdirSync(join(dir, 'index')).length, before - 1);
+    assert.deepEqual(await find(s, 'U10'), []);
+    assert.deepEqual(await find(s, 'U150'), [15000]);
+    assert.equal(s.deleteExpiredFile(Number.MAX_SAFE_INTEGER), before - 2);
+    assert.equal(s.indexFiles.length, 1);
+    assert.deepEqual(await find(s, 'U299'), [29900]);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('bad sizes are refused with the names of the settings', () => {
+  assert.throws(() => service('/nonexistent', { hashSlotNum: 0 }), /maxHashSlotNum=0/);
+  assert.throws(() => service('/nonexistent', { hashSlotNum: 5_000_000, indexNum: 200_000_000 }), /exceed 2 GiB/);
+});
