@@ -8,3 +8,4 @@ export { parseProperties, PropertiesParseError, stringifyProperties } from './co
 export { NamesrvController } from './namesrv/index.js';
 export { BrokerController } from './broker/index.js';
 export * from './client/index.js';
+export * from './admin/index.js';

@@ -37,6 +37,8 @@ export const ClientErrorCode = {
   SEND_TIMEOUT: 'SEND_TIMEOUT',
   BAD_RESPONSE: 'BAD_RESPONSE',
   ARGUMENT_ILLEGAL: 'ARGUMENT_ILLEGAL',
+  /** What was asked for does not exist (message, consumer group online, …). */
+  NOT_FOUND: 'NOT_FOUND',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

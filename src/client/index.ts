@@ -27,3 +27,24 @@ export type { ClientErrorCodeValue } from './errors.js';
 export { NamesrvAddressList, parseNamesrvAddr } from './namesrv-list.js';
 export { parseLenientJson, LenientJsonError } from '../common/json.js';
 export { MQBrokerError, RemotingError, RemotingConnectError, RemotingTimeoutError, RemotingSendRequestError } from '../remoting/errors.js';
+export { PushConsumer, parseConsumeTimestamp } from './push-consumer.js';
+export type { PushConsumerOptions } from './push-consumer.js';
+export { ConsumeConcurrentlyStatus, ConsumeOrderlyStatus } from './consume-message-service.js';
+export type {
+  ConsumeConcurrentlyStatusValue, ConsumeOrderlyStatusValue, ConsumeConcurrentlyContext, ConsumeOrderlyContext,
+  MessageListenerConcurrently, MessageListenerOrderly,
+} from './consume-message-service.js';
+export { MQClientInstance } from './mq-client-instance.js';
+export type { MQClientInstanceOptions } from './mq-client-instance.js';
+export { ProcessQueue } from './process-queue.js';
+export { RemoteBrokerOffsetStore, LocalFileOffsetStore, ReadOffsetType, defaultLocalOffsetStoreDir } from './offset-store.js';
+export type { OffsetStore, ReadOffsetTypeValue, BrokerOffsetAccess } from './offset-store.js';
+export type { MessageModelValue, ConsumeFromWhereValue } from './rebalance-impl.js';
+export * from './rebalance/index.js';
+export { compareMessageQueue, messageQueueToString } from './route.js';
+export { newSubscriptionGroupConfig } from './admin-bodies.js';
+export type {
+  TopicOffset, TopicStatsTable, OffsetWrapper, ConsumeStats, ClientConnection, ConsumerConnection, ProducerConnection, SubscriptionGroupConfig,
+} from './admin-bodies.js';
+export { LitePullConsumer } from './lite-pull-consumer.js';
+export type { LitePullConsumerOptions } from './lite-pull-consumer.js';

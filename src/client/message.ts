@@ -193,6 +193,8 @@ export interface MessageExt extends StoredMessage {
   tags?: string;
   keys: string[];
   propertyMap: Map<string, string>;
+  /** The broker the message was pulled from (set by the consumers; absent on messages from other sources). */
+  brokerName?: string;
 }
 
 /**

@@ -20,6 +20,8 @@ import {
   ResponseCode,
   SerializeType,
   toExtFields,
+  createResponse,
+  type Connection,
   type RemotingCommand,
   type RequestHandler,
   type SerializeTypeValue,
@@ -43,6 +45,18 @@ import {
 import { decodeBatchBody, toMessageExt, type MessageExt } from './message.js';
 import { toMessageQueue, type MessageQueue } from './route.js';
 import { tagFilterOf } from './subscription.js';
+import {
+  decodeConsumeStats,
+  decodeConsumerConnection,
+  decodeProducerConnection,
+  decodeResetOffsetBody,
+  decodeTopicStatsTable,
+  type ConsumeStats,
+  type ConsumerConnection,
+  type ProducerConnection,
+  type SubscriptionGroupConfig,
+  type TopicStatsTable,
+} from './admin-bodies.js';
 
 export const SendStatus = {
   SEND_OK: 'SEND_OK',
@@ -143,6 +157,11 @@ function jsonBody(res: RemotingCommand, addr: string, what: string): Record<stri
   return v as Record<string, unknown>;
 }
 
+function stringList(v: unknown, addr: string, what: string): string[] {
+  if (!Array.isArray(v)) throw new MQClientError(`${what} from ${addr} has no list`, ClientErrorCode.BAD_RESPONSE);
+  return v.map(String);
+}
+
 function toJsonBody(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
@@ -163,12 +182,45 @@ export class MQClientAPI {
   private readonly ownsRemoting: boolean;
   private readonly serializeType: SerializeTypeValue;
   private readonly language: string;
+  private readonly requestHandlers = new Map<number, Set<RequestHandler>>();
+  private readonly fallbackHandler?: RequestHandler;
 
   constructor(opts: MQClientAPIOptions = {}) {
     this.serializeType = opts.serializeType === 'JSON' ? SerializeType.JSON : SerializeType.ROCKETMQ;
     this.language = opts.language ?? 'NODE_JS';
     this.ownsRemoting = !opts.remotingClient;
-    this.remoting = opts.remotingClient ?? new RemotingClient({ connectTimeoutMs: opts.connectTimeoutMs, onRequest: opts.onRequest });
+    this.fallbackHandler = opts.onRequest;
+    this.remoting = opts.remotingClient ?? new RemotingClient({ connectTimeoutMs: opts.connectTimeoutMs, onRequest: (req, conn) => this.dispatchRequest(req, conn) });
+  }
+
+  /**
+   * Adds a handler for requests brokers send on this API's connections with `code`
+   * (NOTIFY_CONSUMER_IDS_CHANGED, RESET_CONSUMER_CLIENT_OFFSET, …); several consumers sharing the
+   * API may each register one, and every one is called (the first non-null answer is the reply).
+   * Not called when the API was given an external `remotingClient`. Returns the removal function.
+   */
+  registerRequestHandler(code: number, handler: RequestHandler): () => void {
+    let set = this.requestHandlers.get(code);
+    if (!set) this.requestHandlers.set(code, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0 && this.requestHandlers.get(code) === set) this.requestHandlers.delete(code);
+    };
+  }
+
+  private async dispatchRequest(req: RemotingCommand, conn: Connection): Promise<RemotingCommand | null> {
+    const handlers = this.requestHandlers.get(req.code);
+    if (handlers && handlers.size > 0) {
+      let answer: RemotingCommand | null = null;
+      for (const h of [...handlers]) {
+        const r = await h(req, conn);
+        if (answer === null && r) answer = r;
+      }
+      return answer;
+    }
+    if (this.fallbackHandler) return this.fallbackHandler(req, conn);
+    return createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`);
   }
 
   async shutdown(): Promise<void> {
@@ -432,5 +484,113 @@ export class MQClientAPI {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(table as Record<string, unknown>)) out[k] = String(v);
     return out;
+  }
+
+  // ---- Retry ----
+
+  /**
+   * CONSUMER_SEND_MSG_BACK: asks the broker to re-deliver a consumed message later through
+   * `%RETRY%<group>` (or `%DLQ%<group>` when `delayLevel` is -1 or retries are exhausted).
+   * `delayLevel` 0 lets the broker choose (3 + reconsumeTimes).
+   */
+  async consumerSendMessageBack(brokerAddr: string, brokerName: string | undefined, msg: MessageExt, consumerGroup: string, delayLevel: number,
+    timeoutMs = 5000, maxConsumeRetryTimes?: number): Promise<void> {
+    const ext = this.header({
+      offset: msg.commitLogOffset,
+      group: consumerGroup,
+      delayLevel,
+      originMsgId: msg.msgId,
+      originTopic: msg.topic,
+      unitMode: false,
+      maxReconsumeTimes: maxConsumeRetryTimes,
+      bname: brokerName,
+    });
+    await this.invokeOk(brokerAddr, this.command(RequestCode.CONSUMER_SEND_MSG_BACK, ext), timeoutMs);
+  }
+
+  // ---- Admin: NameServer lists ----
+
+  /** GET_ALL_TOPIC_LIST_FROM_NAMESERVER: every topic any broker registered. */
+  async getAllTopicListFromNameServer(namesrvAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER), timeoutMs);
+    return stringList(jsonBody(res, namesrvAddr, 'topic list').topicList, namesrvAddr, 'topic list');
+  }
+
+  /** GET_TOPICS_BY_CLUSTER: the topics of one cluster's brokers. */
+  async getTopicsByCluster(namesrvAddr: string, cluster: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster }), timeoutMs);
+    return stringList(jsonBody(res, namesrvAddr, 'topic list').topicList, namesrvAddr, 'topic list');
+  }
+
+  // ---- Admin: broker statistics and connections ----
+
+  /** GET_TOPIC_STATS_INFO: min/max offset of every queue of `topic` on one broker. */
+  async getTopicStatsInfo(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicStatsTable> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_TOPIC_STATS_INFO, { topic }), timeoutMs);
+    return decodeBody(brokerAddr, 'topic stats', () => decodeTopicStatsTable(jsonBody(res, brokerAddr, 'topic stats')));
+  }
+
+  /** GET_CONSUME_STATS: the group's progress on one broker (all its topics, or `topic`). */
+  async getConsumeStats(brokerAddr: string, consumerGroup: string, topic?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumeStats> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUME_STATS, this.header({ consumerGroup, topic })), timeoutMs);
+    return decodeBody(brokerAddr, 'consume stats', () => decodeConsumeStats(jsonBody(res, brokerAddr, 'consume stats')));
+  }
+
+  /** GET_CONSUMER_CONNECTION_LIST: the group's live connections and subscriptions on one broker. */
+  async getConsumerConnectionList(brokerAddr: string, consumerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumerConnection> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup }), timeoutMs);
+    return decodeBody(brokerAddr, 'consumer connection', () => decodeConsumerConnection(jsonBody(res, brokerAddr, 'consumer connection')));
+  }
+
+  /** GET_PRODUCER_CONNECTION_LIST: the producer group's live connections on one broker. */
+  async getProducerConnectionList(brokerAddr: string, producerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ProducerConnection> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_PRODUCER_CONNECTION_LIST, { producerGroup }), timeoutMs);
+    return decodeBody(brokerAddr, 'producer connection', () => decodeProducerConnection(jsonBody(res, brokerAddr, 'producer connection')));
+  }
+
+  /** QUERY_TOPIC_CONSUME_BY_WHO: the groups consuming `topic` on one broker. */
+  async queryTopicConsumeByWho(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic }), timeoutMs);
+    return stringList(jsonBody(res, brokerAddr, 'group list').groupList, brokerAddr, 'group list');
+  }
+
+  // ---- Admin: messages and offsets ----
+
+  /**
+   * QUERY_MESSAGE: messages of `topic` indexed under `key` (a KEYS token, or with `uniqueKey` the
+   * UNIQ_KEY) stored between the two timestamps. An empty list when the broker finds none.
+   */
+  async queryMessage(brokerAddr: string, topic: string, key: string, maxNum: number, beginTimestamp: number, endTimestamp: number,
+    uniqueKey = false, timeoutMs = 15_000): Promise<MessageExt[]> {
+    const ext = this.header({ topic, key, maxNum, beginTimestamp, endTimestamp });
+    if (uniqueKey && ext) ext._UNIQUE_KEY_QUERY = 'true';
+    const res = await this.remoting.invoke(brokerAddr, this.command(RequestCode.QUERY_MESSAGE, ext), timeoutMs);
+    if (res.code === ResponseCode.QUERY_NOT_FOUND) return [];
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, brokerAddr);
+    return res.body ? decodeRecords(res.body).map(toMessageExt) : [];
+  }
+
+  /**
+   * INVOKE_BROKER_TO_RESET_OFFSET: the broker moves the group's offsets of `topic` to the first
+   * message stored at or after `timestamp` and tells the online consumers. Returns the new offsets.
+   */
+  async invokeBrokerToResetOffset(brokerAddr: string, topic: string, group: string, timestamp: number, isForce: boolean,
+    queueId?: number, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, { mq: MessageQueue; offset: number }>> {
+    const ext = this.header({ topic, group, timestamp, isForce, queueId: queueId ?? -1 });
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, ext), timeoutMs);
+    if (!res.body || res.body.length === 0) return new Map();
+    return decodeBody(brokerAddr, 'reset offset result', () => decodeResetOffsetBody(jsonBody(res, brokerAddr, 'reset offset result')));
+  }
+
+  // ---- Admin: subscription groups ----
+
+  /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on one broker. */
+  async createSubscriptionGroup(brokerAddr: string, config: SubscriptionGroupConfig, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, toJsonBody(config)), timeoutMs);
+  }
+
+  /** DELETE_SUBSCRIPTIONGROUP on one broker; `cleanOffset` also drops the group's committed offsets. */
+  async deleteSubscriptionGroup(brokerAddr: string, groupName: string, cleanOffset = false, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset: String(cleanOffset) }), timeoutMs);
   }
 }

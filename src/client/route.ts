@@ -44,3 +44,15 @@ export function toMessageQueue(v: unknown): MessageQueue {
     queueId: asInt(r.queueId, 'MessageQueue.queueId'),
   };
 }
+
+/** Upstream `MessageQueue.compareTo`: by topic, then broker name, then queue id. */
+export function compareMessageQueue(a: MessageQueue, b: MessageQueue): number {
+  if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;
+  if (a.brokerName !== b.brokerName) return a.brokerName < b.brokerName ? -1 : 1;
+  return a.queueId - b.queueId;
+}
+
+/** Upstream `MessageQueue.toString()`; also the key the consistent-hash strategy hashes. */
+export function messageQueueToString(mq: MessageQueue): string {
+  return `MessageQueue [topic=${mq.topic}, brokerName=${mq.brokerName}, queueId=${mq.queueId}]`;
+}

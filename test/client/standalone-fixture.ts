@@ -10,7 +10,12 @@ export interface Standalone {
   brokerAddr: string;
   shutdown(): Promise<void>;
 }
-type StartStandalone = (opts: { storeDir: string; ports: { namesrv: number; broker: number } }) => Promise<Standalone>;
+/** Extra settings for the roles (as `startStandalone` takes them). */
+export interface StandaloneSettings {
+  brokerConfig?: Record<string, unknown>;
+  storeConfig?: Record<string, unknown>;
+}
+type StartStandalone = (opts: { storeDir: string; ports: { namesrv: number; broker: number } } & StandaloneSettings) => Promise<Standalone>;
 
 // Loaded at run time so the tests compile while the standalone module is being written.
 const standalonePath = '../../src/standalone.js';
@@ -33,17 +38,18 @@ export interface StandaloneHooks {
 
 /**
  * Registers `before`/`after` hooks that run a standalone NameServer + Broker on free ports over
- * a temporary store directory (prefixed `tmpPrefix`), removed afterwards. Does nothing when the
+ * a temporary store directory (prefixed `tmpPrefix`), removed afterwards, with `settings` on top
+ * of the defaults. Does nothing when the
  * standalone module is not available (the tests are then skipped, see `skip`).
  */
-export function useStandalone(tmpPrefix: string, hooks: StandaloneHooks = {}): void {
+export function useStandalone(tmpPrefix: string, hooks: StandaloneHooks = {}, settings: StandaloneSettings = {}): void {
   const start = startStandalone;
   if (!start) return;
   let mq: Standalone | undefined;
   let storeDir: string | undefined;
   before(async () => {
     storeDir = mkdtempSync(join(tmpdir(), tmpPrefix));
-    mq = await start({ storeDir, ports: { namesrv: 0, broker: 0 } });
+    mq = await start({ storeDir, ports: { namesrv: 0, broker: 0 }, ...settings });
     await hooks.started?.(mq);
   });
   after(async () => {

@@ -1,0 +1,564 @@
+import { createLogger, type Logger } from '../common/logger.js';
+import { decodeOffsetMessageId } from '../common/message-id.js';
+import { PermName } from '../common/perm.js';
+import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, type ClusterInfo, type TopicConfig, type TopicRouteData } from '../common/route.js';
+import { getRetryTopic, isDLQTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic } from '../common/topic.js';
+import { MQBrokerError, RemotingError, ResponseCode } from '../remoting/index.js';
+import {
+  newSubscriptionGroupConfig,
+  type ConsumeStats,
+  type ConsumerConnection,
+  type OffsetWrapper,
+  type ProducerConnection,
+  type SubscriptionGroupConfig,
+  type TopicOffset,
+  type TopicStatsTable,
+} from '../client/admin-bodies.js';
+import { ClientErrorCode, MQClientError } from '../client/errors.js';
+import type { MessageExt } from '../client/message.js';
+import { MQClientAPI } from '../client/mq-client-api.js';
+import { NamesrvAddressList } from '../client/namesrv-list.js';
+import { compareMessageQueue, messageQueueKey, type MessageQueue } from '../client/route.js';
+
+export interface AdminOptions {
+  /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
+  namesrvAddr?: string;
+  /** Share an MQClientAPI; by default the admin owns one. */
+  api?: MQClientAPI;
+  serializeType?: 'ROCKETMQ' | 'JSON';
+  /** Timeout of each request (ms). Default 5000. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Where a topic or group change goes: one broker, or every master of a cluster. */
+export type AdminTarget = { brokerAddr: string } | { clusterName: string };
+
+/** A topic to create or update; unset fields take mqadmin's defaults (8 / 8 queues, perm RW). */
+export type TopicSpec = Partial<TopicConfig> & { topicName: string };
+
+/** One queue of a reset done the old way (upstream `RollbackStats`). */
+export interface RollbackStats {
+  brokerName: string;
+  queueId: number;
+  brokerOffset: number;
+  consumerOffset: number;
+  timestampOffset: number;
+  rollbackOffset: number;
+}
+
+/** Result of resetOffsetByTimestamp: which way it went and the new offsets. */
+export type ResetOffsetResult =
+  | { mode: 'broker'; offsets: Array<{ mq: MessageQueue; offset: number }> }
+  | { mode: 'offsets'; rollbackStats: RollbackStats[] };
+
+/** ConsumerConnection plus how much of it the broker could tell. */
+export interface ConsumerConnectionInfo extends ConsumerConnection {
+  /** true when only the client ids are known (the broker lacks GET_CONSUMER_CONNECTION_LIST). */
+  idsOnly: boolean;
+}
+
+/** The group-level line of `consumerProgress` without -g (upstream `GroupConsumeInfo`). */
+export interface GroupConsumeInfo {
+  group: string;
+  /** Online clients; 0 when offline or unknown. */
+  count: number;
+  /** Lowest MQVersion ordinal among the clients (0 when unknown). */
+  version: number;
+  consumeType?: string;
+  messageModel?: string;
+  consumeTps: number;
+  diffTotal: number;
+}
+
+function isUnsupported(err: unknown): boolean {
+  return err instanceof MQBrokerError && err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED;
+}
+
+/**
+ * Administration of a RocketMQ cluster over the wire (upstream `DefaultMQAdminExt`): topics,
+ * routes and statistics, clusters, consumer groups and their progress and connections,
+ * messages by id or key, offset resets, subscription groups, broker runtime stats. Where a
+ * broker lacks a newer request (GET_TOPIC_STATS_INFO, GET_CONSUME_STATS,
+ * GET_CONSUMER_CONNECTION_LIST, INVOKE_BROKER_TO_RESET_OFFSET) the same answer is built from the
+ * basic offset requests, as far as they allow.
+ */
+export class Admin {
+  readonly api: MQClientAPI;
+  readonly namesrv: NamesrvAddressList;
+  private readonly ownsApi: boolean;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(opts: AdminOptions = {}) {
+    this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.ownsApi = !opts.api;
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.log = opts.logger ?? createLogger('admin');
+  }
+
+  /**
+   * Makes the admin usable. A NameServer address is needed by every call that looks up routes or
+   * clusters (they fail with NO_NAMESRV_ADDRESS without one); calls naming a broker address do not.
+   */
+  async start(): Promise<void> {
+    this.started = true;
+  }
+
+  /** Closes the connections (when the admin owns them). */
+  async shutdown(): Promise<void> {
+    this.started = false;
+    if (this.ownsApi) await this.api.shutdown();
+  }
+
+  private check(): void {
+    if (!this.started) throw new MQClientError('the admin is not started: call start() first', ClientErrorCode.NOT_STARTED);
+  }
+
+  // ---- NameServer ----
+
+  /** Brokers by cluster (GET_BROKER_CLUSTER_INFO). */
+  async examineBrokerClusterInfo(): Promise<ClusterInfo> {
+    this.check();
+    return this.namesrv.invoke((addr) => this.api.getBrokerClusterInfo(addr, this.timeoutMs));
+  }
+
+  /** Every topic the NameServer knows (GET_ALL_TOPIC_LIST_FROM_NAMESERVER). */
+  async fetchAllTopicList(): Promise<string[]> {
+    this.check();
+    return this.namesrv.invoke((addr) => this.api.getAllTopicListFromNameServer(addr, this.timeoutMs));
+  }
+
+  /** The route of `topic`; an unknown topic is a NOT_FOUND MQClientError. */
+  async examineTopicRouteInfo(topic: string): Promise<TopicRouteData> {
+    this.check();
+    try {
+      return await this.namesrv.invoke((addr) => this.api.getTopicRouteInfoFromNameServer(addr, topic, this.timeoutMs));
+    } catch (err) {
+      if (err instanceof MQBrokerError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+        throw new MQClientError(`topic ${topic} does not exist: no broker serves it (create it with updateTopic)`, ClientErrorCode.NOT_FOUND, false, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Master addresses of a cluster's brokers (upstream `CommandUtil.fetchMasterAddrByClusterName`). */
+  async masterAddrsOfCluster(clusterName: string): Promise<string[]> {
+    const ci = await this.examineBrokerClusterInfo();
+    const names = ci.clusterAddrTable[clusterName];
+    if (!names) throw new MQClientError(`cluster ${clusterName} does not exist; known clusters: ${Object.keys(ci.clusterAddrTable).join(', ') || '(none)'}`, ClientErrorCode.NOT_FOUND);
+    const out: string[] = [];
+    for (const name of [...names].sort()) {
+      const bd = ci.brokerAddrTable[name];
+      const addr = bd && masterAddrOf(bd);
+      if (addr) out.push(addr);
+    }
+    return out;
+  }
+
+  /** Name of the broker at `brokerAddr`, from the cluster info. */
+  async brokerNameOf(brokerAddr: string): Promise<string | undefined> {
+    const ci = await this.examineBrokerClusterInfo();
+    for (const bd of Object.values(ci.brokerAddrTable)) if (Object.values(bd.brokerAddrs).includes(brokerAddr)) return bd.brokerName;
+    return undefined;
+  }
+
+  private async targetAddrs(target: AdminTarget): Promise<string[]> {
+    return 'brokerAddr' in target ? [target.brokerAddr] : this.masterAddrsOfCluster(target.clusterName);
+  }
+
+  // ---- topics ----
+
+  /** UPDATE_AND_CREATE_TOPIC on the target brokers; returns their addresses. */
+  async createOrUpdateTopic(spec: TopicSpec, target: AdminTarget): Promise<{ config: TopicConfig; brokerAddrs: string[] }> {
+    this.check();
+    const config: TopicConfig = {
+      topicName: spec.topicName,
+      readQueueNums: spec.readQueueNums ?? 8,
+      writeQueueNums: spec.writeQueueNums ?? 8,
+      perm: spec.perm ?? (PermName.PERM_READ | PermName.PERM_WRITE),
+      topicFilterType: spec.topicFilterType ?? 'SINGLE_TAG',
+      topicSysFlag: spec.topicSysFlag ?? 0,
+      order: spec.order ?? false,
+    };
+    if (spec.attributes) config.attributes = spec.attributes;
+    const addrs = await this.targetAddrs(target);
+    for (const addr of addrs) await this.api.createTopic(addr, SystemTopic.AUTO_CREATE_TOPIC_KEY, config, this.timeoutMs);
+    return { config, brokerAddrs: addrs };
+  }
+
+  /**
+   * Stores a topic's order configuration (`brokerName:queueNums;…`) in every NameServer's KV
+   * namespace ORDER_TOPIC_CONFIG, which routes then carry as `orderTopicConf`.
+   */
+  async createOrUpdateOrderConf(topic: string, orderConf: string): Promise<void> {
+    this.check();
+    if (this.namesrv.list.length === 0) await this.namesrv.invoke(async () => undefined);
+    for (const ns of this.namesrv.list) await this.api.putKVConfig(ns, NAMESPACE_ORDER_TOPIC_CONFIG, topic, orderConf, this.timeoutMs);
+  }
+
+  /** Deletes `topic` from every master of `clusterName`, then from every NameServer. */
+  async deleteTopic(topic: string, clusterName: string): Promise<string[]> {
+    this.check();
+    const addrs = await this.masterAddrsOfCluster(clusterName);
+    for (const addr of addrs) await this.api.deleteTopicInBroker(addr, topic, this.timeoutMs);
+    for (const ns of this.namesrv.list) await this.api.deleteTopicInNameServer(ns, topic, clusterName, this.timeoutMs);
+    return addrs;
+  }
+
+  /**
+   * Min / max offset of every queue of `topic` (GET_TOPIC_STATS_INFO; from GET_MIN_OFFSET and
+   * GET_MAX_OFFSET per queue when a broker lacks it — lastUpdateTimestamp is then 0).
+   */
+  async examineTopicStats(topic: string): Promise<TopicStatsTable> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const table: TopicStatsTable = { offsetTable: new Map() };
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddrOf(bd);
+      if (!addr) continue;
+      let part: TopicStatsTable;
+      try {
+        part = await this.api.getTopicStatsInfo(addr, topic, this.timeoutMs);
+      } catch (err) {
+        if (!isUnsupported(err)) throw err;
+        part = { offsetTable: new Map() };
+        const qd = route.queueDatas.find((q) => q.brokerName === bd.brokerName);
+        const n = qd ? Math.max(qd.readQueueNums, qd.writeQueueNums) : 0;
+        const offsets = await Promise.all(Array.from({ length: n }, async (_, queueId): Promise<[MessageQueue, TopicOffset]> => {
+          const [minOffset, maxOffset] = await Promise.all([
+            this.api.getMinOffset(addr, topic, queueId, this.timeoutMs),
+            this.api.getMaxOffset(addr, topic, queueId, this.timeoutMs),
+          ]);
+          return [{ topic, brokerName: bd.brokerName, queueId }, { minOffset, maxOffset, lastUpdateTimestamp: 0 }];
+        }));
+        for (const [mq, offset] of offsets) part.offsetTable.set(messageQueueKey(mq), { mq, offset });
+      }
+      for (const [k, v] of part.offsetTable) table.offsetTable.set(k, v);
+      if (part.topicPutTps !== undefined) table.topicPutTps = (table.topicPutTps ?? 0) + part.topicPutTps;
+    }
+    return table;
+  }
+
+  // ---- consumer groups ----
+
+  /** Consumer groups known to the cluster: the owners of `%RETRY%<group>` topics. */
+  async fetchConsumerGroups(): Promise<string[]> {
+    const topics = await this.fetchAllTopicList();
+    return topics.filter(isRetryTopic).map((t) => t.slice(RETRY_GROUP_TOPIC_PREFIX.length)).sort();
+  }
+
+  /**
+   * The group's progress per queue: broker (max) offset, committed offset, lag. With `topic`,
+   * that topic's queues (0 where nothing is committed); without, every topic the group has
+   * committed offsets on. Uses GET_CONSUME_STATS, or when a broker lacks it,
+   * QUERY_CONSUMER_OFFSET + GET_MAX_OFFSET per queue (over the NameServer's topics).
+   */
+  async examineConsumeStats(group: string, topic?: string): Promise<ConsumeStats> {
+    this.check();
+    const stats: ConsumeStats = { offsetTable: new Map(), consumeTps: 0 };
+    const add = (part: ConsumeStats): void => {
+      for (const [k, v] of part.offsetTable) stats.offsetTable.set(k, v);
+      stats.consumeTps += part.consumeTps;
+    };
+    const topics = topic !== undefined ? [topic] : undefined;
+    const routeTopic = topic ?? getRetryTopic(group);
+    let route: TopicRouteData | undefined;
+    try {
+      route = await this.examineTopicRouteInfo(routeTopic);
+    } catch (err) {
+      if (!(err instanceof MQClientError && err.code === ClientErrorCode.NOT_FOUND) || topic !== undefined) throw err;
+    }
+    const masters = route ? route.brokerDatas.map((bd) => ({ bd, addr: masterAddrOf(bd) })).filter((m) => m.addr) : [];
+    let fallback = masters.length === 0;
+    for (const { addr } of masters) {
+      try {
+        add(await this.api.getConsumeStats(addr!, group, topic, this.timeoutMs));
+      } catch (err) {
+        if (!isUnsupported(err)) throw err;
+        fallback = true;
+      }
+    }
+    if (fallback) add(await this.consumeStatsFromOffsets(group, topics));
+    if (stats.offsetTable.size === 0) {
+      throw new MQClientError(`consumer group ${group} has no consume progress${topic ? ` on topic ${topic}` : ''}: it never committed an offset`, ClientErrorCode.NOT_FOUND);
+    }
+    return stats;
+  }
+
+  /** GET_CONSUME_STATS rebuilt from QUERY_CONSUMER_OFFSET and GET_MAX_OFFSET, as the broker computes it. */
+  private async consumeStatsFromOffsets(group: string, topics?: string[]): Promise<ConsumeStats> {
+    const explicit = topics !== undefined;
+    const candidates = topics ?? (await this.fetchAllTopicList()).filter((t) => !isDLQTopic(t) && (!isRetryTopic(t) || t === getRetryTopic(group)));
+    const stats: ConsumeStats = { offsetTable: new Map(), consumeTps: 0 };
+    await Promise.all(candidates.map(async (t) => {
+      let route: TopicRouteData;
+      try {
+        route = await this.examineTopicRouteInfo(t);
+      } catch (err) {
+        if (explicit) throw err;
+        return;
+      }
+      for (const qd of route.queueDatas) {
+        const bd = route.brokerDatas.find((b) => b.brokerName === qd.brokerName);
+        const addr = bd && masterAddrOf(bd);
+        if (!addr) continue;
+        const entries = await Promise.all(Array.from({ length: qd.readQueueNums }, async (_, queueId) => {
+          const committed = await this.api.queryConsumerOffset(addr, { consumerGroup: group, topic: t, queueId, setZeroIfNotFound: false }, this.timeoutMs);
+          if (committed < 0 && !explicit) return undefined;
+          const brokerOffset = await this.api.getMaxOffset(addr, t, queueId, this.timeoutMs);
+          const consumerOffset = Math.max(0, committed);
+          const mq: MessageQueue = { topic: t, brokerName: qd.brokerName, queueId };
+          const offset: OffsetWrapper = { brokerOffset, consumerOffset, pullOffset: consumerOffset, lastTimestamp: 0 };
+          return { mq, offset };
+        }));
+        for (const e of entries) if (e) stats.offsetTable.set(messageQueueKey(e.mq), e);
+      }
+    }));
+    return stats;
+  }
+
+  /**
+   * The group's online clients (GET_CONSUMER_CONNECTION_LIST; when a broker lacks it, only their
+   * ids from GET_CONSUMER_LIST_BY_GROUP, `idsOnly`). A group with no client online is NOT_FOUND.
+   */
+  async examineConsumerConnectionInfo(group: string, brokerAddr?: string): Promise<ConsumerConnectionInfo> {
+    this.check();
+    const addrs = brokerAddr ? [brokerAddr] : await this.groupBrokerAddrs(group);
+    let lastErr: unknown;
+    for (const addr of addrs) {
+      try {
+        const cc = await this.api.getConsumerConnectionList(addr, group, this.timeoutMs);
+        return { ...cc, idsOnly: false };
+      } catch (err) {
+        if (err instanceof MQBrokerError && err.responseCode === ResponseCode.CONSUMER_NOT_ONLINE) {
+          lastErr = new MQClientError(`consumer group ${group} is not online (no client connected to ${addr})`, ClientErrorCode.NOT_FOUND, false, { cause: err });
+          continue;
+        }
+        if (!isUnsupported(err)) throw err;
+      }
+      try {
+        const ids = await this.api.getConsumerIdListByGroup(addr, group, this.timeoutMs);
+        return {
+          connectionSet: ids.map((clientId) => ({ clientId, clientAddr: '', language: '', version: 0 })),
+          subscriptionTable: new Map(),
+          idsOnly: true,
+        };
+      } catch (err) {
+        if (err instanceof MQBrokerError && err.responseCode === ResponseCode.SYSTEM_ERROR) {
+          lastErr = new MQClientError(`consumer group ${group} is not online (no client connected to ${addr})`, ClientErrorCode.NOT_FOUND, false, { cause: err });
+          continue;
+        }
+        throw err;
+      }
+    }
+    throw lastErr ?? new MQClientError(`consumer group ${group} is not online: no broker serves its retry topic ${getRetryTopic(group)}`, ClientErrorCode.NOT_FOUND);
+  }
+
+  /** Masters of the brokers serving the group (through its retry topic's route), else every master. */
+  private async groupBrokerAddrs(group: string): Promise<string[]> {
+    try {
+      const route = await this.examineTopicRouteInfo(getRetryTopic(group));
+      const addrs = route.brokerDatas.map(masterAddrOf).filter((a): a is string => !!a);
+      if (addrs.length > 0) return addrs;
+    } catch (err) {
+      if (!(err instanceof MQClientError && err.code === ClientErrorCode.NOT_FOUND)) throw err;
+    }
+    const ci = await this.examineBrokerClusterInfo();
+    return Object.values(ci.brokerAddrTable).map(masterAddrOf).filter((a): a is string => !!a);
+  }
+
+  /** The producer group's connections on the first master serving `topic` (GET_PRODUCER_CONNECTION_LIST). */
+  async examineProducerConnectionInfo(group: string, topic: string): Promise<ProducerConnection> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const addr = route.brokerDatas.map(masterAddrOf).find((a) => !!a);
+    if (!addr) throw new MQClientError(`topic ${topic} has no master broker`, ClientErrorCode.NO_BROKER_ADDRESS);
+    return this.api.getProducerConnectionList(addr, group, this.timeoutMs);
+  }
+
+  /** Group lines for `consumerProgress` without a group: one per consumer group of the cluster. */
+  async examineGroupConsumeInfos(): Promise<GroupConsumeInfo[]> {
+    const groups = await this.fetchConsumerGroups();
+    const out: GroupConsumeInfo[] = [];
+    for (const group of groups) {
+      const info: GroupConsumeInfo = { group, count: 0, version: 0, consumeTps: 0, diffTotal: 0 };
+      try {
+        const cs = await this.examineConsumeStats(group);
+        info.consumeTps = cs.consumeTps;
+        for (const { offset } of cs.offsetTable.values()) info.diffTotal += offset.brokerOffset - offset.consumerOffset;
+      } catch (err) {
+        this.log.debug(`consume stats of ${group}: ${(err as Error).message}`);
+      }
+      try {
+        const cc = await this.examineConsumerConnectionInfo(group);
+        info.count = cc.connectionSet.length;
+        if (cc.consumeType) info.consumeType = cc.consumeType;
+        if (cc.messageModel) info.messageModel = cc.messageModel;
+        const versions = cc.connectionSet.map((c) => c.version).filter((v) => v > 0);
+        info.version = versions.length > 0 ? Math.min(...versions) : 0;
+      } catch (err) {
+        this.log.debug(`connections of ${group}: ${(err as Error).message}`);
+      }
+      out.push(info);
+    }
+    // As upstream GroupConsumeInfo.compareTo: most clients first, then largest lag.
+    return out.sort((a, b) => (b.count - a.count) || (b.diffTotal - a.diffTotal));
+  }
+
+  // ---- messages ----
+
+  /** The message stored under an offset message id (VIEW_MESSAGE_BY_ID on the broker the id names). */
+  async viewMessage(offsetMsgId: string): Promise<MessageExt> {
+    this.check();
+    let decoded;
+    try {
+      decoded = decodeOffsetMessageId(offsetMsgId);
+    } catch (err) {
+      throw new MQClientError((err as Error).message, ClientErrorCode.ARGUMENT_ILLEGAL, false, { cause: err });
+    }
+    try {
+      return await this.api.viewMessage(decoded.address, decoded.commitLogOffset, this.timeoutMs);
+    } catch (err) {
+      if (err instanceof MQBrokerError) {
+        throw new MQClientError(`message ${offsetMsgId} not found on broker ${decoded.address}: ${err.remark ?? err.message}`, ClientErrorCode.NOT_FOUND, false, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A message of `topic` by id (upstream `queryMessage(topic, msgId)`): an offset message id is
+   * read where it points; otherwise the id is taken as a client id (UNIQ_KEY) and looked up in
+   * the brokers' index (QUERY_MESSAGE).
+   */
+  async queryMessageById(topic: string, msgId: string): Promise<MessageExt> {
+    this.check();
+    let offsetErr: unknown;
+    try {
+      return await this.viewMessage(msgId);
+    } catch (err) {
+      if (err instanceof RemotingError) throw err;
+      offsetErr = err;
+    }
+    const found = await this.queryMessagesOfTopic(topic, msgId, 32, 0, Number.MAX_SAFE_INTEGER, true);
+    const hit = found.find((m) => m.msgId === msgId);
+    if (hit) return hit;
+    throw new MQClientError(`message ${msgId} of topic ${topic} not found (${(offsetErr as Error).message})`, ClientErrorCode.NOT_FOUND);
+  }
+
+  /** Messages of `topic` indexed under business key `key` (QUERY_MESSAGE on every master). */
+  async queryMessageByKey(topic: string, key: string, maxNum = 64, beginTimestamp = 0, endTimestamp = Number.MAX_SAFE_INTEGER): Promise<MessageExt[]> {
+    this.check();
+    const found = await this.queryMessagesOfTopic(topic, key, maxNum, beginTimestamp, endTimestamp, false);
+    // The index matches by hash: keep only messages that carry the key.
+    return found.filter((m) => m.keys.includes(key));
+  }
+
+  private async queryMessagesOfTopic(topic: string, key: string, maxNum: number, begin: number, end: number, unique: boolean): Promise<MessageExt[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const out: MessageExt[] = [];
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddrOf(bd);
+      if (!addr) continue;
+      const msgs = await this.api.queryMessage(addr, topic, key, maxNum, begin, end, unique);
+      for (const m of msgs) {
+        m.brokerName = bd.brokerName;
+        out.push(m);
+      }
+    }
+    return out;
+  }
+
+  // ---- offsets ----
+
+  /**
+   * Moves the group's offsets of `topic` to the first message stored at or after `timestamp`
+   * (upstream `resetOffsetByTimestamp`). The broker does it and tells the online clients
+   * (INVOKE_BROKER_TO_RESET_OFFSET); when the broker lacks that request or no client is
+   * online, the offsets are rewritten directly (UPDATE_CONSUMER_OFFSET, upstream's "old" way —
+   * clients online then keep their own offsets). Without `force`, offsets only move back.
+   */
+  async resetOffsetByTimestamp(topic: string, group: string, timestamp: number, force = true): Promise<ResetOffsetResult> {
+    this.check();
+    const route = await this.examineTopicRouteInfo(topic);
+    const offsets: Array<{ mq: MessageQueue; offset: number }> = [];
+    let old = false;
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddrOf(bd);
+      if (!addr) continue;
+      try {
+        const table = await this.api.invokeBrokerToResetOffset(addr, topic, group, timestamp, force, undefined, this.timeoutMs);
+        offsets.push(...table.values());
+      } catch (err) {
+        if (isUnsupported(err) || (err instanceof MQBrokerError && err.responseCode === ResponseCode.CONSUMER_NOT_ONLINE)) {
+          old = true;
+          break;
+        }
+        throw err;
+      }
+    }
+    if (!old) return { mode: 'broker', offsets: offsets.sort((a, b) => compareMessageQueue(a.mq, b.mq)) };
+    return { mode: 'offsets', rollbackStats: await this.resetOffsetByTimestampOld(route, topic, group, timestamp, force) };
+  }
+
+  private async resetOffsetByTimestampOld(route: TopicRouteData, topic: string, group: string, timestamp: number, force: boolean): Promise<RollbackStats[]> {
+    const out: RollbackStats[] = [];
+    for (const qd of [...route.queueDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0))) {
+      const bd = route.brokerDatas.find((b) => b.brokerName === qd.brokerName);
+      const addr = bd && masterAddrOf(bd);
+      if (!addr) continue;
+      for (let queueId = 0; queueId < qd.readQueueNums; queueId++) {
+        const [brokerOffset, committed, timestampOffset] = await Promise.all([
+          this.api.getMaxOffset(addr, topic, queueId, this.timeoutMs),
+          this.api.queryConsumerOffset(addr, { consumerGroup: group, topic, queueId, setZeroIfNotFound: false }, this.timeoutMs),
+          this.api.searchOffset(addr, topic, queueId, timestamp, undefined, this.timeoutMs),
+        ]);
+        const consumerOffset = Math.max(0, committed);
+        const rollbackOffset = force || timestampOffset <= consumerOffset ? timestampOffset : consumerOffset;
+        await this.api.updateConsumerOffset(addr, { consumerGroup: group, topic, queueId, commitOffset: rollbackOffset }, this.timeoutMs);
+        out.push({ brokerName: qd.brokerName, queueId, brokerOffset, consumerOffset, timestampOffset, rollbackOffset });
+      }
+    }
+    return out;
+  }
+
+  // ---- brokers and subscription groups ----
+
+  /** The broker's runtime statistics (GET_BROKER_RUNTIME_INFO). */
+  async fetchBrokerRuntimeStats(brokerAddr: string): Promise<Record<string, string>> {
+    this.check();
+    return this.api.getBrokerRuntimeInfo(brokerAddr, this.timeoutMs);
+  }
+
+  /** Every broker address (masters and slaves) of a cluster, sorted by broker name then id. */
+  async brokerAddrsOfCluster(clusterName: string): Promise<string[]> {
+    const ci = await this.examineBrokerClusterInfo();
+    const names = ci.clusterAddrTable[clusterName];
+    if (!names) throw new MQClientError(`cluster ${clusterName} does not exist`, ClientErrorCode.NOT_FOUND);
+    const out: string[] = [];
+    for (const name of [...names].sort()) {
+      const bd = ci.brokerAddrTable[name];
+      if (!bd) continue;
+      for (const id of Object.keys(bd.brokerAddrs).sort((a, b) => Number(a) - Number(b))) out.push(bd.brokerAddrs[id]!);
+    }
+    return out;
+  }
+
+  /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on the target brokers. */
+  async createOrUpdateSubscriptionGroup(config: Partial<SubscriptionGroupConfig> & { groupName: string }, target: AdminTarget): Promise<{ config: SubscriptionGroupConfig; brokerAddrs: string[] }> {
+    this.check();
+    const full = newSubscriptionGroupConfig(config.groupName, config);
+    const addrs = await this.targetAddrs(target);
+    for (const addr of addrs) await this.api.createSubscriptionGroup(addr, full, this.timeoutMs);
+    return { config: full, brokerAddrs: addrs };
+  }
+
+  /** DELETE_SUBSCRIPTIONGROUP on the target brokers; with a cluster, also its retry and DLQ topics. */
+  async deleteSubscriptionGroup(groupName: string, target: AdminTarget, cleanOffset = false): Promise<string[]> {
+    this.check();
+    const addrs = await this.targetAddrs(target);
+    for (const addr of addrs) await this.api.deleteSubscriptionGroup(addr, groupName, cleanOffset, this.timeoutMs);
+    return addrs;
+  }
+}

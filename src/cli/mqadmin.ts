@@ -1,0 +1,959 @@
+#!/usr/bin/env node
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { Admin, type AdminTarget } from '../admin/index.js';
+import { ClientErrorCode, MQClientError } from '../client/errors.js';
+import { Message, type MessageExt } from '../client/message.js';
+import { PullStatus } from '../client/mq-client-api.js';
+import { Producer } from '../client/producer.js';
+import { PullConsumer } from '../client/pull-consumer.js';
+import { compareMessageQueue, messageQueueToString, type MessageQueue } from '../client/route.js';
+import type { ConsumeStats, OffsetWrapper, SubscriptionGroupConfig } from '../client/admin-bodies.js';
+import { perm2String } from '../common/perm.js';
+import { masterAddrOf, type TopicRouteData } from '../common/route.js';
+import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
+import { MQBrokerError, RemotingError, RequestCode, ResponseCode } from '../remoting/index.js';
+import { parseNonEmptyFlag } from './common.js';
+
+/**
+ * `mqadmin`: RocketMQ's admin tool, with upstream's subcommand names, flags and column output
+ * (plus `--json` on every subcommand). Failures are one line on stderr and exit code 1.
+ */
+
+/** Where a run writes; the process's streams by default, a buffer in tests. */
+export interface MqadminIO {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const processIO: MqadminIO = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+/** A mistake of the user's the tool explains in one line. */
+class CliError extends Error {}
+
+// ---- output helpers ----
+
+/**
+ * Java-style `printf` for upstream's column formats: `%s`, `%d`, `%-Ns`, `%Ns`, `%-Nd`, `%Nd`,
+ * `%n` (new line) and `%%`.
+ */
+export function format(fmt: string, ...args: unknown[]): string {
+  let i = 0;
+  return fmt.replace(/%(-?)(\d*)([sdn%])/g, (_m, left: string, width: string, conv: string) => {
+    if (conv === 'n') return '\n';
+    if (conv === '%') return '%';
+    const v = args[i++];
+    const text = v === undefined || v === null ? 'null' : conv === 'd' ? String(typeof v === 'number' ? Math.trunc(v) : v) : String(v);
+    const w = width ? Number(width) : 0;
+    if (text.length >= w) return text;
+    return left ? text.padEnd(w) : text.padStart(w);
+  });
+}
+
+/** Upstream `UtilAll.frontStringAtLeast`: at most `size` characters. */
+function front(s: string, size: number): string {
+  return s.length > size ? s.slice(0, size) : s;
+}
+
+function pad2(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** Upstream `UtilAll.timeMillisToHumanString2`: `yyyy-MM-dd HH:mm:ss,SSS`, local time. */
+function humanTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${pad2(d.getMilliseconds(), 3)}`;
+}
+
+/** `yyyy-MM-dd HH:mm:ss`, local time. */
+function dateTime(ms: number): string {
+  return humanTime(ms).slice(0, 19);
+}
+
+/** Release names of the MQVersion ordinals clients commonly report (remoting facts sheet §2.4). */
+const VERSION_NAMES: Readonly<Record<number, string>> = {
+  121: 'V3_4_9', 213: 'V4_0_0', 293: 'V4_4_0', 393: 'V4_9_0', 401: 'V4_9_4', 409: 'V4_9_8',
+  413: 'V5_0_0', 433: 'V5_1_0', 473: 'V5_3_0', 475: 'V5_3_1', 479: 'V5_3_3',
+};
+
+function versionDesc(v: number): string {
+  return VERSION_NAMES[v] ?? (v > 0 ? `V#${v}` : '');
+}
+
+/** Upstream's timestamp flag: `now`, ms since the epoch, or `yyyy-MM-dd#HH:mm:ss:SSS` (local time). */
+function parseTimestampFlag(v: string): number {
+  const t = v.trim();
+  if (t === 'now') return Date.now();
+  if (/^\d+$/.test(t)) return Number(t);
+  const m = /^(\d{4})-(\d{2})-(\d{2})#(\d{2}):(\d{2}):(\d{2}):(\d{3})$/.exec(t);
+  if (!m) throw new InvalidArgumentError('expected now, milliseconds since the epoch, or yyyy-MM-dd#HH:mm:ss:SSS.');
+  return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!).getTime();
+}
+
+function parseIntFlag(v: string): number {
+  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError('expected an integer.');
+  return Number(v.trim());
+}
+
+function parseBoolFlag(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (t !== 'true' && t !== 'false') throw new InvalidArgumentError('expected true or false.');
+  return t === 'true';
+}
+
+/** Upstream `AttributeParser.parseToMap`: `+a=b,+c=d,-e` (removals kept as empty values). */
+function parseAttributes(v: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (part.startsWith('+')) {
+      const eq = part.indexOf('=');
+      if (eq < 2) throw new InvalidArgumentError(`attribute "${part}" must look like +key=value`);
+      out[part.slice(1, eq)] = part.slice(eq + 1);
+    } else if (part.startsWith('-')) {
+      out[part.slice(1)] = '';
+    } else {
+      throw new InvalidArgumentError(`attribute "${part}" must start with + (set) or - (remove)`);
+    }
+  }
+  return out;
+}
+
+function javaMap(m: Map<string, string> | Record<string, string>): string {
+  const entries = m instanceof Map ? [...m] : Object.entries(m);
+  return `{${entries.map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+}
+
+/** A JSON-friendly copy: Maps become objects (or entry lists when keyed by queues). */
+function toJson(v: unknown): unknown {
+  if (v instanceof Map) {
+    const entries = [...v.entries()];
+    if (entries.every(([, x]) => typeof x === 'object' && x !== null && 'mq' in (x as object))) return entries.map(([, x]) => toJson(x));
+    return Object.fromEntries(entries.map(([k, x]) => [String(k), toJson(x)]));
+  }
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (Array.isArray(v)) return v.map(toJson);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
+  return v;
+}
+
+function messageJson(m: MessageExt): Record<string, unknown> {
+  return {
+    msgId: m.msgId, offsetMsgId: m.offsetMsgId, topic: m.topic, tags: m.tags, keys: m.keys, queueId: m.queueId, queueOffset: m.queueOffset,
+    commitLogOffset: m.commitLogOffset, reconsumeTimes: m.reconsumeTimes, bornTimestamp: m.bornTimestamp, storeTimestamp: m.storeTimestamp,
+    bornHost: m.bornHost, storeHost: m.storeHost, sysFlag: m.sysFlag, properties: Object.fromEntries(m.propertyMap), body: m.body.toString('utf8'),
+  };
+}
+
+/** Upstream `MessageExt.toString`, shortened: the body is given by its length. */
+function messageString(m: MessageExt): string {
+  return `MessageExt [brokerName=${m.brokerName ?? ''}, queueId=${m.queueId}, storeSize=${m.storeSize}, queueOffset=${m.queueOffset}, sysFlag=${m.sysFlag}, `
+    + `bornTimestamp=${m.bornTimestamp}, bornHost=${m.bornHost}, storeTimestamp=${m.storeTimestamp}, storeHost=${m.storeHost}, msgId=${m.msgId}, `
+    + `commitLogOffset=${m.commitLogOffset}, bodyCRC=${m.bodyCRC}, reconsumeTimes=${m.reconsumeTimes}, preparedTransactionOffset=${m.preparedTransactionOffset}, `
+    + `toString()=Message{topic='${m.topic}', flag=${m.flag}, properties=${javaMap(m.propertyMap)}, body=[${m.body.length} bytes]}]`;
+}
+
+// ---- running a command ----
+
+interface Ctx {
+  io: MqadminIO;
+  admin: Admin;
+  json: boolean;
+  namesrvAddr?: string;
+  logger: pino.Logger;
+  p(fmt: string, ...args: unknown[]): void;
+  /** Prints `value` as JSON when --json was given; returns whether it did. */
+  asJson(value: unknown): boolean;
+  needNamesrv(): void;
+}
+
+interface CommonFlags {
+  namesrvAddr?: string;
+  json?: boolean;
+}
+
+type Action<F> = (ctx: Ctx, flags: F) => Promise<void>;
+
+/** Names of request codes, to say which one a broker lacks. */
+const REQUEST_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RequestCode).map(([k, v]) => [v, k]));
+
+/** One line explaining a failure; undefined for a bug (then the stack is worth showing). */
+function explain(err: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  if (err instanceof CliError || err instanceof InvalidArgumentError) return err.message;
+  if (err instanceof MQClientError) {
+    if (err.code === ClientErrorCode.NO_NAMESRV) {
+      return 'no NameServer address: pass -n host:9876 (several: -n "host1:9876;host2:9876") or set the NAMESRV_ADDR environment variable';
+    }
+    return err.message;
+  }
+  if (err instanceof MQBrokerError) {
+    if (err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED) {
+      const code = Number(/request type (\d+)/.exec(err.remark ?? '')?.[1]);
+      const name = REQUEST_NAMES[code];
+      return `the server at ${err.addr} does not support ${name ?? 'this request'}${Number.isFinite(code) ? ` (request code ${code})` : ''} yet`;
+    }
+    return err.message;
+  }
+  if (err instanceof RemotingError) return err.message;
+  if (env.MQADMIN_DEBUG) return undefined;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs `mqadmin <argv…>`; resolves with the exit code (0 ok, 1 failure). Everything is written
+ * through `io`, so tests can run it in-process.
+ */
+export async function runMqadmin(argv: readonly string[], io: MqadminIO = processIO): Promise<number> {
+  const logger = pino({ level: io.env.ROCKETMQ_LOG_LEVEL ?? 'silent' }, pino.destination({ dest: 2, sync: true }));
+  let exitCode = 0;
+  let running: string | undefined;
+  const program = new Command('mqadmin')
+    .description('RocketMQ admin tool: topics, clusters, consumer groups, offsets and messages. "mqadmin <command> -h" for a command\'s flags.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError(false)
+    .allowExcessArguments(false);
+
+  const sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>): void => {
+    const c = program.command(name).description(desc)
+      .option('-n, --namesrvAddr <addrs>', "Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'")
+      .option('--json', 'print the result as JSON instead of columns')
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+      .allowExcessArguments(false);
+    build(c).action(async (flags: F) => {
+      running = name;
+      const namesrvAddr = flags.namesrvAddr ?? io.env.NAMESRV_ADDR;
+      const admin = new Admin({ namesrvAddr, logger });
+      await admin.start();
+      const ctx: Ctx = {
+        io, admin, json: flags.json === true, namesrvAddr, logger,
+        p: (fmt, ...args) => io.out(format(fmt, ...args)),
+        asJson: (value) => {
+          if (!flags.json) return false;
+          io.out(`${JSON.stringify(toJson(value), null, 2)}\n`);
+          return true;
+        },
+        needNamesrv: () => {
+          if (!namesrvAddr) throw new MQClientError('no NameServer', ClientErrorCode.NO_NAMESRV);
+        },
+      };
+      try {
+        await action(ctx, flags);
+      } finally {
+        await admin.shutdown();
+      }
+    });
+  };
+
+  registerTopicCommands(sub);
+  registerClusterAndBrokerCommands(sub);
+  registerGroupCommands(sub);
+  registerMessageCommands(sub);
+
+  program.command('help [command]').description('show the help of a command').action((cmd?: string) => {
+    const c = cmd ? program.commands.find((x) => x.name() === cmd) : undefined;
+    if (cmd && !c) {
+      io.err(`The sub command ${cmd} not exist.\n`);
+      exitCode = 1;
+      return;
+    }
+    (c ?? program).outputHelp();
+  });
+
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    const line = explain(err, io.env);
+    const prefix = running ? `mqadmin ${running}` : 'mqadmin';
+    if (line !== undefined) io.err(`${prefix}: ${line}\n`);
+    else io.err(`${prefix}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+  return exitCode;
+}
+
+type Sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>) => void;
+
+function targetOf(flags: { brokerAddr?: string; clusterName?: string }, ctx: Ctx, what: string): AdminTarget {
+  if (flags.brokerAddr && flags.clusterName) throw new CliError(`give either -b or -c for ${what}, not both`);
+  if (flags.brokerAddr) return { brokerAddr: flags.brokerAddr };
+  if (flags.clusterName) {
+    ctx.needNamesrv();
+    return { clusterName: flags.clusterName };
+  }
+  throw new CliError(`say where to ${what}: -b <brokerAddr> or -c <clusterName>`);
+}
+
+// ---- topics ----
+
+function registerTopicCommands(sub: Sub): void {
+  interface UpdateTopicFlags extends CommonFlags {
+    brokerAddr?: string; clusterName?: string; topic: string; readQueueNums?: number; writeQueueNums?: number; perm?: number;
+    order?: boolean; attributes?: Record<string, string>; unit?: boolean; hasUnitSub?: boolean;
+  }
+  sub<UpdateTopicFlags>('updateTopic', 'Update or create topic.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'create topic to which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'create topic to which cluster', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-r, --readQueueNums <n>', 'set read queue nums', parseIntFlag)
+    .option('-w, --writeQueueNums <n>', 'set write queue nums', parseIntFlag)
+    .option('-p, --perm <perm>', "set topic's permission(2|4|6), intro[2:W 4:R; 6:RW]", parseIntFlag)
+    .option('-o, --order <bool>', "set topic's order(true|false)", parseBoolFlag)
+    .option('-a, --attributes <attrs>', 'attribute(+a=b,+c=d,-e)', parseAttributes)
+    .option('-u, --unit <bool>', 'is unit topic (true|false)', parseBoolFlag)
+    .option('-s, --hasUnitSub <bool>', 'has unit sub (true|false)', parseBoolFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'create the topic');
+    const topicSysFlag = (f.unit ? 1 : 0) | (f.hasUnitSub ? 2 : 0);
+    const { config, brokerAddrs } = await ctx.admin.createOrUpdateTopic({
+      topicName: f.topic, readQueueNums: f.readQueueNums, writeQueueNums: f.writeQueueNums, perm: f.perm, order: f.order ?? false,
+      attributes: f.attributes, topicSysFlag,
+    }, target);
+    let orderConf: string | undefined;
+    if (f.order) {
+      if ('brokerAddr' in target) {
+        const brokerName = await ctx.admin.brokerNameOf(target.brokerAddr);
+        orderConf = `${brokerName ?? target.brokerAddr}:${config.writeQueueNums}`;
+      } else {
+        const ci = await ctx.admin.examineBrokerClusterInfo();
+        orderConf = (ci.clusterAddrTable[target.clusterName] ?? []).map((b) => `${b}:${config.writeQueueNums}`).join(';');
+      }
+      await ctx.admin.createOrUpdateOrderConf(f.topic, orderConf);
+    }
+    if (ctx.asJson({ brokerAddrs, topicConfig: config, orderConf })) return;
+    if ('brokerAddr' in target && orderConf) ctx.p('%s%n', `set broker orderConf. isOrder=true, orderConf=[${orderConf}]`);
+    for (const addr of brokerAddrs) ctx.p('create topic to %s success.%n', addr);
+    if (!('brokerAddr' in target) && orderConf) ctx.p('set cluster orderConf. isOrder=true, orderConf=[%s]%n', orderConf);
+    ctx.p('%s%n', `TopicConfig [topicName=${config.topicName}, readQueueNums=${config.readQueueNums}, writeQueueNums=${config.writeQueueNums}, `
+      + `perm=${perm2String(config.perm)}, topicFilterType=${config.topicFilterType}, topicSysFlag=${config.topicSysFlag}, order=${config.order}, `
+      + `attributes=${javaMap(config.attributes ?? {})}]`);
+  });
+
+  sub<CommonFlags & { topic: string; clusterName: string }>('deleteTopic', 'Delete topic from broker and NameServer.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-c, --clusterName <name>', 'delete topic from which cluster', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const brokers = await ctx.admin.deleteTopic(f.topic, f.clusterName);
+    if (ctx.asJson({ topic: f.topic, clusterName: f.clusterName, brokerAddrs: brokers })) return;
+    ctx.p('delete topic [%s] from cluster [%s] success.%n', f.topic, f.clusterName);
+    ctx.p('delete topic [%s] from NameServer success.%n', f.topic);
+  });
+
+  sub<CommonFlags & { clusterModel?: boolean }>('topicList', 'Fetch all topic list from name server.', (c) => c
+    .option('-c, --clusterModel', 'clusterModel'),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const topics = await ctx.admin.fetchAllTopicList();
+    if (!f.clusterModel) {
+      if (ctx.asJson({ topicList: topics })) return;
+      for (const t of topics) ctx.p('%s%n', t);
+      return;
+    }
+    const ci = await ctx.admin.examineBrokerClusterInfo();
+    const rows: Array<{ cluster: string; topic: string; group: string }> = [];
+    for (const topic of topics) {
+      if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX) || topic.startsWith(DLQ_GROUP_TOPIC_PREFIX)) continue;
+      let cluster = '';
+      let groups: string[] = [];
+      try {
+        const route = await ctx.admin.examineTopicRouteInfo(topic);
+        const brokerName = route.brokerDatas[0]?.brokerName;
+        cluster = Object.entries(ci.clusterAddrTable).find(([, names]) => brokerName !== undefined && names.includes(brokerName))?.[0] ?? '';
+        const addr = route.brokerDatas.map(masterAddrOf).find((a) => !!a);
+        if (addr) groups = await ctx.admin.api.queryTopicConsumeByWho(addr, topic);
+      } catch {
+        // As upstream: a topic whose cluster or groups cannot be told is listed without them.
+      }
+      for (const group of groups.length > 0 ? groups : ['']) rows.push({ cluster, topic, group });
+    }
+    if (ctx.asJson(rows)) return;
+    ctx.p('%-20s  %-48s  %-48s%n', '#Cluster Name', '#Topic', '#Consumer Group');
+    for (const r of rows) ctx.p('%-20s  %-64s  %-64s%n', front(r.cluster, 20), front(r.topic, 64), front(r.group, 64));
+  });
+
+  sub<CommonFlags & { topic: string; list?: boolean }>('topicRoute', 'Examine topic route info.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-l, --list', 'Use list format to print data'),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const route = await ctx.admin.examineTopicRouteInfo(f.topic);
+    if (ctx.asJson(route)) return;
+    if (!f.list) {
+      ctx.p('%s%n', JSON.stringify(routeForPrint(route), null, '\t'));
+      return;
+    }
+    const FORMAT = '%-45s %-32s %-50s %-10s %-11s %-5s%n';
+    ctx.p(FORMAT, '#ClusterName', '#BrokerName', '#BrokerAddrs', '#ReadQueue', '#WriteQueue', '#Perm');
+    let totalRead = 0;
+    let totalWrite = 0;
+    const qds = new Map(route.queueDatas.map((q) => [q.brokerName, q]));
+    for (const bd of [...route.brokerDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : 1))) {
+      const qd = qds.get(bd.brokerName);
+      if (!qd) continue;
+      totalRead += qd.readQueueNums;
+      totalWrite += qd.writeQueueNums;
+      ctx.p(FORMAT, bd.cluster, bd.brokerName, javaMap(bd.brokerAddrs), qd.readQueueNums, qd.writeQueueNums, qd.perm);
+    }
+    ctx.p('%s%n', '-'.repeat(158));
+    ctx.p(FORMAT, 'Total:', qds.size, '', totalRead, totalWrite, '');
+  });
+
+  sub<CommonFlags & { topic: string; cluster?: string }>('topicStatus', 'Examine topic Status info.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-c, --cluster <name>', 'cluster name (the route of this name selects the brokers)', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const stats = await ctx.admin.examineTopicStats(f.topic);
+    const rows = [...stats.offsetTable.values()].sort((a, b) => compareMessageQueue(a.mq, b.mq));
+    if (ctx.asJson({ topic: f.topic, offsetTable: rows, topicPutTps: stats.topicPutTps ?? 0 })) return;
+    ctx.p('%-32s  %-4s  %-20s  %-20s    %s%n', '#Broker Name', '#QID', '#Min Offset', '#Max Offset', '#Last Updated');
+    for (const { mq, offset } of rows) {
+      ctx.p('%-32s  %-4d  %-20d  %-20d    %s%n', front(mq.brokerName, 32), mq.queueId, offset.minOffset, offset.maxOffset,
+        offset.lastUpdateTimestamp > 0 ? humanTime(offset.lastUpdateTimestamp) : '');
+    }
+    ctx.p('%n');
+    ctx.p('Topic Put TPS: %s%n', (stats.topicPutTps ?? 0).toFixed(1));
+  });
+}
+
+/** A route as upstream's `toJson(true)` shows it: keys sorted. */
+function routeForPrint(route: TopicRouteData): unknown {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return sortKeys(route);
+}
+
+// ---- clusters and brokers ----
+
+function registerClusterAndBrokerCommands(sub: Sub): void {
+  sub<CommonFlags & { moreStats?: boolean; interval?: number; clusterName?: string }>('clusterList', 'List cluster infos.', (c) => c
+    .option('-m, --moreStats', 'Print more stats')
+    .option('-i, --interval <seconds>', 'specify intervals numbers, it is in seconds', parseIntFlag)
+    .option('-c, --clusterName <name>', 'which cluster', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    for (let round = 0; ; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, (f.interval ?? 1) * 1000));
+      await printClusterList(ctx, f.clusterName, f.moreStats === true);
+      if (f.interval === undefined) break;
+    }
+  });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string }>('brokerStatus', 'Fetch broker runtime status data.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'Broker address', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'which cluster', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'read the status');
+    const addrs = 'brokerAddr' in target ? [target.brokerAddr] : await ctx.admin.brokerAddrsOfCluster(target.clusterName);
+    const all: Record<string, Record<string, string>> = {};
+    for (const addr of addrs) all[addr] = await ctx.admin.fetchBrokerRuntimeStats(addr);
+    if (ctx.asJson(all)) return;
+    for (const addr of addrs) {
+      const kv = all[addr]!;
+      for (const k of Object.keys(kv).sort()) {
+        if ('brokerAddr' in target) ctx.p('%-32s: %s%n', k, kv[k]);
+        else ctx.p('%-24s %-32s: %s%n', addr, k, kv[k]);
+      }
+    }
+  });
+}
+
+async function printClusterList(ctx: Ctx, clusterName: string | undefined, more: boolean): Promise<void> {
+  const ci = await ctx.admin.examineBrokerClusterInfo();
+  const clusters = clusterName ? [clusterName] : Object.keys(ci.clusterAddrTable).sort();
+  const rows: Array<{ cluster: string; brokerName: string; brokerId: string; addr: string; kv?: Record<string, string> }> = [];
+  for (const cluster of clusters) {
+    for (const brokerName of [...(ci.clusterAddrTable[cluster] ?? [])].sort()) {
+      const bd = ci.brokerAddrTable[brokerName];
+      if (!bd) continue;
+      for (const [brokerId, addr] of Object.entries(bd.brokerAddrs)) {
+        const kv = await ctx.admin.fetchBrokerRuntimeStats(addr).catch(() => undefined);
+        rows.push({ cluster, brokerName, brokerId, addr, kv });
+      }
+    }
+  }
+  if (ctx.asJson(rows)) return;
+  const num = (kv: Record<string, string> | undefined, k: string): number => Number(kv?.[k] ?? 0) || 0;
+  if (more) {
+    ctx.p('%-16s  %-32s %14s %14s %14s %14s%n', '#Cluster Name', '#Broker Name', '#InTotalYest', '#OutTotalYest', '#InTotalToday', '#OutTotalToday');
+    for (const r of rows) {
+      ctx.p('%-16s  %-32s %14d %14d %14d %14d%n', r.cluster, r.brokerName,
+        num(r.kv, 'msgPutTotalTodayMorning') - num(r.kv, 'msgPutTotalYesterdayMorning'),
+        num(r.kv, 'msgGetTotalTodayMorning') - num(r.kv, 'msgGetTotalYesterdayMorning'),
+        num(r.kv, 'msgPutTotalTodayNow') - num(r.kv, 'msgPutTotalTodayMorning'),
+        num(r.kv, 'msgGetTotalTodayNow') - num(r.kv, 'msgGetTotalTodayMorning'));
+    }
+    return;
+  }
+  ctx.p('%-22s  %-22s  %-4s  %-22s %-16s  %16s  %30s  %-22s  %-11s  %-12s  %-8s  %-10s%n',
+    '#Cluster Name', '#Broker Name', '#BID', '#Addr', '#Version', '#InTPS(LOAD)', '#OutTPS(LOAD)', '#Timer(Progress)', '#PCWait(ms)', '#Hour', '#SPACE', '#ACTIVATED');
+  for (const r of rows) {
+    const kv = r.kv ?? {};
+    const tps = (k: string): number => Number((kv[k] ?? '0').split(' ')[0]) || 0;
+    const earliest = Number(kv.earliestMessageTimeStamp ?? 0);
+    const hour = earliest > 0 ? (Date.now() - earliest) / 3_600_000 : 0;
+    ctx.p('%-22s  %-22s  %-4s  %-22s %-16s  %16s  %30s  %-22s  %11s  %-12s  %-8s  %10s%n',
+      r.cluster, r.brokerName, r.brokerId, r.addr, kv.brokerVersionDesc ?? '',
+      `${tps('putTps').toFixed(2).padStart(9)}(${kv.sendThreadPoolQueueSize ?? ''},${kv.sendThreadPoolQueueHeadWaitTimeMills ?? ''}ms)`,
+      `${tps('getTransferredTps').toFixed(2).padStart(9)}(${kv.pullThreadPoolQueueSize ?? ''},${kv.pullThreadPoolQueueHeadWaitTimeMills ?? ''}ms|${kv.ackThreadPoolQueueSize ?? 'N'},${kv.ackThreadPoolQueueHeadWaitTimeMills ?? 'N'}ms)`,
+      `${kv.timerReadBehind ?? 0}-${kv.timerOffsetBehind ?? 0}(${(num(kv, 'timerCongestNum') / 10000).toFixed(1)}w, ${num(kv, 'timerEnqueueTps').toFixed(1)}, ${num(kv, 'timerDequeueTps').toFixed(1)})`,
+      kv.pageCacheLockTimeMills ?? '', hour.toFixed(2), num(kv, 'commitLogDiskRatio').toFixed(4), kv.brokerActive === 'true');
+  }
+}
+
+// ---- consumer groups and offsets ----
+
+function registerGroupCommands(sub: Sub): void {
+  sub<CommonFlags & { groupName?: string; topicName?: string; showClientIP?: boolean; cluster?: string }>('consumerProgress', "Query consumer's progress, speed.", (c) => c
+    .option('-g, --groupName <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-t, --topicName <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-s, --showClientIP <bool>', 'Show Client IP per Queue', parseBoolFlag)
+    .option('-c, --cluster <name>', 'cluster name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    if (!f.groupName) {
+      const infos = await ctx.admin.examineGroupConsumeInfos();
+      if (ctx.asJson(infos)) return;
+      ctx.p('%-64s  %-6s  %-24s %-5s  %-14s  %-7s  %s%n', '#Group', '#Count', '#Version', '#Type', '#Model', '#TPS', '#Diff Total');
+      for (const i of infos) {
+        const type = i.count > 0 ? (i.consumeType === 'CONSUME_ACTIVELY' ? 'PULL' : i.consumeType ? 'PUSH' : '') : '';
+        const model = i.count > 0 && i.consumeType === 'CONSUME_PASSIVELY' ? (i.messageModel ?? '') : '';
+        ctx.p('%-64s  %-6d  %-24s %-5s  %-14s  %-7d  %d%n', front(i.group, 64), i.count, i.count > 0 ? versionDesc(i.version) : 'OFFLINE',
+          type, model, Math.trunc(i.consumeTps), i.diffTotal);
+      }
+      return;
+    }
+    const stats = await ctx.admin.examineConsumeStats(f.groupName, f.topicName);
+    const rows = [...stats.offsetTable.values()].sort((a, b) => compareMessageQueue(a.mq, b.mq));
+    // Which client holds which queue only the clients know (GET_CONSUMER_RUNNING_INFO, relayed by
+    // the broker, which this broker does not do yet): with -s every queue shows N/A.
+    const clientOf = f.showClientIP ? new Map<string, string>() : undefined;
+    if (ctx.asJson({ group: f.groupName, consumeTps: stats.consumeTps, offsetTable: rows.map((r) => ({ ...r, diff: r.offset.brokerOffset - r.offset.consumerOffset })) })) return;
+    printProgress(ctx, stats, rows, clientOf);
+  });
+
+  sub<CommonFlags & { consumerGroup: string; brokerAddr?: string }>('consumerConnection', "Query consumer's socket connection, client version and subscription.", (c) => c
+    .requiredOption('-g, --consumerGroup <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-b, --brokerAddr <addr>', 'broker address', parseNonEmptyFlag),
+  async (ctx, f) => {
+    if (!f.brokerAddr) ctx.needNamesrv();
+    const cc = await ctx.admin.examineConsumerConnectionInfo(f.consumerGroup, f.brokerAddr);
+    if (ctx.asJson(cc)) return;
+    const na = (s: string): string => (cc.idsOnly ? 'N/A' : s);
+    ctx.p('%-36s %-22s %-10s %s%n', '#ClientId', '#ClientAddr', '#Language', '#Version');
+    for (const conn of cc.connectionSet) ctx.p('%-36s %-22s %-10s %s%n', conn.clientId, na(conn.clientAddr), na(conn.language), na(versionDesc(conn.version)));
+    ctx.p('%nBelow is subscription:\n');
+    ctx.p('%-20s %s%n', '#Topic', '#SubExpression');
+    for (const sd of cc.subscriptionTable.values()) ctx.p('%-20s %s%n', sd.topic, sd.subString);
+    ctx.p('\n');
+    ctx.p('ConsumeType: %s%n', cc.consumeType ?? 'N/A');
+    ctx.p('MessageModel: %s%n', cc.messageModel ?? 'N/A');
+    ctx.p('ConsumeFromWhere: %s%n', cc.consumeFromWhere ?? 'N/A');
+    if (cc.idsOnly) ctx.p('%n(the broker lacks GET_CONSUMER_CONNECTION_LIST: only client ids are known)%n');
+  });
+
+  sub<CommonFlags & { producerGroup: string; topic: string }>('producerConnection', "Query producer's socket connection and client version.", (c) => c
+    .requiredOption('-g, --producerGroup <group>', 'producer group name', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const pc = await ctx.admin.examineProducerConnectionInfo(f.producerGroup, f.topic);
+    if (ctx.asJson(pc)) return;
+    pc.connectionSet.forEach((conn, i) => ctx.p('%04d  %-32s %-22s %-8s %s%n', String(i + 1).padStart(4, '0'), conn.clientId, conn.clientAddr, conn.language, versionDesc(conn.version)));
+  });
+
+  interface ResetFlags extends CommonFlags {
+    group: string; topic: string; timestamp: number; force?: boolean; broker?: string; queue?: number; offset?: number; cluster?: string;
+  }
+  sub<ResetFlags>('resetOffsetByTime', 'Reset consumer offset by timestamp(without client restart).', (c) => c
+    .requiredOption('-g, --group <group>', 'set the consumer group', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'set the topic', parseNonEmptyFlag)
+    .requiredOption('-s, --timestamp <ts>', 'set the timestamp[now|currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-f, --force <bool>', 'set the force rollback by timestamp switch[true|false]. Deprecated.', parseBoolFlag)
+    .option('-b, --broker <addr>', 'broker addr', parseNonEmptyFlag)
+    .option('-q, --queue <id>', 'queue id', parseIntFlag)
+    .option('-o, --offset <offset>', 'Expect queue offset, not support old version broker', parseIntFlag)
+    .option('-c, --cluster <name>', 'cluster name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const force = f.force ?? true;
+    const tsText = ctx.io.env.MQADMIN_TS_TEXT ?? String(f.timestamp);
+    if (f.broker && f.queue !== undefined && f.queue >= 0) {
+      ctx.p('start reset consumer offset by specified, group[%s], topic[%s], queueId[%s], broker[%s], timestamp(string)[%s], timestamp(long)[%s]%n',
+        f.group, f.topic, f.queue, f.broker, tsText, f.timestamp);
+      const offset = f.offset ?? await ctx.admin.api.searchOffset(f.broker, f.topic, f.queue, f.timestamp);
+      ctx.p('reset consumer offset to %d%n', offset);
+      if (offset > 0) await ctx.admin.api.updateConsumerOffset(f.broker, { consumerGroup: f.group, topic: f.topic, queueId: f.queue, commitOffset: offset });
+      return;
+    }
+    ctx.needNamesrv();
+    const res = await ctx.admin.resetOffsetByTimestamp(f.topic, f.group, f.timestamp, force);
+    if (ctx.asJson(res)) return;
+    if (res.mode === 'broker') {
+      ctx.p('start reset consumer offset by specified, group[%s], topic[%s], force[%s], timestamp(string)[%s], timestamp(long)[%s]%n', f.group, f.topic, force, tsText, f.timestamp);
+      ctx.p('%-40s  %-40s  %-40s%n', '#brokerName', '#queueId', '#offset');
+      for (const { mq, offset } of res.offsets) ctx.p('%-40s  %-40d  %-40d%n', front(mq.brokerName, 32), mq.queueId, offset);
+      return;
+    }
+    ctx.p('reset consumer offset by specified consumerGroup[%s], topic[%s], force[%s], timestamp(string)[%s], timestamp(long)[%s]%n', f.group, f.topic, force, tsText, f.timestamp);
+    ctx.p('%-20s  %-20s  %-20s  %-20s  %-20s  %-20s%n', '#brokerName', '#queueId', '#brokerOffset', '#consumerOffset', '#timestampOffset', '#resetOffset');
+    for (const r of res.rollbackStats) {
+      ctx.p('%-20s  %-20d  %-20d  %-20d  %-20d  %-20d%n', front(r.brokerName, 32), r.queueId, r.brokerOffset, r.consumerOffset, r.timestampOffset, r.rollbackOffset);
+    }
+  });
+
+  interface SubGroupFlags extends CommonFlags {
+    brokerAddr?: string; clusterName?: string; groupName: string; consumeEnable?: boolean; consumeFromMinEnable?: boolean; consumeBroadcastEnable?: boolean;
+    consumeMessageOrderly?: boolean; retryQueueNums?: number; retryMaxTimes?: number; groupRetryPolicy?: string; brokerId?: number;
+    whichBrokerWhenConsumeSlowly?: number; notifyConsumerIdsChanged?: boolean; attributes?: Record<string, string>;
+  }
+  sub<SubGroupFlags>('updateSubGroup', 'Update or create subscription group.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'create subscription group to which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'create subscription group to which cluster', parseNonEmptyFlag)
+    .requiredOption('-g, --groupName <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-s, --consumeEnable <bool>', 'consume enable', parseBoolFlag)
+    .option('-m, --consumeFromMinEnable <bool>', 'from min offset', parseBoolFlag)
+    .option('-d, --consumeBroadcastEnable <bool>', 'broadcast', parseBoolFlag)
+    .option('-o, --consumeMessageOrderly <bool>', 'consume message orderly', parseBoolFlag)
+    .option('-q, --retryQueueNums <n>', 'retry queue nums', parseIntFlag)
+    .option('-r, --retryMaxTimes <n>', 'retry max times', parseIntFlag)
+    .option('-p, --groupRetryPolicy <json>', 'the json string of retry policy', parseNonEmptyFlag)
+    .option('-i, --brokerId <id>', 'consumer from which broker id', parseIntFlag)
+    .option('-w, --whichBrokerWhenConsumeSlowly <id>', 'which broker id when consume slowly', parseIntFlag)
+    .option('-a, --notifyConsumerIdsChanged <bool>', 'notify consumerId changed', parseBoolFlag)
+    .addOption(new Option('--attributes <attrs>', 'attribute(+a=b,+c=d,-e)').argParser(parseAttributes)),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'create the subscription group');
+    let groupRetryPolicy: unknown;
+    if (f.groupRetryPolicy !== undefined) {
+      try {
+        groupRetryPolicy = JSON.parse(f.groupRetryPolicy);
+      } catch (err) {
+        throw new CliError(`-p is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+    // As upstream's command: broadcast and from-min default to false unless given.
+    const cfg: Partial<SubscriptionGroupConfig> & { groupName: string } = {
+      groupName: f.groupName, consumeBroadcastEnable: f.consumeBroadcastEnable ?? false, consumeFromMinEnable: f.consumeFromMinEnable ?? false,
+    };
+    if (f.consumeEnable !== undefined) cfg.consumeEnable = f.consumeEnable;
+    if (f.consumeMessageOrderly !== undefined) cfg.consumeMessageOrderly = f.consumeMessageOrderly;
+    if (f.retryQueueNums !== undefined) cfg.retryQueueNums = f.retryQueueNums;
+    if (f.retryMaxTimes !== undefined) cfg.retryMaxTimes = f.retryMaxTimes;
+    if (groupRetryPolicy !== undefined) cfg.groupRetryPolicy = groupRetryPolicy;
+    if (f.brokerId !== undefined) cfg.brokerId = f.brokerId;
+    if (f.whichBrokerWhenConsumeSlowly !== undefined) cfg.whichBrokerWhenConsumeSlowly = f.whichBrokerWhenConsumeSlowly;
+    if (f.notifyConsumerIdsChanged !== undefined) cfg.notifyConsumerIdsChangedEnable = f.notifyConsumerIdsChanged;
+    if (f.attributes !== undefined) cfg.attributes = f.attributes;
+    const { config, brokerAddrs } = await ctx.admin.createOrUpdateSubscriptionGroup(cfg, target);
+    if (ctx.asJson({ brokerAddrs, subscriptionGroupConfig: config })) return;
+    for (const addr of brokerAddrs) ctx.p('create subscription group to %s success.%n', addr);
+    ctx.p('%s', `SubscriptionGroupConfig [${Object.entries(config).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}]`);
+    ctx.p('%n');
+  });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; groupName: string; removeOffset?: boolean }>('deleteSubGroup', 'Delete subscription group from broker.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'delete subscription group from which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'delete subscription group from which cluster', parseNonEmptyFlag)
+    .requiredOption('-g, --groupName <group>', 'subscription group name', parseNonEmptyFlag)
+    .option('-r, --removeOffset <bool>', 'remove offset', parseBoolFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'delete the subscription group');
+    const addrs = await ctx.admin.deleteSubscriptionGroup(f.groupName, target, f.removeOffset ?? false);
+    const removedTopics: string[] = [];
+    if (!('brokerAddr' in target)) {
+      // As upstream: the group's retry and DLQ topics go too (failures only reported).
+      for (const t of [RETRY_GROUP_TOPIC_PREFIX + f.groupName, DLQ_GROUP_TOPIC_PREFIX + f.groupName]) {
+        try {
+          await ctx.admin.deleteTopic(t, target.clusterName);
+          removedTopics.push(t);
+        } catch (err) {
+          ctx.io.err(`mqadmin deleteSubGroup: deleting topic ${t} failed: ${(err as Error).message}\n`);
+        }
+      }
+    }
+    if (ctx.asJson({ groupName: f.groupName, brokerAddrs: addrs, removedTopics })) return;
+    for (const addr of addrs) {
+      if ('brokerAddr' in target) ctx.p('delete subscription group [%s] from broker [%s] success.%n', f.groupName, addr);
+      else ctx.p('delete subscription group [%s] from broker [%s] in cluster [%s] success.%n', f.groupName, addr, target.clusterName);
+    }
+  });
+}
+
+function printProgress(ctx: Ctx, stats: ConsumeStats, rows: Array<{ mq: MessageQueue; offset: OffsetWrapper }>,
+  clientOf: Map<string, string> | undefined): void {
+  if (clientOf) {
+    ctx.p('%-64s  %-32s  %-4s  %-20s  %-20s  %-20s %-20s %-20s%s%n', '#Topic', '#Broker Name', '#QID', '#Broker Offset', '#Consumer Offset', '#Client IP', '#Diff', '#Inflight', '#LastTime');
+  } else {
+    ctx.p('%-64s  %-32s  %-4s  %-20s  %-20s  %-20s %-20s%s%n', '#Topic', '#Broker Name', '#QID', '#Broker Offset', '#Consumer Offset', '#Diff', '#Inflight', '#LastTime');
+  }
+  let diffTotal = 0;
+  let inflightTotal = 0;
+  for (const { mq, offset } of rows) {
+    const diff = offset.brokerOffset - offset.consumerOffset;
+    const inflight = offset.pullOffset - offset.consumerOffset;
+    diffTotal += diff;
+    inflightTotal += inflight;
+    const lastTime = offset.lastTimestamp === 0 ? 'N/A' : dateTime(offset.lastTimestamp);
+    if (clientOf) {
+      ctx.p('%-64s  %-32s  %-4d  %-20d  %-20d  %-20s %-20d %-20d %s%n', front(mq.topic, 64), front(mq.brokerName, 32), mq.queueId,
+        offset.brokerOffset, offset.consumerOffset, clientOf.get(messageQueueToString(mq)) ?? 'N/A', diff, inflight, lastTime);
+    } else {
+      ctx.p('%-64s  %-32s  %-4d  %-20d  %-20d  %-20d %-20d %s%n', front(mq.topic, 64), front(mq.brokerName, 32), mq.queueId,
+        offset.brokerOffset, offset.consumerOffset, diff, inflight, lastTime);
+    }
+  }
+  ctx.p('%n');
+  ctx.p('Consume TPS: %s%n', stats.consumeTps.toFixed(2));
+  ctx.p('Consume Diff Total: %d%n', diffTotal);
+  ctx.p('Consume Inflight Total: %d%n', inflightTotal);
+}
+
+// ---- messages ----
+
+function registerMessageCommands(sub: Sub): void {
+  interface QueryByIdFlags extends CommonFlags {
+    topic: string; msgId: string; consumerGroup?: string; clientId?: string; sendMessage?: boolean; unitName?: string; bodyFormat?: string; cluster?: string;
+  }
+  sub<QueryByIdFlags>('queryMsgById', 'Query Message by Id.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-i, --msgId <ids>', 'Message Id (several: comma-separated)', parseNonEmptyFlag)
+    .option('-g, --consumerGroup <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-d, --clientId <id>', "The consumer's client id", parseNonEmptyFlag)
+    .option('-s, --sendMessage <bool>', 'resend message', parseBoolFlag)
+    .option('-u, --unitName <name>', 'unit name', parseNonEmptyFlag)
+    .option('-f, --bodyFormat <charset>', 'print message body by the specified format', parseNonEmptyFlag)
+    .option('-c, --cluster <name>', 'cluster name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const ids = f.msgId.split(',').map((s) => s.trim()).filter(Boolean);
+    if (f.consumerGroup && f.clientId) {
+      throw new CliError('pushing a message to a consumer (-g with -d) needs CONSUME_MESSAGE_DIRECTLY relayed by the broker, which this broker does not do yet');
+    }
+    if (f.sendMessage) {
+      const producer = new Producer({ group: 'ReSendMsgById', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+      await producer.start();
+      try {
+        const results = [];
+        for (const id of ids) {
+          const m = await ctx.admin.queryMessageById(f.topic, id);
+          const msg = new Message(m.topic, m.body, { flag: m.flag });
+          for (const [k, v] of m.propertyMap) msg.properties.set(k, v);
+          const r = await producer.send(msg);
+          results.push({ originalMsgId: id, sendResult: r });
+          if (!ctx.json) ctx.p('prepare resend msg. originalMsgId=%s%s', id, JSON.stringify(r));
+        }
+        ctx.asJson(results);
+      } finally {
+        await producer.shutdown();
+      }
+      return;
+    }
+    const msgs: MessageExt[] = [];
+    for (const id of ids) msgs.push(await ctx.admin.queryMessageById(f.topic, id));
+    if (ctx.asJson(msgs.map(messageJson))) return;
+    for (const m of msgs) printMessage(ctx, m, f.bodyFormat);
+  });
+
+  sub<CommonFlags & { topic: string; msgKey: string; beginTimestamp?: number; endTimestamp?: number; maxNum?: number; cluster?: string }>('queryMsgByKey', 'Query Message by Key.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'Topic name', parseNonEmptyFlag)
+    .requiredOption('-k, --msgKey <key>', 'Message Key', parseNonEmptyFlag)
+    .option('-b, --beginTimestamp <ms>', 'Begin timestamp(ms). default:0, eg:1676730526212', parseIntFlag)
+    .option('-e, --endTimestamp <ms>', 'End timestamp(ms). default:Long.MAX_VALUE, eg:1676730526212', parseIntFlag)
+    .option('-m, --maxNum <n>', 'The maximum number of messages returned by the query, default:64', parseIntFlag)
+    .option('-c, --cluster <name>', 'cluster name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const msgs = await ctx.admin.queryMessageByKey(f.topic, f.msgKey, f.maxNum ?? 64, f.beginTimestamp ?? 0, f.endTimestamp ?? Number.MAX_SAFE_INTEGER);
+    if (ctx.asJson(msgs.map(messageJson))) return;
+    ctx.p('%-50s %4s %40s%n', '#Message ID', '#QID', '#Offset');
+    for (const m of msgs) ctx.p('%-50s %4d %40d%n', m.msgId, m.queueId, m.queueOffset);
+  });
+
+  sub<CommonFlags & { topic: string; body: string; key?: string; tags?: string; broker?: string; qid?: number; msgTraceEnable?: boolean }>('sendMessage', 'Send a message.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'Topic name', parseNonEmptyFlag)
+    .requiredOption('-p, --body <body>', 'UTF-8 string format of the message body')
+    .option('-k, --key <keys>', 'Message keys', parseNonEmptyFlag)
+    .option('-c, --tags <tags>', 'Message tags', parseNonEmptyFlag)
+    .option('-b, --broker <brokerName>', 'Send message to target broker', parseNonEmptyFlag)
+    .option('-i, --qid <id>', 'Send message to target queue', parseIntFlag)
+    .option('-m, --msgTraceEnable <bool>', 'Message Trace Enable, Default: false', parseBoolFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    if (f.qid !== undefined && !f.broker) throw new CliError('Broker name must be set if the queue is chosen!');
+    const producer = new Producer({ group: String(Date.now()), namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await producer.start();
+    try {
+      const msg = new Message(f.topic, Buffer.from(f.body.trim(), 'utf8'), { tags: f.tags, keys: f.key ? f.key.split(' ') : undefined });
+      const queue = f.broker && f.qid !== undefined && f.qid > -1 ? { topic: f.topic, brokerName: f.broker, queueId: f.qid } : undefined;
+      const r = await producer.send(msg, queue ? { queue } : {});
+      if (ctx.asJson(r)) return;
+      ctx.p('%-32s  %-4s  %-20s    %s%n', '#Broker Name', '#QID', '#Send Result', '#MsgId');
+      ctx.p('%-32s  %-4s  %-20s    %s%n', r.messageQueue.brokerName, r.messageQueue.queueId, r.sendStatus, r.msgId);
+    } finally {
+      await producer.shutdown();
+    }
+  });
+
+  interface ConsumeFlags extends CommonFlags {
+    topic: string; brokerName?: string; queueId?: number; offset?: number; consumerGroup?: string; beginTimestamp?: number; endTimestamp?: number; MessageNumber?: number;
+  }
+  sub<ConsumeFlags>('consumeMessage', 'Consume message.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'Topic name', parseNonEmptyFlag)
+    .option('-b, --brokerName <name>', 'Broker name', parseNonEmptyFlag)
+    .option('-i, --queueId <id>', 'Queue Id', parseIntFlag)
+    .option('-o, --offset <offset>', 'Queue offset', parseIntFlag)
+    .option('-g, --consumerGroup <group>', 'Consumer group name', parseNonEmptyFlag)
+    .option('-s, --beginTimestamp <ts>', 'Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-e, --endTimestamp <ts>', 'End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-c, --MessageNumber <n>', 'Number of message to be consumed', parseIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const count = f.MessageNumber ?? 128;
+    if (count <= 0) throw new CliError('Please input a positive messageNumber!');
+    if (f.queueId !== undefined && !f.brokerName) throw new CliError('Please set the brokerName before queueId!');
+    if (f.offset !== undefined && f.queueId === undefined) throw new CliError('Please set queueId before offset!');
+    const now = Date.now();
+    if (f.beginTimestamp !== undefined && f.beginTimestamp > now) throw new CliError('Please set the beginTimestamp before now!');
+    if (f.endTimestamp !== undefined && f.endTimestamp > now) throw new CliError('Please set the endTimestamp before now!');
+    if (f.beginTimestamp !== undefined && f.endTimestamp !== undefined && f.beginTimestamp > f.endTimestamp) {
+      throw new CliError('Please make sure that the beginTimestamp is less than or equal to the endTimestamp');
+    }
+    const consumer = new PullConsumer({ group: f.consumerGroup ?? 'TOOLS_CONSUMER', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await consumer.start();
+    const printed: MessageExt[] = [];
+    const lines: string[] = [];
+    const say = (fmt: string, ...args: unknown[]): void => { if (!ctx.json) ctx.p(fmt, ...args); else lines.push(format(fmt, ...args)); };
+    try {
+      const pullRange = async (mq: MessageQueue, from: number, to: number): Promise<void> => {
+        for (let offset = from; offset <= to;) {
+          const r = await consumer.pull(mq, '*', offset, Math.max(1, Math.min(32, to - offset + 1)));
+          offset = r.nextBeginOffset;
+          if (r.pullStatus === PullStatus.FOUND) {
+            say('Consume ok\n');
+            for (const m of r.msgFoundList) {
+              m.brokerName = mq.brokerName;
+              printed.push(m);
+              say('MSGID: %s %s BODY: %s%n', m.msgId, messageString(m), m.body.toString('utf8'));
+            }
+          } else if (r.pullStatus === PullStatus.NO_MATCHED_MSG) {
+            say('%s no matched msg. status=%s, offset=%s\n', messageQueueToString(mq), r.pullStatus, offset);
+          } else {
+            say('%s print msg finished. status=%s, offset=%s\n', messageQueueToString(mq), r.pullStatus, offset);
+            break;
+          }
+        }
+      };
+      const range = async (mq: MessageQueue): Promise<[number, number]> => {
+        let min = await consumer.minOffset(mq);
+        let max = await consumer.maxOffset(mq);
+        if (f.beginTimestamp !== undefined) min = await consumer.searchOffset(mq, f.beginTimestamp);
+        if (f.endTimestamp !== undefined) max = await consumer.searchOffset(mq, f.endTimestamp);
+        return [min, max];
+      };
+      if (f.queueId === undefined) {
+        let left = count;
+        const mqs = (await consumer.fetchSubscribeMessageQueues(f.topic)).sort(compareMessageQueue);
+        for (const mq of mqs) {
+          if (left <= 0) break;
+          const [min, rangeMax] = await range(mq);
+          let max = rangeMax;
+          if (max - min > left) {
+            say('The older %d message of the %d queue will be provided\n', left, mq.queueId);
+            max = min + left - 1;
+            left = 0;
+          } else {
+            left = left - (max - min) - 1;
+          }
+          await pullRange(mq, min, max);
+        }
+      } else {
+        const mq = { topic: f.topic, brokerName: f.brokerName!, queueId: f.queueId };
+        let [min, max] = await range(mq);
+        const offset = f.offset ?? 0;
+        if (offset > max) {
+          say('%s no matched msg, offset=%s\n', messageQueueToString(mq), offset);
+        } else {
+          min = Math.max(min, offset);
+          if (max - min > count) {
+            say('The oldler %d message will be provided\n', count);
+            max = min + count - 1;
+          }
+          await pullRange(mq, min, max);
+        }
+      }
+    } finally {
+      await consumer.shutdown();
+    }
+    ctx.asJson(printed.map(messageJson));
+  });
+}
+
+/** Upstream `QueryMsgByIdSubCommand.printMsg`; the body is also written to a file, as upstream. */
+function printMessage(ctx: Ctx, m: MessageExt, charset: string | undefined): void {
+  const dir = join(tmpdir(), 'rocketmq', 'msgbodys');
+  let bodyPath = '';
+  try {
+    mkdirSync(dir, { recursive: true });
+    bodyPath = join(dir, m.msgId);
+    writeFileSync(bodyPath, m.body);
+  } catch {
+    bodyPath = '(could not be written)';
+  }
+  ctx.p('%-20s %s%n', 'OffsetID:', m.offsetMsgId);
+  ctx.p('%-20s %s%n', 'Topic:', m.topic);
+  ctx.p('%-20s %s%n', 'Tags:', `[${m.tags ?? 'null'}]`);
+  ctx.p('%-20s %s%n', 'Keys:', `[${m.keys.length > 0 ? m.keys.join(' ') : 'null'}]`);
+  ctx.p('%-20s %d%n', 'Queue ID:', m.queueId);
+  ctx.p('%-20s %d%n', 'Queue Offset:', m.queueOffset);
+  ctx.p('%-20s %d%n', 'CommitLog Offset:', m.commitLogOffset);
+  ctx.p('%-20s %d%n', 'Reconsume Times:', m.reconsumeTimes);
+  ctx.p('%-20s %s%n', 'Born Timestamp:', humanTime(m.bornTimestamp));
+  ctx.p('%-20s %s%n', 'Store Timestamp:', humanTime(m.storeTimestamp));
+  ctx.p('%-20s %s%n', 'Born Host:', m.bornHost);
+  ctx.p('%-20s %s%n', 'Store Host:', m.storeHost);
+  ctx.p('%-20s %d%n', 'System Flag:', m.sysFlag);
+  ctx.p('%-20s %s%n', 'Properties:', javaMap(m.propertyMap));
+  ctx.p('%-20s %s%n', 'Message Body Path:', bodyPath);
+  if (charset !== undefined) {
+    const enc = charset.toLowerCase().replace('-', '') as BufferEncoding;
+    ctx.p('%-20s %s%n', 'Message Body:', m.body.toString(Buffer.isEncoding(enc) ? enc : 'utf8'));
+  }
+}
+
+/** True when this module is the process's entry point (also through npm's bin symlink). */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  // `mqadmin topicList | head`: a closed pipe ends the output, not the process with a stack.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  process.exitCode = await runMqadmin(process.argv.slice(2));
+}

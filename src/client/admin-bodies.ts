@@ -1,0 +1,204 @@
+import type { SubscriptionData } from '../common/subscription.js';
+import { ClientErrorCode, MQClientError } from './errors.js';
+import { messageQueueKey, toMessageQueue, type MessageQueue } from './route.js';
+
+/**
+ * JSON bodies of the admin requests (upstream `remoting/protocol/body/*`), as the client reads
+ * them. Maps keyed by MessageQueue arrive from Java with the object itself as key; the lenient
+ * parser turns such a key into its JSON text, which `toMessageQueue` reads back. Every decoder
+ * accepts numbers written as strings and ignores fields it does not know.
+ */
+
+type Obj = Record<string, unknown>;
+
+function bad(what: string): never {
+  throw new MQClientError(`malformed ${what} in a response body`, ClientErrorCode.BAD_RESPONSE);
+}
+
+function obj(v: unknown, what: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(what);
+  return v as Obj;
+}
+
+function num(v: unknown, dflt = 0): number {
+  if (v === undefined || v === null) return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : dflt;
+}
+
+function str(v: unknown, dflt = ''): string {
+  return v === undefined || v === null ? dflt : String(v);
+}
+
+/** Entries of a MessageQueue-keyed map, sorted as upstream sorts queues. */
+function mqEntries(v: unknown, what: string): Array<[MessageQueue, Obj | number]> {
+  if (v === undefined || v === null) return [];
+  const out: Array<[MessageQueue, Obj | number]> = [];
+  for (const [k, val] of Object.entries(obj(v, what))) {
+    let mq: MessageQueue;
+    try {
+      mq = toMessageQueue(k);
+    } catch {
+      bad(`${what} key ${k}`);
+    }
+    out.push([mq, typeof val === 'object' && val !== null ? (val as Obj) : num(val)]);
+  }
+  return out;
+}
+
+/** Min / max offset of one queue (upstream `TopicOffset`). */
+export interface TopicOffset {
+  minOffset: number;
+  maxOffset: number;
+  /** Store time of the last message, 0 when unknown. */
+  lastUpdateTimestamp: number;
+}
+
+/** GET_TOPIC_STATS_INFO body (upstream `TopicStatsTable`). */
+export interface TopicStatsTable {
+  /** `messageQueueKey` → queue and its offsets. */
+  offsetTable: Map<string, { mq: MessageQueue; offset: TopicOffset }>;
+  topicPutTps?: number;
+}
+
+export function decodeTopicStatsTable(o: Obj): TopicStatsTable {
+  const offsetTable = new Map<string, { mq: MessageQueue; offset: TopicOffset }>();
+  for (const [mq, v] of mqEntries(o.offsetTable, 'TopicStatsTable.offsetTable')) {
+    const t = typeof v === 'number' ? {} : v;
+    offsetTable.set(messageQueueKey(mq), { mq, offset: { minOffset: num(t.minOffset), maxOffset: num(t.maxOffset), lastUpdateTimestamp: num(t.lastUpdateTimestamp) } });
+  }
+  const table: TopicStatsTable = { offsetTable };
+  if (o.topicPutTps !== undefined) table.topicPutTps = num(o.topicPutTps);
+  return table;
+}
+
+/** One queue's consumption progress (upstream `OffsetWrapper`). */
+export interface OffsetWrapper {
+  /** Next offset the broker will write (max offset). */
+  brokerOffset: number;
+  /** The group's committed offset. */
+  consumerOffset: number;
+  /** 5.x: highest offset pulled (≥ consumerOffset); equal to consumerOffset when unknown. */
+  pullOffset: number;
+  /** Store time of the last consumed message, 0 when unknown. */
+  lastTimestamp: number;
+}
+
+/** GET_CONSUME_STATS body (upstream `ConsumeStats`). */
+export interface ConsumeStats {
+  offsetTable: Map<string, { mq: MessageQueue; offset: OffsetWrapper }>;
+  consumeTps: number;
+}
+
+export function decodeConsumeStats(o: Obj): ConsumeStats {
+  const offsetTable = new Map<string, { mq: MessageQueue; offset: OffsetWrapper }>();
+  for (const [mq, v] of mqEntries(o.offsetTable, 'ConsumeStats.offsetTable')) {
+    const t = typeof v === 'number' ? {} : v;
+    const consumerOffset = num(t.consumerOffset);
+    offsetTable.set(messageQueueKey(mq), {
+      mq,
+      offset: { brokerOffset: num(t.brokerOffset), consumerOffset, pullOffset: num(t.pullOffset, consumerOffset), lastTimestamp: num(t.lastTimestamp) },
+    });
+  }
+  return { offsetTable, consumeTps: num(o.consumeTps) };
+}
+
+/** One client connection as the broker sees it (upstream `Connection`). */
+export interface ClientConnection {
+  clientId: string;
+  clientAddr: string;
+  language: string;
+  /** MQVersion ordinal. */
+  version: number;
+}
+
+/** GET_CONSUMER_CONNECTION_LIST body (upstream `ConsumerConnection`). */
+export interface ConsumerConnection {
+  connectionSet: ClientConnection[];
+  subscriptionTable: Map<string, SubscriptionData>;
+  consumeType?: string;
+  messageModel?: string;
+  consumeFromWhere?: string;
+}
+
+function decodeConnections(v: unknown): ClientConnection[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((c) => {
+    const o = obj(c, 'Connection');
+    return { clientId: str(o.clientId), clientAddr: str(o.clientAddr), language: str(o.language), version: num(o.version) };
+  });
+}
+
+export function decodeConsumerConnection(o: Obj): ConsumerConnection {
+  const subscriptionTable = new Map<string, SubscriptionData>();
+  if (o.subscriptionTable !== undefined && o.subscriptionTable !== null) {
+    for (const [topic, s] of Object.entries(obj(o.subscriptionTable, 'ConsumerConnection.subscriptionTable'))) {
+      const sd = obj(s, 'SubscriptionData');
+      subscriptionTable.set(topic, {
+        topic: str(sd.topic, topic),
+        subString: str(sd.subString, '*'),
+        tagsSet: Array.isArray(sd.tagsSet) ? sd.tagsSet.map((t) => str(t)) : [],
+        codeSet: Array.isArray(sd.codeSet) ? sd.codeSet.map((c) => num(c)) : [],
+        subVersion: num(sd.subVersion),
+        classFilterMode: sd.classFilterMode === true,
+        expressionType: str(sd.expressionType, 'TAG'),
+      });
+    }
+  }
+  const cc: ConsumerConnection = { connectionSet: decodeConnections(o.connectionSet), subscriptionTable };
+  if (o.consumeType !== undefined) cc.consumeType = str(o.consumeType);
+  if (o.messageModel !== undefined) cc.messageModel = str(o.messageModel);
+  if (o.consumeFromWhere !== undefined) cc.consumeFromWhere = str(o.consumeFromWhere);
+  return cc;
+}
+
+/** GET_PRODUCER_CONNECTION_LIST body (upstream `ProducerConnection`). */
+export interface ProducerConnection {
+  connectionSet: ClientConnection[];
+}
+
+export function decodeProducerConnection(o: Obj): ProducerConnection {
+  return { connectionSet: decodeConnections(o.connectionSet) };
+}
+
+/** INVOKE_BROKER_TO_RESET_OFFSET body (upstream `ResetOffsetBody`): the offset each queue was reset to. */
+export function decodeResetOffsetBody(o: Obj): Map<string, { mq: MessageQueue; offset: number }> {
+  const out = new Map<string, { mq: MessageQueue; offset: number }>();
+  for (const [mq, v] of mqEntries(o.offsetTable, 'ResetOffsetBody.offsetTable')) out.set(messageQueueKey(mq), { mq, offset: typeof v === 'number' ? v : num(v.offset) });
+  return out;
+}
+
+/** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body (upstream `SubscriptionGroupConfig`, §5.7 of the facts sheet). */
+export interface SubscriptionGroupConfig {
+  groupName: string;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  consumeBroadcastEnable: boolean;
+  consumeMessageOrderly: boolean;
+  retryQueueNums: number;
+  retryMaxTimes: number;
+  brokerId: number;
+  whichBrokerWhenConsumeSlowly: number;
+  notifyConsumerIdsChangedEnable: boolean;
+  groupSysFlag?: number;
+  consumeTimeoutMinute?: number;
+  groupRetryPolicy?: unknown;
+  attributes?: Record<string, string>;
+}
+
+/** A subscription group with upstream's defaults, fields overridden by `overrides`. */
+export function newSubscriptionGroupConfig(groupName: string, overrides: Partial<SubscriptionGroupConfig> = {}): SubscriptionGroupConfig {
+  return {
+    groupName,
+    consumeEnable: true,
+    consumeFromMinEnable: true,
+    consumeBroadcastEnable: true,
+    consumeMessageOrderly: false,
+    retryQueueNums: 1,
+    retryMaxTimes: 16,
+    brokerId: 0,
+    whichBrokerWhenConsumeSlowly: 1,
+    notifyConsumerIdsChangedEnable: true,
+    ...overrides,
+  };
+}

@@ -1,0 +1,106 @@
+import { MessageConst } from '../common/message-const.js';
+import { MessageModel } from './headers.js';
+import type { MessageExt } from './message.js';
+import type { ProcessQueue } from './process-queue.js';
+import type { MessageQueue } from './route.js';
+import {
+  ConsumeConcurrentlyStatus,
+  LOCAL_RETRY_DELAY_MS,
+  type ConsumeConcurrentlyContext,
+  type ConsumeConcurrentlyStatusValue,
+  type ConsumeExecutor,
+  type ConsumeServiceHost,
+  type MessageListenerConcurrently,
+} from './consume-message-service.js';
+
+/**
+ * Concurrent consumption (upstream `ConsumeMessageConcurrentlyService`): pulled messages are cut
+ * into batches of `batchSize` and run on the shared executor in any order. Failed messages
+ * (RECONSUME_LATER, a throw, or past `ackIndex`) go back to the broker; those that cannot are
+ * retried here after 5 s and hold the queue's offset until they succeed.
+ */
+export class ConsumeMessageConcurrentlyService {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly host: ConsumeServiceHost,
+    private readonly listener: MessageListenerConcurrently,
+    private readonly executor: ConsumeExecutor,
+    private readonly batchSize: number,
+  ) {}
+
+  submitConsumeRequest(msgs: readonly MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    for (let i = 0; i < msgs.length; i += this.batchSize) {
+      const batch = msgs.slice(i, i + this.batchSize);
+      void this.executor.run(() => this.consume(batch, pq, mq));
+    }
+  }
+
+  private submitConsumeRequestLater(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.submitConsumeRequest(msgs, pq, mq);
+    }, LOCAL_RETRY_DELAY_MS);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private async consume(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): Promise<void> {
+    if (pq.dropped || this.host.stopping) return;
+    const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
+    const start = String(Date.now());
+    for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, start);
+    let status: ConsumeConcurrentlyStatusValue;
+    try {
+      status = (await this.listener(msgs, context)) ?? ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    } catch (err) {
+      this.host.log.warn({ err }, `consumeMessage exception: ${(err as Error).message}, Group: ${this.host.group} Msgs: ${msgs.length} MQ: ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
+      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    }
+    pq.lastConsumeTimestamp = Date.now();
+    if (pq.dropped) {
+      this.host.log.warn(`processQueue is dropped without process consume result. messageQueue=${mq.topic}/${mq.brokerName}/${mq.queueId}`);
+      return;
+    }
+    await this.processConsumeResult(status, context, msgs, pq, mq);
+  }
+
+  private async processConsumeResult(status: ConsumeConcurrentlyStatusValue, context: ConsumeConcurrentlyContext,
+    msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): Promise<void> {
+    let ackIndex = context.ackIndex;
+    if (status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS) {
+      if (ackIndex >= msgs.length) ackIndex = msgs.length - 1;
+    } else {
+      ackIndex = -1;
+    }
+    const failed = msgs.slice(ackIndex + 1);
+    let done = msgs;
+    if (failed.length > 0) {
+      if (this.host.messageModel === MessageModel.BROADCASTING) {
+        for (const m of failed) this.host.log.warn(`BROADCASTING, the message consume failed, drop it, ${m.msgId}`);
+      } else {
+        const backFailed: MessageExt[] = [];
+        for (const m of failed) {
+          // The message may have left the queue meanwhile (a reset, a drop): nothing to send back.
+          if (!pq.containsMessage(m)) continue;
+          if (!(await this.host.sendMessageBack(m, context.delayLevelWhenNextConsume, mq))) {
+            m.reconsumeTimes++;
+            backFailed.push(m);
+          }
+        }
+        if (backFailed.length > 0) {
+          done = msgs.filter((m) => !backFailed.includes(m));
+          this.submitConsumeRequestLater(backFailed, pq, mq);
+        }
+      }
+    }
+    const offset = pq.removeMessage(done);
+    if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
+  }
+
+  /** Cancels the pending local retries (shutdown). */
+  shutdown(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

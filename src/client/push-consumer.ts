@@ -1,0 +1,687 @@
+import { parseLenientJson } from '../common/json.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { MessageConst } from '../common/message-const.js';
+import { ExpressionType, type SubscriptionData } from '../common/subscription.js';
+import { buildPullSysFlag } from '../common/sysflag.js';
+import { getRetryTopic, validateGroup } from '../common/topic.js';
+import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
+import { decodeResetOffsetBody } from './admin-bodies.js';
+import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
+import { ConsumeMessageOrderlyService } from './consume-message-orderly-service.js';
+import {
+  ConsumeExecutor,
+  type ConsumeServiceHost,
+  type MessageListenerConcurrently,
+  type MessageListenerOrderly,
+} from './consume-message-service.js';
+import { ClientErrorCode, MQClientError } from './errors.js';
+import { ConsumeFromWhere, ConsumeType, MessageModel, type HeartbeatData } from './headers.js';
+import { Message, type MessageExt } from './message.js';
+import { PullStatus, type MQClientAPI, type PullResult } from './mq-client-api.js';
+import { MQClientInstance } from './mq-client-instance.js';
+import { defaultLocalOffsetStoreDir, LocalFileOffsetStore, ReadOffsetType, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
+import type { ProcessQueue } from './process-queue.js';
+import { Producer } from './producer.js';
+import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
+import { RebalanceImpl, RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
+import { messageQueueKey, type MessageQueue } from './route.js';
+import { buildSubscriptionData } from './subscription.js';
+import { ABORTED, raceAbort, sleep } from './wait.js';
+
+/** Settings of a PushConsumer; names and defaults are upstream's `DefaultMQPushConsumer` ones. */
+export interface PushConsumerOptions {
+  /** Consumer group: members share the queues (CLUSTERING) and the committed offsets. */
+  group: string;
+  /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
+  namesrvAddr?: string;
+  /** CLUSTERING (default: each message to one member) or BROADCASTING (to every member). */
+  messageModel?: MessageModelValue;
+  /** Where a group without a committed offset starts (§12.3). Default CONSUME_FROM_LAST_OFFSET. */
+  consumeFromWhere?: ConsumeFromWhereValue;
+  /** For CONSUME_FROM_TIMESTAMP: ms since the epoch, or upstream's `yyyyMMddHHmmss`. Default: 30 minutes ago. */
+  consumeTimestamp?: number | string;
+  /** How the group shares queues. Default AllocateMessageQueueAveragely. */
+  allocateMessageQueueStrategy?: AllocateMessageQueueStrategy;
+  /** Listener calls running at once, over all queues (upstream consumeThreadMax). Default 20. */
+  consumeThreadMax?: number;
+  /** Messages per listener call. Default 1. */
+  consumeMessageBatchMaxSize?: number;
+  /** Messages per pull. Default 32. */
+  pullBatchSize?: number;
+  /** Pulling of a queue pauses while it holds this many unconsumed messages. Default 1000. */
+  pullThresholdForQueue?: number;
+  /** … or this many MiB of bodies. Default 100. */
+  pullThresholdSizeForQueue?: number;
+  /** Concurrent only: … or its oldest and newest held offsets are this far apart. Default 2000. */
+  consumeConcurrentlyMaxSpan?: number;
+  /** Retries before the DLQ; -1 = 16 concurrently, unlimited orderly. Default -1. */
+  maxReconsumeTimes?: number;
+  /** Orderly: default pause after SUSPEND_CURRENT_QUEUE_A_MOMENT (ms). Default 1000. */
+  suspendCurrentQueueTimeMillis?: number;
+  /** Offsets are persisted this often (ms). Default 5000. */
+  persistConsumerOffsetInterval?: number;
+  /** Heartbeats go to every broker this often (ms). Default 30000. */
+  heartbeatBrokerInterval?: number;
+  /** Rebalance period (ms); membership changes also rebalance at once. Default 20000. */
+  rebalanceInterval?: number;
+  /** Route refresh period (ms). Default 30000. */
+  pollNameServerInterval?: number;
+  /** How long the broker holds a pull that found nothing (ms). Default 15000. */
+  brokerSuspendMaxTimeMillis?: number;
+  /** RPC timeout of such a pull (ms). Default 30000. */
+  consumerTimeoutMillisWhenSuspend?: number;
+  /** Pause after a failed pull (ms). Default 1000. */
+  pullTimeDelayMillsWhenException?: number;
+  /** Shutdown waits this long for listener calls in progress (ms). Default 30000. */
+  awaitTerminationMillisWhenShutdown?: number;
+  /** BROADCASTING offsets live under `<dir>/<clientId>/<group>/offsets.json`. Default `~/.rocketmq_offsets`. */
+  localOffsetStoreDir?: string;
+  /** Share an MQClientAPI (NOTIFY_CONSUMER_IDS_CHANGED still reaches this consumer); by default it owns one. */
+  api?: MQClientAPI;
+  /** Request header serialization. Default ROCKETMQ (binary). */
+  serializeType?: 'ROCKETMQ' | 'JSON';
+  /** IP part of the client id. Default: this machine's first non-internal IPv4 address. */
+  clientIP?: string;
+  /** Client id instance part; two consumers of one group in one process need different ones (the default is unique). */
+  instanceName?: string;
+  /** Default: a child of the process logger named push-consumer. */
+  logger?: Logger;
+}
+
+/** Upstream's `consumeTimestamp` text: `yyyyMMddHHmmss`, local time. */
+export function parseConsumeTimestamp(v: number | string | undefined, now = Date.now()): number {
+  if (v === undefined) return now - 30 * 60_000;
+  if (typeof v === 'number') return v;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(v.trim());
+  if (!m) throw new MQClientError(`consumeTimestamp "${v}" is not yyyyMMddHHmmss`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!).getTime();
+}
+
+type State = 'created' | 'running' | 'stopping' | 'shutdown';
+
+/**
+ * A push consumer (upstream `DefaultMQPushConsumer`): subscribe to topics, register a
+ * concurrent or an orderly listener, start. The consumer finds its queues by rebalancing with
+ * the rest of its group, long-polls them, hands the messages to the listener with bounded
+ * concurrency and flow control, commits what was consumed, and sends failures back for a later
+ * retry. In CLUSTERING it also consumes the group's retry topic `%RETRY%<group>`.
+ *
+ * ```ts
+ * const c = new PushConsumer({ group: 'G', namesrvAddr: '127.0.0.1:9876' });
+ * c.subscribe('TopicTest', 'TagA || TagB');
+ * c.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) handle(m); });
+ * await c.start();
+ * ```
+ */
+export class PushConsumer {
+  /** The consumer group. */
+  readonly group: string;
+  /** CLUSTERING or BROADCASTING. */
+  readonly messageModel: MessageModelValue;
+  /** Where queues without a committed offset start. */
+  readonly consumeFromWhere: ConsumeFromWhereValue;
+  private readonly client: MQClientInstance;
+  private readonly log: Logger;
+  private readonly subscriptionInner = new Map<string, SubscriptionData>();
+  private readonly strategy: AllocateMessageQueueStrategy;
+  private readonly rebalanceImpl: RebalancePushImpl;
+  private readonly rebalanceService: RebalanceService;
+  private readonly opts: Required<Pick<PushConsumerOptions,
+    'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'pullThresholdForQueue' | 'pullThresholdSizeForQueue' |
+    'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' | 'suspendCurrentQueueTimeMillis' | 'persistConsumerOffsetInterval' |
+    'heartbeatBrokerInterval' | 'brokerSuspendMaxTimeMillis' | 'consumerTimeoutMillisWhenSuspend' | 'pullTimeDelayMillsWhenException' |
+    'awaitTerminationMillisWhenShutdown' | 'localOffsetStoreDir'>>;
+  private readonly consumeTimestamp: number;
+  private listener?: { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
+  private consumeService?: ConsumeMessageConcurrentlyService | ConsumeMessageOrderlyService;
+  private executor?: ConsumeExecutor;
+  private offsetStoreInner?: OffsetStore;
+  private innerProducer?: Producer;
+  private state: State = 'created';
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pullLoops = new Set<Promise<void>>();
+  private readonly heartbeated = new Set<string>();
+  private readonly unregisterHandlers: Array<() => void> = [];
+  /** mq key → broker id the broker suggested pulling from. */
+  private readonly pullFromWhichNode = new Map<string, number>();
+
+  constructor(opts: PushConsumerOptions) {
+    this.group = opts.group;
+    const problem = validateGroup(this.group);
+    if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
+    this.consumeFromWhere = opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
+    this.consumeTimestamp = parseConsumeTimestamp(opts.consumeTimestamp);
+    this.strategy = opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely();
+    this.opts = {
+      consumeThreadMax: opts.consumeThreadMax ?? 20,
+      consumeMessageBatchMaxSize: opts.consumeMessageBatchMaxSize ?? 1,
+      pullBatchSize: opts.pullBatchSize ?? 32,
+      pullThresholdForQueue: opts.pullThresholdForQueue ?? 1000,
+      pullThresholdSizeForQueue: opts.pullThresholdSizeForQueue ?? 100,
+      consumeConcurrentlyMaxSpan: opts.consumeConcurrentlyMaxSpan ?? 2000,
+      maxReconsumeTimes: opts.maxReconsumeTimes ?? -1,
+      suspendCurrentQueueTimeMillis: opts.suspendCurrentQueueTimeMillis ?? 1000,
+      persistConsumerOffsetInterval: opts.persistConsumerOffsetInterval ?? 5000,
+      heartbeatBrokerInterval: opts.heartbeatBrokerInterval ?? 30_000,
+      brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 15_000,
+      consumerTimeoutMillisWhenSuspend: opts.consumerTimeoutMillisWhenSuspend ?? 30_000,
+      pullTimeDelayMillsWhenException: opts.pullTimeDelayMillsWhenException ?? 1000,
+      awaitTerminationMillisWhenShutdown: opts.awaitTerminationMillisWhenShutdown ?? 30_000,
+      localOffsetStoreDir: opts.localOffsetStoreDir ?? defaultLocalOffsetStoreDir(),
+    };
+    for (const [k, v] of Object.entries(this.opts)) {
+      if (typeof v === 'number' && k !== 'maxReconsumeTimes' && !(v > 0)) throw new MQClientError(`${k} must be positive, got ${v}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    this.client = new MQClientInstance({
+      namesrvAddr: opts.namesrvAddr, api: opts.api, serializeType: opts.serializeType, clientIP: opts.clientIP,
+      instanceName: opts.instanceName, pollNameServerInterval: opts.pollNameServerInterval, logger: opts.logger,
+    });
+    this.log = opts.logger ?? createLogger('push-consumer', { group: this.group, clientId: this.client.clientId });
+    this.client.topicsToRefresh = () => this.subscriptionInner.keys();
+    const cfg: RebalanceConfig = {
+      group: this.group, messageModel: this.messageModel, strategy: this.strategy, consumeFromWhere: this.consumeFromWhere,
+      consumeTimestamp: this.consumeTimestamp, client: this.client, offsetStore: () => this.offsetStore, log: this.log,
+    };
+    this.rebalanceImpl = new RebalancePushImpl(cfg, {
+      subscriptions: () => this.subscriptionInner,
+      isOrder: () => this.orderly && this.messageModel === MessageModel.CLUSTERING,
+      removeUnnecessaryMessageQueue: (mq, pq) => this.removeUnnecessaryMessageQueue(mq, pq),
+      dispatchPullRequest: (r) => this.dispatchPullRequest(r),
+    });
+    this.rebalanceService = new RebalanceService(() => this.doRebalance(), opts.rebalanceInterval ?? 20_000, 1000, this.log);
+  }
+
+  /** `ip@instanceName`: how brokers list this consumer. */
+  get clientId(): string {
+    return this.client.clientId;
+  }
+
+  private get offsetStore(): OffsetStore {
+    if (!this.offsetStoreInner) throw new MQClientError(`consumer ${this.group} is not started`, ClientErrorCode.NOT_STARTED);
+    return this.offsetStoreInner;
+  }
+
+  /**
+   * Subscribes to `topic` with a TAG expression: `*` (every message) or `TagA || TagB`. Called
+   * after start, the new subscription is announced and the queues rebalanced at once.
+   */
+  subscribe(topic: string, subExpression = '*'): void {
+    if (this.state === 'stopping' || this.state === 'shutdown') throw new MQClientError(`consumer ${this.group} is shut down`, ClientErrorCode.NOT_STARTED);
+    this.subscriptionInner.set(topic, buildSubscriptionData(topic, subExpression, ExpressionType.TAG));
+    if (this.state === 'running') void this.afterSubscriptionChange();
+  }
+
+  /** Stops consuming `topic`; its queues are given up at the next rebalance (started at once). */
+  unsubscribe(topic: string): void {
+    this.subscriptionInner.delete(topic);
+    if (this.state === 'running') void this.afterSubscriptionChange();
+  }
+
+  private async afterSubscriptionChange(): Promise<void> {
+    await Promise.all([...this.subscriptionInner.keys()].map((t) => this.client.updateTopicRoute(t).catch(() => undefined)));
+    await this.sendHeartbeat();
+    this.rebalanceService.wakeup();
+  }
+
+  /** The subscriptions, the automatic retry-topic one included. */
+  subscriptions(): ReadonlyMap<string, SubscriptionData> {
+    return this.subscriptionInner;
+  }
+
+  /** Messages are consumed concurrently, in no particular order. Set before start. */
+  registerMessageListenerConcurrently(listener: MessageListenerConcurrently): void {
+    this.checkNotStarted();
+    this.listener = { orderly: false, fn: listener };
+  }
+
+  /** Messages of each queue are consumed in order, one call at a time per queue. Set before start. */
+  registerMessageListenerOrderly(listener: MessageListenerOrderly): void {
+    this.checkNotStarted();
+    this.listener = { orderly: true, fn: listener };
+  }
+
+  private checkNotStarted(): void {
+    if (this.state !== 'created') throw new MQClientError(`the listener of consumer ${this.group} must be registered before start()`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+
+  /** Whether the registered listener is orderly. */
+  get orderly(): boolean {
+    return this.listener?.orderly === true;
+  }
+
+  /** The queues this consumer holds now. */
+  assignment(): MessageQueue[] {
+    return this.rebalanceImpl.assignment();
+  }
+
+  /** Number of rebalances done since start (for tools and tests that wait for one). */
+  get rebalanceCount(): number {
+    return this.rebalanceService.completedRuns;
+  }
+
+  /** Asks for a rebalance now. */
+  rebalanceImmediately(): void {
+    this.rebalanceService.wakeup();
+  }
+
+  /**
+   * Starts consuming: reads the routes of the subscribed topics, announces the consumer to
+   * their brokers, rebalances and starts pulling. Needs a listener; in CLUSTERING it also
+   * subscribes `%RETRY%<group>`.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new MQClientError(`consumer ${this.group} was already ${this.state === 'running' ? 'started' : 'shut down'}`, ClientErrorCode.NOT_STARTED);
+    if (!this.listener) throw new MQClientError(`consumer ${this.group} has no message listener: call registerMessageListenerConcurrently or registerMessageListenerOrderly first`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    this.client.start();
+    this.state = 'running';
+    try {
+      if (this.messageModel === MessageModel.CLUSTERING) {
+        const retry = getRetryTopic(this.group);
+        this.subscriptionInner.set(retry, buildSubscriptionData(retry, '*'));
+        this.offsetStoreInner = new RemoteBrokerOffsetStore({
+          queryConsumerOffset: (mq) => this.withBroker(mq, (addr) => this.client.api.queryConsumerOffset(addr, { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId })),
+          updateConsumerOffset: (mq, offset, oneway) => this.withBroker(mq, (addr) => {
+            const h = { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
+            return oneway ? this.client.api.updateConsumerOffsetOneway(addr, h) : this.client.api.updateConsumerOffset(addr, h);
+          }),
+        }, this.log);
+      } else {
+        this.offsetStoreInner = new LocalFileOffsetStore(this.opts.localOffsetStoreDir, this.clientId, this.group, this.log);
+      }
+      await this.offsetStoreInner.load();
+      this.executor = new ConsumeExecutor(this.opts.consumeThreadMax);
+      const host = this.consumeServiceHost();
+      this.consumeService = this.listener.orderly
+        ? new ConsumeMessageOrderlyService(host, this.listener.fn, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
+        : new ConsumeMessageConcurrentlyService(host, this.listener.fn, this.executor, this.opts.consumeMessageBatchMaxSize);
+      this.unregisterHandlers.push(
+        this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onNotifyConsumerIdsChanged(req)),
+        this.client.api.registerRequestHandler(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req)),
+      );
+      await Promise.all([...this.subscriptionInner.keys()].map((t) => this.client.updateTopicRoute(t).catch((err: Error) =>
+        this.log.warn(`route of topic ${t} not available yet: ${err.message}`))));
+      await this.sendHeartbeat();
+      this.every(this.opts.heartbeatBrokerInterval, () => this.sendHeartbeat());
+      this.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
+      if (this.listener.orderly && this.messageModel === MessageModel.CLUSTERING) this.every(20_000, () => this.rebalanceImpl.lockAll());
+      this.rebalanceService.start();
+      this.log.info(`push consumer ${this.group} (${this.clientId}) started, ${this.messageModel}, ${this.listener.orderly ? 'orderly' : 'concurrently'}`);
+    } catch (err) {
+      await this.shutdown().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private every(ms: number, fn: () => Promise<unknown>): void {
+    const t = setInterval(() => {
+      if (this.state === 'running') fn().catch((err: Error) => this.log.warn(`periodic consumer task failed: ${err.message}`));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private consumeServiceHost(): ConsumeServiceHost {
+    const offsetStore = (): OffsetStore => this.offsetStore;
+    const stopping = (): boolean => this.state !== 'running';
+    return {
+      group: this.group,
+      messageModel: this.messageModel,
+      log: this.log,
+      get offsetStore() { return offsetStore(); },
+      get stopping() { return stopping(); },
+      maxReconsumeTimes: (orderly) => this.maxReconsumeTimes(orderly),
+      sendMessageBack: (msg, delayLevel, mq) => this.sendMessageBack(msg, delayLevel, mq),
+      lockOneMQ: (mq) => this.rebalanceImpl.lock(mq),
+    };
+  }
+
+  private maxReconsumeTimes(orderly: boolean): number {
+    if (this.opts.maxReconsumeTimes >= 0) return this.opts.maxReconsumeTimes;
+    return orderly ? 0x7fffffff : 16;
+  }
+
+  private async withBroker<T>(mq: MessageQueue, fn: (addr: string) => Promise<T>): Promise<T> {
+    let addr = this.client.findBrokerAddressInPublish(mq.brokerName);
+    if (!addr) {
+      await this.client.updateTopicRoute(mq.topic);
+      addr = this.client.findBrokerAddressInPublish(mq.brokerName);
+    }
+    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no master address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    return fn(addr);
+  }
+
+  private heartbeatData(): HeartbeatData {
+    return {
+      clientID: this.clientId,
+      producerDataSet: [],
+      consumerDataSet: [{
+        groupName: this.group,
+        consumeType: ConsumeType.CONSUME_PASSIVELY,
+        messageModel: this.messageModel,
+        consumeFromWhere: this.consumeFromWhere,
+        subscriptionDataSet: [...this.subscriptionInner.values()],
+        unitMode: false,
+      }],
+    };
+  }
+
+  private async sendHeartbeat(): Promise<void> {
+    for (const a of this.client.allBrokerAddrs()) this.heartbeated.add(a);
+    await this.client.sendHeartbeatToAllBrokers(this.heartbeatData());
+  }
+
+  private async doRebalance(): Promise<boolean> {
+    if (this.state !== 'running') return true;
+    // A route fetched since the last heartbeat may name a broker that has not heard of us yet.
+    const balanced = await this.rebalanceImpl.doRebalance();
+    if (this.client.allBrokerAddrs().some((a) => !this.heartbeated.has(a))) {
+      await this.sendHeartbeat();
+      return false;
+    }
+    return balanced;
+  }
+
+  private onNotifyConsumerIdsChanged(req: RemotingCommand): null {
+    if (req.extFields?.consumerGroup === this.group) {
+      this.log.info(`receive broker's notification, the consumer group: ${this.group} changed, rebalance immediately`);
+      this.rebalanceService.wakeup();
+    }
+    return null;
+  }
+
+  /**
+   * RESET_CONSUMER_CLIENT_OFFSET (upstream `resetOffset`): the broker moved the group's offsets
+   * (mqadmin resetOffsetByTime); drop the topic's queues, take the new offsets, rebalance.
+   */
+  private async onResetOffset(req: RemotingCommand): Promise<RemotingCommand | null> {
+    const ext = req.extFields ?? {};
+    if (ext.group !== this.group || !ext.topic || this.state !== 'running') return null;
+    let table;
+    try {
+      table = decodeResetOffsetBody(parseLenientJson(req.body ?? '{}') as Record<string, unknown>);
+    } catch (err) {
+      this.log.warn(`reset offset request for ${ext.topic} has an unreadable body: ${(err as Error).message}`);
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, 'unreadable ResetOffsetBody');
+    }
+    await this.resetOffsets(ext.topic, [...table.values()]);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** Moves the offsets of `topic`'s queues: held queues are dropped, offsets stored, queues taken again. */
+  private async resetOffsets(topic: string, offsets: Array<{ mq: MessageQueue; offset: number }>): Promise<void> {
+    this.log.info(`reset offsets of ${topic} for group ${this.group}: ${offsets.map((o) => `${messageQueueKey(o.mq)}=${o.offset}`).join(', ')}`);
+    for (const [k, e] of [...this.rebalanceImpl.processQueueTable]) {
+      if (e.mq.topic !== topic) continue;
+      e.pq.drop();
+      e.pq.clear();
+      this.rebalanceImpl.processQueueTable.delete(k);
+    }
+    await Promise.all(offsets.map(async ({ mq, offset }) => {
+      this.offsetStore.updateOffset(mq, offset, false);
+      await this.offsetStore.persist(mq);
+      this.offsetStore.removeOffset(mq);
+    }));
+    this.rebalanceService.wakeup();
+  }
+
+  // ---- pulling ----
+
+  /** Starts the pull loop of a newly assigned queue. */
+  private dispatchPullRequest(req: PullRequest): void {
+    const p = this.pullLoop(req).catch((err: Error) => this.log.error({ err }, `pull loop of ${messageQueueKey(req.mq)} ended: ${err.message}`));
+    this.pullLoops.add(p);
+    void p.finally(() => this.pullLoops.delete(p));
+  }
+
+  private async pullLoop(req: PullRequest): Promise<void> {
+    const { mq, pq } = req;
+    const signal = pq.pulling.signal;
+    const orderly = this.orderly;
+    const clustering = this.messageModel === MessageModel.CLUSTERING;
+    let previouslyLocked = false;
+    const maxBytes = this.opts.pullThresholdSizeForQueue * 1024 * 1024;
+    while (this.state === 'running' && !signal.aborted) {
+      pq.lastPullTimestamp = Date.now();
+      if (pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes
+        || (!orderly && pq.maxSpan() > this.opts.consumeConcurrentlyMaxSpan)) {
+        // Flow control: wait until the listener frees room (upstream re-checks every 50 ms).
+        await pq.waitForSpace(50);
+        continue;
+      }
+      if (orderly && clustering) {
+        if (!pq.locked) {
+          await sleep(3000, signal);
+          continue;
+        }
+        if (!previouslyLocked) {
+          // As upstream: the first pull after locking re-reads the offset the last owner committed.
+          try {
+            req.nextOffset = await this.rebalanceImpl.computePullFromWhere(mq);
+          } catch (err) {
+            this.log.warn(`computing the offset of ${messageQueueKey(mq)} failed: ${(err as Error).message}`);
+            await sleep(3000, signal);
+            continue;
+          }
+          previouslyLocked = true;
+        }
+      }
+      const sub = this.subscriptionInner.get(mq.topic);
+      if (!sub) {
+        await sleep(3000, signal);
+        continue;
+      }
+      let result: PullResult | typeof ABORTED;
+      try {
+        result = await raceAbort(this.pullKernel(mq, req.nextOffset, sub, clustering && !orderly), signal);
+      } catch (err) {
+        if (signal.aborted || this.state !== 'running') break;
+        this.log.warn(`pull of ${messageQueueKey(mq)} at offset ${req.nextOffset} failed: ${(err as Error).message}`);
+        await sleep(this.opts.pullTimeDelayMillsWhenException, signal);
+        continue;
+      }
+      if (result === ABORTED || pq.dropped) break;
+      if (result.suggestWhichBrokerId) this.pullFromWhichNode.set(messageQueueKey(mq), result.suggestWhichBrokerId);
+      else this.pullFromWhichNode.delete(messageQueueKey(mq));
+      switch (result.pullStatus) {
+        case PullStatus.FOUND: {
+          req.nextOffset = result.nextBeginOffset;
+          const msgs = result.msgFoundList;
+          if (msgs.length === 0) break;
+          const retryTopic = getRetryTopic(this.group);
+          for (const m of msgs) {
+            m.brokerName = mq.brokerName;
+            // As upstream `resetRetryAndNamespace`: a retried message shows its original topic.
+            const original = m.propertyMap.get(MessageConst.RETRY_TOPIC);
+            if (original && m.topic === retryTopic) m.topic = original;
+          }
+          const dispatch = pq.putMessage(msgs);
+          if (this.consumeService instanceof ConsumeMessageOrderlyService) this.consumeService.submitConsumeRequest(msgs, pq, mq, dispatch);
+          else this.consumeService?.submitConsumeRequest(msgs, pq, mq);
+          break;
+        }
+        case PullStatus.NO_NEW_MSG:
+        case PullStatus.NO_MATCHED_MSG:
+          req.nextOffset = result.nextBeginOffset;
+          // Upstream `correctTagsOffset`: nothing held, so nothing below the next offset is pending.
+          if (pq.msgCount === 0) this.offsetStore.updateOffset(mq, req.nextOffset, true);
+          break;
+        case PullStatus.OFFSET_ILLEGAL:
+          this.log.warn(`the pull request offset illegal, ${messageQueueKey(mq)} offset ${req.nextOffset}, continue from ${result.nextBeginOffset}`);
+          req.nextOffset = result.nextBeginOffset;
+          pq.drop();
+          this.offsetStore.updateOffset(mq, result.nextBeginOffset, false);
+          await this.offsetStore.persist(mq);
+          this.rebalanceImpl.removeProcessQueue(mq, pq);
+          this.rebalanceService.wakeup();
+          return;
+      }
+    }
+  }
+
+  private async pullKernel(mq: MessageQueue, offset: number, sub: SubscriptionData, commit: boolean): Promise<PullResult> {
+    let commitOffset = 0;
+    if (commit) commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.READ_FROM_MEMORY);
+    const brokerId = this.pullFromWhichNode.get(messageQueueKey(mq)) ?? 0;
+    let addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
+    if (!addr) {
+      await this.client.updateTopicRoute(mq.topic);
+      addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
+    }
+    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    return this.client.api.pullMessage(addr, {
+      consumerGroup: this.group,
+      topic: mq.topic,
+      queueId: mq.queueId,
+      queueOffset: offset,
+      maxMsgNums: this.opts.pullBatchSize,
+      sysFlag: buildPullSysFlag(commitOffset > 0, true, true),
+      commitOffset: Math.max(0, commitOffset),
+      suspendTimeoutMillis: this.opts.brokerSuspendMaxTimeMillis,
+      subscription: sub.subString,
+      subVersion: sub.subVersion,
+      expressionType: sub.expressionType,
+      brokerName: mq.brokerName,
+    }, this.opts.consumerTimeoutMillisWhenSuspend);
+  }
+
+  // ---- retry ----
+
+  /**
+   * Sends a failed message back (upstream `sendMessageBack`): CONSUMER_SEND_MSG_BACK to its
+   * broker; when the broker refuses, a copy goes to `%RETRY%<group>` through an inner producer.
+   * False when both failed (the caller then retries locally).
+   */
+  private async sendMessageBack(msg: MessageExt, delayLevel: number, mq: MessageQueue): Promise<boolean> {
+    try {
+      await this.withBroker(mq, (addr) => this.client.api.consumerSendMessageBack(addr, mq.brokerName, msg, this.group, delayLevel, 5000, this.maxReconsumeTimes(this.orderly)));
+      return true;
+    } catch (err) {
+      this.log.warn(`sendMessageBack of ${msg.msgId} to broker ${mq.brokerName} failed (${(err as Error).message}); sending it to ${getRetryTopic(this.group)} instead`);
+    }
+    try {
+      await this.sendMessageBackAsNormalMessage(msg);
+      return true;
+    } catch (err) {
+      this.log.warn(`sending ${msg.msgId} to ${getRetryTopic(this.group)} failed: ${(err as Error).message}; it will be consumed again here`);
+      return false;
+    }
+  }
+
+  private async sendMessageBackAsNormalMessage(msg: MessageExt): Promise<void> {
+    const newMsg = new Message(getRetryTopic(this.group), msg.body, { flag: msg.flag });
+    for (const [k, v] of msg.propertyMap) newMsg.properties.set(k, v);
+    newMsg.properties.set(MessageConst.ORIGIN_MESSAGE_ID, msg.propertyMap.get(MessageConst.ORIGIN_MESSAGE_ID) ?? msg.msgId);
+    newMsg.properties.set(MessageConst.RETRY_TOPIC, msg.topic);
+    newMsg.properties.set(MessageConst.RECONSUME_TIME, String(msg.reconsumeTimes + 1));
+    newMsg.properties.set(MessageConst.MAX_RECONSUME_TIMES, String(this.maxReconsumeTimes(this.orderly)));
+    newMsg.properties.delete(MessageConst.TRANSACTION_PREPARED);
+    newMsg.delayTimeLevel = 3 + msg.reconsumeTimes;
+    if (!this.innerProducer) {
+      this.innerProducer = new Producer({
+        group: 'CLIENT_INNER_PRODUCER', namesrvAddr: this.client.namesrv.list.join(';'), api: this.client.api,
+        clientIP: this.client.clientIP, instanceName: this.client.instanceName, logger: this.log,
+      });
+      await this.innerProducer.start();
+    }
+    await this.innerProducer.send(newMsg);
+  }
+
+  // ---- offsets and shutdown ----
+
+  private async persistAll(sync: boolean): Promise<void> {
+    if (!this.offsetStoreInner) return;
+    const mqs = this.rebalanceImpl.assignment();
+    if (sync && this.offsetStoreInner instanceof RemoteBrokerOffsetStore) {
+      await Promise.all(mqs.map((mq) => this.offsetStoreInner!.persist(mq)));
+    } else {
+      await this.offsetStoreInner.persistAll(mqs);
+    }
+  }
+
+  /**
+   * Stops consuming: no new pulls or listener calls, waits for the calls in progress
+   * (awaitTerminationMillisWhenShutdown), commits the offsets (waiting for the brokers), gives
+   * up orderly locks, unregisters from every broker and closes the connections.
+   */
+  async shutdown(): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'shutdown';
+      return;
+    }
+    this.state = 'stopping';
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    await this.rebalanceService.shutdown();
+    for (const { pq } of this.rebalanceImpl.processQueueTable.values()) pq.stopPulling();
+    if (this.executor && !(await this.executor.awaitIdle(this.opts.awaitTerminationMillisWhenShutdown))) {
+      this.log.warn(`consumer ${this.group}: listener calls still running after ${this.opts.awaitTerminationMillisWhenShutdown} ms; shutting down without them`);
+    }
+    this.consumeService?.shutdown();
+    await this.persistAll(true);
+    if (this.orderly && this.messageModel === MessageModel.CLUSTERING) await this.rebalanceImpl.unlockAll();
+    this.rebalanceImpl.destroy();
+    await this.client.unregisterConsumer(this.group);
+    for (const un of this.unregisterHandlers.splice(0)) un();
+    await this.innerProducer?.shutdown().catch(() => undefined);
+    await this.client.shutdown();
+    await Promise.all([...this.pullLoops]);
+    this.state = 'shutdown';
+    this.log.info(`push consumer ${this.group} (${this.clientId}) shut down`);
+  }
+
+  /** Gives up one queue the rebalance took away (upstream `RebalancePushImpl.removeUnnecessaryMessageQueue`). */
+  private async removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean> {
+    if (this.orderly && this.messageModel === MessageModel.CLUSTERING) {
+      // Keep the broker lock until the listener call in progress is done and committed, so the
+      // next owner starts after it (upstream waits up to 1 s for the queue's consume lock).
+      if (pq.inflight) {
+        const done = await Promise.race([pq.inflight.then(() => true), sleep(1000).then(() => false)]);
+        if (!done) return false;
+      }
+      await this.offsetStore.persist(mq);
+      this.offsetStore.removeOffset(mq);
+      await this.rebalanceImpl.unlock(mq, false);
+      return true;
+    }
+    await this.offsetStore.persist(mq);
+    this.offsetStore.removeOffset(mq);
+    return true;
+  }
+}
+
+interface RebalancePushHooks {
+  subscriptions(): ReadonlyMap<string, SubscriptionData>;
+  isOrder(): boolean;
+  removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean>;
+  dispatchPullRequest(request: PullRequest): void;
+}
+
+/** The push consumer's side of rebalancing (upstream `RebalancePushImpl`). */
+class RebalancePushImpl extends RebalanceImpl {
+  constructor(cfg: RebalanceConfig, private readonly hooks: RebalancePushHooks) {
+    super(cfg);
+  }
+
+  subscriptions(): ReadonlyMap<string, SubscriptionData> {
+    return this.hooks.subscriptions();
+  }
+
+  isOrder(): boolean {
+    return this.hooks.isOrder();
+  }
+
+  removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean> {
+    return this.hooks.removeUnnecessaryMessageQueue(mq, pq);
+  }
+
+  dispatchPullRequest(requests: PullRequest[]): void {
+    for (const r of requests) this.hooks.dispatchPullRequest(r);
+  }
+
+  /** Forgets a queue whose offset was illegal; the next rebalance takes it again. */
+  removeProcessQueue(mq: MessageQueue, pq: ProcessQueue): void {
+    const k = messageQueueKey(mq);
+    if (this.processQueueTable.get(k)?.pq === pq) this.processQueueTable.delete(k);
+  }
+}

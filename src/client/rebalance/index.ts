@@ -1,0 +1,10 @@
+export { checkAllocateArgs } from './allocate-message-queue-strategy.js';
+export type { AllocateMessageQueueStrategy } from './allocate-message-queue-strategy.js';
+export { AllocateMessageQueueAveragely } from './allocate-message-queue-averagely.js';
+export { AllocateMessageQueueAveragelyByCircle } from './allocate-message-queue-averagely-by-circle.js';
+export { AllocateMessageQueueConsistentHash, md5Hash } from './allocate-message-queue-consistent-hash.js';
+export type { HashFunction } from './allocate-message-queue-consistent-hash.js';
+export { AllocateMessageQueueByConfig } from './allocate-message-queue-by-config.js';
+export { AllocateMessageQueueByMachineRoom } from './allocate-message-queue-by-machine-room.js';
+export { AllocateMachineRoomNearby } from './allocate-machine-room-nearby.js';
+export type { MachineRoomResolver } from './allocate-machine-room-nearby.js';

@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Producer } from '../../src/client/producer.js';
+import { LitePullConsumer } from '../../src/client/lite-pull-consumer.js';
+import { Message, type MessageExt } from '../../src/client/message.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { ConsumeFromWhere } from '../../src/client/headers.js';
+import type { MessageQueue } from '../../src/client/route.js';
+import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { createTopic, waitUntil } from './helpers.js';
+
+// LitePullConsumer against a real NameServer + Broker in this process.
+
+let mq: Standalone;
+let producer: Producer;
+const consumers: LitePullConsumer[] = [];
+const stamp = Date.now();
+
+useStandalone('rmq-lite-e2e-', {
+  async started(s) {
+    mq = s;
+    producer = new Producer({ group: 'LITE_E2E_PG', namesrvAddr: mq.namesrvAddr });
+    await producer.start();
+  },
+  async stopping() {
+    for (const c of consumers) await c.shutdown();
+    await producer?.shutdown();
+  },
+});
+
+function consumer(opts: ConstructorParameters<typeof LitePullConsumer>[0]): LitePullConsumer {
+  const c = new LitePullConsumer({ namesrvAddr: mq.namesrvAddr, pollTimeoutMillis: 2000, ...opts });
+  consumers.push(c);
+  return c;
+}
+
+async function sendTo(q: MessageQueue, bodies: string[], tags?: string): Promise<void> {
+  for (const b of bodies) await producer.send(new Message(q.topic, b, { tags }), { queue: q });
+}
+
+async function pollAll(c: LitePullConsumer, n: number, what: string): Promise<MessageExt[]> {
+  const out: MessageExt[] = [];
+  const until = Date.now() + 15_000;
+  while (out.length < n) {
+    if (Date.now() > until) throw new Error(`only ${out.length} of ${n} ${what}`);
+    out.push(...await c.poll(500));
+  }
+  return out;
+}
+
+test('subscribe + poll: tag-filtered messages of every queue; for-await iterates them one by one', { skip }, async () => {
+  const topic = `LiteSub_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const c = consumer({ group: `LiteSubG_${stamp}`, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  c.subscribe(topic, 'A');
+  await c.start();
+  await waitUntil(() => c.assignment().length === 2, 'both queues assigned');
+  for (const q of queues) await sendTo(q, ['a1', 'a2', 'a3'].map((b) => `${q.queueId}-${b}`), 'A');
+  await sendTo(queues[0]!, ['skip'], 'B');
+  const got = await pollAll(c, 6, 'messages');
+  assert.deepEqual(got.map((m) => m.body.toString()).sort(), ['0-a1', '0-a2', '0-a3', '1-a1', '1-a2', '1-a3']);
+  assert.ok(got.every((m) => m.tags === 'A' && m.brokerName === queues[0]!.brokerName));
+  await sendTo(queues[1]!, ['it-1', 'it-2'], 'A');
+  const iterated: string[] = [];
+  for await (const m of c) {
+    iterated.push(m.body.toString());
+    if (iterated.length === 2) break;
+  }
+  assert.deepEqual(iterated, ['it-1', 'it-2']);
+});
+
+test('assign + seek / seekToBegin / seekToEnd / offsetForTimestamp; commit and committed', { skip }, async () => {
+  const topic = `LiteSeek_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  await sendTo(q!, ['m0', 'm1', 'm2', 'm3', 'm4']);
+  await new Promise((r) => setTimeout(r, 20));
+  const t = Date.now();
+  await sendTo(q!, ['m5', 'm6']);
+  const group = `LiteSeekG_${stamp}`;
+  const c = consumer({ group, autoCommit: false, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  c.assign([q!]);
+  await c.start();
+  assert.deepEqual(c.assignment(), [q]);
+  const first = await pollAll(c, 7, 'messages from the start');
+  assert.deepEqual(first.map((m) => m.body.toString()), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  // Nothing committed without autoCommit; as upstream, the broker answers 0 for a young queue.
+  assert.equal(await c.committed(q!), 0);
+  await c.seek(q!, 3);
+  const afterSeek = await pollAll(c, 4, 'messages after the seek');
+  assert.deepEqual(afterSeek.map((m) => m.queueOffset), [3, 4, 5, 6]);
+  await c.commit();
+  assert.equal(await c.committed(q!), 7);
+  await c.commit([{ mq: q!, offset: 2 }]);
+  assert.equal(await c.committed(q!), 2);
+  assert.equal(await c.offsetForTimestamp(q!, t), 5);
+  await c.seekToBegin(q!);
+  assert.equal((await c.poll(3000))[0]?.queueOffset, 0);
+  await c.seekToEnd(q!);
+  assert.deepEqual(await c.poll(200), []);
+  await sendTo(q!, ['m7']);
+  assert.equal((await pollAll(c, 1, 'the new message'))[0]!.body.toString(), 'm7');
+  await assert.rejects(c.seek(q!, 99), /outside \[0, 8\]/);
+  await assert.rejects(c.seek({ ...q!, queueId: 5 }, 0), /not assigned/);
+});
+
+test('pause holds a queue back until resume; autoCommit commits what poll returned', { skip }, async () => {
+  const topic = `LitePause_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const group = `LitePauseG_${stamp}`;
+  const c = consumer({ group, autoCommitIntervalMillis: 100, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  c.assign(queues);
+  await c.start();
+  c.pause([queues[0]!]);
+  assert.equal(c.isPaused(queues[0]!), true);
+  await sendTo(queues[0]!, ['p0', 'p1']);
+  await sendTo(queues[1]!, ['r0']);
+  const got = await pollAll(c, 1, 'the unpaused queue');
+  assert.deepEqual(got.map((m) => m.body.toString()), ['r0']);
+  assert.deepEqual(await c.poll(300), [], 'nothing from the paused queue');
+  c.resume([queues[0]!]);
+  const resumed = await pollAll(c, 2, 'the resumed queue');
+  assert.deepEqual(resumed.map((m) => m.body.toString()), ['p0', 'p1']);
+  // The next poll after autoCommitIntervalMillis commits; shutdown persists.
+  await new Promise((r) => setTimeout(r, 120));
+  await c.poll(0);
+  await c.shutdown();
+  const api = new MQClientAPI();
+  assert.equal(await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 }), 2);
+  assert.equal(await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 1 }), 1);
+  await api.shutdown();
+});
+
+test('a second subscriber of the group gets half of the queues; a restart resumes after the committed offset', { skip }, async () => {
+  const topic = `LiteGroup_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  const group = `LiteGroupG_${stamp}`;
+  const a = consumer({ group });
+  a.subscribe(topic);
+  await a.start();
+  await waitUntil(() => a.assignment().length === 4, 'a has all four');
+  const b = consumer({ group });
+  b.subscribe(topic);
+  await b.start();
+  await waitUntil(() => a.assignment().length === 2 && b.assignment().length === 2, 'two each');
+  for (const q of queues) await sendTo(q, [`g-${q.queueId}`]);
+  const fromA = await pollAll(a, 2, 'a');
+  const fromB = await pollAll(b, 2, 'b');
+  assert.deepEqual([...fromA, ...fromB].map((m) => m.body.toString()).sort(), ['g-0', 'g-1', 'g-2', 'g-3']);
+  await a.commit();
+  await a.shutdown();
+  await waitUntil(() => b.assignment().length === 4, 'b takes over');
+  for (const q of queues) await sendTo(q, [`h-${q.queueId}`]);
+  const after = await pollAll(b, 4, 'after a left');
+  assert.deepEqual(after.map((m) => m.body.toString()).sort(), ['h-0', 'h-1', 'h-2', 'h-3'], 'nothing a consumed comes again');
+});

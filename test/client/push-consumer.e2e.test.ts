@@ -1,0 +1,382 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Producer } from '../../src/client/producer.js';
+import { PushConsumer } from '../../src/client/push-consumer.js';
+import { Message, type MessageExt } from '../../src/client/message.js';
+import { ConsumeConcurrentlyStatus, ConsumeOrderlyStatus } from '../../src/client/consume-message-service.js';
+import { ConsumeFromWhere, MessageModel } from '../../src/client/headers.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import type { SendMessageRequestHeader } from '../../src/client/headers.js';
+import { MQBrokerError } from '../../src/remoting/errors.js';
+import { ResponseCode } from '../../src/remoting/codes.js';
+import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { createTopic, waitUntil } from './helpers.js';
+
+// PushConsumer against a real NameServer + Broker in this process.
+
+let mq: Standalone;
+let producer: Producer;
+const consumers: PushConsumer[] = [];
+const stamp = Date.now();
+let offsetDir: string;
+
+useStandalone('rmq-push-e2e-', {
+  async started(s) {
+    mq = s;
+    offsetDir = mkdtempSync(join(tmpdir(), 'rmq-push-offsets-'));
+    producer = new Producer({ group: 'PUSH_E2E_PG', namesrvAddr: mq.namesrvAddr });
+    await producer.start();
+  },
+  async stopping() {
+    for (const c of consumers) await c.shutdown();
+    await producer?.shutdown();
+    if (offsetDir) rmSync(offsetDir, { recursive: true, force: true });
+  },
+}, { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } }); // retries come back after 1 s
+
+function consumer(opts: ConstructorParameters<typeof PushConsumer>[0]): PushConsumer {
+  const c = new PushConsumer({ namesrvAddr: mq.namesrvAddr, localOffsetStoreDir: offsetDir, ...opts });
+  consumers.push(c);
+  return c;
+}
+
+test('consumes the subscribed tags with keys and properties intact, then commits the offsets on the broker', { skip }, async () => {
+  const topic = `PushBasic_${stamp}`;
+  const group = `PushBasicG_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  const got: MessageExt[] = [];
+  const c = consumer({ group });
+  c.subscribe(topic, 'TagA || TagC');
+  c.registerMessageListenerConcurrently(async (msgs) => { got.push(...msgs); });
+  await c.start();
+  const sent = new Map<string, string>();
+  for (let i = 0; i < 30; i++) {
+    const tags = ['TagA', 'TagB', 'TagC'][i % 3]!;
+    const m = new Message(topic, `body-${i}`, { tags, keys: [`k${i}`, `kk${i}`], properties: { seq: String(i) } });
+    const r = await producer.send(m);
+    if (tags !== 'TagB') sent.set(r.msgId, tags);
+  }
+  // A last TagA message on every queue, so every queue's offset ends past a consumed message.
+  for (const q of queues) {
+    const r = await producer.send(new Message(topic, `body-${30 + q.queueId}`, { tags: 'TagA', keys: [`k${30 + q.queueId}`, `kk${30 + q.queueId}`], properties: { seq: String(30 + q.queueId) } }), { queue: q });
+    sent.set(r.msgId, 'TagA');
+  }
+  await waitUntil(() => got.length >= 24, '24 TagA/TagC messages');
+  assert.equal(got.length, 24);
+  for (const m of got) {
+    const i = Number(m.propertyMap.get('seq'));
+    assert.equal(m.tags, sent.get(m.msgId));
+    assert.deepEqual(m.keys, [`k${i}`, `kk${i}`]);
+    assert.equal(m.body.toString(), `body-${i}`);
+    assert.equal(m.topic, topic);
+  }
+  assert.equal(c.assignment().filter((q) => q.topic === topic).length, 4);
+  await c.shutdown();
+  // Shutdown committed every queue's offset: the group's total equals the messages stored.
+  const api = new MQClientAPI();
+  let total = 0;
+  for (let q = 0; q < 4; q++) total += await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: q });
+  await api.shutdown();
+  assert.equal(total, 34);
+});
+
+test('every message is delivered while consumers join and leave (duplicates counted, none lost)', { skip }, async (t) => {
+  const topic = `PushRebalance_${stamp}`;
+  const group = `PushRebalanceG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 8);
+  const seen = new Map<string, number>();
+  const by = new Map<string, Set<string>>();
+  const listener = (name: string) => async (msgs: MessageExt[]): Promise<void> => {
+    for (const m of msgs) {
+      const body = m.body.toString();
+      seen.set(body, (seen.get(body) ?? 0) + 1);
+      let s = by.get(name);
+      if (!s) by.set(name, (s = new Set()));
+      s.add(body);
+    }
+  };
+  const a = consumer({ group });
+  a.subscribe(topic, '*');
+  a.registerMessageListenerConcurrently(listener('a'));
+  await a.start();
+  let sent = 0;
+  const sendSome = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await producer.send(new Message(topic, `m-${sent++}`));
+  };
+  await sendSome(100);
+  const b = consumer({ group });
+  b.subscribe(topic, '*');
+  b.registerMessageListenerConcurrently(listener('b'));
+  await b.start();
+  await sendSome(100);
+  await waitUntil(() => a.assignment().filter((q) => q.topic === topic).length === 4 && b.assignment().filter((q) => q.topic === topic).length === 4,
+    'the 8 queues split 4 + 4');
+  await sendSome(100);
+  await waitUntil(() => seen.size === sent, 'every message before a leaves');
+  await a.shutdown();
+  await sendSome(100);
+  await waitUntil(() => b.assignment().filter((q) => q.topic === topic).length === 8, 'b takes every queue');
+  await waitUntil(() => seen.size === sent, 'every message after a left');
+  const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
+  assert.equal(seen.size, 400);
+  assert.ok((by.get('a')?.size ?? 0) > 0 && (by.get('b')?.size ?? 0) > 0, 'both consumed');
+  // As upstream, a queue changing hands may be re-read from the last persisted offset: duplicates
+  // are allowed, bounded by what was consumed before the changes (the first 300 messages).
+  t.diagnostic(`${duplicates} duplicates over 400 messages`);
+  assert.ok(duplicates <= 300, `${duplicates} duplicates`);
+});
+
+test('orderly consumption keeps each queue in order across a rebalance', { skip }, async () => {
+  const topic = `PushOrderly_${stamp}`;
+  const group = `PushOrderlyG_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  const log: Array<{ q: number; seq: number; who: string; at: number }> = [];
+  const listener = (who: string) => async (msgs: MessageExt[]) => {
+    for (const m of msgs) log.push({ q: m.queueId, seq: Number(m.body.toString()), who, at: Date.now() });
+    await new Promise((r) => setImmediate(r));
+    return ConsumeOrderlyStatus.SUCCESS;
+  };
+  const a = consumer({ group });
+  a.subscribe(topic, '*');
+  a.registerMessageListenerOrderly(listener('a'));
+  await a.start();
+  const next = [0, 0, 0, 0];
+  const sendRound = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      for (const q of queues) await producer.send(new Message(topic, String(next[q.queueId]!++)), { queue: q });
+    }
+  };
+  await sendRound(30);
+  const b = consumer({ group });
+  b.subscribe(topic, '*');
+  b.registerMessageListenerOrderly(listener('b'));
+  await b.start();
+  await sendRound(30);
+  await waitUntil(() => b.assignment().filter((q) => q.topic === topic).length === 2, 'b holds two queues');
+  await sendRound(20);
+  await waitUntil(() => queues.every((q) => new Set(log.filter((e) => e.q === q.queueId).map((e) => e.seq)).size === 80), 'all 320 messages');
+  for (const q of queues) {
+    const seqs = log.filter((e) => e.q === q.queueId).map((e) => e.seq);
+    for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! >= seqs[i - 1]!, `queue ${q.queueId} went back from ${seqs[i - 1]} to ${seqs[i]}`);
+  }
+  assert.ok(log.some((e) => e.who === 'b'), 'b consumed after the rebalance');
+});
+
+test('broadcasting delivers every message to every instance and keeps offsets in a local file', { skip }, async () => {
+  const topic = `PushBroadcast_${stamp}`;
+  const group = `PushBroadcastG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const got = [new Set<string>(), new Set<string>()];
+  const cs = [0, 1].map((i) => {
+    const c = consumer({ group, messageModel: MessageModel.BROADCASTING, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+    c.subscribe(topic, '*');
+    c.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) got[i]!.add(m.body.toString()); });
+    return c;
+  });
+  for (const c of cs) await c.start();
+  for (let i = 0; i < 40; i++) await producer.send(new Message(topic, `b-${i}`));
+  await waitUntil(() => got.every((s) => s.size === 40), 'both instances get all 40');
+  const file = join(offsetDir, cs[0]!.clientId, group, 'offsets.json');
+  await cs[0]!.shutdown();
+  assert.ok(existsSync(file), 'offsets file written at shutdown');
+  const table = JSON.parse(readFileSync(file, 'utf8')).offsetTable as Record<string, number>;
+  assert.equal(Object.values(table).reduce((a, b) => a + b, 0), 40);
+});
+
+test('a listener that throws or asks RECONSUME_LATER gets the message again through the retry topic', { skip }, async () => {
+  const topic = `PushRetry_${stamp}`;
+  const group = `PushRetryG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const attempts = new Map<string, MessageExt[]>();
+  const c = consumer({ group });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(async (msgs) => {
+    const m = msgs[0]!;
+    const body = m.body.toString();
+    const list = attempts.get(body) ?? [];
+    list.push(m);
+    attempts.set(body, list);
+    if (list.length === 1) {
+      if (body === 'throw') throw new Error('listener failure on purpose');
+      return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    }
+    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+  });
+  await c.start();
+  const r1 = await producer.send(new Message(topic, 'throw', { keys: 'k-throw', properties: { p: '1' } }));
+  await producer.send(new Message(topic, 'later', { tags: 'T' }));
+  await waitUntil(() => (attempts.get('throw')?.length ?? 0) >= 2 && (attempts.get('later')?.length ?? 0) >= 2, 'both messages consumed a second time', 30_000);
+  const again = attempts.get('throw')![1]!;
+  assert.equal(again.topic, topic, 'the original topic is restored');
+  assert.equal(again.msgId, r1.msgId, 'same message id');
+  assert.deepEqual(again.keys, ['k-throw']);
+  assert.equal(again.propertyMap.get('p'), '1');
+  assert.equal(again.reconsumeTimes, 1);
+  assert.equal(attempts.get('later')![1]!.tags, 'T');
+});
+
+/** An API whose broker refuses CONSUMER_SEND_MSG_BACK, and optionally every send to a retry topic. */
+class RefusingAPI extends MQClientAPI {
+  refuseRetryTopic = false;
+  sendBacks = 0;
+  retrySends = 0;
+
+  override async consumerSendMessageBack(): Promise<void> {
+    this.sendBacks++;
+    throw new MQBrokerError(ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ' request type 36 not supported', 'test-broker');
+  }
+
+  override async sendMessage(addr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs?: number, msgId?: string) {
+    if (header.topic.startsWith('%RETRY%')) {
+      this.retrySends++;
+      if (this.refuseRetryTopic) throw new MQBrokerError(ResponseCode.MESSAGE_ILLEGAL, 'retry topic refused by the test', addr);
+    }
+    return super.sendMessage(addr, brokerName, header, body, timeoutMs, msgId);
+  }
+}
+
+test('when the broker refuses the send-back, the message goes to %RETRY%<group> as upstream; when that fails too, it is retried here after 5 s', { skip }, async () => {
+  const topic = `PushFallback_${stamp}`;
+  const group = `PushFallbackG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const api = new RefusingAPI();
+  api.refuseRetryTopic = true;
+  const attempts: Array<{ m: MessageExt; at: number }> = [];
+  let before2nd = { sendBacks: 0, retrySends: 0 };
+  const c = consumer({ group, api });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(async (msgs) => {
+    attempts.push({ m: msgs[0]!, at: Date.now() });
+    // From the 2nd failure on, the copy to the retry topic goes through.
+    if (attempts.length === 2) {
+      before2nd = { sendBacks: api.sendBacks, retrySends: api.retrySends };
+      api.refuseRetryTopic = false;
+    }
+    return attempts.length <= 2 ? ConsumeConcurrentlyStatus.RECONSUME_LATER : ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+  });
+  await c.start();
+  try {
+    const sent = await producer.send(new Message(topic, 'fallback', { keys: 'fk', properties: { kept: 'yes' } }));
+    // 1st attempt fails; send-back and the retry topic are both refused: consumed again here.
+    await waitUntil(() => attempts.length >= 2, 'the local retry', 10_000);
+    assert.deepEqual(before2nd, { sendBacks: 1, retrySends: 1 });
+    assert.ok(attempts[1]!.at - attempts[0]!.at >= 4500, 'the local retry waits 5 s');
+    assert.equal(attempts[1]!.m.reconsumeTimes, 1);
+    // 2nd attempt fails: send-back refused, the copy to the retry topic now goes through.
+    await waitUntil(() => attempts.length >= 3, 'the retry-topic copy', 10_000);
+    const copy = attempts[2]!.m;
+    assert.equal(api.sendBacks, 2);
+    assert.equal(copy.topic, topic, 'RETRY_TOPIC restores the original topic');
+    assert.equal(copy.msgId, sent.msgId);
+    assert.equal(copy.propertyMap.get('kept'), 'yes');
+    assert.deepEqual(copy.keys, ['fk']);
+    assert.equal(copy.reconsumeTimes, 2);
+    assert.ok(copy.propertyMap.get('ORIGIN_MESSAGE_ID'));
+  } finally {
+    await c.shutdown();
+    await api.shutdown();
+  }
+});
+
+test('flow control: a queue holding pullThresholdForQueue messages is not pulled further', { skip }, async () => {
+  const topic = `PushFlow_${stamp}`;
+  const group = `PushFlowG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  for (let i = 0; i < 60; i++) await producer.send(new Message(topic, `f-${i}`), { queue: q! });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let calls = 0;
+  const c = consumer({ group, consumeThreadMax: 1, pullBatchSize: 4, pullThresholdForQueue: 8 });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(async () => { calls++; await gate; });
+  const api = new MQClientAPI();
+  const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
+  const before = await pulled();
+  await c.start();
+  await waitUntil(() => calls === 1, 'the first listener call');
+  // The listener is stuck: the queue fills to the threshold (plus one batch) and pulling stops.
+  await waitUntil(async () => (await pulled()) - before >= 8, 'a full queue');
+  await new Promise((r) => setTimeout(r, 300));
+  const held = (await pulled()) - before;
+  assert.ok(held >= 8 && held <= 12, `${held} messages pulled while the listener is blocked`);
+  release();
+  await waitUntil(() => calls === 60, 'every message once released');
+  await api.shutdown();
+});
+
+test('shutdown waits for listener calls in progress and commits their offsets', { skip }, async () => {
+  const topic = `PushShutdown_${stamp}`;
+  const group = `PushShutdownG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  let started = 0;
+  let finished = 0;
+  const c = consumer({ group, consumeThreadMax: 4 });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(async () => {
+    started++;
+    await new Promise((r) => setTimeout(r, 300));
+    finished++;
+  });
+  await c.start();
+  for (let i = 0; i < 4; i++) await producer.send(new Message(topic, `s-${i}`), { queue: q! });
+  await waitUntil(() => started === 4, 'four calls in progress');
+  await c.shutdown();
+  assert.equal(finished, 4, 'shutdown resolved only after the calls finished');
+  const api = new MQClientAPI();
+  assert.equal(await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 }), 4);
+  await assert.rejects(api.getConsumerIdListByGroup(mq.brokerAddr, group), /no consumer/, 'unregistered from the broker');
+  await api.shutdown();
+});
+
+test('subscribe after start takes the new topic at once; RESET_CONSUMER_CLIENT_OFFSET from the broker rewinds a topic', { skip }, async () => {
+  const topic = `PushLate_${stamp}`;
+  const group = `PushLateG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const got: string[] = [];
+  const c = consumer({ group });
+  c.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) got.push(m.body.toString()); });
+  await c.start();
+  for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `l-${i}`), { queue: q! });
+  c.subscribe(topic, '*');
+  await waitUntil(() => got.length === 5, 'the five messages after subscribing');
+  // The broker side of mqadmin resetOffsetByTime: push the new offsets to the group's clients.
+  const { broker } = mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
+  const channels = broker.consumerManager.get(group)!.channels;
+  const { createRequest } = await import('../../src/remoting/command.js');
+  const { RequestCode, SerializeType } = await import('../../src/remoting/codes.js');
+  for (const conn of channels.keys()) {
+    conn.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, {
+      extFields: { topic, group, timestamp: 0 },
+      body: Buffer.from(`{"offsetTable":{{"brokerName":"${q!.brokerName}","queueId":0,"topic":"${topic}"}:2}}`),
+      serializeType: SerializeType.JSON,
+    }));
+  }
+  await waitUntil(() => got.length === 8, 'messages 2..4 again');
+  assert.deepEqual(got.slice(5), ['l-2', 'l-3', 'l-4']);
+});
+
+test('orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT (or a throw) holds the queue and retries the same message before the next', { skip }, async () => {
+  const topic = `PushSuspend_${stamp}`;
+  const group = `PushSuspendG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const seen: Array<{ body: string; reconsumeTimes: number }> = [];
+  const c = consumer({ group, suspendCurrentQueueTimeMillis: 10 });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerOrderly(async (msgs, ctx) => {
+    const m = msgs[0]!;
+    seen.push({ body: m.body.toString(), reconsumeTimes: m.reconsumeTimes });
+    if (m.body.toString() === 'm1' && m.reconsumeTimes === 0) return ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
+    if (m.body.toString() === 'm2' && m.reconsumeTimes < 2) {
+      ctx.suspendCurrentQueueTimeMillis = 20;
+      throw new Error('fails twice on purpose');
+    }
+    return ConsumeOrderlyStatus.SUCCESS;
+  });
+  await c.start();
+  for (const b of ['m0', 'm1', 'm2', 'm3']) await producer.send(new Message(topic, b), { queue: q! });
+  await waitUntil(() => seen.some((s) => s.body === 'm3'), 'm3');
+  assert.deepEqual(seen.map((s) => `${s.body}/${s.reconsumeTimes}`), ['m0/0', 'm1/0', 'm1/1', 'm2/0', 'm2/1', 'm2/2', 'm3/0']);
+});
