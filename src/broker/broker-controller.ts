@@ -20,11 +20,13 @@ import { PullMessageProcessor } from './processors/pull.js';
 import { ConsumerManageProcessor } from './processors/consumer-manage.js';
 import { ClientManageProcessor } from './processors/client-manage.js';
 import { AdminBrokerProcessor } from './processors/admin.js';
-import { SendMessageBackProcessor } from './processors/send-back.js';
 import { QueryMessageProcessor } from './processors/query-message.js';
+import { SendMessageBackProcessor } from './processors/send-back.js';
 import { EndTransactionProcessor } from './processors/end-transaction.js';
 import { TransactionalMessageService } from './transaction/transactional-message-service.js';
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
+import { TimerMessageStore } from './timer/timer-message-store.js';
+import { RecallMessageProcessor } from './processors/recall.js';
 import { SystemTopic } from '../common/topic.js';
 
 export interface BrokerControllerOptions {
@@ -62,6 +64,8 @@ export class BrokerController {
   readonly pullRequestHoldService: PullRequestHoldService;
   readonly rebalanceLockManager = new RebalanceLockManager();
   readonly scheduleMessageService: ScheduleMessageService;
+  /** Timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS) and their recall. */
+  readonly timerMessageStore: TimerMessageStore;
   readonly transactionalMessageService: TransactionalMessageService;
   readonly msgIdGenerator: MessageIdGenerator;
   readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
@@ -94,6 +98,7 @@ export class BrokerController {
     this.producerManager = new ProducerManager(this.logger);
     this.outerAPI = new BrokerOuterAPI(this.logger);
     this.scheduleMessageService = new ScheduleMessageService(this.messageStore, root, this.logger);
+    this.timerMessageStore = new TimerMessageStore(this.messageStore, this.storeConfig, root, this.logger);
     this.transactionalMessageService = new TransactionalMessageService(this, this.logger);
     this.pullProcessor = new PullMessageProcessor(this);
     this.pullRequestHoldService = new PullRequestHoldService(
@@ -121,6 +126,7 @@ export class BrokerController {
     this.consumerOffsetManager.load();
     this.subscriptionGroupManager.load();
     this.scheduleMessageService.load();
+    await this.timerMessageStore.load();
     if (rec.abnormal) {
       this.logger.warn(`store recovered after an abnormal exit: verified the CommitLog from offset ${rec.recoveredFrom} to ${rec.maxOffset} in ${rec.ms} ms`);
     }
@@ -142,10 +148,14 @@ export class BrokerController {
     this.messageStore.storeHost.writeInt32BE(this.boundPort, this.messageStore.storeHost.length - 4);
     this.messageStore.setMessageArrivingListener((topic, queueId, maxOffset, tagsCode) => {
       if (topic === SystemTopic.SCHEDULE_TOPIC) this.scheduleMessageService.onArrival(queueId);
-      else this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
+      else if (topic === SystemTopic.TIMER_TOPIC) this.timerMessageStore.onArrival();
+      else {
+        this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
+      }
     });
     this.messageStore.start();
     this.scheduleMessageService.start();
+    this.timerMessageStore.start();
     this.transactionalMessageService.start();
     this.pullRequestHoldService.start();
     this.topicConfigManager.onChange = () => this.scheduleRegister();
@@ -179,9 +189,10 @@ export class BrokerController {
     const cm = new ConsumerManageProcessor(this);
     const client = new ClientManageProcessor(this);
     const admin = new AdminBrokerProcessor(this);
+    const query = new QueryMessageProcessor(this);
     const sendBack = new SendMessageBackProcessor(this);
     const endTx = new EndTransactionProcessor(this);
-    const query = new QueryMessageProcessor(this);
+    const recall = new RecallMessageProcessor(this);
     const reg = (code: number, h: RequestHandler): void => server.registerProcessor(code, h);
     const sendHandler: RequestHandler = (req, conn) => send.process(req, conn);
     reg(RequestCode.SEND_MESSAGE, sendHandler);
@@ -193,7 +204,7 @@ export class BrokerController {
     }
     reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
     reg(RequestCode.END_TRANSACTION, (req) => endTx.process(req));
-    reg(RequestCode.QUERY_MESSAGE, (req) => query.queryMessage(req));
+    reg(RequestCode.RECALL_MESSAGE, (req, conn) => recall.process(req, conn));
     reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
     reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));
     reg(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => cm.getConsumerListByGroup(req));
@@ -209,6 +220,7 @@ export class BrokerController {
     reg(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => admin.searchOffsetByTimestamp(req));
     reg(RequestCode.GET_EARLIEST_MSG_STORETIME, (req) => admin.getEarliestMsgStoretime(req));
     reg(RequestCode.VIEW_MESSAGE_BY_ID, (req) => admin.viewMessageById(req));
+    reg(RequestCode.QUERY_MESSAGE, (req) => query.queryMessage(req));
     reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
     reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
     server.on('disconnect', (conn) => {
@@ -267,6 +279,7 @@ export class BrokerController {
     await this.server?.shutdown();
     await this.fastServer?.shutdown();
     await this.scheduleMessageService.shutdown();
+    await this.timerMessageStore.shutdown();
     await this.messageStore.shutdown();
     this.consumerOffsetManager.persist(true);
     this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] shutdown OK`);

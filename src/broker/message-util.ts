@@ -6,6 +6,8 @@ import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { decodeRecord, type MessageExt } from '../common/message-record.js';
 import { encodeSocketAddress, splitAddress } from '../common/socket-address.js';
 import type { PutMessageInput } from '../store/message-store.js';
+import type { MessageStoreConfig } from '../common/config.js';
+import { effectivePrecisionMs, parseJavaLong, roundDeliverMs, TIMER_TOPIC, TimerProp } from './timer/timer-const.js';
 
 /** Tag code of a properties string: Java hashCode of TAGS, 0 without tags. */
 export function tagsCodeOf(properties: string): number {
@@ -51,4 +53,73 @@ export function toScheduleTopic(input: PutMessageInput, level: number, maxLevel:
   });
   input.topic = SystemTopic.SCHEDULE_TOPIC;
   input.queueId = lvl - 1;
+}
+
+/** What `toTimerTopic` did with a message. */
+export type TimerRoute =
+  /** Not a timer message, or one whose time has come: stored as it is. */
+  | { kind: 'NONE' }
+  /** Parked on rmq_sys_wheel_timer queue 0 until `timerOutMs`. */
+  | { kind: 'TIMER'; timerOutMs: number }
+  /** timerWheelEnable=false (answered SYSTEM_ERROR). */
+  | { kind: 'WHEEL_TIMER_NOT_ENABLE' }
+  /** A delay that is not a number or beyond timerMaxDelaySec, or a delete marker for a past time (answered MESSAGE_ILLEGAL). */
+  | { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
+
+/**
+ * Parks a timer message (upstream `HookUtils.handleScheduleMessage` / `transformTimerMessage`).
+ * TIMER_DELAY_SEC wins over TIMER_DELAY_MS, which wins over TIMER_DELIVER_MS; with a DELAY level
+ * set all three are dropped and the level applies. The delivery time is rounded down to the
+ * timer precision and kept in TIMER_OUT_MS, the destination in REAL_TOPIC / REAL_QID, and the
+ * message moves to rmq_sys_wheel_timer queue 0. A time not in the future is delivered at once.
+ * Only normal and committed messages are timed; one already carrying TIMER_OUT_MS is not again.
+ */
+export function toTimerTopic(
+  input: PutMessageInput,
+  cfg: Pick<MessageStoreConfig, 'timerWheelEnable' | 'timerMaxDelaySec' | 'timerPrecisionMs'>,
+  now = Date.now(),
+): TimerRoute {
+  const t = transactionValue(input.sysFlag);
+  if (t !== MessageSysFlag.TRANSACTION_NOT_TYPE && t !== MessageSysFlag.TRANSACTION_COMMIT_TYPE) return { kind: 'NONE' };
+  if (input.topic === TIMER_TOPIC) return { kind: 'NONE' };
+  const props = input.properties;
+  const sec = getProperty(props, TimerProp.DELAY_SEC);
+  const ms = getProperty(props, TimerProp.DELAY_MS);
+  const at = getProperty(props, TimerProp.DELIVER_MS);
+  if (sec === undefined && ms === undefined && at === undefined) return { kind: 'NONE' };
+  if (Number(getProperty(props, MessageConst.DELAY_TIME_LEVEL) ?? 0) > 0) {
+    input.properties = editProperties(props, (p) => {
+      p.delete(TimerProp.DELIVER_MS);
+      p.delete(TimerProp.DELAY_SEC);
+      p.delete(TimerProp.DELAY_MS);
+    });
+    return { kind: 'NONE' };
+  }
+  if (getProperty(props, TimerProp.OUT_MS) !== undefined) return { kind: 'NONE' };
+  if (!cfg.timerWheelEnable) return { kind: 'WHEEL_TIMER_NOT_ENABLE' };
+  let deliverMs: number | undefined;
+  if (sec !== undefined) {
+    const v = parseJavaLong(sec);
+    deliverMs = v === undefined ? undefined : now + v * 1000;
+  } else if (ms !== undefined) {
+    const v = parseJavaLong(ms);
+    deliverMs = v === undefined ? undefined : now + v;
+  } else {
+    deliverMs = parseJavaLong(at!);
+  }
+  if (deliverMs === undefined || !Number.isSafeInteger(deliverMs)) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
+  if (deliverMs <= now) {
+    // Due already: delivered as a normal message, except a delete marker, which has nothing left to cancel.
+    return getProperty(props, TimerProp.DEL_UNIQKEY) !== undefined ? { kind: 'WHEEL_TIMER_MSG_ILLEGAL' } : { kind: 'NONE' };
+  }
+  if (deliverMs - now > cfg.timerMaxDelaySec * 1000) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
+  const timerOutMs = roundDeliverMs(deliverMs, effectivePrecisionMs(cfg.timerPrecisionMs));
+  input.properties = editProperties(props, (p) => {
+    p.set(TimerProp.OUT_MS, String(timerOutMs));
+    p.set(MessageConst.REAL_TOPIC, input.topic);
+    p.set(MessageConst.REAL_QUEUE_ID, String(input.queueId));
+  });
+  input.topic = TIMER_TOPIC;
+  input.queueId = 0;
+  return { kind: 'TIMER', timerOutMs };
 }

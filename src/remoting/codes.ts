@@ -62,6 +62,8 @@ export const RequestCode = {
   QUERY_DATA_VERSION: 322,
   ADD_WRITE_PERM_OF_BROKER: 327,
   LITE_PULL_MESSAGE: 361,
+  /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
+  RECALL_MESSAGE: 370,
 } as const;
 
 /** Response codes (upstream `RemotingSysResponseCode` + `ResponseCode`). */
@@ -100,6 +102,7 @@ export const ResponseCode = {
   CONSUMER_NOT_ONLINE: 206,
   CONSUME_MSG_TIMEOUT: 207,
   NO_MESSAGE: 208,
+  ILLEGAL_OPERATION: 604,
 } as const;
 
 /** Names of response codes, for error messages. */

@@ -3,7 +3,8 @@ import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
-import { editProperties, toScheduleTopic } from '../message-util.js';
+import { editProperties, toScheduleTopic, toTimerTopic } from '../message-util.js';
+import { buildRecallHandle, TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
 import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
@@ -60,7 +61,20 @@ export class SendMessageProcessor {
       const special = this.routeRetryAndDelay(req, header, input);
       if (special) return special;
     }
-    return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey));
+    const recallHandle = this.recallHandleOf(input, uniqKey);
+    return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
+  }
+
+  /**
+   * The handle RECALL_MESSAGE takes to cancel a timer message (upstream `attachRecallHandle`):
+   * real topic, broker, TIMER_OUT_MS + 1 and the unique key; none for a retry topic.
+   */
+  private recallHandleOf(input: PutMessageInput, uniqKey: string): string | undefined {
+    if (input.topic !== TIMER_TOPIC) return undefined;
+    const out = Number(getProperty(input.properties, TimerProp.OUT_MS));
+    const realTopic = getProperty(input.properties, MessageConst.REAL_TOPIC);
+    if (!Number.isFinite(out) || !realTopic || isRetryTopic(realTopic)) return undefined;
+    return buildRecallHandle(realTopic, this.broker.brokerConfig.brokerName, out + 1, uniqKey);
   }
 
   private bornHost(conn: Connection): Buffer {
@@ -126,6 +140,14 @@ export class SendMessageProcessor {
         return undefined;
       }
     }
+    // Timer properties: parked on the timer topic, or refused (a DELAY level drops them).
+    const timer = toTimerTopic(input, b.storeConfig);
+    if (timer.kind === 'WHEEL_TIMER_NOT_ENABLE') {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `accurate timer message is not enabled, timerWheelEnable is false; set timerWheelEnable=true in broker.conf to send ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} messages`);
+    }
+    if (timer.kind === 'WHEEL_TIMER_MSG_ILLEGAL') {
+      return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `timer message illegal, the delay time should not be bigger than the max delay ${b.storeConfig.timerMaxDelaySec * 1000}ms (timerMaxDelaySec); or if set del msg, the delay time should be bigger than the current time; and ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} must be integers`);
+    }
     const level = Number(getProperty(input.properties, MessageConst.DELAY_TIME_LEVEL) ?? 0);
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     return undefined;
@@ -175,7 +197,7 @@ export class SendMessageProcessor {
     return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined));
   }
 
-  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined): RemotingCommand {
+  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string): RemotingCommand {
     const code = PUT_STATUS_TO_CODE[r.status];
     if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
       return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
@@ -184,7 +206,7 @@ export class SendMessageProcessor {
     // Java clients dereference these ext fields of every send response.
     return createResponse(req, code, undefined, {
       extFields: encodeSendMessageResponseHeader({
-        msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey,
+        msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
         regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
       }),
     });
