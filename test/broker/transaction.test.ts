@@ -154,3 +154,24 @@ test('past transactionCheckMax an unanswered half goes to TRANS_CHECK_MAX_TIME_T
     tmp.cleanup();
   }
 });
+
+test('a committed transaction message with a timer waits for its time after the commit', async () => {
+  const tmp = tempDir('rmq-tx-timer-');
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  try {
+    const uniq = 'TXTIMERUNIQ000000000000000000001';
+    const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
+      producerGroup: 'TXG', topic: 'TxTimer', defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
+      bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq, TIMER_DELAY_MS: '2000' }),
+    }, Buffer.from('timed'));
+    const committedAt = Date.now();
+    await endTx(t, { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq }, COMMIT);
+    await new Promise((res) => setTimeout(res, 700));
+    assert.deepEqual(await visible(t, 'TxTimer'), [], 'visible before its timer');
+    await until(async () => ((await visible(t, 'TxTimer')).length ? true : undefined), 6000, 'the timed message');
+    assert.ok(Date.now() - committedAt >= 900, 'delivered too early');
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
