@@ -16,6 +16,7 @@ import {
 } from '../client/admin-bodies.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import type { MessageExt } from '../client/message.js';
+import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from '../client/route.js';
@@ -455,6 +456,17 @@ export class Admin {
     return found.filter((m) => m.keys.includes(key));
   }
 
+  /**
+   * The trace of a message (upstream `QueryMsgTraceByIdSubCommand`): trace messages are indexed
+   * by the ids they describe, so a query by key on the trace topic finds them.
+   */
+  async queryTraceByMsgId(msgId: string, traceTopic = DEFAULT_TRACE_TOPIC): Promise<TraceRecord[]> {
+    this.check();
+    const found = await this.queryMessagesOfTopic(traceTopic, msgId, 64, 0, Number.MAX_SAFE_INTEGER, false);
+    const records = found.flatMap((m) => decodeTraceRecords(m.body.toString('utf8')));
+    return records.filter((r) => r.msgId === msgId).sort((a, b) => traceTime(a) - traceTime(b));
+  }
+
   private async queryMessagesOfTopic(topic: string, key: string, maxNum: number, begin: number, end: number, unique: boolean): Promise<MessageExt[]> {
     const route = await this.examineTopicRouteInfo(topic);
     const out: MessageExt[] = [];
@@ -561,4 +573,8 @@ export class Admin {
     for (const addr of addrs) await this.api.deleteSubscriptionGroup(addr, groupName, cleanOffset, this.timeoutMs);
     return addrs;
   }
+}
+
+function traceTime(r: TraceRecord): number {
+  return r.timestamp;
 }

@@ -48,3 +48,5 @@ export type {
 } from './admin-bodies.js';
 export { LitePullConsumer } from './lite-pull-consumer.js';
 export type { LitePullConsumerOptions } from './lite-pull-consumer.js';
+export * from './trace/trace-data.js';
+export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';

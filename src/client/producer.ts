@@ -12,6 +12,8 @@ import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message 
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
+import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
+import { DEFAULT_TRACE_TOPIC, TraceMessageType } from './trace/trace-data.js';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
 
 export interface ProducerOptions {
@@ -44,6 +46,10 @@ export interface ProducerOptions {
   clientIP?: string;
   instanceName?: string;
   logger?: Logger;
+  /** Write a trace record of every send to the trace topic (upstream `enableMsgTrace`). */
+  enableTrace?: boolean;
+  /** Topic of trace records (default RMQ_SYS_TRACE_TOPIC). */
+  traceTopic?: string;
 }
 
 export interface SendOptions {
@@ -99,6 +105,7 @@ export class Producer {
   private routeTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private state: 'created' | 'running' | 'shutdown' = 'created';
+  private readonly trace?: AsyncTraceDispatcher;
 
   constructor(opts: ProducerOptions = {}) {
     this.group = opts.group ?? DEFAULT_PRODUCER_GROUP;
@@ -120,6 +127,10 @@ export class Producer {
     this.pollInterval = opts.pollNameServerInterval ?? 30_000;
     this.heartbeatInterval = opts.heartbeatBrokerInterval ?? 30_000;
     this.log = opts.logger ?? createLogger('producer', { group: this.group });
+    if (opts.enableTrace) {
+      const inner = new Producer({ ...opts, group: `_INNER_TRACE_PRODUCER-${this.group}`, enableTrace: false, api: undefined, instanceName: `${this.clientId.split('@')[1]}-trace` });
+      this.trace = new AsyncTraceDispatcher(inner, opts.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
+    }
   }
 
   async start(): Promise<void> {
@@ -132,6 +143,7 @@ export class Producer {
     this.routeTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.sendHeartbeatToAllBrokers(), this.heartbeatInterval);
     this.heartbeatTimer.unref();
+    await this.trace?.start();
   }
 
   async shutdown(): Promise<void> {
@@ -139,6 +151,8 @@ export class Producer {
       this.state = 'shutdown';
       return;
     }
+    // Trace records of the last sends leave before the producer goes.
+    await this.trace?.shutdown();
     this.state = 'shutdown';
     clearInterval(this.routeTimer);
     clearInterval(this.heartbeatTimer);
@@ -149,6 +163,47 @@ export class Producer {
 
   /** Sends one message, or a batch when given an array (same topic, no delay, never compressed). */
   async send(msg: Message | readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
+    if (!this.trace) return this.sendImpl(msg, opts);
+    const begin = Date.now();
+    const msgs: readonly Message[] = Array.isArray(msg) ? (msg as readonly Message[]) : [msg as Message];
+    try {
+      const r = await this.sendImpl(msg, opts);
+      this.tracePub(msgs, begin, r);
+      return r;
+    } catch (err) {
+      this.tracePub(msgs, begin, undefined);
+      throw err;
+    }
+  }
+
+  /** One `Pub` trace record per message (upstream `SendMessageTraceHookImpl`); the trace is keyed by message id and keys. */
+  private tracePub(msgs: readonly Message[], begin: number, r: SendResult | undefined): void {
+    const ids = r ? r.msgId.split(',') : [];
+    const offsetIds = r ? r.offsetMsgId.split(',') : [];
+    const cost = Date.now() - begin;
+    msgs.forEach((m, i) => {
+      const msgId = ids[i] ?? m.uniqKey ?? '';
+      this.trace!.add({
+        type: 'Pub', timestamp: begin, regionId: r?.regionId ?? 'DefaultRegion', group: this.group, topic: m.topic, msgId,
+        tags: m.tags ?? '', keys: m.keys.join(' '), storeHost: r ? this.brokerAddrByName(r.messageQueue.brokerName) ?? '' : '',
+        bodyLength: m.body.length, costTime: cost, msgType: m.delayTimeLevel > 0 ? TraceMessageType.DELAY : TraceMessageType.NORMAL,
+        offsetMsgId: offsetIds[i] ?? '', success: r !== undefined && r.sendStatus === 'SEND_OK',
+      }, [msgId, ...m.keys]);
+    });
+  }
+
+  private brokerAddrByName(brokerName: string): string | undefined {
+    for (const info of this.publishInfo.values()) {
+      try {
+        return this.brokerAddrOf(info, brokerName);
+      } catch {
+        // not in this route
+      }
+    }
+    return undefined;
+  }
+
+  private async sendImpl(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
     this.checkRunning();
     const begin = Date.now();
     const timeout = opts.timeout ?? this.sendMsgTimeout;
