@@ -27,11 +27,20 @@ import { RebalanceImpl, RebalanceService, type ConsumeFromWhereValue, type Messa
 import { messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
+import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
+import { DEFAULT_TRACE_TOPIC } from './trace/trace-data.js';
+import { traceListener } from './trace/consume-trace.js';
+
+type ListenerFn = (msgs: MessageExt[], ctx: unknown) => Promise<unknown>;
 
 /** Settings of a PushConsumer; names and defaults are upstream's `DefaultMQPushConsumer` ones. */
 export interface PushConsumerOptions {
   /** Consumer group: members share the queues (CLUSTERING) and the committed offsets. */
   group: string;
+  /** Write SubBefore / SubAfter trace records of every listener call (upstream `enableMsgTrace`). */
+  enableTrace?: boolean;
+  /** Topic of trace records (default RMQ_SYS_TRACE_TOPIC). */
+  traceTopic?: string;
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
   namesrvAddr?: string;
   /** CLUSTERING (default: each message to one member) or BROADCASTING (to every member). */
@@ -126,6 +135,8 @@ export class PushConsumer {
   private readonly strategy: AllocateMessageQueueStrategy;
   private readonly rebalanceImpl: RebalancePushImpl;
   private readonly rebalanceService: RebalanceService;
+  private readonly traceOptions: Pick<PushConsumerOptions, 'enableTrace' | 'traceTopic' | 'namesrvAddr'>;
+  private traceDispatcher?: AsyncTraceDispatcher;
   private readonly opts: Required<Pick<PushConsumerOptions,
     'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'pullThresholdForQueue' | 'pullThresholdSizeForQueue' |
     'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' | 'suspendCurrentQueueTimeMillis' | 'persistConsumerOffsetInterval' |
@@ -153,6 +164,7 @@ export class PushConsumer {
     this.consumeFromWhere = opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     this.consumeTimestamp = parseConsumeTimestamp(opts.consumeTimestamp);
     this.strategy = opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely();
+    this.traceOptions = { enableTrace: opts.enableTrace, traceTopic: opts.traceTopic, namesrvAddr: opts.namesrvAddr };
     this.opts = {
       consumeThreadMax: opts.consumeThreadMax ?? 20,
       consumeMessageBatchMaxSize: opts.consumeMessageBatchMaxSize ?? 1,
@@ -292,9 +304,16 @@ export class PushConsumer {
       await this.offsetStoreInner.load();
       this.executor = new ConsumeExecutor(this.opts.consumeThreadMax);
       const host = this.consumeServiceHost();
+      if (this.traceOptions.enableTrace) {
+        this.traceDispatcher = new AsyncTraceDispatcher(
+          new Producer({ group: `_INNER_TRACE_PRODUCER-${this.group}`, namesrvAddr: this.traceOptions.namesrvAddr, instanceName: `${this.clientId.split('@')[1]}-trace` }),
+          this.traceOptions.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
+        await this.traceDispatcher.start();
+      }
+      const fn = this.traceDispatcher ? traceListener(this.listener.fn as ListenerFn, this.traceDispatcher, this.group) : this.listener.fn;
       this.consumeService = this.listener.orderly
-        ? new ConsumeMessageOrderlyService(host, this.listener.fn, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
-        : new ConsumeMessageConcurrentlyService(host, this.listener.fn, this.executor, this.opts.consumeMessageBatchMaxSize);
+        ? new ConsumeMessageOrderlyService(host, fn as MessageListenerOrderly, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
+        : new ConsumeMessageConcurrentlyService(host, fn as MessageListenerConcurrently, this.executor, this.opts.consumeMessageBatchMaxSize);
       this.unregisterHandlers.push(
         this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onNotifyConsumerIdsChanged(req)),
         this.client.api.registerRequestHandler(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req)),
@@ -624,6 +643,7 @@ export class PushConsumer {
     await this.client.unregisterConsumer(this.group);
     for (const un of this.unregisterHandlers.splice(0)) un();
     await this.innerProducer?.shutdown().catch(() => undefined);
+    await this.traceDispatcher?.shutdown().catch(() => undefined);
     await this.client.shutdown();
     await Promise.all([...this.pullLoops]);
     this.state = 'shutdown';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandalone } from '../../src/standalone.js';
-import { Message, Producer, decodeTraceRecords, encodeTraceRecord, type TracePub } from '../../src/client/index.js';
+import { Message, Producer, PushConsumer, decodeTraceRecords, encodeTraceRecord, type TracePub, type TraceSubAfter, type TraceSubBefore } from '../../src/client/index.js';
+import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { Admin } from '../../src/admin/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -43,6 +44,47 @@ test('a producer with trace on writes a Pub record per send, queryable by messag
     assert.equal(pub.bodyLength, 5);
   } finally {
     await producer.shutdown().catch(() => undefined);
+    await admin.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});
+
+test('a push consumer with trace on writes SubBefore / SubAfter records, queryable by message id', async () => {
+  const tmp = tempDir('rmq-trace-sub-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', brokerConfig: { traceTopicEnable: true } });
+  const producer = new Producer({ group: 'TRACED_P', namesrvAddr: mq.namesrvAddr });
+  const consumer = new PushConsumer({ group: 'TRACED_C', namesrvAddr: mq.namesrvAddr, enableTrace: true, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  try {
+    await producer.start();
+    await admin.start();
+    const r = await producer.send(new Message('TracedSub', 'consume-me', { keys: ['k-sub'] }));
+    let got = 0;
+    consumer.subscribe('TracedSub', '*');
+    consumer.registerMessageListenerConcurrently(async () => { got++; });
+    await consumer.start();
+    const until = Date.now() + 10_000;
+    while (got === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(got, 1);
+    await consumer.shutdown(); // flushes the trace records
+    let trace = await admin.queryTraceByMsgId(r.msgId);
+    const deadline = Date.now() + 5000;
+    while (trace.length < 2 && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      trace = await admin.queryTraceByMsgId(r.msgId);
+    }
+    const before = trace.find((t) => t.type === 'SubBefore') as TraceSubBefore | undefined;
+    const after = trace.find((t) => t.type === 'SubAfter') as TraceSubAfter | undefined;
+    assert.ok(before && after, `SubBefore and SubAfter expected, got ${trace.map((t) => t.type).join(',')}`);
+    assert.equal(before.group, 'TRACED_C');
+    assert.equal(before.retryTimes, 0);
+    assert.equal(after.requestId, before.requestId);
+    assert.equal(after.success, true);
+    assert.equal(after.keys, 'k-sub');
+  } finally {
+    await consumer.shutdown().catch(() => undefined);
+    await producer.shutdown();
     await admin.shutdown();
     await mq.shutdown();
     tmp.cleanup();
