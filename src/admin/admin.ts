@@ -15,7 +15,10 @@ import {
   type TopicStatsTable,
 } from '../client/admin-bodies.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
-import type { MessageExt } from '../client/message.js';
+import { Message, type MessageExt } from '../client/message.js';
+import type { Producer } from '../client/producer.js';
+import type { SendResult } from '../client/mq-client-api.js';
+import { MessageConst } from '../common/message-const.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
@@ -454,6 +457,23 @@ export class Admin {
     const found = await this.queryMessagesOfTopic(topic, key, maxNum, beginTimestamp, endTimestamp, false);
     // The index matches by hash: keep only messages that carry the key.
     return found.filter((m) => m.keys.includes(key));
+  }
+
+  /**
+   * Sends a stored message again (mqadmin `queryMsgById -s`). A message read from a retry or
+   * dead-letter topic goes back to its original topic (RETRY_TOPIC), so a DLQ entry can be
+   * replayed to its consumers once the cause is fixed.
+   */
+  async resendMessageById(topic: string, msgId: string, producer: Producer): Promise<SendResult> {
+    const m = await this.queryMessageById(topic, msgId);
+    const original = m.propertyMap.get(MessageConst.RETRY_TOPIC);
+    const target = (isDLQTopic(m.topic) || isRetryTopic(m.topic)) && original ? original : m.topic;
+    const msg = new Message(target, m.body, { flag: m.flag });
+    for (const [k, v] of m.propertyMap) {
+      if (k === MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX || k === MessageConst.RETRY_TOPIC || k === MessageConst.DELAY_TIME_LEVEL || k === MessageConst.CLUSTER) continue;
+      msg.properties.set(k, v);
+    }
+    return producer.send(msg);
   }
 
   /**

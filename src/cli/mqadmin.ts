@@ -753,10 +753,7 @@ function registerMessageCommands(sub: Sub): void {
       try {
         const results = [];
         for (const id of ids) {
-          const m = await ctx.admin.queryMessageById(f.topic, id);
-          const msg = new Message(m.topic, m.body, { flag: m.flag });
-          for (const [k, v] of m.propertyMap) msg.properties.set(k, v);
-          const r = await producer.send(msg);
+          const r = await ctx.admin.resendMessageById(f.topic, id, producer);
           results.push({ originalMsgId: id, sendResult: r });
           if (!ctx.json) ctx.p('prepare resend msg. originalMsgId=%s%s', id, JSON.stringify(r));
         }
