@@ -50,3 +50,6 @@ export { LitePullConsumer } from './lite-pull-consumer.js';
 export type { LitePullConsumerOptions } from './lite-pull-consumer.js';
 export * from './trace/trace-data.js';
 export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
+export { TransactionProducer, LocalTransactionState } from './transaction-producer.js';
+export type { TransactionProducerOptions, TransactionSendResult, LocalTransactionStateValue } from './transaction-producer.js';
+export { LatencyFaultTolerance } from './latency-fault-tolerance.js';

@@ -16,6 +16,8 @@ export interface MessageOptions {
   flag?: number;
   /** Delay level 1..18 (1s 5s 10s 30s 1m … 2h); 0 = deliver now. */
   delayTimeLevel?: number;
+  /** Deliver at this time (ms since the epoch; a timer message, TIMER_DELIVER_MS, up to the broker's timerMaxDelaySec). */
+  deliverTimeMs?: number;
   /** Whether the broker answers only once the message is stored (WAIT, default true). */
   waitStoreMsgOK?: boolean;
 }
@@ -43,6 +45,7 @@ export class Message {
     if (opts.tags) this.tags = opts.tags;
     if (opts.keys !== undefined) this.keys = opts.keys;
     if (opts.delayTimeLevel) this.delayTimeLevel = opts.delayTimeLevel;
+    if (opts.deliverTimeMs !== undefined) this.deliverTimeMs = opts.deliverTimeMs;
     // As upstream's constructors: WAIT is always present, true unless told otherwise.
     this.waitStoreMsgOK = opts.waitStoreMsgOK ?? true;
   }
@@ -64,6 +67,17 @@ export class Message {
     const joined = Array.isArray(keys) ? keys.filter((k) => k.length > 0).join(KEY_SEPARATOR) : (keys ?? '');
     if (joined) this.properties.set(MessageConst.KEYS, joined);
     else this.properties.delete(MessageConst.KEYS);
+  }
+
+  /** Delivery time of a timer message (TIMER_DELIVER_MS), or undefined. */
+  get deliverTimeMs(): number | undefined {
+    const v = this.properties.get(MessageConst.TIMER_DELIVER_MS);
+    return v === undefined ? undefined : Number(v);
+  }
+
+  set deliverTimeMs(at: number | undefined) {
+    if (at === undefined) this.properties.delete(MessageConst.TIMER_DELIVER_MS);
+    else this.properties.set(MessageConst.TIMER_DELIVER_MS, String(Math.floor(at)));
   }
 
   get delayTimeLevel(): number {

@@ -13,6 +13,8 @@ import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
 import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
+import { LatencyFaultTolerance } from './latency-fault-tolerance.js';
+import { javaStringHashCode } from '../common/java.js';
 import { DEFAULT_TRACE_TOPIC, TraceMessageType } from './trace/trace-data.js';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
 
@@ -46,6 +48,8 @@ export interface ProducerOptions {
   clientIP?: string;
   instanceName?: string;
   logger?: Logger;
+  /** Avoid for a while a broker whose send failed or was slow (upstream `sendLatencyFaultEnable`); default true. */
+  sendLatencyFaultEnable?: boolean;
   /** Write a trace record of every send to the trace topic (upstream `enableMsgTrace`). */
   enableTrace?: boolean;
   /** Topic of trace records (default RMQ_SYS_TRACE_TOPIC). */
@@ -57,6 +61,11 @@ export interface SendOptions {
   timeout?: number;
   /** Send to this queue (no retry on another broker). */
   queue?: MessageQueue;
+  /** Picks the queue (upstream `MessageQueueSelector`); called with `arg`. No retry on another broker. */
+  selector?: (queues: readonly MessageQueue[], msg: Message, arg: unknown) => MessageQueue;
+  arg?: unknown;
+  /** Same key, same queue (upstream `SelectMessageQueueByHash`): for partition-ordered messages. */
+  shardingKey?: string;
 }
 
 const DEFAULT_PRODUCER_GROUP = 'DEFAULT_PRODUCER';
@@ -106,6 +115,7 @@ export class Producer {
   private heartbeatTimer?: NodeJS.Timeout;
   private state: 'created' | 'running' | 'shutdown' = 'created';
   private readonly trace?: AsyncTraceDispatcher;
+  private readonly faults?: LatencyFaultTolerance;
 
   constructor(opts: ProducerOptions = {}) {
     this.group = opts.group ?? DEFAULT_PRODUCER_GROUP;
@@ -127,6 +137,7 @@ export class Producer {
     this.pollInterval = opts.pollNameServerInterval ?? 30_000;
     this.heartbeatInterval = opts.heartbeatBrokerInterval ?? 30_000;
     this.log = opts.logger ?? createLogger('producer', { group: this.group });
+    if (opts.sendLatencyFaultEnable !== false) this.faults = new LatencyFaultTolerance();
     if (opts.enableTrace) {
       const inner = new Producer({ ...opts, group: `_INNER_TRACE_PRODUCER-${this.group}`, enableTrace: false, api: undefined, instanceName: `${this.clientId.split('@')[1]}-trace` });
       this.trace = new AsyncTraceDispatcher(inner, opts.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
@@ -192,6 +203,26 @@ export class Producer {
     });
   }
 
+  /** The queue a selector or sharding key picks, or undefined for the default round robin. */
+  private selectedQueue(queues: readonly MessageQueue[], msg: Message | readonly Message[], opts: SendOptions): MessageQueue | undefined {
+    if (!opts.selector && opts.shardingKey === undefined) return undefined;
+    if (queues.length === 0) throw new MQClientError('the topic has no writable queue to select from', ClientErrorCode.NO_ROUTE);
+    const first = Array.isArray(msg) ? (msg as readonly Message[])[0]! : (msg as Message);
+    if (opts.selector) {
+      const mq = opts.selector(queues, first, opts.arg);
+      if (!mq || !queues.some((q) => q.topic === mq.topic && q.brokerName === mq.brokerName && q.queueId === mq.queueId)) {
+        throw new MQClientError('the selector returned a queue that is not one of the topic\'s write queues', ClientErrorCode.ARGUMENT_ILLEGAL);
+      }
+      return mq;
+    }
+    return queues[Math.abs(javaStringHashCode(opts.shardingKey!)) % queues.length];
+  }
+
+  /** Address of a master of `brokerName` known from the routes of this producer's topics. */
+  protected brokerAddress(brokerName: string): string | undefined {
+    return this.brokerAddrByName(brokerName);
+  }
+
   private brokerAddrByName(brokerName: string): string | undefined {
     for (const info of this.publishInfo.values()) {
       try {
@@ -213,18 +244,24 @@ export class Producer {
     if (opts.queue && opts.queue.topic !== p.topic) {
       throw new MQClientError(`queue ${opts.queue.topic}/${opts.queue.brokerName}/${opts.queue.queueId} is not a queue of topic ${p.topic}`, ClientErrorCode.ARGUMENT_ILLEGAL);
     }
-    const attempts = opts.queue ? 1 : 1 + this.retryTimes;
+    const chosen = opts.queue ?? this.selectedQueue(info.messageQueueList, msg, opts);
+    const attempts = chosen ? 1 : 1 + this.retryTimes;
     let lastBrokerName: string | undefined;
     let lastErr: unknown;
+    const available = this.faults ? (b: string): boolean => this.faults!.isAvailable(b) : undefined;
     for (let i = 0; i < attempts; i++) {
-      const mq = opts.queue ?? info.selectOneMessageQueue(lastBrokerName);
+      const mq = chosen ?? (available ? info.selectOneMessageQueue(lastBrokerName, available) : info.selectOneMessageQueue(lastBrokerName));
       const left = timeout - (Date.now() - begin);
       if (left <= 0) break;
+      const sentAt = Date.now();
       try {
         const addr = this.brokerAddrOf(info, mq.brokerName);
-        return await this.sendKernel(addr, mq, p, left);
+        const r = await this.sendKernel(addr, mq, p, left);
+        this.faults?.update(mq.brokerName, Date.now() - sentAt, false);
+        return r;
       } catch (err) {
         lastErr = err;
+        this.faults?.update(mq.brokerName, Date.now() - sentAt, true);
         if (!isRetriable(err)) throw err;
         lastBrokerName = mq.brokerName;
         this.log.debug({ err, attempt: i + 1, brokerName: mq.brokerName }, 'send failed, retrying on another broker');
@@ -358,6 +395,8 @@ export class Producer {
       body = deflateSync(body, { level: this.compressLevel });
       sysFlag |= MessageSysFlag.COMPRESSED_FLAG | MessageSysFlag.COMPRESSION_ZLIB;
     }
+    // As upstream: a message marked TRAN_MSG is sent as a prepared (half) transaction message.
+    if (msg.getProperty(MessageConst.TRANSACTION_PREPARED) === 'true') sysFlag |= MessageSysFlag.TRANSACTION_PREPARED_TYPE;
     const properties = buildMessageProperties(msg, this.ids);
     const p: PreparedSend = {
       topic: msg.topic,

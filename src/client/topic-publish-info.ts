@@ -35,10 +35,18 @@ export class TopicPublishInfo {
    * or simply the next queue when every queue is on that broker.
    */
   selectOneMessageQueue(lastBrokerName: string | undefined): MessageQueue;
-  selectOneMessageQueue(lastBrokerName?: string): MessageQueue {
+  selectOneMessageQueue(lastBrokerName: string | undefined, available: (brokerName: string) => boolean): MessageQueue;
+  selectOneMessageQueue(lastBrokerName?: string, available?: (brokerName: string) => boolean): MessageQueue {
     const list = this.messageQueueList;
     const n = list.length;
     if (n === 0) throw new Error('selectOneMessageQueue on a topic without queues');
+    if (available) {
+      // Latency fault tolerance: the next queue on an available broker other than the last one.
+      for (let i = 0; i < n; i++) {
+        const mq = list[this.nextIndex() % n]!;
+        if (mq.brokerName !== lastBrokerName && available(mq.brokerName)) return mq;
+      }
+    }
     if (lastBrokerName !== undefined) {
       for (let i = 0; i < n; i++) {
         const mq = list[this.nextIndex() % n]!;
