@@ -235,6 +235,51 @@ export class Producer {
   }
 
   private async sendImpl(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
+    if (Array.isArray(msg)) {
+      const chunks = this.splitBatch(msg as readonly Message[]);
+      if (chunks.length > 1) return this.sendChunks(chunks, opts);
+    }
+    return this.sendOnce(msg, opts);
+  }
+
+  /**
+   * Cuts a batch into pieces that each encode within maxMessageSize (upstream's advice, done
+   * here): a single message over the limit is still refused by the size check.
+   */
+  private splitBatch(msgs: readonly Message[]): Message[][] {
+    const chunks: Message[][] = [];
+    let cur: Message[] = [];
+    let size = 0;
+    for (const m of msgs) {
+      // Batch entry: TOTALSIZE, MAGIC, BODYCRC, FLAG, BODYLEN (20) + body + PROPLEN (2) + properties.
+      const entry = 22 + m.body.length + Buffer.byteLength(buildMessageProperties(m, this.ids), 'utf8');
+      if (cur.length > 0 && size + entry > this.maxMessageSize) {
+        chunks.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(m);
+      size += entry;
+    }
+    if (cur.length > 0) chunks.push(cur);
+    return chunks;
+  }
+
+  /** Sends the pieces of a split batch in order; one result with every id, as for a single batch. */
+  private async sendChunks(chunks: Message[][], opts: SendOptions): Promise<SendResult> {
+    const results: SendResult[] = [];
+    for (const c of chunks) results.push(await this.sendOnce(c, opts));
+    const first = results[0]!;
+    const notOk = results.find((r) => r.sendStatus !== 'SEND_OK');
+    return {
+      ...first,
+      sendStatus: notOk ? notOk.sendStatus : first.sendStatus,
+      msgId: results.map((r) => r.msgId).join(','),
+      offsetMsgId: results.map((r) => r.offsetMsgId).join(','),
+    };
+  }
+
+  private async sendOnce(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
     this.checkRunning();
     const begin = Date.now();
     const timeout = opts.timeout ?? this.sendMsgTimeout;

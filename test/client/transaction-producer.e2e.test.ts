@@ -95,3 +95,26 @@ test('latency fault tolerance: a slow or failed broker is avoided for the upstre
   now = 12_000;
   assert.equal(f.isAvailable('down'), true);
 });
+
+test('a batch over maxMessageSize is split and every message is stored, in order', async () => {
+  const tmp = tempDir('rmq-split-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1' });
+  const p = new Producer({ group: 'SPLITP', namesrvAddr: mq.namesrvAddr, maxMessageSize: 10_000 });
+  const api = new MQClientAPI();
+  try {
+    await p.start();
+    await p.send(new Message('SplitTopic', 'warm-up'));
+    const msgs = Array.from({ length: 30 }, (_, i) => new Message('SplitTopic', `part-${String(i).padStart(2, '0')}-`.padEnd(1000, '.')));
+    const r = await p.send(msgs, { shardingKey: 'one-queue' });
+    assert.equal(r.sendStatus, 'SEND_OK');
+    assert.equal(r.msgId.split(',').length, 30);
+    assert.equal(r.offsetMsgId.split(',').length, 30);
+    const stored = (await visible(api, mq, 'SplitTopic')).filter((b) => b.startsWith('part-'));
+    assert.equal(stored.length, 30);
+  } finally {
+    await p.shutdown();
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});
