@@ -2,38 +2,19 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { readJsonFile, writeFileAtomic } from '../common/config-file.js';
 import { newDataVersion, nextDataVersion, type DataVersion } from '../common/route.js';
+import { newBrokerSubscriptionGroupConfig, type BrokerSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../common/subscription-group.js';
 
-/** A consumer group's settings (upstream `SubscriptionGroupConfig`). */
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  consumeMessageOrderly: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-  groupSysFlag: number;
-  consumeTimeoutMinute: number;
-  attributes: Record<string, string>;
-}
-
-export function newSubscriptionGroupConfig(groupName: string): SubscriptionGroupConfig {
-  return {
-    groupName, consumeEnable: true, consumeFromMinEnable: true, consumeBroadcastEnable: true, consumeMessageOrderly: false,
-    retryQueueNums: 1, retryMaxTimes: 16, brokerId: 0, whichBrokerWhenConsumeSlowly: 1, notifyConsumerIdsChangedEnable: true,
-    groupSysFlag: 0, consumeTimeoutMinute: 15, attributes: {},
-  };
-}
+// On the broker a group's config is its full record: the broker's processors know these by the plain names.
+export {
+  newBrokerSubscriptionGroupConfig as newSubscriptionGroupConfig, type BrokerSubscriptionGroupConfig as SubscriptionGroupConfig,
+} from '../common/subscription-group.js';
 
 /**
  * Consumer groups (upstream `SubscriptionGroupManager`), persisted as
  * `config/subscriptionGroup.json`; auto-created on first use when autoCreateSubscriptionGroup.
  */
 export class SubscriptionGroupManager {
-  readonly table = new Map<string, SubscriptionGroupConfig>();
+  readonly table = new Map<string, BrokerSubscriptionGroupConfig>();
   dataVersion: DataVersion = newDataVersion();
   private readonly path: string;
 
@@ -42,18 +23,18 @@ export class SubscriptionGroupManager {
   }
 
   load(): void {
-    const data = readJsonFile<{ subscriptionGroupTable?: Record<string, Partial<SubscriptionGroupConfig>>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
+    const data = readJsonFile<{ subscriptionGroupTable?: Record<string, Partial<BrokerSubscriptionGroupConfig>>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
     for (const [name, cfg] of Object.entries(data?.subscriptionGroupTable ?? {})) {
-      this.table.set(name, { ...newSubscriptionGroupConfig(name), ...cfg, groupName: name });
+      this.table.set(name, { ...newBrokerSubscriptionGroupConfig(name), ...cfg, groupName: name });
     }
     if (data?.dataVersion) this.dataVersion = { ...newDataVersion(), ...data.dataVersion };
   }
 
   /** The group's config, auto-created when allowed; undefined when the group does not exist. */
-  findSubscriptionGroupConfig(group: string): SubscriptionGroupConfig | undefined {
+  findSubscriptionGroupConfig(group: string): BrokerSubscriptionGroupConfig | undefined {
     let cfg = this.table.get(group);
     if (!cfg && this.autoCreate) {
-      cfg = newSubscriptionGroupConfig(group);
+      cfg = newBrokerSubscriptionGroupConfig(group);
       this.table.set(group, cfg);
       this.changed();
     }
@@ -61,7 +42,7 @@ export class SubscriptionGroupManager {
   }
 
   update(cfg: SubscriptionGroupConfig): void {
-    this.table.set(cfg.groupName, { ...newSubscriptionGroupConfig(cfg.groupName), ...cfg });
+    this.table.set(cfg.groupName, { ...newBrokerSubscriptionGroupConfig(cfg.groupName), ...cfg });
     this.changed();
   }
 

@@ -543,8 +543,8 @@ function registerGroupCommands(sub: Sub): void {
     }
     const stats = await ctx.admin.examineConsumeStats(f.groupName, f.topicName);
     const rows = [...stats.offsetTable.values()].sort((a, b) => compareMessageQueue(a.mq, b.mq));
-    // Which client holds which queue only the clients know (GET_CONSUMER_RUNNING_INFO, relayed by
-    // the broker, which this broker does not do yet): with -s every queue shows N/A.
+    // Which client holds which queue only the clients know (GET_CONSUMER_RUNNING_INFO, which the
+    // broker relays but this SDK's consumers do not answer yet): with -s every queue shows N/A.
     const clientOf = f.showClientIP ? new Map<string, string>() : undefined;
     if (ctx.asJson({ group: f.groupName, consumeTps: stats.consumeTps, offsetTable: rows.map((r) => ({ ...r, diff: r.offset.brokerOffset - r.offset.consumerOffset })) })) return;
     printProgress(ctx, stats, rows, clientOf);
@@ -745,7 +745,7 @@ function registerMessageCommands(sub: Sub): void {
     ctx.needNamesrv();
     const ids = f.msgId.split(',').map((s) => s.trim()).filter(Boolean);
     if (f.consumerGroup && f.clientId) {
-      throw new CliError('pushing a message to a consumer (-g with -d) needs CONSUME_MESSAGE_DIRECTLY relayed by the broker, which this broker does not do yet');
+      throw new CliError('pushing a message to a consumer (-g with -d) is not supported by this mqadmin yet: it needs CONSUME_MESSAGE_DIRECTLY, which the broker relays but this SDK\'s consumers do not answer yet');
     }
     if (f.sendMessage) {
       const producer = new Producer({ group: 'ReSendMsgById', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });

@@ -168,37 +168,5 @@ export function decodeResetOffsetBody(o: Obj): Map<string, { mq: MessageQueue; o
   return out;
 }
 
-/** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body (upstream `SubscriptionGroupConfig`, §5.7 of the facts sheet). */
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  consumeMessageOrderly: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-  groupSysFlag?: number;
-  consumeTimeoutMinute?: number;
-  groupRetryPolicy?: unknown;
-  attributes?: Record<string, string>;
-}
-
-/** A subscription group with upstream's defaults, fields overridden by `overrides`. */
-export function newSubscriptionGroupConfig(groupName: string, overrides: Partial<SubscriptionGroupConfig> = {}): SubscriptionGroupConfig {
-  return {
-    groupName,
-    consumeEnable: true,
-    consumeFromMinEnable: true,
-    consumeBroadcastEnable: true,
-    consumeMessageOrderly: false,
-    retryQueueNums: 1,
-    retryMaxTimes: 16,
-    brokerId: 0,
-    whichBrokerWhenConsumeSlowly: 1,
-    notifyConsumerIdsChangedEnable: true,
-    ...overrides,
-  };
-}
+/** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body (upstream `SubscriptionGroupConfig`). */
+export { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../common/subscription-group.js';

@@ -27,8 +27,10 @@ export type { ClientErrorCodeValue } from './errors.js';
 export { NamesrvAddressList, parseNamesrvAddr } from './namesrv-list.js';
 export { parseLenientJson, LenientJsonError } from '../common/json.js';
 export { MQBrokerError, RemotingError, RemotingConnectError, RemotingTimeoutError, RemotingSendRequestError } from '../remoting/errors.js';
-export { PushConsumer, parseConsumeTimestamp } from './push-consumer.js';
+export { PushConsumer } from './push-consumer.js';
+export { parseConsumeTimestamp } from './consumer-core.js';
 export type { PushConsumerOptions } from './push-consumer.js';
+export type { ConsumerOptions } from './consumer-core.js';
 export { ConsumeConcurrentlyStatus, ConsumeOrderlyStatus } from './consume-message-service.js';
 export type {
   ConsumeConcurrentlyStatusValue, ConsumeOrderlyStatusValue, ConsumeConcurrentlyContext, ConsumeOrderlyContext,

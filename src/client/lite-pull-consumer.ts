@@ -1,76 +1,37 @@
 import { createLogger, type Logger } from '../common/logger.js';
 import { SUB_ALL, ExpressionType, type SubscriptionData } from '../common/subscription.js';
-import { PullSysFlag, buildPullSysFlag } from '../common/sysflag.js';
-import { validateGroup } from '../common/topic.js';
 import { RequestCode, type RemotingCommand } from '../remoting/index.js';
+import {
+  checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
+  parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
+} from './consumer-core.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
-import { ConsumeFromWhere, ConsumeType, MessageModel, type HeartbeatData } from './headers.js';
+import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import type { MessageExt } from './message.js';
-import { PullStatus, type MQClientAPI, type PullResult } from './mq-client-api.js';
-import { MQClientInstance } from './mq-client-instance.js';
-import { defaultLocalOffsetStoreDir, LocalFileOffsetStore, ReadOffsetType, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
+import { PullStatus, type PullResult } from './mq-client-api.js';
+import type { MQClientInstance } from './mq-client-instance.js';
+import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
-import { parseConsumeTimestamp } from './push-consumer.js';
-import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
-import { RebalanceImpl, RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
+import { AllocateMessageQueueAveragely } from './rebalance/index.js';
+import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type RebalanceConfig } from './rebalance-impl.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
 
 /** Settings of a LitePullConsumer; names and defaults are upstream's `DefaultLitePullConsumer` ones. */
-export interface LitePullConsumerOptions {
-  /** Consumer group: offsets are committed per group; in subscribe mode members share the queues. */
-  group: string;
-  /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
-  namesrvAddr?: string;
-  /** CLUSTERING (default) or BROADCASTING (offsets in a local file). */
-  messageModel?: MessageModelValue;
-  /** Where a queue without a committed offset starts. Default CONSUME_FROM_LAST_OFFSET. */
-  consumeFromWhere?: ConsumeFromWhereValue;
-  /** For CONSUME_FROM_TIMESTAMP: ms since the epoch or `yyyyMMddHHmmss`. Default: 30 minutes ago. */
-  consumeTimestamp?: number | string;
-  /** How subscribe mode shares queues. Default AllocateMessageQueueAveragely. */
-  allocateMessageQueueStrategy?: AllocateMessageQueueStrategy;
+export interface LitePullConsumerOptions extends ConsumerOptions {
   /** Commit what poll() returned by itself, every autoCommitIntervalMillis. Default true. */
   autoCommit?: boolean;
   /** Default 5000 ms. */
   autoCommitIntervalMillis?: number;
   /** Messages per pull, hence at most per poll(). Default 10. */
   pullBatchSize?: number;
-  /** A queue is not pulled while it holds this many unpolled messages. Default 1000. */
-  pullThresholdForQueue?: number;
-  /** … or this many MiB. Default 100. */
-  pullThresholdSizeForQueue?: number;
   /** No queue is pulled while all of them hold this many unpolled messages. Default 10000. */
   pullThresholdForAll?: number;
   /** Default timeout of poll() (ms). Default 5000. */
   pollTimeoutMillis?: number;
   /** How long the broker holds a pull that found nothing (ms). Default 20000. */
   brokerSuspendMaxTimeMillis?: number;
-  /** RPC timeout of such a pull (ms). Default 30000. */
-  consumerTimeoutMillisWhenSuspend?: number;
-  /** Pause after a failed pull (ms). Default 1000. */
-  pullTimeDelayMillsWhenException?: number;
-  /** Offsets committed are persisted this often (ms). Default 5000. */
-  persistConsumerOffsetInterval?: number;
-  /** Default 30000 ms. */
-  heartbeatBrokerInterval?: number;
-  /** Subscribe mode: rebalance period (ms). Default 20000. */
-  rebalanceInterval?: number;
-  /** Default 30000 ms. */
-  pollNameServerInterval?: number;
-  /** BROADCASTING offsets directory. Default `~/.rocketmq_offsets`. */
-  localOffsetStoreDir?: string;
-  /** Share an MQClientAPI (and its connections); by default the consumer owns one. */
-  api?: MQClientAPI;
-  /** Request header serialization. Default ROCKETMQ (binary). */
-  serializeType?: 'ROCKETMQ' | 'JSON';
-  /** IP part of the client id. Default: this machine's first non-internal IPv4 address. */
-  clientIP?: string;
-  /** Instance part of the client id (default unique in the process). */
-  instanceName?: string;
-  /** Default: a child of the process logger named lite-pull-consumer. */
-  logger?: Logger;
 }
 
 /** One assigned queue (upstream `AssignedMessageQueue` entry). */
@@ -119,15 +80,16 @@ export class LitePullConsumer {
   private readonly client: MQClientInstance;
   private readonly log: Logger;
   private readonly subscriptionInner = new Map<string, SubscriptionData>();
-  private readonly rebalanceImpl: RebalanceLitePullImpl;
+  private readonly rebalanceImpl: ConsumerRebalanceImpl;
   private readonly rebalanceService: RebalanceService;
+  private readonly heartbeat: ConsumerHeartbeat;
+  private readonly tasks: ConsumerTasks;
+  private readonly pullAPIWrapper: PullAPIWrapper;
   private readonly assigned = new Map<string, QueueState>();
   private readonly cache: ConsumeRequest[] = [];
   private pollWaiters: Array<() => void> = [];
-  private readonly opts: Required<Pick<LitePullConsumerOptions,
-    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForQueue' | 'pullThresholdSizeForQueue' | 'pullThresholdForAll' |
-    'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis' | 'consumerTimeoutMillisWhenSuspend' | 'pullTimeDelayMillsWhenException' |
-    'persistConsumerOffsetInterval' | 'heartbeatBrokerInterval' | 'localOffsetStoreDir'>>;
+  private readonly opts: ConsumerSettings & Required<Pick<LitePullConsumerOptions,
+    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForAll' | 'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis'>>;
   private readonly consumeFromWhere: ConsumeFromWhereValue;
   private offsetStoreInner?: OffsetStore;
   private mode: Mode = 'none';
@@ -135,49 +97,40 @@ export class LitePullConsumer {
   private pendingAssign: MessageQueue[] = [];
   private state: State = 'created';
   private nextAutoCommitDeadline = 0;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly loops = new Set<Promise<void>>();
-  private readonly heartbeated = new Set<string>();
   private unregisterNotify?: () => void;
   private cachedCount = 0;
 
   constructor(opts: LitePullConsumerOptions) {
     this.group = opts.group;
-    const problem = validateGroup(this.group);
-    if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    checkGroup(this.group);
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
     this.autoCommit = opts.autoCommit ?? true;
     this.consumeFromWhere = opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     this.opts = {
+      ...consumerSettings(opts),
       autoCommitIntervalMillis: opts.autoCommitIntervalMillis ?? 5000,
       pullBatchSize: opts.pullBatchSize ?? 10,
-      pullThresholdForQueue: opts.pullThresholdForQueue ?? 1000,
-      pullThresholdSizeForQueue: opts.pullThresholdSizeForQueue ?? 100,
       pullThresholdForAll: opts.pullThresholdForAll ?? 10_000,
       pollTimeoutMillis: opts.pollTimeoutMillis ?? 5000,
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 20_000,
-      consumerTimeoutMillisWhenSuspend: opts.consumerTimeoutMillisWhenSuspend ?? 30_000,
-      pullTimeDelayMillsWhenException: opts.pullTimeDelayMillsWhenException ?? 1000,
-      persistConsumerOffsetInterval: opts.persistConsumerOffsetInterval ?? 5000,
-      heartbeatBrokerInterval: opts.heartbeatBrokerInterval ?? 30_000,
-      localOffsetStoreDir: opts.localOffsetStoreDir ?? defaultLocalOffsetStoreDir(),
     };
-    for (const [k, v] of Object.entries(this.opts)) {
-      if (typeof v === 'number' && !(v > 0)) throw new MQClientError(`${k} must be positive, got ${v}`, ClientErrorCode.ARGUMENT_ILLEGAL);
-    }
-    this.client = new MQClientInstance({
-      namesrvAddr: opts.namesrvAddr, api: opts.api, serializeType: opts.serializeType, clientIP: opts.clientIP,
-      instanceName: opts.instanceName, pollNameServerInterval: opts.pollNameServerInterval, logger: opts.logger,
-    });
+    checkPositiveSettings(this.opts);
+    this.client = newClientInstance(opts);
     this.log = opts.logger ?? createLogger('lite-pull-consumer', { group: this.group, clientId: this.client.clientId });
     this.client.topicsToRefresh = () => new Set([...this.subscriptionInner.keys(), ...[...this.assigned.values()].map((s) => s.mq.topic)]);
+    this.heartbeat = new ConsumerHeartbeat(this.client, {
+      groupName: this.group, consumeType: ConsumeType.CONSUME_ACTIVELY, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere,
+    }, this.subscriptionInner, this.log);
+    this.tasks = new ConsumerTasks(() => this.state === 'running', this.log);
+    this.pullAPIWrapper = new PullAPIWrapper(this.client, { ...this.opts, group: this.group, litePull: true });
     const cfg: RebalanceConfig = {
       group: this.group, messageModel: this.messageModel, strategy: opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely(),
       consumeFromWhere: this.consumeFromWhere, consumeTimestamp: parseConsumeTimestamp(opts.consumeTimestamp),
       client: this.client, offsetStore: () => this.offsetStore, log: this.log,
     };
-    this.rebalanceImpl = new RebalanceLitePullImpl(cfg, {
+    this.rebalanceImpl = new ConsumerRebalanceImpl(cfg, {
       subscriptions: () => this.subscriptionInner,
+      isOrder: () => false,
       removeUnnecessaryMessageQueue: (mq) => this.removeQueue(mq),
       dispatchPullRequest: (r) => this.addQueue(r.mq, r.pq, r.nextOffset),
     });
@@ -190,8 +143,7 @@ export class LitePullConsumer {
   }
 
   private get offsetStore(): OffsetStore {
-    if (!this.offsetStoreInner) throw new MQClientError(`consumer ${this.group} is not started`, ClientErrorCode.NOT_STARTED);
-    return this.offsetStoreInner;
+    return startedOffsetStore(this.offsetStoreInner, this.group);
   }
 
   /** Subscribe mode: consume `topic` (TAG expression `*` or `TagA || TagB`), sharing its queues with the group. */
@@ -229,8 +181,7 @@ export class LitePullConsumer {
   }
 
   private async afterSubscriptionChange(): Promise<void> {
-    await Promise.all([...this.subscriptionInner.keys()].map((t) => this.client.updateTopicRoute(t).catch(() => undefined)));
-    await this.sendHeartbeat();
+    await this.heartbeat.subscriptionsChanged();
     this.rebalanceService.wakeup();
   }
 
@@ -250,26 +201,16 @@ export class LitePullConsumer {
     this.client.start();
     this.state = 'running';
     try {
-      this.offsetStoreInner = this.messageModel === MessageModel.CLUSTERING
-        ? new RemoteBrokerOffsetStore({
-          queryConsumerOffset: (mq) => this.withBroker(mq, (addr) => this.client.api.queryConsumerOffset(addr, { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId })),
-          updateConsumerOffset: (mq, offset, oneway) => this.withBroker(mq, (addr) => {
-            const h = { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
-            return oneway ? this.client.api.updateConsumerOffsetOneway(addr, h) : this.client.api.updateConsumerOffset(addr, h);
-          }),
-        }, this.log)
-        : new LocalFileOffsetStore(this.opts.localOffsetStoreDir, this.clientId, this.group, this.log);
+      this.offsetStoreInner = newOffsetStore(this.client, this.group, this.messageModel, this.opts.localOffsetStoreDir, this.log);
       await this.offsetStoreInner.load();
       this.unregisterNotify = this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req: RemotingCommand) => {
         if (req.extFields?.consumerGroup === this.group && this.mode === 'subscribe') this.rebalanceService.wakeup();
         return null;
       });
       const topics = this.mode === 'assign' ? this.pendingAssign.map((mq) => mq.topic) : [...this.subscriptionInner.keys()];
-      await Promise.all([...new Set(topics)].map((t) => this.client.updateTopicRoute(t).catch((err: Error) =>
-        this.log.warn(`route of topic ${t} not available yet: ${err.message}`))));
-      await this.sendHeartbeat();
-      this.every(this.opts.heartbeatBrokerInterval, () => this.sendHeartbeat());
-      this.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.assignment()));
+      await this.heartbeat.announce(topics);
+      this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
+      this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.assignment()));
       this.nextAutoCommitDeadline = Date.now() + this.opts.autoCommitIntervalMillis;
       if (this.mode === 'assign') await this.applyAssign();
       this.rebalanceService.start();
@@ -279,52 +220,9 @@ export class LitePullConsumer {
     }
   }
 
-  private every(ms: number, fn: () => Promise<unknown>): void {
-    const t = setInterval(() => {
-      if (this.state === 'running') fn().catch((err: Error) => this.log.warn(`periodic consumer task failed: ${err.message}`));
-    }, ms);
-    t.unref();
-    this.timers.push(t);
-  }
-
-  private async withBroker<T>(mq: MessageQueue, fn: (addr: string) => Promise<T>): Promise<T> {
-    let addr = this.client.findBrokerAddressInPublish(mq.brokerName);
-    if (!addr) {
-      await this.client.updateTopicRoute(mq.topic);
-      addr = this.client.findBrokerAddressInPublish(mq.brokerName);
-    }
-    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no master address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-    return fn(addr);
-  }
-
-  private heartbeatData(): HeartbeatData {
-    return {
-      clientID: this.clientId,
-      producerDataSet: [],
-      consumerDataSet: [{
-        groupName: this.group,
-        consumeType: ConsumeType.CONSUME_ACTIVELY,
-        messageModel: this.messageModel,
-        consumeFromWhere: this.consumeFromWhere,
-        subscriptionDataSet: [...this.subscriptionInner.values()],
-        unitMode: false,
-      }],
-    };
-  }
-
-  private async sendHeartbeat(): Promise<void> {
-    for (const a of this.client.allBrokerAddrs()) this.heartbeated.add(a);
-    await this.client.sendHeartbeatToAllBrokers(this.heartbeatData());
-  }
-
   private async doRebalance(): Promise<boolean> {
     if (this.state !== 'running' || this.mode !== 'subscribe') return true;
-    const balanced = await this.rebalanceImpl.doRebalance();
-    if (this.client.allBrokerAddrs().some((a) => !this.heartbeated.has(a))) {
-      await this.sendHeartbeat();
-      return false;
-    }
-    return balanced;
+    return this.heartbeat.rebalance(this.rebalanceImpl);
   }
 
   // ---- assigned queues ----
@@ -332,9 +230,7 @@ export class LitePullConsumer {
   private addQueue(mq: MessageQueue, pq: ProcessQueue, pullOffset: number): void {
     const st: QueueState = { mq, pq, pullOffset, consumeOffset: pullOffset, seekOffset: -1, paused: false, generation: 0, interrupt: new AbortController() };
     this.assigned.set(messageQueueKey(mq), st);
-    const p = this.pullLoop(st).catch((err: Error) => this.log.error({ err }, `pull loop of ${messageQueueKey(mq)} ended: ${err.message}`));
-    this.loops.add(p);
-    void p.finally(() => this.loops.delete(p));
+    this.tasks.pullLoop(mq, () => this.pullLoop(st));
   }
 
   private async removeQueue(mq: MessageQueue): Promise<boolean> {
@@ -408,7 +304,7 @@ export class LitePullConsumer {
       const sub = this.subscriptionInner.get(mq.topic) ?? buildSubscriptionData(mq.topic, SUB_ALL);
       let result: PullResult | typeof ABORTED;
       try {
-        result = await raceAbort(this.pullKernel(mq, offset, sub), AbortSignal.any([stop, st.interrupt.signal]));
+        result = await raceAbort(this.pullAPIWrapper.pullKernelImpl(mq, offset, sub), AbortSignal.any([stop, st.interrupt.signal]));
       } catch (err) {
         if (stop.aborted || this.state !== 'running') break;
         this.log.warn(`pull of ${messageQueueKey(mq)} at offset ${offset} failed: ${(err as Error).message}`);
@@ -454,35 +350,6 @@ export class LitePullConsumer {
       st.wake = done;
       st.pq.pulling.signal.addEventListener('abort', done, { once: true });
     });
-  }
-
-  private pullKernel(mq: MessageQueue, offset: number, sub: SubscriptionData): Promise<PullResult> {
-    const addr = this.client.findBrokerAddressInSubscribe(mq.brokerName);
-    if (!addr) {
-      return this.client.updateTopicRoute(mq.topic).then(() => {
-        const a = this.client.findBrokerAddressInSubscribe(mq.brokerName);
-        if (!a) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-        return this.pullFrom(a, mq, offset, sub);
-      });
-    }
-    return this.pullFrom(addr, mq, offset, sub);
-  }
-
-  private pullFrom(addr: string, mq: MessageQueue, offset: number, sub: SubscriptionData): Promise<PullResult> {
-    return this.client.api.pullMessage(addr, {
-      consumerGroup: this.group,
-      topic: mq.topic,
-      queueId: mq.queueId,
-      queueOffset: offset,
-      maxMsgNums: this.opts.pullBatchSize,
-      sysFlag: buildPullSysFlag(false, true, true) | PullSysFlag.FLAG_LITE_PULL_MESSAGE,
-      commitOffset: 0,
-      suspendTimeoutMillis: this.opts.brokerSuspendMaxTimeMillis,
-      subscription: sub.subString,
-      subVersion: sub.subVersion,
-      expressionType: sub.expressionType,
-      brokerName: mq.brokerName,
-    }, this.opts.consumerTimeoutMillisWhenSuspend);
   }
 
   private notifyPollers(): void {
@@ -565,16 +432,14 @@ export class LitePullConsumer {
     if (offsets === undefined) {
       this.commitConsumed();
       const mqs = this.assignment();
-      if (this.offsetStore instanceof RemoteBrokerOffsetStore) await Promise.all(mqs.map((mq) => this.offsetStore.persist(mq)));
-      else await this.offsetStore.persistAll(mqs);
+      await persistNow(this.offsetStore, mqs);
       return;
     }
     for (const { mq, offset } of offsets) {
       this.stateOf(mq);
       this.offsetStore.updateOffset(mq, offset, false);
     }
-    if (this.offsetStore instanceof RemoteBrokerOffsetStore) await Promise.all(offsets.map(({ mq }) => this.offsetStore.persist(mq)));
-    else await this.offsetStore.persistAll(this.assignment());
+    await persistNow(this.offsetStore, offsets.map(({ mq }) => mq), this.assignment());
   }
 
   /** The group's committed offset of `mq` as stored (broker or file); -1 when none. */
@@ -611,15 +476,15 @@ export class LitePullConsumer {
   /** The offset of the first message of `mq` stored at or after `timestamp` (ms). */
   async offsetForTimestamp(mq: MessageQueue, timestamp: number): Promise<number> {
     this.checkRunning();
-    return this.withBroker(mq, (addr) => this.client.api.searchOffset(addr, mq.topic, mq.queueId, timestamp));
+    return withMasterBroker(this.client, mq, (addr) => this.client.api.searchOffset(addr, mq.topic, mq.queueId, timestamp));
   }
 
   private minOffset(mq: MessageQueue): Promise<number> {
-    return this.withBroker(mq, (addr) => this.client.api.getMinOffset(addr, mq.topic, mq.queueId));
+    return withMasterBroker(this.client, mq, (addr) => this.client.api.getMinOffset(addr, mq.topic, mq.queueId));
   }
 
   private maxOffset(mq: MessageQueue): Promise<number> {
-    return this.withBroker(mq, (addr) => this.client.api.getMaxOffset(addr, mq.topic, mq.queueId));
+    return withMasterBroker(this.client, mq, (addr) => this.client.api.getMaxOffset(addr, mq.topic, mq.queueId));
   }
 
   /** Stops fetching from these queues; poll() holds back what they already fetched until resume(). */
@@ -667,15 +532,13 @@ export class LitePullConsumer {
       return;
     }
     this.state = 'shutdown';
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
+    this.tasks.stopPeriodic();
     await this.rebalanceService.shutdown();
     this.notifyPollers();
     for (const st of this.assigned.values()) st.pq.stopPulling();
     if (this.autoCommit) this.commitConsumed();
     const mqs = this.assignment();
-    if (this.offsetStore instanceof RemoteBrokerOffsetStore) await Promise.all(mqs.map((mq) => this.offsetStore.persist(mq)));
-    else await this.offsetStore.persistAll(mqs);
+    await persistNow(this.offsetStore, mqs);
     for (const st of this.assigned.values()) st.pq.drop();
     this.assigned.clear();
     this.cache.length = 0;
@@ -684,35 +547,6 @@ export class LitePullConsumer {
     await this.client.unregisterConsumer(this.group);
     this.unregisterNotify?.();
     await this.client.shutdown();
-    await Promise.all([...this.loops]);
-  }
-}
-
-interface RebalanceLitePullHooks {
-  subscriptions(): ReadonlyMap<string, SubscriptionData>;
-  removeUnnecessaryMessageQueue(mq: MessageQueue): Promise<boolean>;
-  dispatchPullRequest(request: PullRequest): void;
-}
-
-/** The lite pull consumer's side of rebalancing (upstream `RebalanceLitePullImpl`). */
-class RebalanceLitePullImpl extends RebalanceImpl {
-  constructor(cfg: RebalanceConfig, private readonly hooks: RebalanceLitePullHooks) {
-    super(cfg);
-  }
-
-  subscriptions(): ReadonlyMap<string, SubscriptionData> {
-    return this.hooks.subscriptions();
-  }
-
-  isOrder(): boolean {
-    return false;
-  }
-
-  removeUnnecessaryMessageQueue(mq: MessageQueue): Promise<boolean> {
-    return this.hooks.removeUnnecessaryMessageQueue(mq);
-  }
-
-  dispatchPullRequest(requests: PullRequest[]): void {
-    for (const r of requests) this.hooks.dispatchPullRequest(r);
+    await this.tasks.loopsEnded();
   }
 }

@@ -2,12 +2,15 @@ import { parseLenientJson } from '../common/json.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import { ExpressionType, type SubscriptionData } from '../common/subscription.js';
-import { buildPullSysFlag } from '../common/sysflag.js';
-import { getRetryTopic, validateGroup } from '../common/topic.js';
+import { getRetryTopic } from '../common/topic.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
 import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
 import { ConsumeMessageOrderlyService } from './consume-message-orderly-service.js';
+import {
+  checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
+  parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
+} from './consumer-core.js';
 import {
   ConsumeExecutor,
   type ConsumeServiceHost,
@@ -15,15 +18,15 @@ import {
   type MessageListenerOrderly,
 } from './consume-message-service.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
-import { ConsumeFromWhere, ConsumeType, MessageModel, type HeartbeatData } from './headers.js';
+import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import { Message, type MessageExt } from './message.js';
-import { PullStatus, type MQClientAPI, type PullResult } from './mq-client-api.js';
-import { MQClientInstance } from './mq-client-instance.js';
-import { defaultLocalOffsetStoreDir, LocalFileOffsetStore, ReadOffsetType, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
+import { PullStatus, type PullResult } from './mq-client-api.js';
+import type { MQClientInstance } from './mq-client-instance.js';
+import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
-import { RebalanceImpl, RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
+import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
@@ -34,76 +37,27 @@ import { traceListener } from './trace/consume-trace.js';
 type ListenerFn = (msgs: MessageExt[], ctx: unknown) => Promise<unknown>;
 
 /** Settings of a PushConsumer; names and defaults are upstream's `DefaultMQPushConsumer` ones. */
-export interface PushConsumerOptions {
-  /** Consumer group: members share the queues (CLUSTERING) and the committed offsets. */
-  group: string;
+export interface PushConsumerOptions extends ConsumerOptions {
   /** Write SubBefore / SubAfter trace records of every listener call (upstream `enableMsgTrace`). */
   enableTrace?: boolean;
   /** Topic of trace records (default RMQ_SYS_TRACE_TOPIC). */
   traceTopic?: string;
-  /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
-  namesrvAddr?: string;
-  /** CLUSTERING (default: each message to one member) or BROADCASTING (to every member). */
-  messageModel?: MessageModelValue;
-  /** Where a group without a committed offset starts (§12.3). Default CONSUME_FROM_LAST_OFFSET. */
-  consumeFromWhere?: ConsumeFromWhereValue;
-  /** For CONSUME_FROM_TIMESTAMP: ms since the epoch, or upstream's `yyyyMMddHHmmss`. Default: 30 minutes ago. */
-  consumeTimestamp?: number | string;
-  /** How the group shares queues. Default AllocateMessageQueueAveragely. */
-  allocateMessageQueueStrategy?: AllocateMessageQueueStrategy;
   /** Listener calls running at once, over all queues (upstream consumeThreadMax). Default 20. */
   consumeThreadMax?: number;
   /** Messages per listener call. Default 1. */
   consumeMessageBatchMaxSize?: number;
   /** Messages per pull. Default 32. */
   pullBatchSize?: number;
-  /** Pulling of a queue pauses while it holds this many unconsumed messages. Default 1000. */
-  pullThresholdForQueue?: number;
-  /** … or this many MiB of bodies. Default 100. */
-  pullThresholdSizeForQueue?: number;
   /** Concurrent only: … or its oldest and newest held offsets are this far apart. Default 2000. */
   consumeConcurrentlyMaxSpan?: number;
   /** Retries before the DLQ; -1 = 16 concurrently, unlimited orderly. Default -1. */
   maxReconsumeTimes?: number;
   /** Orderly: default pause after SUSPEND_CURRENT_QUEUE_A_MOMENT (ms). Default 1000. */
   suspendCurrentQueueTimeMillis?: number;
-  /** Offsets are persisted this often (ms). Default 5000. */
-  persistConsumerOffsetInterval?: number;
-  /** Heartbeats go to every broker this often (ms). Default 30000. */
-  heartbeatBrokerInterval?: number;
-  /** Rebalance period (ms); membership changes also rebalance at once. Default 20000. */
-  rebalanceInterval?: number;
-  /** Route refresh period (ms). Default 30000. */
-  pollNameServerInterval?: number;
   /** How long the broker holds a pull that found nothing (ms). Default 15000. */
   brokerSuspendMaxTimeMillis?: number;
-  /** RPC timeout of such a pull (ms). Default 30000. */
-  consumerTimeoutMillisWhenSuspend?: number;
-  /** Pause after a failed pull (ms). Default 1000. */
-  pullTimeDelayMillsWhenException?: number;
   /** Shutdown waits this long for listener calls in progress (ms). Default 30000. */
   awaitTerminationMillisWhenShutdown?: number;
-  /** BROADCASTING offsets live under `<dir>/<clientId>/<group>/offsets.json`. Default `~/.rocketmq_offsets`. */
-  localOffsetStoreDir?: string;
-  /** Share an MQClientAPI (NOTIFY_CONSUMER_IDS_CHANGED still reaches this consumer); by default it owns one. */
-  api?: MQClientAPI;
-  /** Request header serialization. Default ROCKETMQ (binary). */
-  serializeType?: 'ROCKETMQ' | 'JSON';
-  /** IP part of the client id. Default: this machine's first non-internal IPv4 address. */
-  clientIP?: string;
-  /** Client id instance part; two consumers of one group in one process need different ones (the default is unique). */
-  instanceName?: string;
-  /** Default: a child of the process logger named push-consumer. */
-  logger?: Logger;
-}
-
-/** Upstream's `consumeTimestamp` text: `yyyyMMddHHmmss`, local time. */
-export function parseConsumeTimestamp(v: number | string | undefined, now = Date.now()): number {
-  if (v === undefined) return now - 30 * 60_000;
-  if (typeof v === 'number') return v;
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(v.trim());
-  if (!m) throw new MQClientError(`consumeTimestamp "${v}" is not yyyyMMddHHmmss`, ClientErrorCode.ARGUMENT_ILLEGAL);
-  return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!).getTime();
 }
 
 type State = 'created' | 'running' | 'stopping' | 'shutdown';
@@ -133,15 +87,16 @@ export class PushConsumer {
   private readonly log: Logger;
   private readonly subscriptionInner = new Map<string, SubscriptionData>();
   private readonly strategy: AllocateMessageQueueStrategy;
-  private readonly rebalanceImpl: RebalancePushImpl;
+  private readonly rebalanceImpl: ConsumerRebalanceImpl;
   private readonly rebalanceService: RebalanceService;
+  private readonly heartbeat: ConsumerHeartbeat;
+  private readonly tasks: ConsumerTasks;
+  private readonly pullAPIWrapper: PullAPIWrapper;
   private readonly traceOptions: Pick<PushConsumerOptions, 'enableTrace' | 'traceTopic' | 'namesrvAddr'>;
   private traceDispatcher?: AsyncTraceDispatcher;
-  private readonly opts: Required<Pick<PushConsumerOptions,
-    'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'pullThresholdForQueue' | 'pullThresholdSizeForQueue' |
-    'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' | 'suspendCurrentQueueTimeMillis' | 'persistConsumerOffsetInterval' |
-    'heartbeatBrokerInterval' | 'brokerSuspendMaxTimeMillis' | 'consumerTimeoutMillisWhenSuspend' | 'pullTimeDelayMillsWhenException' |
-    'awaitTerminationMillisWhenShutdown' | 'localOffsetStoreDir'>>;
+  private readonly opts: ConsumerSettings & Required<Pick<PushConsumerOptions,
+    'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' |
+    'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'awaitTerminationMillisWhenShutdown'>>;
   private readonly consumeTimestamp: number;
   private listener?: { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
   private consumeService?: ConsumeMessageConcurrentlyService | ConsumeMessageOrderlyService;
@@ -149,53 +104,41 @@ export class PushConsumer {
   private offsetStoreInner?: OffsetStore;
   private innerProducer?: Producer;
   private state: State = 'created';
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly pullLoops = new Set<Promise<void>>();
-  private readonly heartbeated = new Set<string>();
   private readonly unregisterHandlers: Array<() => void> = [];
-  /** mq key → broker id the broker suggested pulling from. */
-  private readonly pullFromWhichNode = new Map<string, number>();
 
   constructor(opts: PushConsumerOptions) {
     this.group = opts.group;
-    const problem = validateGroup(this.group);
-    if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    checkGroup(this.group);
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
     this.consumeFromWhere = opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
     this.consumeTimestamp = parseConsumeTimestamp(opts.consumeTimestamp);
     this.strategy = opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely();
     this.traceOptions = { enableTrace: opts.enableTrace, traceTopic: opts.traceTopic, namesrvAddr: opts.namesrvAddr };
     this.opts = {
+      ...consumerSettings(opts),
       consumeThreadMax: opts.consumeThreadMax ?? 20,
       consumeMessageBatchMaxSize: opts.consumeMessageBatchMaxSize ?? 1,
       pullBatchSize: opts.pullBatchSize ?? 32,
-      pullThresholdForQueue: opts.pullThresholdForQueue ?? 1000,
-      pullThresholdSizeForQueue: opts.pullThresholdSizeForQueue ?? 100,
       consumeConcurrentlyMaxSpan: opts.consumeConcurrentlyMaxSpan ?? 2000,
       maxReconsumeTimes: opts.maxReconsumeTimes ?? -1,
       suspendCurrentQueueTimeMillis: opts.suspendCurrentQueueTimeMillis ?? 1000,
-      persistConsumerOffsetInterval: opts.persistConsumerOffsetInterval ?? 5000,
-      heartbeatBrokerInterval: opts.heartbeatBrokerInterval ?? 30_000,
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 15_000,
-      consumerTimeoutMillisWhenSuspend: opts.consumerTimeoutMillisWhenSuspend ?? 30_000,
-      pullTimeDelayMillsWhenException: opts.pullTimeDelayMillsWhenException ?? 1000,
       awaitTerminationMillisWhenShutdown: opts.awaitTerminationMillisWhenShutdown ?? 30_000,
-      localOffsetStoreDir: opts.localOffsetStoreDir ?? defaultLocalOffsetStoreDir(),
     };
-    for (const [k, v] of Object.entries(this.opts)) {
-      if (typeof v === 'number' && k !== 'maxReconsumeTimes' && !(v > 0)) throw new MQClientError(`${k} must be positive, got ${v}`, ClientErrorCode.ARGUMENT_ILLEGAL);
-    }
-    this.client = new MQClientInstance({
-      namesrvAddr: opts.namesrvAddr, api: opts.api, serializeType: opts.serializeType, clientIP: opts.clientIP,
-      instanceName: opts.instanceName, pollNameServerInterval: opts.pollNameServerInterval, logger: opts.logger,
-    });
+    checkPositiveSettings(this.opts, 'maxReconsumeTimes');
+    this.client = newClientInstance(opts);
     this.log = opts.logger ?? createLogger('push-consumer', { group: this.group, clientId: this.client.clientId });
     this.client.topicsToRefresh = () => this.subscriptionInner.keys();
+    this.heartbeat = new ConsumerHeartbeat(this.client, {
+      groupName: this.group, consumeType: ConsumeType.CONSUME_PASSIVELY, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere,
+    }, this.subscriptionInner, this.log);
+    this.tasks = new ConsumerTasks(() => this.state === 'running', this.log);
+    this.pullAPIWrapper = new PullAPIWrapper(this.client, { ...this.opts, group: this.group, litePull: false });
     const cfg: RebalanceConfig = {
       group: this.group, messageModel: this.messageModel, strategy: this.strategy, consumeFromWhere: this.consumeFromWhere,
       consumeTimestamp: this.consumeTimestamp, client: this.client, offsetStore: () => this.offsetStore, log: this.log,
     };
-    this.rebalanceImpl = new RebalancePushImpl(cfg, {
+    this.rebalanceImpl = new ConsumerRebalanceImpl(cfg, {
       subscriptions: () => this.subscriptionInner,
       isOrder: () => this.orderly && this.messageModel === MessageModel.CLUSTERING,
       removeUnnecessaryMessageQueue: (mq, pq) => this.removeUnnecessaryMessageQueue(mq, pq),
@@ -210,8 +153,7 @@ export class PushConsumer {
   }
 
   private get offsetStore(): OffsetStore {
-    if (!this.offsetStoreInner) throw new MQClientError(`consumer ${this.group} is not started`, ClientErrorCode.NOT_STARTED);
-    return this.offsetStoreInner;
+    return startedOffsetStore(this.offsetStoreInner, this.group);
   }
 
   /**
@@ -231,8 +173,7 @@ export class PushConsumer {
   }
 
   private async afterSubscriptionChange(): Promise<void> {
-    await Promise.all([...this.subscriptionInner.keys()].map((t) => this.client.updateTopicRoute(t).catch(() => undefined)));
-    await this.sendHeartbeat();
+    await this.heartbeat.subscriptionsChanged();
     this.rebalanceService.wakeup();
   }
 
@@ -291,16 +232,8 @@ export class PushConsumer {
       if (this.messageModel === MessageModel.CLUSTERING) {
         const retry = getRetryTopic(this.group);
         this.subscriptionInner.set(retry, buildSubscriptionData(retry, '*'));
-        this.offsetStoreInner = new RemoteBrokerOffsetStore({
-          queryConsumerOffset: (mq) => this.withBroker(mq, (addr) => this.client.api.queryConsumerOffset(addr, { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId })),
-          updateConsumerOffset: (mq, offset, oneway) => this.withBroker(mq, (addr) => {
-            const h = { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
-            return oneway ? this.client.api.updateConsumerOffsetOneway(addr, h) : this.client.api.updateConsumerOffset(addr, h);
-          }),
-        }, this.log);
-      } else {
-        this.offsetStoreInner = new LocalFileOffsetStore(this.opts.localOffsetStoreDir, this.clientId, this.group, this.log);
       }
+      this.offsetStoreInner = newOffsetStore(this.client, this.group, this.messageModel, this.opts.localOffsetStoreDir, this.log);
       await this.offsetStoreInner.load();
       this.executor = new ConsumeExecutor(this.opts.consumeThreadMax);
       const host = this.consumeServiceHost();
@@ -318,26 +251,16 @@ export class PushConsumer {
         this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onNotifyConsumerIdsChanged(req)),
         this.client.api.registerRequestHandler(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req)),
       );
-      await Promise.all([...this.subscriptionInner.keys()].map((t) => this.client.updateTopicRoute(t).catch((err: Error) =>
-        this.log.warn(`route of topic ${t} not available yet: ${err.message}`))));
-      await this.sendHeartbeat();
-      this.every(this.opts.heartbeatBrokerInterval, () => this.sendHeartbeat());
-      this.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
-      if (this.listener.orderly && this.messageModel === MessageModel.CLUSTERING) this.every(20_000, () => this.rebalanceImpl.lockAll());
+      await this.heartbeat.announce(this.subscriptionInner.keys());
+      this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
+      this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
+      if (this.listener.orderly && this.messageModel === MessageModel.CLUSTERING) this.tasks.every(20_000, () => this.rebalanceImpl.lockAll());
       this.rebalanceService.start();
       this.log.info(`push consumer ${this.group} (${this.clientId}) started, ${this.messageModel}, ${this.listener.orderly ? 'orderly' : 'concurrently'}`);
     } catch (err) {
       await this.shutdown().catch(() => undefined);
       throw err;
     }
-  }
-
-  private every(ms: number, fn: () => Promise<unknown>): void {
-    const t = setInterval(() => {
-      if (this.state === 'running') fn().catch((err: Error) => this.log.warn(`periodic consumer task failed: ${err.message}`));
-    }, ms);
-    t.unref();
-    this.timers.push(t);
   }
 
   private consumeServiceHost(): ConsumeServiceHost {
@@ -360,45 +283,9 @@ export class PushConsumer {
     return orderly ? 0x7fffffff : 16;
   }
 
-  private async withBroker<T>(mq: MessageQueue, fn: (addr: string) => Promise<T>): Promise<T> {
-    let addr = this.client.findBrokerAddressInPublish(mq.brokerName);
-    if (!addr) {
-      await this.client.updateTopicRoute(mq.topic);
-      addr = this.client.findBrokerAddressInPublish(mq.brokerName);
-    }
-    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no master address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-    return fn(addr);
-  }
-
-  private heartbeatData(): HeartbeatData {
-    return {
-      clientID: this.clientId,
-      producerDataSet: [],
-      consumerDataSet: [{
-        groupName: this.group,
-        consumeType: ConsumeType.CONSUME_PASSIVELY,
-        messageModel: this.messageModel,
-        consumeFromWhere: this.consumeFromWhere,
-        subscriptionDataSet: [...this.subscriptionInner.values()],
-        unitMode: false,
-      }],
-    };
-  }
-
-  private async sendHeartbeat(): Promise<void> {
-    for (const a of this.client.allBrokerAddrs()) this.heartbeated.add(a);
-    await this.client.sendHeartbeatToAllBrokers(this.heartbeatData());
-  }
-
   private async doRebalance(): Promise<boolean> {
     if (this.state !== 'running') return true;
-    // A route fetched since the last heartbeat may name a broker that has not heard of us yet.
-    const balanced = await this.rebalanceImpl.doRebalance();
-    if (this.client.allBrokerAddrs().some((a) => !this.heartbeated.has(a))) {
-      await this.sendHeartbeat();
-      return false;
-    }
-    return balanced;
+    return this.heartbeat.rebalance(this.rebalanceImpl);
   }
 
   private onNotifyConsumerIdsChanged(req: RemotingCommand): null {
@@ -448,9 +335,7 @@ export class PushConsumer {
 
   /** Starts the pull loop of a newly assigned queue. */
   private dispatchPullRequest(req: PullRequest): void {
-    const p = this.pullLoop(req).catch((err: Error) => this.log.error({ err }, `pull loop of ${messageQueueKey(req.mq)} ended: ${err.message}`));
-    this.pullLoops.add(p);
-    void p.finally(() => this.pullLoops.delete(p));
+    this.tasks.pullLoop(req.mq, () => this.pullLoop(req));
   }
 
   private async pullLoop(req: PullRequest): Promise<void> {
@@ -500,8 +385,7 @@ export class PushConsumer {
         continue;
       }
       if (result === ABORTED || pq.dropped) break;
-      if (result.suggestWhichBrokerId) this.pullFromWhichNode.set(messageQueueKey(mq), result.suggestWhichBrokerId);
-      else this.pullFromWhichNode.delete(messageQueueKey(mq));
+      this.pullAPIWrapper.updatePullFromWhichNode(mq, result.suggestWhichBrokerId);
       switch (result.pullStatus) {
         case PullStatus.FOUND: {
           req.nextOffset = result.nextBeginOffset;
@@ -541,27 +425,7 @@ export class PushConsumer {
   private async pullKernel(mq: MessageQueue, offset: number, sub: SubscriptionData, commit: boolean): Promise<PullResult> {
     let commitOffset = 0;
     if (commit) commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.READ_FROM_MEMORY);
-    const brokerId = this.pullFromWhichNode.get(messageQueueKey(mq)) ?? 0;
-    let addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
-    if (!addr) {
-      await this.client.updateTopicRoute(mq.topic);
-      addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
-    }
-    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-    return this.client.api.pullMessage(addr, {
-      consumerGroup: this.group,
-      topic: mq.topic,
-      queueId: mq.queueId,
-      queueOffset: offset,
-      maxMsgNums: this.opts.pullBatchSize,
-      sysFlag: buildPullSysFlag(commitOffset > 0, true, true),
-      commitOffset: Math.max(0, commitOffset),
-      suspendTimeoutMillis: this.opts.brokerSuspendMaxTimeMillis,
-      subscription: sub.subString,
-      subVersion: sub.subVersion,
-      expressionType: sub.expressionType,
-      brokerName: mq.brokerName,
-    }, this.opts.consumerTimeoutMillisWhenSuspend);
+    return this.pullAPIWrapper.pullKernelImpl(mq, offset, sub, commitOffset);
   }
 
   // ---- retry ----
@@ -573,7 +437,7 @@ export class PushConsumer {
    */
   private async sendMessageBack(msg: MessageExt, delayLevel: number, mq: MessageQueue): Promise<boolean> {
     try {
-      await this.withBroker(mq, (addr) => this.client.api.consumerSendMessageBack(addr, mq.brokerName, msg, this.group, delayLevel, 5000, this.maxReconsumeTimes(this.orderly)));
+      await withMasterBroker(this.client, mq, (addr) => this.client.api.consumerSendMessageBack(addr, mq.brokerName, msg, this.group, delayLevel, 5000, this.maxReconsumeTimes(this.orderly)));
       return true;
     } catch (err) {
       this.log.warn(`sendMessageBack of ${msg.msgId} to broker ${mq.brokerName} failed (${(err as Error).message}); sending it to ${getRetryTopic(this.group)} instead`);
@@ -611,11 +475,8 @@ export class PushConsumer {
   private async persistAll(sync: boolean): Promise<void> {
     if (!this.offsetStoreInner) return;
     const mqs = this.rebalanceImpl.assignment();
-    if (sync && this.offsetStoreInner instanceof RemoteBrokerOffsetStore) {
-      await Promise.all(mqs.map((mq) => this.offsetStoreInner!.persist(mq)));
-    } else {
-      await this.offsetStoreInner.persistAll(mqs);
-    }
+    if (sync) await persistNow(this.offsetStoreInner, mqs);
+    else await this.offsetStoreInner.persistAll(mqs);
   }
 
   /**
@@ -629,8 +490,7 @@ export class PushConsumer {
       return;
     }
     this.state = 'stopping';
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
+    this.tasks.stopPeriodic();
     await this.rebalanceService.shutdown();
     for (const { pq } of this.rebalanceImpl.processQueueTable.values()) pq.stopPulling();
     if (this.executor && !(await this.executor.awaitIdle(this.opts.awaitTerminationMillisWhenShutdown))) {
@@ -645,7 +505,7 @@ export class PushConsumer {
     await this.innerProducer?.shutdown().catch(() => undefined);
     await this.traceDispatcher?.shutdown().catch(() => undefined);
     await this.client.shutdown();
-    await Promise.all([...this.pullLoops]);
+    await this.tasks.loopsEnded();
     this.state = 'shutdown';
     this.log.info(`push consumer ${this.group} (${this.clientId}) shut down`);
   }
@@ -667,41 +527,5 @@ export class PushConsumer {
     await this.offsetStore.persist(mq);
     this.offsetStore.removeOffset(mq);
     return true;
-  }
-}
-
-interface RebalancePushHooks {
-  subscriptions(): ReadonlyMap<string, SubscriptionData>;
-  isOrder(): boolean;
-  removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean>;
-  dispatchPullRequest(request: PullRequest): void;
-}
-
-/** The push consumer's side of rebalancing (upstream `RebalancePushImpl`). */
-class RebalancePushImpl extends RebalanceImpl {
-  constructor(cfg: RebalanceConfig, private readonly hooks: RebalancePushHooks) {
-    super(cfg);
-  }
-
-  subscriptions(): ReadonlyMap<string, SubscriptionData> {
-    return this.hooks.subscriptions();
-  }
-
-  isOrder(): boolean {
-    return this.hooks.isOrder();
-  }
-
-  removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean> {
-    return this.hooks.removeUnnecessaryMessageQueue(mq, pq);
-  }
-
-  dispatchPullRequest(requests: PullRequest[]): void {
-    for (const r of requests) this.hooks.dispatchPullRequest(r);
-  }
-
-  /** Forgets a queue whose offset was illegal; the next rebalance takes it again. */
-  removeProcessQueue(mq: MessageQueue, pq: ProcessQueue): void {
-    const k = messageQueueKey(mq);
-    if (this.processQueueTable.get(k)?.pq === pq) this.processQueueTable.delete(k);
   }
 }

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/codes.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
@@ -6,7 +6,7 @@ import type { RemotingCommand } from '../../src/remoting/command.js';
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { decodeProperties } from '../../src/common/properties.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
-import { newClient, pullRequest, records, request, sendRequest, sleep, startMQ, type TestMQ } from './helpers.js';
+import { createTopicRequest, pullRequest, records, request, sendRequest, sleep, useMQWithClient, type TestMQ } from './helpers.js';
 
 // Offsets (consumer offsets, min/max, by time, earliest store time), topic administration with
 // NameServer registration, message lookup by offset msgId, and runtime info.
@@ -14,20 +14,10 @@ import { newClient, pullRequest, records, request, sendRequest, sleep, startMQ, 
 let t: TestMQ;
 let c: RemotingClient;
 let broker: string;
-
-before(async () => {
-  t = await startMQ();
-  broker = t.mq.brokerAddr;
-  c = newClient();
-});
-
-after(async () => {
-  await c?.shutdown();
-  await t?.close();
-});
+useMQWithClient((s) => ({ t, client: c, broker } = s));
 
 async function createTopic(topic: string, read: number, write: number, perm = 6): Promise<RemotingCommand> {
-  return c.invoke(broker, request(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic, defaultTopic: 'TBW102', readQueueNums: read, writeQueueNums: write, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false }));
+  return c.invoke(broker, createTopicRequest(topic, read, write, perm));
 }
 
 async function send(topic: string, body: string, queueId = 0): Promise<RemotingCommand> {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { after, before } from 'node:test';
 import { pino } from 'pino';
 import type { BrokerConfig, MessageStoreConfig } from '../../src/common/config.js';
 import type { Logger } from '../../src/common/logger.js';
@@ -39,7 +40,12 @@ export interface TestMQ {
   close(): Promise<void>;
 }
 
-export async function startMQ(opts: { brokerConfig?: Partial<BrokerConfig>; storeConfig?: Partial<MessageStoreConfig> } = {}): Promise<TestMQ> {
+export interface StartMQOptions {
+  brokerConfig?: Partial<BrokerConfig>;
+  storeConfig?: Partial<MessageStoreConfig>;
+}
+
+export async function startMQ(opts: StartMQOptions = {}): Promise<TestMQ> {
   const { dir, cleanup } = tempDir('rmq-broker-test-');
   const { logger, lines } = memoryLogger();
   let mq: Standalone;
@@ -67,6 +73,31 @@ export async function startMQ(opts: { brokerConfig?: Partial<BrokerConfig>; stor
       }
     },
   };
+}
+
+/** A broker of `startMQ` and one Remoting client to it. */
+export interface MQWithClient {
+  t: TestMQ;
+  client: RemotingClient;
+  /** The broker's address. */
+  broker: string;
+}
+
+/**
+ * Registers `before`/`after` hooks for a test file: starts a broker (`startMQ`) and a Remoting
+ * client and hands them to `started`; after the tests, shuts the client down and closes the broker.
+ */
+export function useMQWithClient(started: (s: MQWithClient) => void, opts: StartMQOptions = {}): void {
+  let s: MQWithClient | undefined;
+  before(async () => {
+    const t = await startMQ(opts);
+    s = { t, client: newClient(), broker: t.mq.brokerAddr };
+    started(s);
+  });
+  after(async () => {
+    await s?.client.shutdown();
+    await s?.t.close();
+  });
 }
 
 /** Warn-or-worse lines that mention `addr` (the server's view of a client: ip:port). */
@@ -115,6 +146,11 @@ export function sendV1Ext(s: SendSpec): Record<string, string> {
     queueId: String(s.queueId ?? 0), sysFlag: '0', bornTimestamp: String(Date.now()), flag: '0', properties: propertiesOf(s),
     reconsumeTimes: '0', unitMode: 'false', batch: 'false',
   };
+}
+
+/** UPDATE_AND_CREATE_TOPIC of `topic` with `read`/`write` queues. */
+export function createTopicRequest(topic: string, read: number, write: number, perm = 6): RemotingCommand {
+  return request(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic, defaultTopic: 'TBW102', readQueueNums: read, writeQueueNums: write, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false });
 }
 
 export function sendRequest(s: SendSpec, serializeType: SerializeTypeValue = SerializeType.ROCKETMQ): RemotingCommand {

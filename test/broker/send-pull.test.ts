@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeCommand } from '../../src/remoting/codec.js';
 import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/codes.js';
@@ -9,7 +9,8 @@ import { decodeProperties, encodeProperties } from '../../src/common/properties.
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
 import {
-  bodies, newClient, pullRequest, RawConn, records, request, sendRequest, sendV1Ext, sendV2Ext, sleep, startMQ, type TestMQ,
+  bodies, createTopicRequest, newClient, pullRequest, RawConn, records, request, sendRequest, sendV1Ext, sendV2Ext, sleep, startMQ, useMQWithClient,
+  type TestMQ,
 } from './helpers.js';
 
 // SEND_MESSAGE / _V2 / SEND_BATCH_MESSAGE and PULL_MESSAGE (long polling, tag filter, queue
@@ -18,20 +19,10 @@ import {
 let t: TestMQ;
 let c: RemotingClient;
 let broker: string;
-
-before(async () => {
-  t = await startMQ();
-  broker = t.mq.brokerAddr;
-  c = newClient();
-});
-
-after(async () => {
-  await c?.shutdown();
-  await t?.close();
-});
+useMQWithClient((s) => ({ t, client: c, broker } = s));
 
 async function createTopic(topic: string, read: number, write: number, perm = 6): Promise<void> {
-  const res = await c.invoke(broker, request(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic, defaultTopic: 'TBW102', readQueueNums: read, writeQueueNums: write, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false }));
+  const res = await c.invoke(broker, createTopicRequest(topic, read, write, perm));
   assert.equal(res.code, ResponseCode.SUCCESS, res.remark);
 }
 

@@ -4,10 +4,12 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { runMqadmin, format } from '../../src/cli/mqadmin.js';
 import { Producer } from '../../src/client/producer.js';
-import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message } from '../../src/client/message.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { createRequest } from '../../src/remoting/command.js';
+import { RequestCode } from '../../src/remoting/codes.js';
 import { skip, useStandalone, type Standalone } from '../client/standalone-fixture.js';
-import { waitUntil } from '../client/helpers.js';
+import { sendAroundInstant, startCollector, waitUntil } from '../client/helpers.js';
 
 // mqadmin run in-process (runMqadmin with captured output) against a real NameServer + Broker,
 // and once as a child process for the entry point itself.
@@ -19,7 +21,7 @@ const stamp = Date.now();
 useStandalone('rmq-mqadmin-', {
   async started(s) {
     mq = s;
-    producer = new Producer({ group: 'MQADMIN_PG', namesrvAddr: mq.namesrvAddr });
+    producer = new Producer({ group: 'MQADMIN_PG', namesrvAddr: mq.namesrvAddr, heartbeatBrokerInterval: 200 });
     await producer.start();
   },
   async stopping() {
@@ -154,21 +156,29 @@ test('consumerProgress, consumerConnection and resetOffsetByTime', { skip }, asy
   const group = `CliGroup_${stamp}`;
   await ok('updateTopic', ...n, '-b', mq.brokerAddr, '-t', topic, '-r', '1', '-w', '1');
   await waitUntil(async () => (await mqadmin('topicRoute', ...n, '-t', topic)).code === 0, 'the route');
-  for (let i = 0; i < 3; i++) await producer.send(new Message(topic, `a${i}`));
-  await new Promise((r) => setTimeout(r, 20));
-  const middle = Date.now();
-  for (let i = 0; i < 2; i++) await producer.send(new Message(topic, `b${i}`));
-  const got: string[] = [];
-  const c = new PushConsumer({ group, namesrvAddr: mq.namesrvAddr });
-  c.subscribe(topic, '*');
-  c.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) got.push(m.body.toString()); });
-  await c.start();
+  const middle = await sendAroundInstant((body) => producer.send(new Message(topic, body)), ['a0', 'a1', 'a2'], ['b0', 'b1']);
+  const { consumer: c, got } = await startCollector(mq.namesrvAddr, group, topic);
   try {
     await waitUntil(() => got.length === 5, 'five messages');
-    const conn = rows(await ok('consumerConnection', ...n, '-g', group));
+    const connText = await ok('consumerConnection', ...n, '-g', group);
+    const conn = rows(connText);
     assert.equal(conn[1]![0], c.clientId);
+    assert.match(conn[1]![1]!, /:\d+$/, 'the client address is known');
+    assert.notEqual(conn[1]![2], 'N/A');
+    assert.ok(conn.some((r) => r[0] === topic && r[1] === '*'), connText);
+    assert.match(connText, /^ConsumeType: CONSUME_PASSIVELY$/m);
+    assert.match(connText, /^MessageModel: CLUSTERING$/m);
+    assert.doesNotMatch(connText, /only client ids are known/);
     const groups = await ok('consumerProgress', ...n);
     assert.ok(rows(groups).some((r) => r[0] === group && r[1] === '1'), groups);
+    // The broker moves the offsets and pushes them to the online consumer, which consumes b0, b1 again.
+    got.length = 0;
+    const pushed = await ok('resetOffsetByTime', ...n, '-g', group, '-t', topic, '-s', String(middle));
+    assert.match(pushed, /#offset/);
+    assert.equal(rows(pushed).at(-1)!.at(-1), '3', pushed);
+    await waitUntil(() => got.length >= 2, 'the messages after the reset time again');
+    assert.deepEqual([...got].sort(), ['b0', 'b1']);
+    await waitUntil(async () => rows(await ok('consumerProgress', ...n, '-g', group, '-t', topic))[1]![4] === '5', 'the offset committed again');
   } finally {
     await c.shutdown();
   }
@@ -191,16 +201,26 @@ test('consumerProgress, consumerConnection and resetOffsetByTime', { skip }, asy
   assert.equal((await mqadmin('resetOffsetByTime', ...n, '-g', group, '-t', topic, '-s', 'yesterday')).code, 1);
 });
 
-test('updateSubGroup, deleteSubGroup and producerConnection say what the broker lacks, or work', { skip }, async () => {
+test('updateSubGroup, deleteSubGroup and producerConnection', { skip }, async () => {
   const n = ['-n', mq.namesrvAddr];
-  for (const args of [
-    ['updateSubGroup', ...n, '-c', 'DefaultCluster', '-g', `CliSub_${stamp}`, '-r', '3'],
-    ['deleteSubGroup', ...n, '-b', mq.brokerAddr, '-g', `CliSub_${stamp}`],
-    ['producerConnection', ...n, '-g', 'MQADMIN_PG', '-t', 'TBW102'],
-  ]) {
-    const r = await mqadmin(...args);
-    if (r.code !== 0) assert.match(r.err, new RegExp(`^mqadmin ${args[0]}: the server at \\S+ does not support [A-Z_]+ \\(request code \\d+\\) yet\\n$`));
-  }
+  const sub = `CliSub_${stamp}`;
+  const created = await ok('updateSubGroup', ...n, '-c', 'DefaultCluster', '-g', sub, '-r', '3', '-o', 'true');
+  assert.match(created, new RegExp(`^create subscription group to ${mq.brokerAddr.replace(/\./g, '\\.')} success\\.$`, 'm'));
+  const listed = async (): Promise<Record<string, { retryMaxTimes: number; consumeMessageOrderly: boolean }>> => {
+    const api = new MQClientAPI();
+    const res = await api.remoting.invoke(mq.brokerAddr, createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 5000).finally(() => api.shutdown());
+    return (JSON.parse(res.body!.toString()) as { subscriptionGroupTable: Record<string, { retryMaxTimes: number; consumeMessageOrderly: boolean }> }).subscriptionGroupTable;
+  };
+  assert.deepEqual([(await listed())[sub]?.retryMaxTimes, (await listed())[sub]?.consumeMessageOrderly], [3, true]);
+  assert.match(await ok('deleteSubGroup', ...n, '-b', mq.brokerAddr, '-g', sub, '-r', 'true'), /delete subscription group \[CliSub_\d+\] from broker \[\S+\] success\./);
+  assert.equal((await listed())[sub], undefined);
+  await waitUntil(async () => (await mqadmin('producerConnection', ...n, '-g', 'MQADMIN_PG', '-t', 'TBW102')).code === 0, 'the producer heartbeat');
+  const pc = rows(await ok('producerConnection', ...n, '-g', 'MQADMIN_PG', '-t', 'TBW102'));
+  assert.equal(pc[0]![0], '0001');
+  assert.match(pc[0]![2]!, /:\d+$/);
+  const none = await mqadmin('producerConnection', ...n, '-g', `NoSuchPG_${stamp}`, '-t', 'TBW102');
+  assert.equal(none.code, 1);
+  assert.match(none.err, /not exist/);
   const r = await mqadmin('updateSubGroup', ...n, '-g', 'G');
   assert.equal(r.code, 1);
   assert.match(r.err, /-b <brokerAddr> or -c <clusterName>/);

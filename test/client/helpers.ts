@@ -1,13 +1,30 @@
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { PushConsumer } from '../../src/client/push-consumer.js';
 import type { MessageQueue } from '../../src/client/route.js';
+import { waitUntil } from '../helpers/wait.js';
 
-/** Polls `cond` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export { waitUntil };
+
+/**
+ * Sends the `early` bodies, waits 20 ms, notes the time, sends the `late` ones: resolves with that
+ * time, which separates the two (for resets by time).
+ */
+export async function sendAroundInstant(send: (body: string) => Promise<unknown>, early: readonly string[], late: readonly string[]): Promise<number> {
+  for (const body of early) await send(body);
+  await new Promise((r) => setTimeout(r, 20));
+  const instant = Date.now();
+  for (const body of late) await send(body);
+  return instant;
+}
+
+/** A started PushConsumer of `group` on every message of `topic`; the bodies it consumes collect in `got`. */
+export async function startCollector(namesrvAddr: string, group: string, topic: string): Promise<{ consumer: PushConsumer; got: string[] }> {
+  const got: string[] = [];
+  const consumer = new PushConsumer({ group, namesrvAddr });
+  consumer.subscribe(topic, '*');
+  consumer.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) got.push(m.body.toString()); });
+  await consumer.start();
+  return { consumer, got };
 }
 
 /** Creates `topic` with `queues` read/write queues on the broker and waits until the NameServer routes it. */

@@ -6,6 +6,7 @@ import { Message, type MessageExt } from '../../src/client/message.js';
 import { MQClientAPI, PullStatus, SendStatus, type SendResult } from '../../src/client/mq-client-api.js';
 import type { MessageQueue } from '../../src/client/route.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Client against a real NameServer + Broker in this process (src/standalone.ts).
 
@@ -30,21 +31,6 @@ useStandalone('rmq-client-e2e-', {
     await api?.shutdown();
   },
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
-}
 
 /** The topic's readable queues, once the broker has registered the topic with the NameServer. */
 function queuesOf(topic: string): Promise<MessageQueue[]> {

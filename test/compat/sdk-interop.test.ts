@@ -1,71 +1,24 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message, type MessageExt } from '../../src/client/message.js';
-import { tempDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
+import { ons, useOnsStandalone, type OnsMessage } from './ons.js';
 
 // Our client and ali-ons (the Node SDK many applications use) talking through our broker, both ways.
 
-const require = createRequire(import.meta.url);
-const ons = require('ali-ons') as {
-  Producer: new (opts: Record<string, unknown>) => OnsClient & { send(msg: unknown): Promise<{ sendStatus: string; msgId: string }> };
-  Consumer: new (opts: Record<string, unknown>) => OnsClient & { subscribe(topic: string, expr: string, handler: (msg: OnsMessage) => Promise<void>): void };
-  Message: new (topic: string, tags: string, body: string | Buffer) => { keys: string[]; properties: Record<string, string> };
-};
-
-interface OnsClient {
-  ready(): Promise<void>;
-  close(): Promise<void>;
-  on(ev: string, fn: (err: Error) => void): void;
-}
-interface OnsMessage {
-  msgId: string;
-  tags: string;
-  keys: string;
-  body: Buffer;
-  topic: string;
-  properties: Record<string, string>;
-}
-
-const httpclient = { request: () => Promise.reject(new Error('no HTTP lookup: nameSrv is configured')) };
-let mq: Standalone;
-let tmp: { dir: string; cleanup: () => void };
-const onsClients: OnsClient[] = [];
 const ours: Array<{ shutdown(): Promise<void> }> = [];
 const stamp = Date.now();
-
-function onsCommon(): Record<string, unknown> {
-  return { httpclient, nameSrv: mq.namesrvAddr, accessKeyId: 'test-key', accessKeySecret: 'test-secret', heartbeatBrokerInterval: 2000, rebalanceInterval: 1000, persistConsumerOffsetInterval: 500 };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-before(async () => {
-  tmp = tempDir('rmq-interop-');
-  mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 } });
-});
-
-after(async () => {
-  for (const c of ours) await c.shutdown().catch(() => undefined);
-  for (const c of onsClients.reverse()) await c.close().catch(() => undefined);
-  await mq.shutdown();
-  tmp.cleanup();
+const env = useOnsStandalone('rmq-interop-', {
+  async stopping() {
+    for (const c of ours) await c.shutdown().catch(() => undefined);
+  },
 });
 
 test('messages sent by ali-ons reach our PushConsumer with keys, tags and properties intact', async () => {
   const topic = `InteropFromOns_${stamp}`;
-  const p = new ons.Producer({ ...onsCommon(), producerGroup: 'PID_INTEROP_1' });
-  onsClients.push(p);
-  await p.ready();
+  const p = await env.producer('PID_INTEROP_1');
   const sent = new Map<string, { tags: string; keys: string[]; body: string; color: string }>();
   const send = async (i: number): Promise<void> => {
     const tags = i % 2 === 0 ? 'TagA' : 'TagB';
@@ -80,13 +33,13 @@ test('messages sent by ali-ons reach our PushConsumer with keys, tags and proper
   };
   await send(0);
   const got: MessageExt[] = [];
-  const c = new PushConsumer({ group: `CID_INTEROP_OURS_${stamp}`, namesrvAddr: mq.namesrvAddr });
+  const c = new PushConsumer({ group: `CID_INTEROP_OURS_${stamp}`, namesrvAddr: env.mq.namesrvAddr });
   ours.push(c);
   c.subscribe(topic, '*');
   c.registerMessageListenerConcurrently(async (msgs) => { got.push(...msgs); });
   await c.start();
   for (let i = 1; i < 10; i++) await send(i);
-  await waitFor(() => got.length >= 10, 20_000, 'the ten ali-ons messages');
+  await waitUntil(() => got.length >= 10, 'the ten ali-ons messages', 20_000);
   assert.equal(got.length, 10);
   for (const m of got) {
     const want = sent.get(m.body.toString('utf8'));
@@ -100,15 +53,13 @@ test('messages sent by ali-ons reach our PushConsumer with keys, tags and proper
 
 test('messages sent by our Producer reach an ali-ons Consumer with keys, tags and properties intact', async () => {
   const topic = `InteropToOns_${stamp}`;
-  const producer = new Producer({ group: 'PID_INTEROP_OURS', namesrvAddr: mq.namesrvAddr });
+  const producer = new Producer({ group: 'PID_INTEROP_OURS', namesrvAddr: env.mq.namesrvAddr });
   ours.push(producer);
   await producer.start();
   // The first send creates the topic; ali-ons then finds its route.
   await producer.send(new Message(topic, 'warm-up', { tags: 'TagA', keys: 'warm' }));
   const got: OnsMessage[] = [];
-  const c = new ons.Consumer({ ...onsCommon(), consumerGroup: `CID_INTEROP_ONS_${stamp}`, instanceName: 'interop' });
-  c.on('error', () => undefined);
-  onsClients.push(c);
+  const c = env.consumer(`CID_INTEROP_ONS_${stamp}`, 'interop');
   c.subscribe(topic, 'TagA || TagB', async (msg) => { got.push(msg); });
   await c.ready();
   const sent = new Map<string, { tags: string; keys: string; size: string; uniq: string }>();
@@ -119,7 +70,7 @@ test('messages sent by our Producer reach an ali-ons Consumer with keys, tags an
     const r = await producer.send(m);
     if (tags !== 'TagC') sent.set(body, { tags, keys: `k${i} shared`, size: String(i * 10), uniq: r.msgId });
   }
-  await waitFor(() => got.filter((m) => m.body.toString() !== 'warm-up').length >= sent.size, 20_000, 'the TagA/TagB messages');
+  await waitUntil(() => got.filter((m) => m.body.toString() !== 'warm-up').length >= sent.size, 'the TagA/TagB messages', 20_000);
   const real = got.filter((m) => m.body.toString() !== 'warm-up');
   assert.equal(real.length, sent.size, 'TagC filtered out, nothing twice');
   for (const m of real) {

@@ -7,7 +7,7 @@ import { Message, Producer } from '../../src/client/index.js';
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { checkRecord, decodeRecord } from '../../src/common/message-record.js';
 import { tempDir } from '../helpers/tmp.js';
-import { idOf, Load, readAll, SendLedger, verifyQueues } from './ledger.js';
+import { idOf, Load, readAll, SendLedger, verifyQueues, type LoadOptions } from './ledger.js';
 import { createTopic, killHard, startStandaloneProcess, stopClean, writeBrokerConf, type StandaloneProcess } from './standalone-process.js';
 
 /**
@@ -44,6 +44,41 @@ async function sendOnePerQueue(p: StandaloneProcess, label: string): Promise<Arr
   }
 }
 
+interface Crash {
+  ledger: SendLedger;
+  /** Sends in flight when the process was killed. */
+  inFlightAtKill: number;
+  /** Sends acknowledged when it was killed. */
+  ackedBeforeKill: number;
+}
+
+/**
+ * Starts the standalone child over `store`, creates the topic and puts it under `load` until
+ * `loaded` resolves, then SIGKILLs it with sends in flight and stops the load. The child is dead
+ * when this returns (or throws).
+ */
+async function crashUnderLoad(conf: string, store: string, load: Omit<LoadOptions, 'namesrvAddr' | 'topic'>, loaded: (ledger: SendLedger) => Promise<unknown>): Promise<Crash> {
+  let p: StandaloneProcess | undefined;
+  let running: Load | undefined;
+  try {
+    p = await startStandaloneProcess(conf, store);
+    await createTopic(p, TOPIC, QUEUES);
+    const ledger = new SendLedger();
+    running = await Load.start({ namesrvAddr: p.namesrvAddr, topic: TOPIC, ...load }, ledger);
+    await loaded(ledger);
+    const inFlightAtKill = running.inFlight;
+    const ackedBeforeKill = ledger.acked.length;
+    await killHard(p);
+    assert.ok(inFlightAtKill > 0, 'the broker must die with sends in flight');
+    await running.stop();
+    running = undefined;
+    return { ledger, inFlightAtKill, ackedBeforeKill };
+  } finally {
+    await running?.stop().catch(() => undefined);
+    p?.proc.kill();
+  }
+}
+
 for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as const) {
   test(`crash (${flushDiskType}): SIGKILL under load, restart, every acknowledged message is at its acked offsets`, async (t) => {
     const tmp = tempDir('rmq-e2e-crash-');
@@ -52,25 +87,12 @@ for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as const) {
     const conf = writeBrokerConf(tmp.dir, {
       brokerName: 'broker-crash', flushDiskType, mapedFileSizeCommitLog: 1024 * 1024, mapedFileSizeConsumeQueue: 6000, maxMessageSize: 65536,
     });
-    let first: StandaloneProcess | undefined;
     let second: StandaloneProcess | undefined;
-    let load: Load | undefined;
     try {
-      first = await startStandaloneProcess(conf, store);
-      await createTopic(first, TOPIC, QUEUES);
-      const ledger = new SendLedger();
-      load = await Load.start({
-        namesrvAddr: first.namesrvAddr, topic: TOPIC, producers: 4, inFlightPerProducer: 16, label: `crash-${flushDiskType}`,
-        bodySize: (n) => 20 + ((n * 7919) % 2000),
-      }, ledger);
       // About a second and a half of load, and enough acks that every queue has plenty.
-      await Promise.all([delay(1500), ledger.waitForAcks(1000)]);
-      const inFlightAtKill = load.inFlight;
-      const ackedBeforeKill = ledger.acked.length;
-      await killHard(first);
-      assert.ok(inFlightAtKill > 0, 'the broker must die with sends in flight');
-      await load.stop();
-      load = undefined;
+      const { ledger, inFlightAtKill, ackedBeforeKill } = await crashUnderLoad(conf, store, {
+        producers: 4, inFlightPerProducer: 16, label: `crash-${flushDiskType}`, bodySize: (n) => 20 + ((n * 7919) % 2000),
+      }, (ledger) => Promise.all([delay(1500), ledger.waitForAcks(1000)]));
       t.diagnostic(`${flushDiskType}: ${ackedBeforeKill} acked when killed with ${inFlightAtKill} in flight; ${ledger.acked.length} acked in all, ${ledger.sent.size} sent`);
 
       second = await restart(conf, store);
@@ -98,8 +120,6 @@ for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as const) {
       }
       await stopClean(second);
     } finally {
-      await load?.stop().catch(() => undefined);
-      first?.proc.kill();
       second?.proc.kill();
       tmp.cleanup();
     }
@@ -125,24 +145,13 @@ test('torn tail after a crash: the last record cut short on disk is dropped, eve
   const store = join(tmp.dir, 'store');
   // Default (1 GiB) segments grow as they are written: one file, whose size is the log's end.
   const conf = writeBrokerConf(tmp.dir, { brokerName: 'broker-torn', flushDiskType: 'ASYNC_FLUSH' });
-  let first: StandaloneProcess | undefined;
   let second: StandaloneProcess | undefined;
-  let load: Load | undefined;
   try {
-    first = await startStandaloneProcess(conf, store);
-    await createTopic(first, TOPIC, QUEUES);
-    const ledger = new SendLedger();
-    load = await Load.start({
-      namesrvAddr: first.namesrvAddr, topic: TOPIC, producers: 2, inFlightPerProducer: 16, label: 'torn',
+    const { ledger } = await crashUnderLoad(conf, store, {
+      producers: 2, inFlightPerProducer: 16, label: 'torn',
       // Below the 4 KiB compression threshold, so bodies on disk are readable as sent.
       bodySize: (n) => 20 + ((n * 7919) % 3000),
-    }, ledger);
-    await ledger.waitForAcks(1000);
-    const inFlightAtKill = load.inFlight;
-    await killHard(first);
-    assert.ok(inFlightAtKill > 0, 'the broker must die with sends in flight');
-    await load.stop();
-    load = undefined;
+    }, (ledger) => ledger.waitForAcks(1000));
 
     const dir = join(store, 'commitlog');
     const files = readdirSync(dir).sort();
@@ -181,8 +190,6 @@ test('torn tail after a crash: the last record cut short on disk is dropped, eve
     assert.equal(next.find((n) => n.queueId === last.queueId)!.queueOffset, last.queueOffset);
     await stopClean(second);
   } finally {
-    await load?.stop().catch(() => undefined);
-    first?.proc.kill();
     second?.proc.kill();
     tmp.cleanup();
   }

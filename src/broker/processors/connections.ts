@@ -1,0 +1,56 @@
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { reqString } from '../../remoting/header.js';
+import { encodeJson } from '../../common/json.js';
+import type { BrokerController } from '../broker-controller.js';
+import type { ClientChannelInfo } from '../client/consumer-manager.js';
+
+/** Upstream `Connection`: how a client channel is described in admin bodies. */
+function connectionOf(c: ClientChannelInfo): { clientAddr: string; clientId: string; language: string; version: number } {
+  return { clientAddr: c.conn.remoteAddress, clientId: c.clientId, language: c.language, version: c.version };
+}
+
+function byClientId(a: { clientId: string }, b: { clientId: string }): number {
+  return a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0;
+}
+
+/**
+ * GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204) and
+ * QUERY_TOPIC_CONSUME_BY_WHO (300) (upstream `AdminBrokerProcessor`): who is connected, who consumes.
+ */
+export class ConnectionsProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  /** ConsumerConnection of an online group; CONSUMER_NOT_ONLINE when no client of it is connected. */
+  getConsumerConnectionList(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'consumerGroup');
+    const g = this.broker.consumerManager.get(group);
+    const live = g ? [...g.channels.values()].filter((c) => !c.conn.isClosed) : [];
+    if (!g || live.length === 0) return createResponse(req, ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
+    const body = {
+      connectionSet: live.map(connectionOf).sort(byClientId),
+      consumeFromWhere: g.consumeFromWhere,
+      consumeType: g.consumeType,
+      messageModel: g.messageModel,
+      subscriptionTable: Object.fromEntries(g.subscriptions),
+    };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /** ProducerConnection of a group; SYSTEM_ERROR when no producer of it is connected (as upstream). */
+  getProducerConnectionList(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'producerGroup');
+    const m = this.broker.producerManager.groups.get(group);
+    const live = m ? [...m.values()].filter((c) => !c.conn.isClosed) : [];
+    if (live.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, `the producer group[${group}] not exist`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ connectionSet: live.map(connectionOf).sort(byClientId) }) });
+  }
+
+  /** GroupList: groups online and subscribing to the topic, plus groups with offsets committed on it. */
+  queryTopicConsumeByWho(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const b = this.broker;
+    const groups = new Set([...b.consumerManager.queryTopicConsumeByWho(topic), ...b.consumerOffsetManager.whichGroupByTopic(topic)]);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ groupList: [...groups].sort() }) });
+  }
+}

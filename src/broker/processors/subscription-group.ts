@@ -1,0 +1,90 @@
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { optBoolean, reqString } from '../../remoting/header.js';
+import { encodeJson, parseLenientJson } from '../../common/json.js';
+import { validateGroup } from '../../common/topic.js';
+import type { BrokerController } from '../broker-controller.js';
+import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
+
+type Obj = Record<string, unknown>;
+
+function bool(v: unknown, dflt: boolean): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return dflt;
+}
+
+function int(v: unknown, dflt: number): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isInteger(n) ? n : dflt;
+}
+
+/** A SubscriptionGroupConfig body (§5.7) over upstream's defaults; unknown fields are ignored. */
+export function toSubscriptionGroupConfig(o: Obj, groupName: string): SubscriptionGroupConfig {
+  const d = newSubscriptionGroupConfig(groupName);
+  const attributes: Record<string, string> = {};
+  if (typeof o.attributes === 'object' && o.attributes !== null && !Array.isArray(o.attributes)) {
+    for (const [k, v] of Object.entries(o.attributes as Obj)) if (v !== null && v !== undefined) attributes[k] = String(v);
+  }
+  return {
+    groupName,
+    consumeEnable: bool(o.consumeEnable, d.consumeEnable),
+    consumeFromMinEnable: bool(o.consumeFromMinEnable, d.consumeFromMinEnable),
+    consumeBroadcastEnable: bool(o.consumeBroadcastEnable, d.consumeBroadcastEnable),
+    consumeMessageOrderly: bool(o.consumeMessageOrderly, d.consumeMessageOrderly),
+    retryQueueNums: int(o.retryQueueNums, d.retryQueueNums),
+    retryMaxTimes: int(o.retryMaxTimes, d.retryMaxTimes),
+    brokerId: int(o.brokerId, d.brokerId),
+    whichBrokerWhenConsumeSlowly: int(o.whichBrokerWhenConsumeSlowly, d.whichBrokerWhenConsumeSlowly),
+    notifyConsumerIdsChangedEnable: bool(o.notifyConsumerIdsChangedEnable, d.notifyConsumerIdsChangedEnable),
+    groupSysFlag: int(o.groupSysFlag, d.groupSysFlag),
+    consumeTimeoutMinute: int(o.consumeTimeoutMinute, d.consumeTimeoutMinute),
+    attributes,
+  };
+}
+
+/**
+ * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201) and
+ * DELETE_SUBSCRIPTIONGROUP (207) (upstream `AdminBrokerProcessor`).
+ */
+export class SubscriptionGroupProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  updateAndCreate(req: RemotingCommand): RemotingCommand {
+    if (!req.body || req.body.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the request has no SubscriptionGroupConfig body');
+    let o: unknown;
+    try {
+      o = parseLenientJson(req.body);
+    } catch (err) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the SubscriptionGroupConfig body is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the SubscriptionGroupConfig body is not a JSON object');
+    const groupName = (o as Obj).groupName;
+    const invalid = validateGroup(typeof groupName === 'string' ? groupName : undefined);
+    if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
+    const cfg = toSubscriptionGroupConfig(o as Obj, groupName as string);
+    if (cfg.retryQueueNums < 0 || cfg.retryMaxTimes < -1) return createResponse(req, ResponseCode.INVALID_PARAMETER, `retryQueueNums=${cfg.retryQueueNums} / retryMaxTimes=${cfg.retryMaxTimes} out of range`);
+    this.broker.subscriptionGroupManager.update(cfg);
+    this.broker.logger.info(`subscription group ${cfg.groupName} created/updated: consumeEnable ${cfg.consumeEnable} retryMaxTimes ${cfg.retryMaxTimes}`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** SubscriptionGroupWrapper `{subscriptionGroupTable, forbiddenTable, dataVersion}`. */
+  getAll(req: RemotingCommand): RemotingCommand {
+    const m = this.broker.subscriptionGroupManager;
+    const body = { dataVersion: m.dataVersion, forbiddenTable: {}, subscriptionGroupTable: Object.fromEntries(m.table) };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /** Deletes the group (SUCCESS also when it did not exist, as upstream); `cleanOffset` drops its offsets. */
+  delete(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'groupName');
+    const cleanOffset = optBoolean(req.extFields, 'cleanOffset') ?? false;
+    const b = this.broker;
+    const had = b.subscriptionGroupManager.delete(group);
+    if (cleanOffset) b.consumerOffsetManager.removeGroup(group);
+    b.logger.info(`subscription group ${group} ${had ? 'deleted' : 'did not exist'}${cleanOffset ? ', offsets removed' : ''}`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+}
