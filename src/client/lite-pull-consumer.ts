@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '../common/logger.js';
-import { SUB_ALL, ExpressionType, type SubscriptionData } from '../common/subscription.js';
+import { SUB_ALL, type SubscriptionData } from '../common/subscription.js';
 import { RequestCode, type RemotingCommand } from '../remoting/index.js';
 import {
   checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
@@ -15,7 +15,7 @@ import { ProcessQueue } from './process-queue.js';
 import { AllocateMessageQueueAveragely } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type RebalanceConfig } from './rebalance-impl.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
-import { buildSubscriptionData } from './subscription.js';
+import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
 
 /** Settings of a LitePullConsumer; names and defaults are upstream's `DefaultLitePullConsumer` ones. */
@@ -147,11 +147,11 @@ export class LitePullConsumer {
   }
 
   /** Subscribe mode: consume `topic` (TAG expression `*` or `TagA || TagB`), sharing its queues with the group. */
-  subscribe(topic: string, subExpression = SUB_ALL): void {
+  subscribe(topic: string, subExpression: SubscriptionExpression = SUB_ALL): void {
     if (this.mode === 'assign') throw new MQClientError('subscribe and assign are exclusive: this consumer uses assign()', ClientErrorCode.ARGUMENT_ILLEGAL);
     this.checkNotShutdown();
     this.mode = 'subscribe';
-    this.subscriptionInner.set(topic, buildSubscriptionData(topic, subExpression, ExpressionType.TAG));
+    this.subscriptionInner.set(topic, subscriptionOf(topic, subExpression));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 

@@ -1,7 +1,7 @@
 import { parseLenientJson } from '../common/json.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
-import { ExpressionType, type SubscriptionData } from '../common/subscription.js';
+import type { SubscriptionData } from '../common/subscription.js';
 import { getRetryTopic } from '../common/topic.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
@@ -28,7 +28,7 @@ import { Producer } from './producer.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { messageQueueKey, type MessageQueue } from './route.js';
-import { buildSubscriptionData } from './subscription.js';
+import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
 import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 import { DEFAULT_TRACE_TOPIC } from './trace/trace-data.js';
@@ -160,9 +160,9 @@ export class PushConsumer {
    * Subscribes to `topic` with a TAG expression: `*` (every message) or `TagA || TagB`. Called
    * after start, the new subscription is announced and the queues rebalanced at once.
    */
-  subscribe(topic: string, subExpression = '*'): void {
+  subscribe(topic: string, subExpression: SubscriptionExpression = '*'): void {
     if (this.state === 'stopping' || this.state === 'shutdown') throw new MQClientError(`consumer ${this.group} is shut down`, ClientErrorCode.NOT_STARTED);
-    this.subscriptionInner.set(topic, buildSubscriptionData(topic, subExpression, ExpressionType.TAG));
+    this.subscriptionInner.set(topic, subscriptionOf(topic, subExpression));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 

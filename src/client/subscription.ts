@@ -25,3 +25,15 @@ export function tagFilterOf(subString: string | undefined): ReadonlySet<string> 
   const tags = parseTagExpression(subString);
   return tags !== undefined && tags.length > 0 ? new Set(tags) : undefined;
 }
+
+/** What a consumer subscribes with: a TAG expression (`"*"`, `"TagA || TagB"`) or an SQL92 filter. */
+export type SubscriptionExpression = string | { sql: string };
+
+/** The subscription for `expr`: SQL92 needs the broker's enablePropertyFilter. */
+export function subscriptionOf(topic: string, expr: SubscriptionExpression | undefined): SubscriptionData {
+  if (typeof expr === 'object' && expr !== null) {
+    if (!expr.sql || !expr.sql.trim()) throw new MQClientError('an SQL92 subscription needs an expression, e.g. { sql: "a > 5" }', ClientErrorCode.ARGUMENT_ILLEGAL);
+    return buildSubscriptionData(topic, expr.sql, ExpressionType.SQL92);
+  }
+  return buildSubscriptionData(topic, expr ?? SUB_ALL, ExpressionType.TAG);
+}
