@@ -14,11 +14,13 @@ import { ConfigError, validateBrokerConfig, validateNamesrvConfig } from './comm
 import { createLogger, type Logger } from './common/logger.js';
 import { DEFAULT_CLUSTER } from './common/topic.js';
 import { NamesrvController } from './namesrv/index.js';
+import { DEFAULT_PROXY_PORT, LocalMessagingProcessor, ProxyController, type ProxyConfig } from './proxy/index.js';
 
 /**
- * The standalone system: one NameServer and one Broker in this process, the broker registered
- * with that NameServer. It is what `npm start` runs, and what applications start in their own
- * tests (`const mq = await startStandalone({ storeDir, ports: { namesrv: 0, broker: 0 } })`).
+ * The standalone system: one NameServer, one Broker and the gRPC Proxy (local mode: it calls
+ * the broker directly) in this process, the broker registered with that NameServer. It is what
+ * `npm start` runs, and what applications start in their own tests
+ * (`const mq = await startStandalone({ storeDir, ports: { namesrv: 0, broker: 0, proxy: 0 } })`).
  */
 
 /** What standalone mode uses where the caller says nothing. */
@@ -26,6 +28,8 @@ export const STANDALONE_DEFAULTS = {
   storeDir: './store',
   namesrvPort: 9876,
   brokerPort: 10911,
+  /** gRPC endpoint of 5.x clients (apache.rocketmq.v2). */
+  proxyPort: DEFAULT_PROXY_PORT,
   brokerName: 'broker-a',
   brokerClusterName: DEFAULT_CLUSTER,
   /** Advertised to clients unless brokerIP1 is configured: standalone is a local system. */
@@ -35,11 +39,17 @@ export const STANDALONE_DEFAULTS = {
 export interface StandaloneOptions {
   /** Root of all state: commitlog/, consumequeue/, config/, namesrv/kvConfig.json. Default ./store. */
   storeDir?: string;
-  /** Listen ports; 0 picks a free port. Defaults 9876 and 10911 (plus 10909, listenPort − 2). */
-  ports?: { namesrv?: number; broker?: number };
+  /**
+   * Listen ports; 0 picks a free port. Defaults 9876, 10911 (plus 10909, listenPort − 2) and
+   * 8081 for the proxy — except that the proxy follows the broker onto a free port when the
+   * broker port is 0 and no proxy port is given, so tests asking for free ports never collide.
+   */
+  ports?: { namesrv?: number; broker?: number; proxy?: number };
   brokerConfig?: Partial<BrokerConfig>;
   storeConfig?: Partial<MessageStoreConfig>;
   namesrvConfig?: Partial<NamesrvConfig>;
+  /** Proxy settings (upstream ProxyConfig names); `false` runs no proxy. */
+  proxyConfig?: Partial<ProxyConfig> | false;
   /**
    * Interface the NameServer and Broker listen on (default all). A specific address is also
    * what they advertise; otherwise they advertise 127.0.0.1.
@@ -53,15 +63,19 @@ export interface Standalone {
   namesrvAddr: string;
   /** brokerIP1:port the broker registered with. */
   brokerAddr: string;
+  /** host:port of the gRPC proxy, the `endpoints` of a 5.x client; empty when no proxy runs. */
+  proxyAddr: string;
   /** Absolute store root. */
   storeDir: string;
   namesrv: NamesrvController;
   broker: BrokerController;
-  /** Stops the broker (flush, checkpoint, abort file removed), then the NameServer. Idempotent. */
+  /** The gRPC proxy, unless `proxyConfig: false`. */
+  proxy?: ProxyController;
+  /** Stops the proxy, then the broker (flush, checkpoint, abort file removed), then the NameServer. Idempotent. */
   shutdown(): Promise<void>;
 }
 
-export type StandaloneRole = 'NameServer' | 'Broker';
+export type StandaloneRole = 'NameServer' | 'Broker' | 'Proxy';
 
 /** A role failed to start; `cause` is the underlying error (e.g. EADDRINUSE with its port). */
 export class RoleStartError extends Error {
@@ -118,6 +132,10 @@ export async function startStandalone(opts: StandaloneOptions = {}): Promise<Sta
   const brokerPort = checkPort(
     'ports.broker',
     opts.ports?.broker ?? opts.brokerConfig?.listenPort ?? STANDALONE_DEFAULTS.brokerPort,
+  );
+  const proxyPort = checkPort(
+    'ports.proxy',
+    opts.ports?.proxy ?? (opts.proxyConfig ? opts.proxyConfig.grpcServerPort : undefined) ?? (brokerPort === 0 ? 0 : STANDALONE_DEFAULTS.proxyPort),
   );
 
   const namesrvConfig: NamesrvConfig = {
@@ -181,11 +199,34 @@ export async function startStandalone(opts: StandaloneOptions = {}): Promise<Sta
     throw new RoleStartError('Broker', brokerPort, err);
   }
 
+  let proxy: ProxyController | undefined;
+  if (opts.proxyConfig !== false) {
+    proxy = new ProxyController({
+      config: { ...opts.proxyConfig, grpcServerPort: proxyPort, host: opts.proxyConfig?.host ?? host },
+      processor: new LocalMessagingProcessor(broker),
+      advertisedHost: advertised,
+      defaultBrokerName: () => brokerConfig.brokerName,
+      logger: opts.logger ? opts.logger.child({ role: 'proxy' }) : undefined,
+    });
+    try {
+      await proxy.start();
+    } catch (err) {
+      await broker.shutdown().catch(() => undefined);
+      await namesrv.shutdown().catch(() => undefined);
+      throw new RoleStartError('Proxy', proxyPort, err);
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
-      // Broker first: it unregisters from the NameServer and must flush before the process ends.
+      // Proxy first (its clients stop), then the broker: it unregisters from the NameServer and must flush before the process ends.
       let brokerError: unknown;
+      try {
+        await proxy?.shutdown();
+      } catch (err) {
+        brokerError = err;
+      }
       try {
         await broker.shutdown();
       } catch (err) {
@@ -197,5 +238,5 @@ export async function startStandalone(opts: StandaloneOptions = {}): Promise<Sta
     return stopping;
   };
 
-  return { namesrvAddr, brokerAddr: broker.address, storeDir, namesrv, broker, shutdown };
+  return { namesrvAddr, brokerAddr: broker.address, proxyAddr: proxy?.address ?? '', storeDir, namesrv, broker, proxy, shutdown };
 }

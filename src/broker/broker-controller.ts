@@ -32,6 +32,8 @@ import { TransactionalMessageService } from './transaction/transactional-message
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
 import { TimerMessageStore } from './timer/timer-message-store.js';
 import { RecallMessageProcessor } from './processors/recall.js';
+import { PopMessageService } from './pop/pop-message-service.js';
+import { PopRemotingProcessor, PopRequestCode } from './pop/pop-processors.js';
 import { SystemTopic } from '../common/topic.js';
 
 export interface BrokerControllerOptions {
@@ -72,6 +74,8 @@ export class BrokerController {
   /** Timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS) and their recall. */
   readonly timerMessageStore: TimerMessageStore;
   readonly transactionalMessageService: TransactionalMessageService;
+  /** POP consumption (receive / ack / change invisible time), the basis of gRPC consumers. */
+  readonly popMessageService: PopMessageService;
   readonly msgIdGenerator: MessageIdGenerator;
   readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
   startTimestamp = 0;
@@ -105,6 +109,7 @@ export class BrokerController {
     this.scheduleMessageService = new ScheduleMessageService(this.messageStore, root, this.logger);
     this.timerMessageStore = new TimerMessageStore(this.messageStore, this.storeConfig, root, this.logger);
     this.transactionalMessageService = new TransactionalMessageService(this, this.logger);
+    this.popMessageService = new PopMessageService(this, this.logger);
     this.pullProcessor = new PullMessageProcessor(this);
     this.pullRequestHoldService = new PullRequestHoldService(
       (r) => this.pullProcessor.rerun(r.request, r.conn),
@@ -156,9 +161,11 @@ export class BrokerController {
       else if (topic === SystemTopic.TIMER_TOPIC) this.timerMessageStore.onArrival();
       else {
         this.pullRequestHoldService.notifyMessageArriving(topic, queueId, maxOffset, tagsCode);
+        this.popMessageService.notifyMessageArriving(topic);
       }
     });
     this.messageStore.start();
+    await this.popMessageService.start();
     this.scheduleMessageService.start();
     this.timerMessageStore.start();
     this.transactionalMessageService.start();
@@ -206,6 +213,10 @@ export class BrokerController {
     if (withPull) {
       reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
+      const pop = new PopRemotingProcessor(this);
+      reg(PopRequestCode.POP_MESSAGE, (req) => pop.popMessage(req));
+      reg(PopRequestCode.ACK_MESSAGE, (req) => pop.ackMessage(req));
+      reg(PopRequestCode.CHANGE_MESSAGE_INVISIBLETIME, (req) => pop.changeInvisibleTime(req));
     }
     reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
     reg(RequestCode.END_TRANSACTION, (req) => endTx.process(req));
@@ -289,6 +300,7 @@ export class BrokerController {
     this.timers.length = 0;
     this.pullRequestHoldService.shutdown();
     this.transactionalMessageService.shutdown();
+    await this.popMessageService.shutdown();
     await this.outerAPI.unregisterBrokerAll(this.namesrvList(), {
       clusterName: this.brokerConfig.brokerClusterName,
       brokerName: this.brokerConfig.brokerName,

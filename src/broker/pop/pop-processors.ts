@@ -1,0 +1,159 @@
+import { ResponseCode } from '../../remoting/codes.js';
+import { createResponse, type RemotingCommand } from '../../remoting/command.js';
+import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { buildSubscription, buildTagSubscription, ExpressionType } from '../../common/subscription.js';
+import type { BrokerController } from '../broker-controller.js';
+import { chooseMessageFilter, TagMessageFilter } from '../filter.js';
+import { decodeExtraInfo, encodeExtraInfo, type ExtraInfo } from './pop-checkpoint.js';
+
+/** Request codes of POP over Remoting (upstream `RequestCode`). */
+export const PopRequestCode = {
+  POP_MESSAGE: 200050,
+  ACK_MESSAGE: 200051,
+  PEEK_MESSAGE: 200052,
+  CHANGE_MESSAGE_INVISIBLETIME: 200053,
+} as const;
+
+/** Response codes of POP (upstream `ResponseCode`). */
+export const PopResponseCode = {
+  POLLING_FULL: 209,
+  POLLING_TIMEOUT: 210,
+} as const;
+
+/** POP_MESSAGE header (upstream `PopMessageRequestHeader`), plus `maxAttempts` (deliveries before the DLQ). */
+export interface PopMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  maxMsgNums: number;
+  invisibleTime: number;
+  pollTime: number;
+  bornTime: number;
+  initMode: number;
+  expType?: string;
+  exp?: string;
+  order: boolean;
+  attemptId?: string;
+  maxAttempts?: number;
+}
+
+export function decodePopMessageRequestHeader(ext: Ext): PopMessageRequestHeader {
+  return {
+    consumerGroup: reqString(ext, 'consumerGroup'),
+    topic: reqString(ext, 'topic'),
+    queueId: optNumber(ext, 'queueId') ?? -1,
+    maxMsgNums: reqNumber(ext, 'maxMsgNums'),
+    invisibleTime: reqNumber(ext, 'invisibleTime'),
+    pollTime: optNumber(ext, 'pollTime') ?? 0,
+    bornTime: optNumber(ext, 'bornTime') ?? Date.now(),
+    initMode: optNumber(ext, 'initMode') ?? 1,
+    expType: optString(ext, 'expType'),
+    exp: optString(ext, 'exp'),
+    order: optBoolean(ext, 'order') ?? false,
+    attemptId: optString(ext, 'attemptId'),
+    maxAttempts: optNumber(ext, 'maxAttempts'),
+  };
+}
+
+/** ACK_MESSAGE / CHANGE_MESSAGE_INVISIBLETIME header (upstream `AckMessageRequestHeader`, `ChangeInvisibleTimeRequestHeader`). */
+export interface AckMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  extraInfo: string;
+  offset: number;
+  invisibleTime?: number;
+}
+
+export function decodeAckMessageRequestHeader(ext: Ext): AckMessageRequestHeader {
+  return {
+    consumerGroup: reqString(ext, 'consumerGroup'),
+    topic: reqString(ext, 'topic'),
+    queueId: reqNumber(ext, 'queueId'),
+    extraInfo: reqString(ext, 'extraInfo'),
+    offset: reqNumber(ext, 'offset'),
+    invisibleTime: optNumber(ext, 'invisibleTime'),
+  };
+}
+
+/** Separator of the per-message extra infos in a POP response (extra info itself is space-separated). */
+const EXTRA_INFO_SEPARATOR = ';';
+
+/**
+ * POP_MESSAGE, ACK_MESSAGE and CHANGE_MESSAGE_INVISIBLETIME over Remoting (upstream
+ * `PopMessageProcessor`, `AckMessageProcessor`, `ChangeInvisibleTimeProcessor`), for proxies in
+ * cluster mode. The POP response carries the stored records as the body and, besides upstream's
+ * `popTime / invisibleTime / reviveQid / restNum`, each message's extra info (`extraInfos`,
+ * `;`-separated) and delivery attempt (`deliveryAttempts`) — upstream clients rebuild extra info
+ * from `startOffsetInfo`/`msgOffsetInfo` instead, which this broker does not send.
+ */
+export class PopRemotingProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  async popMessage(req: RemotingCommand): Promise<RemotingCommand> {
+    const h = decodePopMessageRequestHeader(req.extFields);
+    const b = this.broker;
+    const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
+    let filter;
+    let tags: ReadonlySet<string> | undefined;
+    if (h.expType === ExpressionType.SQL92) {
+      const choice = chooseMessageFilter(buildSubscription(h.topic, h.exp ?? '', ExpressionType.SQL92), {
+        enablePropertyFilter: b.brokerConfig.enablePropertyFilter, filterSupportRetry: true, subscriptionOf: () => undefined,
+      });
+      if (!choice.filter) return createResponse(req, choice.code, choice.remark);
+      filter = choice.filter;
+    } else {
+      const sub = buildTagSubscription(h.topic, h.exp ?? '*');
+      filter = new TagMessageFilter(sub);
+      if (sub.tagsSet.length > 0) tags = new Set(sub.tagsSet);
+    }
+    const r = await b.popMessageService.pop({
+      group: h.consumerGroup, topic: h.topic, maxMsgNums: Math.max(1, Math.min(32, h.maxMsgNums)), invisibleTime: h.invisibleTime,
+      filter, tags, order: h.order, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
+    });
+    switch (r.status) {
+      case 'ERROR': return createResponse(req, r.code, r.remark);
+      case 'POLLING_FULL': return createResponse(req, PopResponseCode.POLLING_FULL, 'the broker has too many receives waiting');
+      case 'NO_MESSAGE': return createResponse(req, PopResponseCode.POLLING_TIMEOUT, 'no new message');
+      default: {
+        const first = r.messages[0]!.extraInfo;
+        return createResponse(req, ResponseCode.SUCCESS, undefined, {
+          extFields: {
+            popTime: first.popTime, invisibleTime: first.invisibleTime, reviveQid: first.reviveQid, restNum: 0,
+            extraInfos: r.messages.map((m) => encodeExtraInfo(m.extraInfo)).join(EXTRA_INFO_SEPARATOR),
+            deliveryAttempts: r.messages.map((m) => m.deliveryAttempt).join(','),
+          },
+          body: Buffer.concat(r.messages.map((m) => m.record)),
+        });
+      }
+    }
+  }
+
+  async ackMessage(req: RemotingCommand): Promise<RemotingCommand> {
+    const h = decodeAckMessageRequestHeader(req.extFields);
+    const info = decodeExtraInfo(h.extraInfo.split(' '));
+    if (!info) return createResponse(req, ResponseCode.INVALID_PARAMETER, `extraInfo "${h.extraInfo}" is not a POP extra info`);
+    const r = await this.broker.popMessageService.ack(h.consumerGroup, h.topic, { ...info, queueId: h.queueId, queueOffset: h.offset });
+    if (r.status === 'OK' || r.status === 'NOT_FOUND') return createResponse(req, ResponseCode.SUCCESS);
+    return createResponse(req, ResponseCode.NO_MESSAGE, 'remark' in r ? r.remark : undefined);
+  }
+
+  async changeInvisibleTime(req: RemotingCommand): Promise<RemotingCommand> {
+    const h = decodeAckMessageRequestHeader(req.extFields);
+    const info = decodeExtraInfo(h.extraInfo.split(' '));
+    if (!info || h.invisibleTime === undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'extraInfo and invisibleTime are required');
+    const r = await this.broker.popMessageService.changeInvisibleTime(h.consumerGroup, h.topic, { ...info, queueId: h.queueId, queueOffset: h.offset }, h.invisibleTime);
+    if (r.status !== 'OK' || !r.extraInfo) return createResponse(req, ResponseCode.NO_MESSAGE, 'remark' in r ? r.remark : undefined);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, {
+      extFields: { popTime: r.extraInfo.popTime, invisibleTime: r.extraInfo.invisibleTime, reviveQid: r.extraInfo.reviveQid },
+    });
+  }
+}
+
+/** The per-message extra infos and delivery attempts of a POP response (see PopRemotingProcessor). */
+export function decodePopResponseExtras(ext: Record<string, string> | undefined): { extraInfos: ExtraInfo[]; attempts: number[] } {
+  const infos = (ext?.extraInfos ?? '').split(EXTRA_INFO_SEPARATOR).filter(Boolean).map((s) => decodeExtraInfo(s.split(' ')));
+  if (infos.some((i) => i === undefined)) throw new Error('a POP response carries malformed extra info');
+  const attempts = (ext?.deliveryAttempts ?? '').split(',').filter(Boolean).map(Number);
+  return { extraInfos: infos as ExtraInfo[], attempts };
+}

@@ -1,0 +1,4 @@
+export { ProxyController, type ProxyControllerOptions } from './proxy-controller.js';
+export { defaultProxyConfig, DEFAULT_PROXY_PORT, type ProxyConfig } from './proxy-config.js';
+export { LocalMessagingProcessor } from './local-messaging-processor.js';
+export type { MessagingProcessor } from './messaging-processor.js';

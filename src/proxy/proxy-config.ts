@@ -1,0 +1,105 @@
+/**
+ * Proxy settings (upstream `ProxyConfig`), with upstream's names and defaults where they exist.
+ */
+export interface ProxyConfig {
+  /** gRPC listen port (upstream `grpcServerPort`); 0 picks a free one. */
+  grpcServerPort: number;
+  /** Address to bind (default all interfaces). */
+  host?: string;
+  /** Shortest invisible time a SimpleConsumer may ask for, ms (upstream `minInvisibleTimeMillsForRecv`, 10 s). */
+  minInvisibleTimeMillsForRecv: number;
+  /** Longest invisible time, ms (12 h). */
+  maxInvisibleTimeMills: number;
+  /** Invisible time of push consumers (auto_renew), renewed while they live, ms (upstream 60 s). */
+  defaultInvisibleTimeMills: number;
+  /** Long polling bounds, ms (upstream `grpcClientConsumerMinLongPollingTimeoutMillis` 5 s / `…Max…` 20 s). */
+  minLongPollingTimeoutMillis: number;
+  maxLongPollingTimeoutMillis: number;
+  /** Messages per receive at most (upstream 32). */
+  maxReceiveBatchSize: number;
+  /** Largest body, bytes (upstream `maxMessageSize`, 4 MiB); 0 = the broker's maxMessageSize. */
+  maxMessageSize: number;
+  /** Most user properties on a message (upstream `maxUserPropertySize` 128 … the proxy's own check). */
+  maxUserPropertyCount: number;
+  /** Bytes of tag + keys + user properties at most (upstream `maxMessagePropertySize`, 16 KiB). */
+  maxMessagePropertySize: number;
+  /** Farthest delivery timestamp ahead, ms (upstream `maxDelayTimeMills`, 1 day). */
+  maxDelayTimeMills: number;
+  /** Check send message types against the topic's `message.type` (upstream `enableTopicMessageTypeCheck`). */
+  enableTopicMessageTypeCheck: boolean;
+  /** Receives waiting at once; more answer TOO_MANY_REQUESTS "polling full". */
+  maxPollingWaiters: number;
+  /**
+   * Accounts whose signed requests are accepted (upstream ACL: accessKey → secretKey). When
+   * set, every request must carry a valid `authorization` header, else UNAUTHORIZED.
+   */
+  acl?: { accounts: Array<{ accessKey: string; secretKey: string }> };
+  /** How long a client may stay silent before the proxy forgets it, ms (upstream channelExpiredTimeout). */
+  channelExpiredTimeout: number;
+}
+
+export const DEFAULT_PROXY_PORT = 8081;
+
+export function defaultProxyConfig(): ProxyConfig {
+  return {
+    grpcServerPort: DEFAULT_PROXY_PORT,
+    minInvisibleTimeMillsForRecv: 10_000,
+    maxInvisibleTimeMills: 12 * 3600_000,
+    defaultInvisibleTimeMills: 60_000,
+    minLongPollingTimeoutMillis: 5_000,
+    maxLongPollingTimeoutMillis: 20_000,
+    maxReceiveBatchSize: 32,
+    maxMessageSize: 0,
+    maxUserPropertyCount: 128,
+    maxMessagePropertySize: 16 * 1024,
+    maxDelayTimeMills: 24 * 3600_000,
+    enableTopicMessageTypeCheck: true,
+    maxPollingWaiters: 10_000,
+    channelExpiredTimeout: 120_000,
+  };
+}
+
+const NUMERIC_KEYS = [
+  'grpcServerPort', 'minInvisibleTimeMillsForRecv', 'maxInvisibleTimeMills', 'defaultInvisibleTimeMills', 'minLongPollingTimeoutMillis',
+  'maxLongPollingTimeoutMillis', 'maxReceiveBatchSize', 'maxMessageSize', 'maxUserPropertyCount', 'maxMessagePropertySize',
+  'maxDelayTimeMills', 'maxPollingWaiters', 'channelExpiredTimeout',
+] as const;
+
+/**
+ * Reads a proxy config file (upstream `rmq-proxy.json`): a JSON object with ProxyConfig keys.
+ * Keys this proxy does not have are reported, not fatal, so an upstream file can be reused.
+ */
+export function parseProxyConfig(text: string, source: string): { config: Partial<ProxyConfig>; unknown: string[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source} must hold a JSON object of proxy settings`);
+  const o = raw as Record<string, unknown>;
+  const config: Partial<ProxyConfig> = {};
+  const unknown: string[] = [];
+  for (const [k, v] of Object.entries(o)) {
+    if ((NUMERIC_KEYS as readonly string[]).includes(k)) {
+      const n = typeof v === 'string' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${source}: ${k} must be a non-negative integer, not ${JSON.stringify(v)}`);
+      (config as Record<string, number>)[k] = n;
+    } else if (k === 'enableTopicMessageTypeCheck') {
+      if (typeof v !== 'boolean') throw new Error(`${source}: ${k} must be true or false`);
+      config.enableTopicMessageTypeCheck = v;
+    } else if (k === 'host') {
+      if (typeof v !== 'string') throw new Error(`${source}: host must be a string`);
+      config.host = v;
+    } else if (k === 'acl') {
+      const accounts = (v as { accounts?: unknown })?.accounts;
+      if (!Array.isArray(accounts) || accounts.some((a) => typeof a?.accessKey !== 'string' || typeof a?.secretKey !== 'string')) {
+        throw new Error(`${source}: acl must be {"accounts": [{"accessKey": "...", "secretKey": "..."}]}`);
+      }
+      config.acl = { accounts: accounts as Array<{ accessKey: string; secretKey: string }> };
+    } else {
+      unknown.push(k);
+    }
+  }
+  return { config, unknown };
+}

@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import { MQClientAPI } from '../../src/client/index.js';
+import { createLogger } from '../../src/common/logger.js';
+import { ClusterMessagingProcessor } from '../../src/proxy/cluster-messaging-processor.js';
+import { ProxyController } from '../../src/proxy/proxy-controller.js';
+import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+
+// Cluster mode (mqproxy): the proxy is a separate role, a client of the brokers over Remoting —
+// routes from the NameServer, sends, POP / ack / change of invisible time and transactions as
+// the brokers' own requests, transaction checks relayed from the broker to the client.
+
+let fx: ProxyFixture;
+let proxy: ProxyController;
+let api: MQClientAPI;
+const clients: Array<{ shutdown(): Promise<void> }> = [];
+
+before(async () => {
+  fx = await startProxyStandalone({ proxyConfig: false, brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 500 } });
+  proxy = new ProxyController({
+    config: { ...FAST_PROXY, grpcServerPort: 0 },
+    processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000 }),
+    defaultBrokerName: () => '',
+  });
+  await proxy.start();
+  api = new MQClientAPI();
+});
+
+after(async () => {
+  for (const c of clients) await c.shutdown().catch(() => undefined);
+  await api?.shutdown();
+  await proxy?.shutdown();
+  await fx?.stop();
+});
+
+/** Creates a topic and waits until the NameServer routes it (the proxy reads routes there). */
+async function routedTopic(queues = 2, type?: string): Promise<string> {
+  const topic = uniq('Cluster');
+  createTopic(fx.mq, topic, queues, type);
+  await eventually(async () => (await api.getTopicRouteInfoFromNameServer(fx.mq.namesrvAddr, topic).catch(() => undefined))?.queueDatas.length ? true : undefined, 10_000, `the route of ${topic}`);
+  return topic;
+}
+
+async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs = 8000): Promise<MessageView[]> {
+  const out: MessageView[] = [];
+  const end = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
+  return out;
+}
+
+test('cluster mode: send, receive, change invisible time, redelivery and ack through the brokers', async () => {
+  const topic = await routedTopic(2, 'NORMAL');
+  const p = new Producer({ endpoints: proxy.address, namespace: '', topic, logger: quietLogger() });
+  await p.startup();
+  clients.push(p);
+  const sent = await p.send({ topic, tag: 'x', keys: ['k'], properties: new Map([['a', 'b']]), body: Buffer.from('via mqproxy') });
+  const c = new SimpleConsumer({ endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterG'), subscriptions: new Map([[topic, 'x']]), awaitDuration: 500, logger: quietLogger() });
+  await c.startup();
+  clients.push(c);
+  const [m] = await receiveN(c, 1, 1000);
+  assert.equal(m?.messageId, sent.messageId);
+  assert.equal(m.tag, 'x');
+  assert.deepEqual(m.keys, ['k']);
+  assert.equal(m.properties.get('a'), 'b');
+  await c.changeInvisibleDuration(m, 1000);
+  const [again] = await receiveN(c, 1, 1000);
+  assert.deepEqual([again?.messageId, again?.deliveryAttempt], [sent.messageId, 2]);
+  await c.ack(again!);
+  assert.deepEqual(await c.receive(32, 1000), []);
+});
+
+test('cluster mode: an open transaction is checked back through the proxy and committed', async () => {
+  const topic = await routedTopic(1, 'TRANSACTION');
+  const checked: string[] = [];
+  const p = new Producer({
+    endpoints: proxy.address, namespace: '', topic, logger: quietLogger(),
+    checker: { async check(v: MessageView) { checked.push(v.body.toString()); return D.TransactionResolution.COMMIT; } },
+  });
+  await p.startup();
+  clients.push(p);
+  const tx = p.beginTransaction();
+  const sent = await p.send({ topic, body: Buffer.from('checked') }, tx);
+  const c = new SimpleConsumer({ endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterTxG'), subscriptions: new Map([[topic, '*']]), awaitDuration: 1000, logger: quietLogger() });
+  await c.startup();
+  clients.push(c);
+  const got = await receiveN(c, 1, 10_000, 10_000);
+  assert.deepEqual(got.map((m) => m.messageId), [sent.messageId]);
+  assert.deepEqual(checked, ['checked']);
+  await c.ack(got[0]!);
+});
+
+test('cluster mode: an unknown topic is TOPIC_NOT_FOUND', async () => {
+  const raw = new RawClient(proxy.address);
+  try {
+    const r = await raw.call<sv.QueryRouteRequest, sv.QueryRouteResponse>(raw.client.queryRoute, new S.QueryRouteRequest().setTopic(new D.Resource().setName('NoSuchClusterTopic')));
+    assert.equal(r.getStatus()?.getCode(), D.Code.TOPIC_NOT_FOUND);
+  } finally {
+    raw.close();
+  }
+});
