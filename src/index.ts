@@ -7,5 +7,7 @@ export type { ConfigInput, ConfigLayer, ConfigNotice, ConfigProps } from './comm
 export { parseProperties, PropertiesParseError, stringifyProperties } from './common/properties-file.js';
 export { NamesrvController } from './namesrv/index.js';
 export { BrokerController } from './broker/index.js';
+export { ProxyController, LocalMessagingProcessor, defaultProxyConfig, DEFAULT_PROXY_PORT } from './proxy/index.js';
+export type { ProxyConfig, ProxyControllerOptions, MessagingProcessor } from './proxy/index.js';
 export * from './client/index.js';
 export * from './admin/index.js';

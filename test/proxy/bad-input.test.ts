@@ -81,7 +81,7 @@ test('message type, id, tag and property checks answer upstream codes', async ()
   assert.equal(await send(message(normal, { tag: 'fine' })), D.Code.OK);
 });
 
-test('a malformed or expired receipt handle is INVALID_RECEIPT_HANDLE', async () => {
+test('a malformed receipt handle is INVALID_RECEIPT_HANDLE; so is too short an invisible time ILLEGAL_INVISIBLE_TIME', async () => {
   const ack = new S.AckMessageRequest().setGroup(new D.Resource().setName(group)).setTopic(new D.Resource().setName(normal))
     .setEntriesList([new S.AckMessageEntry().setMessageId('x').setReceiptHandle('not a handle')]);
   const ackRes = await raw.call<sv.AckMessageRequest, sv.AckMessageResponse>(raw.client.ackMessage, ack);

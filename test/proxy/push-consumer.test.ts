@@ -14,7 +14,8 @@ const clients: Array<{ shutdown(): Promise<void> }> = [];
 
 before(async () => {
   // Short long polls: the PushConsumer's shutdown waits for the receive in flight.
-  fx = await startProxyStandalone({ proxyConfig: { maxLongPollingTimeoutMillis: 500 } });
+  // A 1 s invisible time for push receives: the server must renew it while a listener is slow.
+  fx = await startProxyStandalone({ proxyConfig: { maxLongPollingTimeoutMillis: 500, defaultInvisibleTimeMills: 1000 } });
 });
 
 after(async () => {
@@ -120,4 +121,26 @@ test('FIFO PushConsumer: each message group in order, one message in flight per 
   } finally {
     await api.shutdown();
   }
+});
+
+test('a slow listener keeps its message: the server renews the receipt while the consumer lives (auto_renew)', async () => {
+  const topic = uniq('PushSlow');
+  createTopic(fx.mq, topic, 1);
+  const p = await producer(topic);
+  const deliveries: number[] = [];
+  const consumer = new PushConsumer({
+    endpoints: fx.mq.proxyAddr, namespace: '', consumerGroup: uniq('PushSlowG'), subscriptions: new Map([[topic, '*']]), logger: quietLogger(),
+    messageListener: {
+      async consume(m: MessageView) {
+        deliveries.push(m.deliveryAttempt ?? 0);
+        await new Promise((r) => setTimeout(r, 2500)); // longer than the 1 s invisible time
+        return ConsumeResult.SUCCESS;
+      },
+    },
+  });
+  await consumer.startup();
+  clients.push(consumer);
+  await p.send({ topic, body: Buffer.from('slow') });
+  await eventually(() => (deliveries.length > 0 && fx.mq.broker.popMessageService.inflightCheckPoints === 0 ? true : undefined), 10_000, 'the slow message acked');
+  assert.deepEqual(deliveries, [1], 'delivered once, not again while the listener was busy');
 });
