@@ -97,7 +97,7 @@ export class GrpcMessagingApplication {
 
   /** The handler object for `server.addService(MessagingServiceService, …)`. */
   service(): IMessagingServiceServer {
-    const unimplemented = (_call: unknown, cb: sendUnaryData<never>): void => cb({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented by this proxy (as upstream)' }, null);
+    const unimplemented = (_call: unknown, cb: sendUnaryData<never>): void => cb({ code: GrpcStatus.UNIMPLEMENTED, details: "this RPC is not served by the proxy, as upstream's proxy does not serve it" }, null);
     const impl: IMessagingServiceServer = {
       queryRoute: (call, cb) => this.unary(call, cb, () => new S.QueryRouteResponse(), (ctx, req) => this.queryRoute(ctx, req)),
       heartbeat: (call, cb) => this.unary(call, cb, () => new S.HeartbeatResponse(), (ctx, req) => this.heartbeat(ctx, req)),
@@ -106,7 +106,7 @@ export class GrpcMessagingApplication {
       receiveMessage: (call) => void this.receiveMessage(call),
       ackMessage: (call, cb) => this.unary(call, cb, () => new S.AckMessageResponse(), (ctx, req) => this.ackMessage(ctx, req)),
       forwardMessageToDeadLetterQueue: (call, cb) => this.unary(call, cb, () => new S.ForwardMessageToDeadLetterQueueResponse(), (ctx, req) => this.forwardToDLQ(ctx, req)),
-      pullMessage: (call) => call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'PullMessage is not implemented by this proxy (as upstream)' }),
+      pullMessage: (call) => call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: "PullMessage is not served by the proxy, as upstream's proxy does not serve it: use ReceiveMessage" }),
       updateOffset: unimplemented,
       getOffset: unimplemented,
       queryOffset: unimplemented,
