@@ -1,6 +1,7 @@
+import { answers, freePort } from './net.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -53,39 +54,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '0.0.0.0', exclusive: true }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** A broker port whose fast port (−2) and HA port (+1) are free as well. */
 async function freeBrokerPort(avoid: number): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const p = await anyFreePort();
+    const p = await freePort();
     if (p < 1026 || p + 1 > 65535 || Math.abs(p - avoid) <= 2) continue;
     if ((await portFree(p - 2)) && (await portFree(p + 1))) return p;
   }
   throw new Error('no free broker port found (with listenPort − 2 and + 1 free too)');
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(500, () => done(false));
-  });
 }
 
 function fileSize(file: string): number {
@@ -182,7 +158,7 @@ export class BrokerChild {
     const parent = opts.parentDir ?? tmpdir();
     mkdirSync(parent, { recursive: true });
     const dir = mkdtempSync(join(parent, 'rmq-bench-'));
-    const namesrvPort = await anyFreePort();
+    const namesrvPort = await freePort();
     const brokerPort = await freeBrokerPort(namesrvPort);
     const conf: BrokerConf = { brokerIP1: '127.0.0.1', autoCreateTopicEnable: true, ...opts.conf };
     writeFileSync(join(dir, 'broker.conf'), Object.entries(conf).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n');

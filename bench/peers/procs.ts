@@ -1,6 +1,6 @@
+import { answers, freePort } from '../net.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -40,32 +40,6 @@ export function binaryVersion(bin: string, args: string[] = ['--version']): stri
   return out || 'unknown';
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(500, () => done(false));
-  });
-}
-
 export interface ServerProc {
   readonly name: string;
   readonly pid: number;
@@ -99,7 +73,7 @@ export async function stopAll(): Promise<void> {
 
 /** Starts a server on a free loopback port in a fresh temporary directory and waits until it accepts connections. */
 export async function startServer(opts: StartOptions): Promise<ServerProc> {
-  const port = await freePort();
+  const port = await freePort('127.0.0.1');
   if (shuttingDown) throw new Error(`not starting ${opts.name}: shutting down`);
   const dir = mkdtempSync(join(opts.baseDir ?? tmpdir(), `peer-${opts.name}-`));
   const logFile = join(dir, 'server.log');
