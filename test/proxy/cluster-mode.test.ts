@@ -8,7 +8,7 @@ import { MQClientAPI } from '../../src/client/index.js';
 import { createLogger } from '../../src/common/logger.js';
 import { ClusterMessagingProcessor } from '../../src/proxy/cluster-messaging-processor.js';
 import { ProxyController } from '../../src/proxy/proxy-controller.js';
-import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Cluster mode (mqproxy): the proxy is a separate role, a client of the brokers over Remoting —
 // routes from the NameServer, sends, POP / ack / change of invisible time and transactions as
@@ -43,13 +43,6 @@ async function routedTopic(queues = 2, type?: string): Promise<string> {
   createTopic(fx.mq, topic, queues, type);
   await eventually(async () => (await api.getTopicRouteInfoFromNameServer(fx.mq.namesrvAddr, topic).catch(() => undefined))?.queueDatas.length ? true : undefined, 10_000, `the route of ${topic}`);
   return topic;
-}
-
-async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs = 8000): Promise<MessageView[]> {
-  const out: MessageView[] = [];
-  const end = Date.now() + timeoutMs;
-  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
-  return out;
 }
 
 test('cluster mode: send, receive, change invisible time, redelivery and ack through the brokers', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import DurationPb from 'google-protobuf/google/protobuf/duration_pb.js';
@@ -10,7 +10,7 @@ import { MQClientAPI } from '../../src/client/index.js';
 import { CliProcess, portsIn } from '../cli/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeBrokerConf } from '../e2e/standalone-process.js';
-import { quietLogger, RawClient, uniq } from './helpers.js';
+import { quietLogger, RawClient, uniq, receiveN } from './helpers.js';
 
 // POP state across a SIGKILL of the standalone process: nothing is snapshotted or flushed at the
 // end, so what was in flight comes back from the revive log alone — the acked message stays
@@ -46,13 +46,6 @@ function receiveRaw(raw: RawClient, group: string, topic: string, invisibleMs: n
     call.on('error', reject);
     call.on('end', () => resolve(out));
   });
-}
-
-async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs: number): Promise<MessageView[]> {
-  const out: MessageView[] = [];
-  const end = Date.now() + timeoutMs;
-  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
-  return out;
 }
 
 test('in-flight POP state survives a SIGKILL of the broker process', async () => {

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
-import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Priority 3: FIFO (message groups, a queue blocked while its messages are in flight),
 // delay via delivery timestamp (timer wheel) and recall, and transactions — commit, rollback,
@@ -28,13 +28,6 @@ async function consumer(group: string, topic: string, awaitDuration = 500): Prom
   await c.startup();
   clients.push(c);
   return c;
-}
-
-async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs = 8000): Promise<MessageView[]> {
-  const out: MessageView[] = [];
-  const end = Date.now() + timeoutMs;
-  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
-  return out;
 }
 
 test('FIFO: a message group is delivered in order; its queue gives out nothing while a message is in flight; the unacked one comes back first', async () => {

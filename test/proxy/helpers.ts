@@ -2,6 +2,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { MessagingServiceClient } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
 import { startStandalone, type Standalone, type StandaloneOptions } from '../../src/standalone.js';
 import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
@@ -69,6 +70,14 @@ export async function eventually<T>(fn: () => Promise<T | undefined> | T | undef
 
 let seq = 0;
 /** A unique name for a test's topic or group. */
+/** Receives until `n` messages came or `timeoutMs` passed. */
+export async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs = 8000): Promise<MessageView[]> {
+  const out: MessageView[] = [];
+  const end = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
+  return out;
+}
+
 export function uniq(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now() % 1_000_000}_${seq++}`;
 }

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { FilterExpression, Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { FilterExpression, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import { MQClientAPI, PullStatus } from '../../src/client/index.js';
 import { buildPullSysFlag } from '../../src/common/sysflag.js';
-import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Priority 2: the SimpleConsumer over POP — batches, long polling, invisible time, ack,
 // change of invisible time, tag and SQL filters, redelivery with a higher attempt, the DLQ
@@ -37,14 +37,6 @@ async function consumerFor(address: string, group: string, subs: Map<string, str
   await c.startup();
   clients.push(c);
   return c;
-}
-
-/** Receives until `n` messages came or `timeoutMs` passed. */
-async function receiveN(c: SimpleConsumer, n: number, invisibleMs: number, timeoutMs = 8000): Promise<MessageView[]> {
-  const out: MessageView[] = [];
-  const end = Date.now() + timeoutMs;
-  while (out.length < n && Date.now() < end) out.push(...await c.receive(32, invisibleMs));
-  return out;
 }
 
 async function pullAll(api: MQClientAPI, topic: string, queueId: number): Promise<string[]> {
