@@ -114,13 +114,17 @@ export function queueKeyOf(ck: Pick<PopCheckPoint, 'group' | 'topic' | 'retry' |
  * A check point as written to the revive log and the snapshot (upstream CK JSON keeps
  * `so, pt, it, n, q, t, c, d`): offsets are stored as differences from the start offset.
  */
-export interface CheckPointRecord {
+/** Fields every revive-log record carries: group, topic, retry flag, queue, start offset, pop time. */
+interface ReviveRecordBase {
   c: string;
   t: string;
   r: 0 | 1;
   q: number;
   so: number;
   pt: number;
+}
+
+export interface CheckPointRecord extends ReviveRecordBase {
   it: number;
   d: number[];
   /** Orderly pop. */
@@ -132,13 +136,7 @@ export interface CheckPointRecord {
 }
 
 /** An ack written to the revive log: offsets of one check point ticked off. */
-export interface AckRecord {
-  c: string;
-  t: string;
-  r: 0 | 1;
-  q: number;
-  so: number;
-  pt: number;
+export interface AckRecord extends ReviveRecordBase {
   /** Acked offsets, as differences from `so`. */
   d: number[];
   /** Not a consumer's ack: the offsets were moved on (changed invisible time, revived, sent to the DLQ). */
