@@ -175,6 +175,7 @@ export class BrokerChild {
     try {
       const spawnedAt = Date.now();
       const proc = spawn(process.execPath, [
+        ...childNodeArgs(),
         STANDALONE_JS, '--store', join(layout.dir, 'store'),
         '--namesrv-port', String(layout.namesrvPort), '--broker-port', String(layout.brokerPort),
         '-c', join(layout.dir, 'broker.conf'),
@@ -316,4 +317,12 @@ export function readRss(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Extra node flags for the child from `BENCH_BROKER_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the broker at load; NODE_OPTIONS refuses those.
+ */
+function childNodeArgs(): string[] {
+  return (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
