@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
-import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, encodeCommand, encodeCommandHead, FrameDecoder } from './codec.js';
+import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, FrameDecoder, measureHead, writeHead } from './codec.js';
 import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
 import { RemotingSendRequestError, RemotingTimeoutError } from './errors.js';
 
@@ -9,22 +10,51 @@ export type RequestHandler = (request: RemotingCommand, conn: Connection) => Pro
 interface Pending {
   resolve: (cmd: RemotingCommand) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() after which the request fails with RemotingTimeoutError. */
+  deadline: number;
+  timeoutMs: number;
+  code: number;
 }
 
 /**
+ * Period of the scan for requests past their deadline (upstream scans its response table once
+ * a second). One interval per busy connection instead of a timer per request: a timer costs an
+ * allocation and two list operations on every send, the scan a few comparisons per 50 ms.
+ */
+const TIMEOUT_SCAN_MS = 50;
+
+/** Output slab sizes: the first is small (most connections are quiet), each next one twice as big up to the max. */
+const OUT_SLAB_MIN = 16 * 1024;
+const OUT_SLAB_MAX = 256 * 1024;
+/** Bodies at least this large leave as their own buffer instead of being copied into the slab. */
+const COPY_BODY_MAX = 16 * 1024;
+
+/**
  * One full-duplex Remoting connection: frames in and out, requests both ways paired by
- * opaque, replies written in batches (one corked write per tick), reads paused while the
- * socket's send buffer is full.
+ * opaque, reads paused while the socket's send buffer is full.
+ *
+ * Output: every frame of a tick is encoded straight into a shared slab and the tick ends with
+ * one socket write of the new bytes (a Node socket costs about as much per write as per
+ * kilobyte copied, so hundreds of small replies must not be hundreds of writes). Written
+ * parts of the slab are never touched again; the rest keeps filling in later ticks until a
+ * new slab is needed. Large bodies (pull responses) still leave without a copy.
  */
 export class Connection extends EventEmitter {
   readonly remoteAddress: string;
   readonly localAddress: string;
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
-  private corked = false;
+  private out: Buffer | undefined;
+  /** Start of the bytes of `out` not handed to the socket yet, and the end of those. */
+  private outStart = 0;
+  private outEnd = 0;
+  /** Whole buffers queued behind the slab bytes (large bodies), in order. */
+  private outQueue: Buffer[] = [];
+  private flushScheduled = false;
+  private slabSize = OUT_SLAB_MIN;
   private closed = false;
   private nextOpaque = 1;
+  private timeoutScan: NodeJS.Timeout | undefined;
   /** Free-form per-connection state for the roles (client id, language, version). */
   readonly attrs: Record<string, unknown> = {};
 
@@ -72,7 +102,6 @@ export class Connection extends EventEmitter {
       const p = this.pending.get(cmd.opaque);
       if (p) {
         this.pending.delete(cmd.opaque);
-        clearTimeout(p.timer);
         p.resolve(cmd);
       }
       return;
@@ -102,14 +131,7 @@ export class Connection extends EventEmitter {
   reply(req: RemotingCommand, res: RemotingCommand): void {
     if ((req.flag & RPC_ONEWAY) !== 0) return;
     res.opaque = req.opaque;
-    if (res.bodyParts) {
-      let len = 0;
-      for (const p of res.bodyParts) len += p.length;
-      this.write(encodeCommandHead(res, len));
-      for (const p of res.bodyParts) this.write(p);
-    } else {
-      this.write(encodeCommand(res));
-    }
+    this.writeCommand(res);
   }
 
   /**
@@ -124,18 +146,43 @@ export class Connection extends EventEmitter {
       code: responseCode ?? 1, language: 'JAVA', version: req.version, opaque: req.opaque, flag: 1,
       remark: responseCode === undefined ? `${err.name}: ${err.message}` : err.message, serializeType: req.serializeType,
     };
-    this.write(encodeCommand(res));
+    this.writeCommand(res);
   }
 
-  /** Writes raw frame bytes; several writes in one tick leave as one writev. */
+  /** Encodes `cmd` (with `body` or `bodyParts`) into the output of this tick. */
+  writeCommand(cmd: RemotingCommand): void {
+    if (this.closed) return;
+    let bodyLen = 0;
+    const parts = cmd.bodyParts;
+    if (parts) for (let i = 0; i < parts.length; i++) bodyLen += parts[i]!.length;
+    else if (cmd.body) bodyLen = cmd.body.length;
+    const headLen = measureHead(cmd);
+    const copyBody = bodyLen < COPY_BODY_MAX;
+    const need = headLen + (copyBody ? bodyLen : 0);
+    let out = this.out;
+    if (!out || this.outEnd + need > out.length) out = this.newSlab(need);
+    let p = this.outEnd;
+    writeHead(out, p, cmd, headLen, bodyLen);
+    p += headLen;
+    if (copyBody) {
+      if (parts) for (let i = 0; i < parts.length; i++) p += parts[i]!.copy(out, p);
+      else if (cmd.body) p += cmd.body.copy(out, p);
+      this.outEnd = p;
+    } else {
+      this.outEnd = p;
+      this.moveSlabToQueue();
+      if (parts) for (let i = 0; i < parts.length; i++) this.outQueue.push(parts[i]!);
+      else this.outQueue.push(cmd.body!);
+    }
+    this.scheduleFlush();
+  }
+
+  /** Writes raw frame bytes, after anything written before in this tick. */
   write(data: Buffer): void {
     if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => this.uncork());
-    }
-    this.socket.write(data);
+    this.moveSlabToQueue();
+    this.outQueue.push(data);
+    this.scheduleFlush();
   }
 
   /** Writes a frame given as several buffers (header + body views) without concatenating. */
@@ -143,11 +190,50 @@ export class Connection extends EventEmitter {
     for (const p of parts) this.write(p);
   }
 
-  private uncork(): void {
-    this.corked = false;
-    this.socket.uncork();
+  /** A slab with room for `need` bytes; what the old one holds unwritten is queued first. */
+  private newSlab(need: number): Buffer {
+    this.moveSlabToQueue();
+    const out = Buffer.allocUnsafe(Math.max(this.slabSize, need));
+    this.slabSize = Math.min(this.slabSize * 2, OUT_SLAB_MAX);
+    this.out = out;
+    this.outStart = 0;
+    this.outEnd = 0;
+    return out;
+  }
+
+  private moveSlabToQueue(): void {
+    if (this.outEnd > this.outStart) {
+      this.outQueue.push(this.out!.subarray(this.outStart, this.outEnd));
+      this.outStart = this.outEnd;
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const socket = this.socket;
+    const q = this.outQueue;
+    if (q.length === 0) {
+      // The common case: only slab bytes, one write.
+      if (this.outEnd > this.outStart) {
+        socket.write(this.out!.subarray(this.outStart, this.outEnd));
+        this.outStart = this.outEnd;
+      }
+    } else {
+      this.moveSlabToQueue();
+      this.outQueue = [];
+      socket.cork();
+      for (let i = 0; i < q.length; i++) socket.write(q[i]!);
+      socket.uncork();
+    }
     // Backpressure: stop reading requests while replies cannot leave.
-    if (this.socket.writableNeedDrain) this.socket.pause();
+    if (socket.writableNeedDrain) socket.pause();
   }
 
   /** Sends a request and waits for its response. */
@@ -157,20 +243,32 @@ export class Connection extends EventEmitter {
     cmd.opaque = opaque;
     cmd.flag &= ~1;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(opaque);
-        reject(new RemotingTimeoutError(this.remoteAddress, timeoutMs, cmd.code));
-      }, timeoutMs);
-      this.pending.set(opaque, { resolve, reject, timer });
-      this.write(encodeCommand(cmd));
+      this.pending.set(opaque, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs, code: cmd.code });
+      if (this.timeoutScan === undefined) this.timeoutScan = setInterval(() => this.scanTimeouts(), TIMEOUT_SCAN_MS);
+      this.writeCommand(cmd);
     });
+  }
+
+  /** Fails the requests past their deadline; stops itself when nothing is pending. */
+  private scanTimeouts(): void {
+    if (this.pending.size === 0) {
+      clearInterval(this.timeoutScan);
+      this.timeoutScan = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const [opaque, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(opaque);
+      p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, p.code));
+    }
   }
 
   /** Sends a request that gets no response. */
   invokeOneway(cmd: RemotingCommand): void {
     cmd.opaque = this.allocOpaque();
     cmd.flag |= RPC_ONEWAY;
-    this.write(encodeCommand(cmd));
+    this.writeCommand(cmd);
   }
 
   private allocOpaque(): number {
@@ -188,8 +286,9 @@ export class Connection extends EventEmitter {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.timeoutScan);
+    this.timeoutScan = undefined;
     for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
       p.reject(new RemotingSendRequestError(this.remoteAddress, 'connection closed before the response arrived'));
     }
     this.pending.clear();
