@@ -17,58 +17,84 @@ const SERIALIZE_NAMES = ['JSON', 'ROCKETMQ'] as const;
 
 export function encodeCommand(cmd: RemotingCommand): Buffer {
   const body = cmd.body;
-  const frame = encodeFrame(cmd, body ? body.length : 0, body ? body.length : 0);
-  if (body) body.copy(frame, frame.length - body.length);
+  const bodyLen = body ? body.length : 0;
+  const headerLen = measureHeader(cmd);
+  const frame = Buffer.allocUnsafe(8 + headerLen + bodyLen);
+  writeFrameHead(frame, 0, cmd, headerLen, bodyLen);
+  if (body) body.copy(frame, 8 + headerLen);
   return frame;
 }
 
 /** Encodes only the frame prefix and header, so a large body can be written without a copy. */
 export function encodeCommandHead(cmd: RemotingCommand, bodyLen: number): Buffer {
-  return encodeFrame(cmd, bodyLen, 0);
+  const headerLen = measureHeader(cmd);
+  const frame = Buffer.allocUnsafe(8 + headerLen);
+  writeFrameHead(frame, 0, cmd, headerLen, bodyLen);
+  return frame;
 }
 
 /**
- * Lays out prefix and header in one allocation (plus `room` bytes for the body): the hot path
- * of every request and response, so nothing is built twice.
+ * Bytes of the frame prefix and header of `cmd` (the body not counted). Must be followed by
+ * `writeHead` for the same command before any other command is measured: the measurement
+ * leaves the JSON text and lengths in module scratch so nothing is computed twice.
  */
-function encodeFrame(cmd: RemotingCommand, bodyLen: number, room: number): Buffer {
+export function measureHead(cmd: RemotingCommand): number {
+  return 8 + measureHeader(cmd);
+}
+
+/** Writes the prefix and header measured by the last `measureHead` at `pos` of `target`. */
+export function writeHead(target: Buffer, pos: number, cmd: RemotingCommand, headLen: number, bodyLen: number): void {
+  writeFrameHead(target, pos, cmd, headLen - 8, bodyLen);
+}
+
+// Scratch of the last measurement (single-threaded: measure and write are always paired).
+let scratchJson = '';
+let scratchRemarkLen = 0;
+let scratchExtLen = 0;
+
+function measureHeader(cmd: RemotingCommand): number {
   if (cmd.serializeType !== SerializeType.ROCKETMQ) {
-    const json = jsonHeaderText(cmd);
-    const headerLen = Buffer.byteLength(json, 'utf8');
-    const frame = Buffer.allocUnsafe(8 + headerLen + room);
-    frame.writeInt32BE(4 + headerLen + bodyLen, 0);
-    frame.writeUInt32BE(headerLen & 0xffffff, 4);
-    frame.write(json, 8, headerLen, 'utf8');
-    return frame;
+    scratchJson = jsonHeaderText(cmd);
+    return Buffer.byteLength(scratchJson, 'utf8');
   }
   const ext = cmd.extFields;
-  let keys: string[] | undefined;
   let extLen = 0;
   if (ext) {
-    keys = Object.keys(ext);
-    for (const k of keys) {
+    // for-in over an object literal reads its fields through the enum cache, far cheaper
+    // than keyed loads of Object.keys entries on the many header shapes seen here.
+    for (const k in ext) {
       const v = ext[k];
       if (v === undefined || v === null) continue;
       extLen += 6 + strByteLength(k) + strByteLength(v);
     }
   }
   const remark = cmd.remark;
-  const remarkLen = remark ? strByteLength(remark) : 0;
-  const headerLen = 21 + remarkLen + extLen;
-  const frame = Buffer.allocUnsafe(8 + headerLen + room);
-  frame.writeInt32BE(4 + headerLen + bodyLen, 0);
-  frame.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | (headerLen & 0xffffff)) >>> 0, 4);
-  let p = 8;
+  scratchRemarkLen = remark ? strByteLength(remark) : 0;
+  scratchExtLen = extLen;
+  return 21 + scratchRemarkLen + extLen;
+}
+
+/** Lays out prefix and header at `p`: the hot path of every request and response. */
+function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLen: number, bodyLen: number): void {
+  frame.writeInt32BE(4 + headerLen + bodyLen, p);
+  if (cmd.serializeType !== SerializeType.ROCKETMQ) {
+    frame.writeUInt32BE(headerLen & 0xffffff, p + 4);
+    frame.write(scratchJson, p + 8, headerLen, 'utf8');
+    return;
+  }
+  frame.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | (headerLen & 0xffffff)) >>> 0, p + 4);
+  p += 8;
   frame.writeInt16BE(cmd.code, p); p += 2;
   frame[p++] = LanguageCode[cmd.language as keyof typeof LanguageCode] ?? LanguageCode.OTHER;
   frame.writeInt16BE(cmd.version, p); p += 2;
   frame.writeInt32BE(cmd.opaque, p); p += 4;
   frame.writeInt32BE(cmd.flag, p); p += 4;
-  frame.writeInt32BE(remarkLen, p); p += 4;
-  if (remark) p += writeStr(frame, remark, p);
-  frame.writeInt32BE(extLen, p); p += 4;
-  if (ext && keys) {
-    for (const k of keys) {
+  frame.writeInt32BE(scratchRemarkLen, p); p += 4;
+  if (cmd.remark) p += writeStr(frame, cmd.remark, p);
+  frame.writeInt32BE(scratchExtLen, p); p += 4;
+  const ext = cmd.extFields;
+  if (ext) {
+    for (const k in ext) {
       const v = ext[k];
       if (v === undefined || v === null) continue;
       const kl = writeStr(frame, k, p + 2);
@@ -79,7 +105,6 @@ function encodeFrame(cmd: RemotingCommand, bodyLen: number, room: number): Buffe
       p += 4 + vl;
     }
   }
-  return frame;
 }
 
 /** UTF-8 length; header keys and most values are short ASCII, measured without a native call. */
@@ -189,40 +214,141 @@ function decodeJsonHeader(buf: Buffer): RemotingCommand {
   return cmd;
 }
 
+/**
+ * A command decoded from a ROCKETMQ binary header. Its extFields are checked for structure at
+ * once (a malformed frame still closes the connection) but turned into an object only when
+ * read: the hot requests (SEND_MESSAGE_V2) decode their header straight from `rawExt` instead,
+ * without a string per field.
+ */
+class BinaryCommand implements RemotingCommand {
+  remark?: string;
+  body?: Buffer;
+  bodyParts?: Buffer[];
+  readonly serializeType = SerializeType.ROCKETMQ;
+  private ext: Record<string, string> | undefined;
+  private extDecoded: boolean;
+
+  constructor(
+    public code: number,
+    public language: string,
+    public version: number,
+    public opaque: number,
+    public flag: number,
+    /** The extFields section (`short keyLen, key, int valueLen, value` repeated), already validated; undefined once replaced. */
+    public rawExt: Buffer | undefined,
+  ) {
+    this.extDecoded = rawExt === undefined;
+  }
+
+  get extFields(): Record<string, string> | undefined {
+    if (!this.extDecoded) {
+      this.extDecoded = true;
+      this.ext = decodeExtFields(this.rawExt!);
+    }
+    return this.ext;
+  }
+
+  set extFields(v: Record<string, string> | undefined) {
+    this.ext = v;
+    this.extDecoded = true;
+    this.rawExt = undefined;
+  }
+
+  /** Own enumerable view, for logs and JSON. */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code, language: this.language, version: this.version, opaque: this.opaque, flag: this.flag,
+      remark: this.remark, extFields: this.extFields, serializeType: this.serializeType,
+    };
+  }
+}
+
 function decodeBinaryHeader(buf: Buffer): RemotingCommand {
   if (buf.length < 21) throw new CodecError(`binary header of ${buf.length} bytes is shorter than the fixed 21`);
   let p = 0;
   const code = buf.readInt16BE(p); p += 2;
-  const lang = buf.readUInt8(p); p += 1;
+  const lang = buf[p]!; p += 1;
   const version = buf.readInt16BE(p); p += 2;
   const opaque = buf.readInt32BE(p); p += 4;
   const flag = buf.readInt32BE(p); p += 4;
   const remarkLen = buf.readInt32BE(p); p += 4;
   if (remarkLen < 0 || p + remarkLen + 4 > buf.length) throw new CodecError(`binary header remark length ${remarkLen} overruns the header`);
-  const cmd: RemotingCommand = {
-    code, language: LanguageByCode[lang] ?? 'OTHER', version, opaque, flag, serializeType: SerializeType.ROCKETMQ,
-  };
-  if (remarkLen > 0) cmd.remark = buf.toString('utf8', p, p + remarkLen);
+  const remark = remarkLen > 0 ? buf.toString('utf8', p, p + remarkLen) : undefined;
   p += remarkLen;
   const extLen = buf.readInt32BE(p); p += 4;
   if (extLen < 0 || p + extLen > buf.length) throw new CodecError(`binary header extFields length ${extLen} overruns the header`);
+  let rawExt: Buffer | undefined;
   if (extLen > 0) {
-    const fields: Record<string, string> = {};
-    const end = p + extLen;
-    while (p < end) {
-      if (p + 2 > end) throw new CodecError('truncated extFields key length');
-      const kl = buf.readInt16BE(p); p += 2;
-      if (kl < 0 || p + kl + 4 > end) throw new CodecError('truncated extFields key');
-      const k = readStr(buf, p, p + kl); p += kl;
-      const vl = buf.readInt32BE(p); p += 4;
-      if (vl < 0 || p + vl > end) throw new CodecError('truncated extFields value');
-      if (kl > 0 && vl > 0) fields[k] = readStr(buf, p, p + vl);
-      p += vl;
-    }
-    cmd.extFields = fields;
+    rawExt = buf.subarray(p, p + extLen);
+    checkExtFields(rawExt);
   }
+  const cmd = new BinaryCommand(code, LanguageByCode[lang] ?? 'OTHER', version, opaque, flag, rawExt);
+  if (remark !== undefined) cmd.remark = remark;
   return cmd;
 }
+
+/** Walks the lengths of an extFields section; throws CodecError where one overruns it. */
+function checkExtFields(buf: Buffer): void {
+  const end = buf.length;
+  let p = 0;
+  while (p < end) {
+    if (p + 2 > end) throw new CodecError('truncated extFields key length');
+    const kl = buf.readInt16BE(p); p += 2;
+    if (kl < 0 || p + kl + 4 > end) throw new CodecError('truncated extFields key');
+    p += kl;
+    const vl = buf.readInt32BE(p); p += 4;
+    if (vl < 0 || p + vl > end) throw new CodecError('truncated extFields value');
+    p += vl;
+  }
+}
+
+/** A validated extFields section as an object; empty keys and values are left out. */
+function decodeExtFields(buf: Buffer): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const end = buf.length;
+  let p = 0;
+  while (p < end) {
+    const kl = buf.readInt16BE(p); p += 2;
+    const k = kl === 1 ? ONE_CHAR[buf[p]!]! : internKey(buf, p, p + kl); p += kl;
+    const vl = buf.readInt32BE(p); p += 4;
+    if (kl > 0 && vl > 0) fields[k] = readStr(buf, p, p + vl);
+    p += vl;
+  }
+  return fields;
+}
+
+/** The raw extFields section of a command decoded from a binary header, while untouched. */
+export function rawExtOf(cmd: RemotingCommand): Buffer | undefined {
+  return cmd instanceof BinaryCommand ? cmd.rawExt : undefined;
+}
+
+/**
+ * Header keys come from a small set (the fields of the request and response headers), so each
+ * is decoded once and then found by a hash of its bytes, checked byte for byte.
+ */
+const KEY_CACHE = new Map<number, string>();
+const KEY_CACHE_MAX = 4096;
+
+function internKey(buf: Buffer, start: number, end: number): string {
+  if (end - start > 64) return readStr(buf, start, end);
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const hit = KEY_CACHE.get(h);
+  if (hit !== undefined && hit.length === end - start) {
+    let same = true;
+    for (let i = 0; i < hit.length; i++) {
+      if (hit.charCodeAt(i) !== buf[start + i]) { same = false; break; }
+    }
+    if (same) return hit;
+  }
+  const k = readStr(buf, start, end);
+  // Only ASCII keys are cached: their bytes and char codes compare one to one.
+  if (KEY_CACHE.size < KEY_CACHE_MAX && k.length === end - start) KEY_CACHE.set(h, k);
+  return k;
+}
+
+/** One-byte strings, so single-letter keys (the V2 send header) cost no allocation. */
+const ONE_CHAR: string[] = Array.from({ length: 256 }, (_, i) => (i < 0x80 ? String.fromCharCode(i) : '\ufffd'));
 
 /**
  * Incremental frame splitter: a small state machine fed with socket chunks. It copies only

@@ -28,7 +28,7 @@ export function optString(ext: Ext, key: string): string | undefined {
 }
 
 /** Java `Long.parseLong` rules (optional sign, digits only), without a regex on the hot path. */
-function parseIntStrict(v: string, key: string): number {
+export function parseIntStrict(v: string, key: string): number {
   const len = v.length;
   let i = 0;
   let neg = false;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCommand, encodeCommand, FrameDecoder, CodecError } from '../../src/remoting/codec.js';
+import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf } from '../../src/remoting/codec.js';
+import { decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw } from '../../src/remoting/protocol/index.js';
 import { createRequest, createResponse } from '../../src/remoting/command.js';
 import { SerializeType } from '../../src/remoting/codes.js';
 
@@ -81,4 +82,52 @@ test('bad input is rejected with a CodecError', () => {
   assert.throws(() => decodeCommand(Buffer.from('05000000', 'hex')), /unknown serialize type/);
   // truncated binary header
   assert.throws(() => decodeCommand(Buffer.from('010000050001000000', 'hex')), CodecError);
+});
+
+test('binary extFields decode lazily but a malformed section still fails at decode time', () => {
+  const good = createRequest(310, { extFields: { a: 'G', b: 'T' }, serializeType: SerializeType.ROCKETMQ });
+  const cmd = decodeCommand(encodeCommand(good).subarray(4));
+  assert.ok(rawExtOf(cmd));
+  assert.deepEqual(cmd.extFields, { a: 'G', b: 'T' });
+  cmd.extFields = { x: '1' };
+  assert.equal(rawExtOf(cmd), undefined, 'replacing the fields drops the raw section');
+  assert.deepEqual(cmd.extFields, { x: '1' });
+  // A value length that overruns the section: rejected by decodeCommand itself.
+  const frame = Buffer.from(encodeCommand(good));
+  const extStart = 8 + 21;
+  frame.writeInt32BE(1000, extStart + 2 + 1);
+  assert.throws(() => decodeCommand(frame.subarray(4)), CodecError);
+});
+
+test('the V2 send header read from raw bytes equals the field-object decoder, errors included', () => {
+  const base = {
+    a: 'PG', b: 'TopicA', c: 'TBW102', d: '4', e: '3', f: '0', g: '1700000000123', h: '0',
+    i: 'TAGS\u0001tä\u0002KEYS\u0001k1\u0002', j: '2', k: 'FALSE', l: '16', m: 'True', n: 'broker-a',
+  };
+  const cases: Array<Record<string, string>> = [
+    base,
+    { a: 'PG', b: 'T', e: '-1' },
+    { ...base, d: '', i: '', n: '', z: 'ignored' },
+    { ...base, e: '+7', g: '9007199254740991' },
+    { ...base, e: 'x1' },
+    { ...base, g: '99999999999999999999' },
+    { ...base, f: '-' },
+    { b: 'T', e: '0' },
+    { a: 'PG', e: '0' },
+    { a: 'PG', b: 'T' },
+  ];
+  for (const ext of cases) {
+    const cmd = decodeCommand(encodeCommand(createRequest(310, { extFields: ext, serializeType: SerializeType.ROCKETMQ })).subarray(4));
+    const raw = rawExtOf(cmd)!;
+    let viaObject: unknown;
+    let viaRaw: unknown;
+    try { viaObject = decodeSendMessageRequestHeaderV2(cmd.extFields); } catch (e) { viaObject = (e as Error).message; }
+    try { viaRaw = decodeSendMessageRequestHeaderV2Raw(raw); } catch (e) { viaRaw = (e as Error).message; }
+    if (ext.g === undefined && typeof viaObject === 'object') {
+      // bornTimestamp defaults to now: compare the rest.
+      (viaObject as { bornTimestamp: number }).bornTimestamp = 0;
+      (viaRaw as { bornTimestamp: number }).bornTimestamp = 0;
+    }
+    assert.deepEqual(viaRaw, viaObject, JSON.stringify(ext));
+  }
 });

@@ -11,8 +11,9 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
 import { HeaderError } from '../../remoting/header.js';
+import { rawExtOf } from '../../remoting/codec.js';
 import {
-  decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, encodeSendMessageResponseHeader,
+  decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, encodeSendMessageResponseHeader,
   type DecodedSendMessageRequestHeader,
 } from '../../remoting/protocol/index.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
@@ -31,7 +32,9 @@ export class SendMessageProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   process(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> | RemotingCommand {
-    const header = req.code === 10 ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
+    const raw = req.code === 10 ? undefined : rawExtOf(req);
+    const header = raw ? decodeSendMessageRequestHeaderV2Raw(raw)
+      : req.code === 10 ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
     if (req.code === 320) header.batch = true;
     const bad = this.check(req, header);
     if (bad) return bad;
@@ -202,14 +205,14 @@ export class SendMessageProcessor {
     if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
       return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
     }
-    this.broker.stats.putTotal += r.msgId.split(',').length;
+    this.broker.stats.putTotal += uniqKey === undefined ? r.msgId.split(',').length : 1;
     // Java clients dereference these ext fields of every send response.
-    return createResponse(req, code, undefined, {
-      extFields: encodeSendMessageResponseHeader({
-        msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
-        regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
-      }),
+    const res = createResponse(req, code);
+    res.extFields = encodeSendMessageResponseHeader({
+      msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
+      regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
     });
+    return res;
   }
 }
 

@@ -1,4 +1,4 @@
-import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../header.js';
+import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumber, reqString, type Ext } from '../header.js';
 
 /**
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) headers (upstream
@@ -107,6 +107,91 @@ export function decodeSendMessageRequestHeaderV2(ext: Ext): DecodedSendMessageRe
   return decodeWith(ext, SendHeaderV2Key);
 }
 
+/**
+ * V2 header read straight from a binary extFields section (see `rawExtOf`): the same result
+ * and the same errors as `decodeSendMessageRequestHeaderV2`, without building the field
+ * object or a string per number. Every send pays this, so it walks the bytes once.
+ */
+export function decodeSendMessageRequestHeaderV2Raw(buf: Buffer): DecodedSendMessageRequestHeader {
+  let producerGroup: string | undefined;
+  let topic: string | undefined;
+  let defaultTopic: string | undefined;
+  let defaultTopicQueueNums: number | undefined;
+  let queueId: number | undefined;
+  let sysFlag: number | undefined;
+  let bornTimestamp: number | undefined;
+  let flag: number | undefined;
+  let properties: string | undefined;
+  let reconsumeTimes: number | undefined;
+  let unitMode: boolean | undefined;
+  let maxReconsumeTimes: number | undefined;
+  let batch: boolean | undefined;
+  let brokerName: string | undefined;
+  const end = buf.length;
+  let p = 0;
+  while (p < end) {
+    const kl = buf.readInt16BE(p);
+    const key = kl === 1 ? buf[p + 2]! : 0;
+    p += 2 + kl;
+    const vl = buf.readInt32BE(p);
+    p += 4;
+    const vs = p;
+    p += vl;
+    if (vl === 0) continue; // an empty value reads as absent, as in the field object
+    switch (key) {
+      case 0x61: producerGroup = buf.toString('utf8', vs, p); break; // a
+      case 0x62: topic = buf.toString('utf8', vs, p); break; // b
+      case 0x63: defaultTopic = buf.toString('utf8', vs, p); break; // c
+      case 0x64: defaultTopicQueueNums = rawInt(buf, vs, p, 'd'); break;
+      case 0x65: queueId = rawInt(buf, vs, p, 'e'); break;
+      case 0x66: sysFlag = rawInt(buf, vs, p, 'f'); break;
+      case 0x67: bornTimestamp = rawInt(buf, vs, p, 'g'); break;
+      case 0x68: flag = rawInt(buf, vs, p, 'h'); break;
+      case 0x69: properties = buf.toString('utf8', vs, p); break; // i
+      case 0x6a: reconsumeTimes = rawInt(buf, vs, p, 'j'); break;
+      case 0x6b: unitMode = rawTrue(buf, vs, p); break; // k
+      case 0x6c: maxReconsumeTimes = rawInt(buf, vs, p, 'l'); break;
+      case 0x6d: batch = rawTrue(buf, vs, p); break; // m
+      case 0x6e: brokerName = buf.toString('utf8', vs, p); break; // n
+      default: break; // fields of other versions are ignored, as by the object decoder
+    }
+  }
+  if (producerGroup === undefined) throw missing('a');
+  if (topic === undefined) throw missing('b');
+  if (queueId === undefined) throw missing('e');
+  return {
+    producerGroup, topic, defaultTopic: defaultTopic ?? 'TBW102', defaultTopicQueueNums: defaultTopicQueueNums ?? 4, queueId,
+    sysFlag: sysFlag ?? 0, bornTimestamp: bornTimestamp ?? Date.now(), flag: flag ?? 0, properties: properties ?? '',
+    reconsumeTimes: reconsumeTimes ?? 0, unitMode: unitMode ?? false, maxReconsumeTimes, batch: batch ?? false, brokerName,
+  };
+}
+
+function missing(key: string): HeaderError {
+  return new HeaderError(`the custom field <${key}> is null: the request header must carry it`);
+}
+
+/** Decimal digits of [s, e) with an optional '-' (Java `Long.parseLong`); anything else goes through the string parser for its error. */
+function rawInt(buf: Buffer, s: number, e: number, key: string): number {
+  let i = s;
+  const neg = buf[i] === 0x2d;
+  if (neg || buf[i] === 0x2b) i++;
+  if (i < e && e - i <= 15) {
+    let n = 0;
+    for (; i < e; i++) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === e) return neg ? -n : n;
+  }
+  return parseIntStrict(buf.toString('utf8', s, e), key);
+}
+
+/** `"true"` in any case, as `Boolean.parseBoolean`. */
+function rawTrue(buf: Buffer, s: number, e: number): boolean {
+  return e - s === 4 && (buf[s]! | 0x20) === 0x74 && (buf[s + 1]! | 0x20) === 0x72 && (buf[s + 2]! | 0x20) === 0x75 && (buf[s + 3]! | 0x20) === 0x65;
+}
+
 export interface SendMessageResponseHeader {
   /** Offset msgId of the stored message (comma-joined for a batch). */
   msgId: string;
@@ -135,10 +220,16 @@ export function decodeSendMessageResponseHeader(ext: Ext): SendMessageResponseHe
   };
 }
 
-/** Ext fields of a send response; Java clients dereference MSG_REGION and TRACE_ON, so both are always set. */
-export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): Record<string, string | number | undefined> {
-  return {
-    msgId: h.msgId, queueId: h.queueId, queueOffset: h.queueOffset, transactionId: h.transactionId,
-    batchUniqId: h.batchUniqId, recallHandle: h.recallHandle, MSG_REGION: h.regionId, TRACE_ON: String(h.traceOn),
+/**
+ * Ext fields of a send response; Java clients dereference MSG_REGION and TRACE_ON, so both are
+ * always set. Strings only, in one shape for the common case, so the frame encoder takes them as they are.
+ */
+export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): Record<string, string> {
+  const ext: Record<string, string> = {
+    msgId: h.msgId, queueId: String(h.queueId), queueOffset: String(h.queueOffset), MSG_REGION: h.regionId, TRACE_ON: h.traceOn ? 'true' : 'false',
   };
+  if (h.transactionId !== undefined) ext.transactionId = h.transactionId;
+  if (h.batchUniqId !== undefined) ext.batchUniqId = h.batchUniqId;
+  if (h.recallHandle !== undefined) ext.recallHandle = h.recallHandle;
+  return ext;
 }
