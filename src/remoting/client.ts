@@ -17,13 +17,17 @@ export interface RemotingClientOptions {
 /** Remoting client: one lazily opened connection per server address, reopened after a close. */
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Connection>>();
+  /** The connections of `conns` that are open, for the synchronous fast path of `invoke`. */
+  private readonly ready = new Map<string, Connection>();
   private closed = false;
 
   constructor(private readonly opts: RemotingClientOptions = {}) {}
 
-  async invoke(addr: string, cmd: RemotingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
-    const conn = await this.getConnection(addr);
-    return conn.invoke(cmd, timeoutMs);
+  invoke(addr: string, cmd: RemotingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
+    // An open connection is used at once: no promise hop on every request.
+    const ready = this.ready.get(addr);
+    if (ready !== undefined && !ready.isClosed && !this.closed) return ready.invoke(cmd, timeoutMs);
+    return this.getConnection(addr).then((conn) => conn.invoke(cmd, timeoutMs));
   }
 
   async invokeOneway(addr: string, cmd: RemotingCommand): Promise<void> {
@@ -61,7 +65,9 @@ export class RemotingClient {
         clearTimeout(timer);
         const handler: RequestHandler = this.opts.onRequest ?? ((req) => createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`));
         const conn = new Connection(socket, handler, (_c, err) => this.opts.onError?.(addr, err), this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+        this.ready.set(addr, conn);
         conn.once('close', () => {
+          if (this.ready.get(addr) === conn) this.ready.delete(addr);
           const cur = this.conns.get(addr);
           if (cur) void cur.then((c) => { if (c === conn) this.conns.delete(addr); }, () => undefined);
         });
@@ -74,6 +80,7 @@ export class RemotingClient {
   closeConnection(addr: string): void {
     const p = this.conns.get(addr);
     this.conns.delete(addr);
+    this.ready.delete(addr);
     if (p) void p.then((c) => c.close(), () => undefined);
   }
 
@@ -81,6 +88,7 @@ export class RemotingClient {
     this.closed = true;
     const all = [...this.conns.values()];
     this.conns.clear();
+    this.ready.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close(), () => undefined)));
   }
 }
