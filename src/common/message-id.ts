@@ -54,27 +54,35 @@ export function localIPv4(): string {
  * standing for upstream's class-loader hash + ms since the start of the month(4) + counter(2).
  */
 export class MessageIdGenerator {
-  private readonly prefix: Buffer;
+  /** Upper-case hex of IP, pid and the random int: the fixed 20 characters of every id. */
+  private readonly prefixHex: string;
   private counter = 0;
   private startOfMonth = 0;
   private nextMonth = 0;
+  /** The ms of the last id and the prefix plus the hex of that ms, reused within the same ms. */
+  private lastMs = -1;
+  private lastHead = '';
 
   constructor(ip = localIPv4()) {
     const addr = encodeSocketAddress(ip, 0).subarray(0, 4);
-    this.prefix = Buffer.allocUnsafe(10);
-    addr.copy(this.prefix, 0);
-    this.prefix.writeUInt16BE(process.pid & 0xffff, 4);
-    this.prefix.writeInt32BE((Math.random() * 0x7fffffff) | 0, 6);
+    const prefix = Buffer.allocUnsafe(10);
+    addr.copy(prefix, 0);
+    prefix.writeUInt16BE(process.pid & 0xffff, 4);
+    prefix.writeInt32BE((Math.random() * 0x7fffffff) | 0, 6);
+    this.prefixHex = prefix.toString('hex').toUpperCase();
   }
 
+  /** Built from cached hex pieces: every send makes one, so no buffer and no hex encoding per id. */
   next(now = Date.now()): string {
-    if (now >= this.nextMonth) this.computeMonth(now);
-    const buf = Buffer.allocUnsafe(16);
-    this.prefix.copy(buf, 0);
-    buf.writeInt32BE((now - this.startOfMonth) | 0, 10);
-    buf.writeUInt16BE(this.counter, 14);
-    this.counter = (this.counter + 1) & 0xffff;
-    return buf.toString('hex').toUpperCase();
+    if (now >= this.nextMonth || now < this.startOfMonth) this.computeMonth(now);
+    if (now !== this.lastMs) {
+      const t = (now - this.startOfMonth) | 0;
+      this.lastMs = now;
+      this.lastHead = this.prefixHex + HEX2[(t >>> 24) & 0xff]! + HEX2[(t >>> 16) & 0xff]! + HEX2[(t >>> 8) & 0xff]! + HEX2[t & 0xff]!;
+    }
+    const c = this.counter;
+    this.counter = (c + 1) & 0xffff;
+    return this.lastHead + HEX2[c >>> 8]! + HEX2[c & 0xff]!;
   }
 
   private computeMonth(now: number): void {
@@ -83,3 +91,6 @@ export class MessageIdGenerator {
     this.nextMonth = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
   }
 }
+
+/** Upper-case two-digit hex of every byte value. */
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));

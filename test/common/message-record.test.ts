@@ -126,3 +126,18 @@ test('unique message ids are 32 hex chars and distinct', () => {
   assert.match(a, /^0A000001[0-9A-F]{24}$/);
   assert.notEqual(a, b);
 });
+
+test('unique message ids carry the ms since the start of the month and a 16-bit counter', () => {
+  const g = new MessageIdGenerator('10.0.0.1');
+  const now = new Date(2026, 10, 21, 15, 30, 0, 123).getTime();
+  const startOfMonth = new Date(2026, 10, 1).getTime();
+  const a = Buffer.from(g.next(now), 'hex');
+  const b = Buffer.from(g.next(now), 'hex');
+  const c = Buffer.from(g.next(now + 1), 'hex');
+  assert.equal(a.readInt32BE(10), now - startOfMonth);
+  assert.equal(c.readInt32BE(10), now + 1 - startOfMonth);
+  assert.equal(b.readUInt16BE(14), (a.readUInt16BE(14) + 1) & 0xffff);
+  assert.equal(c.readUInt16BE(14), (a.readUInt16BE(14) + 2) & 0xffff);
+  assert.deepEqual(a.subarray(0, 10), c.subarray(0, 10));
+  assert.equal(a.readUInt16BE(4), process.pid & 0xffff);
+});
