@@ -31,6 +31,9 @@ export function encodeProperties(props: Map<string, string> | Record<string, str
   return out;
 }
 
+/** `name + NAME_VALUE_SEPARATOR` of the few names the send path looks up, built once. */
+const NEEDLES = new Map<string, string>();
+
 /**
  * Reads one property straight from an encoded properties string, without building a map.
  * Used on the send path, where only a handful of keys matter.
@@ -38,7 +41,11 @@ export function encodeProperties(props: Map<string, string> | Record<string, str
 export function getProperty(text: string, name: string): string | undefined {
   if (!text) return undefined;
   let from = 0;
-  const needle = name + NAME_VALUE_SEPARATOR;
+  let needle = NEEDLES.get(name);
+  if (needle === undefined) {
+    needle = name + NAME_VALUE_SEPARATOR;
+    if (NEEDLES.size < 256) NEEDLES.set(name, needle);
+  }
   while (true) {
     const at = text.indexOf(needle, from);
     if (at < 0) return undefined;
