@@ -45,11 +45,17 @@ export class Connection extends EventEmitter {
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
   private out: Buffer | undefined;
+  /** Writes of `out` bytes handed to the socket (or queued) and not completed yet. */
+  private outPending = 0;
+  /** Completion callback of the writes of the current slab (one closure per slab, not per write). */
+  private outDone: (() => void) | undefined;
   /** Start of the bytes of `out` not handed to the socket yet, and the end of those. */
   private outStart = 0;
   private outEnd = 0;
   /** Whole buffers queued behind the slab bytes (large bodies), in order. */
   private outQueue: Buffer[] = [];
+  /** Per `outQueue` entry: the completion callback when the entry is slab bytes. */
+  private outQueueDone: Array<(() => void) | undefined> = [];
   private flushScheduled = false;
   private slabSize = OUT_SLAB_MIN;
   private closed = false;
@@ -171,8 +177,8 @@ export class Connection extends EventEmitter {
     } else {
       this.outEnd = p;
       this.moveSlabToQueue();
-      if (parts) for (let i = 0; i < parts.length; i++) this.outQueue.push(parts[i]!);
-      else this.outQueue.push(cmd.body!);
+      if (parts) for (let i = 0; i < parts.length; i++) { this.outQueue.push(parts[i]!); this.outQueueDone.push(undefined); }
+      else { this.outQueue.push(cmd.body!); this.outQueueDone.push(undefined); }
     }
     this.scheduleFlush();
   }
@@ -182,6 +188,7 @@ export class Connection extends EventEmitter {
     if (this.closed) return;
     this.moveSlabToQueue();
     this.outQueue.push(data);
+    this.outQueueDone.push(undefined);
     this.scheduleFlush();
   }
 
@@ -190,20 +197,38 @@ export class Connection extends EventEmitter {
     for (const p of parts) this.write(p);
   }
 
-  /** A slab with room for `need` bytes; what the old one holds unwritten is queued first. */
+  /**
+   * A slab with room for `need` bytes; what the old one holds unwritten is queued first. When
+   * every write of the current slab has completed, the slab is reused from its start: busy
+   * connections then allocate nothing per tick (fresh buffers are external memory, and V8 runs
+   * full collections as that grows).
+   */
   private newSlab(need: number): Buffer {
     this.moveSlabToQueue();
+    const cur = this.out;
+    if (cur !== undefined && this.outPending === 0 && need <= cur.length) {
+      this.outStart = 0;
+      this.outEnd = 0;
+      return cur;
+    }
     const out = Buffer.allocUnsafe(Math.max(this.slabSize, need));
     this.slabSize = Math.min(this.slabSize * 2, OUT_SLAB_MAX);
     this.out = out;
     this.outStart = 0;
     this.outEnd = 0;
+    this.outPending = 0;
+    // A slab given up while writes of it were pending must not touch the new slab's count.
+    this.outDone = (): void => {
+      if (this.out === out) this.outPending--;
+    };
     return out;
   }
 
   private moveSlabToQueue(): void {
     if (this.outEnd > this.outStart) {
       this.outQueue.push(this.out!.subarray(this.outStart, this.outEnd));
+      this.outQueueDone.push(this.outDone);
+      this.outPending++;
       this.outStart = this.outEnd;
     }
   }
@@ -222,14 +247,17 @@ export class Connection extends EventEmitter {
     if (q.length === 0) {
       // The common case: only slab bytes, one write.
       if (this.outEnd > this.outStart) {
-        socket.write(this.out!.subarray(this.outStart, this.outEnd));
+        this.outPending++;
+        socket.write(this.out!.subarray(this.outStart, this.outEnd), this.outDone);
         this.outStart = this.outEnd;
       }
     } else {
       this.moveSlabToQueue();
+      const done = this.outQueueDone;
       this.outQueue = [];
+      this.outQueueDone = [];
       socket.cork();
-      for (let i = 0; i < q.length; i++) socket.write(q[i]!);
+      for (let i = 0; i < q.length; i++) socket.write(q[i]!, done[i]);
       socket.uncork();
     }
     // Backpressure: stop reading requests while replies cannot leave.
