@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, ftruncateSync, openSync, read, readSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, fdatasync, ftruncateSync, openSync, readSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readLong, writeLong } from '../common/bytes.js';
 import { javaStringHashCode } from '../common/java.js';
@@ -10,16 +10,13 @@ export const HASH_SLOT_SIZE = 4;
 export const INDEX_ENTRY_SIZE = 20;
 /** Entry number 0 is never used, so 0 ends a chain and marks an empty slot (upstream `invalidIndex`). */
 const INVALID_INDEX = 0;
-/**
- * `prev` of a new entry whose slot had no newer entry in memory: the slot's on-disk value is
- * read once, when the flush writes the slot, instead of with a read syscall on every put.
- */
-const UNRESOLVED = -1;
 const INT_MAX = 0x7fffffff;
-/** Two dirty slots this close (in slots) are rewritten with one read-modify-write of the span between them. */
-const SLOT_SPAN_GAP = 1024;
-/** Longest span rewritten in one operation (256 KiB of slots). */
-const SLOT_SPAN_MAX = 64 * 1024;
+/** The slot table is tracked dirty in pages of 1024 slots (4 KiB): the unit a flush rewrites. */
+const SLOT_PAGE_SHIFT = 10;
+/** Clean pages up to this many between two dirty ones are written too: one syscall instead of two. */
+const SLOT_GAP_PAGES = 4;
+/** Longest slot write (1 MiB), the size of the buffer a flush copies the table into. */
+const SLOT_SPAN_PAGES = 256;
 /** A query walking a very long chain lets other work run every this many entries. */
 const YIELD_EVERY = 2048;
 
@@ -36,122 +33,10 @@ export function hashToIndexHash(h: number): number {
   return h === -0x80000000 ? 0 : Math.abs(h);
 }
 
-/**
- * The slots an overlay touched: slot → newest entry (its chain head) and, when the slot's older
- * entries are only on disk, the overlay's oldest entry in it, whose link is set at flush. Open
- * addressing over typed arrays: a busy round leaves no per-entry objects for the garbage collector.
- * Entry numbers are ≥ 1, so 0 means "absent" / "nothing to link".
- */
-class SlotMap {
-  size = 0;
-  private keys: Int32Array; // slot + 1; 0 = free
-  private heads: Int32Array;
-  private firsts: Int32Array;
-  private shift: number;
-
-  constructor(bits = 10) {
-    this.keys = new Int32Array(1 << bits);
-    this.heads = new Int32Array(1 << bits);
-    this.firsts = new Int32Array(1 << bits);
-    this.shift = 32 - bits;
-  }
-
-  private pos(slot: number): number {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    let i = Math.imul(slot + 1, 0x9e3779b1) >>> this.shift;
-    while (keys[i] !== 0 && keys[i] !== slot + 1) i = (i + 1) & mask;
-    return i;
-  }
-
-  get(slot: number): number {
-    return this.heads[this.pos(slot)]!;
-  }
-
-  /**
-   * Makes `head` the slot's newest entry and returns the previous one (0 when the slot is new
-   * here, in which case `first` is recorded as its oldest entry).
-   */
-  set(slot: number, head: number, first: number): number {
-    const i = this.pos(slot);
-    if (this.keys[i] !== 0) {
-      const old = this.heads[i]!;
-      this.heads[i] = head;
-      return old;
-    }
-    this.keys[i] = slot + 1;
-    this.heads[i] = head;
-    this.firsts[i] = first;
-    if (++this.size * 2 > this.keys.length) this.grow();
-    return 0;
-  }
-
-  private grow(): void {
-    const { keys, heads, firsts } = this;
-    this.keys = new Int32Array(keys.length * 2);
-    this.heads = new Int32Array(keys.length * 2);
-    this.firsts = new Int32Array(keys.length * 2);
-    this.shift--;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === 0) continue;
-      const j = this.pos(keys[i]! - 1);
-      this.keys[j] = keys[i]!;
-      this.heads[j] = heads[i]!;
-      this.firsts[j] = firsts[i]!;
-    }
-  }
-
-  /**
-   * Every slot held with its head and first entry, ascending by slot: a counting sort by
-   * 1024-slot page (slots are below `slotCount`), then insertion sort within each page.
-   */
-  sorted(slotCount: number): { slots: Int32Array; heads: Int32Array; firsts: Int32Array } {
-    const n = this.size;
-    const keys = this.keys;
-    const pages = (slotCount >>> 10) + 1;
-    const starts = new Int32Array(pages + 1);
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) starts[((keys[i]! - 1) >>> 10) + 1]!++;
-    for (let p = 1; p <= pages; p++) starts[p]! += starts[p - 1]!;
-    const slots = new Int32Array(n);
-    const heads = new Int32Array(n);
-    const firsts = new Int32Array(n);
-    const fill = starts.slice(0, pages);
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === 0) continue;
-      const slot = keys[i]! - 1;
-      const j = fill[slot >>> 10]!++;
-      slots[j] = slot;
-      heads[j] = this.heads[i]!;
-      firsts[j] = this.firsts[i]!;
-    }
-    for (let p = 0; p < pages; p++) {
-      for (let j = starts[p]! + 1; j < starts[p + 1]!; j++) {
-        const s = slots[j]!;
-        const h = heads[j]!;
-        const f = firsts[j]!;
-        let k = j - 1;
-        for (; k >= starts[p]! && slots[k]! > s; k--) {
-          slots[k + 1] = slots[k]!;
-          heads[k + 1] = heads[k]!;
-          firsts[k + 1] = firsts[k]!;
-        }
-        slots[k + 1] = s;
-        heads[k + 1] = h;
-        firsts[k + 1] = f;
-      }
-    }
-    return { slots, heads, firsts };
-  }
-}
-
-/** Entries appended since the last flush began, plus the newest entry of every slot they touched. */
+/** Entries appended since the last flush began, in file order from entry number `start`. */
 class Overlay {
   count = 0;
-  readonly slots: SlotMap;
-  /** `slotBits`: log2 of the slot table's initial capacity, sized from the previous round. */
-  constructor(readonly start: number, public buf: Buffer, slotBits = 10) {
-    this.slots = new SlotMap(slotBits);
-  }
+  constructor(readonly start: number, public buf: Buffer) {}
 
   has(n: number): boolean {
     return n >= this.start && n < this.start + this.count;
@@ -167,21 +52,6 @@ interface Entry {
   phyOffset: number;
   timeDiff: number;
   prev: number;
-}
-
-function readAt(fd: number, buf: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      read(fd, buf, done, buf.length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        // Past the end of a sparse file reads as zeros would: nothing there yet.
-        if (n === 0) { buf.fill(0, done); return resolve(); }
-        if (done + n < buf.length) return step(done + n);
-        resolve();
-      });
-    };
-    step(0);
-  });
 }
 
 function writeAt(fd: number, buf: Buffer, position: number, path: string): Promise<void> {
@@ -203,10 +73,12 @@ function writeAt(fd: number, buf: Buffer, position: number, path: string): Promi
  * slots each holding the newest entry number of its keys, and `indexNum` 20-byte entries each
  * linking to the previous entry of its slot. A key is found by walking its slot's chain.
  *
- * The file is created sparse at its full size and never mapped: puts go to an in-memory overlay
- * (the new entries and the slots they changed), and a flush writes the dirty slots as a few
- * read-modify-write spans, the entries with one positional write, then the header. Queries read
- * the overlay first and the file for the rest, so memory stays at the overlay whatever the file size.
+ * The file is created sparse at its full size and never mapped. While it takes puts, its whole
+ * slot table lives in memory (4 bytes a slot, big-endian as on disk), so a put links its entry
+ * with no I/O and a flush writes the pages of slots it changed without reading them first; new
+ * entries wait in an in-memory overlay. A flush writes the entries, the dirty slot pages, then
+ * the header. Once a full file is flushed its table is dropped: sealed files cost no memory and
+ * their queries read the slots from disk.
  */
 export class IndexFile {
   readonly name: string;
@@ -226,7 +98,14 @@ export class IndexFile {
   private closed = false;
   private readonly entriesPos: number;
   private readonly scratch = Buffer.alloc(INDEX_ENTRY_SIZE);
-  /** Read-modify-write buffer for slot spans, allocated at the first flush. */
+  /** The slot table as the file will hold it, from the first put until the full file is flushed. */
+  private slots?: DataView;
+  /** One byte per slot page: changed in memory since a flush last took it. */
+  private dirty?: Uint8Array;
+  private dirtyPages = 0;
+  /** The pages a running flush writes (the bitmap `dirty` was when it began); all zero between flushes. */
+  private writing?: Uint8Array;
+  /** Where a flush copies slot pages before writing them, so the bytes cannot change under the write. */
   private spanBuf?: Buffer;
 
   private constructor(readonly path: string, readonly hashSlotNum: number, readonly indexNum: number, private readonly fd: number) {
@@ -282,9 +161,14 @@ export class IndexFile {
     return this.cur.count;
   }
 
-  /** Whether entries wait in memory or a flush is running. */
+  /** Whether entries or slots wait in memory or a flush is running. */
   get hasUnflushed(): boolean {
-    return this.cur.count > 0 || this.pending.length > 0;
+    return this.cur.count > 0 || this.pending.length > 0 || this.dirtyPages > 0 || this.flushing !== undefined;
+  }
+
+  /** Whether the slot table is held in memory (from the first put until the full file is flushed). */
+  get holdsSlotTable(): boolean {
+    return this.slots !== undefined;
   }
 
   get isClosed(): boolean {
@@ -297,23 +181,28 @@ export class IndexFile {
 
   /**
    * Adds an entry for a key whose index hash is `keyHash`; false when the file is full
-   * (upstream `putKey`). Touches memory only.
+   * (upstream `putKey`). Touches memory only, except that the first put after opening a file
+   * with entries reads its slot table.
    */
   putKeyHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
     if (this.closed || this.indexCount >= this.indexNum) return false;
+    const slots = this.slots ?? this.loadSlotTable();
     const slot = keyHash % this.hashSlotNum;
-    const g = this.cur;
     const n = this.indexCount;
-    let prev: number;
-    if (this.pending.length === 0) {
-      prev = g.slots.set(slot, n, n);
-    } else {
-      // A flush is writing older overlays: the slot's newest entry may be in one of them.
-      prev = g.slots.get(slot);
-      for (let i = this.pending.length - 1; prev === 0 && i >= 0; i--) prev = this.pending[i]!.slots.get(slot);
-      g.slots.set(slot, n, prev === 0 ? n : 0);
+    let prev = slots.getInt32(slot * HASH_SLOT_SIZE);
+    // As upstream, a value that cannot be an older entry starts a new chain.
+    if (prev <= INVALID_INDEX || prev >= n) {
+      prev = INVALID_INDEX;
+      this.hashSlotCount++;
     }
-    if (this.indexCount <= 1) {
+    slots.setInt32(slot * HASH_SLOT_SIZE, n);
+    const page = slot >>> SLOT_PAGE_SHIFT;
+    const dirty = this.dirty!;
+    if (dirty[page] === 0) {
+      dirty[page] = 1;
+      this.dirtyPages++;
+    }
+    if (n <= 1) {
       // Set before the time difference is taken, so the first entry's time is exact. (Upstream
       // measures it from the range inherited from the previous file, then moves the start.)
       this.beginPhyOffset = phyOffset;
@@ -325,6 +214,7 @@ export class IndexFile {
       if (timeDiff > INT_MAX) timeDiff = INT_MAX;
       else if (timeDiff < 0) timeDiff = 0;
     }
+    const g = this.cur;
     const p = g.count * INDEX_ENTRY_SIZE;
     if (p + INDEX_ENTRY_SIZE > g.buf.length) {
       const bigger = Buffer.allocUnsafe(g.buf.length * 2);
@@ -335,12 +225,35 @@ export class IndexFile {
     b.writeInt32BE(keyHash, p);
     writeLong(b, phyOffset, p + 4);
     b.writeInt32BE(timeDiff, p + 12);
-    b.writeInt32BE(prev === 0 ? UNRESOLVED : prev, p + 16);
+    b.writeInt32BE(prev, p + 16);
     g.count++;
     this.indexCount = n + 1;
     this.endPhyOffset = phyOffset;
     this.endTimestamp = storeTimestamp;
     return true;
+  }
+
+  /**
+   * Allocates the slot table and, when the file already has entries (reopened after a clean
+   * shutdown), reads it from disk once, instead of a read per slot later.
+   */
+  private loadSlotTable(): DataView {
+    const bytes = this.hashSlotNum * HASH_SLOT_SIZE;
+    // Zeroed: a new file's slots are holes, which read as 0 (empty).
+    const table = Buffer.alloc(bytes);
+    if (this.indexCount > 1) {
+      for (let done = 0; done < bytes;) {
+        const n = readSync(this.fd, table, done, bytes - done, INDEX_HEADER_SIZE + done);
+        if (n === 0) break;
+        done += n;
+      }
+    }
+    const pages = ((this.hashSlotNum - 1) >>> SLOT_PAGE_SHIFT) + 1;
+    this.dirty = new Uint8Array(pages);
+    this.writing = new Uint8Array(pages);
+    this.dirtyPages = 0;
+    this.slots = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    return this.slots;
   }
 
   /** Upstream `isTimeMatched`: the file's time range overlaps [begin, end]. */
@@ -358,21 +271,18 @@ export class IndexFile {
   async selectPhyOffset(out: number[], key: string, maxNum: number, begin: number, end: number): Promise<void> {
     if (this.closed) return;
     const keyHash = indexKeyHash(key);
-    const slot = keyHash % this.hashSlotNum;
-    let n = this.slotValue(slot);
+    let n = this.slotValue(keyHash % this.hashSlotNum);
     if (n <= INVALID_INDEX || n >= this.indexCount || this.indexCount <= 1) return;
     const e: Entry = { keyHash: 0, phyOffset: 0, timeDiff: 0, prev: 0 };
     for (let steps = 1; ; steps++) {
       if (out.length >= maxNum) break;
       if (!this.readEntry(n, e)) break;
-      // The oldest in-memory entry of a slot links to the slot's value on disk.
-      const prev = e.prev === UNRESOLVED ? this.diskSlot(slot) : e.prev;
       if (e.timeDiff < 0) break;
       const timeRead = this.beginTimestamp + e.timeDiff * 1000;
       if (keyHash === e.keyHash && timeRead >= begin && timeRead <= end) out.push(e.phyOffset);
       // Chains only point backwards; anything else is damage, and the walk stops there.
-      if (prev <= INVALID_INDEX || prev >= n || timeRead < begin) break;
-      n = prev;
+      if (e.prev <= INVALID_INDEX || e.prev >= n || timeRead < begin) break;
+      n = e.prev;
       if (steps % YIELD_EVERY === 0) {
         // Sync reads keep each step consistent with the overlay; between batches others may run.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -381,13 +291,9 @@ export class IndexFile {
     }
   }
 
+  /** A slot's newest entry: from the table while it is held, else from the file (then complete). */
   private slotValue(slot: number): number {
-    let v = this.cur.slots.get(slot);
-    for (let i = this.pending.length - 1; v === 0 && i >= 0; i--) v = this.pending[i]!.slots.get(slot);
-    return v === 0 ? this.diskSlot(slot) : v;
-  }
-
-  private diskSlot(slot: number): number {
+    if (this.slots) return this.slots.getInt32(slot * HASH_SLOT_SIZE);
     const b = this.scratch;
     const n = readSync(this.fd, b, 0, HASH_SLOT_SIZE, INDEX_HEADER_SIZE + slot * HASH_SLOT_SIZE);
     return n === HASH_SLOT_SIZE ? b.readInt32BE(0) : INVALID_INDEX;
@@ -419,78 +325,122 @@ export class IndexFile {
   }
 
   /**
-   * Writes what the overlay holds: slots, entries, then the header. One flush at a time;
-   * puts made meanwhile wait for the next. Resolves when the bytes are handed to the kernel;
-   * after a failed write the entries stay in memory and the next flush tries again.
+   * Writes what memory holds as of this call: entries, the slot pages changed, then the header,
+   * so that a round that completes leaves a file as consistent as if puts had stopped at the
+   * call. One flush at a time; puts made meanwhile wait for the next. Resolves when the bytes
+   * are handed to the kernel; after a failed write the entries and pages stay in memory and
+   * the next flush tries again.
    */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
-    if (this.closed || (this.cur.count === 0 && this.pending.length === 0)) return Promise.resolve();
+    if (this.closed || !this.hasUnflushed) return Promise.resolve();
     if (this.cur.count > 0) {
       this.pending.push(this.cur);
-      const bits = Math.min(22, Math.max(10, 32 - Math.clz32(this.cur.slots.size * 2)));
-      this.cur = new Overlay(this.indexCount, this.spare ?? Buffer.allocUnsafe(64 * INDEX_ENTRY_SIZE), bits);
+      this.cur = new Overlay(this.indexCount, this.spare ?? Buffer.allocUnsafe(64 * INDEX_ENTRY_SIZE));
       this.spare = undefined;
     }
-    const header = this.snapshotHeader();
+    const limit = this.indexCount;
+    const header = headerBytes(this.snapshotHeader());
+    // The pages changed so far are this round's; puts from now on mark pages for the next one.
+    if (this.dirty && this.dirtyPages > 0) {
+      const taken = this.dirty;
+      this.dirty = this.writing!;
+      this.writing = taken;
+      this.dirtyPages = 0;
+    }
     const run = async (): Promise<void> => {
       while (this.pending.length > 0) {
         const g = this.pending[0]!;
-        await this.writeOverlay(g);
+        await writeAt(this.fd, g.buf.subarray(0, g.count * INDEX_ENTRY_SIZE), this.entriesPos + g.start * INDEX_ENTRY_SIZE, this.path);
         this.pending.shift();
         // Keep a grown buffer for the next round, unless it grew unusually large.
         if (g.buf.length <= 4 * 1024 * 1024) this.spare = g.buf;
       }
-      header[4] = this.hashSlotCount;
-      await writeAt(this.fd, headerBytes(header), 0, this.path);
+      await this.writeSlotPages(limit);
+      await writeAt(this.fd, header, 0, this.path);
+      // A full file takes no more puts: once all of it is written, queries can read slots from disk.
+      if (this.isWriteFull() && this.cur.count === 0 && this.dirtyPages === 0) this.dropSlotTable();
     };
     this.flushing = run().finally(() => { this.flushing = undefined; });
     return this.flushing;
   }
 
+  /**
+   * Writes the pages in `writing`, a run of nearby pages at a time, each copied first. Puts made
+   * since the flush began may have changed a copied page (they marked it dirty again): their
+   * slots are written as they were before entry `limit`, found by following the new entries'
+   * links back, so the slots on disk never name an entry the header does not count. Those
+   * pages stay dirty for the next round.
+   */
+  private async writeSlotPages(limit: number): Promise<void> {
+    const slots = this.slots;
+    const writing = this.writing;
+    if (!slots || !writing) return;
+    const pages = writing.length;
+    const tableBytes = this.hashSlotNum * HASH_SLOT_SIZE;
+    const buf = (this.spanBuf ??= Buffer.allocUnsafe(SLOT_SPAN_PAGES << (SLOT_PAGE_SHIFT + 2)));
+    const table = new Uint8Array(slots.buffer, slots.byteOffset, slots.byteLength);
+    let p = 0;
+    try {
+      for (;;) {
+        while (p < pages && writing[p] === 0) p++;
+        if (p >= pages) break;
+        const first = p;
+        let last = p;
+        for (let q = p + 1; q < pages && q - first < SLOT_SPAN_PAGES && q - last <= SLOT_GAP_PAGES; q++) if (writing[q] !== 0) last = q;
+        const from = first << (SLOT_PAGE_SHIFT + 2);
+        const to = Math.min((last + 1) << (SLOT_PAGE_SHIFT + 2), tableBytes);
+        buf.set(table.subarray(from, to));
+        // `dirty` is read each time: the bitmaps swap only when a flush begins, and this one is running.
+        const dirty = this.dirty!;
+        for (let q = first; q <= last; q++) if (dirty[q] !== 0) this.unlinkNewer(buf, from, q, to, limit);
+        await writeAt(this.fd, buf.subarray(0, to - from), INDEX_HEADER_SIZE + from, this.path);
+        writing.fill(0, first, last + 1);
+        p = last + 1;
+      }
+    } catch (err) {
+      // Pages not written go back to the next round.
+      for (let q = p; q < pages; q++) {
+        if (writing[q] === 0) continue;
+        writing[q] = 0;
+        if (this.dirty![q] === 0) {
+          this.dirty![q] = 1;
+          this.dirtyPages++;
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** In a copy of slot page `page` (copy starts at table byte `from`), turns slots naming entries ≥ `limit` back to their older value. */
+  private unlinkNewer(copy: Buffer, from: number, page: number, to: number, limit: number): void {
+    const g = this.cur;
+    const start = Math.max(page << (SLOT_PAGE_SHIFT + 2), from) - from;
+    const stop = Math.min((page + 1) << (SLOT_PAGE_SHIFT + 2), to) - from;
+    for (let at = start; at < stop; at += HASH_SLOT_SIZE) {
+      let v = copy.readInt32BE(at);
+      if (v < limit) continue;
+      // Entries from `limit` on were all put after this flush began, so the current overlay holds them.
+      while (v >= limit && g.has(v)) v = g.buf.readInt32BE(g.pos(v) + 16);
+      copy.writeInt32BE(v >= limit ? INVALID_INDEX : v, at);
+    }
+  }
+
+  private dropSlotTable(): void {
+    this.slots = undefined;
+    this.dirty = undefined;
+    this.writing = undefined;
+    this.spanBuf = undefined;
+    this.dirtyPages = 0;
+  }
+
   /** Flushes until nothing is left in memory. */
   async flushAll(): Promise<void> {
-    while (!this.closed && (this.flushing || this.hasUnflushed)) await this.flush();
+    while (!this.closed && this.hasUnflushed) await this.flush();
   }
 
   private snapshotHeader(): number[] {
     return [this.beginTimestamp, this.endTimestamp, this.beginPhyOffset, this.endPhyOffset, this.hashSlotCount, this.indexCount];
-  }
-
-  /**
-   * Writes one overlay: its dirty slots as read-modify-write spans (one reused buffer), linking
-   * the overlay's oldest entry of each slot to the slot's value on disk on the way, then its
-   * entries with one write. The order is free: while the overlay is pending, queries take these
-   * slots from it, not from the file; and after a crash a file not made durable is rebuilt.
-   */
-  private async writeOverlay(g: Overlay): Promise<void> {
-    const { slots, heads, firsts: unresolved } = g.slots.sorted(this.hashSlotNum);
-    const buf = (this.spanBuf ??= Buffer.allocUnsafe(SLOT_SPAN_MAX * HASH_SLOT_SIZE));
-    for (let i = 0; i < slots.length;) {
-      const first = slots[i]!;
-      let j = i + 1;
-      while (j < slots.length && slots[j]! - slots[j - 1]! <= SLOT_SPAN_GAP && slots[j]! - first < SLOT_SPAN_MAX) j++;
-      const span = buf.subarray(0, (slots[j - 1]! - first + 1) * HASH_SLOT_SIZE);
-      const pos = INDEX_HEADER_SIZE + first * HASH_SLOT_SIZE;
-      // Untouched neighbours are written back as read; a lone slot needs reading only to be linked to.
-      if (j - i > 1 || unresolved[i]! > 0) await readAt(this.fd, span, pos);
-      for (let k = i; k < j; k++) {
-        const at = (slots[k]! - first) * HASH_SLOT_SIZE;
-        const e = unresolved[k]!;
-        if (e > 0 && g.buf.readInt32BE(g.pos(e) + 16) === UNRESOLVED) {
-          let old = span.readInt32BE(at);
-          if (old <= INVALID_INDEX || old >= g.start) {
-            old = INVALID_INDEX;
-            this.hashSlotCount++;
-          }
-          g.buf.writeInt32BE(old, g.pos(e) + 16);
-        }
-        span.writeInt32BE(heads[k]!, at);
-      }
-      await writeAt(this.fd, span, pos, this.path);
-      i = j;
-    }
-    await writeAt(this.fd, g.buf.subarray(0, g.count * INDEX_ENTRY_SIZE), this.entriesPos + g.start * INDEX_ENTRY_SIZE, this.path);
   }
 
   /** Makes the written bytes durable. */
@@ -503,7 +453,10 @@ export class IndexFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const done = (): void => closeSync(this.fd);
+    const done = (): void => {
+      closeSync(this.fd);
+      this.dropSlotTable();
+    };
     if (this.flushing) void this.flushing.catch(() => undefined).then(done);
     else done();
   }
