@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
-import { MessageConst } from '../common/message-const.js';
-import { getProperty } from '../common/properties.js';
+import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../common/message-const.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import type { DispatchRequest } from './commit-log.js';
 import { hashToIndexHash, IndexFile, indexFileSize } from './index-file.js';
@@ -44,10 +43,31 @@ function parseIndexFileName(name: string): number {
   return new Date(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14), n(14, 17)).getTime();
 }
 
-/** Java hashCode of `prefix` continued over `s` (the hash of their concatenation, without building it). */
-function continueHash(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+/** Java hashCode of a string continued over `s[from, to)` (the hash of their concatenation, without building it). */
+function continueHash(h: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
   return h;
+}
+
+const UNIQ_NEEDLE = MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR;
+const KEYS_NEEDLE = MessageConst.KEYS + NAME_VALUE_SEPARATOR;
+
+/**
+ * Where the value of the property `needle` (its name and separator) starts in an encoded
+ * properties string, -1 when absent: `getProperty` without the slice.
+ */
+function valueStart(text: string, needle: string): number {
+  for (let from = 0; ;) {
+    const at = text.indexOf(needle, from);
+    if (at < 0) return -1;
+    if (at === 0 || text.charCodeAt(at - 1) === 2) return at + needle.length;
+    from = at + 1;
+  }
+}
+
+function valueEnd(text: string, start: number): number {
+  const end = text.indexOf(PROPERTY_SEPARATOR, start);
+  return end < 0 ? text.length : end;
 }
 
 /**
@@ -69,6 +89,9 @@ export class IndexService {
    * below it are skipped, which makes re-dispatch after a restart idempotent.
    */
   lastIndexedPhyOffset = -1;
+  /** The last topic indexed and the Java hash of `topic#`: consecutive records mostly share a topic. */
+  private prefixTopic?: string;
+  private prefixHash = 0;
 
   constructor(opts: IndexServiceOptions) {
     if (!Number.isInteger(opts.hashSlotNum) || opts.hashSlotNum < 1 || !Number.isInteger(opts.indexNum) || opts.indexNum < 2) {
@@ -133,33 +156,36 @@ export class IndexService {
     return this.files;
   }
 
-  /** Puts the keys of one dispatched record (upstream `buildIndex`). Memory only, except at file rollover. */
+  /**
+   * Puts the keys of one dispatched record (upstream `buildIndex`). Memory only, except at file
+   * rollover. Runs for every message sent, so keys are hashed where they sit in the properties
+   * string: no key, token or `topic#key` string is built.
+   */
   buildIndex(d: DispatchRequest): void {
     if (d.phyOffset <= this.lastIndexedPhyOffset || this.closed) return;
     if (transactionValue(d.sysFlag) === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
     const props = d.properties;
     if (!props) return;
-    const uniq = getProperty(props, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
-    const keys = getProperty(props, MessageConst.KEYS);
-    if (!uniq && !keys) return;
+    const uniqAt = valueStart(props, UNIQ_NEEDLE);
+    const uniqEnd = uniqAt < 0 ? -1 : valueEnd(props, uniqAt);
+    const keysAt = valueStart(props, KEYS_NEEDLE);
+    const keysEnd = keysAt < 0 ? -1 : valueEnd(props, keysAt);
+    // An empty value counts as absent, as an empty string would.
+    if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
     let file = this.writableFile();
     if (!file) return;
-    const prefix = (Math.imul(31, continueHash(0, d.topic)) + 35) | 0; // hash of `${topic}#`
-    if (uniq) file = this.put(file, continueHash(prefix, uniq), d);
-    if (keys && file) {
-      // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
-      let start = 0;
-      const len = keys.length;
-      while (start <= len && file) {
-        let end = keys.indexOf(' ', start);
-        if (end < 0) end = len;
-        if (end > start) {
-          let h = prefix;
-          for (let i = start; i < end; i++) h = (Math.imul(31, h) + keys.charCodeAt(i)) | 0;
-          file = this.put(file, h, d);
-        }
-        start = end + 1;
-      }
+    if (d.topic !== this.prefixTopic) {
+      this.prefixTopic = d.topic;
+      this.prefixHash = (Math.imul(31, continueHash(0, d.topic, 0, d.topic.length)) + 35) | 0; // hash of `${topic}#`
+    }
+    const prefix = this.prefixHash;
+    if (uniqEnd > uniqAt) file = this.put(file, continueHash(prefix, props, uniqAt, uniqEnd), d);
+    // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
+    for (let start = keysAt; file && start < keysEnd;) {
+      let end = props.indexOf(' ', start);
+      if (end < 0 || end > keysEnd) end = keysEnd;
+      if (end > start) file = this.put(file, continueHash(prefix, props, start, end), d);
+      start = end + 1;
     }
     this.lastIndexedPhyOffset = d.phyOffset;
     if (file && file.pendingEntries >= MAX_PENDING_ENTRIES && !this.flushing) void this.flush();
