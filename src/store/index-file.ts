@@ -36,7 +36,21 @@ export function hashToIndexHash(h: number): number {
 /** Entries appended since the last flush began, in file order from entry number `start`. */
 class Overlay {
   count = 0;
-  constructor(readonly start: number, public buf: Buffer) {}
+  /** The same bytes as `buf`: the put path writes through it, without Buffer's per-call checks. */
+  view: DataView;
+  constructor(readonly start: number, public buf: Buffer) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Room for one more entry, doubling the buffer when full. */
+  reserve(): void {
+    const used = this.count * INDEX_ENTRY_SIZE;
+    if (used + INDEX_ENTRY_SIZE <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+    this.buf.copy(bigger, 0, 0, used);
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength);
+  }
 
   has(n: number): boolean {
     return n >= this.start && n < this.start + this.count;
@@ -215,17 +229,16 @@ export class IndexFile {
       else if (timeDiff < 0) timeDiff = 0;
     }
     const g = this.cur;
+    g.reserve();
     const p = g.count * INDEX_ENTRY_SIZE;
-    if (p + INDEX_ENTRY_SIZE > g.buf.length) {
-      const bigger = Buffer.allocUnsafe(g.buf.length * 2);
-      g.buf.copy(bigger, 0, 0, p);
-      g.buf = bigger;
-    }
-    const b = g.buf;
-    b.writeInt32BE(keyHash, p);
-    writeLong(b, phyOffset, p + 4);
-    b.writeInt32BE(timeDiff, p + 12);
-    b.writeInt32BE(prev, p + 16);
+    const v = g.view;
+    v.setInt32(p, keyHash);
+    // CommitLog offsets stay below 2^53: the high word is exact.
+    const hi = Math.floor(phyOffset / 0x100000000);
+    v.setInt32(p + 4, hi);
+    v.setUint32(p + 8, phyOffset - hi * 0x100000000);
+    v.setInt32(p + 12, timeDiff);
+    v.setInt32(p + 16, prev);
     g.count++;
     this.indexCount = n + 1;
     this.endPhyOffset = phyOffset;
