@@ -192,3 +192,84 @@ test('a full file refuses puts; a file after it starts where it ended', async ()
     cleanup();
   }
 });
+
+test('puts made while a flush runs stay out of its slots: the file it leaves is the file as of the flush', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    // Few slots, many keys: every slot page the flush writes is changed again while it runs.
+    const f = IndexFile.create(path, 16, NUM);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 100; i++) f.putKey(`T#k${i % 40}`, i, t0);
+    const flushing = f.flush();
+    for (let i = 100; i < 200; i++) f.putKey(`T#k${i % 40}`, i, t0 + 1000);
+    await flushing;
+    const d = onDisk(path, 16);
+    assert.equal(d.header.indexCount, 101);
+    for (let s = 0; s < 16; s++) assert.ok(d.slot(s) < 101, `slot ${s} names entry ${d.slot(s)}, which the header does not count`);
+    // Another reader of the file alone finds exactly what was put before the flush...
+    const snapshot = IndexFile.open(path, 16, NUM);
+    assert.deepEqual(await select(snapshot, 'T#k7'), [87, 47, 7]);
+    assert.equal(snapshot.hashSlotCount, new Set(Array.from({ length: 40 }, (_, i) => indexKeyHash(`T#k${i}`) % 16)).size);
+    snapshot.close();
+    // ...while this one, from memory, has everything, and writes it all next round.
+    assert.deepEqual(await select(f, 'T#k7'), [167, 127, 87, 47, 7]);
+    await f.flushAll();
+    assert.equal(f.hasUnflushed, false);
+    const all = IndexFile.open(path, 16, NUM);
+    assert.deepEqual(await select(all, 'T#k7'), [167, 127, 87, 47, 7]);
+    assert.equal(all.indexCount, 201);
+    all.close();
+    f.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a reopened file with entries takes more: new entries link to the chains on disk', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    const t0 = 1_700_000_000_000;
+    const f = IndexFile.create(path, SLOTS, NUM);
+    for (let i = 0; i < 30; i++) f.putKey(`T#k${i % 3}`, i, t0);
+    await f.flushAll();
+    f.close();
+    const g = IndexFile.open(path, SLOTS, NUM);
+    assert.equal(g.holdsSlotTable, false);
+    assert.deepEqual(await select(g, 'T#k1', 3), [28, 25, 22]);
+    for (let i = 30; i < 36; i++) g.putKey(`T#k${i % 3}`, i, t0 + 1000);
+    assert.equal(g.holdsSlotTable, true);
+    const want = [34, 31, 28, 25, 22, 19, 16, 13, 10, 7, 4, 1];
+    assert.deepEqual(await select(g, 'T#k1'), want);
+    await g.flushAll();
+    g.close();
+    const h = IndexFile.open(path, SLOTS, NUM);
+    assert.deepEqual(await select(h, 'T#k1'), want);
+    assert.equal(h.hashSlotCount, onDisk(path, SLOTS).header.hashSlotCount);
+    assert.equal(h.hashSlotCount, new Set(['T#k0', 'T#k1', 'T#k2'].map((k) => indexKeyHash(k) % SLOTS)).size);
+    h.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a full file drops its slot table once flushed; its queries then read the slots from disk', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = IndexFile.create(join(dir, '20240101000000000'), 10, 21);
+    const t = 1_700_000_000_000;
+    for (let i = 1; i <= 20; i++) assert.equal(f.putKey(`T#${i % 4}`, i, t), true);
+    assert.equal(f.isWriteFull(), true);
+    assert.equal(f.holdsSlotTable, true);
+    assert.deepEqual(await select(f, 'T#1'), [17, 13, 9, 5, 1]);
+    await f.flush();
+    assert.equal(f.holdsSlotTable, false);
+    assert.equal(f.hasUnflushed, false);
+    assert.deepEqual(await select(f, 'T#1'), [17, 13, 9, 5, 1]);
+    assert.deepEqual(await select(f, 'T#0'), [20, 16, 12, 8, 4]);
+    f.close();
+  } finally {
+    cleanup();
+  }
+});

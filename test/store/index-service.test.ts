@@ -55,6 +55,36 @@ test('UNIQ_KEY and every non-empty KEYS token are indexed as topic#key; rollback
   }
 });
 
+test('keys are read from the properties string as upstream splits it', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = service(dir);
+    s.load(true, 0);
+    const t = 1_700_000_000_000;
+    const raw = (phyOffset: number, properties: string, topic = 'T'): DispatchRequest =>
+      ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties });
+    // A property whose name ends in KEYS is not KEYS; the last pair may lack its separator.
+    s.buildIndex(raw(0, 'XKEYS\u0001wrong\u0002KEYS\u0001 one  two\u0002UNIQ_KEY\u0001U0'));
+    // Empty values index nothing.
+    s.buildIndex(raw(100, 'UNIQ_KEY\u0001\u0002KEYS\u0001\u0002'));
+    s.buildIndex(raw(200, 'KEYS\u0001   \u0002UNIQ_KEY\u0001U2\u0002'));
+    // Consecutive records of different topics each get their own prefix.
+    s.buildIndex(raw(300, 'KEYS\u0001one\u0002', 'Other'));
+    s.buildIndex(raw(400, 'KEYS\u0001one\u0002'));
+    assert.deepEqual(await find(s, 'wrong'), []);
+    assert.deepEqual(await find(s, 'one'), [0, 400]);
+    assert.deepEqual(await find(s, 'two'), [0]);
+    assert.deepEqual(await find(s, 'U0'), [0]);
+    assert.deepEqual(await find(s, 'U2'), [200]);
+    assert.deepEqual(await find(s, 'one', 64, 0, Number.MAX_SAFE_INTEGER, 'Other'), [300]);
+    assert.deepEqual(await find(s, ' one'), []);
+    assert.equal(s.indexFiles[0]!.indexCount, 1 + 3 + 1 + 1 + 1);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a full file rolls over to a new one, is made durable and reported; queries span all files', async () => {
   const { dir, cleanup } = tempDir();
   try {
