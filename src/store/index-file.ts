@@ -17,6 +17,14 @@ const SLOT_PAGE_SHIFT = 10;
 const SLOT_GAP_PAGES = 4;
 /** Longest slot write (1 MiB), the size of the buffer a flush copies the table into. */
 const SLOT_SPAN_PAGES = 256;
+/**
+ * Flush rounds between two writes of the slot table (and header) of a file still taking puts.
+ * Queries read slots from memory, and after a crash such a file is rebuilt from the CommitLog
+ * whatever it holds, so the writes only keep the file on disk from lagging far behind; at peak
+ * load nearly every page is dirty each round, and rewriting 20 MB each second cost more than
+ * indexing itself. A full file, and every file at shutdown, is written whole.
+ */
+const SLOT_WRITE_ROUNDS = 10;
 /** A query walking a very long chain lets other work run every this many entries. */
 const YIELD_EVERY = 2048;
 
@@ -90,8 +98,9 @@ function writeAt(fd: number, buf: Buffer, position: number, path: string): Promi
  * The file is created sparse at its full size and never mapped. While it takes puts, its whole
  * slot table lives in memory (4 bytes a slot, big-endian as on disk), so a put links its entry
  * with no I/O and a flush writes the pages of slots it changed without reading them first; new
- * entries wait in an in-memory overlay. A flush writes the entries, the dirty slot pages, then
- * the header. Once a full file is flushed its table is dropped: sealed files cost no memory and
+ * entries wait in an in-memory overlay. A flush writes the entries and, every few rounds, the
+ * dirty slot pages then the header; the header only ever names slots and entries already
+ * written, so the file on disk is always consistent, if behind. Once a full file is flushed its table is dropped: sealed files cost no memory and
  * their queries read the slots from disk.
  */
 export class IndexFile {
@@ -117,6 +126,8 @@ export class IndexFile {
   /** One byte per slot page: changed in memory since a flush last took it. */
   private dirty?: Uint8Array;
   private dirtyPages = 0;
+  /** Flush rounds begun, for SLOT_WRITE_ROUNDS. */
+  private rounds = 0;
   /** The pages a running flush writes (the bitmap `dirty` was when it began); all zero between flushes. */
   private writing?: Uint8Array;
   /** Where a flush copies slot pages before writing them, so the bytes cannot change under the write. */
@@ -338,13 +349,14 @@ export class IndexFile {
   }
 
   /**
-   * Writes what memory holds as of this call: entries, the slot pages changed, then the header,
-   * so that a round that completes leaves a file as consistent as if puts had stopped at the
-   * call. One flush at a time; puts made meanwhile wait for the next. Resolves when the bytes
-   * are handed to the kernel; after a failed write the entries and pages stay in memory and
-   * the next flush tries again.
+   * Writes the entries memory holds as of this call and, in a slot round (every
+   * SLOT_WRITE_ROUNDS-th, once the file is full, or with `all`), the slot pages changed then the
+   * header, so that such a round leaves a file as consistent as if puts had stopped at the call.
+   * Entries written in other rounds lie past the header's count until then. One flush at a
+   * time; puts made meanwhile wait for the next. Resolves when the bytes are handed to the
+   * kernel; after a failed write the entries and pages stay in memory and the next flush tries again.
    */
-  flush(): Promise<void> {
+  flush(all = false): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.closed || !this.hasUnflushed) return Promise.resolve();
     if (this.cur.count > 0) {
@@ -352,10 +364,12 @@ export class IndexFile {
       this.cur = new Overlay(this.indexCount, this.spare ?? Buffer.allocUnsafe(64 * INDEX_ENTRY_SIZE));
       this.spare = undefined;
     }
+    const withSlots = all || this.isWriteFull() || this.rounds % SLOT_WRITE_ROUNDS === 0;
+    this.rounds++;
     const limit = this.indexCount;
     const header = headerBytes(this.snapshotHeader());
     // The pages changed so far are this round's; puts from now on mark pages for the next one.
-    if (this.dirty && this.dirtyPages > 0) {
+    if (withSlots && this.dirty && this.dirtyPages > 0) {
       const taken = this.dirty;
       this.dirty = this.writing!;
       this.writing = taken;
@@ -369,6 +383,7 @@ export class IndexFile {
         // Keep a grown buffer for the next round, unless it grew unusually large.
         if (g.buf.length <= 4 * 1024 * 1024) this.spare = g.buf;
       }
+      if (!withSlots) return;
       await this.writeSlotPages(limit);
       await writeAt(this.fd, header, 0, this.path);
       // A full file takes no more puts: once all of it is written, queries can read slots from disk.
@@ -449,7 +464,7 @@ export class IndexFile {
 
   /** Flushes until nothing is left in memory. */
   async flushAll(): Promise<void> {
-    while (!this.closed && this.hasUnflushed) await this.flush();
+    while (!this.closed && this.hasUnflushed) await this.flush(true);
   }
 
   private snapshotHeader(): number[] {

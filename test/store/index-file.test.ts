@@ -273,3 +273,39 @@ test('a full file drops its slot table once flushed; its queries then read the s
     cleanup();
   }
 });
+
+test('between slot rounds a flush writes entries only: the header on disk keeps naming a consistent file', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    const f = IndexFile.create(path, SLOTS, NUM);
+    const t0 = 1_700_000_000_000;
+    f.putKey('T#k', 1, t0);
+    await f.flush(); // the first round writes slots and header
+    assert.equal(onDisk(path, SLOTS).header.indexCount, 2);
+    f.putKey('T#k', 2, t0 + 1000);
+    f.putKey('T#j', 3, t0 + 1000);
+    await f.flush();
+    let d = onDisk(path, SLOTS);
+    // The entries are on disk, past the header's count; slots and header are as the first round left them.
+    assert.deepEqual(d.entry(2), { keyHash: indexKeyHash('T#k'), phy: 2, timeDiff: 1, prev: 1 });
+    assert.equal(d.header.indexCount, 2);
+    assert.equal(d.slot(indexKeyHash('T#k') % SLOTS), 1);
+    assert.equal(d.slot(indexKeyHash('T#j') % SLOTS), 0);
+    assert.equal(f.hasUnflushed, true, 'slot pages wait for a slot round');
+    // This file answers from memory; a reader of the disk sees the older, whole state.
+    assert.deepEqual(await select(f, 'T#k'), [2, 1]);
+    const old = IndexFile.open(path, SLOTS, NUM);
+    assert.deepEqual(await select(old, 'T#k'), [1]);
+    assert.deepEqual(await select(old, 'T#j'), []);
+    old.close();
+    await f.flushAll();
+    d = onDisk(path, SLOTS);
+    assert.equal(d.header.indexCount, 4);
+    assert.equal(d.header.hashSlotCount, indexKeyHash('T#k') % SLOTS === indexKeyHash('T#j') % SLOTS ? 1 : 2);
+    assert.equal(d.slot(indexKeyHash('T#j') % SLOTS), 3);
+    f.close();
+  } finally {
+    cleanup();
+  }
+});
