@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { IndexFile, indexFileSize, indexKeyHash, INDEX_HEADER_SIZE } from '../../src/store/index-file.js';
 import { javaStringHashCode } from '../../src/common/java.js';
@@ -306,6 +307,52 @@ test('between slot rounds a flush writes entries only: the header on disk keeps 
     assert.equal(d.slot(indexKeyHash('T#j') % SLOTS), 3);
     f.close();
   } finally {
+    cleanup();
+  }
+});
+
+test('a slot write that fails leaves its pages to the next flush; queries answer from memory meanwhile', async () => {
+  const { dir, cleanup } = tempDir();
+  // The file writes through node:fs's `write`: failing it for the slot region (a full disk, say)
+  // is done on the CommonJS module, then mirrored into the ESM bindings.
+  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const realWrite = fs.write;
+  const slotsEnd = INDEX_HEADER_SIZE + SLOTS * 4;
+  try {
+    const path = join(dir, '20240101000000000');
+    const f = IndexFile.create(path, SLOTS, NUM);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 20; i++) f.putKey(`T#k${i % 5}`, i, t0);
+    await f.flush();
+    for (let i = 20; i < 40; i++) f.putKey(`T#k${i % 5}`, i, t0 + 1000);
+    let failed = 0;
+    (fs as { write: unknown }).write = (...args: unknown[]): void => {
+      const position = args[4] as number;
+      if (position >= INDEX_HEADER_SIZE && position < slotsEnd) {
+        failed++;
+        (args[5] as (err: Error) => void)(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+        return;
+      }
+      (realWrite as (...a: unknown[]) => void)(...args);
+    };
+    syncBuiltinESMExports();
+    await assert.rejects(f.flush(true), /ENOSPC/);
+    assert.ok(failed > 0);
+    (fs as { write: unknown }).write = realWrite;
+    syncBuiltinESMExports();
+    // The header on disk still names the first round only; memory has it all.
+    assert.equal(onDisk(path, SLOTS).header.indexCount, 21);
+    assert.equal(f.hasUnflushed, true);
+    assert.deepEqual(await select(f, 'T#k2'), [37, 32, 27, 22, 17, 12, 7, 2]);
+    await f.flushAll();
+    f.close();
+    const g = IndexFile.open(path, SLOTS, NUM);
+    assert.equal(g.indexCount, 41);
+    assert.deepEqual(await select(g, 'T#k2'), [37, 32, 27, 22, 17, 12, 7, 2]);
+    g.close();
+  } finally {
+    (fs as { write: unknown }).write = realWrite;
+    syncBuiltinESMExports();
     cleanup();
   }
 });
