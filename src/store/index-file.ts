@@ -13,6 +13,8 @@ const INVALID_INDEX = 0;
 const INT_MAX = 0x7fffffff;
 /** The slot table is tracked dirty in pages of 1024 slots (4 KiB): the unit a flush rewrites. */
 const SLOT_PAGE_SHIFT = 10;
+/** Bytes of one slot page. Offsets are multiplied, not shifted: a table may approach 2 GiB. */
+const SLOT_PAGE_BYTES = (1 << SLOT_PAGE_SHIFT) * HASH_SLOT_SIZE;
 /** Clean pages up to this many between two dirty ones are written too: one syscall instead of two. */
 const SLOT_GAP_PAGES = 4;
 /** Longest slot write (1 MiB), the size of the buffer a flush copies the table into. */
@@ -406,7 +408,7 @@ export class IndexFile {
     if (!slots || !writing) return;
     const pages = writing.length;
     const tableBytes = this.hashSlotNum * HASH_SLOT_SIZE;
-    const buf = (this.spanBuf ??= Buffer.allocUnsafe(SLOT_SPAN_PAGES << (SLOT_PAGE_SHIFT + 2)));
+    const buf = (this.spanBuf ??= Buffer.allocUnsafe(SLOT_SPAN_PAGES * SLOT_PAGE_BYTES));
     const table = new Uint8Array(slots.buffer, slots.byteOffset, slots.byteLength);
     let p = 0;
     try {
@@ -416,8 +418,8 @@ export class IndexFile {
         const first = p;
         let last = p;
         for (let q = p + 1; q < pages && q - first < SLOT_SPAN_PAGES && q - last <= SLOT_GAP_PAGES; q++) if (writing[q] !== 0) last = q;
-        const from = first << (SLOT_PAGE_SHIFT + 2);
-        const to = Math.min((last + 1) << (SLOT_PAGE_SHIFT + 2), tableBytes);
+        const from = first * SLOT_PAGE_BYTES;
+        const to = Math.min((last + 1) * SLOT_PAGE_BYTES, tableBytes);
         buf.set(table.subarray(from, to));
         // `dirty` is read each time: the bitmaps swap only when a flush begins, and this one is running.
         const dirty = this.dirty!;
@@ -443,8 +445,8 @@ export class IndexFile {
   /** In a copy of slot page `page` (copy starts at table byte `from`), turns slots naming entries ≥ `limit` back to their older value. */
   private unlinkNewer(copy: Buffer, from: number, page: number, to: number, limit: number): void {
     const g = this.cur;
-    const start = Math.max(page << (SLOT_PAGE_SHIFT + 2), from) - from;
-    const stop = Math.min((page + 1) << (SLOT_PAGE_SHIFT + 2), to) - from;
+    const start = Math.max(page * SLOT_PAGE_BYTES, from) - from;
+    const stop = Math.min((page + 1) * SLOT_PAGE_BYTES, to) - from;
     for (let at = start; at < stop; at += HASH_SLOT_SIZE) {
       let v = copy.readInt32BE(at);
       if (v < limit) continue;
