@@ -155,11 +155,22 @@ export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): Record
   const propLen = buf.readInt16BE(p);
   p += 2 + propLen;
   if (propLen < 0 || p !== pos + size) return { ok: false, reason: 'record size does not match its fields' };
-  if (checkCRC) {
-    const crc = buf.readInt32BE(pos + RecordPos.BODYCRC);
-    if (bodyCrc(buf.subarray(bodyStart, bodyStart + bodyLen)) !== crc) return { ok: false, reason: 'body CRC mismatch' };
-  }
+  if (checkCRC && !bodyCrcMatches(buf, pos)) return { ok: false, reason: 'body CRC mismatch' };
   return { ok: true, size };
+}
+
+/**
+ * Whether the stored BODYCRC of the record at `pos` matches its body. Only for a record that
+ * passed `checkRecord` without the CRC (the body is then known to lie inside the record).
+ */
+export function bodyCrcMatches(buf: Buffer, pos: number): boolean {
+  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
+  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+  const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+  const bodyStart = bodyLenPos + 4;
+  const body = buf.subarray(bodyStart, bodyStart + buf.readInt32BE(bodyLenPos));
+  return bodyCrc(body) === buf.readInt32BE(pos + RecordPos.BODYCRC);
 }
 
 /** Decodes one record at `pos`; throws on a malformed record. */

@@ -1,7 +1,9 @@
-import { BLANK_MAGIC_CODE, checkRecord } from '../common/message-record.js';
+import { BLANK_MAGIC_CODE } from '../common/message-record.js';
+import { CrcReadAhead, type CrcReadAheadSegment } from './crc-read-ahead.js';
 import type { Logger } from '../common/logger.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import type { MappedFile } from './mapped-file.js';
+import { walkSegment, WalkBuffer } from './record-walk.js';
 
 /** Store-level outcome of an append (upstream `PutMessageStatus`, the subset this store produces). */
 export type PutMessageStatus =
@@ -57,6 +59,8 @@ const COALESCE_READ_SPAN = 1024 * 1024;
 /** A deleted segment's descriptor stays open this long for reads already under way. */
 const READ_GRACE_MS = 30_000;
 const END_FILE_MIN_BLANK_LENGTH = 8;
+/** Below this much log to verify, starting a CRC thread costs more than it saves. */
+const CRC_READ_AHEAD_MIN_BYTES = 64 * 1024 * 1024;
 
 export interface CommitLogOptions {
   dir: string;
@@ -70,6 +74,8 @@ export interface CommitLogOptions {
   onDispatch: (reqs: DispatchRequest[]) => void;
   /** Called with the flushed offset after every successful fdatasync. */
   onFlushed?: (flushedOffset: number) => void;
+  /** Recovery checks body CRCs on a second thread when at least this much log is to be verified (default 64 MiB). */
+  crcReadAheadMinBytes?: number;
 }
 
 /**
@@ -126,7 +132,7 @@ export class CommitLog {
    * Scans records from the start of the segment holding `fromOffset`, checking each (length,
    * magic, and body CRC when asked) and calling `onRecord` for the valid ones at or past
    * `dispatchFrom`. Stops at the first invalid record and cuts the log there, so a torn tail
-   * disappears. Returns the end of the last whole record.
+   * disappears. Returns the end of the last whole record. `buf` is only valid during the call.
    */
   recover(fromOffset: number, dispatchFrom: number, checkCRC: boolean, onRecord: (buf: Buffer, pos: number, phyOffset: number) => void, fromIsRecordStart = false): number {
     const files = this.files.files;
@@ -136,56 +142,59 @@ export class CommitLog {
     }
     let idx = files.findIndex((f) => fromOffset >= f.fileFromOffset && fromOffset < f.fileFromOffset + this.opts.fileSize);
     if (idx < 0) idx = fromOffset < files[0]!.fileFromOffset ? 0 : files.length - 1;
-    const CHUNK = 8 * 1024 * 1024;
     // Records can only be told apart from a known boundary: a segment start, or an offset the
     // caller knows ends a record (the checkpoint after a clean stop).
     const startInFile = fromIsRecordStart && fromOffset >= files[idx]!.fileFromOffset ? fromOffset - files[idx]!.fileFromOffset : 0;
+    const readAhead = checkCRC ? this.startCrcReadAhead(idx, startInFile) : undefined;
+    const wantCrc = !checkCRC ? () => false : readAhead ? (end: number): boolean => !readAhead.covers(end) : () => true;
+    const scratch = new WalkBuffer();
     let validEnd = files[idx]!.fileFromOffset + startInFile;
     let firstPos = startInFile;
-    scan: for (; idx < files.length; idx++) {
-      const f = files[idx]!;
-      let filePos = firstPos;
-      firstPos = 0;
-      const fileLen = f.wrotePosition;
-      let buf: Buffer = Buffer.alloc(0);
-      let bufStart = filePos; // file position of buf[0]
-      while (filePos < fileLen) {
-        let rel = filePos - bufStart;
-        if (rel + 8 > buf.length) {
-          buf = f.readSync(filePos, Math.min(CHUNK, fileLen - filePos));
-          bufStart = filePos;
-          rel = 0;
-        }
-        if (rel + 8 <= buf.length) {
-          const recSize = buf.readInt32BE(rel);
-          if (recSize > 0 && rel + recSize > buf.length && filePos + recSize <= fileLen) {
-            // Refill from this record so that a record never straddles the buffer.
-            buf = f.readSync(filePos, Math.min(Math.max(CHUNK, recSize), fileLen - filePos));
-            bufStart = filePos;
-            rel = 0;
-          }
-        }
-        const check = checkRecord(buf, rel, checkCRC);
-        if (check.ok) {
-          const phy = f.fileFromOffset + filePos;
+    try {
+      for (; idx < files.length; idx++) {
+        const f = files[idx]!;
+        const base = f.fileFromOffset;
+        const read = (buf: Buffer, at: number, length: number): number => f.readSyncInto(buf, 0, at, length);
+        const r = walkSegment(read, scratch, firstPos, f.wrotePosition, (end) => wantCrc(base + end), (buf, rel, filePos) => {
+          const phy = base + filePos;
           if (phy >= dispatchFrom) onRecord(buf, rel, phy);
-          filePos += check.size;
-          validEnd = f.fileFromOffset + filePos;
+          return true;
+        });
+        firstPos = 0;
+        if (r.stop === 'blank') {
+          // End of this segment: the next record starts the next file.
+          validEnd = base + this.opts.fileSize;
           continue;
         }
-        if (check.blank) {
-          // End of this segment: the next record starts the next file.
-          validEnd = f.fileFromOffset + this.opts.fileSize;
-          continue scan;
+        validEnd = base + r.filePos;
+        if (r.stop !== 'end') {
+          this.opts.logger.warn(`CommitLog recovery: ${typeof r.stop === 'string' ? r.stop : r.stop.reason} at offset ${validEnd}; the log is cut there`);
+          break;
         }
-        this.opts.logger.warn(`CommitLog recovery: ${check.reason} at offset ${f.fileFromOffset + filePos}; the log is cut there`);
-        break scan;
+        if (r.filePos < this.opts.fileSize) break; // the last written byte of the log
       }
-      if (filePos >= fileLen && filePos < this.opts.fileSize) break; // the last written byte of the log
+    } finally {
+      // The worker may still read segments that are about to be truncated.
+      readAhead?.close();
     }
     this.files.truncateDirtyFiles(validEnd);
     this.setEnd(validEnd);
     return validEnd;
+  }
+
+  /** A CRC read-ahead thread over the segments from `idx`, when there is enough to verify to pay for it. */
+  private startCrcReadAhead(idx: number, startInFile: number): CrcReadAhead | undefined {
+    const files = this.files.files;
+    const segments: CrcReadAheadSegment[] = [];
+    let bytes = 0;
+    for (let i = idx; i < files.length; i++) {
+      const f = files[i]!;
+      const from = i === idx ? startInFile : 0;
+      segments.push({ path: f.path, fileFromOffset: f.fileFromOffset, from, len: f.wrotePosition });
+      bytes += Math.max(f.wrotePosition - from, 0);
+    }
+    if (bytes < (this.opts.crcReadAheadMinBytes ?? CRC_READ_AHEAD_MIN_BYTES)) return undefined;
+    return CrcReadAhead.start(segments, this.opts.fileSize, this.opts.logger);
   }
 
   private setEnd(offset: number): void {

@@ -73,13 +73,23 @@ export class MappedFile {
   /** Reads up to `length` bytes; the result is shorter at the end of the file. */
   readSync(position: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
+    const done = this.readSyncInto(buf, 0, position, length);
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  /**
+   * Reads up to `length` bytes into `buf` at `offset`; returns how many were read (fewer only at
+   * the end of the file). Recovery reuses one buffer for every chunk: a fresh multi-MiB buffer
+   * per chunk costs more in page faults than the copy out of the page cache itself.
+   */
+  readSyncInto(buf: Buffer, offset: number, position: number, length: number): number {
     let done = 0;
     while (done < length) {
-      const n = readSync(this.handle(), buf, done, length - done, position + done);
+      const n = readSync(this.handle(), buf, offset + done, length - done, position + done);
       if (n === 0) break;
       done += n;
     }
-    return done === length ? buf : buf.subarray(0, done);
+    return done;
   }
 
   readAsync(position: number, length: number): Promise<Buffer> {

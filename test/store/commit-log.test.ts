@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, closeSync, readSync, writeSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommitLog, type CommitLogOptions } from '../../src/store/commit-log.js';
+import { CrcReadAhead } from '../../src/store/crc-read-ahead.js';
+import { offset2FileName } from '../../src/store/mapped-file.js';
+import { decodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
+import { encodeSocketAddress } from '../../src/common/socket-address.js';
+import { createLogger } from '../../src/common/logger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const logger = createLogger('test-commit-log');
+const host = encodeSocketAddress('127.0.0.1', 10911);
+const topic = Buffer.from('RecoverTopic');
+
+function options(dir: string, fileSize: number, crcReadAheadMinBytes: number): CommitLogOptions {
+  return {
+    dir, fileSize, syncFlush: false, syncFlushTimeoutMs: 5000, flushIntervalMs: 500, hotTailCacheBytes: 0, logger,
+    onDispatch: () => {}, crcReadAheadMinBytes,
+  };
+}
+
+interface Written { phy: number; size: number; body: Buffer }
+
+/** Appends `bodies` through a CommitLog (so segments end with the BLANK marker as in production). */
+async function writeLog(dir: string, fileSize: number, bodies: Buffer[]): Promise<Written[]> {
+  const log = new CommitLog(options(dir, fileSize, Infinity));
+  log.load();
+  log.recover(0, 0, true, () => {});
+  const out: Written[] = [];
+  const acks = bodies.map((body, i) => {
+    const size = recordSize(host.length, host.length, body.length, topic.length, 0);
+    return log.append(size, (buf, pos, phy, now) => {
+      writeRecordInto(buf, pos, size, {
+        queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
+        storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body, topic, properties: Buffer.alloc(0),
+      });
+      out.push({ phy, size, body });
+      return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
+    }, false);
+  });
+  for (const r of await Promise.all(acks)) assert.equal(r.status, 'PUT_OK');
+  await log.shutdown();
+  return out;
+}
+
+/** Recovers the log in `dir` from 0 and returns the verified end and the offsets it dispatched. */
+function recover(dir: string, fileSize: number, readAhead: boolean, checkCRC = true): { end: number; seen: number[] } {
+  const log = new CommitLog(options(dir, fileSize, readAhead ? 0 : Infinity));
+  log.load();
+  const seen: number[] = [];
+  const end = log.recover(0, 0, checkCRC, (buf, pos, phy) => {
+    assert.equal(decodeRecord(buf, pos).commitLogOffset, phy);
+    seen.push(phy);
+  });
+  return { end, seen };
+}
+
+function body(i: number, len: number): Buffer {
+  return Buffer.alloc(len, `b${i}-`);
+}
+
+/** Flips one byte of the body of record `w` on disk (its stored CRC no longer matches). */
+function corruptBody(dir: string, fileSize: number, w: Written): void {
+  const fileFrom = w.phy - (w.phy % fileSize);
+  const fd = openSync(join(dir, offset2FileName(fileFrom)), 'r+');
+  try {
+    const at = w.phy - fileFrom + w.size - topic.length - 1 - 2 - 3; // inside the body, near its end
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, at);
+    b[0] = b[0]! ^ 0xff;
+    writeSync(fd, b, 0, 1, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+for (const readAhead of [false, true]) {
+  const mode = readAhead ? 'with the CRC read-ahead thread' : 'on the main thread alone';
+
+  test(`recovery ${mode}: every record across segments is verified and dispatched, records straddling read chunks included`, async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // 700 KiB bodies in 4 MiB segments: records straddle the 1 MiB read chunks and segments end with BLANK.
+      const fileSize = 4 * 1024 * 1024;
+      const written = await writeLog(dir, fileSize, Array.from({ length: 14 }, (_, i) => body(i, 700 * 1024)));
+      assert.ok(written[written.length - 1]!.phy >= 2 * fileSize, 'the log spans three segments');
+      const { end, seen } = recover(dir, fileSize, readAhead);
+      const last = written[written.length - 1]!;
+      assert.equal(end, last.phy + last.size);
+      assert.deepEqual(seen, written.map((w) => w.phy));
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`recovery ${mode}: a body CRC mismatch cuts the log before that record, even in a later segment`, async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const fileSize = 64 * 1024;
+      const written = await writeLog(dir, fileSize, Array.from({ length: 300 }, (_, i) => body(i, 500 + (i % 7) * 100)));
+      const bad = written.findIndex((w) => w.phy >= fileSize + 1000);
+      corruptBody(dir, fileSize, written[bad]!);
+      const { end, seen } = recover(dir, fileSize, readAhead);
+      assert.equal(end, written[bad]!.phy);
+      assert.deepEqual(seen, written.slice(0, bad).map((w) => w.phy));
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`recovery ${mode}: a torn last record is cut`, async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const fileSize = 64 * 1024;
+      const written = await writeLog(dir, fileSize, Array.from({ length: 200 }, (_, i) => body(i, 700)));
+      const last = written[written.length - 1]!;
+      const fileFrom = last.phy - (last.phy % fileSize);
+      truncateSync(join(dir, offset2FileName(fileFrom)), last.phy - fileFrom + last.size - 5);
+      const { end, seen } = recover(dir, fileSize, readAhead);
+      assert.equal(end, last.phy);
+      assert.deepEqual(seen, written.slice(0, -1).map((w) => w.phy));
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+test('recovery without checkCRCOnRecover keeps a record whose body no longer matches its CRC', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const fileSize = 64 * 1024;
+    const written = await writeLog(dir, fileSize, Array.from({ length: 50 }, (_, i) => body(i, 600)));
+    corruptBody(dir, fileSize, written[20]!);
+    const { end, seen } = recover(dir, fileSize, true, false);
+    assert.equal(seen.length, written.length);
+    assert.equal(end, written[49]!.phy + written[49]!.size);
+  } finally {
+    cleanup();
+  }
+});
+
+test('the CRC read-ahead thread vouches for whole records up to a mismatch and no further', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const fileSize = 64 * 1024;
+    const written = await writeLog(dir, fileSize, Array.from({ length: 150 }, (_, i) => body(i, 900)));
+    const bad = written.findIndex((w) => w.phy >= fileSize + 5000);
+    corruptBody(dir, fileSize, written[bad]!);
+    const segments = [0, 1, 2].map((i) => {
+      const path = join(dir, offset2FileName(i * fileSize));
+      return { path, fileFromOffset: i * fileSize, from: 0, len: Math.min(fileSize, written[written.length - 1]!.phy + written[written.length - 1]!.size - i * fileSize) };
+    });
+    const ra = CrcReadAhead.start(segments, fileSize, logger);
+    assert.ok(ra, 'the worker starts from the compiled tree');
+    try {
+      assert.equal(ra.covers(written[bad - 1]!.phy + written[bad - 1]!.size), true);
+      assert.equal(ra.covers(written[bad]!.phy + written[bad]!.size), false);
+      assert.equal(ra.covers(written[bad + 5]!.phy + written[bad + 5]!.size), false);
+    } finally {
+      ra.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
