@@ -39,7 +39,7 @@ const NEEDLES = new Map<string, string>();
  * Used on the send path, where only a handful of keys matter.
  */
 export function getProperty(text: string, name: string): string | undefined {
-  if (!text) return undefined;
+  if (!text || !name) return undefined;
   let from = 0;
   let needle = NEEDLES.get(name);
   if (needle === undefined) {

@@ -181,16 +181,11 @@ export class DefaultMessageStore {
         from = Math.min(from, indexFrom);
       }
     }
-    const reqs: DispatchRequest[] = [];
-    const end = this.commitLog.recover(from, scanFrom, this.config.checkCRCOnRecover, (buf, pos, phy) => {
-      const d = parseDispatch(buf, pos, phy, this.delayLevels);
-      reqs.push(d);
-      if (reqs.length >= 4096) this.redispatch(reqs.splice(0), dispatchFrom);
-    }, !this.lastExitAbnormal && from === dispatchFrom);
-    // Entries pointing past the verified end belong to records that did not survive.
+    const end = this.commitLog.recover(from, scanFrom, this.config.checkCRCOnRecover, this.recoveryDispatcher(dispatchFrom), !this.lastExitAbnormal && from === dispatchFrom);
+    // Entries pointing past the verified end belong to records that did not survive. (Records
+    // re-dispatched before this all lie below `end`; an entry they found already present is theirs.)
     for (const cq of this.allQueues()) if (cq.maxPhysicOffset > end) cq.truncateDirty(end);
     this.indexService.truncateDirty(end);
-    this.redispatch(reqs, dispatchFrom);
     const minPhy = this.commitLog.minOffset;
     for (const cq of this.allQueues()) {
       if (end === 0 && this.commitLog.files.files.length === 0) cq.destroy();
@@ -219,19 +214,37 @@ export class DefaultMessageStore {
     }
   }
 
-  /** Re-dispatch during recovery: every record to the index, those from `cqFrom` on to ConsumeQueues. */
-  private redispatch(reqs: DispatchRequest[], cqFrom: number): void {
+  /**
+   * Re-dispatch during recovery: every record to the index, those from `cqFrom` on to
+   * ConsumeQueues. This runs for every record of the scanned log, so it allocates nothing per
+   * record beyond the property string: one request object is refilled each time (neither the
+   * index nor the queues keep it), and the topic string and its queues are reused while the
+   * topic repeats.
+   */
+  private recoveryDispatcher(cqFrom: number): (buf: Buffer, pos: number, phy: number) => void {
     const index = this.config.messageIndexEnable;
-    for (const d of reqs) {
+    const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '' };
+    const topics = new RecoveredTopic();
+    let queues: Map<number, ConsumeQueue> | undefined;
+    let queuesTopic = '';
+    return (buf, pos, phy) => {
+      parseDispatchInto(d, buf, pos, phy, topics, this.delayLevels);
       if (index) this.indexService.buildIndex(d);
-      if (d.phyOffset < cqFrom) continue;
+      if (phy < cqFrom) return;
       const t = transactionValue(d.sysFlag);
-      if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) continue;
-      const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
-      cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode);
+      if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
+      if (queues === undefined || queuesTopic !== d.topic) {
+        queues = this.consumeQueueTable.get(d.topic);
+        queuesTopic = d.topic;
+      }
+      let cq = queues?.get(d.queueId);
+      if (!cq) {
+        cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+        queues = this.consumeQueueTable.get(d.topic);
+      }
+      cq.putEntry(d.queueOffset, phy, d.size, d.tagsCode);
       this.dirtyQueues.add(cq);
-    }
-    reqs.length = 0;
+    };
   }
 
   private loadConsumeQueues(): void {
@@ -720,11 +733,30 @@ export class DefaultMessageStore {
   }
 }
 
-/** Builds the dispatch request of a stored record found during recovery. */
-function parseDispatch(buf: Buffer, pos: number, phy: number, delayLevels: readonly number[]): DispatchRequest {
-  const size = buf.readInt32BE(pos);
+/**
+ * The topic of the previous record, as bytes and string: a log holds long runs of few topics,
+ * and comparing a few bytes costs less than decoding a new string for every record.
+ */
+class RecoveredTopic {
+  private bytes = Buffer.alloc(0);
+  private name = '';
+
+  of(buf: Buffer, start: number, len: number): string {
+    const b = this.bytes;
+    if (b.length === len) {
+      let i = 0;
+      while (i < len && b[i] === buf[start + i]) i++;
+      if (i === len) return this.name;
+    }
+    this.bytes = Buffer.from(buf.subarray(start, start + len));
+    this.name = buf.toString('utf8', start, start + len);
+    return this.name;
+  }
+}
+
+/** Fills `d` with the dispatch request of a stored record found during recovery. */
+function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: number, topics: RecoveredTopic, delayLevels: readonly number[]): void {
   const queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
-  const queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
   const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
   const tsPos = storeTimestampPos(sysFlag);
   const storeTimestamp = readLong(buf, pos + tsPos);
@@ -732,15 +764,22 @@ function parseDispatch(buf: Buffer, pos: number, phy: number, delayLevels: reado
   let p = pos + tsPos + 8 + storeLen + 4 + 8;
   const bodyLen = buf.readInt32BE(p);
   p += 4 + bodyLen;
-  const v2 = buf.readInt32BE(pos + 4) === (0xdaa320ab | 0);
+  const v2 = buf.readInt32BE(pos + 4) === MESSAGE_MAGIC_CODE_V2;
   const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
   p += v2 ? 2 : 1;
-  const topic = buf.toString('utf8', p, p + topicLen);
+  const topic = topics.of(buf, p, topicLen);
   p += topicLen;
   const propLen = buf.readInt16BE(p);
-  const properties = buf.toString('utf8', p + 2, p + 2 + propLen);
+  const properties = propLen > 0 ? buf.toString('utf8', p + 2, p + 2 + propLen) : '';
   const tags = getProperty(properties, MessageConst.TAGS);
+  d.topic = topic;
+  d.queueId = queueId;
+  d.queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
+  d.phyOffset = phy;
+  d.size = buf.readInt32BE(pos);
   // Delayed messages carry their delivery time as the tag code, as written at append.
-  const tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tags ? javaStringHashCode(tags) : 0;
-  return { topic, queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp, sysFlag, properties };
+  d.tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tags ? javaStringHashCode(tags) : 0;
+  d.storeTimestamp = storeTimestamp;
+  d.sysFlag = sysFlag;
+  d.properties = properties;
 }
