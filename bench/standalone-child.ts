@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 /**
  * The system under test: the standalone CLI (`dist/src/cli/standalone.js`) in a child process,
@@ -175,7 +176,7 @@ export class BrokerChild {
     try {
       const spawnedAt = Date.now();
       const proc = spawn(process.execPath, [
-        ...childNodeArgs(),
+        ...SERVER_NODE_FLAGS, ...childNodeArgs(),
         STANDALONE_JS, '--store', join(layout.dir, 'store'),
         '--namesrv-port', String(layout.namesrvPort), '--broker-port', String(layout.brokerPort),
         '-c', join(layout.dir, 'broker.conf'),

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadBrokerConfig } from '../common/config-loader.js';
