@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, statSync, unlinkSync, writev } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, statSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** File names are the 20-digit zero-padded start offset (upstream `UtilAll.offset2FileName`). */
@@ -60,6 +60,14 @@ export class MappedFile {
       if (written !== total) return cb(new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`));
       cb(null);
     });
+  }
+
+  /** The same write on the calling thread: for a few KiB a thread-pool round trip costs more than the copy. */
+  writeAtSync(buffers: Buffer[], position: number): void {
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    const written = writevSync(this.handle(), buffers, position);
+    if (written !== total) throw new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`);
   }
 
   datasync(cb: (err: Error | null) => void): void {

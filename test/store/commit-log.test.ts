@@ -165,3 +165,34 @@ test('the CRC read-ahead thread vouches for whole records up to a mismatch and n
     cleanup();
   }
 });
+
+test('a failed write, small batch (written on the loop) or large (thread pool), refuses the batch and makes the log read-only', async () => {
+  for (const count of [1, 1500]) {
+    const { dir, cleanup } = tempDir();
+    const log = new CommitLog(options(dir, 64 * 1024 * 1024, Infinity));
+    log.load();
+    log.recover(0, 0, true, () => {});
+    const appendOne = (i: number): Promise<{ status: string }> => {
+      const b = body(i, 1000);
+      const size = recordSize(host.length, host.length, b.length, topic.length, 0);
+      return log.append(size, (buf, pos, phy, now) => {
+        writeRecordInto(buf, pos, size, {
+          queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
+          storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
+        });
+        return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
+      }, false);
+    };
+    assert.equal((await appendOne(0)).status, 'PUT_OK');
+    // Swap the segment's descriptor for a read-only one: the next write fails with EBADF.
+    const file = log.files.lastFile as unknown as { fd: number; path: string };
+    closeSync(file.fd);
+    file.fd = openSync(file.path, 'r');
+    const results = await Promise.all(Array.from({ length: count }, (_, i) => appendOne(i + 1)));
+    assert.ok(results.every((r) => r.status === 'SERVICE_NOT_AVAILABLE'), `batch of ${count}`);
+    assert.equal(log.isWritable, false);
+    assert.equal((await appendOne(count + 1)).status, 'SERVICE_NOT_AVAILABLE');
+    await log.shutdown().catch(() => undefined);
+    cleanup();
+  }
+});
