@@ -76,47 +76,70 @@ function measureHeader(cmd: RemotingCommand): number {
 
 /** Lays out prefix and header at `p`: the hot path of every request and response. */
 function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLen: number, bodyLen: number): void {
-  frame.writeInt32BE(4 + headerLen + bodyLen, p);
+  put32(frame, p, 4 + headerLen + bodyLen);
   if (cmd.serializeType !== SerializeType.ROCKETMQ) {
-    frame.writeUInt32BE(headerLen & 0xffffff, p + 4);
+    put32(frame, p + 4, headerLen & 0xffffff);
     frame.write(scratchJson, p + 8, headerLen, 'utf8');
     return;
   }
-  frame.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | (headerLen & 0xffffff)) >>> 0, p + 4);
+  put32(frame, p + 4, (SerializeType.ROCKETMQ << 24) | (headerLen & 0xffffff));
   p += 8;
-  frame.writeInt16BE(cmd.code, p); p += 2;
+  put16(frame, p, cmd.code); p += 2;
   frame[p++] = LanguageCode[cmd.language as keyof typeof LanguageCode] ?? LanguageCode.OTHER;
-  frame.writeInt16BE(cmd.version, p); p += 2;
-  frame.writeInt32BE(cmd.opaque, p); p += 4;
-  frame.writeInt32BE(cmd.flag, p); p += 4;
-  frame.writeInt32BE(scratchRemarkLen, p); p += 4;
+  put16(frame, p, cmd.version); p += 2;
+  put32(frame, p, cmd.opaque); p += 4;
+  put32(frame, p, cmd.flag); p += 4;
+  put32(frame, p, scratchRemarkLen); p += 4;
   if (cmd.remark) p += writeStr(frame, cmd.remark, p);
-  frame.writeInt32BE(scratchExtLen, p); p += 4;
+  put32(frame, p, scratchExtLen); p += 4;
   const ext = cmd.extFields;
   if (ext) {
     for (const k in ext) {
       const v = ext[k];
       if (v === undefined || v === null) continue;
       const kl = writeStr(frame, k, p + 2);
-      frame.writeInt16BE(kl, p);
+      put16(frame, p, kl);
       p += 2 + kl;
       const vl = writeStr(frame, v, p + 4);
-      frame.writeInt32BE(vl, p);
+      put32(frame, p, vl);
       p += 4 + vl;
     }
   }
 }
 
+// Big-endian stores as plain byte writes: Buffer#writeInt32BE checks its arguments on every
+// call, and a header has two dozen of them.
+function put16(b: Buffer, p: number, v: number): void {
+  b[p] = (v >>> 8) & 0xff;
+  b[p + 1] = v & 0xff;
+}
+
+function put32(b: Buffer, p: number, v: number): void {
+  b[p] = (v >>> 24) & 0xff;
+  b[p + 1] = (v >>> 16) & 0xff;
+  b[p + 2] = (v >>> 8) & 0xff;
+  b[p + 3] = v & 0xff;
+}
+
+/**
+ * Strings up to this length are measured and copied by a JavaScript loop; longer ones (the
+ * properties of a send, long ids) by one native call, whose fixed cost is that of a loop this long.
+ */
+const SHORT_STR = 24;
+
 /** UTF-8 length; header keys and most values are short ASCII, measured without a native call. */
 function strByteLength(s: string): number {
-  if (s.length > 128) return Buffer.byteLength(s, 'utf8');
+  if (s.length > SHORT_STR) return Buffer.byteLength(s, 'utf8');
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
   return s.length;
 }
 
+/** Buffer's own UTF-8 writer, without `Buffer#write`'s argument parsing (it is on every Buffer in Node ≥ 0.x). */
+type Utf8Writer = { utf8Write(s: string, offset: number): number };
+
 /** Writes `s` as UTF-8 at `p` and returns the byte count. */
 function writeStr(buf: Buffer, s: string, p: number): number {
-  if (s.length <= 128) {
+  if (s.length <= SHORT_STR) {
     let i = 0;
     for (; i < s.length; i++) {
       const c = s.charCodeAt(i);
@@ -125,7 +148,7 @@ function writeStr(buf: Buffer, s: string, p: number): number {
     }
     if (i === s.length) return i;
   }
-  return buf.write(s, p, 'utf8');
+  return (buf as unknown as Utf8Writer).utf8Write(s, p);
 }
 
 /** Reads UTF-8; short ASCII runs (header keys and numbers) are decoded without a native call. */
