@@ -71,8 +71,8 @@ const CQ_SYNC_PARALLEL = 4;
 export class DefaultMessageStore {
   readonly commitLog: CommitLog;
   private readonly consumeQueueTable = new Map<string, Map<number, ConsumeQueue>>();
-  /** Next queue offset per `topic-queueId` (upstream `topicQueueTable`). */
-  private readonly topicQueueTable = new Map<string, number>();
+  /** Next queue offset per topic, indexed by queue id (upstream `topicQueueTable`); no key string per message. */
+  private readonly topicQueueTable = new Map<string, number[]>();
   private readonly topicBytes = new Map<string, Buffer>();
   private checkpoint!: StoreCheckpoint;
   /** Keys and unique keys of every message (upstream `IndexService`), under `index/`. */
@@ -271,7 +271,16 @@ export class DefaultMessageStore {
 
   private rebuildTopicQueueTable(): void {
     this.topicQueueTable.clear();
-    for (const cq of this.allQueues()) this.topicQueueTable.set(`${cq.topic}-${cq.queueId}`, cq.maxOffsetInQueue);
+    for (const cq of this.allQueues()) this.queueOffsetsOf(cq.topic)[cq.queueId] = cq.maxOffsetInQueue;
+  }
+
+  private queueOffsetsOf(topic: string): number[] {
+    let offsets = this.topicQueueTable.get(topic);
+    if (offsets === undefined) {
+      offsets = [];
+      this.topicQueueTable.set(topic, offsets);
+    }
+    return offsets;
   }
 
   private *allQueues(): Iterable<ConsumeQueue> {
@@ -330,14 +339,14 @@ export class DefaultMessageStore {
     const bad = this.checkInput(m, props.length);
     if (bad) return { status: bad, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
     const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, topicBuf.length, props.length);
-    const key = `${m.topic}-${m.queueId}`;
+    const offsets = this.queueOffsetsOf(m.topic);
     const txType = transactionValue(m.sysFlag);
     const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
     let queueOffset = 0;
     let phyOffset = 0;
     let storeTimestamp = 0;
     const res = this.commitLog.append(size, (buf, pos, phy, now) => {
-      queueOffset = indexed ? (this.topicQueueTable.get(key) ?? 0) : 0;
+      queueOffset = indexed ? (offsets[m.queueId] ?? 0) : 0;
       phyOffset = phy;
       storeTimestamp = now;
       writeRecordInto(buf, pos, size, {
@@ -346,7 +355,7 @@ export class DefaultMessageStore {
         reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset,
         body: m.body, topic: topicBuf, properties: props,
       });
-      if (indexed) this.topicQueueTable.set(key, queueOffset + 1);
+      if (indexed) offsets[m.queueId] = queueOffset + 1;
       const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
       return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
     }, m.waitStoreMsgOK);
@@ -649,8 +658,8 @@ export class DefaultMessageStore {
       cq.destroy();
       this.dirtyQueues.delete(cq);
       this.unsyncedQueues.delete(cq);
-      this.topicQueueTable.delete(`${topic}-${cq.queueId}`);
     }
+    this.topicQueueTable.delete(topic);
     this.consumeQueueTable.delete(topic);
     rmSync(join(this.cqRoot, topic), { recursive: true, force: true });
   }
