@@ -1,7 +1,10 @@
 import { HeaderError, reqNumber, type Ext } from '../remoting/header.js';
+import { rawExtOf } from '../remoting/codec.js';
+import type { RemotingCommand } from '../remoting/command.js';
 import {
   decodePullMessageResponseHeader as decodePullResponse,
   decodeSendMessageResponseHeader as decodeSendResponse,
+  decodeSendMessageResponseHeaderRaw as decodeSendResponseRaw,
   type PullMessageResponseHeader,
   type SendMessageResponseHeader,
 } from '../remoting/protocol/index.js';
@@ -32,8 +35,10 @@ function decodeResponse<T>(what: string, addr: string, fn: () => T): T {
   }
 }
 
-export function decodeSendMessageResponseHeader(ext: Ext, addr: string): SendMessageResponseHeader {
-  return decodeResponse('send response header', addr, () => decodeSendResponse(ext));
+/** From the raw binary section when the response has one (every ROCKETMQ-serialized send), else from the fields. */
+export function decodeSendMessageResponseHeader(res: RemotingCommand, addr: string): SendMessageResponseHeader {
+  const raw = rawExtOf(res);
+  return decodeResponse('send response header', addr, raw ? () => decodeSendResponseRaw(raw) : () => decodeSendResponse(res.extFields));
 }
 
 export function decodePullMessageResponseHeader(ext: Ext, addr: string): PullMessageResponseHeader {

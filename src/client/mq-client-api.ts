@@ -283,7 +283,7 @@ export class MQClientAPI {
   private sendResult(res: RemotingCommand, addr: string, brokerName: string, topic: string, msgId: string): SendResult {
     const sendStatus = sendStatusOf(res.code);
     if (sendStatus === undefined) throw brokerError(res, addr);
-    const h = decodeSendMessageResponseHeader(res.extFields, addr);
+    const h = decodeSendMessageResponseHeader(res, addr);
     const result: SendResult = {
       sendStatus,
       msgId: h.batchUniqId ?? msgId,
@@ -301,11 +301,13 @@ export class MQClientAPI {
    * SEND_MESSAGE_V2. `msgId` is what SendResult.msgId reports; by default the UNIQ_KEY found in
    * the header's properties. Codes 10/11/12 are stored-but-not-confirmed statuses, not errors.
    */
-  async sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
+  sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
     const cmd = this.command(RequestCode.SEND_MESSAGE_V2, encodeSendMessageRequestHeaderV2(header), body);
-    const res = await this.remoting.invoke(brokerAddr, cmd, timeoutMs);
-    const id = msgId ?? getProperty(header.properties ?? '', MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '';
-    return this.sendResult(res, brokerAddr, brokerName, header.topic, id);
+    // A plain continuation, not an async function: every send pays for each await layer.
+    return this.remoting.invoke(brokerAddr, cmd, timeoutMs).then((res) => {
+      const id = msgId ?? getProperty(header.properties ?? '', MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '';
+      return this.sendResult(res, brokerAddr, brokerName, header.topic, id);
+    });
   }
 
   /**

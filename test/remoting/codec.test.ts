@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf } from '../../src/remoting/codec.js';
-import { decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw } from '../../src/remoting/protocol/index.js';
+import {
+  decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, decodeSendMessageResponseHeader, decodeSendMessageResponseHeaderRaw,
+} from '../../src/remoting/protocol/index.js';
 import { createRequest, createResponse } from '../../src/remoting/command.js';
 import { SerializeType } from '../../src/remoting/codes.js';
 
@@ -128,6 +130,26 @@ test('the V2 send header read from raw bytes equals the field-object decoder, er
       (viaObject as { bornTimestamp: number }).bornTimestamp = 0;
       (viaRaw as { bornTimestamp: number }).bornTimestamp = 0;
     }
+    assert.deepEqual(viaRaw, viaObject, JSON.stringify(ext));
+  }
+});
+
+test('the send response header read from raw bytes equals the field-object decoder, errors included', () => {
+  const base = { msgId: '7F00000100002A9F0000000000001234', queueId: '3', queueOffset: '42', transactionId: 'AC11', MSG_REGION: 'DefaultRegion', TRACE_ON: 'true' };
+  const cases: Array<Record<string, string>> = [
+    base,
+    { ...base, TRACE_ON: 'false', MSG_REGION: '', batchUniqId: 'B1', recallHandle: 'R1', other: 'x', msgIdx: 'no' },
+    { msgId: 'M', queueId: '0', queueOffset: '0' },
+    { ...base, queueOffset: '4x' },
+    { queueId: '0', queueOffset: '0' },
+    { msgId: 'M', queueOffset: '0' },
+  ];
+  for (const ext of cases) {
+    const cmd = decodeCommand(encodeCommand(createResponse(createRequest(310), 0, undefined, { extFields: ext })).subarray(4));
+    let viaObject: unknown;
+    let viaRaw: unknown;
+    try { viaObject = decodeSendMessageResponseHeader(cmd.extFields); } catch (e) { viaObject = (e as Error).message; }
+    try { viaRaw = decodeSendMessageResponseHeaderRaw(rawExtOf(cmd)!); } catch (e) { viaRaw = (e as Error).message; }
     assert.deepEqual(viaRaw, viaObject, JSON.stringify(ext));
   }
 });

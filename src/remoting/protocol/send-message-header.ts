@@ -220,6 +220,55 @@ export function decodeSendMessageResponseHeader(ext: Ext): SendMessageResponseHe
   };
 }
 
+const RESPONSE_KEYS = ['msgId', 'queueId', 'queueOffset', 'transactionId', 'batchUniqId', 'recallHandle', 'MSG_REGION', 'TRACE_ON'].map((k) => Buffer.from(k));
+
+/** Index in RESPONSE_KEYS of the key at [ks, ks + kl), or -1. */
+function responseKey(buf: Buffer, ks: number, kl: number): number {
+  for (let k = 0; k < RESPONSE_KEYS.length; k++) {
+    const key = RESPONSE_KEYS[k]!;
+    if (key.length !== kl || key[0] !== buf[ks]) continue;
+    let i = 1;
+    while (i < kl && key[i] === buf[ks + i]) i++;
+    if (i === kl) return k;
+  }
+  return -1;
+}
+
+/**
+ * The send response header read straight from a binary extFields section (see `rawExtOf`):
+ * the same result and errors as `decodeSendMessageResponseHeader`, for the producer's hot path.
+ */
+export function decodeSendMessageResponseHeaderRaw(buf: Buffer): SendMessageResponseHeader {
+  const v: Array<string | undefined> = new Array(RESPONSE_KEYS.length);
+  const end = buf.length;
+  let p = 0;
+  while (p < end) {
+    const kl = buf.readInt16BE(p);
+    const ks = p + 2;
+    p = ks + kl;
+    const vl = buf.readInt32BE(p);
+    p += 4;
+    if (vl > 0) {
+      const k = responseKey(buf, ks, kl);
+      if (k >= 0) v[k] = buf.toString('utf8', p, p + vl);
+    }
+    p += vl;
+  }
+  if (v[0] === undefined) throw missing('msgId');
+  if (v[1] === undefined) throw missing('queueId');
+  if (v[2] === undefined) throw missing('queueOffset');
+  return {
+    msgId: v[0],
+    queueId: parseIntStrict(v[1], 'queueId'),
+    queueOffset: parseIntStrict(v[2], 'queueOffset'),
+    transactionId: v[3],
+    batchUniqId: v[4],
+    recallHandle: v[5],
+    regionId: v[6] ? v[6] : 'DefaultRegion',
+    traceOn: v[7] !== 'false',
+  };
+}
+
 /**
  * Ext fields of a send response; Java clients dereference MSG_REGION and TRACE_ON, so both are
  * always set. Strings only, in one shape for the common case, so the frame encoder takes them as they are.
