@@ -23,23 +23,26 @@ function options(dir: string, fileSize: number, crcReadAheadMinBytes: number): C
 
 interface Written { phy: number; size: number; body: Buffer }
 
+/** Appends one record with body `b` at queue offset `i`; `onPlaced` learns where it went. */
+function appendRecord(log: CommitLog, i: number, b: Buffer, onPlaced?: (phy: number, size: number) => void): ReturnType<CommitLog['append']> {
+  const size = recordSize(host.length, host.length, b.length, topic.length, 0);
+  return log.append(size, (buf, pos, phy, now) => {
+    writeRecordInto(buf, pos, size, {
+      queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
+      storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
+    });
+    onPlaced?.(phy, size);
+    return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
+  }, false);
+}
+
 /** Appends `bodies` through a CommitLog (so segments end with the BLANK marker as in production). */
 async function writeLog(dir: string, fileSize: number, bodies: Buffer[]): Promise<Written[]> {
   const log = new CommitLog(options(dir, fileSize, Infinity));
   log.load();
   log.recover(0, 0, true, () => {});
   const out: Written[] = [];
-  const acks = bodies.map((body, i) => {
-    const size = recordSize(host.length, host.length, body.length, topic.length, 0);
-    return log.append(size, (buf, pos, phy, now) => {
-      writeRecordInto(buf, pos, size, {
-        queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
-        storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body, topic, properties: Buffer.alloc(0),
-      });
-      out.push({ phy, size, body });
-      return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
-    }, false);
-  });
+  const acks = bodies.map((b, i) => appendRecord(log, i, b, (phy, size) => out.push({ phy, size, body: b })));
   for (const r of await Promise.all(acks)) assert.equal(r.status, 'PUT_OK');
   await log.shutdown();
   return out;
@@ -172,17 +175,7 @@ test('a failed write, small batch (written on the loop) or large (thread pool), 
     const log = new CommitLog(options(dir, 64 * 1024 * 1024, Infinity));
     log.load();
     log.recover(0, 0, true, () => {});
-    const appendOne = (i: number): Promise<{ status: string }> => {
-      const b = body(i, 1000);
-      const size = recordSize(host.length, host.length, b.length, topic.length, 0);
-      return log.append(size, (buf, pos, phy, now) => {
-        writeRecordInto(buf, pos, size, {
-          queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
-          storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
-        });
-        return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
-      }, false);
-    };
+    const appendOne = (i: number): ReturnType<CommitLog['append']> => appendRecord(log, i, body(i, 1000));
     assert.equal((await appendOne(0)).status, 'PUT_OK');
     // Swap the segment's descriptor for a read-only one: the next write fails with EBADF.
     const file = log.files.lastFile as unknown as { fd: number; path: string };
