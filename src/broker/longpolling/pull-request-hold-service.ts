@@ -78,6 +78,8 @@ export class PullRequestHoldService {
 
   /** Called for every dispatched message: wakes the pulls it satisfies. */
   notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number | undefined): void {
+    // Most messages arrive with no pull held anywhere: no key string to build then.
+    if (this.count === 0) return;
     const list = this.table.get(`${topic}@${queueId}`);
     if (!list) return;
     for (const h of [...list]) {
