@@ -21,7 +21,7 @@ export type {
   SendMessageRequestHeader, SendMessageResponseHeader, PullMessageRequestHeader, PullMessageResponseHeader,
   QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 } from '../remoting/protocol/index.js';
-export { SendHeaderV2Key, encodeSendMessageRequestHeaderV2, encodePullMessageRequestHeader } from '../remoting/protocol/index.js';
+export { SendHeaderV2Ext, SendHeaderV2Key, encodeSendMessageRequestHeaderV2, encodePullMessageRequestHeader } from '../remoting/protocol/index.js';
 
 /** Runs a header decoder, turning a missing or malformed field into a client BAD_RESPONSE error. */
 function decodeResponse<T>(what: string, addr: string, fn: () => T): T {

@@ -33,6 +33,7 @@ import {
   decodeSendMessageResponseHeader,
   encodePullMessageRequestHeader,
   encodeSendMessageRequestHeaderV2,
+  SendHeaderV2Ext,
   type HeartbeatData,
   type HeartbeatResult,
   type LockBatchRequestBody,
@@ -302,7 +303,8 @@ export class MQClientAPI {
    * the header's properties. Codes 10/11/12 are stored-but-not-confirmed statuses, not errors.
    */
   sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
-    const cmd = this.command(RequestCode.SEND_MESSAGE_V2, encodeSendMessageRequestHeaderV2(header), body);
+    const cmd = this.command(RequestCode.SEND_MESSAGE_V2, undefined, body);
+    cmd.binaryExt = new SendHeaderV2Ext(header);
     // A plain continuation, not an async function: every send pays for each await layer.
     return this.remoting.invoke(brokerAddr, cmd, timeoutMs).then((res) => {
       const id = msgId ?? getProperty(header.properties ?? '', MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? '';

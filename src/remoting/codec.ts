@@ -59,7 +59,9 @@ function measureHeader(cmd: RemotingCommand): number {
   }
   const ext = cmd.extFields;
   let extLen = 0;
-  if (ext) {
+  if (cmd.binaryExt) {
+    extLen = cmd.binaryExt.byteLength;
+  } else if (ext) {
     // for-in over an object literal reads its fields through the enum cache, far cheaper
     // than keyed loads of Object.keys entries on the many header shapes seen here.
     for (const k in ext) {
@@ -93,7 +95,9 @@ function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLe
   if (cmd.remark) p += writeStr(frame, cmd.remark, p);
   put32(frame, p, scratchExtLen); p += 4;
   const ext = cmd.extFields;
-  if (ext) {
+  if (cmd.binaryExt) {
+    cmd.binaryExt.write(frame, p);
+  } else if (ext) {
     for (const k in ext) {
       const v = ext[k];
       if (v === undefined || v === null) continue;
@@ -109,12 +113,12 @@ function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLe
 
 // Big-endian stores as plain byte writes: Buffer#writeInt32BE checks its arguments on every
 // call, and a header has two dozen of them.
-function put16(b: Buffer, p: number, v: number): void {
+export function put16(b: Buffer, p: number, v: number): void {
   b[p] = (v >>> 8) & 0xff;
   b[p + 1] = v & 0xff;
 }
 
-function put32(b: Buffer, p: number, v: number): void {
+export function put32(b: Buffer, p: number, v: number): void {
   b[p] = (v >>> 24) & 0xff;
   b[p + 1] = (v >>> 16) & 0xff;
   b[p + 2] = (v >>> 8) & 0xff;
@@ -128,7 +132,7 @@ function put32(b: Buffer, p: number, v: number): void {
 const SHORT_STR = 24;
 
 /** UTF-8 length; header keys and most values are short ASCII, measured without a native call. */
-function strByteLength(s: string): number {
+export function strByteLength(s: string): number {
   if (s.length > SHORT_STR) return Buffer.byteLength(s, 'utf8');
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
   return s.length;
@@ -138,7 +142,7 @@ function strByteLength(s: string): number {
 type Utf8Writer = { utf8Write(s: string, offset: number): number };
 
 /** Writes `s` as UTF-8 at `p` and returns the byte count. */
-function writeStr(buf: Buffer, s: string, p: number): number {
+export function writeStr(buf: Buffer, s: string, p: number): number {
   if (s.length <= SHORT_STR) {
     let i = 0;
     for (; i < s.length; i++) {
@@ -169,7 +173,8 @@ function readStr(buf: Buffer, start: number, end: number): string {
 function jsonHeaderText(cmd: RemotingCommand): string {
   // Keys in alphabetical order and nulls omitted, like fastjson.
   const obj: Record<string, unknown> = { code: cmd.code };
-  if (cmd.extFields) obj.extFields = cmd.extFields;
+  const fields = cmd.extFields ?? cmd.binaryExt?.toFields();
+  if (fields) obj.extFields = fields;
   obj.flag = cmd.flag;
   obj.language = cmd.language;
   obj.opaque = cmd.opaque;

@@ -20,6 +20,21 @@ export interface RemotingCommand {
   bodyParts?: Buffer[];
   /** Serialization of the header this command arrived in, or is to be sent in. */
   serializeType: SerializeTypeValue;
+  /**
+   * Instead of `extFields`, a header that lays out its own ROCKETMQ binary extFields section
+   * (the send hot path); JSON serialization uses its `toFields()`.
+   */
+  binaryExt?: BinaryExt;
+}
+
+/** A request header that writes its extFields section itself, without a field object. */
+export interface BinaryExt {
+  /** Bytes of the section: `short keyLen, key, int valueLen, value` per field. */
+  readonly byteLength: number;
+  /** Writes the section at `pos`. */
+  write(buf: Buffer, pos: number): void;
+  /** The same fields as an object (JSON serialization, logs). */
+  toFields(): Record<string, string>;
 }
 
 export function isResponse(cmd: RemotingCommand): boolean {

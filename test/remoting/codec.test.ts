@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf } from '../../src/remoting/codec.js';
 import {
   decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, decodeSendMessageResponseHeader, decodeSendMessageResponseHeaderRaw,
+  encodeSendMessageRequestHeaderV2, SendHeaderV2Ext,
 } from '../../src/remoting/protocol/index.js';
 import { createRequest, createResponse } from '../../src/remoting/command.js';
 import { SerializeType } from '../../src/remoting/codes.js';
@@ -151,5 +152,26 @@ test('the send response header read from raw bytes equals the field-object decod
     try { viaObject = decodeSendMessageResponseHeader(cmd.extFields); } catch (e) { viaObject = (e as Error).message; }
     try { viaRaw = decodeSendMessageResponseHeaderRaw(rawExtOf(cmd)!); } catch (e) { viaRaw = (e as Error).message; }
     assert.deepEqual(viaRaw, viaObject, JSON.stringify(ext));
+  }
+});
+
+test('a V2 send header written by SendHeaderV2Ext gives the same frame as its field object, in both serializations', () => {
+  const base = {
+    producerGroup: 'PG', topic: 'TopicA', defaultTopic: 'TBW102', defaultTopicQueueNums: 4, queueId: 3, sysFlag: 0,
+    bornTimestamp: 1763738000123, flag: 0, properties: 'TAGS\u0001tä\u0002UNIQ_KEY\u0001AC11\u0002', reconsumeTimes: 0,
+  };
+  const headers = [
+    base,
+    { ...base, flag: -7, sysFlag: 12, queueId: 0, properties: undefined, unitMode: true, batch: true },
+    { ...base, maxReconsumeTimes: 16, brokerName: 'broker-a', reconsumeTimes: 3, defaultTopicQueueNums: 1234567 },
+    { ...base, producerGroup: 'グループ', topic: 'T', properties: '', bornTimestamp: 0 },
+  ];
+  for (const h of headers) {
+    for (const st of [SerializeType.ROCKETMQ, SerializeType.JSON]) {
+      const viaObject = createRequest(310, { extFields: encodeSendMessageRequestHeaderV2(h), body: Buffer.from('b'), serializeType: st });
+      const viaExt = createRequest(310, { body: Buffer.from('b'), serializeType: st });
+      viaExt.binaryExt = new SendHeaderV2Ext(h);
+      assert.deepEqual(encodeCommand(viaExt), encodeCommand(viaObject), JSON.stringify(h));
+    }
   }
 });
