@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, FrameDecoder, measureHead, writeHead } from './codec.js';
 import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
@@ -10,8 +9,8 @@ export type RequestHandler = (request: RemotingCommand, conn: Connection) => Pro
 interface Pending {
   resolve: (cmd: RemotingCommand) => void;
   reject: (err: Error) => void;
-  /** performance.now() after which the request fails with RemotingTimeoutError. */
-  deadline: number;
+  /** Timeout scans run on this connection before the request was sent. */
+  sentAtScan: number;
   timeoutMs: number;
   code: number;
 }
@@ -61,6 +60,8 @@ export class Connection extends EventEmitter {
   private closed = false;
   private nextOpaque = 1;
   private timeoutScan: NodeJS.Timeout | undefined;
+  /** Scans run so far: the clock of request timeouts, so that sending a request reads no clock. */
+  private scans = 0;
   /** Free-form per-connection state for the roles (client id, language, version). */
   readonly attrs: Record<string, unknown> = {};
 
@@ -271,7 +272,7 @@ export class Connection extends EventEmitter {
     cmd.opaque = opaque;
     cmd.flag &= ~1;
     return new Promise((resolve, reject) => {
-      this.pending.set(opaque, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs, code: cmd.code });
+      this.pending.set(opaque, { resolve, reject, sentAtScan: this.scans, timeoutMs, code: cmd.code });
       if (this.timeoutScan === undefined) this.timeoutScan = setInterval(() => this.scanTimeouts(), TIMEOUT_SCAN_MS);
       this.writeCommand(cmd);
     });
@@ -284,9 +285,11 @@ export class Connection extends EventEmitter {
       this.timeoutScan = undefined;
       return;
     }
-    const now = performance.now();
+    const scans = ++this.scans;
     for (const [opaque, p] of this.pending) {
-      if (p.deadline > now) continue;
+      // Whole scan periods since the request left (the first one may have been partial): it
+      // times out between timeoutMs and timeoutMs + 2 periods after it was sent.
+      if ((scans - p.sentAtScan - 1) * TIMEOUT_SCAN_MS < p.timeoutMs) continue;
       this.pending.delete(opaque);
       p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, p.code));
     }
