@@ -115,6 +115,8 @@ export function startLoad(o: LoadOptions): LoadRun {
         lastResult = r;
         const sec = Math.floor((now - start) / 1000);
         perSecond[sec] = (perSecond[sec] ?? 0) + k;
+        if (now >= endAt) stop = true;
+        continue;
       } catch (err) {
         issued -= k;
         errors++;
