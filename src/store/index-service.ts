@@ -6,6 +6,9 @@ import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import type { DispatchRequest } from './commit-log.js';
 import { hashToIndexHash, IndexFile, indexFileSize } from './index-file.js';
 
+/** Wait between attempts to create an index file after one failed (a failing disk costs one attempt a second, not one per message). */
+const CREATE_RETRY_MS = 1000;
+
 export interface IndexServiceOptions {
   /** The `index/` directory. */
   dir: string;
@@ -83,6 +86,8 @@ export class IndexService {
   private readonly synced = new WeakSet<IndexFile>();
   private flushing?: Promise<void>;
   private createFailed = false;
+  /** After a failed file creation, no new attempt before this time: not one per message. */
+  private retryCreateAt = 0;
   private closed = false;
   /**
    * CommitLog offset of the last record whose keys are indexed, -1 when none: records at or
@@ -206,8 +211,10 @@ export class IndexService {
     const last = this.files[this.files.length - 1];
     if (last && !last.isWriteFull()) return last;
     const { dir, hashSlotNum, indexNum, logger } = this.opts;
+    const now = this.now();
+    if (this.createFailed && now < this.retryCreateAt) return undefined;
     // Names sort in creation order, even when files roll within one millisecond or the clock steps back.
-    let ms = this.now();
+    let ms = now;
     if (last && indexFileName(ms) <= last.name) ms = parseIndexFileName(last.name) + 1;
     while (existsSync(join(dir, indexFileName(ms)))) ms++;
     const path = join(dir, indexFileName(ms));
@@ -216,8 +223,9 @@ export class IndexService {
       mkdirSync(dir, { recursive: true });
       f = IndexFile.create(path, hashSlotNum, indexNum, last?.endPhyOffset ?? 0, last?.endTimestamp ?? 0);
     } catch (err) {
-      if (!this.createFailed) logger.error({ err }, `cannot create index file ${path}: messages are not indexed until it can be; check the disk`);
+      if (!this.createFailed) logger.error({ err }, `cannot create index file ${path}: messages are not indexed until it can be (retried every ${CREATE_RETRY_MS} ms); check the disk`);
       this.createFailed = true;
+      this.retryCreateAt = now + CREATE_RETRY_MS;
       return undefined;
     }
     this.createFailed = false;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexService } from '../../src/store/index-service.js';
 import type { DispatchRequest } from '../../src/store/commit-log.js';
@@ -191,4 +191,29 @@ test('files whose entries all point below the CommitLog minimum are deleted, nev
 test('bad sizes are refused with the names of the settings', () => {
   assert.throws(() => service('/nonexistent', { hashSlotNum: 0 }), /maxHashSlotNum=0/);
   assert.throws(() => service('/nonexistent', { hashSlotNum: 5_000_000, indexNum: 200_000_000 }), /exceed 2 GiB/);
+});
+
+test('a failed index file creation is retried once a second, not on every message, and indexing resumes', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let clock = 1_700_000_000_000;
+    const s = service(dir, { now: () => clock });
+    s.load(true, 0);
+    // A regular file where the index directory belongs: creating the first index file fails.
+    rmSync(join(dir, 'index'), { recursive: true, force: true });
+    writeFileSync(join(dir, 'index'), 'not a directory');
+    s.buildIndex(req(0, clock, { UNIQ_KEY: 'U0' }));
+    rmSync(join(dir, 'index'));
+    clock += 500;
+    s.buildIndex(req(100, clock, { UNIQ_KEY: 'U1' }));
+    assert.equal(existsSync(join(dir, 'index')), false, 'no new attempt within the retry interval');
+    clock += 600;
+    s.buildIndex(req(200, clock, { UNIQ_KEY: 'U2' }));
+    assert.deepEqual(await find(s, 'U2'), [200]);
+    assert.deepEqual(await find(s, 'U0'), []);
+    assert.deepEqual(await find(s, 'U1'), []);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
 });
