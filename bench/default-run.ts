@@ -1,7 +1,8 @@
 import { MQClientAPI, Producer, PullConsumer } from '../src/client/index.js';
 import { createTopic, log, makeBody, MiB, round, RssSampler, table, type Row } from './common.js';
 import { drainQueues, mibPerSec, printErrors, runLoad, tps, warmUp, type DrainResult } from './load.js';
-import { readRss, startStandaloneChild, type StandaloneChild } from './standalone-child.js';
+import { readRss } from './net.js';
+import { startStandaloneChild, type StandaloneChild } from './standalone-child.js';
 
 /**
  * The run without a scenario, in the manner of upstream's benchmark Producer/Consumer: phase 1

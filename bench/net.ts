@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 /** A TCP port that was free on `host` a moment ago (0.0.0.0 checks every interface). */
@@ -25,4 +26,14 @@ export function answers(port: number): Promise<boolean> {
     s.once('error', () => done(false));
     s.setTimeout(500, () => done(false));
   });
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or undefined when unreadable. */
+export function readRss(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }

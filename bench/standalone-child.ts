@@ -1,6 +1,6 @@
-import { answers, freePort } from './net.js';
+import { answers, freePort, readRss } from './net.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -308,16 +308,6 @@ export async function startStandaloneChild(flushDiskType: string, readyTimeoutMs
 export async function disposeAllChildren(): Promise<void> {
   await Promise.all([...live].map((c) => c.dispose()));
   for (const l of [...undisposed]) removeDir(l);
-}
-
-/** Resident set size of a process in bytes (Linux /proc), or undefined when unreadable. */
-export function readRss(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

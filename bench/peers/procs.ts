@@ -1,4 +1,4 @@
-import { answers, freePort } from '../net.js';
+import { answers, freePort, readRss } from '../net.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,16 +135,6 @@ export async function startServer(opts: StartOptions): Promise<ServerProc> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return proc;
-}
-
-/** Resident set size of a process in bytes (/proc/<pid>/status VmRSS), or undefined. */
-export function readRss(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** USER_HZ; 100 on every mainstream Linux. */
