@@ -1,4 +1,4 @@
-import { LanguageByCode, LanguageCode, SerializeType, type SerializeTypeValue } from './codes.js';
+import { LanguageByCode, LanguageCode, SerializeType } from './codes.js';
 import type { RemotingCommand } from './command.js';
 
 /**
@@ -22,14 +22,6 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
   const frame = Buffer.allocUnsafe(8 + headerLen + bodyLen);
   writeFrameHead(frame, 0, cmd, headerLen, bodyLen);
   if (body) body.copy(frame, 8 + headerLen);
-  return frame;
-}
-
-/** Encodes only the frame prefix and header, so a large body can be written without a copy. */
-export function encodeCommandHead(cmd: RemotingCommand, bodyLen: number): Buffer {
-  const headerLen = measureHeader(cmd);
-  const frame = Buffer.allocUnsafe(8 + headerLen);
-  writeFrameHead(frame, 0, cmd, headerLen, bodyLen);
   return frame;
 }
 
@@ -444,8 +436,4 @@ export class FrameDecoder {
       throw new CodecError(`frame length ${total} is outside 4..${this.maxFrameSize} (maximum frame size)`);
     }
   }
-}
-
-export function serializeTypeName(t: SerializeTypeValue): string {
-  return SERIALIZE_NAMES[t] ?? String(t);
 }

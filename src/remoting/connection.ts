@@ -178,24 +178,16 @@ export class Connection extends EventEmitter {
     } else {
       this.outEnd = p;
       this.moveSlabToQueue();
-      if (parts) for (let i = 0; i < parts.length; i++) { this.outQueue.push(parts[i]!); this.outQueueDone.push(undefined); }
-      else { this.outQueue.push(cmd.body!); this.outQueueDone.push(undefined); }
+      if (parts) for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]!, undefined);
+      else this.enqueue(cmd.body!, undefined);
     }
     this.scheduleFlush();
   }
 
-  /** Writes raw frame bytes, after anything written before in this tick. */
-  write(data: Buffer): void {
-    if (this.closed) return;
-    this.moveSlabToQueue();
-    this.outQueue.push(data);
-    this.outQueueDone.push(undefined);
-    this.scheduleFlush();
-  }
-
-  /** Writes a frame given as several buffers (header + body views) without concatenating. */
-  writeParts(parts: Buffer[]): void {
-    for (const p of parts) this.write(p);
+  /** Queues a whole buffer behind what this tick wrote; `done` when it is slab bytes. */
+  private enqueue(buf: Buffer, done: (() => void) | undefined): void {
+    this.outQueue.push(buf);
+    this.outQueueDone.push(done);
   }
 
   /**
@@ -227,8 +219,7 @@ export class Connection extends EventEmitter {
 
   private moveSlabToQueue(): void {
     if (this.outEnd > this.outStart) {
-      this.outQueue.push(this.out!.subarray(this.outStart, this.outEnd));
-      this.outQueueDone.push(this.outDone);
+      this.enqueue(this.out!.subarray(this.outStart, this.outEnd), this.outDone);
       this.outPending++;
       this.outStart = this.outEnd;
     }
