@@ -115,13 +115,7 @@ export class TopicConfigManager {
 
   /** Retry topic of a consumer group, created on demand with `retryQueueNums` queues. */
   createRetryTopicIfAbsent(group: string, queueNums: number): TopicConfig {
-    const name = getRetryTopic(group);
-    const existing = this.table.get(name);
-    if (existing) return existing;
-    const tc = newTopicConfig(name, queueNums, queueNums);
-    this.table.set(name, tc);
-    this.changed();
-    return tc;
+    return this.createGroupSystemTopicIfAbsent(getRetryTopic(group), queueNums);
   }
 
   /** A per-group system topic such as `%DLQ%<group>` (read and write, as upstream from 4.9.2). */

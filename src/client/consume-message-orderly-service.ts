@@ -113,13 +113,8 @@ export class ConsumeMessageOrderlyService {
           commitOffset = pq.commit();
           break;
         default:
-          if (await this.checkReconsumeTimes(msgs, mq)) {
-            pq.makeMessageToConsumeAgain(msgs);
-            this.later(pq, mq, suspendMs);
-            continueConsume = false;
-          } else {
-            commitOffset = pq.commit();
-          }
+          if (await this.consumeAgainLater(msgs, pq, mq, suspendMs)) continueConsume = false;
+          else commitOffset = pq.commit();
       }
     } else {
       switch (status) {
@@ -134,11 +129,7 @@ export class ConsumeMessageOrderlyService {
           continueConsume = false;
           break;
         default:
-          if (await this.checkReconsumeTimes(msgs, mq)) {
-            pq.makeMessageToConsumeAgain(msgs);
-            this.later(pq, mq, suspendMs);
-            continueConsume = false;
-          }
+          if (await this.consumeAgainLater(msgs, pq, mq, suspendMs)) continueConsume = false;
       }
     }
     // Unlike concurrent consumption, a queue being given up still commits: its broker lock is
@@ -150,6 +141,18 @@ export class ConsumeMessageOrderlyService {
   private suspendTime(context: ConsumeOrderlyContext): number {
     const ms = context.suspendCurrentQueueTimeMillis >= 0 ? context.suspendCurrentQueueTimeMillis : this.suspendCurrentQueueTimeMillis;
     return Math.min(30_000, Math.max(10, ms));
+  }
+
+  /**
+   * The listener asked to see `msgs` again: unless they reached their maximum reconsume times
+   * (then they go back to the broker and false is returned), they are put back and the queue
+   * resumes after `suspendMs`.
+   */
+  private async consumeAgainLater(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue, suspendMs: number): Promise<boolean> {
+    if (!(await this.checkReconsumeTimes(msgs, mq))) return false;
+    pq.makeMessageToConsumeAgain(msgs);
+    this.later(pq, mq, suspendMs);
+    return true;
   }
 
   /**

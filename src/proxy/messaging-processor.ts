@@ -1,4 +1,5 @@
 import type { PopAckResult, PopResult } from '../broker/pop/pop-message-service.js';
+import type { EndTransactionRequestHeader } from '../broker/processors/end-transaction.js';
 import type { ExtraInfo } from '../broker/pop/pop-checkpoint.js';
 import type { GrpcClientChannel } from './grpc-client-channel.js';
 
@@ -70,16 +71,8 @@ export interface PopCall {
   signal?: AbortSignal;
 }
 
-export interface EndTransactionCall {
-  producerGroup: string;
-  tranStateTableOffset: number;
-  commitLogOffset: number;
-  /** MessageSysFlag commit (8) / rollback (12). */
-  commitOrRollback: number;
-  fromTransactionCheck: boolean;
-  msgId: string;
-  transactionId: string;
-}
+/** The END_TRANSACTION header, with the transaction id the gRPC API always carries. */
+export type EndTransactionCall = EndTransactionRequestHeader & { transactionId: string };
 
 export interface MessagingProcessor {
   start(): Promise<void>;
