@@ -539,7 +539,7 @@ export class DefaultMessageStore {
         if (filter?.isMatchedByCommitLog) break; // evaluate this round before scanning further
       }
       if (wanted.length === 0) break;
-      const bufs = await this.commitLog.readRecords(wanted);
+      const bufs = await this.commitLog.readRecords(wanted, maxPhy - memoryWindow);
       for (let i = 0; i < bufs.length; i++) {
         const b = bufs[i];
         if (!b) { removed = true; continue; }

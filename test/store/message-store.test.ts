@@ -77,6 +77,33 @@ test('put then get returns the records with offsets, in order', async () => {
   }
 });
 
+test('pulls read interleaved queues from the files on the loop thread (recent) or the thread pool (old), with the same bytes', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // No write pages kept: every pull reads the files. Three queues interleave in the log.
+    const cfg = config(dir, { hotTailCacheBytes: 0 });
+    const put = new DefaultMessageStore(cfg, host, logger);
+    put.load();
+    put.start();
+    for (let i = 0; i < 60; i++) await put.putMessage(msg('T', i % 3, `q${i % 3}-${i}`));
+    const expected = [0, 1, 2].map((q) => Array.from({ length: 20 }, (_, k) => `q${q}-${k * 3 + q}`));
+    for (let q = 0; q < 3; q++) assert.deepEqual(await readAll(put, 'T', q), expected[q]);
+    await put.shutdown();
+    // A store that thinks it has no memory at all reads everything as "on disk": asynchronously,
+    // at most maxTransferCountOnMessageInDisk per pull.
+    const old = new DefaultMessageStore({ ...cfg, maxTransferCountOnMessageInDisk: 8 }, host, logger, 1);
+    old.load();
+    old.start();
+    const first = await old.getMessage('T', 1, 0, 32);
+    assert.equal(first.messageCount, 8);
+    assert.equal(first.suggestPullingFromSlave, true);
+    for (let q = 0; q < 3; q++) assert.deepEqual(await readAll(old, 'T', q), expected[q]);
+    await old.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a clean restart keeps every message and offset', async () => {
   const { dir, cleanup } = tempDir();
   try {
