@@ -535,6 +535,8 @@ export class DefaultMessageStore {
           wanted.push({ phy, size, offset: o });
           wantedBytes += size;
           o++;
+          // Stop at the count limit now rather than at the next entry, which may need another read.
+          if (result.buffers.length + wanted.length >= maxMsgNums) { full = true; break round; }
         }
         if (filter?.isMatchedByCommitLog) break; // evaluate this round before scanning further
       }
