@@ -45,6 +45,16 @@ interface Page {
   used: number;
 }
 
+/** Records written together, completed (dispatched, acknowledged) together. */
+interface Batch {
+  acks: Ack[];
+  dispatches: DispatchRequest[];
+  /** Log offset just past the batch. */
+  end: number;
+  /** Written and, when an ack asked for it, fdatasync'ed. */
+  durable: boolean;
+}
+
 interface Segment {
   file: MappedFile;
   filePos: number;
@@ -61,6 +71,8 @@ const READ_GRACE_MS = 30_000;
 const END_FILE_MIN_BLANK_LENGTH = 8;
 /** Batches up to this size are written on the event loop thread (see writeBatch); bigger ones on the thread pool. */
 const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
+/** SYNC_FLUSH group commits whose fdatasync may run at once. */
+const MAX_SYNCS_IN_FLIGHT = 2;
 /** Below this much log to verify, starting a CRC thread costs more than it saves. */
 const CRC_READ_AHEAD_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -100,7 +112,13 @@ export class CommitLog {
   private pendingAcks: Ack[] = [];
   private pendingDispatch: DispatchRequest[] = [];
   private scheduled = false;
-  private inFlight = false;
+  /** A batch is being written. */
+  private writing = false;
+  /** Written batches not yet completed, in log order. */
+  private written: Batch[] = [];
+  private syncsInFlight = 0;
+  /** Which of a segment's two sync descriptors a sync in flight uses. */
+  private readonly laneBusy: [boolean, boolean] = [false, false];
   private idleWaiters: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
   private asyncFlushing = false;
@@ -312,7 +330,7 @@ export class CommitLog {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight) return;
+    if (this.scheduled || this.writing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -321,57 +339,38 @@ export class CommitLog {
   }
 
   private writeBatch(): void {
-    if (this.inFlight || this.pending.length === 0) {
-      if (!this.inFlight) this.notifyIdle();
+    if (this.writing || this.pending.length === 0) {
+      if (this.isIdle()) this.notifyIdle();
       return;
     }
-    this.inFlight = true;
+    const needSync = this.pendingAcks.some((a) => a.needFlush);
+    // Two fdatasyncs overlap on the device (measured: 1 in flight 3.3k syncs/s, 2 in flight
+    // 5.0k, latency +30 %); a third waits for the oldest.
+    if (needSync && this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) return;
+    this.writing = true;
     const segments = this.pending;
-    const acks = this.pendingAcks;
-    const dispatches = this.pendingDispatch;
+    const batch: Batch = { acks: this.pendingAcks, dispatches: this.pendingDispatch, end: this.reserveOffset, durable: !needSync };
     this.pending = [];
     this.pendingAcks = [];
     this.pendingDispatch = [];
-    const batchEnd = this.reserveOffset;
-    const needSync = acks.some((a) => a.needFlush);
 
     const written = (err: Error | null): void => {
-      if (err) return this.failBatch(err, acks);
+      this.writing = false;
+      if (err) return this.failBatch(err, batch);
       for (const s of segments) s.file.wrotePosition = Math.max(s.file.wrotePosition, s.filePos + (s.end - s.start));
-      this.writtenOffset = batchEnd;
-      if (!needSync) {
-        this.complete(dispatches, acks, 'PUT_OK');
-        return;
-      }
-      // Group commit: one fdatasync per touched file for the whole batch.
-      const touched = [...new Set(segments.map((s) => s.file))];
-      // Senders whose flush misses syncFlushTimeout get FLUSH_DISK_TIMEOUT: at the deadline while
-      // the fdatasync still runs, or when it returns having taken at least that long. The message
-      // is stored either way (upstream's meaning of the code).
-      const limit = this.opts.syncFlushTimeoutMs;
-      const started = performance.now();
-      let late = false;
-      const timeoutAcks = (): void => {
-        late = true;
-        for (const a of acks) if (!a.done && a.needFlush) { a.done = true; a.resolve({ status: 'FLUSH_DISK_TIMEOUT' }); }
-      };
-      const timer = setTimeout(timeoutAcks, limit);
-      this.syncFiles(touched, 0, (serr) => {
-        clearTimeout(timer);
-        if (serr) return this.failBatch(serr, acks);
-        if (batchEnd > this.flushedOffset) this.flushedOffset = batchEnd;
-        this.opts.onFlushed?.(this.flushedOffset);
-        if (!late && performance.now() - started >= limit) timeoutAcks();
-        if (late) this.opts.logger.warn(`CommitLog fdatasync took ${Math.round(performance.now() - started)} ms, reaching syncFlushTimeout ${limit} ms; senders got FLUSH_DISK_TIMEOUT`);
-        this.complete(dispatches, acks, 'PUT_OK');
-      });
+      this.writtenOffset = batch.end;
+      // Batches complete in log order: dispatch order is queue order.
+      this.written.push(batch);
+      if (needSync) this.syncBatch(batch, segments);
+      this.completeInOrder();
+      if (this.pending.length > 0) this.writeBatch();
     };
     // Batches up to 1 MiB are written on this thread: a thread-pool round trip (request
     // object, wake-up of a pool thread, completion through the loop) costs more than copying
     // that much to the page cache, both in latency (one send in flight: p50 0.21 → 0.19 ms,
     // p99 0.49 → 0.37 ms) and in CPU under load. Only a backlog of more goes to the pool, so
     // the loop is never blocked long.
-    if (batchEnd - segments[0]!.page.phyStart - segments[0]!.start <= SYNC_WRITE_MAX_BYTES) {
+    if (batch.end - segments[0]!.page.phyStart - segments[0]!.start <= SYNC_WRITE_MAX_BYTES) {
       let err: Error | null = null;
       try {
         this.writeSegmentsSync(segments);
@@ -382,6 +381,42 @@ export class CommitLog {
     } else {
       this.writeSegments(segments, 0, written);
     }
+  }
+
+  /**
+   * Group commit: one fdatasync per touched file for the whole batch, through a descriptor no
+   * other sync in flight uses. A batch completes on its own sync only: a later sync returning
+   * first proves nothing about a writeback error the earlier one may be about to report.
+   */
+  private syncBatch(batch: Batch, segments: Segment[]): void {
+    const touched = [...new Set(segments.map((s) => s.file))];
+    // Senders whose flush misses syncFlushTimeout get FLUSH_DISK_TIMEOUT: at the deadline while
+    // the fdatasync still runs, or when it returns having taken at least that long. The message
+    // is stored either way (upstream's meaning of the code).
+    const limit = this.opts.syncFlushTimeoutMs;
+    const started = performance.now();
+    let late = false;
+    const timeoutAcks = (): void => {
+      late = true;
+      for (const a of batch.acks) if (!a.done && a.needFlush) { a.done = true; a.resolve({ status: 'FLUSH_DISK_TIMEOUT' }); }
+    };
+    const timer = setTimeout(timeoutAcks, limit);
+    const lane: 0 | 1 = this.laneBusy[0] ? 1 : 0;
+    this.laneBusy[lane] = true;
+    this.syncsInFlight++;
+    this.syncFiles(touched, 0, lane, (serr) => {
+      clearTimeout(timer);
+      this.laneBusy[lane] = false;
+      this.syncsInFlight--;
+      if (serr) return this.failBatch(serr, batch);
+      if (batch.end > this.flushedOffset) this.flushedOffset = batch.end;
+      this.opts.onFlushed?.(this.flushedOffset);
+      if (!late && performance.now() - started >= limit) timeoutAcks();
+      if (late) this.opts.logger.warn(`CommitLog fdatasync took ${Math.round(performance.now() - started)} ms, reaching syncFlushTimeout ${limit} ms; senders got FLUSH_DISK_TIMEOUT`);
+      batch.durable = true;
+      this.completeInOrder();
+      this.writeBatch();
+    });
   }
 
   private writeSegmentsSync(segs: Segment[]): void {
@@ -398,35 +433,47 @@ export class CommitLog {
     run.file.writeAt(run.bufs, run.filePos, (err) => (err ? cb(err) : this.writeSegments(segs, run.next, cb)));
   }
 
-  private syncFiles(files: MappedFile[], i: number, cb: (err: Error | null) => void): void {
+  private syncFiles(files: MappedFile[], i: number, lane: 0 | 1, cb: (err: Error | null) => void): void {
     if (i >= files.length) return cb(null);
-    files[i]!.datasync((err) => (err ? cb(err) : this.syncFiles(files, i + 1, cb)));
+    files[i]!.datasync((err) => (err ? cb(err) : this.syncFiles(files, i + 1, lane, cb)), lane);
   }
 
-  private complete(dispatches: DispatchRequest[], acks: Ack[], status: PutMessageStatus): void {
-    try {
-      this.opts.onDispatch(dispatches);
-    } catch (err) {
-      this.opts.logger.error({ err }, 'dispatch failed');
+  /** Dispatches and acknowledges the written batches that are durable as asked, oldest first. */
+  private completeInOrder(): void {
+    const q = this.written;
+    let n = 0;
+    while (n < q.length && q[n]!.durable) n++;
+    if (n === 0) return;
+    const done = q.splice(0, n);
+    for (const b of done) {
+      try {
+        this.opts.onDispatch(b.dispatches);
+      } catch (err) {
+        this.opts.logger.error({ err }, 'dispatch failed');
+      }
+      for (const a of b.acks) if (!a.done) { a.done = true; a.resolve({ status: 'PUT_OK' }); }
     }
-    for (const a of acks) if (!a.done) { a.done = true; a.resolve({ status }); }
-    this.inFlight = false;
     this.evictPages();
-    if (this.pending.length > 0) this.writeBatch();
-    else this.notifyIdle();
+    if (this.isIdle()) this.notifyIdle();
   }
 
-  private failBatch(err: Error, acks: Ack[]): void {
+  private failBatch(err: Error, batch: Batch): void {
     // The log can no longer be trusted to be contiguous: refuse further writes, as upstream
     // does when the disk is full or failing. Recovery at the next start cuts the tail.
+    if (this.writable) this.opts.logger.error(`CommitLog write failed, the store is now read-only: ${err.message}; free disk space or fix the disk, then restart the broker`);
     this.writable = false;
-    this.opts.logger.error(`CommitLog write failed, the store is now read-only: ${err.message}; free disk space or fix the disk, then restart the broker`);
-    for (const a of [...acks, ...this.pendingAcks]) if (!a.done) { a.done = true; a.resolve({ status: 'SERVICE_NOT_AVAILABLE' }); }
+    // No batch still waiting is acknowledged, before or after this one: the error may concern
+    // the pages of any of them.
+    const failed = [batch, ...this.written.splice(0)];
+    for (const a of [...failed.flatMap((b) => b.acks), ...this.pendingAcks]) if (!a.done) { a.done = true; a.resolve({ status: 'SERVICE_NOT_AVAILABLE' }); }
     this.pendingAcks = [];
     this.pending = [];
     this.pendingDispatch = [];
-    this.inFlight = false;
-    this.notifyIdle();
+    if (this.isIdle()) this.notifyIdle();
+  }
+
+  private isIdle(): boolean {
+    return !this.writing && this.written.length === 0 && this.pending.length === 0 && !this.scheduled;
   }
 
   private notifyIdle(): void {
@@ -437,7 +484,7 @@ export class CommitLog {
 
   /** Resolves when every appended record has been written (and its acks sent). */
   whenIdle(): Promise<void> {
-    if (!this.inFlight && this.pending.length === 0 && !this.scheduled) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -16,6 +16,8 @@ export function offset2FileName(offset: number): string {
 export class MappedFile {
   readonly path: string;
   private fd = -1;
+  /** A second descriptor, for a second fdatasync in flight (see datasync). */
+  private fd2 = -1;
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
 
@@ -70,8 +72,25 @@ export class MappedFile {
     if (written !== total) throw new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`);
   }
 
-  datasync(cb: (err: Error | null) => void): void {
-    fdatasync(this.handle(), cb);
+  /**
+   * fdatasync through descriptor `lane` (0 or 1). Two syncs that overlap each take their own
+   * descriptor: the kernel reports a writeback error once per open file description, so two
+   * syncs sharing one could see a failure reported to the other and succeed.
+   */
+  datasync(cb: (err: Error | null) => void, lane: 0 | 1 = 0): void {
+    let fd: number;
+    try {
+      fd = lane === 0 ? this.handle() : this.secondHandle();
+    } catch (err) {
+      return cb(err as Error);
+    }
+    fdatasync(fd, cb);
+  }
+
+  private secondHandle(): number {
+    this.handle(); // creates the file if needed
+    if (this.fd2 < 0) this.fd2 = openSync(this.path, 'r+');
+    return this.fd2;
   }
 
   datasyncSync(): void {
@@ -120,6 +139,10 @@ export class MappedFile {
       closeSync(this.fd);
       this.fd = -1;
     }
+    if (this.fd2 >= 0) {
+      closeSync(this.fd2);
+      this.fd2 = -1;
+    }
   }
 
   /**
@@ -129,11 +152,12 @@ export class MappedFile {
    */
   destroy(graceMs: number): void {
     try { unlinkSync(this.path); } catch { /* already gone */ }
-    const fd = this.fd;
+    const fds = [this.fd, this.fd2].filter((fd) => fd >= 0);
     this.fd = -1;
+    this.fd2 = -1;
     this.destroyed = true;
-    if (fd >= 0) {
-      const t = setTimeout(() => closeSync(fd), graceMs);
+    if (fds.length > 0) {
+      const t = setTimeout(() => { for (const fd of fds) closeSync(fd); }, graceMs);
       t.unref();
     }
   }

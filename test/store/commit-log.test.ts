@@ -189,3 +189,106 @@ test('a failed write, small batch (written on the loop) or large (thread pool), 
     cleanup();
   }
 });
+
+/**
+ * Holds the first fdatasync of the log's current segment until `release()`, recording the
+ * descriptor lane of every sync and how many ran at once. The syncs themselves are real.
+ */
+function holdFirstSync(log: CommitLog): { lanes: number[]; maxAtOnce: () => number; release: (breakFd?: boolean) => void; restoreFd: () => void } {
+  const file = log.files.lastFile!;
+  const real = file.datasync.bind(file);
+  const lanes: number[] = [];
+  let atOnce = 0;
+  let max = 0;
+  let held: (() => void) | undefined;
+  const fds = file as unknown as { fd: number };
+  const realFd = fds.fd;
+  file.datasync = (cb, lane = 0) => {
+    lanes.push(lane);
+    max = Math.max(max, ++atOnce);
+    const run = (): void => real((err) => { atOnce--; cb(err); }, lane);
+    if (lanes.length === 1) held = run;
+    else run();
+  };
+  return {
+    lanes,
+    maxAtOnce: () => max,
+    release: (breakFd = false) => {
+      if (breakFd) fds.fd = 1 << 30; // the held sync now fails with EBADF
+      held?.();
+    },
+    restoreFd: () => { fds.fd = realFd; },
+  };
+}
+
+function syncLog(dir: string, dispatched: number[]): CommitLog {
+  const log = new CommitLog({ ...options(dir, 64 * 1024 * 1024, Infinity), syncFlush: true, onDispatch: (reqs) => { for (const r of reqs) dispatched.push(r.phyOffset); } });
+  log.load();
+  log.recover(0, 0, true, () => {});
+  return log;
+}
+
+function appendSync(log: CommitLog, i: number): ReturnType<CommitLog['append']> {
+  const b = body(i, 200);
+  const size = recordSize(host.length, host.length, b.length, topic.length, 0);
+  return log.append(size, (buf, pos, phy, now) => {
+    writeRecordInto(buf, pos, size, {
+      queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
+      storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
+    });
+    return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
+  }, true);
+}
+
+test('SYNC_FLUSH: a second group commit is written and synced while the first fdatasync runs, on its own descriptor; acks and dispatch keep log order', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const dispatched: number[] = [];
+    const log = syncLog(dir, dispatched);
+    assert.equal((await appendSync(log, 0)).status, 'PUT_OK'); // creates the segment
+    const hold = holdFirstSync(log);
+    const order: number[] = [];
+    const first = appendSync(log, 1).then((r) => { order.push(1); return r; });
+    await new Promise((resolve) => setImmediate(resolve)); // the first batch is written, its sync held
+    const second = [2, 3, 4].map((i) => appendSync(log, i).then((r) => { order.push(i); return r; }));
+    // The second batch's sync runs (and returns) while the first is held; its acks wait.
+    for (let i = 0; i < 200 && hold.lanes.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(hold.lanes, [0, 1]);
+    assert.deepEqual(order, [], 'nothing acknowledged before the first batch is durable');
+    hold.release();
+    const results = await Promise.all([first, ...second]);
+    assert.ok(results.every((r) => r.status === 'PUT_OK'));
+    assert.deepEqual(order, [1, 2, 3, 4]);
+    assert.equal(hold.maxAtOnce(), 2);
+    assert.deepEqual(dispatched, [...dispatched].sort((a, b) => a - b));
+    assert.equal(dispatched.length, 5);
+    assert.equal(log.flushedOffset, log.writtenOffset);
+    await log.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('SYNC_FLUSH: when an earlier fdatasync fails, a later batch whose own sync succeeded is refused too and the log turns read-only', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const dispatched: number[] = [];
+    const log = syncLog(dir, dispatched);
+    assert.equal((await appendSync(log, 0)).status, 'PUT_OK');
+    const hold = holdFirstSync(log);
+    const first = appendSync(log, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = appendSync(log, 2);
+    for (let i = 0; i < 200 && hold.lanes.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the second sync has returned
+    hold.release(true);
+    assert.deepEqual((await Promise.all([first, second])).map((r) => r.status), ['SERVICE_NOT_AVAILABLE', 'SERVICE_NOT_AVAILABLE']);
+    assert.equal(log.isWritable, false);
+    assert.equal(dispatched.length, 1, 'only the record acknowledged before the failure was dispatched');
+    hold.restoreFd();
+    await log.shutdown();
+  } finally {
+    cleanup();
+  }
+});
