@@ -171,7 +171,7 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     maxTransferCountOnMessageInMemory: 32,
     maxTransferBytesOnMessageInDisk: 64 * 1024,
     maxTransferCountOnMessageInDisk: 8,
-    hotTailCacheBytes: 64 * 1024 * 1024,
+    hotTailCacheBytes: 32 * 1024 * 1024,
     timerWheelEnable: true,
     timerMaxDelaySec: 3 * 24 * 3600,
     timerPrecisionMs: 1_000,

@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../common/message-const.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import type { DispatchRequest } from './commit-log.js';
-import { hashToIndexHash, IndexFile, indexFileSize } from './index-file.js';
+import { hashToIndexHash, IndexFile, indexFileSize, SlotTablePool } from './index-file.js';
 
 /** Wait between attempts to create an index file after one failed (a failing disk costs one attempt a second, not one per message). */
 const CREATE_RETRY_MS = 1000;
@@ -80,6 +80,8 @@ function valueEnd(text: string, start: number): number {
  */
 export class IndexService {
   private readonly files: IndexFile[] = [];
+  /** One slot table passes from each sealed file to the next (see SlotTablePool). */
+  private readonly tables = new SlotTablePool();
   private readonly opts: IndexServiceOptions;
   private readonly now: () => number;
   /** Full files whose bytes are durable (their end time is in the checkpoint). */
@@ -132,7 +134,7 @@ export class IndexService {
         logger.warn(`index file ${path} has ${size} bytes, not ${expected}: it was written with other maxHashSlotNum/maxIndexNum settings and is ignored; restore those settings to query it, or delete it`);
         continue;
       }
-      const f = IndexFile.open(path, hashSlotNum, indexNum);
+      const f = IndexFile.open(path, hashSlotNum, indexNum, this.tables);
       // An empty header can hide a first flush torn by the crash: such a file is rebuilt too.
       if (!lastExitOK && (destroying || f.endTimestamp > indexMsgTimestamp || f.indexCount <= 1)) {
         destroying = true;
@@ -221,7 +223,7 @@ export class IndexService {
     let f: IndexFile;
     try {
       mkdirSync(dir, { recursive: true });
-      f = IndexFile.create(path, hashSlotNum, indexNum, last?.endPhyOffset ?? 0, last?.endTimestamp ?? 0);
+      f = IndexFile.create(path, hashSlotNum, indexNum, last?.endPhyOffset ?? 0, last?.endTimestamp ?? 0, this.tables);
     } catch (err) {
       if (!this.createFailed) logger.error({ err }, `cannot create index file ${path}: messages are not indexed until it can be (retried every ${CREATE_RETRY_MS} ms); check the disk`);
       this.createFailed = true;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { IndexFile, indexFileSize, indexKeyHash, INDEX_HEADER_SIZE } from '../../src/store/index-file.js';
+import { IndexFile, indexFileSize, indexKeyHash, INDEX_HEADER_SIZE, SlotTablePool } from '../../src/store/index-file.js';
 import { javaStringHashCode } from '../../src/common/java.js';
 import { readLong } from '../../src/common/bytes.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -270,6 +270,30 @@ test('a full file drops its slot table once flushed; its queries then read the s
     assert.deepEqual(await select(f, 'T#1'), [17, 13, 9, 5, 1]);
     assert.deepEqual(await select(f, 'T#0'), [20, 16, 12, 8, 4]);
     f.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a sealed file hands its slot table to the next file, which starts from empty slots', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const tables = new SlotTablePool();
+    const t = 1_700_000_000_000;
+    const a = IndexFile.create(join(dir, '20240101000000000'), 10, 21, 0, 0, tables);
+    for (let i = 1; i <= 20; i++) a.putKey(`T#${i % 4}`, i, t);
+    await a.flush();
+    assert.equal(a.holdsSlotTable, false);
+    const b = IndexFile.create(join(dir, '20240101000000001'), 10, 21, a.endPhyOffset, a.endTimestamp, tables);
+    for (let i = 21; i <= 24; i++) b.putKey(`U#${i % 2}`, i, t);
+    // Nothing of the first file's chains leaks into the second through the reused table.
+    assert.deepEqual(await select(b, 'T#1'), []);
+    assert.deepEqual(await select(b, 'U#1'), [23, 21]);
+    await b.flush();
+    assert.deepEqual(await select(a, 'T#1'), [17, 13, 9, 5, 1]);
+    assert.deepEqual(await select(b, 'U#0'), [24, 22]);
+    a.close();
+    b.close();
   } finally {
     cleanup();
   }
