@@ -3,7 +3,7 @@ import { MessageConst } from '../common/message-const.js';
 import { javaStringHashCode } from '../common/java.js';
 import { SystemTopic } from '../common/topic.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
-import { decodeRecord, type MessageExt } from '../common/message-record.js';
+import { decodeRecord, type StoredRecord } from '../common/message-record.js';
 import { encodeSocketAddress, splitAddress } from '../common/socket-address.js';
 import type { PutMessageInput } from '../store/message-store.js';
 import type { MessageStoreConfig } from '../common/config.js';
@@ -16,7 +16,7 @@ export function tagsCodeOf(properties: string): number {
 }
 
 /** A stored record turned back into something to store again (retry, delay delivery, DLQ). */
-export function putInputFromRecord(record: Buffer): { ext: MessageExt; input: PutMessageInput } {
+export function putInputFromRecord(record: Buffer): { ext: StoredRecord; input: PutMessageInput } {
   const ext = decodeRecord(record);
   const { host, port } = splitAddress(ext.bornHost.startsWith('[') ? ext.bornHost.replace(/^\[(.*)\]/, '$1') : ext.bornHost);
   return {

@@ -7,7 +7,14 @@ import { readLong } from './bytes.js';
  * (upstream `MessageDecoder.createMessageId`).
  */
 export function createOffsetMessageId(storeHost: Buffer, commitLogOffset: number): string {
-  return offsetMessageIdOf(storeHost.toString('hex').toUpperCase(), commitLogOffset);
+  return offsetMessageIdAt(storeHost, 0, storeHost.length, commitLogOffset);
+}
+
+/** The same id from store host bytes at `buf[at, at + len)`, hex from a table rather than a copy and `toString`. */
+export function offsetMessageIdAt(buf: Buffer, at: number, len: number, commitLogOffset: number): string {
+  let hex = '';
+  for (let i = at; i < at + len; i++) hex += HEX2[buf[i]!]!;
+  return offsetMessageIdOf(hex, commitLogOffset);
 }
 
 /** The same id from the store host's hex form, which a broker computes once (send hot path). */

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { readLong, writeLong } from './bytes.js';
 import { decodeSocketAddress } from './socket-address.js';
 import { MessageSysFlag } from './sysflag.js';
-import { createOffsetMessageId } from './message-id.js';
+import { offsetMessageIdAt } from './message-id.js';
 
 /**
  * The stored message record, in upstream's CommitLog layout (`MessageExtEncoder`,
@@ -98,29 +98,8 @@ export function storeTimestampPos(sysFlag: number): number {
   return RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
 }
 
-/** A decoded record. Offsets are JS numbers (they stay far below 2^53). */
-export interface MessageExt {
-  storeSize: number;
-  bodyCRC: number;
-  queueId: number;
-  flag: number;
-  queueOffset: number;
-  commitLogOffset: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  bornHost: string;
-  storeTimestamp: number;
-  storeHost: string;
-  reconsumeTimes: number;
-  preparedTransactionOffset: number;
-  /** Body as stored (still compressed when sysFlag bit 0 is set). */
-  body: Buffer;
-  topic: string;
-  /** Raw properties string. */
-  properties: string;
-  /** Offset message id: store host + commitLogOffset. */
-  offsetMsgId: string;
-}
+/** The fields of a decoded record, as plain objects built elsewhere also carry them. */
+export type MessageExt = Omit<StoredRecord, 'toJSON'>;
 
 export type RecordCheck =
   | { ok: true; size: number }
@@ -173,54 +152,152 @@ export function bodyCrcMatches(buf: Buffer, pos: number): boolean {
   return bodyCrc(body) === buf.readInt32BE(pos + RecordPos.BODYCRC);
 }
 
-/** Decodes one record at `pos`; throws on a malformed record. */
-export function decodeRecord(buf: Buffer, pos = 0): MessageExt {
-  const storeSize = buf.readInt32BE(pos);
-  const magic = buf.readInt32BE(pos + 4);
-  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
-    throw new Error(`bad message magic code ${magic} at position ${pos}`);
+/**
+ * A record decoded in place (upstream `MessageDecoder.decode`). Numbers and the body are read at
+ * once; the host addresses, topic, properties and offset message id are strings built on first
+ * read, from record bytes that must not change afterwards (pull bodies and CommitLog pages never
+ * do; the body is a view of them already). A consumer reads few of these strings per message, and
+ * building them all was most of the decode cost. Every field stays writable. Offsets are JS
+ * numbers (they stay far below 2^53).
+ */
+export class StoredRecord {
+  storeSize: number;
+  bodyCRC: number;
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  /** Body as stored (still compressed when sysFlag bit 0 is set). */
+  body: Buffer;
+  readonly #buf: Buffer;
+  readonly #pos: number;
+  readonly #storeHostAt: number;
+  readonly #storeHostLen: number;
+  readonly #topicAt: number;
+  readonly #topicLen: number;
+  readonly #propLen: number;
+  #bornHost: string | undefined;
+  #storeHost: string | undefined;
+  #topic: string | undefined;
+  #properties: string | undefined;
+  #offsetMsgId: string | undefined;
+
+  /** Decodes the record at `pos`; throws on a malformed record. */
+  constructor(buf: Buffer, pos: number) {
+    const storeSize = buf.readInt32BE(pos);
+    const magic = buf.readInt32BE(pos + 4);
+    if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
+      throw new Error(`bad message magic code ${magic} at position ${pos}`);
+    }
+    if (storeSize < 91 || pos + storeSize > buf.length) throw new Error(`message record size ${storeSize} at position ${pos} overruns the buffer`);
+    this.storeSize = storeSize;
+    this.bodyCRC = buf.readInt32BE(pos + RecordPos.BODYCRC);
+    this.queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
+    this.flag = buf.readInt32BE(pos + RecordPos.FLAG);
+    this.queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
+    this.commitLogOffset = readLong(buf, pos + RecordPos.PHYSICALOFFSET);
+    const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+    this.sysFlag = sysFlag;
+    this.bornTimestamp = readLong(buf, pos + RecordPos.BORNTIMESTAMP);
+    let p = pos + RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
+    this.storeTimestamp = readLong(buf, p); p += 8;
+    this.#storeHostAt = p;
+    this.#storeHostLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+    p += this.#storeHostLen;
+    this.reconsumeTimes = buf.readInt32BE(p); p += 4;
+    this.preparedTransactionOffset = readLong(buf, p); p += 8;
+    const bodyLen = buf.readInt32BE(p); p += 4;
+    this.body = buf.subarray(p, p + bodyLen); p += bodyLen;
+    const v2 = magic === MESSAGE_MAGIC_CODE_V2;
+    this.#topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+    p += v2 ? 2 : 1;
+    this.#topicAt = p;
+    this.#propLen = buf.readInt16BE(p + this.#topicLen);
+    this.#buf = buf;
+    this.#pos = pos;
   }
-  if (storeSize < 91 || pos + storeSize > buf.length) throw new Error(`message record size ${storeSize} at position ${pos} overruns the buffer`);
-  let p = pos + 8;
-  const bodyCRC = buf.readInt32BE(p); p += 4;
-  const queueId = buf.readInt32BE(p); p += 4;
-  const flag = buf.readInt32BE(p); p += 4;
-  const queueOffset = readLong(buf, p); p += 8;
-  const commitLogOffset = readLong(buf, p); p += 8;
-  const sysFlag = buf.readInt32BE(p); p += 4;
-  const bornTimestamp = readLong(buf, p); p += 8;
-  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
-  const bornHost = decodeSocketAddress(buf, p, bornLen); p += bornLen;
-  const storeTimestamp = readLong(buf, p); p += 8;
-  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-  const storeHostBytes = buf.subarray(p, p + storeLen);
-  const storeHost = decodeSocketAddress(buf, p, storeLen); p += storeLen;
-  const reconsumeTimes = buf.readInt32BE(p); p += 4;
-  const preparedTransactionOffset = readLong(buf, p); p += 8;
-  const bodyLen = buf.readInt32BE(p); p += 4;
-  const body = buf.subarray(p, p + bodyLen); p += bodyLen;
-  const v2 = magic === MESSAGE_MAGIC_CODE_V2;
-  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
-  p += v2 ? 2 : 1;
-  const topic = buf.toString('utf8', p, p + topicLen); p += topicLen;
-  const propLen = buf.readInt16BE(p); p += 2;
-  const properties = buf.toString('utf8', p, p + propLen);
-  return {
-    storeSize, bodyCRC, queueId, flag, queueOffset, commitLogOffset, sysFlag, bornTimestamp, bornHost,
-    storeTimestamp, storeHost, reconsumeTimes, preparedTransactionOffset, body, topic, properties,
-    offsetMsgId: createOffsetMessageId(storeHostBytes, commitLogOffset),
-  };
+
+  get bornHost(): string {
+    const at = this.#pos + RecordPos.BORNHOST;
+    return (this.#bornHost ??= decodeSocketAddress(this.#buf, at, this.#storeHostAt - 8 - at));
+  }
+
+  set bornHost(host: string) {
+    this.#bornHost = host;
+  }
+
+  get storeHost(): string {
+    return (this.#storeHost ??= decodeSocketAddress(this.#buf, this.#storeHostAt, this.#storeHostLen));
+  }
+
+  set storeHost(host: string) {
+    this.#storeHost = host;
+  }
+
+  get topic(): string {
+    return (this.#topic ??= this.#buf.toString('utf8', this.#topicAt, this.#topicAt + this.#topicLen));
+  }
+
+  set topic(topic: string) {
+    this.#topic = topic;
+  }
+
+  /** Raw properties string. */
+  get properties(): string {
+    const at = this.#topicAt + this.#topicLen + 2;
+    return (this.#properties ??= this.#buf.toString('utf8', at, at + this.#propLen));
+  }
+
+  set properties(text: string) {
+    this.#properties = text;
+  }
+
+  /**
+   * Offset message id: store host + commitLogOffset. From the stored bytes, so it is the id of the
+   * record as stored whatever fields were changed since.
+   */
+  get offsetMsgId(): string {
+    return (this.#offsetMsgId ??= offsetMessageIdAt(this.#buf, this.#storeHostAt, this.#storeHostLen, readLong(this.#buf, this.#pos + RecordPos.PHYSICALOFFSET)));
+  }
+
+  set offsetMsgId(id: string) {
+    this.#offsetMsgId = id;
+  }
+
+  /** Every field, as `JSON.stringify` gave them when records were plain objects. */
+  toJSON(): MessageExt {
+    return {
+      storeSize: this.storeSize, bodyCRC: this.bodyCRC, queueId: this.queueId, flag: this.flag, queueOffset: this.queueOffset,
+      commitLogOffset: this.commitLogOffset, sysFlag: this.sysFlag, bornTimestamp: this.bornTimestamp, bornHost: this.bornHost,
+      storeTimestamp: this.storeTimestamp, storeHost: this.storeHost, reconsumeTimes: this.reconsumeTimes,
+      preparedTransactionOffset: this.preparedTransactionOffset, body: this.body, topic: this.topic, properties: this.properties,
+      offsetMsgId: this.offsetMsgId,
+    };
+  }
+}
+
+/** Decodes one record at `pos`; throws on a malformed record. */
+export function decodeRecord(buf: Buffer, pos = 0): StoredRecord {
+  return new StoredRecord(buf, pos);
 }
 
 /** Decodes back-to-back records (a pull body); stops at the end or at the first bad record, as upstream. */
-export function decodeRecords(buf: Buffer): MessageExt[] {
-  const out: MessageExt[] = [];
+export function decodeRecords(buf: Buffer): StoredRecord[];
+/** The same, each record built by `decode` (a subclass of `StoredRecord` for instance). */
+export function decodeRecords<T>(buf: Buffer, decode: (buf: Buffer, pos: number) => T): T[];
+export function decodeRecords(buf: Buffer, decode: (buf: Buffer, pos: number) => unknown = decodeRecord): unknown[] {
+  const out: unknown[] = [];
   let pos = 0;
   while (pos + 8 <= buf.length) {
     const size = buf.readInt32BE(pos);
     if (size <= 0 || pos + size > buf.length) break;
     try {
-      out.push(decodeRecord(buf, pos));
+      out.push(decode(buf, pos));
     } catch {
       break;
     }

@@ -141,3 +141,48 @@ test('unique message ids carry the ms since the start of the month and a 16-bit 
   assert.deepEqual(a.subarray(0, 10), c.subarray(0, 10));
   assert.equal(a.readUInt16BE(4), process.pid & 0xffff);
 });
+
+test('host addresses, topic, properties and offset id are read on demand from the record bytes', () => {
+  const bornHost = encodeSocketAddress('fe80::1', 40000);
+  const storeHost = encodeSocketAddress('2001:db8::7', 10911);
+  const buf = encodeRecord({
+    queueId: 2, flag: 0, queueOffset: 9, physicalOffset: 2 ** 40 + 5, sysFlag: 0, bornTimestamp: 1, bornHost,
+    storeTimestamp: 2, storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0,
+    body: Buffer.from('b'), topic: Buffer.from('Tópico'), properties: Buffer.from('TAGS\u0001é\u0002'),
+  });
+  const m = decodeRecord(buf);
+  assert.equal(m.bornHost, '[fe80:0:0:0:0:0:0:1]:40000');
+  assert.equal(m.storeHost, '[2001:db8:0:0:0:0:0:7]:10911');
+  assert.equal(m.topic, 'Tópico');
+  assert.equal(m.properties, 'TAGS\u0001é\u0002');
+  assert.equal(m.offsetMsgId, storeHost.toString('hex').toUpperCase() + (2 ** 40 + 5).toString(16).toUpperCase().padStart(16, '0'));
+  // The id is the stored record's, whatever field is changed before it is first read.
+  const n = decodeRecord(buf);
+  n.commitLogOffset = 0;
+  assert.equal(n.offsetMsgId, m.offsetMsgId);
+  // Every field stays writable.
+  n.topic = 'Other';
+  n.bornHost = 'h:1';
+  n.offsetMsgId = 'X';
+  assert.deepEqual([n.topic, n.bornHost, n.offsetMsgId], ['Other', 'h:1', 'X']);
+});
+
+test('a decoded record serializes with every field, as a plain object did', () => {
+  const m = decodeRecord(plainRecord());
+  const plain = JSON.parse(JSON.stringify(m)) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(plain), [
+    'storeSize', 'bodyCRC', 'queueId', 'flag', 'queueOffset', 'commitLogOffset', 'sysFlag', 'bornTimestamp', 'bornHost',
+    'storeTimestamp', 'storeHost', 'reconsumeTimes', 'preparedTransactionOffset', 'body', 'topic', 'properties', 'offsetMsgId',
+  ]);
+  assert.equal(plain.offsetMsgId, m.offsetMsgId);
+  assert.equal(plain.topic, m.topic);
+  assert.equal({ ...m.toJSON() }.storeHost, m.storeHost);
+});
+
+function plainRecord(): Buffer {
+  return encodeRecord({
+    queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 77, sysFlag: 0, bornTimestamp: 1, bornHost: encodeSocketAddress('10.0.0.1', 5),
+    storeTimestamp: 2, storeHost: encodeSocketAddress('10.0.0.2', 10911), reconsumeTimes: 0, preparedTransactionOffset: 0,
+    body: Buffer.from('x'), topic: Buffer.from('T'), properties: Buffer.from('TAGS\u0001a\u0002'),
+  });
+}

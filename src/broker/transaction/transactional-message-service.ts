@@ -3,7 +3,7 @@ import { MessageConst } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
 import { SystemTopic } from '../../common/topic.js';
 import { MessageSysFlag, resetTransactionValue } from '../../common/sysflag.js';
-import { encodeRecord, type MessageExt } from '../../common/message-record.js';
+import { encodeRecord, type MessageExt, type StoredRecord } from '../../common/message-record.js';
 import { readLong } from '../../common/bytes.js';
 import { createRequest } from '../../remoting/command.js';
 import { RequestCode, SerializeType } from '../../remoting/codes.js';
@@ -225,7 +225,7 @@ export class TransactionalMessageService {
   }
 
   /** Re-appends an open half with a higher check count, so the cursor can move past the old copy. */
-  private async reappend(ext: MessageExt, input: PutMessageInput, checkTimes: number): Promise<{ ext: MessageExt; input: PutMessageInput; result: PutMessageResult } | undefined> {
+  private async reappend(ext: StoredRecord, input: PutMessageInput, checkTimes: number): Promise<{ ext: MessageExt; input: PutMessageInput; result: PutMessageResult } | undefined> {
     const copy: PutMessageInput = {
       ...input,
       properties: editProperties(ext.properties, (p) => p.set(MessageConst.TRANSACTION_CHECK_TIMES, String(checkTimes))),
@@ -233,7 +233,8 @@ export class TransactionalMessageService {
     const result = await this.broker.messageStore.putMessage(copy);
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return undefined;
     this.movedTo.set(ext.queueOffset, result.queueOffset);
-    return { ext: { ...ext, properties: copy.properties, queueOffset: result.queueOffset, commitLogOffset: result.phyOffset }, input: copy, result };
+    // A record keeps its strings behind getters, which a spread would drop: copy its plain form.
+    return { ext: { ...ext.toJSON(), properties: copy.properties, queueOffset: result.queueOffset, commitLogOffset: result.phyOffset }, input: copy, result };
   }
 
   private async discard(ext: MessageExt, input: PutMessageInput): Promise<void> {
