@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { MessageConst } from '../common/message-const.js';
 import { decodeProperties, encodeProperties } from '../common/properties.js';
 import { MessageSysFlag } from '../common/sysflag.js';
-import type { MessageExt as StoredMessage } from '../common/message-record.js';
+import { decodeRecords, StoredRecord, type MessageExt as StoredMessage } from '../common/message-record.js';
 import type { MessageIdGenerator } from '../common/message-id.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 
@@ -211,24 +211,129 @@ export interface MessageExt extends StoredMessage {
   brokerName?: string;
 }
 
+const UNCOMPRESSED = ~(MessageSysFlag.COMPRESSED_FLAG | MessageSysFlag.COMPRESSION_TYPE_MASK);
+
 /**
- * Stored record → received message. A zlib body (sysFlag bit 0 with compression type 0 or ZLIB)
- * is inflated and the compression bits cleared; an LZ4/ZSTD body, or one that fails to inflate,
- * is left as stored with its flags, so the caller can tell.
+ * The inflated body of a zlib record (sysFlag bit 0 with compression type 0 or ZLIB), whose
+ * compression bits the caller then clears; undefined for an LZ4/ZSTD body, or one that fails to
+ * inflate, which is left as stored with its flags, so the caller can tell.
+ */
+function inflatedBody(body: Buffer, sysFlag: number): Buffer | undefined {
+  if ((sysFlag & MessageSysFlag.COMPRESSED_FLAG) === 0) return undefined;
+  const type = sysFlag & MessageSysFlag.COMPRESSION_TYPE_MASK;
+  if (type !== 0 && type !== MessageSysFlag.COMPRESSION_ZLIB) return undefined;
+  try {
+    return inflateSync(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A received message decoded straight from a record of a response body, its body inflated as in
+ * `toMessageExt`. The property map, and the msgId, tags and keys taken from it, are built on first
+ * read (with `extraProperties` added, as a pull adds MIN_OFFSET and MAX_OFFSET): a consumer that
+ * reads only bodies never parses properties. Values equal those of `toMessageExt(decodeRecord(…))`.
+ */
+export class ReceivedMessage extends StoredRecord implements MessageExt {
+  declare brokerName?: string;
+  readonly #extraProperties: readonly (readonly [string, string])[] | undefined;
+  #propertyMap: Map<string, string> | undefined;
+  /** UNIQ_KEY, TAGS and KEYS as the properties gave them, taken when the map is built. */
+  #uniqKey: string | undefined;
+  #tags: string | undefined;
+  #keysText: string | undefined;
+  #msgId: string | undefined;
+  #keys: string[] | undefined;
+
+  constructor(buf: Buffer, pos: number, extraProperties?: readonly (readonly [string, string])[]) {
+    super(buf, pos);
+    const body = inflatedBody(this.body, this.sysFlag);
+    if (body !== undefined) {
+      this.body = body;
+      this.sysFlag &= UNCOMPRESSED;
+    }
+    this.#extraProperties = extraProperties;
+  }
+
+  get propertyMap(): Map<string, string> {
+    return this.#propertyMap ?? this.#buildPropertyMap();
+  }
+
+  set propertyMap(map: Map<string, string>) {
+    this.#propertyMap = map;
+  }
+
+  #buildPropertyMap(): Map<string, string> {
+    const map = decodeProperties(this.properties);
+    this.#uniqKey = map.get(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    this.#tags = map.get(MessageConst.TAGS);
+    this.#keysText = map.get(MessageConst.KEYS);
+    if (this.#extraProperties !== undefined) for (const [k, v] of this.#extraProperties) map.set(k, v);
+    return (this.#propertyMap = map);
+  }
+
+  get msgId(): string {
+    if (this.#msgId === undefined) {
+      this.#parsed();
+      this.#msgId = this.#uniqKey ?? this.offsetMsgId;
+    }
+    return this.#msgId;
+  }
+
+  set msgId(id: string) {
+    this.#msgId = id;
+  }
+
+  get tags(): string | undefined {
+    this.#parsed();
+    return this.#tags;
+  }
+
+  set tags(tags: string | undefined) {
+    this.#parsed();
+    this.#tags = tags;
+  }
+
+  get keys(): string[] {
+    if (this.#keys === undefined) {
+      this.#parsed();
+      this.#keys = splitKeys(this.#keysText);
+    }
+    return this.#keys;
+  }
+
+  set keys(keys: string[]) {
+    this.#keys = keys;
+  }
+
+  /** Builds the property map if not yet done, so the UNIQ_KEY, TAGS and KEYS taken from it are known. */
+  #parsed(): void {
+    if (this.#propertyMap === undefined) this.#buildPropertyMap();
+  }
+
+  override toJSON(): MessageExt {
+    return { ...super.toJSON(), msgId: this.msgId, tags: this.tags, keys: this.keys, propertyMap: this.propertyMap, brokerName: this.brokerName };
+  }
+}
+
+/** Decodes a response body of records (PULL_MESSAGE, QUERY_MESSAGE, …) into received messages. */
+export function decodeReceivedMessages(body: Buffer, extraProperties?: readonly (readonly [string, string])[]): ReceivedMessage[] {
+  return decodeRecords(body, (buf, pos) => new ReceivedMessage(buf, pos, extraProperties));
+}
+
+/**
+ * Stored record → received message, for a record already decoded (a `ReceivedMessage` decodes
+ * straight from the bytes instead). A zlib body is inflated and its compression bits cleared, as
+ * `inflatedBody` tells.
  */
 export function toMessageExt(stored: StoredMessage): MessageExt {
   let body = stored.body;
   let sysFlag = stored.sysFlag;
-  if ((sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
-    const type = sysFlag & MessageSysFlag.COMPRESSION_TYPE_MASK;
-    if (type === 0 || type === MessageSysFlag.COMPRESSION_ZLIB) {
-      try {
-        body = inflateSync(body);
-        sysFlag &= ~(MessageSysFlag.COMPRESSED_FLAG | MessageSysFlag.COMPRESSION_TYPE_MASK);
-      } catch {
-        body = stored.body;
-      }
-    }
+  const inflated = inflatedBody(body, sysFlag);
+  if (inflated !== undefined) {
+    body = inflated;
+    sysFlag &= UNCOMPRESSED;
   }
   const propertyMap = decodeProperties(stored.properties);
   // One literal with every field (no spread): pulls build thousands of these per second.

@@ -1,5 +1,4 @@
 import { parseLenientJson } from '../common/json.js';
-import { decodeRecords } from '../common/message-record.js';
 import { MessageConst } from '../common/message-const.js';
 import { getProperty } from '../common/properties.js';
 import {
@@ -43,7 +42,7 @@ import {
   type SendMessageRequestHeader,
   type UpdateConsumerOffsetRequestHeader,
 } from './headers.js';
-import { decodeBatchBody, toMessageExt, type MessageExt } from './message.js';
+import { decodeBatchBody, decodeReceivedMessages, type MessageExt } from './message.js';
 import { toMessageQueue, type MessageQueue } from './route.js';
 import { tagFilterOf } from './subscription.js';
 import {
@@ -350,15 +349,9 @@ export class MQClientAPI {
     const tags = header.subscription !== undefined && (header.expressionType ?? ExpressionType.TAG) === ExpressionType.TAG
       ? tagFilterOf(header.subscription)
       : undefined;
-    const minOffset = String(h.minOffset);
-    const maxOffset = String(h.maxOffset);
-    for (const stored of decodeRecords(res.body)) {
-      const msg = toMessageExt(stored);
-      if (tags !== undefined && (msg.tags === undefined || !tags.has(msg.tags))) continue;
-      msg.propertyMap.set(MessageConst.MIN_OFFSET, minOffset);
-      msg.propertyMap.set(MessageConst.MAX_OFFSET, maxOffset);
-      result.msgFoundList.push(msg);
-    }
+    const range = [[MessageConst.MIN_OFFSET, String(h.minOffset)], [MessageConst.MAX_OFFSET, String(h.maxOffset)]] as const;
+    const msgs = decodeReceivedMessages(res.body, range);
+    result.msgFoundList = tags === undefined ? msgs : msgs.filter((msg) => msg.tags !== undefined && tags.has(msg.tags));
     return result;
   }
 
@@ -475,9 +468,9 @@ export class MQClientAPI {
   /** VIEW_MESSAGE_BY_ID: the message stored at CommitLog offset `phyOffset`. */
   async viewMessage(brokerAddr: string, phyOffset: number, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageExt> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(phyOffset) }), timeoutMs);
-    const [stored] = res.body ? decodeRecords(res.body) : [];
-    if (!stored) throw new MQClientError(`no message record in the answer of ${brokerAddr} for offset ${phyOffset}`, ClientErrorCode.BAD_RESPONSE);
-    return toMessageExt(stored);
+    const [msg] = res.body ? decodeReceivedMessages(res.body) : [];
+    if (!msg) throw new MQClientError(`no message record in the answer of ${brokerAddr} for offset ${phyOffset}`, ClientErrorCode.BAD_RESPONSE);
+    return msg;
   }
 
   /** GET_BROKER_RUNTIME_INFO: the broker's KVTable of statistics. */
@@ -571,7 +564,7 @@ export class MQClientAPI {
     const res = await this.remoting.invoke(brokerAddr, this.command(RequestCode.QUERY_MESSAGE, ext), timeoutMs);
     if (res.code === ResponseCode.QUERY_NOT_FOUND) return [];
     if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, brokerAddr);
-    return res.body ? decodeRecords(res.body).map(toMessageExt) : [];
+    return res.body ? decodeReceivedMessages(res.body) : [];
   }
 
   /**

@@ -1,10 +1,9 @@
 import { MessageConst } from '../common/message-const.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
-import { decodeRecords } from '../common/message-record.js';
 import { MessageSysFlag } from '../common/sysflag.js';
 import { createRequest, RequestCode, type RemotingCommand } from '../remoting/index.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
-import { toMessageExt, type Message, type MessageExt } from './message.js';
+import { decodeReceivedMessages, type Message, type MessageExt } from './message.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { Producer, type ProducerOptions } from './producer.js';
 
@@ -103,9 +102,8 @@ export class TransactionProducer extends Producer {
 
   private async onCheck(req: RemotingCommand, brokerAddr: string): Promise<void> {
     const ext = req.extFields ?? {};
-    const stored = req.body ? decodeRecords(req.body)[0] : undefined;
-    if (!stored) return;
-    const msg = toMessageExt(stored);
+    const msg = req.body ? decodeReceivedMessages(req.body)[0] : undefined;
+    if (!msg) return;
     let state: LocalTransactionStateValue = LocalTransactionState.UNKNOW;
     try {
       state = (await this.check(msg)) ?? LocalTransactionState.UNKNOW;

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { buildMessageProperties, decodeBatchBody, encodeBatchBody, Message, toMessageExt } from '../../src/client/message.js';
+import { buildMessageProperties, decodeBatchBody, decodeReceivedMessages, encodeBatchBody, Message, toMessageExt, type MessageExt } from '../../src/client/message.js';
 import { buildSubscriptionData, tagFilterOf } from '../../src/client/subscription.js';
 import { MessageIdGenerator } from '../../src/common/message-id.js';
 import { decodeProperties } from '../../src/common/properties.js';
-import { decodeRecord, encodeRecord } from '../../src/common/message-record.js';
+import { decodeRecord, decodeRecords, encodeRecord } from '../../src/common/message-record.js';
+import { hasFixtures, readFixture } from '../helpers/fixtures.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { MQClientError } from '../../src/client/errors.js';
 
@@ -99,4 +100,55 @@ test('subscriptions split tags on || with Java hash codes', () => {
   assert.throws(() => buildSubscriptionData('T', '||'), MQClientError);
   assert.equal(tagFilterOf('*'), undefined);
   assert.deepEqual([...tagFilterOf('a||b')!], ['a', 'b']);
+});
+
+/** Every field of the eagerly built message, read from `m`. */
+function fieldsOf(m: MessageExt, like: MessageExt): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(like).map((k) => [k, m[k as keyof MessageExt]]));
+}
+
+function receivedRecords(): Buffer[] {
+  const props = ['', 'TAGS\u0001A\u0002KEYS\u0001a  b\u0002UNIQ_KEY\u0001ID1\u0002', 'UNIQ_KEY\u0001\u0002TAGS\u0001x\u0002TAGS\u0001y\u0002'];
+  const bodies: [Buffer, number][] = [[Buffer.from('plain'), 0], [deflateSync(Buffer.from('z'.repeat(300))), 0x1], [Buffer.from('raw'), 0x101], [Buffer.from('bad zlib'), 0x1]];
+  const out: Buffer[] = [];
+  for (const p of props) {
+    for (const [body, sysFlag] of bodies) {
+      out.push(encodeRecord({
+        queueId: 1, flag: 3, queueOffset: 5, physicalOffset: 2 ** 36, sysFlag, bornTimestamp: 1, bornHost: encodeSocketAddress('::1', 1),
+        storeTimestamp: 2, storeHost: encodeSocketAddress('127.0.0.1', 10911), reconsumeTimes: 2, preparedTransactionOffset: 0,
+        body, topic: Buffer.from('T'), properties: Buffer.from(p),
+      }));
+    }
+  }
+  if (hasFixtures()) for (const name of ['message.bin', 'message_compress.bin', 'batch_message.bin']) out.push(readFixture('ali-ons', name));
+  return out;
+}
+
+test('messages decoded straight from the bytes equal toMessageExt of the decoded record', () => {
+  for (const buf of receivedRecords()) {
+    const eager = decodeRecords(buf).map(toMessageExt);
+    const received = decodeReceivedMessages(buf);
+    assert.equal(received.length, eager.length);
+    received.forEach((m, i) => {
+      assert.deepEqual(fieldsOf(m, eager[i]!), eager[i]);
+      assert.equal(JSON.stringify(m), JSON.stringify(eager[i]));
+    });
+  }
+});
+
+test('a received message builds its property map on first read, with the extra properties of its pull', () => {
+  const [buf] = receivedRecords().slice(4, 5);
+  const range = [['MIN_OFFSET', '0'], ['MAX_OFFSET', '9']] as const;
+  // Read in another order than toMessageExt does: msgId and keys first, then the map.
+  const m = decodeReceivedMessages(buf!, range)[0]!;
+  assert.equal(m.msgId, 'ID1');
+  assert.deepEqual(m.keys, ['a', 'b']);
+  assert.deepEqual([...m.propertyMap], [['TAGS', 'A'], ['KEYS', 'a  b'], ['UNIQ_KEY', 'ID1'], ['MIN_OFFSET', '0'], ['MAX_OFFSET', '9']]);
+  // msgId, tags and keys are what the properties said, whatever is put in the map afterwards.
+  m.propertyMap.set('TAGS', 'changed');
+  assert.equal(m.tags, 'A');
+  m.tags = 'B';
+  m.brokerName = 'broker-a';
+  assert.equal(m.tags, 'B');
+  assert.equal(JSON.parse(JSON.stringify(m)).brokerName, 'broker-a');
 });
