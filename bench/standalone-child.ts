@@ -179,6 +179,8 @@ export class BrokerChild {
         ...SERVER_NODE_FLAGS, ...childNodeArgs(),
         STANDALONE_JS, '--store', join(layout.dir, 'store'),
         '--namesrv-port', String(layout.namesrvPort), '--broker-port', String(layout.brokerPort),
+        // No scenario here talks to the proxy; a fixed 8081 fails whenever another standalone runs.
+        '--proxy-port', '0',
         '-c', join(layout.dir, 'broker.conf'),
       ], {
         stdio: ['ignore', logFd, logFd],
