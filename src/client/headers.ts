@@ -23,22 +23,34 @@ export type {
 } from '../remoting/protocol/index.js';
 export { SendHeaderV2Ext, SendHeaderV2Key, encodeSendMessageRequestHeaderV2, encodePullMessageRequestHeader } from '../remoting/protocol/index.js';
 
+/** A missing or malformed response field as a client BAD_RESPONSE error; anything else as it is. */
+function badResponse(what: string, addr: string, err: unknown): unknown {
+  if (err instanceof HeaderError) {
+    return new MQClientError(`malformed ${what} from ${addr}: ${err.message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
+  }
+  return err;
+}
+
 /** Runs a header decoder, turning a missing or malformed field into a client BAD_RESPONSE error. */
 function decodeResponse<T>(what: string, addr: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof HeaderError) {
-      throw new MQClientError(`malformed ${what} from ${addr}: ${err.message}`, ClientErrorCode.BAD_RESPONSE, false, { cause: err });
-    }
-    throw err;
+    throw badResponse(what, addr, err);
   }
 }
 
-/** From the raw binary section when the response has one (every ROCKETMQ-serialized send), else from the fields. */
+/**
+ * From the raw binary section when the response has one (every ROCKETMQ-serialized send), else
+ * from the fields. Every send reads one, so no decoder closure as in `decodeResponse`.
+ */
 export function decodeSendMessageResponseHeader(res: RemotingCommand, addr: string): SendMessageResponseHeader {
   const raw = rawExtOf(res);
-  return decodeResponse('send response header', addr, raw ? () => decodeSendResponseRaw(raw) : () => decodeSendResponse(res.extFields));
+  try {
+    return raw ? decodeSendResponseRaw(raw) : decodeSendResponse(res.extFields);
+  } catch (err) {
+    throw badResponse('send response header', addr, err);
+  }
 }
 
 export function decodePullMessageResponseHeader(ext: Ext, addr: string): PullMessageResponseHeader {

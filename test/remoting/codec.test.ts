@@ -144,6 +144,11 @@ test('the send response header read from raw bytes equals the field-object decod
     { ...base, queueOffset: '4x' },
     { queueId: '0', queueOffset: '0' },
     { msgId: 'M', queueOffset: '0' },
+    { ...base, MSG_REGION: 'cn-hangzhou', TRACE_ON: 'FALSE', queueId: '-1', queueOffset: '9007199254740991' },
+    { ...base, MSG_REGION: 'DefaultRegio', TRACE_ON: 'falsey', queueOffset: '+7' },
+    { ...base, queueId: 'x', queueOffset: '' },
+    { ...base, msgId: '', queueId: 'x' },
+    { ...base, queueOffset: '99999999999999999' },
   ];
   for (const ext of cases) {
     const cmd = decodeCommand(encodeCommand(createResponse(createRequest(310), 0, undefined, { extFields: ext })).subarray(4));

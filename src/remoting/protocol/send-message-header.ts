@@ -312,12 +312,36 @@ function responseKey(buf: Buffer, ks: number, kl: number): number {
   return -1;
 }
 
+const DEFAULT_REGION = 'DefaultRegion';
+const DEFAULT_REGION_BYTES = Buffer.from(DEFAULT_REGION);
+const FALSE_BYTES = Buffer.from('false');
+
+/** Whether [s, e) of `buf` holds exactly `bytes`. */
+function bytesEqual(buf: Buffer, s: number, e: number, bytes: Buffer): boolean {
+  if (e - s !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[s + i] !== bytes[i]) return false;
+  return true;
+}
+
 /**
  * The send response header read straight from a binary extFields section (see `rawExtOf`):
  * the same result and errors as `decodeSendMessageResponseHeader`, for the producer's hot path.
+ * Every send pays this, so only the offset msgId and the rare optional fields become strings:
+ * the numbers are read from their digits, and MSG_REGION (nearly always DefaultRegion) and
+ * TRACE_ON are compared as bytes. The numbers are located first and read after the walk, so
+ * errors come in the object decoder's order.
  */
 export function decodeSendMessageResponseHeaderRaw(buf: Buffer): SendMessageResponseHeader {
-  const v: Array<string | undefined> = new Array(RESPONSE_KEYS.length);
+  let msgId: string | undefined;
+  let qs = -1;
+  let qe = -1;
+  let os = -1;
+  let oe = -1;
+  let transactionId: string | undefined;
+  let batchUniqId: string | undefined;
+  let recallHandle: string | undefined;
+  let regionId = DEFAULT_REGION;
+  let traceOn = true;
   const end = buf.length;
   let p = 0;
   while (p < end) {
@@ -326,25 +350,28 @@ export function decodeSendMessageResponseHeaderRaw(buf: Buffer): SendMessageResp
     p = ks + kl;
     const vl = buf.readInt32BE(p);
     p += 4;
-    if (vl > 0) {
-      const k = responseKey(buf, ks, kl);
-      if (k >= 0) v[k] = buf.toString('utf8', p, p + vl);
-    }
+    const vs = p;
     p += vl;
+    if (vl === 0) continue; // an empty value reads as absent, as in the field object
+    switch (responseKey(buf, ks, kl)) {
+      case 0: msgId = buf.toString('utf8', vs, p); break;
+      case 1: qs = vs; qe = p; break;
+      case 2: os = vs; oe = p; break;
+      case 3: transactionId = buf.toString('utf8', vs, p); break;
+      case 4: batchUniqId = buf.toString('utf8', vs, p); break;
+      case 5: recallHandle = buf.toString('utf8', vs, p); break;
+      case 6: regionId = bytesEqual(buf, vs, p, DEFAULT_REGION_BYTES) ? DEFAULT_REGION : buf.toString('utf8', vs, p); break;
+      case 7: traceOn = !bytesEqual(buf, vs, p, FALSE_BYTES); break;
+      default: break;
+    }
   }
-  if (v[0] === undefined) throw missing('msgId');
-  if (v[1] === undefined) throw missing('queueId');
-  if (v[2] === undefined) throw missing('queueOffset');
-  return {
-    msgId: v[0],
-    queueId: parseIntStrict(v[1], 'queueId'),
-    queueOffset: parseIntStrict(v[2], 'queueOffset'),
-    transactionId: v[3],
-    batchUniqId: v[4],
-    recallHandle: v[5],
-    regionId: v[6] ? v[6] : 'DefaultRegion',
-    traceOn: v[7] !== 'false',
-  };
+  // In the object decoder's order: each field is checked, then read, before the next one.
+  if (msgId === undefined) throw missing('msgId');
+  if (qs < 0) throw missing('queueId');
+  const queueId = rawInt(buf, qs, qe, 'queueId');
+  if (os < 0) throw missing('queueOffset');
+  const queueOffset = rawInt(buf, os, oe, 'queueOffset');
+  return { msgId, queueId, queueOffset, transactionId, batchUniqId, recallHandle, regionId, traceOn };
 }
 
 /**
