@@ -17,7 +17,9 @@ export interface CqEntry {
 /**
  * The index of one topic queue (upstream `ConsumeQueue`): entry n sits at byte n*20 of the
  * queue's segment files. New entries are kept in memory until the periodic flush writes them,
- * so the dispatch path does no syscall; readers see both.
+ * so the dispatch path does no syscall; readers see both. The queue remembers where its first
+ * entry that is not yet durable points in the CommitLog: the store's checkpoint is the least
+ * of these over all queues.
  */
 export class ConsumeQueue {
   private readonly files: MappedFileQueue;
@@ -28,6 +30,10 @@ export class ConsumeQueue {
   private flushing = 0;
   /** Segments written since the last datasync. */
   private readonly unsynced = new Set<MappedFile>();
+  /** CommitLog offset of the first entry not yet written and fdatasync'ed; -1 when every entry is. */
+  private firstUnsyncedPhy = -1;
+  /** The round of the store's sync cycle in which this queue is made durable (set by the store). */
+  syncSlot = 0;
   private minLogicOffset = 0;
   /** CommitLog offset just past the last record this queue indexes. */
   maxPhysicOffset = 0;
@@ -58,6 +64,14 @@ export class ConsumeQueue {
     this.tailStart = this.files.maxOffset / CQ_STORE_UNIT_SIZE;
   }
 
+  /**
+   * Creates the first, empty segment of a queue that has nothing yet: a new topic's files are
+   * made when it is created instead of in the first flush under load.
+   */
+  createFirstSegment(): void {
+    if (this.files.files.length === 0 && this.maxOffsetInQueue === 0) this.files.createFile(0);
+  }
+
   /** Next logical offset to be written (upstream `getMaxOffsetInQueue`). */
   get maxOffsetInQueue(): number {
     return this.tailStart + this.tailCount;
@@ -67,19 +81,28 @@ export class ConsumeQueue {
     return Math.floor(this.minLogicOffset / CQ_STORE_UNIT_SIZE);
   }
 
-  get hasUnflushed(): boolean {
-    return this.tailCount > this.flushing;
+  /** Bytes of entries in memory that no write has taken yet. */
+  get unwrittenBytes(): number {
+    return (this.tailCount - this.flushing) * CQ_STORE_UNIT_SIZE;
+  }
+
+  /** CommitLog offset of the first entry that a crash could lose, or -1 when all are durable. */
+  get unsyncedPhyOffset(): number {
+    return this.firstUnsyncedPhy;
   }
 
   /**
    * Appends the entry for `queueOffset`. Idempotent, so recovery can re-dispatch records the
    * queue already has. A queue that starts past its current end is filled with blank entries.
+   * Returns true when the queue had every entry durable before this one.
    */
-  putEntry(queueOffset: number, phyOffset: number, size: number, tagsCode: number): void {
+  putEntry(queueOffset: number, phyOffset: number, size: number, tagsCode: number): boolean {
     const max = this.maxOffsetInQueue;
-    if (queueOffset < max) return;
-    if (max === 0 && queueOffset > 0 && this.files.files.length === 0) {
-      // A queue created at a non-zero offset (its older files were removed): start there.
+    if (queueOffset < max) return false;
+    if (max === 0 && queueOffset > 0 && this.files.maxOffset === 0) {
+      // A queue created at a non-zero offset (its older files were removed): start there. An
+      // empty segment made ahead of time at offset 0 does not fit, so it goes.
+      if (this.files.files.length > 0) this.files.destroy();
       this.tailStart = queueOffset;
       this.minLogicOffset = queueOffset * CQ_STORE_UNIT_SIZE;
     } else {
@@ -87,6 +110,9 @@ export class ConsumeQueue {
     }
     this.append(phyOffset, size, tagsCode);
     this.maxPhysicOffset = phyOffset + size;
+    if (this.firstUnsyncedPhy >= 0) return false;
+    this.firstUnsyncedPhy = phyOffset;
+    return true;
   }
 
   private append(phyOffset: number, size: number, tagsCode: number): void {
@@ -175,10 +201,14 @@ export class ConsumeQueue {
         let f = this.files.lastFile;
         if (!f || byteOff >= f.fileFromOffset + this.fileSize) f = this.files.createFile(byteOff);
         const file = f;
-        this.unsynced.add(file);
         const pos = byteOff - file.fileFromOffset;
         file.wrotePosition = pos + slice.length;
-        return new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => (err ? reject(err) : resolve())));
+        // Listed for datasync once written: a sync that starts meanwhile must not drop it unsynced.
+        return new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => {
+          if (err) return reject(err);
+          this.unsynced.add(file);
+          resolve();
+        }));
       });
       o = upto;
     }
@@ -200,15 +230,38 @@ export class ConsumeQueue {
     );
   }
 
-  /** Makes written segments durable. */
   /** Makes every segment written since the last call durable (in the thread pool, not on the event loop). */
   datasync(): Promise<void> {
     const files = [...this.unsynced];
     this.unsynced.clear();
     return Promise.all(files.map((f) => new Promise<void>((resolve, reject) => {
       if (f.destroyed) return resolve();
-      f.datasync((err) => (err ? reject(err) : resolve()));
+      f.datasync((err) => {
+        if (!err) return resolve();
+        this.unsynced.add(f);
+        reject(err);
+      });
     }))).then(() => undefined);
+  }
+
+  /**
+   * Writes the whole tail and fdatasyncs the segments: every entry appended before the call is
+   * durable once it resolves. Entries appended meanwhile stay counted as not durable.
+   */
+  async makeDurable(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.flush((err) => (err ? reject(err) : resolve())));
+    await this.datasync();
+    this.firstUnsyncedPhy = this.tailCount > 0 ? this.firstTailPhy() : -1;
+  }
+
+  /** CommitLog offset of the first real (not blank) entry of the in-memory tail. */
+  private firstTailPhy(): number {
+    for (let i = 0; i < this.tailCount; i++) {
+      const p = i * CQ_STORE_UNIT_SIZE;
+      if (this.tail.readInt32BE(p + 8) !== BLANK_SIZE) return readLong(this.tail, p);
+    }
+    // Only blank fillers left (their entry was cut): nothing below maxPhysicOffset is at risk.
+    return this.maxPhysicOffset;
   }
 
   /** Removes entries that point at or past `phyOffset` (the CommitLog was cut there). */
@@ -256,6 +309,8 @@ export class ConsumeQueue {
 
   destroy(): void {
     this.files.destroy();
+    this.unsynced.clear();
+    this.firstUnsyncedPhy = -1;
     this.tailCount = 0;
     this.tailStart = 0;
     this.minLogicOffset = 0;

@@ -59,10 +59,20 @@ export interface QueryMessageResult {
 /** Called for every record dispatched to a ConsumeQueue (upstream `MessageArrivingListener`). */
 export type MessageArrivingListener = (topic: string, queueId: number, maxOffset: number, tagsCode: number, properties: string) => void;
 
-/** Rounds of the ConsumeQueue flush between two full fdatasyncs of ConsumeQueues and checkpoint. */
-const FULL_SYNC_EVERY = 10;
+/**
+ * Rounds of the ConsumeQueue flush in which every queue is made durable once: each round
+ * syncs the queues of one slot, so thousands of queues cost a steady trickle of fdatasyncs
+ * instead of a storm every SYNC_ROUNDS rounds.
+ */
+const SYNC_ROUNDS = 10;
 /** ConsumeQueue fdatasyncs in flight at once (the size of libuv's thread pool). */
 const CQ_SYNC_PARALLEL = 4;
+/**
+ * A queue outside its sync slot is written once this much is pending: busy queues then go out
+ * in page-sized writes while a queue getting a few messages a second costs one write per
+ * cycle, not one per round.
+ */
+const CQ_WRITE_LEAST_BYTES = 2048;
 
 /**
  * The message store (upstream `DefaultMessageStore`): one CommitLog, a ConsumeQueue per topic
@@ -85,9 +95,11 @@ export class DefaultMessageStore {
   private cqTimer?: NodeJS.Timeout;
   private cqRound = 0;
   private cqFlushing?: Promise<void>;
+  /** Queues created so far: the next one's sync slot. */
+  private cqCreated = 0;
   /** CommitLog offset just past the last record dispatched to ConsumeQueues. */
   private dispatchedOffset = 0;
-  private readonly dirtyQueues = new Set<ConsumeQueue>();
+  /** Queues holding an entry that is not yet durable (ConsumeQueue.unsyncedPhyOffset >= 0). */
   private readonly unsyncedQueues = new Set<ConsumeQueue>();
   private arrivingListener?: MessageArrivingListener;
   private running = false;
@@ -242,8 +254,7 @@ export class DefaultMessageStore {
         cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
         queues = this.consumeQueueTable.get(d.topic);
       }
-      cq.putEntry(d.queueOffset, phy, d.size, d.tagsCode);
-      this.dirtyQueues.add(cq);
+      if (cq.putEntry(d.queueOffset, phy, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
     };
   }
 
@@ -310,9 +321,28 @@ export class DefaultMessageStore {
     let cq = m.get(queueId);
     if (!cq) {
       cq = new ConsumeQueue(this.cqRoot, topic, queueId, this.config.mappedFileSizeConsumeQueue);
+      cq.syncSlot = this.cqCreated++ % SYNC_ROUNDS;
       m.set(queueId, cq);
     }
     return cq;
+  }
+
+  /**
+   * Creates the ConsumeQueues of a topic and their first segment files (UPDATE_AND_CREATE_TOPIC):
+   * otherwise a thousand new topics create their thousands of files all in the first flush rounds
+   * under load. Queues that exist or already hold offsets are left alone.
+   */
+  createConsumeQueues(topic: string, queueNums: number): void {
+    const offsets = this.topicQueueTable.get(topic);
+    try {
+      for (let q = 0; q < queueNums; q++) {
+        if (this.findConsumeQueue(topic, q) || (offsets?.[q] ?? 0) > 0) continue;
+        this.findOrCreateConsumeQueue(topic, q).createFirstSegment();
+      }
+    } catch (err) {
+      // Not fatal: the first flush creates what is missing, and reports a disk that fails then.
+      this.logger.warn(`ConsumeQueue files of topic ${topic} not created ahead: ${(err as Error).message}`);
+    }
   }
 
   private topicBuffer(topic: string): Buffer {
@@ -404,8 +434,7 @@ export class DefaultMessageStore {
       const t = transactionValue(d.sysFlag);
       if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
         const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
-        cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode);
-        this.dirtyQueues.add(cq);
+        if (cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
         this.arrivingListener?.(d.topic, d.queueId, d.queueOffset + 1, d.tagsCode, d.properties);
       }
       this.dispatchedOffset = d.phyOffset + d.size;
@@ -415,43 +444,46 @@ export class DefaultMessageStore {
   }
 
   /**
-   * Writes ConsumeQueue tails to their files; every FULL_SYNC_EVERY rounds (and at shutdown)
-   * also fdatasyncs them and advances the checkpoint, which bounds what recovery re-dispatches.
+   * One round of the ConsumeQueue flush: the queues of this round's sync slot (all of them when
+   * `full`) are written and fdatasync'ed, other queues are written once CQ_WRITE_LEAST_BYTES are
+   * pending. The checkpoint then records the least CommitLog offset of an entry that is not yet
+   * durable in any queue: recovery after a crash re-dispatches from there.
    */
   flushConsumeQueues(full: boolean): Promise<void> {
     if (this.cqFlushing) return full ? this.cqFlushing.then(() => this.flushConsumeQueues(true)) : this.cqFlushing;
     const run = async (): Promise<void> => {
-      // Every entry dispatched before this point is in a tail that the flushes below write whole.
-      const upTo = this.dispatchedOffset;
       const indexFlushed = this.indexService.flush();
-      const queues = [...this.dirtyQueues];
-      this.dirtyQueues.clear();
-      let failed = false;
-      await Promise.all(queues.map((cq) => new Promise<void>((resolve) => cq.flush((err) => {
-        if (err) {
-          failed = true;
-          this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} flush failed: ${err.message}; check the disk`);
-        }
-        if (cq.hasUnflushed) this.dirtyQueues.add(cq);
-        this.unsyncedQueues.add(cq);
-        resolve();
-      }))));
-      await indexFlushed;
-      this.cqRound++;
-      if (full || this.cqRound % FULL_SYNC_EVERY === 0) {
-        // In the thread pool, a few at a time: thousands of queues must not stall the event loop.
-        const toSync = [...this.unsyncedQueues];
-        this.unsyncedQueues.clear();
-        for (let i = 0; i < toSync.length; i += CQ_SYNC_PARALLEL) {
-          await Promise.all(toSync.slice(i, i + CQ_SYNC_PARALLEL).map((cq) => cq.datasync().catch((err: Error) => {
-            failed = true;
-            this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} fdatasync failed: ${err.message}; check the disk`);
+      const slot = this.cqRound++ % SYNC_ROUNDS;
+      const due: ConsumeQueue[] = [];
+      const writes: Array<Promise<void>> = [];
+      const report = (cq: ConsumeQueue, what: string) => (err: Error): void => {
+        // The queue keeps its entries as not durable: the checkpoint stays below them.
+        this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} ${what} failed: ${err.message}; check the disk`);
+      };
+      for (const cq of this.unsyncedQueues) {
+        if (full || cq.syncSlot === slot) due.push(cq);
+        else if (cq.unwrittenBytes >= CQ_WRITE_LEAST_BYTES) {
+          writes.push(new Promise<void>((resolve) => cq.flush((err) => {
+            if (err) report(cq, 'write')(err);
+            resolve();
           })));
         }
-        // Entries dispatched since `upTo` wait for the next round; recovery re-dispatches from here.
-        if (!failed) this.checkpoint.consumeQueuePhyOffset = Math.max(this.checkpoint.consumeQueuePhyOffset, upTo);
-        this.checkpoint.flush(true);
       }
+      await Promise.all(writes);
+      // In the thread pool, a few at a time: thousands of queues must not stall the event loop.
+      for (let i = 0; i < due.length; i += CQ_SYNC_PARALLEL) {
+        await Promise.all(due.slice(i, i + CQ_SYNC_PARALLEL).map((cq) => cq.makeDurable().then(() => {
+          if (cq.unsyncedPhyOffset < 0) this.unsyncedQueues.delete(cq);
+        }, report(cq, 'write or fdatasync'))));
+      }
+      await indexFlushed;
+      let durable = this.dispatchedOffset;
+      for (const cq of this.unsyncedQueues) {
+        const p = cq.unsyncedPhyOffset;
+        if (p >= 0 && p < durable) durable = p;
+      }
+      this.checkpoint.consumeQueuePhyOffset = durable;
+      await this.checkpoint.flushAsync().catch((err: Error) => this.logger.error(`checkpoint write failed: ${err.message}; check the disk`));
     };
     this.cqFlushing = run().finally(() => { this.cqFlushing = undefined; });
     return this.cqFlushing;
@@ -658,7 +690,6 @@ export class DefaultMessageStore {
     if (!m) return;
     for (const cq of m.values()) {
       cq.destroy();
-      this.dirtyQueues.delete(cq);
       this.unsyncedQueues.delete(cq);
     }
     this.topicQueueTable.delete(topic);
