@@ -74,6 +74,7 @@ export class AdminBrokerProcessor {
       attributes: { ...(this.broker.topicConfigManager.get(h.topic)?.attributes ?? {}), ...parseAttributes(h.attributes) },
     };
     this.broker.topicConfigManager.update(tc);
+    this.broker.messageStore.createConsumeQueues(h.topic, Math.max(h.readQueueNums, h.writeQueueNums));
     this.broker.logger.info(`topic ${h.topic} created/updated: read ${h.readQueueNums} write ${h.writeQueueNums} perm ${h.perm}`);
     return createResponse(req, ResponseCode.SUCCESS);
   }
