@@ -24,7 +24,7 @@ function options(dir: string, fileSize: number, crcReadAheadMinBytes: number): C
 interface Written { phy: number; size: number; body: Buffer }
 
 /** Appends one record with body `b` at queue offset `i`; `onPlaced` learns where it went. */
-function appendRecord(log: CommitLog, i: number, b: Buffer, onPlaced?: (phy: number, size: number) => void): ReturnType<CommitLog['append']> {
+function appendRecord(log: CommitLog, i: number, b: Buffer, onPlaced?: (phy: number, size: number) => void, waitFlush = false): ReturnType<CommitLog['append']> {
   const size = recordSize(host.length, host.length, b.length, topic.length, 0);
   return log.append(size, (buf, pos, phy, now) => {
     writeRecordInto(buf, pos, size, {
@@ -33,7 +33,7 @@ function appendRecord(log: CommitLog, i: number, b: Buffer, onPlaced?: (phy: num
     });
     onPlaced?.(phy, size);
     return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
-  }, false);
+  }, waitFlush);
 }
 
 /** Appends `bodies` through a CommitLog (so segments end with the BLANK marker as in production). */
@@ -229,15 +229,7 @@ function syncLog(dir: string, dispatched: number[]): CommitLog {
 }
 
 function appendSync(log: CommitLog, i: number): ReturnType<CommitLog['append']> {
-  const b = body(i, 200);
-  const size = recordSize(host.length, host.length, b.length, topic.length, 0);
-  return log.append(size, (buf, pos, phy, now) => {
-    writeRecordInto(buf, pos, size, {
-      queueId: 0, flag: 0, queueOffset: i, physicalOffset: phy, sysFlag: 0, bornTimestamp: now, bornHost: host,
-      storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
-    });
-    return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '' };
-  }, true);
+  return appendRecord(log, i, body(i, 200), undefined, true);
 }
 
 test('SYNC_FLUSH: a second group commit is written and synced while the first fdatasync runs, on its own descriptor; acks and dispatch keep log order', async () => {
