@@ -71,8 +71,6 @@ const READ_GRACE_MS = 30_000;
 const END_FILE_MIN_BLANK_LENGTH = 8;
 /** Batches up to this size are written on the event loop thread (see writeBatch); bigger ones on the thread pool. */
 const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
-/** SYNC_FLUSH group commits whose fdatasync may run at once. */
-const MAX_SYNCS_IN_FLIGHT = 2;
 /** Below this much log to verify, starting a CRC thread costs more than it saves. */
 const CRC_READ_AHEAD_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -116,8 +114,10 @@ export class CommitLog {
   private writing = false;
   /** Written batches not yet completed, in log order. */
   private written: Batch[] = [];
-  private syncsInFlight = 0;
-  /** Which of a segment's two sync descriptors a sync in flight uses. */
+  /**
+   * Which of a segment's two sync descriptors a sync in flight uses: at most two group commits
+   * sync at once, one per descriptor.
+   */
   private readonly laneBusy: [boolean, boolean] = [false, false];
   private idleWaiters: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
@@ -345,8 +345,8 @@ export class CommitLog {
     }
     const needSync = this.pendingAcks.some((a) => a.needFlush);
     // Two fdatasyncs overlap on the device (measured: 1 in flight 3.3k syncs/s, 2 in flight
-    // 5.0k, latency +30 %); a third waits for the oldest.
-    if (needSync && this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) return;
+    // 5.0k, latency +30 %); a third waits for a descriptor to free up.
+    if (needSync && this.laneBusy[0] && this.laneBusy[1]) return;
     this.writing = true;
     const segments = this.pending;
     const batch: Batch = { acks: this.pendingAcks, dispatches: this.pendingDispatch, end: this.reserveOffset, durable: !needSync };
@@ -403,11 +403,9 @@ export class CommitLog {
     const timer = setTimeout(timeoutAcks, limit);
     const lane: 0 | 1 = this.laneBusy[0] ? 1 : 0;
     this.laneBusy[lane] = true;
-    this.syncsInFlight++;
     this.syncFiles(touched, 0, lane, (serr) => {
       clearTimeout(timer);
       this.laneBusy[lane] = false;
-      this.syncsInFlight--;
       if (serr) return this.failBatch(serr, batch);
       if (batch.end > this.flushedOffset) this.flushedOffset = batch.end;
       this.opts.onFlushed?.(this.flushedOffset);
@@ -522,15 +520,17 @@ export class CommitLog {
       g = h;
       if (!file || end > this.writtenOffset) continue;
       const start = first.phy;
-      const slice = (buf: Buffer): void => {
-        for (const i of group) {
-          const e = entries[i]!;
-          const at = e.phy - start;
-          if (at + e.size <= buf.length) out[i] = buf.subarray(at, at + e.size);
-        }
-      };
-      if (sync) this.readGroupSync(file, start, end, group, entries, out);
-      else reads.push(file.readAsync(start - file.fileFromOffset, end - start).then(slice));
+      if (sync) {
+        this.readGroupSync(file, start, end, group, entries, out);
+      } else {
+        reads.push(file.readAsync(start - file.fileFromOffset, end - start).then((buf) => {
+          for (const i of group) {
+            const e = entries[i]!;
+            const at = e.phy - start;
+            if (at + e.size <= buf.length) out[i] = buf.subarray(at, at + e.size);
+          }
+        }));
+      }
     }
     if (reads.length > 0) await Promise.all(reads);
     return out;

@@ -456,15 +456,15 @@ export class DefaultMessageStore {
       const slot = this.cqRound++ % SYNC_ROUNDS;
       const due: ConsumeQueue[] = [];
       const writes: Array<Promise<void>> = [];
-      const report = (cq: ConsumeQueue, what: string) => (err: Error): void => {
-        // The queue keeps its entries as not durable: the checkpoint stays below them.
+      // A queue that fails keeps its entries as not durable: the checkpoint stays below them.
+      const report = (cq: ConsumeQueue, what: string, err: Error): void => {
         this.logger.error(`ConsumeQueue ${cq.topic}/${cq.queueId} ${what} failed: ${err.message}; check the disk`);
       };
       for (const cq of this.unsyncedQueues) {
         if (full || cq.syncSlot === slot) due.push(cq);
         else if (cq.unwrittenBytes >= CQ_WRITE_LEAST_BYTES) {
           writes.push(new Promise<void>((resolve) => cq.flush((err) => {
-            if (err) report(cq, 'write')(err);
+            if (err) report(cq, 'write', err);
             resolve();
           })));
         }
@@ -474,7 +474,7 @@ export class DefaultMessageStore {
       for (let i = 0; i < due.length; i += CQ_SYNC_PARALLEL) {
         await Promise.all(due.slice(i, i + CQ_SYNC_PARALLEL).map((cq) => cq.makeDurable().then(() => {
           if (cq.unsyncedPhyOffset < 0) this.unsyncedQueues.delete(cq);
-        }, report(cq, 'write or fdatasync'))));
+        }, (err: Error) => report(cq, 'write or fdatasync', err))));
       }
       await indexFlushed;
       let durable = this.dispatchedOffset;
