@@ -155,6 +155,7 @@ export const MESSAGE_STORE_CONFIG_SPEC: ConfigSpec<MessageStoreConfig> = deriveS
     flushDiskType: { type: 'enum', values: ['ASYNC_FLUSH', 'SYNC_FLUSH'] },
     flushIntervalCommitLog: POSITIVE_INT,
     flushIntervalConsumeQueue: POSITIVE_INT,
+    flushConsumeQueueThoroughInterval: POSITIVE_INT,
     syncFlushTimeout: POSITIVE_INT,
     maxMessageSize: POSITIVE_INT,
     deleteWhen: {

@@ -60,6 +60,8 @@ export interface MessageStoreConfig {
   flushDiskType: FlushDiskType;
   flushIntervalCommitLog: number;
   flushIntervalConsumeQueue: number;
+  /** Every ConsumeQueue is made durable (fdatasync) at least this often, in ms (upstream default 60 s). */
+  flushConsumeQueueThoroughInterval: number;
   syncFlushTimeout: number;
   maxMessageSize: number;
   checkCRCOnRecover: boolean;
@@ -150,6 +152,7 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     flushDiskType: 'ASYNC_FLUSH',
     flushIntervalCommitLog: 500,
     flushIntervalConsumeQueue: 1_000,
+    flushConsumeQueueThoroughInterval: 60_000,
     syncFlushTimeout: 5_000,
     maxMessageSize: 4 * 1024 * 1024,
     checkCRCOnRecover: true,

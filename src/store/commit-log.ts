@@ -3,6 +3,7 @@ import { CrcReadAhead, type CrcReadAheadSegment } from './crc-read-ahead.js';
 import type { Logger } from '../common/logger.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import type { MappedFile } from './mapped-file.js';
+import type { ConsumeQueue } from './consume-queue.js';
 import { walkSegment, WalkBuffer } from './record-walk.js';
 
 /** Store-level outcome of an append (upstream `PutMessageStatus`, the subset this store produces). */
@@ -26,6 +27,8 @@ export interface DispatchRequest {
   sysFlag: number;
   /** Raw properties string, for index keys and SQL filtering later. */
   properties: string;
+  /** The ConsumeQueue the entry goes to, when the put already looked it up (none for transaction halves). */
+  queue: ConsumeQueue | undefined;
 }
 
 export interface AppendResult {

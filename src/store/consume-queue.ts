@@ -32,6 +32,8 @@ export class ConsumeQueue {
   private readonly unsynced = new Set<MappedFile>();
   /** CommitLog offset of the first entry not yet written and fdatasync'ed; -1 when every entry is. */
   private firstUnsyncedPhy = -1;
+  /** Set when its topic was deleted: a record dispatched after that goes to a new queue. */
+  deleted = false;
   /** The round of the store's sync cycle in which this queue is made durable (set by the store). */
   syncSlot = 0;
   private minLogicOffset = 0;

@@ -59,12 +59,6 @@ export interface QueryMessageResult {
 /** Called for every record dispatched to a ConsumeQueue (upstream `MessageArrivingListener`). */
 export type MessageArrivingListener = (topic: string, queueId: number, maxOffset: number, tagsCode: number, properties: string) => void;
 
-/**
- * Rounds of the ConsumeQueue flush in which every queue is made durable once: each round
- * syncs the queues of one slot, so thousands of queues cost a steady trickle of fdatasyncs
- * instead of a storm every SYNC_ROUNDS rounds.
- */
-const SYNC_ROUNDS = 10;
 /** ConsumeQueue fdatasyncs in flight at once (the size of libuv's thread pool). */
 const CQ_SYNC_PARALLEL = 4;
 /**
@@ -80,10 +74,8 @@ const CQ_WRITE_LEAST_BYTES = 2048;
  */
 export class DefaultMessageStore {
   readonly commitLog: CommitLog;
-  private readonly consumeQueueTable = new Map<string, Map<number, ConsumeQueue>>();
-  /** Next queue offset per topic, indexed by queue id (upstream `topicQueueTable`); no key string per message. */
-  private readonly topicQueueTable = new Map<string, number[]>();
-  private readonly topicBytes = new Map<string, Buffer>();
+  /** Per topic its name's bytes, next queue offsets and ConsumeQueues: one map lookup per message. */
+  private readonly topics = new Map<string, StoreTopic>();
   private checkpoint!: StoreCheckpoint;
   /** Keys and unique keys of every message (upstream `IndexService`), under `index/`. */
   readonly indexService: IndexService;
@@ -93,6 +85,12 @@ export class DefaultMessageStore {
   readonly cleanService: CleanService;
   private diskFull = false;
   private cqTimer?: NodeJS.Timeout;
+  /**
+   * Rounds of the ConsumeQueue flush in which every queue is made durable once
+   * (flushConsumeQueueThoroughInterval / flushIntervalConsumeQueue): each round syncs the queues
+   * of one slot, so thousands of queues cost a steady trickle of fdatasyncs, not a storm.
+   */
+  private readonly syncRounds: number;
   private cqRound = 0;
   private cqFlushing?: Promise<void>;
   /** Queues created so far: the next one's sync slot. */
@@ -118,6 +116,7 @@ export class DefaultMessageStore {
     this.storeHost = storeHost;
     this.physicalMemory = physicalMemory;
     this.delayLevels = parseDelayLevels(config.messageDelayLevel);
+    this.syncRounds = Math.max(1, Math.round(config.flushConsumeQueueThoroughInterval / config.flushIntervalConsumeQueue) || 1);
     mkdirSync(config.storePathRootDir, { recursive: true });
     this.abortPath = join(config.storePathRootDir, 'abort');
     this.cqRoot = join(config.storePathRootDir, 'consumequeue');
@@ -235,25 +234,17 @@ export class DefaultMessageStore {
    */
   private recoveryDispatcher(cqFrom: number): (buf: Buffer, pos: number, phy: number) => void {
     const index = this.config.messageIndexEnable;
-    const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '' };
+    const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '', queue: undefined };
     const topics = new RecoveredTopic();
-    let queues: Map<number, ConsumeQueue> | undefined;
-    let queuesTopic = '';
+    let st: StoreTopic | undefined;
     return (buf, pos, phy) => {
       parseDispatchInto(d, buf, pos, phy, topics, this.delayLevels);
       if (index) this.indexService.buildIndex(d);
       if (phy < cqFrom) return;
       const t = transactionValue(d.sysFlag);
       if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
-      if (queues === undefined || queuesTopic !== d.topic) {
-        queues = this.consumeQueueTable.get(d.topic);
-        queuesTopic = d.topic;
-      }
-      let cq = queues?.get(d.queueId);
-      if (!cq) {
-        cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
-        queues = this.consumeQueueTable.get(d.topic);
-      }
+      if (st === undefined || st.name !== d.topic) st = this.topicOf(d.topic);
+      const cq = st.queues[d.queueId] ?? this.createConsumeQueue(st, d.queueId);
       if (cq.putEntry(d.queueOffset, phy, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
     };
   }
@@ -280,22 +271,25 @@ export class DefaultMessageStore {
     }
   }
 
+  /** Next queue offsets (upstream `topicQueueTable`) from what the queues hold after recovery. */
   private rebuildTopicQueueTable(): void {
-    this.topicQueueTable.clear();
-    for (const cq of this.allQueues()) this.queueOffsetsOf(cq.topic)[cq.queueId] = cq.maxOffsetInQueue;
+    for (const st of this.topics.values()) {
+      st.offsets.length = 0;
+      for (const cq of st.queues) if (cq) st.offsets[cq.queueId] = cq.maxOffsetInQueue;
+    }
   }
 
-  private queueOffsetsOf(topic: string): number[] {
-    let offsets = this.topicQueueTable.get(topic);
-    if (offsets === undefined) {
-      offsets = [];
-      this.topicQueueTable.set(topic, offsets);
+  private topicOf(topic: string): StoreTopic {
+    let st = this.topics.get(topic);
+    if (st === undefined) {
+      st = new StoreTopic(topic);
+      this.topics.set(topic, st);
     }
-    return offsets;
+    return st;
   }
 
   private *allQueues(): Iterable<ConsumeQueue> {
-    for (const m of this.consumeQueueTable.values()) yield* m.values();
+    for (const st of this.topics.values()) for (const cq of st.queues) if (cq) yield cq;
   }
 
   start(): void {
@@ -309,21 +303,18 @@ export class DefaultMessageStore {
   }
 
   findConsumeQueue(topic: string, queueId: number): ConsumeQueue | undefined {
-    return this.consumeQueueTable.get(topic)?.get(queueId);
+    return this.topics.get(topic)?.queues[queueId];
   }
 
   findOrCreateConsumeQueue(topic: string, queueId: number): ConsumeQueue {
-    let m = this.consumeQueueTable.get(topic);
-    if (!m) {
-      m = new Map();
-      this.consumeQueueTable.set(topic, m);
-    }
-    let cq = m.get(queueId);
-    if (!cq) {
-      cq = new ConsumeQueue(this.cqRoot, topic, queueId, this.config.mappedFileSizeConsumeQueue);
-      cq.syncSlot = this.cqCreated++ % SYNC_ROUNDS;
-      m.set(queueId, cq);
-    }
+    const st = this.topicOf(topic);
+    return st.queues[queueId] ?? this.createConsumeQueue(st, queueId);
+  }
+
+  private createConsumeQueue(st: StoreTopic, queueId: number): ConsumeQueue {
+    const cq = new ConsumeQueue(this.cqRoot, st.name, queueId, this.config.mappedFileSizeConsumeQueue);
+    cq.syncSlot = this.cqCreated++ % this.syncRounds;
+    st.queues[queueId] = cq;
     return cq;
   }
 
@@ -333,7 +324,7 @@ export class DefaultMessageStore {
    * under load. Queues that exist or already hold offsets are left alone.
    */
   createConsumeQueues(topic: string, queueNums: number): void {
-    const offsets = this.topicQueueTable.get(topic);
+    const offsets = this.topics.get(topic)?.offsets;
     try {
       for (let q = 0; q < queueNums; q++) {
         if (this.findConsumeQueue(topic, q) || (offsets?.[q] ?? 0) > 0) continue;
@@ -345,16 +336,6 @@ export class DefaultMessageStore {
     }
   }
 
-  private topicBuffer(topic: string): Buffer {
-    let b = this.topicBytes.get(topic);
-    if (!b) {
-      b = Buffer.from(topic, 'utf8');
-      if (this.topicBytes.size > 100_000) this.topicBytes.clear();
-      this.topicBytes.set(topic, b);
-    }
-    return b;
-  }
-
   private checkInput(m: PutMessageInput, propsLen: number): PutMessageStatus | undefined {
     if (this.shuttingDown || !this.running || this.diskFull) return 'SERVICE_NOT_AVAILABLE';
     if (m.body.length > this.config.maxMessageSize) return 'MESSAGE_ILLEGAL';
@@ -364,12 +345,13 @@ export class DefaultMessageStore {
 
   /** Appends one message; resolves when it is stored as the flush mode requires. */
   async putMessage(m: PutMessageInput): Promise<PutMessageResult> {
-    const topicBuf = this.topicBuffer(m.topic);
+    const st = this.topicOf(m.topic);
+    const topicBuf = st.bytes;
     const props = Buffer.from(m.properties, 'utf8');
     const bad = this.checkInput(m, props.length);
     if (bad) return { status: bad, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
     const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, topicBuf.length, props.length);
-    const offsets = this.queueOffsetsOf(m.topic);
+    const offsets = st.offsets;
     const txType = transactionValue(m.sysFlag);
     const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
     let queueOffset = 0;
@@ -387,7 +369,8 @@ export class DefaultMessageStore {
       });
       if (indexed) offsets[m.queueId] = queueOffset + 1;
       const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
-      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties };
+      const queue = indexed ? st.queues[m.queueId] ?? this.createConsumeQueue(st, m.queueId) : undefined;
+      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue };
     }, m.waitStoreMsgOK);
     const r = await res;
     // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
@@ -433,7 +416,7 @@ export class DefaultMessageStore {
       if (index) this.indexService.buildIndex(d);
       const t = transactionValue(d.sysFlag);
       if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-        const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+        const cq = d.queue !== undefined && !d.queue.deleted ? d.queue : this.findOrCreateConsumeQueue(d.topic, d.queueId);
         if (cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
         this.arrivingListener?.(d.topic, d.queueId, d.queueOffset + 1, d.tagsCode, d.properties);
       }
@@ -453,7 +436,7 @@ export class DefaultMessageStore {
     if (this.cqFlushing) return full ? this.cqFlushing.then(() => this.flushConsumeQueues(true)) : this.cqFlushing;
     const run = async (): Promise<void> => {
       const indexFlushed = this.indexService.flush();
-      const slot = this.cqRound++ % SYNC_ROUNDS;
+      const slot = this.cqRound++ % this.syncRounds;
       const due: ConsumeQueue[] = [];
       const writes: Array<Promise<void>> = [];
       // A queue that fails keeps its entries as not durable: the checkpoint stays below them.
@@ -681,19 +664,21 @@ export class DefaultMessageStore {
 
   /** Queues of a topic that exist in the store. */
   queueIdsOf(topic: string): number[] {
-    return [...(this.consumeQueueTable.get(topic)?.keys() ?? [])].sort((a, b) => a - b);
+    const queues = this.topics.get(topic)?.queues ?? [];
+    return queues.flatMap((cq) => (cq ? [cq.queueId] : []));
   }
 
   /** Removes a topic's ConsumeQueues (its CommitLog records stay until retention removes them). */
   deleteTopic(topic: string): void {
-    const m = this.consumeQueueTable.get(topic);
-    if (!m) return;
-    for (const cq of m.values()) {
+    const st = this.topics.get(topic);
+    if (!st) return;
+    for (const cq of st.queues) {
+      if (!cq) continue;
       cq.destroy();
+      cq.deleted = true;
       this.unsyncedQueues.delete(cq);
     }
-    this.topicQueueTable.delete(topic);
-    this.consumeQueueTable.delete(topic);
+    this.topics.delete(topic);
     rmSync(join(this.cqRoot, topic), { recursive: true, force: true });
   }
 
@@ -772,6 +757,20 @@ export class DefaultMessageStore {
     if (this.commitLog.isWritable) {
       try { unlinkSync(this.abortPath); } catch { /* not there */ }
     }
+  }
+}
+
+/** What the store keeps per topic, found with one map lookup per message. */
+class StoreTopic {
+  /** The name as records carry it. */
+  readonly bytes: Buffer;
+  /** Next queue offset per queue id (upstream `topicQueueTable`). */
+  readonly offsets: number[] = [];
+  /** ConsumeQueues by queue id. */
+  readonly queues: Array<ConsumeQueue | undefined> = [];
+
+  constructor(readonly name: string) {
+    this.bytes = Buffer.from(name, 'utf8');
   }
 }
 

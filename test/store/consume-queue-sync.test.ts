@@ -15,8 +15,10 @@ const host = encodeSocketAddress('127.0.0.1', 10911);
 const QUEUES = 10;
 
 function config(dir: string): MessageStoreConfig {
-  // No timer rounds: the test runs each ConsumeQueue flush round itself.
-  return { ...defaultMessageStoreConfig(), storePathRootDir: dir, flushIntervalConsumeQueue: 3_600_000 };
+  // No timer rounds: the test runs each ConsumeQueue flush round itself. A sync cycle of QUEUES
+  // rounds gives every queue of the test a slot of its own.
+  const round = 3_600_000;
+  return { ...defaultMessageStoreConfig(), storePathRootDir: dir, flushIntervalConsumeQueue: round, flushConsumeQueueThoroughInterval: QUEUES * round };
 }
 
 function msg(queueId: number, body: string): PutMessageInput {

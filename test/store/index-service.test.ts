@@ -17,7 +17,7 @@ function service(dir: string, over: Partial<ConstructorParameters<typeof IndexSe
 }
 
 function req(phyOffset: number, storeTimestamp: number, props: Record<string, string>, topic = 'T', sysFlag = 0): DispatchRequest {
-  return { topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp, sysFlag, properties: encodeProperties(props) };
+  return { topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp, sysFlag, properties: encodeProperties(props), queue: undefined };
 }
 
 async function find(s: IndexService, key: string, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER, topic = 'T'): Promise<number[]> {
@@ -62,7 +62,7 @@ test('keys are read from the properties string as upstream splits it', async () 
     s.load(true, 0);
     const t = 1_700_000_000_000;
     const raw = (phyOffset: number, properties: string, topic = 'T'): DispatchRequest =>
-      ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties });
+      ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties, queue: undefined });
     // A property whose name ends in KEYS is not KEYS; the last pair may lack its separator.
     s.buildIndex(raw(0, 'XKEYS\u0001wrong\u0002KEYS\u0001 one  two\u0002UNIQ_KEY\u0001U0'));
     // Empty values index nothing.

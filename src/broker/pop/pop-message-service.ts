@@ -152,6 +152,8 @@ export class PopMessageService {
   private readonly reviving = new Set<string>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private waiterCount = 0;
+  /** Pops between their first look and their answer. */
+  private popsRunning = 0;
   /** Arrivals per topic, to catch a message that arrives while a pop is reading. */
   private readonly arrivals = new Map<string, number>();
   /** Group queues POP has read: their offsets go into the snapshot. */
@@ -251,21 +253,27 @@ export class PopMessageService {
     const retryTopic = popRetryTopic(req.group, req.topic);
     const watched = [req.topic, retryTopic];
     const deadline = Date.now() + Math.max(0, req.pollTime);
-    while (true) {
-      const seen = watched.map((t) => this.arrivals.get(t) ?? 0);
-      const { messages, busy } = await this.popOnce(req, tc.readQueueNums, retryTopic);
-      if (messages.length > 0) return { status: 'FOUND', messages };
-      const left = deadline - Date.now();
-      if (left <= 0 || req.signal?.aborted || !this.running) return { status: 'NO_MESSAGE' };
-      if (watched.some((t, i) => (this.arrivals.get(t) ?? 0) !== seen[i])) {
-        // A message arrived while reading: look again — after a turn of the event loop, so that
-        // concurrent pops never chase each other in microtasks alone.
-        await new Promise((r) => setImmediate(r));
-        continue;
+    // Arrivals are counted only while a pop runs: the count is what tells it to look again.
+    this.popsRunning++;
+    try {
+      while (true) {
+        const seen = watched.map((t) => this.arrivals.get(t) ?? 0);
+        const { messages, busy } = await this.popOnce(req, tc.readQueueNums, retryTopic);
+        if (messages.length > 0) return { status: 'FOUND', messages };
+        const left = deadline - Date.now();
+        if (left <= 0 || req.signal?.aborted || !this.running) return { status: 'NO_MESSAGE' };
+        if (watched.some((t, i) => (this.arrivals.get(t) ?? 0) !== seen[i])) {
+          // A message arrived while reading: look again — after a turn of the event loop, so that
+          // concurrent pops never chase each other in microtasks alone.
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        if (this.waiterCount >= this.maxWaiters) return { status: 'POLLING_FULL' };
+        // Queues another pop was reading may hold messages: wait for it to let go (it wakes us), not for new ones.
+        await this.waitArrival(watched, busy ? Math.min(left, BUSY_RETRY_MS) : left, req.signal, busy);
       }
-      if (this.waiterCount >= this.maxWaiters) return { status: 'POLLING_FULL' };
-      // Queues another pop was reading may hold messages: wait for it to let go (it wakes us), not for new ones.
-      await this.waitArrival(watched, busy ? Math.min(left, BUSY_RETRY_MS) : left, req.signal, busy);
+    } finally {
+      if (--this.popsRunning === 0) this.arrivals.clear();
     }
   }
 
@@ -660,6 +668,8 @@ export class PopMessageService {
 
   /** Called for every message dispatched to a ConsumeQueue: wakes the receives waiting on its topic. */
   notifyMessageArriving(topic: string): void {
+    // Waiters belong to running pops: with none, a message costs no lookup here.
+    if (this.popsRunning === 0) return;
     this.arrivals.set(topic, (this.arrivals.get(topic) ?? 0) + 1);
     const set = this.waiters.get(topic);
     if (set) for (const w of [...set]) w.resolve();

@@ -1,3 +1,4 @@
+import type { TopicConfig } from '../../common/route.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
@@ -36,9 +37,8 @@ export class SendMessageProcessor {
     const header = raw ? decodeSendMessageRequestHeaderV2Raw(raw)
       : req.code === 10 ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
     if (req.code === 320) header.batch = true;
-    const bad = this.check(req, header);
-    if (bad) return bad;
-    const tc = this.broker.topicConfigManager.get(header.topic)!;
+    const tc = this.check(req, header);
+    if (!('topicName' in tc)) return tc;
     let queueId = header.queueId;
     if (queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
     const body = req.body ?? Buffer.alloc(0);
@@ -90,8 +90,8 @@ export class SendMessageProcessor {
     return b;
   }
 
-  /** Upstream `msgCheck` plus topic auto-creation; returns an error response or undefined. */
-  private check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): RemotingCommand | undefined {
+  /** Upstream `msgCheck` plus topic auto-creation; returns the topic's config or an error response. */
+  private check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): TopicConfig | RemotingCommand {
     const b = this.broker;
     if (!isWriteable(b.brokerConfig.brokerPermission)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
@@ -120,7 +120,7 @@ export class SendMessageProcessor {
     if (h.queueId >= idValid) {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues; choose a queue id below that`);
     }
-    return undefined;
+    return tc;
   }
 
   /**
