@@ -76,6 +76,17 @@ const END_FILE_MIN_BLANK_LENGTH = 8;
 const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
 /** Below this much log to verify, starting a CRC thread costs more than it saves. */
 const CRC_READ_AHEAD_MIN_BYTES = 64 * 1024 * 1024;
+/** SYNC_FLUSH: how far past the log's end zeros are kept written and synced, and how much one write of them covers. */
+const ZERO_AHEAD_BYTES = 16 * 1024 * 1024;
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+
+/** Zeros being written ahead of the log from `from` on; `written` once the write returned. */
+interface ZeroFill {
+  from: number;
+  written: boolean;
+  /** Resolves when the write and its fdatasync are over, whatever their outcome. */
+  done: Promise<void>;
+}
 
 export interface CommitLogOptions {
   dir: string;
@@ -122,6 +133,14 @@ export class CommitLog {
    * sync at once, one per descriptor.
    */
   private readonly laneBusy: [boolean, boolean] = [false, false];
+  /** SYNC_FLUSH: zeros being written ahead of the log's end (see zeroAheadIfDue). */
+  private zeroing?: ZeroFill;
+  /** Offset up to which the active segment holds zeros made durable ahead of the data. */
+  private zeroedTo = 0;
+  /** A batch waits for the zeros being written where it goes. */
+  private waitingForZeros = false;
+  /** Set when writing zeros ahead failed once: group commits go on without. */
+  private zeroFailed = false;
   private idleWaiters: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
   private asyncFlushing = false;
@@ -233,7 +252,51 @@ export class CommitLog {
     if (!this.opts.syncFlush) {
       this.flushTimer = setInterval(() => this.asyncFlush(), this.opts.flushIntervalMs);
       this.flushTimer.unref();
+    } else {
+      this.zeroAheadIfDue();
     }
+  }
+
+  /**
+   * SYNC_FLUSH: keeps up to ZERO_AHEAD_BYTES of the active segment past the log's end filled
+   * with zeros and fdatasync'ed, ZERO_CHUNK_BYTES at a time in the thread pool. A group commit's
+   * fdatasync over such blocks writes data only; over blocks the file does not have yet it must
+   * also commit their allocation and the file size to the journal, which halves the syncs a
+   * second the disk does. Data is never written where zeros are being written: a batch that
+   * reaches them waits for that write (see writeBatch). Zeros past the end read as the end of
+   * the log at recovery; a clean stop cuts them off.
+   */
+  private zeroAheadIfDue(): void {
+    if (!this.opts.syncFlush || this.zeroing !== undefined || this.zeroFailed || !this.writable) return;
+    const file = this.files.lastFile;
+    if (!file || file.destroyed) return;
+    const fileEnd = file.fileFromOffset + this.opts.fileSize;
+    const from = Math.max(this.zeroedTo, this.reserveOffset, file.fileFromOffset);
+    if (from >= fileEnd || from - this.reserveOffset >= ZERO_AHEAD_BYTES) return;
+    const to = Math.min(fileEnd, from + ZERO_CHUNK_BYTES);
+    let finish!: () => void;
+    const z: ZeroFill = { from, written: false, done: new Promise((resolve) => { finish = resolve; }) };
+    this.zeroing = z;
+    const end = (err: Error | null): void => {
+      this.zeroing = undefined;
+      if (err) {
+        this.zeroFailed = true;
+        this.opts.logger.warn(`writing zeros ahead of the CommitLog failed: ${err.message}; group commits go on without them (check the disk)`);
+      } else {
+        this.zeroedTo = to;
+      }
+      finish();
+      if (!err) this.zeroAheadIfDue();
+    };
+    file.writeZeros(from - file.fileFromOffset, to - from, (err) => {
+      z.written = true;
+      if (this.waitingForZeros) {
+        this.waitingForZeros = false;
+        this.writeBatch();
+      }
+      if (err) return end(err);
+      file.datasync(end, 2);
+    });
   }
 
   private asyncFlush(): void {
@@ -350,6 +413,11 @@ export class CommitLog {
     // Two fdatasyncs overlap on the device (measured: 1 in flight 3.3k syncs/s, 2 in flight
     // 5.0k, latency +30 %); a third waits for a descriptor to free up.
     if (needSync && this.laneBusy[0] && this.laneBusy[1]) return;
+    const z = this.zeroing;
+    if (z !== undefined && !z.written && this.reserveOffset > z.from) {
+      this.waitingForZeros = true;
+      return;
+    }
     this.writing = true;
     const segments = this.pending;
     const batch: Batch = { acks: this.pendingAcks, dispatches: this.pendingDispatch, end: this.reserveOffset, durable: !needSync };
@@ -367,6 +435,7 @@ export class CommitLog {
       if (needSync) this.syncBatch(batch, segments);
       this.completeInOrder();
       if (this.pending.length > 0) this.writeBatch();
+      this.zeroAheadIfDue();
     };
     // Batches up to 1 MiB are written on this thread: a thread-pool round trip (request
     // object, wake-up of a pool thread, completion through the loop) costs more than copying
@@ -623,7 +692,11 @@ export class CommitLog {
   async shutdown(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.whenIdle();
+    this.zeroFailed = true; // no more zeros ahead
+    await this.zeroing?.done;
     const last = this.files.lastFile;
+    // The zeros written ahead go: the next start finds the log ending where its data does.
+    if (last && this.writable && this.opts.syncFlush && last.wrotePosition < this.opts.fileSize) last.setLength(last.wrotePosition);
     if (last && this.writable) {
       last.datasyncSync();
       this.flushedOffset = this.writtenOffset;

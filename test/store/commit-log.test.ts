@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, closeSync, readSync, writeSync, truncateSync } from 'node:fs';
+import { cpSync, openSync, closeSync, readFileSync, readSync, statSync, writeSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommitLog, type CommitLogOptions } from '../../src/store/commit-log.js';
 import { CrcReadAhead } from '../../src/store/crc-read-ahead.js';
-import { offset2FileName } from '../../src/store/mapped-file.js';
+import { MappedFile, offset2FileName } from '../../src/store/mapped-file.js';
 import { decodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { createLogger } from '../../src/common/logger.js';
@@ -204,6 +204,7 @@ function holdFirstSync(log: CommitLog): { lanes: number[]; maxAtOnce: () => numb
   const fds = file as unknown as { fd: number };
   const realFd = fds.fd;
   file.datasync = (cb, lane = 0) => {
+    if (lane === 2) return real(cb, lane); // the zeros written ahead: not a group commit
     lanes.push(lane);
     max = Math.max(max, ++atOnce);
     const run = (): void => real((err) => { atOnce--; cb(err); }, lane);
@@ -281,6 +282,99 @@ test('SYNC_FLUSH: when an earlier fdatasync fails, a later batch whose own sync 
     hold.restoreFd();
     await log.shutdown();
   } finally {
+    cleanup();
+  }
+});
+
+test('SYNC_FLUSH: zeros are kept written ahead of the log while records arrive; a clean stop cuts them off', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const log = syncLog(dir, []);
+    log.start(); // the first zeros are being written from offset 0 while the first records arrive
+    const placed: Written[] = [];
+    for (let round = 0; round < 40; round++) {
+      const acks = Array.from({ length: 64 }, (_, k) => {
+        const i = round * 64 + k;
+        const b = body(i, 1000);
+        return appendRecord(log, i, b, (phy, size) => placed.push({ phy, size, body: b }), true);
+      });
+      assert.ok((await Promise.all(acks)).every((r) => r.status === 'PUT_OK'));
+    }
+    const end = log.writtenOffset;
+    const path = join(dir, offset2FileName(0));
+    assert.ok(end > 2 * 1024 * 1024, 'the records cross several chunks of zeros');
+    assert.ok(statSync(path).size > end, 'zeros lie past the last record');
+    const file = readFileSync(path);
+    for (const w of placed) {
+      const r = decodeRecord(file.subarray(w.phy, w.phy + w.size));
+      assert.ok(r.body.equals(w.body), `record at ${w.phy} intact`);
+    }
+    await log.shutdown();
+    assert.equal(statSync(path).size, end, 'a clean stop leaves the segment ending with its data');
+    const again = new CommitLog(options(dir, 64 * 1024 * 1024, Infinity));
+    again.load();
+    assert.equal(again.recover(0, 0, true, () => {}), end);
+    await again.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('SYNC_FLUSH: after a crash the zeros written ahead read as the end of the log', async () => {
+  const { dir, cleanup } = tempDir();
+  const copy = tempDir();
+  try {
+    const log = syncLog(dir, []);
+    log.start();
+    const acks = Array.from({ length: 300 }, (_, i) => appendSync(log, i));
+    assert.ok((await Promise.all(acks)).every((r) => r.status === 'PUT_OK'));
+    const end = log.writtenOffset;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the zeros of the first chunks are on disk
+    cpSync(dir, copy.dir, { recursive: true }); // the files as a killed broker leaves them
+    await log.shutdown();
+    const path = join(copy.dir, offset2FileName(0));
+    assert.ok(statSync(path).size > end);
+    const seen: number[] = [];
+    const recovered = new CommitLog(options(copy.dir, 64 * 1024 * 1024, Infinity));
+    recovered.load();
+    assert.equal(recovered.recover(0, 0, true, (_b, _p, phy) => seen.push(phy)), end);
+    assert.equal(seen.length, 300, 'every acknowledged record is there');
+    assert.equal(statSync(path).size, end, 'the zeros are cut off');
+    await recovered.shutdown();
+  } finally {
+    cleanup();
+    copy.cleanup();
+  }
+});
+
+test('SYNC_FLUSH: a batch that reaches zeros still being written waits for that write, so the zeros never land over it', async () => {
+  const { dir, cleanup } = tempDir();
+  const real = MappedFile.prototype.writeZeros;
+  const held: Array<() => void> = [];
+  MappedFile.prototype.writeZeros = function (this: MappedFile, position, length, cb) {
+    held.push(() => real.call(this, position, length, cb));
+  };
+  try {
+    const log = syncLog(dir, []);
+    const placed: Written[] = [];
+    const append = (i: number): ReturnType<CommitLog['append']> => {
+      const b = body(i, 1000);
+      return appendRecord(log, i, b, (phy, size) => placed.push({ phy, size, body: b }), true);
+    };
+    assert.equal((await append(0)).status, 'PUT_OK');
+    assert.equal(held.length, 1, 'zeros are being written right after the first record');
+    let acked = 0;
+    const later = Array.from({ length: 50 }, (_, k) => append(k + 1).then((r) => { acked++; return r; }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(acked, 0, 'the batch waits while the zeros where it goes are being written');
+    MappedFile.prototype.writeZeros = real;
+    held.shift()!();
+    assert.ok((await Promise.all(later)).every((r) => r.status === 'PUT_OK'));
+    const file = readFileSync(join(dir, offset2FileName(0)));
+    for (const w of placed) assert.ok(decodeRecord(file.subarray(w.phy, w.phy + w.size)).body.equals(w.body), `record at ${w.phy} intact`);
+    await log.shutdown();
+  } finally {
+    MappedFile.prototype.writeZeros = real;
     cleanup();
   }
 });
