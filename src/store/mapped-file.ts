@@ -20,10 +20,8 @@ export function offset2FileName(offset: number): string {
 export class MappedFile {
   readonly path: string;
   private fd = -1;
-  /** A second descriptor, for a second fdatasync in flight (see datasync). */
-  private fd2 = -1;
-  /** A third, for the fdatasync of zeros written ahead of the data (see writeZeros). */
-  private fd3 = -1;
+  /** More descriptors of the file, one per further fdatasync in flight (see datasync): lane n uses extraFds[n - 1]. */
+  private extraFds: number[] = [];
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
 
@@ -90,12 +88,12 @@ export class MappedFile {
   }
 
   /**
-   * fdatasync through descriptor `lane`. Syncs that overlap each take their own descriptor: the
-   * kernel reports a writeback error once per open file description, so two syncs sharing one
-   * could see a failure reported to the other and succeed. Lanes 0 and 1 are the group commits',
-   * lane 2 syncs the zeros written ahead.
+   * fdatasync through the descriptor of `lane` (0 is the file's own, each other lane opens one
+   * of its own). Syncs that overlap each take their own descriptor: the kernel reports a
+   * writeback error once per open file description, so two syncs sharing one could see a
+   * failure reported to the other and succeed.
    */
-  datasync(cb: (err: Error | null) => void, lane: 0 | 1 | 2 = 0): void {
+  datasync(cb: (err: Error | null) => void, lane = 0): void {
     let fd: number;
     try {
       fd = lane === 0 ? this.handle() : this.extraHandle(lane);
@@ -105,14 +103,14 @@ export class MappedFile {
     fdatasync(fd, cb);
   }
 
-  private extraHandle(lane: 1 | 2): number {
+  private extraHandle(lane: number): number {
     this.handle(); // creates the file if needed
-    if (lane === 1) {
-      if (this.fd2 < 0) this.fd2 = openSync(this.path, 'r+');
-      return this.fd2;
+    let fd = this.extraFds[lane - 1];
+    if (fd === undefined || fd < 0) {
+      fd = openSync(this.path, 'r+');
+      this.extraFds[lane - 1] = fd;
     }
-    if (this.fd3 < 0) this.fd3 = openSync(this.path, 'r+');
-    return this.fd3;
+    return fd;
   }
 
   datasyncSync(): void {
@@ -161,14 +159,8 @@ export class MappedFile {
       closeSync(this.fd);
       this.fd = -1;
     }
-    if (this.fd2 >= 0) {
-      closeSync(this.fd2);
-      this.fd2 = -1;
-    }
-    if (this.fd3 >= 0) {
-      closeSync(this.fd3);
-      this.fd3 = -1;
-    }
+    for (const fd of this.extraFds) if (fd >= 0) closeSync(fd);
+    this.extraFds = [];
   }
 
   /**
@@ -178,10 +170,9 @@ export class MappedFile {
    */
   destroy(graceMs: number): void {
     try { unlinkSync(this.path); } catch { /* already gone */ }
-    const fds = [this.fd, this.fd2, this.fd3].filter((fd) => fd >= 0);
+    const fds = [this.fd, ...this.extraFds].filter((fd) => fd >= 0);
     this.fd = -1;
-    this.fd2 = -1;
-    this.fd3 = -1;
+    this.extraFds = [];
     this.destroyed = true;
     if (fds.length > 0) {
       const t = setTimeout(() => { for (const fd of fds) closeSync(fd); }, graceMs);

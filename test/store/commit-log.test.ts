@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, openSync, closeSync, readFileSync, readSync, statSync, writeSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommitLog, type CommitLogOptions } from '../../src/store/commit-log.js';
+import { CommitLog, SYNC_LANES, ZERO_LANE, type CommitLogOptions } from '../../src/store/commit-log.js';
 import { CrcReadAhead } from '../../src/store/crc-read-ahead.js';
 import { MappedFile, offset2FileName } from '../../src/store/mapped-file.js';
 import { decodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
@@ -204,7 +204,7 @@ function holdFirstSync(log: CommitLog): { lanes: number[]; maxAtOnce: () => numb
   const fds = file as unknown as { fd: number };
   const realFd = fds.fd;
   file.datasync = (cb, lane = 0) => {
-    if (lane === 2) return real(cb, lane); // the zeros written ahead: not a group commit
+    if (lane === ZERO_LANE) return real(cb, lane); // the zeros written ahead: not a group commit
     lanes.push(lane);
     max = Math.max(max, ++atOnce);
     const run = (): void => real((err) => { atOnce--; cb(err); }, lane);
@@ -233,7 +233,21 @@ function appendSync(log: CommitLog, i: number): ReturnType<CommitLog['append']> 
   return appendRecord(log, i, body(i, 200), undefined, true);
 }
 
-test('SYNC_FLUSH: a second group commit is written and synced while the first fdatasync runs, on its own descriptor; acks and dispatch keep log order', async () => {
+/**
+ * Runs `fn` with the zeros ahead of the log written instantly (not at all): tests of the group
+ * commits' lanes must not see their batches merge while a slow zero write holds them back.
+ */
+async function withoutZerosAhead(fn: () => Promise<void>): Promise<void> {
+  const real = MappedFile.prototype.writeZeros;
+  MappedFile.prototype.writeZeros = (_position, _length, cb) => cb(null);
+  try {
+    await fn();
+  } finally {
+    MappedFile.prototype.writeZeros = real;
+  }
+}
+
+test('SYNC_FLUSH: a second group commit is written and synced while the first fdatasync runs, on its own descriptor; acks and dispatch keep log order', () => withoutZerosAhead(async () => {
   const { dir, cleanup } = tempDir();
   try {
     const dispatched: number[] = [];
@@ -261,9 +275,9 @@ test('SYNC_FLUSH: a second group commit is written and synced while the first fd
   } finally {
     cleanup();
   }
-});
+}));
 
-test('SYNC_FLUSH: when an earlier fdatasync fails, a later batch whose own sync succeeded is refused too and the log turns read-only', async () => {
+test('SYNC_FLUSH: when an earlier fdatasync fails, a later batch whose own sync succeeded is refused too and the log turns read-only', () => withoutZerosAhead(async () => {
   const { dir, cleanup } = tempDir();
   try {
     const dispatched: number[] = [];
@@ -284,7 +298,7 @@ test('SYNC_FLUSH: when an earlier fdatasync fails, a later batch whose own sync 
   } finally {
     cleanup();
   }
-});
+}));
 
 test('SYNC_FLUSH: zeros are kept written ahead of the log while records arrive; a clean stop cuts them off', async () => {
   const { dir, cleanup } = tempDir();
@@ -378,3 +392,38 @@ test('SYNC_FLUSH: a batch that reaches zeros still being written waits for that 
     cleanup();
   }
 });
+
+test('SYNC_FLUSH: at most SYNC_LANES group commits sync at once; the next batch is written when a descriptor frees up', () => withoutZerosAhead(async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const log = syncLog(dir, []);
+    assert.equal((await appendSync(log, 0)).status, 'PUT_OK'); // creates the segment
+    const file = log.files.lastFile!;
+    const real = file.datasync.bind(file);
+    const held: Array<() => void> = [];
+    const lanes: number[] = [];
+    file.datasync = (cb, lane = 0) => {
+      if (lane === ZERO_LANE) return real(cb, lane);
+      lanes.push(lane);
+      held.push(() => real(cb, lane));
+    };
+    const acks: Array<ReturnType<CommitLog['append']>> = [];
+    for (let i = 1; i <= SYNC_LANES + 1; i++) {
+      acks.push(appendSync(log, i));
+      await new Promise((resolve) => setImmediate(resolve)); // one batch per turn of the loop
+    }
+    assert.deepEqual(lanes, Array.from({ length: SYNC_LANES }, (_, i) => i), 'one descriptor per sync in flight');
+    const before = log.writtenOffset;
+    assert.ok(before < log.maxOffset, 'the last batch waits, unwritten');
+    held.shift()!();
+    for (let i = 0; i < 200 && lanes.length <= SYNC_LANES; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(lanes.length, SYNC_LANES + 1);
+    assert.equal(lanes[SYNC_LANES], 0, 'it takes the descriptor that freed up');
+    assert.ok(log.writtenOffset > before);
+    while (held.length > 0) held.shift()!();
+    assert.ok((await Promise.all(acks)).every((r) => r.status === 'PUT_OK'));
+    await log.shutdown();
+  } finally {
+    cleanup();
+  }
+}));
