@@ -173,8 +173,12 @@ export class Producer {
   }
 
   /** Sends one message, or a batch when given an array (same topic, no delay, never compressed). */
-  async send(msg: Message | readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
-    if (!this.trace) return this.sendImpl(msg, opts);
+  send(msg: Message | readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
+    // Not async: each async layer a send passes through costs a promise and microtask hops.
+    return this.trace ? this.sendTraced(msg, opts) : this.sendImpl(msg, opts);
+  }
+
+  private async sendTraced(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
     const begin = Date.now();
     const msgs: readonly Message[] = Array.isArray(msg) ? (msg as readonly Message[]) : [msg as Message];
     try {
@@ -234,9 +238,15 @@ export class Producer {
     return undefined;
   }
 
-  private async sendImpl(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
+  /** Errors come back as rejections, never thrown: sendOnce and sendChunks are async. */
+  private sendImpl(msg: Message | readonly Message[], opts: SendOptions): Promise<SendResult> {
     if (Array.isArray(msg)) {
-      const chunks = this.splitBatch(msg as readonly Message[]);
+      let chunks: Message[][];
+      try {
+        chunks = this.splitBatch(msg as readonly Message[]);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       if (chunks.length > 1) return this.sendChunks(chunks, opts);
     }
     return this.sendOnce(msg, opts);
