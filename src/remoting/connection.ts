@@ -3,10 +3,12 @@ import type { Socket } from 'node:net';
 import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, FrameDecoder, measureHead, writeHead } from './codec.js';
 import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
 import { RemotingSendRequestError, RemotingTimeoutError } from './errors.js';
+import { PendingTable } from './pending-table.js';
 
 export type RequestHandler = (request: RemotingCommand, conn: Connection) => Promise<RemotingCommand | null> | RemotingCommand | null;
 
 interface Pending {
+  readonly opaque: number;
   resolve: (cmd: RemotingCommand) => void;
   reject: (err: Error) => void;
   /** Timeout scans run on this connection before the request was sent. */
@@ -42,7 +44,7 @@ export class Connection extends EventEmitter {
   readonly remoteAddress: string;
   readonly localAddress: string;
   private readonly decoder: FrameDecoder;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   private out: Buffer | undefined;
   /** Writes of `out` bytes handed to the socket (or queued) and not completed yet. */
   private outPending = 0;
@@ -106,11 +108,7 @@ export class Connection extends EventEmitter {
   private onFrame(frame: Buffer): void {
     const cmd = decodeCommand(frame); // CodecError propagates to onData and closes the connection
     if (isResponse(cmd)) {
-      const p = this.pending.get(cmd.opaque);
-      if (p) {
-        this.pending.delete(cmd.opaque);
-        p.resolve(cmd);
-      }
+      this.pending.take(cmd.opaque)?.resolve(cmd);
       return;
     }
     this.dispatch(cmd);
@@ -263,7 +261,7 @@ export class Connection extends EventEmitter {
     cmd.opaque = opaque;
     cmd.flag &= ~1;
     return new Promise((resolve, reject) => {
-      this.pending.set(opaque, { resolve, reject, sentAtScan: this.scans, timeoutMs, code: cmd.code });
+      this.pending.set({ opaque, resolve, reject, sentAtScan: this.scans, timeoutMs, code: cmd.code });
       if (this.timeoutScan === undefined) this.timeoutScan = setInterval(() => this.scanTimeouts(), TIMEOUT_SCAN_MS);
       this.writeCommand(cmd);
     });
@@ -277,11 +275,11 @@ export class Connection extends EventEmitter {
       return;
     }
     const scans = ++this.scans;
-    for (const [opaque, p] of this.pending) {
+    for (const p of this.pending.values()) {
       // Whole scan periods since the request left (the first one may have been partial): it
       // times out between timeoutMs and timeoutMs + 2 periods after it was sent.
       if ((scans - p.sentAtScan - 1) * TIMEOUT_SCAN_MS < p.timeoutMs) continue;
-      this.pending.delete(opaque);
+      this.pending.take(p.opaque);
       p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, p.code));
     }
   }
@@ -310,7 +308,7 @@ export class Connection extends EventEmitter {
     this.closed = true;
     clearInterval(this.timeoutScan);
     this.timeoutScan = undefined;
-    for (const [, p] of this.pending) {
+    for (const p of this.pending.values()) {
       p.reject(new RemotingSendRequestError(this.remoteAddress, 'connection closed before the response arrived'));
     }
     this.pending.clear();
