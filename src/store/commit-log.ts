@@ -143,8 +143,8 @@ export class CommitLog {
   private zeroedTo = 0;
   /** A batch waits for the zeros being written where it goes. */
   private waitingForZeros = false;
-  /** Set when writing zeros ahead failed once: group commits go on without. */
-  private zeroFailed = false;
+  /** No zeros ahead: ASYNC_FLUSH, a zero write that failed once (group commits go on without), or shutdown. */
+  private zeroAheadOff: boolean;
   private idleWaiters: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
   private asyncFlushing = false;
@@ -158,6 +158,7 @@ export class CommitLog {
 
   constructor(private readonly opts: CommitLogOptions) {
     this.files = new MappedFileQueue(opts.dir, opts.fileSize, true);
+    this.zeroAheadOff = !opts.syncFlush;
   }
 
   load(): void {
@@ -271,7 +272,7 @@ export class CommitLog {
    * the log at recovery; a clean stop cuts them off.
    */
   private zeroAheadIfDue(): void {
-    if (!this.opts.syncFlush || this.zeroing !== undefined || this.zeroFailed || !this.writable) return;
+    if (this.zeroAheadOff || this.zeroing !== undefined || !this.writable) return;
     const file = this.files.lastFile;
     if (!file || file.destroyed) return;
     const fileEnd = file.fileFromOffset + this.opts.fileSize;
@@ -284,7 +285,7 @@ export class CommitLog {
     const end = (err: Error | null): void => {
       this.zeroing = undefined;
       if (err) {
-        this.zeroFailed = true;
+        this.zeroAheadOff = true;
         this.opts.logger.warn(`writing zeros ahead of the CommitLog failed: ${err.message}; group commits go on without them (check the disk)`);
       } else {
         this.zeroedTo = to;
@@ -697,7 +698,7 @@ export class CommitLog {
   async shutdown(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.whenIdle();
-    this.zeroFailed = true; // no more zeros ahead
+    this.zeroAheadOff = true;
     await this.zeroing?.done;
     const last = this.files.lastFile;
     // The zeros written ahead go: the next start finds the log ending where its data does.

@@ -20,8 +20,8 @@ export function offset2FileName(offset: number): string {
 export class MappedFile {
   readonly path: string;
   private fd = -1;
-  /** More descriptors of the file, one per further fdatasync in flight (see datasync): lane n uses extraFds[n - 1]. */
-  private extraFds: number[] = [];
+  /** More descriptors of the file, one per further fdatasync in flight (see datasync): lane n uses extraFds[n - 1], opened on first use. */
+  private extraFds: Array<number | undefined> = [];
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
 
@@ -106,7 +106,7 @@ export class MappedFile {
   private extraHandle(lane: number): number {
     this.handle(); // creates the file if needed
     let fd = this.extraFds[lane - 1];
-    if (fd === undefined || fd < 0) {
+    if (fd === undefined) {
       fd = openSync(this.path, 'r+');
       this.extraFds[lane - 1] = fd;
     }
@@ -159,7 +159,7 @@ export class MappedFile {
       closeSync(this.fd);
       this.fd = -1;
     }
-    for (const fd of this.extraFds) if (fd >= 0) closeSync(fd);
+    for (const fd of this.extraFds) if (fd !== undefined) closeSync(fd);
     this.extraFds = [];
   }
 
@@ -170,7 +170,8 @@ export class MappedFile {
    */
   destroy(graceMs: number): void {
     try { unlinkSync(this.path); } catch { /* already gone */ }
-    const fds = [this.fd, ...this.extraFds].filter((fd) => fd >= 0);
+    // Lanes open their descriptors as they are first used: the array can have holes.
+    const fds = [this.fd, ...this.extraFds].filter((fd): fd is number => fd !== undefined && fd >= 0);
     this.fd = -1;
     this.extraFds = [];
     this.destroyed = true;

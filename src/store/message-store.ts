@@ -324,11 +324,11 @@ export class DefaultMessageStore {
    * under load. Queues that exist or already hold offsets are left alone.
    */
   createConsumeQueues(topic: string, queueNums: number): void {
-    const offsets = this.topics.get(topic)?.offsets;
+    const st = this.topicOf(topic);
     try {
       for (let q = 0; q < queueNums; q++) {
-        if (this.findConsumeQueue(topic, q) || (offsets?.[q] ?? 0) > 0) continue;
-        this.findOrCreateConsumeQueue(topic, q).createFirstSegment();
+        if (st.queues[q] !== undefined || (st.offsets[q] ?? 0) > 0) continue;
+        this.createConsumeQueue(st, q).createFirstSegment();
       }
     } catch (err) {
       // Not fatal: the first flush creates what is missing, and reports a disk that fails then.
@@ -414,9 +414,9 @@ export class DefaultMessageStore {
     const index = this.config.messageIndexEnable;
     for (const d of reqs) {
       if (index) this.indexService.buildIndex(d);
-      const t = transactionValue(d.sysFlag);
-      if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-        const cq = d.queue !== undefined && !d.queue.deleted ? d.queue : this.findOrCreateConsumeQueue(d.topic, d.queueId);
+      // The put gave every record but a transaction half its queue.
+      if (d.queue !== undefined) {
+        const cq = d.queue.deleted ? this.findOrCreateConsumeQueue(d.topic, d.queueId) : d.queue;
         if (cq.putEntry(d.queueOffset, d.phyOffset, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
         this.arrivingListener?.(d.topic, d.queueId, d.queueOffset + 1, d.tagsCode, d.properties);
       }
