@@ -127,6 +127,9 @@ export class CommitLog {
   private pending: Segment[] = [];
   private pendingAcks: Ack[] = [];
   private pendingDispatch: DispatchRequest[] = [];
+  /** The segment and position of the last reserve(), for commit(). */
+  private reservedFile: MappedFile | undefined;
+  private reservedPos = 0;
   private scheduled = false;
   /** A batch is being written. */
   private writing = false;
@@ -326,8 +329,38 @@ export class CommitLog {
    * the record is written (and, under SYNC_FLUSH with `waitFlush`, fdatasync'ed).
    */
   append(size: number, fill: (buf: Buffer, pos: number, phyOffset: number, storeTimestamp: number) => DispatchRequest, waitFlush: boolean): Promise<AppendResult> {
+    const bad = this.checkSize(size);
+    if (bad !== undefined) return bad;
+    const page = this.reserve(size);
+    this.pendingDispatch.push(fill(page.buf, page.used, this.reserveOffset, Date.now()));
+    return this.commit(page, size, waitFlush);
+  }
+
+  /**
+   * A batch: reserves `size` bytes for consecutive records in one segment, lets `fill` encode
+   * them all and push their dispatch requests to `dispatches`, and resolves once, when the
+   * whole batch is written (and synced as for append).
+   */
+  appendBatch(size: number, fill: (buf: Buffer, pos: number, phyOffset: number, storeTimestamp: number, dispatches: DispatchRequest[]) => void, waitFlush: boolean): Promise<AppendResult> {
+    const bad = this.checkSize(size);
+    if (bad !== undefined) return bad;
+    const page = this.reserve(size);
+    fill(page.buf, page.used, this.reserveOffset, Date.now(), this.pendingDispatch);
+    return this.commit(page, size, waitFlush);
+  }
+
+  private checkSize(size: number): Promise<AppendResult> | undefined {
     if (!this.writable) return Promise.resolve({ status: 'SERVICE_NOT_AVAILABLE' });
     if (size + END_FILE_MIN_BLANK_LENGTH > this.opts.fileSize) return Promise.resolve({ status: 'MESSAGE_ILLEGAL' });
+    return undefined;
+  }
+
+  /**
+   * Makes room for `size` bytes at the log's end, in the current segment or (after its blank
+   * end) the next; returns the page to encode them into at `page.used`, for `reserveOffset`.
+   * The segment is left in reservedFile / reservedPos (no object per message) for commit.
+   */
+  private reserve(size: number): Page {
     let file = this.currentFile();
     let posInFile = this.reserveOffset - file.fileFromOffset;
     if (size + END_FILE_MIN_BLANK_LENGTH > this.opts.fileSize - posInFile) {
@@ -335,12 +368,15 @@ export class CommitLog {
       file = this.currentFile();
       posInFile = 0;
     }
-    const page = this.pageFor(size);
-    const phy = this.reserveOffset;
-    const dispatch = fill(page.buf, page.used, phy, Date.now());
-    this.addSegment(file, posInFile, page, size);
+    this.reservedFile = file;
+    this.reservedPos = posInFile;
+    return this.pageFor(size);
+  }
+
+  /** Queues the reserved (and now encoded) bytes for the next write; resolves when they are written. */
+  private commit(page: Page, size: number, waitFlush: boolean): Promise<AppendResult> {
+    this.addSegment(this.reservedFile!, this.reservedPos, page, size);
     this.reserveOffset += size;
-    this.pendingDispatch.push(dispatch);
     return new Promise((resolve) => {
       this.pendingAcks.push({ resolve, needFlush: this.opts.syncFlush && waitFlush, done: false });
       this.schedule();

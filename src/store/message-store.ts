@@ -346,61 +346,80 @@ export class DefaultMessageStore {
   /** Appends one message; resolves when it is stored as the flush mode requires. */
   async putMessage(m: PutMessageInput): Promise<PutMessageResult> {
     const st = this.topicOf(m.topic);
-    const topicBuf = st.bytes;
     const props = Buffer.from(m.properties, 'utf8');
     const bad = this.checkInput(m, props.length);
-    if (bad) return { status: bad, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
-    const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, topicBuf.length, props.length);
-    const offsets = st.offsets;
-    const txType = transactionValue(m.sysFlag);
-    const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
-    let queueOffset = 0;
-    let phyOffset = 0;
-    let storeTimestamp = 0;
-    const res = this.commitLog.append(size, (buf, pos, phy, now) => {
-      queueOffset = indexed ? (offsets[m.queueId] ?? 0) : 0;
-      phyOffset = phy;
-      storeTimestamp = now;
-      writeRecordInto(buf, pos, size, {
-        queueId: m.queueId, flag: m.flag, queueOffset, physicalOffset: phy, sysFlag: m.sysFlag,
-        bornTimestamp: m.bornTimestamp, bornHost: m.bornHost, storeTimestamp: now, storeHost: this.storeHost,
-        reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset,
-        body: m.body, topic: topicBuf, properties: props,
-      });
-      if (indexed) offsets[m.queueId] = queueOffset + 1;
-      const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
-      const queue = indexed ? st.queues[m.queueId] ?? this.createConsumeQueue(st, m.queueId) : undefined;
-      return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue };
-    }, m.waitStoreMsgOK);
-    const r = await res;
+    if (bad) return failedPut(bad);
+    const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.bytes.length, props.length);
+    let d!: DispatchRequest;
+    const r = await this.commitLog.append(size, (buf, pos, phy, now) => (d = this.encodeRecord(st, m, props, size, buf, pos, phy, now)), m.waitStoreMsgOK);
     // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
     const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
-    if (stored) this.putMessageCount++;
+    if (!stored) return failedPut(r.status);
+    this.putMessageCount++;
     return {
-      status: r.status,
-      msgId: stored ? offsetMessageIdOf(this.storeHostHex, phyOffset) : '',
-      queueOffset, phyOffset, storeTimestamp, size,
+      status: r.status, msgId: offsetMessageIdOf(this.storeHostHex, d.phyOffset),
+      queueOffset: d.queueOffset, phyOffset: d.phyOffset, storeTimestamp: d.storeTimestamp, size,
     };
   }
 
   /**
-   * Appends the messages of a batch as separate, consecutive records of one queue. The
-   * result carries the first queue offset and the comma-joined offset message ids.
+   * Appends the messages of a batch as consecutive records of one segment, reserved and
+   * written together (one ack for the batch, as upstream's batch put). The result carries the
+   * first queue offset and the comma-joined offset message ids.
    */
   async putMessages(msgs: PutMessageInput[]): Promise<PutMessageResult> {
-    if (msgs.length === 0) return { status: 'MESSAGE_ILLEGAL', msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
-    // Records are reserved synchronously one after another, so nothing interleaves with them.
-    const all = msgs.map((m) => this.putMessage(m));
-    const results = await Promise.all(all);
-    const worst = results.find((r) => r.status !== 'PUT_OK') ?? results[0]!;
+    if (msgs.length === 0) return failedPut('MESSAGE_ILLEGAL');
+    const st = this.topicOf(msgs[0]!.topic);
+    const props: Buffer[] = [];
+    const sizes: number[] = [];
+    let total = 0;
+    for (const m of msgs) {
+      if (m.topic !== st.name) return failedPut('MESSAGE_ILLEGAL');
+      const p = Buffer.from(m.properties, 'utf8');
+      const bad = this.checkInput(m, p.length);
+      if (bad) return failedPut(bad);
+      const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.bytes.length, p.length);
+      props.push(p);
+      sizes.push(size);
+      total += size;
+    }
+    let first!: DispatchRequest;
+    const ids: string[] = [];
+    const r = await this.commitLog.appendBatch(total, (buf, pos, phy, now, out) => {
+      let at = 0;
+      for (let i = 0; i < msgs.length; i++) {
+        const d = this.encodeRecord(st, msgs[i]!, props[i]!, sizes[i]!, buf, pos + at, phy + at, now);
+        if (i === 0) first = d;
+        ids.push(offsetMessageIdOf(this.storeHostHex, phy + at));
+        out.push(d);
+        at += sizes[i]!;
+      }
+    }, msgs.some((m) => m.waitStoreMsgOK));
+    const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
+    if (!stored) return failedPut(r.status);
+    this.putMessageCount += msgs.length;
     return {
-      status: worst.status,
-      msgId: results.map((r) => r.msgId).join(','),
-      queueOffset: results[0]!.queueOffset,
-      phyOffset: results[0]!.phyOffset,
-      storeTimestamp: results[0]!.storeTimestamp,
-      size: results.reduce((a, r) => a + r.size, 0),
+      status: r.status, msgId: ids.join(','),
+      queueOffset: first.queueOffset, phyOffset: first.phyOffset, storeTimestamp: first.storeTimestamp, size: total,
     };
+  }
+
+  /** Encodes `m` as the record at `phy` (its queue offset taken now) and returns its dispatch request. */
+  private encodeRecord(st: StoreTopic, m: PutMessageInput, props: Buffer, size: number, buf: Buffer, pos: number, phy: number, now: number): DispatchRequest {
+    const txType = transactionValue(m.sysFlag);
+    const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
+    const offsets = st.offsets;
+    const queueOffset = indexed ? (offsets[m.queueId] ?? 0) : 0;
+    writeRecordInto(buf, pos, size, {
+      queueId: m.queueId, flag: m.flag, queueOffset, physicalOffset: phy, sysFlag: m.sysFlag,
+      bornTimestamp: m.bornTimestamp, bornHost: m.bornHost, storeTimestamp: now, storeHost: this.storeHost,
+      reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset,
+      body: m.body, topic: st.bytes, properties: props,
+    });
+    if (indexed) offsets[m.queueId] = queueOffset + 1;
+    const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
+    const queue = indexed ? st.queues[m.queueId] ?? this.createConsumeQueue(st, m.queueId) : undefined;
+    return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue };
   }
 
   /** Upper-case hex of the store host, the prefix of every offset message id. */
@@ -823,4 +842,9 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   d.storeTimestamp = storeTimestamp;
   d.sysFlag = sysFlag;
   d.properties = properties;
+}
+
+/** The result of a put that stored nothing. */
+function failedPut(status: PutMessageStatus): PutMessageResult {
+  return { status, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
 }

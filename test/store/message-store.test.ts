@@ -157,6 +157,45 @@ test('records span many small CommitLog and ConsumeQueue segments, before and af
   }
 });
 
+test('a batch is stored as consecutive records of one segment, with one id per message, and never split by a segment end', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const cfg = config(dir, { mappedFileSizeCommitLog: 4096 });
+    let s = open(cfg);
+    const expected: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      // A single put to another queue in the same tick must not land inside the batch.
+      const batch = [0, 1, 2, 3, 4].map((i) => msg('B', 0, `r${round}-m${i}-`.padEnd(120, '*')));
+      const [b, single] = await Promise.all([s.putMessages(batch), s.putMessage(msg('B', 1, `single-${round}`))]);
+      assert.equal(b.status, 'PUT_OK');
+      assert.equal(single.status, 'PUT_OK');
+      assert.equal(b.queueOffset, round * 5);
+      const ids = b.msgId.split(',');
+      assert.equal(ids.length, 5);
+      assert.equal(new Set(ids).size, 5);
+      // The ids are the records' offsets, consecutive from the first, all in one 4 KiB segment.
+      const offsets = ids.map((id) => Number.parseInt(id.slice(-16), 16));
+      assert.equal(offsets[0], b.phyOffset);
+      for (let i = 1; i < 5; i++) assert.ok(offsets[i]! > offsets[i - 1]!);
+      assert.equal(Math.floor(offsets[0]! / 4096), Math.floor((b.phyOffset + b.size - 1) / 4096), `batch of round ${round} crosses a segment end`);
+      assert.ok(single.phyOffset >= b.phyOffset + b.size || single.phyOffset < b.phyOffset);
+      expected.push(...batch.map((m) => m.body.toString()));
+    }
+    assert.ok(readdirSync(join(dir, 'commitlog')).length > 3);
+    assert.deepEqual(await readAll(s, 'B', 0), expected);
+    // A batch larger than a segment is refused whole.
+    const huge = Array.from({ length: 40 }, (_, i) => msg('B', 0, `huge-${i}`.padEnd(120, '*')));
+    assert.equal((await s.putMessages(huge)).status, 'MESSAGE_ILLEGAL');
+    assert.equal(s.getMaxOffsetInQueue('B', 0), expected.length);
+    await s.shutdown();
+    s = open(cfg);
+    assert.deepEqual(await readAll(s, 'B', 0), expected);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a torn last record is cut on recovery and the queue rebuilt to the last whole record', async () => {
   const { dir, cleanup } = tempDir();
   try {
