@@ -40,7 +40,7 @@ const GLOBAL_DEFAULTS: ScenarioOptions = {
 const FLAG_KEYS: Record<string, OptionKey> = {
   producers: 'producers', totalInflight: 'inflight', size: 'size', duration: 'duration', warmup: 'warmup', queues: 'queues', pullBatch: 'pullBatch',
   serialize: 'serialize', flush: 'flush', backlog: 'backlog', messages: 'messages', window: 'window', pulls: 'pulls', topics: 'topics',
-  bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore',
+  bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore', autoBatch: 'autoBatch',
 };
 
 /** How a value reads in --help and the --all notes. */
@@ -50,7 +50,7 @@ function show(key: OptionKey, v: unknown): string {
   return String(v);
 }
 
-const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle' };
+const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle', autoBatch: '--auto-batch' };
 const flagOf = (k: OptionKey): string => FLAG_OF[k] ?? `--${k}`;
 
 function scenarioHelp(): string {
@@ -102,6 +102,7 @@ const program = new Command('bench')
   .option('--fill-batch <n>', 'drain, restart: messages per send while filling, untimed (default 32; 1 = single sends)', positiveInt('--fill-batch'))
   .option('--idle-settle <seconds>', 'restart: idle time of a fresh standalone before its RSS is read (default 5)', positiveInt('--idle-settle', 0))
   .option('--broker-conf <key=value>', 'scenarios: extra broker.conf line for the child (repeatable), e.g. hotTailCacheBytes=16777216', collectConf)
+  .option('--auto-batch <ms>', 'scenarios: producers batch single sends made close together (upstream autoBatch) with this batchMaxDelayMs; 0 = the sends of one event-loop turn (default: off)', positiveInt('--auto-batch', 0))
   .option('--tmp <dir>', 'scenarios: parent directory of the child stores (default: the OS temp dir)')
   .option('--keep-store', 'scenarios: leave the child directories (store, broker.conf, log) in place')
   .option('--topic <name>', 'classic run: topic (default BenchmarkTest-<timestamp>)')
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
       }
       return;
     }
-    for (const f of ['dryRun', 'totalInflight', 'warmup', 'backlog', 'messages', 'window', 'pulls', 'topics', 'bytes', 'fillBatch', 'idleSettle', 'brokerConf', 'tmp', 'keepStore']) {
+    for (const f of ['dryRun', 'totalInflight', 'warmup', 'backlog', 'messages', 'window', 'pulls', 'topics', 'bytes', 'fillBatch', 'idleSettle', 'brokerConf', 'tmp', 'keepStore', 'autoBatch']) {
       if (fromCli(f)) fail(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to scenarios only`);
     }
     await defaultRun({

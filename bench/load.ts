@@ -267,6 +267,8 @@ export interface SystemOptions {
   serialize: 'ROCKETMQ' | 'JSON';
   parentDir?: string;
   keepDir?: boolean;
+  /** Producers batch single sends (autoBatch) with this batchMaxDelayMs; undefined: off. */
+  autoBatchDelayMs?: number;
 }
 
 /** A standalone child with its RSS sampled, an admin API, and the clients a scenario started. */
@@ -275,7 +277,7 @@ export class System {
   readonly rss: RssSampler;
   private readonly clients: Array<Producer | PullConsumer> = [];
 
-  private constructor(public child: BrokerChild, private readonly serialize: 'ROCKETMQ' | 'JSON') {
+  private constructor(public child: BrokerChild, private readonly serialize: 'ROCKETMQ' | 'JSON', private readonly autoBatchDelayMs: number | undefined) {
     this.admin = new MQClientAPI({ serializeType: serialize });
     this.rss = new RssSampler(() => this.child.rss()).start();
   }
@@ -283,7 +285,7 @@ export class System {
   static async start(o: SystemOptions): Promise<System> {
     const child = await BrokerChild.start({ conf: o.conf, parentDir: o.parentDir, keepDir: o.keepDir });
     log(`  standalone child: NameServer ${child.namesrvAddr}, Broker ${child.brokerAddr}, pid ${child.pid}, store ${child.storeDir}`);
-    return new System(child, o.serialize);
+    return new System(child, o.serialize, o.autoBatchDelayMs);
   }
 
   get namesrvAddr(): string {
@@ -293,7 +295,10 @@ export class System {
   async producers(n: number): Promise<Producer[]> {
     const out: Producer[] = [];
     for (let i = 0; i < n; i++) {
-      const p = new Producer({ group: 'BenchmarkProducer', namesrvAddr: this.namesrvAddr, serializeType: this.serialize, instanceName: `bench-${process.pid}-${this.clients.length}` });
+      const p = new Producer({
+        group: 'BenchmarkProducer', namesrvAddr: this.namesrvAddr, serializeType: this.serialize, instanceName: `bench-${process.pid}-${this.clients.length}`,
+        autoBatch: this.autoBatchDelayMs !== undefined, batchMaxDelayMs: this.autoBatchDelayMs,
+      });
       await p.start();
       this.clients.push(p);
       out.push(p);

@@ -32,6 +32,8 @@ export interface ScenarioOptions {
   /** restart: seconds a fresh standalone idles before its RSS is read. */
   idleSettle: number;
   brokerConf: Record<string, string>;
+  /** Producers batch single sends (upstream autoBatch) with this batchMaxDelayMs; undefined: off. */
+  autoBatch?: number;
   tmp?: string;
   keepStore: boolean;
 }
@@ -50,10 +52,12 @@ export interface Scenario {
 
 /** The child's options: the scenario's broker.conf entries, then --broker-conf over them. */
 export function systemOptions(o: ScenarioOptions, conf: BrokerConf): SystemOptions {
-  return { conf: { ...conf, ...o.brokerConf }, serialize: o.serialize, parentDir: o.tmp, keepDir: o.keepStore };
+  return { conf: { ...conf, ...o.brokerConf }, serialize: o.serialize, parentDir: o.tmp, keepDir: o.keepStore, autoBatchDelayMs: o.autoBatch };
 }
 
 /** Common JSON fields of a load. */
 export function loadShape(o: ScenarioOptions, flushDiskType: string): Record<string, unknown> {
-  return { flushDiskType, producers: o.producers, inflight: o.inflight, size: o.size, queues: o.queues, serialize: o.serialize };
+  const shape: Record<string, unknown> = { flushDiskType, producers: o.producers, inflight: o.inflight, size: o.size, queues: o.queues, serialize: o.serialize };
+  if (o.autoBatch !== undefined) shape.autoBatchDelayMs = o.autoBatch;
+  return shape;
 }

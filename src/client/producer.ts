@@ -16,6 +16,7 @@ import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 import { LatencyFaultTolerance } from './latency-fault-tolerance.js';
 import { javaStringHashCode } from '../common/java.js';
 import { DEFAULT_TRACE_TOPIC, TraceMessageType } from './trace/trace-data.js';
+import { ProduceAccumulator, type AccumulatorLimits } from './produce-accumulator.js';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
 
 export interface ProducerOptions {
@@ -54,6 +55,19 @@ export interface ProducerOptions {
   enableTrace?: boolean;
   /** Topic of trace records (default RMQ_SYS_TRACE_TOPIC). */
   traceTopic?: string;
+  /**
+   * Batch single sends made close together into one request (upstream 5.x `autoBatch`); each
+   * send still resolves with its own message's result. Default false. Messages with a delay or
+   * delivery time, retry topics, transaction halves, bodies that would be compressed, and sends
+   * with a selector, sharding key or timeout of their own always go alone.
+   */
+  autoBatch?: boolean;
+  /** autoBatch: longest a message is held for others (ms), 0-30000; 0 batches only the sends of one event-loop turn. Default 10. */
+  batchMaxDelayMs?: number;
+  /** autoBatch: a batch leaves once its bodies exceed this (bytes), 1 B-2 MiB. Default 32 KiB. */
+  batchMaxBytes?: number;
+  /** autoBatch: bodies held in all batches at most (bytes); past it sends go alone. Default 32 MiB. */
+  totalBatchMaxBytes?: number;
 }
 
 export interface SendOptions {
@@ -116,6 +130,7 @@ export class Producer {
   private state: 'created' | 'running' | 'shutdown' = 'created';
   private readonly trace?: AsyncTraceDispatcher;
   private readonly faults?: LatencyFaultTolerance;
+  private readonly accumulator?: ProduceAccumulator;
 
   constructor(opts: ProducerOptions = {}) {
     this.group = opts.group ?? DEFAULT_PRODUCER_GROUP;
@@ -138,6 +153,12 @@ export class Producer {
     this.heartbeatInterval = opts.heartbeatBrokerInterval ?? 30_000;
     this.log = opts.logger ?? createLogger('producer', { group: this.group });
     if (opts.sendLatencyFaultEnable !== false) this.faults = new LatencyFaultTolerance();
+    if (opts.autoBatch) {
+      const limits = batchLimits(opts);
+      // A batch must also encode within maxMessageSize: bodies past half of it leave at once.
+      limits.maxBytes = Math.min(limits.maxBytes, Math.floor(this.maxMessageSize / 2));
+      this.accumulator = new ProduceAccumulator(limits, (msgs, queue) => this.sendOnce(msgs.length === 1 ? msgs[0]! : msgs, queue ? { queue } : {}));
+    }
     if (opts.enableTrace) {
       const inner = new Producer({ ...opts, group: `_INNER_TRACE_PRODUCER-${this.group}`, enableTrace: false, api: undefined, instanceName: `${this.clientId.split('@')[1]}-trace` });
       this.trace = new AsyncTraceDispatcher(inner, opts.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
@@ -162,7 +183,8 @@ export class Producer {
       this.state = 'shutdown';
       return;
     }
-    // Trace records of the last sends leave before the producer goes.
+    // Sends held for a batch leave now, and trace records of the last sends before the producer goes.
+    await this.accumulator?.drain();
     await this.trace?.shutdown();
     this.state = 'shutdown';
     clearInterval(this.routeTimer);
@@ -248,8 +270,31 @@ export class Producer {
         return Promise.reject(err);
       }
       if (chunks.length > 1) return this.sendChunks(chunks, opts);
+    } else if (this.accumulator !== undefined && this.state === 'running' && this.canBatch(msg as Message, opts)) {
+      const held = this.accumulator.add(msg as Message, opts.queue);
+      if (held !== undefined) return held;
     }
     return this.sendOnce(msg, opts);
+  }
+
+  /**
+   * autoBatch: whether a single send may wait for others (upstream `canBatch`, plus what a
+   * batch cannot carry here). A message that would fail its checks goes alone, so that its
+   * error is its own and not its batch's.
+   */
+  private canBatch(msg: Message, opts: SendOptions): boolean {
+    if (opts.selector !== undefined || opts.shardingKey !== undefined || opts.timeout !== undefined) return false;
+    if (msg.delayTimeLevel > 0 || msg.deliverTimeMs !== undefined) return false;
+    if (msg.getProperty(MessageConst.TIMER_DELAY_SEC) !== undefined || msg.getProperty(MessageConst.TIMER_DELAY_MS) !== undefined) return false;
+    if (msg.getProperty(MessageConst.PRODUCER_GROUP) !== undefined || msg.getProperty(MessageConst.TRANSACTION_PREPARED) === 'true') return false;
+    if (isRetryTopic(msg.topic) || msg.body.length >= this.compressOver) return false;
+    if (opts.queue !== undefined && opts.queue.topic !== msg.topic) return false;
+    try {
+      this.checkTopicAndBody(msg.topic, msg.body.length);
+    } catch {
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -523,4 +568,21 @@ export class Producer {
     await Promise.all([...this.brokerAddrs()].map((addr) =>
       this.api.sendHeartbeat(addr, data).then(() => undefined, (err: Error) => this.log.warn(`heartbeat to broker ${addr} failed: ${err.message}`))));
   }
+}
+
+/** The autoBatch limits of `opts`, checked as upstream checks them (0 ms is ours: one event-loop turn). */
+function batchLimits(opts: ProducerOptions): AccumulatorLimits {
+  const maxDelayMs = opts.batchMaxDelayMs ?? 10;
+  const maxBytes = opts.batchMaxBytes ?? 32 * 1024;
+  const totalMaxBytes = opts.totalBatchMaxBytes ?? 32 * 1024 * 1024;
+  if (!Number.isInteger(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > 30_000) {
+    throw new MQClientError(`batchMaxDelayMs must be an integer from 0 to 30000 ms, got ${maxDelayMs}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+  if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 2 * 1024 * 1024) {
+    throw new MQClientError(`batchMaxBytes must be an integer from 1 byte to 2 MiB, got ${maxBytes}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+  if (!Number.isInteger(totalMaxBytes) || totalMaxBytes < 1) {
+    throw new MQClientError(`totalBatchMaxBytes must be a positive integer, got ${totalMaxBytes}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+  return { maxDelayMs, maxBytes, totalMaxBytes };
 }
