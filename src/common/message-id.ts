@@ -22,6 +22,33 @@ export function offsetMessageIdOf(storeHostHex: string, commitLogOffset: number)
   return storeHostHex + commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
 }
 
+const UPPER_HEX = Buffer.from('0123456789ABCDEF', 'latin1');
+
+/** The offset message ids of the records at `offsets`, comma-joined (a batch's answer), built in one buffer. */
+export function joinedOffsetMessageIds(storeHostHex: string, offsets: readonly number[]): string {
+  if (offsets.length === 0) return '';
+  const idLen = storeHostHex.length + 16;
+  const buf = Buffer.allocUnsafe(offsets.length * (idLen + 1) - 1);
+  let at = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    if (i > 0) buf[at++] = 0x2c; // ','
+    at += buf.write(storeHostHex, at, 'latin1');
+    const o = offsets[i]!;
+    let hi = Math.floor(o / 0x100000000);
+    let lo = o >>> 0;
+    for (let k = 15; k >= 8; k--) {
+      buf[at + k] = UPPER_HEX[lo & 15]!;
+      lo >>>= 4;
+    }
+    for (let k = 7; k >= 0; k--) {
+      buf[at + k] = UPPER_HEX[hi & 15]!;
+      hi >>>= 4;
+    }
+    at += 16;
+  }
+  return buf.toString('latin1', 0, at);
+}
+
 export interface DecodedMessageId {
   /** `ip:port` of the broker that stored the message. */
   address: string;

@@ -31,6 +31,30 @@ export function encodeProperties(props: Map<string, string> | Record<string, str
   return out;
 }
 
+/**
+ * Reads several properties in one pass over an encoded properties string: `out[i]` gets the
+ * value of `names[i]` as getProperty would return it (first occurrence), or undefined.
+ */
+export function getProperties(text: string, names: readonly string[], out: Array<string | undefined>): void {
+  for (let i = 0; i < names.length; i++) out[i] = undefined;
+  let left = names.length;
+  let start = 0;
+  const len = text.length;
+  while (start < len && left > 0) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = len;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (out[i] === undefined && text.charCodeAt(start + n.length) === 1 && text.startsWith(n, start) && start + n.length < end) {
+        out[i] = text.slice(start + n.length + 1, end);
+        left--;
+        break;
+      }
+    }
+    start = end + 1;
+  }
+}
+
 /** `name + NAME_VALUE_SEPARATOR` of the few names the send path looks up, built once. */
 const NEEDLES = new Map<string, string>();
 

@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
 import { readLong } from '../common/bytes.js';
 import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
-import { offsetMessageIdOf } from '../common/message-id.js';
+import { joinedOffsetMessageIds, offsetMessageIdOf } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { getProperty } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
@@ -384,13 +384,13 @@ export class DefaultMessageStore {
       total += size;
     }
     let first!: DispatchRequest;
-    const ids: string[] = [];
+    const offsets: number[] = [];
     const r = await this.commitLog.appendBatch(total, (buf, pos, phy, now, out) => {
       let at = 0;
       for (let i = 0; i < msgs.length; i++) {
         const d = this.encodeRecord(st, msgs[i]!, props[i]!, sizes[i]!, buf, pos + at, phy + at, now);
         if (i === 0) first = d;
-        ids.push(offsetMessageIdOf(this.storeHostHex, phy + at));
+        offsets.push(phy + at);
         out.push(d);
         at += sizes[i]!;
       }
@@ -399,7 +399,7 @@ export class DefaultMessageStore {
     if (!stored) return failedPut(r.status);
     this.putMessageCount += msgs.length;
     return {
-      status: r.status, msgId: ids.join(','),
+      status: r.status, msgId: joinedOffsetMessageIds(this.storeHostHex, offsets),
       queueOffset: first.queueOffset, phyOffset: first.phyOffset, storeTimestamp: first.storeTimestamp, size: total,
     };
   }

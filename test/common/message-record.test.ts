@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { checkRecord, decodeRecord, decodeRecords, encodeRecord } from '../../src/common/message-record.js';
-import { decodeProperties, encodeProperties, getProperty } from '../../src/common/properties.js';
-import { decodeOffsetMessageId, createOffsetMessageId, MessageIdGenerator } from '../../src/common/message-id.js';
+import { decodeProperties, encodeProperties, getProperties, getProperty } from '../../src/common/properties.js';
+import { decodeOffsetMessageId, createOffsetMessageId, joinedOffsetMessageIds, offsetMessageIdOf, MessageIdGenerator } from '../../src/common/message-id.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { javaStringHashCode } from '../../src/common/java.js';
 import { hasFixtures, readFixture } from '../helpers/fixtures.js';
@@ -78,6 +78,11 @@ test('offset message id round-trips to address and offset', () => {
   assert.deepEqual(decodeOffsetMessageId(id), { address: '10.218.145.166:10700', commitLogOffset: 433858845551 });
   assert.equal(createOffsetMessageId(encodeSocketAddress('10.218.145.166', 10700), 433858845551), id);
   assert.throws(() => decodeOffsetMessageId('XYZ'), /not an offset message id/);
+  // A batch's joined ids are the single ids, offsets of 0 to 2^53 included.
+  const hex = '0ADA91A6000029CC';
+  const offsets = [0, 1, 433858845551, 0xffffffff, 0x100000000, Number.MAX_SAFE_INTEGER];
+  assert.equal(joinedOffsetMessageIds(hex, offsets), offsets.map((o) => offsetMessageIdOf(hex, o)).join(','));
+  assert.equal(joinedOffsetMessageIds(hex, []), '');
 });
 
 test('a corrupted body fails the CRC check and a cut record is short', () => {
@@ -102,6 +107,13 @@ test('properties codec and fast lookup', () => {
   assert.equal(getProperty(s, 'EYS'), undefined);
   assert.equal(getProperty(s, 'UNIQ_KEY'), 'ABC');
   assert.deepEqual([...decodeProperties(s + 'x\u0002\u0001y\u0002').entries()], [['TAGS', 'TagA'], ['KEYS', 'k1 k2'], ['UNIQ_KEY', 'ABC']]);
+  // Several at once, as getProperty one by one: first occurrence, empty values, no partial names.
+  const names = ['UNIQ_KEY', 'KEYS', 'EYS', 'TAGS', 'WAIT', 'X'];
+  for (const text of [s, s + 'TAGS\u0001second\u0002WAIT\u0001\u0002', 'XKEYS\u0001no\u0002X\u0001y', '', 'KEYS']) {
+    const out: Array<string | undefined> = [];
+    getProperties(text, names, out);
+    assert.deepEqual(out, names.map((n) => getProperty(text, n)), JSON.stringify(text));
+  }
 });
 
 test('tag hash is Java String.hashCode', () => {

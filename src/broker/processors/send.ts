@@ -2,7 +2,7 @@ import type { TopicConfig } from '../../common/route.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
-import { getProperty } from '../../common/properties.js';
+import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
 import { editProperties, toScheduleTopic, toTimerTopic } from '../message-util.js';
 import { buildRecallHandle, TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
@@ -22,6 +22,10 @@ import type { BrokerController } from '../broker-controller.js';
 
 const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
 
+/** The properties a send reads, found in one pass (SendProps indexes them). */
+const SEND_PROP_NAMES = [MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.CLUSTER, MessageConst.TAGS, MessageConst.WAIT_STORE_MSG_OK, MessageConst.DELAY_TIME_LEVEL];
+const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY }
+
 /**
  * Handles SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) (upstream
  * `SendMessageProcessor`): validates, auto-creates the topic from its template when allowed,
@@ -29,6 +33,8 @@ const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
  */
 export class SendMessageProcessor {
   private readonly bornHosts = new WeakMap<Connection, Buffer>();
+  /** Values of SEND_PROP_NAMES of the message at hand (reused: the send path is synchronous up to the store). */
+  private readonly props: Array<string | undefined> = [];
 
   constructor(private readonly broker: BrokerController) {}
 
@@ -48,12 +54,12 @@ export class SendMessageProcessor {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} is over the max value ${this.broker.storeConfig.maxMessageSize} (maxMessageSize); send a smaller body or raise maxMessageSize in broker.conf`);
     }
     const { properties, uniqKey } = this.completeProperties(header.properties);
-    const tags = getProperty(properties, MessageConst.TAGS);
+    const tags = this.props[SendProp.TAGS];
     const input: PutMessageInput = {
       topic: header.topic, queueId, flag: header.flag, sysFlag: header.sysFlag, bornTimestamp: header.bornTimestamp,
       bornHost, reconsumeTimes: header.reconsumeTimes, preparedTransactionOffset: 0, body, properties,
       tagsCode: tags ? javaStringHashCode(tags) : 0,
-      waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
+      waitStoreMsgOK: this.props[SendProp.WAIT] !== 'false',
     };
     if (transactionValue(input.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
       if (this.broker.brokerConfig.rejectTransactionMessage) {
@@ -156,16 +162,20 @@ export class SendMessageProcessor {
     return undefined;
   }
 
-  /** Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER. */
+  /**
+   * Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER.
+   * Leaves the values of SEND_PROP_NAMES in `this.props` (TAGS, WAIT and DELAY as the client sent them).
+   */
   private completeProperties(props: string): { properties: string; uniqKey: string } {
     let p = props;
+    getProperties(p, SEND_PROP_NAMES, this.props);
     if (p.length > 0 && !p.endsWith(PROPERTY_SEPARATOR)) p += PROPERTY_SEPARATOR;
-    let uniqKey = getProperty(p, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    let uniqKey = this.props[SendProp.UNIQ];
     if (!uniqKey) {
       uniqKey = this.broker.msgIdGenerator.next();
       p += MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR + uniqKey + PROPERTY_SEPARATOR;
     }
-    if (getProperty(p, MessageConst.CLUSTER) === undefined) {
+    if (this.props[SendProp.CLUSTER] === undefined) {
       p += MessageConst.CLUSTER + NAME_VALUE_SEPARATOR + this.broker.brokerConfig.brokerClusterName + PROPERTY_SEPARATOR;
     }
     return { properties: p, uniqKey };
@@ -185,27 +195,27 @@ export class SendMessageProcessor {
       if (m.body.length > max) {
         return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `a message body of the batch is ${m.body.length} bytes, over the max value ${max} (maxMessageSize)`);
       }
-      if (getProperty(m.properties, MessageConst.DELAY_TIME_LEVEL)) {
+      const { properties } = this.completeProperties(m.properties);
+      if (this.props[SendProp.DELAY]) {
         return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, 'TimeDelayLevel is not supported for batch messages');
       }
-      const { properties } = this.completeProperties(m.properties);
-      const tags = getProperty(properties, MessageConst.TAGS);
+      const tags = this.props[SendProp.TAGS];
       inputs.push({
         topic: h.topic, queueId, flag: m.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
         reconsumeTimes: h.reconsumeTimes, preparedTransactionOffset: 0, body: m.body, properties,
         tagsCode: tags ? javaStringHashCode(tags) : 0,
-        waitStoreMsgOK: getProperty(properties, MessageConst.WAIT_STORE_MSG_OK) !== 'false',
+        waitStoreMsgOK: this.props[SendProp.WAIT] !== 'false',
       });
     }
-    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined));
+    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined, undefined, inputs.length));
   }
 
-  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string): RemotingCommand {
+  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string, count = 1): RemotingCommand {
     const code = PUT_STATUS_TO_CODE[r.status];
     if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
       return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
     }
-    this.broker.stats.putTotal += uniqKey === undefined ? r.msgId.split(',').length : 1;
+    this.broker.stats.putTotal += count;
     // Java clients dereference these ext fields of every send response.
     const res = createResponse(req, code);
     res.extFields = encodeSendMessageResponseHeader({
