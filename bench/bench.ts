@@ -40,7 +40,7 @@ const GLOBAL_DEFAULTS: ScenarioOptions = {
 const FLAG_KEYS: Record<string, OptionKey> = {
   producers: 'producers', totalInflight: 'inflight', size: 'size', duration: 'duration', warmup: 'warmup', queues: 'queues', pullBatch: 'pullBatch',
   serialize: 'serialize', flush: 'flush', backlog: 'backlog', messages: 'messages', window: 'window', pulls: 'pulls', topics: 'topics',
-  bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore', autoBatch: 'autoBatch',
+  bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore', autoBatch: 'autoBatch', autoBatchBytes: 'autoBatchBytes',
 };
 
 /** How a value reads in --help and the --all notes. */
@@ -50,7 +50,7 @@ function show(key: OptionKey, v: unknown): string {
   return String(v);
 }
 
-const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle', autoBatch: '--auto-batch' };
+const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle', autoBatch: '--auto-batch', autoBatchBytes: '--auto-batch-bytes' };
 const flagOf = (k: OptionKey): string => FLAG_OF[k] ?? `--${k}`;
 
 function scenarioHelp(): string {
@@ -103,6 +103,7 @@ const program = new Command('bench')
   .option('--idle-settle <seconds>', 'restart: idle time of a fresh standalone before its RSS is read (default 5)', positiveInt('--idle-settle', 0))
   .option('--broker-conf <key=value>', 'scenarios: extra broker.conf line for the child (repeatable), e.g. hotTailCacheBytes=16777216', collectConf)
   .option('--auto-batch <ms>', 'scenarios: producers batch single sends made close together (upstream autoBatch) with this batchMaxDelayMs; 0 = the sends of one event-loop turn (default: off)', positiveInt('--auto-batch', 0))
+  .option('--auto-batch-bytes <size>', 'scenarios, with --auto-batch: batchMaxBytes, e.g. 64KiB (default 32KiB, as upstream)', parseBytes)
   .option('--tmp <dir>', 'scenarios: parent directory of the child stores (default: the OS temp dir)')
   .option('--keep-store', 'scenarios: leave the child directories (store, broker.conf, log) in place')
   .option('--topic <name>', 'classic run: topic (default BenchmarkTest-<timestamp>)')
@@ -187,6 +188,7 @@ async function main(): Promise<void> {
         if (fromCli(f)) fail(`--${f === 'consume' ? 'no-consume' : f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to the classic run only (scenarios start their own standalone child)`);
       }
       if (fromCli('queues') && raw.queues === 0) fail('--queues 0 (auto-creation) applies to the classic run only');
+      if (fromCli('autoBatchBytes') && !fromCli('autoBatch')) fail('--auto-batch-bytes needs --auto-batch <ms> (autoBatch is off without it)');
       if (raw.all) {
         await runScenarios(SCENARIOS, true);
       } else {
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
       }
       return;
     }
-    for (const f of ['dryRun', 'totalInflight', 'warmup', 'backlog', 'messages', 'window', 'pulls', 'topics', 'bytes', 'fillBatch', 'idleSettle', 'brokerConf', 'tmp', 'keepStore', 'autoBatch']) {
+    for (const f of ['dryRun', 'totalInflight', 'warmup', 'backlog', 'messages', 'window', 'pulls', 'topics', 'bytes', 'fillBatch', 'idleSettle', 'brokerConf', 'tmp', 'keepStore', 'autoBatch', 'autoBatchBytes']) {
       if (fromCli(f)) fail(`--${f.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} applies to scenarios only`);
     }
     await defaultRun({

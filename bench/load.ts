@@ -269,6 +269,8 @@ export interface SystemOptions {
   keepDir?: boolean;
   /** Producers batch single sends (autoBatch) with this batchMaxDelayMs; undefined: off. */
   autoBatchDelayMs?: number;
+  /** autoBatch: batchMaxBytes (undefined: the producer's default, 32 KiB). */
+  autoBatchBytes?: number;
 }
 
 /** A standalone child with its RSS sampled, an admin API, and the clients a scenario started. */
@@ -277,7 +279,7 @@ export class System {
   readonly rss: RssSampler;
   private readonly clients: Array<Producer | PullConsumer> = [];
 
-  private constructor(public child: BrokerChild, private readonly serialize: 'ROCKETMQ' | 'JSON', private readonly autoBatchDelayMs: number | undefined) {
+  private constructor(public child: BrokerChild, private readonly serialize: 'ROCKETMQ' | 'JSON', private readonly o: SystemOptions) {
     this.admin = new MQClientAPI({ serializeType: serialize });
     this.rss = new RssSampler(() => this.child.rss()).start();
   }
@@ -285,7 +287,7 @@ export class System {
   static async start(o: SystemOptions): Promise<System> {
     const child = await BrokerChild.start({ conf: o.conf, parentDir: o.parentDir, keepDir: o.keepDir });
     log(`  standalone child: NameServer ${child.namesrvAddr}, Broker ${child.brokerAddr}, pid ${child.pid}, store ${child.storeDir}`);
-    return new System(child, o.serialize, o.autoBatchDelayMs);
+    return new System(child, o.serialize, o);
   }
 
   get namesrvAddr(): string {
@@ -297,7 +299,7 @@ export class System {
     for (let i = 0; i < n; i++) {
       const p = new Producer({
         group: 'BenchmarkProducer', namesrvAddr: this.namesrvAddr, serializeType: this.serialize, instanceName: `bench-${process.pid}-${this.clients.length}`,
-        autoBatch: this.autoBatchDelayMs !== undefined, batchMaxDelayMs: this.autoBatchDelayMs,
+        autoBatch: this.o.autoBatchDelayMs !== undefined, batchMaxDelayMs: this.o.autoBatchDelayMs, batchMaxBytes: this.o.autoBatchBytes,
       });
       await p.start();
       this.clients.push(p);

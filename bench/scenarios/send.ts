@@ -23,7 +23,7 @@ async function sendScenario(name: string, o: ScenarioOptions, flushDiskType: str
     emit(name, [
       ['flushDiskType', flush],
       ['in flight (total) / producers', `${o.inflight} / ${o.producers}`],
-      ['producer autoBatch', o.autoBatch === undefined ? 'off' : `batchMaxDelayMs ${o.autoBatch}`],
+      ['producer autoBatch', o.autoBatch === undefined ? 'off' : `batchMaxDelayMs ${o.autoBatch}, batchMaxBytes ${o.autoBatchBytes ?? 32 * 1024}`],
       ['message size (bytes)', o.size],
       ['queues', o.queues],
       ['warm-up / duration (s)', `${o.warmup} / ${round(r.elapsedMs / 1000)}`],

@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   brokerConf: Record<string, string>;
   /** Producers batch single sends (upstream autoBatch) with this batchMaxDelayMs; undefined: off. */
   autoBatch?: number;
+  /** autoBatch: batchMaxBytes; undefined: the producer's default (32 KiB, as upstream). */
+  autoBatchBytes?: number;
   tmp?: string;
   keepStore: boolean;
 }
@@ -52,12 +54,15 @@ export interface Scenario {
 
 /** The child's options: the scenario's broker.conf entries, then --broker-conf over them. */
 export function systemOptions(o: ScenarioOptions, conf: BrokerConf): SystemOptions {
-  return { conf: { ...conf, ...o.brokerConf }, serialize: o.serialize, parentDir: o.tmp, keepDir: o.keepStore, autoBatchDelayMs: o.autoBatch };
+  return { conf: { ...conf, ...o.brokerConf }, serialize: o.serialize, parentDir: o.tmp, keepDir: o.keepStore, autoBatchDelayMs: o.autoBatch, autoBatchBytes: o.autoBatchBytes };
 }
 
 /** Common JSON fields of a load. */
 export function loadShape(o: ScenarioOptions, flushDiskType: string): Record<string, unknown> {
   const shape: Record<string, unknown> = { flushDiskType, producers: o.producers, inflight: o.inflight, size: o.size, queues: o.queues, serialize: o.serialize };
-  if (o.autoBatch !== undefined) shape.autoBatchDelayMs = o.autoBatch;
+  if (o.autoBatch !== undefined) {
+    shape.autoBatchDelayMs = o.autoBatch;
+    shape.autoBatchBytes = o.autoBatchBytes ?? 32 * 1024;
+  }
   return shape;
 }
