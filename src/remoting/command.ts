@@ -18,6 +18,8 @@ export interface RemotingCommand {
   body?: Buffer;
   /** Alternative to `body` for responses: parts written one after another, never concatenated. */
   bodyParts?: Buffer[];
+  /** Responses: called once the connection no longer needs the body (copied, written, or dropped), e.g. to reuse its memory. */
+  onWritten?: () => void;
   /** Serialization of the header this command arrived in, or is to be sent in. */
   serializeType: SerializeTypeValue;
   /**

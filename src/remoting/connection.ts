@@ -134,7 +134,10 @@ export class Connection extends EventEmitter {
 
   /** Sends `res` as the response to `req` (no-op for oneway requests). Used for deferred replies too. */
   reply(req: RemotingCommand, res: RemotingCommand): void {
-    if ((req.flag & RPC_ONEWAY) !== 0) return;
+    if ((req.flag & RPC_ONEWAY) !== 0) {
+      res.onWritten?.();
+      return;
+    }
     res.opaque = req.opaque;
     this.writeCommand(res);
   }
@@ -156,7 +159,10 @@ export class Connection extends EventEmitter {
 
   /** Encodes `cmd` (with `body` or `bodyParts`) into the output of this tick. */
   writeCommand(cmd: RemotingCommand): void {
-    if (this.closed) return;
+    if (this.closed) {
+      cmd.onWritten?.();
+      return;
+    }
     let bodyLen = 0;
     const parts = cmd.bodyParts;
     if (parts) for (let i = 0; i < parts.length; i++) bodyLen += parts[i]!.length;
@@ -173,11 +179,13 @@ export class Connection extends EventEmitter {
       if (parts) for (let i = 0; i < parts.length; i++) p += parts[i]!.copy(out, p);
       else if (cmd.body) p += cmd.body.copy(out, p);
       this.outEnd = p;
+      cmd.onWritten?.();
     } else {
       this.outEnd = p;
       this.moveSlabToQueue();
-      if (parts) for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]!, undefined);
-      else this.enqueue(cmd.body!, undefined);
+      // The socket is done with every part once the last one's write completes (in order).
+      if (parts) for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]!, i === parts.length - 1 ? cmd.onWritten : undefined);
+      else this.enqueue(cmd.body!, cmd.onWritten);
     }
     this.scheduleFlush();
   }

@@ -23,6 +23,11 @@ export interface GetMessageResult {
   queueOffsets: number[];
   /** True when the consumer reads far behind the head (upstream "suggest slave"). */
   suggestPullingFromSlave: boolean;
+  /**
+   * Set when `buffers` lie (partly) in reused memory (getMessage with `pooled`): call it once,
+   * when they are no longer needed, and never hold them after that.
+   */
+  release?: () => void;
 }
 
 /** Filters evaluated while reading a queue: first on the ConsumeQueue tag code, then on the record. */

@@ -11,7 +11,7 @@ import { MessageConst } from '../common/message-const.js';
 import { javaStringHashCode } from '../common/java.js';
 import { SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
-import { CommitLog, type DispatchRequest, type PutMessageStatus } from './commit-log.js';
+import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService } from './index-service.js';
@@ -495,7 +495,12 @@ export class DefaultMessageStore {
    * Reads up to `maxMsgNums` matching messages from `offset`, following upstream's status
    * rules and transfer limits (fewer messages per pull when they come from disk).
    */
-  async getMessage(topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter, maxTotalBytes = 128 * 1024 * 1024): Promise<GetMessageResult> {
+  /**
+   * With `pooled`, records may be read into reused memory: the result's `release` must then be
+   * called once its buffers are no longer needed (the pull path calls it once they are written
+   * to the socket).
+   */
+  async getMessage(topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter, maxTotalBytes = 128 * 1024 * 1024, pooled = false): Promise<GetMessageResult> {
     this.getMessageCount++;
     const result: GetMessageResult = {
       status: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: offset, minOffset: 0, maxOffset: 0,
@@ -525,13 +530,18 @@ export class DefaultMessageStore {
       status = 'OFFSET_OVERFLOW_BADLY';
       result.nextBeginOffset = min === 0 ? min : max;
     } else {
-      status = await this.readQueue(cq, offset, maxMsgNums, filter, maxTotalBytes, result);
+      const arena = pooled ? this.commitLog.takeReadArena() : undefined;
+      status = await this.readQueue(cq, offset, maxMsgNums, filter, maxTotalBytes, result, arena);
+      if (arena !== undefined) {
+        if (arena.used === 0) this.commitLog.giveBackReadArena(arena);
+        else result.release = once(() => this.commitLog.giveBackReadArena(arena));
+      }
     }
     result.status = status;
     return result;
   }
 
-  private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, filter: MessageFilter | undefined, maxTotalBytes: number, result: GetMessageResult): Promise<GetMessageStatus> {
+  private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, filter: MessageFilter | undefined, maxTotalBytes: number, result: GetMessageResult, arena: ReadArena | undefined): Promise<GetMessageStatus> {
     const maxScan = Math.max(maxMsgNums, 16000);
     const maxPhy = this.commitLog.maxOffset;
     const memoryWindow = this.physicalMemory * 0.4;
@@ -575,7 +585,7 @@ export class DefaultMessageStore {
         if (filter?.isMatchedByCommitLog) break; // evaluate this round before scanning further
       }
       if (wanted.length === 0) break;
-      const bufs = await this.commitLog.readRecords(wanted, maxPhy - memoryWindow);
+      const bufs = await this.commitLog.readRecords(wanted, maxPhy - memoryWindow, arena);
       for (let i = 0; i < bufs.length; i++) {
         const b = bufs[i];
         if (!b) { removed = true; continue; }
@@ -847,4 +857,14 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
 /** The result of a put that stored nothing. */
 function failedPut(status: PutMessageStatus): PutMessageResult {
   return { status, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
+}
+
+/** `fn`, callable any number of times, run the first time only. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }

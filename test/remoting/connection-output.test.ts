@@ -15,6 +15,8 @@ import { memoryLogger } from '../broker/helpers.js';
 const ECHO = 2000;
 const ECHO_PARTS = 2001;
 const NEVER = 2002;
+const ECHO_RELEASE = 2003;
+let released = 0;
 
 const { logger } = memoryLogger();
 let server: RemotingServer;
@@ -33,6 +35,17 @@ before(async () => {
     return res;
   });
   server.registerProcessor(NEVER, () => new Promise(() => undefined));
+  server.registerProcessor(ECHO_RELEASE, (req) => {
+    // A copy the connection is told it may reuse once written: it is wiped then, as a pool would reuse it.
+    const copy = Buffer.from(req.body ?? Buffer.alloc(0));
+    const res = createResponse(req);
+    res.bodyParts = [copy.subarray(0, copy.length >> 1), copy.subarray(copy.length >> 1)];
+    res.onWritten = () => {
+      released++;
+      copy.fill(0);
+    };
+    return res;
+  });
   await server.start();
   addr = `127.0.0.1:${server.port}`;
   client = new RemotingClient();
@@ -49,6 +62,16 @@ function sizeOf(i: number): number {
   if (i % 11 === 0) return 0;
   return (i * 131) % 3000;
 }
+
+test('a response body handed back with onWritten is released once, after the socket has it', async () => {
+  released = 0;
+  const bodies = Array.from({ length: 300 }, (_, i) => randomBytes(i % 3 === 0 ? 40_000 + i : 1 + ((i * 97) % 9000)));
+  const res = await Promise.all(bodies.map((b) => client.invoke(addr, createRequest(ECHO_RELEASE, { body: b }))));
+  for (let i = 0; i < bodies.length; i++) assert.ok(res[i]!.body!.equals(bodies[i]!), `response ${i} was changed by the release`);
+  // Releases of large bodies come with their write callbacks, which may trail the responses.
+  for (let t = 0; t < 100 && released < bodies.length; t++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(released, bodies.length);
+});
 
 test('thousands of concurrent requests with mixed body sizes come back whole and in their own responses', async () => {
   for (const code of [ECHO, ECHO_PARTS]) {

@@ -104,6 +104,42 @@ test('pulls read interleaved queues from the files on the loop thread (recent) o
   }
 });
 
+test('pooled pulls read into reused memory, given back only on release', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const w = open(config(dir));
+    for (let i = 0; i < 60; i++) await w.putMessage(msg('P', i % 2, `p${i % 2}-${i}`));
+    await w.shutdown();
+    // Reopened: no write pages, every pull reads the files (on this thread: all is "in memory").
+    const s = open(config(dir));
+    const bodies = (r: { buffers: Buffer[] }): string[] => r.buffers.flatMap((b) => decodeRecords(b).map((m) => m.body.toString()));
+    const plain = await s.getMessage('P', 0, 0, 10);
+    assert.equal(plain.release, undefined);
+    const a = await s.getMessage('P', 0, 0, 10, undefined, undefined, true);
+    assert.deepEqual(bodies(a), bodies(plain));
+    assert.equal(typeof a.release, 'function');
+    // Not released yet: another pull gets other memory, and a's bytes stay as they were.
+    const b = await s.getMessage('P', 1, 0, 10, undefined, undefined, true);
+    assert.notEqual(b.buffers[0]!.buffer, a.buffers[0]!.buffer);
+    assert.deepEqual(bodies(a), bodies(plain));
+    const arenaOfA = a.buffers[0]!.buffer;
+    a.release!();
+    a.release!(); // twice is harmless: the arena is given back once
+    const c = await s.getMessage('P', 1, 10, 10, undefined, undefined, true);
+    const d = await s.getMessage('P', 0, 10, 10, undefined, undefined, true);
+    assert.equal(c.buffers[0]!.buffer, arenaOfA);
+    assert.notEqual(d.buffers[0]!.buffer, arenaOfA);
+    assert.deepEqual(bodies(c), Array.from({ length: 10 }, (_, k) => `p1-${(k + 10) * 2 + 1}`));
+    assert.deepEqual(bodies(d), Array.from({ length: 10 }, (_, k) => `p0-${(k + 10) * 2}`));
+    for (const r of [b, c, d]) r.release!();
+    // Nothing read (past the end): no arena held.
+    assert.equal((await s.getMessage('P', 0, 30, 10, undefined, undefined, true)).release, undefined);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a clean restart keeps every message and offset', async () => {
   const { dir, cleanup } = tempDir();
   try {

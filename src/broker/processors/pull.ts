@@ -85,7 +85,8 @@ export class PullMessageProcessor {
     if (chosen.filter === undefined) return createResponse(req, chosen.code, chosen.remark);
     const filter = chosen.filter;
     const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
-    return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes).then((r) => {
+    // Pooled: the records' memory is reused once the response is written (toResponse hands it on).
+    return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes, true).then((r) => {
       const res = this.toResponse(req, r);
       const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
       if (res.code === ResponseCode.PULL_NOT_FOUND && brokerAllowSuspend && hasSuspend) {
@@ -137,7 +138,12 @@ export class PullMessageProcessor {
     const res = createResponse(req, code, remark, {
       extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset },
     });
-    if (code === ResponseCode.SUCCESS) res.bodyParts = r.buffers;
+    if (code === ResponseCode.SUCCESS) {
+      res.bodyParts = r.buffers;
+      res.onWritten = r.release;
+    } else {
+      r.release?.();
+    }
     return res;
   }
 }
