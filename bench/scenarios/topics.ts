@@ -1,12 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { createTopicOn, emit, fmtInt, log, makeBody, masterAddrs, pool, round, rtRows, rtStats, waitForRoute } from '../common.js';
 import { errorNotes, runLoad, tps, warmUp, withSystem, type LoadOptions, type LoadResult } from '../load.js';
+import { LatencyHistogram } from '../histogram.js';
 import { loadShape, systemOptions, type Scenario } from './types.js';
 
 /**
- * The same load on one topic, then round-robin over --topics topics (each with --queues queues),
- * created first with UPDATE_AND_CREATE_TOPIC and routed by the NameServer before the clock starts.
+ * The same load on one topic and round-robin over --topics topics (each with --queues queues),
+ * all created first with UPDATE_AND_CREATE_TOPIC and routed by the NameServer before the clock
+ * starts. After a warm-up of each, the timed slices alternate (one, many, many, one, one, ...):
+ * the machine drifts over a run (a second phase of the very same load measured 0.79-0.89 of the
+ * first when they ran one after the other), and alternating cancels drift and spreads bursts.
  */
+const SLICES = 4;
 export const topicsScenario: Scenario = {
   name: 'topics',
   summary: '--topics (1000) topics × --queues queues under load vs one topic: msgs/s of both and the ratio',
@@ -20,13 +25,6 @@ export const topicsScenario: Scenario = {
       const producers = await s.producers(o.producers);
       const body = makeBody(o.size);
       await warmUp(producers, one, body);
-      /** The warm-up (untimed), then the timed phase. */
-      const measure = async (load: LoadOptions): Promise<LoadResult> => {
-        if (o.warmup > 0) await runLoad({ ...load, label: `${load.label} warm-up`, durationMs: o.warmup * 1000 });
-        return runLoad({ ...load, durationMs: o.duration * 1000 });
-      };
-      log(`topics: baseline, one topic, ${o.warmup} s warm-up + ${o.duration} s, ${o.inflight} in flight over ${o.producers} producers`);
-      const r1 = await measure({ label: '1 topic', producers, inflight: o.inflight, topicOf: () => one, body });
 
       const names = Array.from({ length: o.topics }, (_, i) => `Bench-t${stamp}-${i}`);
       const brokers = await masterAddrs(s.admin, s.namesrvAddr);
@@ -48,8 +46,24 @@ export const topicsScenario: Scenario = {
       log(`topics: created in ${round(createMs / 1000)} s, all routed after ${round(routedMs / 1000)} s; loading the routes into the producers`);
       await pool(producers.flatMap((p) => names.map((t) => ({ p, t }))), 32, async ({ p, t }) => { await p.fetchPublishMessageQueues(t); });
 
-      log(`topics: round-robin over ${fmtInt(o.topics)} topics, ${o.warmup} s warm-up + ${o.duration} s`);
-      const rN = await measure({ label: `${o.topics} topics`, producers, inflight: o.inflight, topicOf: (seq) => names[seq % names.length]!, body });
+      const oneLoad: LoadOptions = { label: '1 topic', producers, inflight: o.inflight, topicOf: () => one, body };
+      const manyLoad: LoadOptions = { label: `${o.topics} topics`, producers, inflight: o.inflight, topicOf: (seq) => names[seq % names.length]!, body };
+      if (o.warmup > 0) {
+        log(`topics: warm-up, ${o.warmup} s of each load`);
+        for (const load of [oneLoad, manyLoad]) await runLoad({ ...load, label: `${load.label} warm-up`, durationMs: o.warmup * 1000 });
+      }
+      const slice = (o.duration * 1000) / SLICES;
+      log(`topics: timed, ${o.duration} s of each load in ${SLICES} slices, in the order one, many, many, one, ...; ${o.inflight} in flight over ${o.producers} producers`);
+      const ones: LoadResult[] = [];
+      const manys: LoadResult[] = [];
+      for (let i = 0; i < 2 * SLICES; i++) {
+        // i = 0 1 2 3 4 5 6 7 → one many many one one many many one
+        if (((i + 1) >> 1) % 2 === 0) ones.push(await runLoad({ ...oneLoad, durationMs: slice, progressMs: 0 }));
+        else manys.push(await runLoad({ ...manyLoad, durationMs: slice, progressMs: 0 }));
+        log(`  ${ones.length + manys.length}/${2 * SLICES}: 1 topic ${fmtInt(ones.length ? tps(ones[ones.length - 1]!) : 0)} msg/s, ${fmtInt(o.topics)} topics ${fmtInt(manys.length ? tps(manys[manys.length - 1]!) : 0)} msg/s`);
+      }
+      const r1 = ones.reduce(mergeLoads);
+      const rN = manys.reduce(mergeLoads);
       s.rss.sample();
       const info = await s.runtimeInfo().catch(() => ({} as Record<string, string>));
       const ratio = tps(r1) > 0 ? tps(rN) / tps(r1) : 0;
@@ -60,7 +74,7 @@ export const topicsScenario: Scenario = {
         ['flushDiskType', flush],
         ['in flight (total) / producers', `${o.inflight} / ${o.producers}`],
         ['message size (bytes)', o.size],
-        ['warm-up / duration per phase (s)', `${o.warmup} / ${o.duration}`],
+        ['warm-up / timed per load (s)', `${o.warmup} / ${o.duration} (${SLICES} slices, one-many-many-one-...)`],
         ['topics × queues', `${o.topics} × ${o.queues}`],
         ['create all topics (s)', round(createMs / 1000, 2)],
         ['… until all routed (s)', round(routedMs / 1000, 2)],
@@ -80,9 +94,24 @@ export const topicsScenario: Scenario = {
         consumeQueues: info.consumeQueueCount !== undefined ? Number(info.consumeQueueCount) : null,
         oneTopic: part(r1),
         manyTopics: part(rN),
+        sliceTps: { oneTopic: ones.map((r) => round(tps(r), 1)), manyTopics: manys.map((r) => round(tps(r), 1)) },
         ratio: round(ratio, 4),
         brokerRssMiB: s.rss.json(),
       }, [...errorNotes(r1, '1 topic: '), ...errorNotes(rN, `${o.topics} topics: `)]);
     });
   },
 };
+
+/** Two timed runs of one load as one: counts and time summed, latencies merged. */
+function mergeLoads(a: LoadResult, b: LoadResult): LoadResult {
+  const hist = new LatencyHistogram();
+  hist.merge(a.hist);
+  hist.merge(b.hist);
+  const errorSamples = new Map(a.errorSamples);
+  for (const [k, n] of b.errorSamples) errorSamples.set(k, (errorSamples.get(k) ?? 0) + n);
+  return {
+    ...a,
+    ok: a.ok + b.ok, sends: a.sends + b.sends, errors: a.errors + b.errors, errorSamples,
+    elapsedMs: a.elapsedMs + b.elapsedMs, hist, bytes: a.bytes + b.bytes, perSecond: [...a.perSecond, ...b.perSecond],
+  };
+}
