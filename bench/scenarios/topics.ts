@@ -71,9 +71,10 @@ export const topicsScenario: Scenario = {
       const ones: LoadResult[] = [];
       const manys: LoadResult[] = [];
       for (let i = 0; i < 2 * SLICES; i++) {
-        if (thueMorse(i) === 0) ones.push(await runLoad({ ...oneLoad, durationMs: slice, progressMs: 0 }));
-        else manys.push(await runLoad({ ...manyLoad, durationMs: slice, progressMs: 0 }));
-        log(`  ${ones.length + manys.length}/${2 * SLICES}: 1 topic ${fmtInt(ones.length ? tps(ones[ones.length - 1]!) : 0)} msg/s, ${fmtInt(o.topics)} topics ${fmtInt(manys.length ? tps(manys[manys.length - 1]!) : 0)} msg/s`);
+        const load = thueMorse(i) === 0 ? oneLoad : manyLoad;
+        const r = await runLoad({ ...load, durationMs: slice, progressMs: 0 });
+        (load === oneLoad ? ones : manys).push(r);
+        log(`  ${i + 1}/${2 * SLICES}: ${load.label} ${fmtInt(tps(r))} msg/s`);
       }
       const r1 = ones.reduce(mergeLoads);
       const rN = manys.reduce(mergeLoads);

@@ -15,7 +15,6 @@ export type PutMessageStatus =
   | 'PROPERTIES_SIZE_EXCEEDED'
   | 'UNKNOWN_ERROR';
 
-/** What the dispatcher needs of an appended record (upstream `DispatchRequest`). */
 /** Reused memory for records read by one pull (CommitLog.takeReadArena). */
 export interface ReadArena {
   buf: Buffer;
@@ -27,6 +26,7 @@ const READ_ARENA_BYTES = 256 * 1024;
 /** Free arenas kept: pulls in flight at once on a busy broker (4 MiB at most). */
 const READ_ARENAS_KEPT = 16;
 
+/** What the dispatcher needs of an appended record (upstream `DispatchRequest`). */
 export interface DispatchRequest {
   topic: string;
   queueId: number;
@@ -140,9 +140,6 @@ export class CommitLog {
   private pending: Segment[] = [];
   private pendingAcks: Ack[] = [];
   private pendingDispatch: DispatchRequest[] = [];
-  /** The segment and position of the last reserve(), for commit(). */
-  private reservedFile: MappedFile | undefined;
-  private reservedPos = 0;
   private scheduled = false;
   /** A batch is being written. */
   private writing = false;
@@ -369,26 +366,23 @@ export class CommitLog {
   }
 
   /**
-   * Makes room for `size` bytes at the log's end, in the current segment or (after its blank
-   * end) the next; returns the page to encode them into at `page.used`, for `reserveOffset`.
-   * The segment is left in reservedFile / reservedPos (no object per message) for commit.
+   * Makes room for `size` bytes at the log's end (`reserveOffset`), in the current segment or,
+   * after its blank end, the next; returns the page to encode them into at `page.used`.
    */
   private reserve(size: number): Page {
-    let file = this.currentFile();
-    let posInFile = this.reserveOffset - file.fileFromOffset;
+    const file = this.currentFile();
+    const posInFile = this.reserveOffset - file.fileFromOffset;
     if (size + END_FILE_MIN_BLANK_LENGTH > this.opts.fileSize - posInFile) {
       this.writeBlank(file, posInFile);
-      file = this.currentFile();
-      posInFile = 0;
+      this.currentFile(); // the next segment, before a page is taken for it
     }
-    this.reservedFile = file;
-    this.reservedPos = posInFile;
     return this.pageFor(size);
   }
 
   /** Queues the reserved (and now encoded) bytes for the next write; resolves when they are written. */
   private commit(page: Page, size: number, waitFlush: boolean): Promise<AppendResult> {
-    this.addSegment(this.reservedFile!, this.reservedPos, page, size);
+    const file = this.currentFile();
+    this.addSegment(file, this.reserveOffset - file.fileFromOffset, page, size);
     this.reserveOffset += size;
     return new Promise((resolve) => {
       this.pendingAcks.push({ resolve, needFlush: this.opts.syncFlush && waitFlush, done: false });

@@ -493,12 +493,10 @@ export class DefaultMessageStore {
 
   /**
    * Reads up to `maxMsgNums` matching messages from `offset`, following upstream's status
-   * rules and transfer limits (fewer messages per pull when they come from disk).
-   */
-  /**
-   * With `pooled`, records may be read into reused memory: the result's `release` must then be
-   * called once its buffers are no longer needed (the pull path calls it once they are written
-   * to the socket).
+   * rules and transfer limits (fewer messages per pull when they come from disk). With
+   * `pooled`, records may be read into reused memory: the result's `release` must then be called
+   * once its buffers are no longer needed (the pull path calls it once they are written to the
+   * socket).
    */
   async getMessage(topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter, maxTotalBytes = 128 * 1024 * 1024, pooled = false): Promise<GetMessageResult> {
     this.getMessageCount++;

@@ -33,8 +33,8 @@ const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY }
  */
 export class SendMessageProcessor {
   private readonly bornHosts = new WeakMap<Connection, Buffer>();
-  /** Values of SEND_PROP_NAMES of the message at hand (reused: the send path is synchronous up to the store). */
-  private readonly props: Array<string | undefined> = [];
+  /** Values of SEND_PROP_NAMES of the message at hand, set by completeProperties (reused: the send path is synchronous up to the store). */
+  private readonly propValues: Array<string | undefined> = [];
 
   constructor(private readonly broker: BrokerController) {}
 
@@ -54,12 +54,12 @@ export class SendMessageProcessor {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} is over the max value ${this.broker.storeConfig.maxMessageSize} (maxMessageSize); send a smaller body or raise maxMessageSize in broker.conf`);
     }
     const { properties, uniqKey } = this.completeProperties(header.properties);
-    const tags = this.props[SendProp.TAGS];
+    const tags = this.propValues[SendProp.TAGS];
     const input: PutMessageInput = {
       topic: header.topic, queueId, flag: header.flag, sysFlag: header.sysFlag, bornTimestamp: header.bornTimestamp,
       bornHost, reconsumeTimes: header.reconsumeTimes, preparedTransactionOffset: 0, body, properties,
       tagsCode: tags ? javaStringHashCode(tags) : 0,
-      waitStoreMsgOK: this.props[SendProp.WAIT] !== 'false',
+      waitStoreMsgOK: this.propValues[SendProp.WAIT] !== 'false',
     };
     if (transactionValue(input.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
       if (this.broker.brokerConfig.rejectTransactionMessage) {
@@ -157,25 +157,26 @@ export class SendMessageProcessor {
     if (timer.kind === 'WHEEL_TIMER_MSG_ILLEGAL') {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `timer message illegal, the delay time should not be bigger than the max delay ${b.storeConfig.timerMaxDelaySec * 1000}ms (timerMaxDelaySec); or if set del msg, the delay time should be bigger than the current time; and ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} must be integers`);
     }
-    const level = Number(getProperty(input.properties, MessageConst.DELAY_TIME_LEVEL) ?? 0);
+    // The level completeProperties read: only the DLQ branch above edits it, and it returned.
+    const level = Number(this.propValues[SendProp.DELAY] ?? 0);
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     return undefined;
   }
 
   /**
    * Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER.
-   * Leaves the values of SEND_PROP_NAMES in `this.props` (TAGS, WAIT and DELAY as the client sent them).
+   * Leaves the values of SEND_PROP_NAMES in `this.propValues` (TAGS, WAIT and DELAY as the client sent them).
    */
   private completeProperties(props: string): { properties: string; uniqKey: string } {
     let p = props;
-    getProperties(p, SEND_PROP_NAMES, this.props);
+    getProperties(p, SEND_PROP_NAMES, this.propValues);
     if (p.length > 0 && !p.endsWith(PROPERTY_SEPARATOR)) p += PROPERTY_SEPARATOR;
-    let uniqKey = this.props[SendProp.UNIQ];
+    let uniqKey = this.propValues[SendProp.UNIQ];
     if (!uniqKey) {
       uniqKey = this.broker.msgIdGenerator.next();
       p += MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR + uniqKey + PROPERTY_SEPARATOR;
     }
-    if (this.props[SendProp.CLUSTER] === undefined) {
+    if (this.propValues[SendProp.CLUSTER] === undefined) {
       p += MessageConst.CLUSTER + NAME_VALUE_SEPARATOR + this.broker.brokerConfig.brokerClusterName + PROPERTY_SEPARATOR;
     }
     return { properties: p, uniqKey };
@@ -196,15 +197,15 @@ export class SendMessageProcessor {
         return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `a message body of the batch is ${m.body.length} bytes, over the max value ${max} (maxMessageSize)`);
       }
       const { properties } = this.completeProperties(m.properties);
-      if (this.props[SendProp.DELAY]) {
+      if (this.propValues[SendProp.DELAY]) {
         return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, 'TimeDelayLevel is not supported for batch messages');
       }
-      const tags = this.props[SendProp.TAGS];
+      const tags = this.propValues[SendProp.TAGS];
       inputs.push({
         topic: h.topic, queueId, flag: m.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost,
         reconsumeTimes: h.reconsumeTimes, preparedTransactionOffset: 0, body: m.body, properties,
         tagsCode: tags ? javaStringHashCode(tags) : 0,
-        waitStoreMsgOK: this.props[SendProp.WAIT] !== 'false',
+        waitStoreMsgOK: this.propValues[SendProp.WAIT] !== 'false',
       });
     }
     return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined, undefined, inputs.length));
