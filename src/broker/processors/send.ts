@@ -4,7 +4,7 @@ import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
-import { editProperties, toScheduleTopic, toTimerTopic } from '../message-util.js';
+import { editProperties, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
 import { buildRecallHandle, TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
 import { isWriteable } from '../../common/perm.js';
@@ -23,8 +23,12 @@ import type { BrokerController } from '../broker-controller.js';
 const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
 
 /** The properties a send reads, found in one pass (SendProps indexes them). */
-const SEND_PROP_NAMES = [MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.CLUSTER, MessageConst.TAGS, MessageConst.WAIT_STORE_MSG_OK, MessageConst.DELAY_TIME_LEVEL];
-const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY }
+const SEND_PROP_NAMES = [
+  MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.CLUSTER, MessageConst.TAGS, MessageConst.WAIT_STORE_MSG_OK, MessageConst.DELAY_TIME_LEVEL,
+  TimerProp.DELAY_SEC, TimerProp.DELAY_MS, TimerProp.DELIVER_MS,
+];
+const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY, TIMER_SEC, TIMER_MS, TIMER_AT }
+const NOT_TIMED: TimerRoute = { kind: 'NONE' };
 
 /**
  * Handles SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) (upstream
@@ -149,8 +153,12 @@ export class SendMessageProcessor {
         return undefined;
       }
     }
-    // Timer properties: parked on the timer topic, or refused (a DELAY level drops them).
-    const timer = toTimerTopic(input, b.storeConfig);
+    // Timer properties: parked on the timer topic, or refused (a DELAY level drops them). Most
+    // messages have none (read in the same pass as the others), and need no second look.
+    const v = this.propValues;
+    const timer = v[SendProp.TIMER_SEC] === undefined && v[SendProp.TIMER_MS] === undefined && v[SendProp.TIMER_AT] === undefined
+      ? NOT_TIMED
+      : toTimerTopic(input, b.storeConfig);
     if (timer.kind === 'WHEEL_TIMER_NOT_ENABLE') {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, `accurate timer message is not enabled, timerWheelEnable is false; set timerWheelEnable=true in broker.conf to send ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} messages`);
     }
@@ -158,14 +166,14 @@ export class SendMessageProcessor {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `timer message illegal, the delay time should not be bigger than the max delay ${b.storeConfig.timerMaxDelaySec * 1000}ms (timerMaxDelaySec); or if set del msg, the delay time should be bigger than the current time; and ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} must be integers`);
     }
     // The level completeProperties read: only the DLQ branch above edits it, and it returned.
-    const level = Number(this.propValues[SendProp.DELAY] ?? 0);
+    const level = Number(v[SendProp.DELAY] ?? 0);
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     return undefined;
   }
 
   /**
    * Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER.
-   * Leaves the values of SEND_PROP_NAMES in `this.propValues` (TAGS, WAIT and DELAY as the client sent them).
+   * Leaves the values of SEND_PROP_NAMES in `this.propValues` (TAGS, WAIT, DELAY and the timer ones as the client sent them).
    */
   private completeProperties(props: string): { properties: string; uniqKey: string } {
     let p = props;
