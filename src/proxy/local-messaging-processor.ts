@@ -8,7 +8,7 @@ import { SendMessageBackProcessor } from '../broker/processors/send-back.js';
 import { SendMessageProcessor } from '../broker/processors/send.js';
 import { buildSubscription, buildTagSubscription, ExpressionType } from '../common/subscription.js';
 import { ResponseCode, RequestCode } from '../remoting/codes.js';
-import { createRequest, type RemotingCommand } from '../remoting/command.js';
+import { createRequest, extFieldsOf, type RemotingCommand } from '../remoting/command.js';
 import { encodeSendMessageRequestHeaderV2 } from '../remoting/protocol/index.js';
 import type { MessageFilter } from '../store/get-message-result.js';
 import type { GrpcClientChannel } from './grpc-client-channel.js';
@@ -116,7 +116,7 @@ export class LocalMessagingProcessor implements MessagingProcessor {
       body: req.body,
     });
     const res = await this.send.process(cmd, req.channel.asConnection());
-    const f = res.extFields ?? {};
+    const f = extFieldsOf(res) ?? {};
     return {
       code: res.code, remark: res.remark, msgId: f.msgId, queueOffset: f.queueOffset !== undefined ? Number(f.queueOffset) : undefined,
       recallHandle: f.recallHandle,

@@ -1,5 +1,5 @@
 import { LanguageByCode, LanguageCode, SerializeType } from './codes.js';
-import type { RemotingCommand } from './command.js';
+import { extFieldsOf, type RemotingCommand } from './command.js';
 
 /**
  * Remoting framing: `int32 total | byte serializeType | uint24 headerLen | header | body`,
@@ -165,7 +165,7 @@ function readStr(buf: Buffer, start: number, end: number): string {
 function jsonHeaderText(cmd: RemotingCommand): string {
   // Keys in alphabetical order and nulls omitted, like fastjson.
   const obj: Record<string, unknown> = { code: cmd.code };
-  const fields = cmd.extFields ?? cmd.binaryExt?.toFields();
+  const fields = extFieldsOf(cmd);
   if (fields) obj.extFields = fields;
   obj.flag = cmd.flag;
   obj.language = cmd.language;

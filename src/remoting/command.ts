@@ -24,12 +24,13 @@ export interface RemotingCommand {
   serializeType: SerializeTypeValue;
   /**
    * Instead of `extFields`, a header that lays out its own ROCKETMQ binary extFields section
-   * (the send hot path); JSON serialization uses its `toFields()`.
+   * (the send hot path, both ways); JSON serialization uses its `toFields()`, and so should
+   * in-process readers of a command (see `extFieldsOf`).
    */
   binaryExt?: BinaryExt;
 }
 
-/** A request header that writes its extFields section itself, without a field object. */
+/** A header that writes its extFields section itself, without a field object. */
 export interface BinaryExt {
   /** Bytes of the section: `short keyLen, key, int valueLen, value` per field. */
   readonly byteLength: number;
@@ -37,6 +38,11 @@ export interface BinaryExt {
   write(buf: Buffer, pos: number): void;
   /** The same fields as an object (JSON serialization, logs). */
   toFields(): Record<string, string>;
+}
+
+/** The custom header of `cmd` as fields, whichever way it carries it (`extFields` or `binaryExt`). */
+export function extFieldsOf(cmd: RemotingCommand): Record<string, string> | undefined {
+  return cmd.extFields ?? cmd.binaryExt?.toFields();
 }
 
 export function isResponse(cmd: RemotingCommand): boolean {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf } from '../../src/remoting/codec.js';
 import {
   decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, decodeSendMessageResponseHeader, decodeSendMessageResponseHeaderRaw,
-  encodeSendMessageRequestHeaderV2, SendHeaderV2Ext,
+  encodeSendMessageRequestHeaderV2, encodeSendMessageResponseHeader, SendHeaderV2Ext, SendResponseExt,
 } from '../../src/remoting/protocol/index.js';
-import { createRequest, createResponse } from '../../src/remoting/command.js';
+import { createRequest, createResponse, extFieldsOf } from '../../src/remoting/command.js';
 import { SerializeType } from '../../src/remoting/codes.js';
 
 // Golden frames from the Remoting facts sheet: GET_ROUTEINFO_BY_TOPIC for topic "T".
@@ -177,6 +177,31 @@ test('a V2 send header written by SendHeaderV2Ext gives the same frame as its fi
       const viaExt = createRequest(310, { body: Buffer.from('b'), serializeType: st });
       viaExt.binaryExt = new SendHeaderV2Ext(h);
       assert.deepEqual(encodeCommand(viaExt), encodeCommand(viaObject), JSON.stringify(h));
+    }
+  }
+});
+
+test('a send response header written by SendResponseExt gives the same frame as its field object, in both serializations', () => {
+  const base = { msgId: '7F00000100002A9F0000000000012C40', queueId: 3, queueOffset: 1234567890123, regionId: 'DefaultRegion', traceOn: true };
+  const headers = [
+    base,
+    { ...base, queueId: 0, queueOffset: 0, traceOn: false, regionId: 'région-2' },
+    { ...base, transactionId: 'AC110001000018B4AAC2146B2F1E0000', recallHandle: 'aGFuZGxl', msgId: `${base.msgId},${base.msgId}` },
+    { ...base, batchUniqId: 'B1', queueOffset: -1 },
+  ];
+  for (const h of headers) {
+    for (const st of [SerializeType.ROCKETMQ, SerializeType.JSON]) {
+      const req = createRequest(310, { serializeType: st });
+      const viaObject = createResponse(req, 0, undefined, { extFields: encodeSendMessageResponseHeader(h) });
+      const viaExt = createResponse(req, 0);
+      viaExt.binaryExt = new SendResponseExt(h);
+      assert.deepEqual(encodeCommand(viaExt), encodeCommand(viaObject), JSON.stringify(h));
+      assert.deepEqual(extFieldsOf(viaExt), encodeSendMessageResponseHeader(h));
+      // What a producer reads back from the wire.
+      const decoded = decodeCommand(encodeCommand(viaExt).subarray(4));
+      const raw = rawExtOf(decoded);
+      const back = raw ? decodeSendMessageResponseHeaderRaw(raw) : decodeSendMessageResponseHeader(decoded.extFields);
+      assert.deepEqual(back, { transactionId: undefined, batchUniqId: undefined, recallHandle: undefined, ...h });
     }
   }
 });

@@ -14,7 +14,7 @@ import type { Connection } from '../../remoting/connection.js';
 import { HeaderError } from '../../remoting/header.js';
 import { rawExtOf } from '../../remoting/codec.js';
 import {
-  decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, encodeSendMessageResponseHeader,
+  decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, SendResponseExt,
   type DecodedSendMessageRequestHeader,
 } from '../../remoting/protocol/index.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
@@ -227,7 +227,7 @@ export class SendMessageProcessor {
     this.broker.stats.putTotal += count;
     // Java clients dereference these ext fields of every send response.
     const res = createResponse(req, code);
-    res.extFields = encodeSendMessageResponseHeader({
+    res.binaryExt = new SendResponseExt({
       msgId: r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
       regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
     });

@@ -77,6 +77,11 @@ export function encodeSendMessageRequestHeaderV2(h: SendMessageRequestHeader): R
   return ext;
 }
 
+/** The one-letter V2 keys as bytes. */
+const [K_A, K_B, K_C, K_D, K_E, K_F, K_G, K_H, K_I, K_J, K_K, K_L, K_M, K_N] = [...'abcdefghijklmn'].map((c) => Buffer.from(c, 'latin1')) as [
+  Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer,
+];
+
 /**
  * The V2 header writing its own binary extFields section: the same fields, in the same order,
  * as `encodeSendMessageRequestHeaderV2`, with numbers written as digits straight into the
@@ -99,20 +104,20 @@ export class SendHeaderV2Ext implements BinaryExt {
   write(buf: Buffer, pos: number): void {
     const h = this.h;
     let p = pos;
-    p = strField(buf, p, 0x61, h.producerGroup);
-    p = strField(buf, p, 0x62, h.topic);
-    p = strField(buf, p, 0x63, h.defaultTopic);
-    p = numField(buf, p, 0x64, h.defaultTopicQueueNums);
-    p = numField(buf, p, 0x65, h.queueId);
-    p = numField(buf, p, 0x66, h.sysFlag);
-    p = numField(buf, p, 0x67, h.bornTimestamp);
-    p = numField(buf, p, 0x68, h.flag);
-    p = numField(buf, p, 0x6a, h.reconsumeTimes ?? 0);
-    p = strField(buf, p, 0x6b, h.unitMode ? 'true' : 'false');
-    p = strField(buf, p, 0x6d, h.batch ? 'true' : 'false');
-    if (h.properties !== undefined) p = strField(buf, p, 0x69, h.properties);
-    if (h.maxReconsumeTimes !== undefined) p = numField(buf, p, 0x6c, h.maxReconsumeTimes);
-    if (h.brokerName !== undefined) strField(buf, p, 0x6e, h.brokerName);
+    p = strField(buf, p, K_A, h.producerGroup);
+    p = strField(buf, p, K_B, h.topic);
+    p = strField(buf, p, K_C, h.defaultTopic);
+    p = numField(buf, p, K_D, h.defaultTopicQueueNums);
+    p = numField(buf, p, K_E, h.queueId);
+    p = numField(buf, p, K_F, h.sysFlag);
+    p = numField(buf, p, K_G, h.bornTimestamp);
+    p = numField(buf, p, K_H, h.flag);
+    p = numField(buf, p, K_J, h.reconsumeTimes ?? 0);
+    p = strField(buf, p, K_K, h.unitMode ? 'true' : 'false');
+    p = strField(buf, p, K_M, h.batch ? 'true' : 'false');
+    if (h.properties !== undefined) p = strField(buf, p, K_I, h.properties);
+    if (h.maxReconsumeTimes !== undefined) p = numField(buf, p, K_L, h.maxReconsumeTimes);
+    if (h.brokerName !== undefined) strField(buf, p, K_N, h.brokerName);
   }
 
   toFields(): Record<string, string> {
@@ -128,20 +133,25 @@ function numLen(n: number): number {
   return len;
 }
 
-function fieldKey(buf: Buffer, p: number, key: number, valueLen: number): number {
-  put16(buf, p, 1);
-  buf[p + 2] = key;
-  put32(buf, p + 3, valueLen);
-  return p + 7;
+/** Writes a field's key (`short keyLen, key`) and value length at `p`; returns where the value goes. */
+function fieldKey(buf: Buffer, p: number, key: Buffer, valueLen: number): number {
+  const kl = key.length;
+  put16(buf, p, kl);
+  p += 2;
+  for (let i = 0; i < kl; i++) buf[p + i] = key[i]!;
+  p += kl;
+  put32(buf, p, valueLen);
+  return p + 4;
 }
 
-function strField(buf: Buffer, p: number, key: number, v: string): number {
-  const vl = writeStr(buf, v, p + 7);
+function strField(buf: Buffer, p: number, key: Buffer, v: string): number {
+  const at = p + 6 + key.length;
+  const vl = writeStr(buf, v, at);
   fieldKey(buf, p, key, vl);
-  return p + 7 + vl;
+  return at + vl;
 }
 
-function numField(buf: Buffer, p: number, key: number, n: number): number {
+function numField(buf: Buffer, p: number, key: Buffer, n: number): number {
   if (!(n >= 0 && Number.isSafeInteger(n))) return strField(buf, p, key, String(n));
   const len = numLen(n);
   p = fieldKey(buf, p, key, len);
@@ -386,4 +396,50 @@ export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): R
   if (h.batchUniqId !== undefined) ext.batchUniqId = h.batchUniqId;
   if (h.recallHandle !== undefined) ext.recallHandle = h.recallHandle;
   return ext;
+}
+
+/** Number of bytes of a field with key `key` and a value of `valueLen` bytes. */
+function fieldLen(key: Buffer, valueLen: number): number {
+  return 6 + key.length + valueLen;
+}
+
+const [R_MSG_ID, R_QUEUE_ID, R_QUEUE_OFFSET, R_TRANSACTION_ID, R_BATCH_UNIQ_ID, R_RECALL_HANDLE, R_MSG_REGION, R_TRACE_ON] = RESPONSE_KEYS as [
+  Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer,
+];
+
+/**
+ * The send response header writing its own binary extFields section: the fields, in the same
+ * order, of `encodeSendMessageResponseHeader`, with the numbers written as digits and the keys
+ * copied from bytes. The broker answers every send with one, so this skips a field object, two
+ * number strings and the generic walk over the fields (measured, then written).
+ */
+export class SendResponseExt implements BinaryExt {
+  readonly byteLength: number;
+
+  constructor(private readonly h: SendMessageResponseHeader) {
+    let len = fieldLen(R_MSG_ID, strByteLength(h.msgId)) + fieldLen(R_QUEUE_ID, numLen(h.queueId))
+      + fieldLen(R_QUEUE_OFFSET, numLen(h.queueOffset)) + fieldLen(R_MSG_REGION, strByteLength(h.regionId))
+      + fieldLen(R_TRACE_ON, h.traceOn ? 4 : 5);
+    if (h.transactionId !== undefined) len += fieldLen(R_TRANSACTION_ID, strByteLength(h.transactionId));
+    if (h.batchUniqId !== undefined) len += fieldLen(R_BATCH_UNIQ_ID, strByteLength(h.batchUniqId));
+    if (h.recallHandle !== undefined) len += fieldLen(R_RECALL_HANDLE, strByteLength(h.recallHandle));
+    this.byteLength = len;
+  }
+
+  write(buf: Buffer, pos: number): void {
+    const h = this.h;
+    let p = pos;
+    p = strField(buf, p, R_MSG_ID, h.msgId);
+    p = numField(buf, p, R_QUEUE_ID, h.queueId);
+    p = numField(buf, p, R_QUEUE_OFFSET, h.queueOffset);
+    p = strField(buf, p, R_MSG_REGION, h.regionId);
+    p = strField(buf, p, R_TRACE_ON, h.traceOn ? 'true' : 'false');
+    if (h.transactionId !== undefined) p = strField(buf, p, R_TRANSACTION_ID, h.transactionId);
+    if (h.batchUniqId !== undefined) p = strField(buf, p, R_BATCH_UNIQ_ID, h.batchUniqId);
+    if (h.recallHandle !== undefined) strField(buf, p, R_RECALL_HANDLE, h.recallHandle);
+  }
+
+  toFields(): Record<string, string> {
+    return encodeSendMessageResponseHeader(this.h);
+  }
 }
