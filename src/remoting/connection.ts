@@ -38,7 +38,7 @@ const COPY_BODY_MAX = 16 * 1024;
  * one socket write of the new bytes (a Node socket costs about as much per write as per
  * kilobyte copied, so hundreds of small replies must not be hundreds of writes). Written
  * parts of the slab are never touched again; the rest keeps filling in later ticks until a
- * new slab is needed. Large bodies (pull responses) still leave without a copy.
+ * new slab is needed. Large bodies (pull responses) leave at once and without a copy.
  */
 export class Connection extends EventEmitter {
   readonly remoteAddress: string;
@@ -186,6 +186,14 @@ export class Connection extends EventEmitter {
       // The socket is done with every part once the last one's write completes (in order).
       if (parts) for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]!, i === parts.length - 1 ? cmd.onWritten : undefined);
       else this.enqueue(cmd.body!, cmd.onWritten);
+      // A large response body leaves at once, with what the tick wrote before it: the peer
+      // reads and decodes it while this side goes on with the tick (a drain's pull answers
+      // otherwise leave together at its end, and the two processes take turns instead of
+      // overlapping). Requests (producers' batches) still leave together at the tick's end.
+      if (isResponse(cmd)) {
+        this.flush();
+        return;
+      }
     }
     this.scheduleFlush();
   }
@@ -237,6 +245,7 @@ export class Connection extends EventEmitter {
     process.nextTick(() => this.flush());
   }
 
+  /** Hands everything queued to the socket (at the end of a tick, or at once for a large body). */
   private flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
