@@ -184,7 +184,10 @@ export class Connection extends EventEmitter {
       this.outEnd = p;
       this.moveSlabToQueue();
       // The socket is done with every part once the last one's write completes (in order).
-      if (parts) for (let i = 0; i < parts.length; i++) this.enqueue(parts[i]!, i === parts.length - 1 ? cmd.onWritten : undefined);
+      if (parts) {
+        const joined = adjacentJoined(parts);
+        for (let i = 0; i < joined.length; i++) this.enqueue(joined[i]!, i === joined.length - 1 ? cmd.onWritten : undefined);
+      }
       else this.enqueue(cmd.body!, cmd.onWritten);
       // A large response body leaves at once, with what the tick wrote before it: the peer
       // reads and decodes it while this side goes on with the tick (a drain's pull answers
@@ -338,3 +341,23 @@ function stripV4Mapped(addr: string): string {
 }
 
 export { CodecError };
+
+/**
+ * Body parts lying back to back in memory joined into one view: the records of a pull read
+ * together lie so in one read buffer (or write page), and each part handed to the socket costs
+ * the stream a queue entry (which kept a drain's records alive past the young generation).
+ */
+export function adjacentJoined(bufs: Buffer[]): Buffer[] {
+  if (bufs.length < 2) return bufs;
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 1; i <= bufs.length; i++) {
+    const prev = bufs[i - 1]!;
+    const b = bufs[i];
+    if (b !== undefined && b.buffer === prev.buffer && b.byteOffset === prev.byteOffset + prev.length) continue;
+    const first = bufs[start]!;
+    out.push(i - start === 1 ? first : Buffer.from(first.buffer, first.byteOffset, prev.byteOffset + prev.length - first.byteOffset));
+    start = i;
+  }
+  return out.length === bufs.length ? bufs : out;
+}

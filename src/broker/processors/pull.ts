@@ -139,7 +139,7 @@ export class PullMessageProcessor {
       extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset },
     });
     if (code === ResponseCode.SUCCESS) {
-      res.bodyParts = adjacentJoined(r.buffers);
+      res.bodyParts = r.buffers;
       res.onWritten = r.release;
     } else {
       r.release?.();
@@ -148,22 +148,3 @@ export class PullMessageProcessor {
   }
 }
 
-/**
- * The records of a pull with neighbours in memory joined into one view: records read together
- * lie back to back in one read buffer (or write page), so a pull of 32 is mostly one or two
- * socket writes instead of 32, each of which costs the stream a queue entry.
- */
-export function adjacentJoined(bufs: Buffer[]): Buffer[] {
-  if (bufs.length < 2) return bufs;
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 1; i <= bufs.length; i++) {
-    const prev = bufs[i - 1]!;
-    const b = bufs[i];
-    if (b !== undefined && b.buffer === prev.buffer && b.byteOffset === prev.byteOffset + prev.length) continue;
-    const first = bufs[start]!;
-    out.push(i - start === 1 ? first : Buffer.from(first.buffer, first.byteOffset, prev.byteOffset + prev.length - first.byteOffset));
-    start = i;
-  }
-  return out.length === bufs.length ? bufs : out;
-}

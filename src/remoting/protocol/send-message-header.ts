@@ -81,6 +81,8 @@ export function encodeSendMessageRequestHeaderV2(h: SendMessageRequestHeader): R
 const [K_A, K_B, K_C, K_D, K_E, K_F, K_G, K_H, K_I, K_J, K_K, K_L, K_M, K_N] = [...'abcdefghijklmn'].map((c) => Buffer.from(c, 'latin1')) as [
   Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer,
 ];
+/** Bytes of a V2 field besides its value. */
+const V2_FIELD = fieldLen(K_A, 0);
 
 /**
  * The V2 header writing its own binary extFields section: the same fields, in the same order,
@@ -91,13 +93,12 @@ export class SendHeaderV2Ext implements BinaryExt {
   readonly byteLength: number;
 
   constructor(private readonly h: SendMessageRequestHeader) {
-    const FIELD = 7; // short keyLen, one-letter key, int valueLen
-    let len = 11 * FIELD + strByteLength(h.producerGroup) + strByteLength(h.topic) + strByteLength(h.defaultTopic)
+    let len = 11 * V2_FIELD + strByteLength(h.producerGroup) + strByteLength(h.topic) + strByteLength(h.defaultTopic)
       + numLen(h.defaultTopicQueueNums) + numLen(h.queueId) + numLen(h.sysFlag) + numLen(h.bornTimestamp) + numLen(h.flag)
       + numLen(h.reconsumeTimes ?? 0) + (h.unitMode ? 4 : 5) + (h.batch ? 4 : 5);
-    if (h.properties !== undefined) len += FIELD + strByteLength(h.properties);
-    if (h.maxReconsumeTimes !== undefined) len += FIELD + numLen(h.maxReconsumeTimes);
-    if (h.brokerName !== undefined) len += FIELD + strByteLength(h.brokerName);
+    if (h.properties !== undefined) len += V2_FIELD + strByteLength(h.properties);
+    if (h.maxReconsumeTimes !== undefined) len += V2_FIELD + numLen(h.maxReconsumeTimes);
+    if (h.brokerName !== undefined) len += V2_FIELD + strByteLength(h.brokerName);
     this.byteLength = len;
   }
 
@@ -131,6 +132,11 @@ function numLen(n: number): number {
   let len = 1;
   for (let v = n; v >= 10; v = Math.floor(v / 10)) len++;
   return len;
+}
+
+/** Number of bytes of a field with key `key` and a value of `valueLen` bytes (`short keyLen, key, int valueLen, value`). */
+function fieldLen(key: Buffer, valueLen: number): number {
+  return 6 + key.length + valueLen;
 }
 
 /** Writes a field's key (`short keyLen, key`) and value length at `p`; returns where the value goes. */
@@ -396,11 +402,6 @@ export function encodeSendMessageResponseHeader(h: SendMessageResponseHeader): R
   if (h.batchUniqId !== undefined) ext.batchUniqId = h.batchUniqId;
   if (h.recallHandle !== undefined) ext.recallHandle = h.recallHandle;
   return ext;
-}
-
-/** Number of bytes of a field with key `key` and a value of `valueLen` bytes. */
-function fieldLen(key: Buffer, valueLen: number): number {
-  return 6 + key.length + valueLen;
 }
 
 const [R_MSG_ID, R_QUEUE_ID, R_QUEUE_OFFSET, R_TRANSACTION_ID, R_BATCH_UNIQ_ID, R_RECALL_HANDLE, R_MSG_REGION, R_TRACE_ON] = RESPONSE_KEYS as [
