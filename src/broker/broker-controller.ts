@@ -140,13 +140,13 @@ export class BrokerController {
     if (rec.abnormal) {
       this.logger.warn(`store recovered after an abnormal exit: verified the CommitLog from offset ${rec.recoveredFrom} to ${rec.maxOffset} in ${rec.ms} ms`);
     }
-    this.server = new RemotingServer({ port: this.brokerConfig.listenPort, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, logger: this.logger });
+    this.server = new RemotingServer({ port: this.brokerConfig.listenPort, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, busyPollMicros: this.brokerConfig.busyPollMicros, logger: this.logger });
     this.registerProcessors(this.server, true);
     await this.server.start();
     this.boundPort = this.server.port;
     if (this.brokerConfig.fastListenPortEnable && this.brokerConfig.listenPort > 2) {
       // The "VIP" channel old clients use: same handlers except PULL (upstream).
-      this.fastServer = new RemotingServer({ port: this.brokerConfig.listenPort - 2, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, logger: this.logger });
+      this.fastServer = new RemotingServer({ port: this.brokerConfig.listenPort - 2, host: this.host, maxFrameSize: this.brokerConfig.maxFrameSize, busyPollMicros: this.brokerConfig.busyPollMicros, logger: this.logger });
       this.registerProcessors(this.fastServer, false);
       try {
         await this.fastServer.start();

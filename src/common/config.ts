@@ -37,6 +37,12 @@ export interface BrokerConfig {
   flushConsumerOffsetInterval: number;
   /** Maximum Remoting frame size in bytes (upstream `com.rocketmq.remoting.frameMaxLength`). */
   maxFrameSize: number;
+  /**
+   * Longest window, in µs, for which the broker keeps polling its sockets after a request
+   * that came alone, to spare the next one a wake-up (see src/remoting/busy-poll.ts). The
+   * window adapts to how often requests come and stays closed under load; 0 disables it.
+   */
+  busyPollMicros: number;
   regionId: string;
   traceOn: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -130,6 +136,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     channelExpiredTimeout: 120_000,
     flushConsumerOffsetInterval: 5_000,
     maxFrameSize: 16 * 1024 * 1024,
+    busyPollMicros: 200,
     regionId: 'DefaultRegion',
     traceOn: true,
     traceTopicEnable: false,

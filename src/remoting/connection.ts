@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { CodecError, DEFAULT_MAX_FRAME_SIZE, decodeCommand, FrameDecoder, measureHead, writeHead } from './codec.js';
 import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
 import { RemotingSendRequestError, RemotingTimeoutError } from './errors.js';
+import type { BusyPoll } from './busy-poll.js';
 import { PendingTable } from './pending-table.js';
 
 export type RequestHandler = (request: RemotingCommand, conn: Connection) => Promise<RemotingCommand | null> | RemotingCommand | null;
@@ -72,6 +73,8 @@ export class Connection extends EventEmitter {
     private readonly handler: RequestHandler,
     private readonly onError: (conn: Connection, err: Error) => void,
     maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
+    /** Told of every read (servers only): keeps the loop polling while clients send one request at a time. */
+    private readonly busyPoll?: BusyPoll,
   ) {
     super();
     this.decoder = new FrameDecoder(maxFrameSize);
@@ -97,12 +100,17 @@ export class Connection extends EventEmitter {
   }
 
   private onData(chunk: Buffer): void {
+    let frames = 0;
     try {
-      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.decoder.push(chunk, (frame) => {
+        frames++;
+        this.onFrame(frame);
+      });
     } catch (err) {
       this.onError(this, err as Error);
       this.close();
     }
+    this.busyPoll?.onRead(frames);
   }
 
   private onFrame(frame: Buffer): void {

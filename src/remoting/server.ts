@@ -5,6 +5,7 @@ import { ResponseCode } from './codes.js';
 import { createResponse, type RemotingCommand } from './command.js';
 import { Connection, type RequestHandler } from './connection.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './codec.js';
+import { BusyPoll } from './busy-poll.js';
 
 export interface RemotingServerOptions {
   port: number;
@@ -12,6 +13,8 @@ export interface RemotingServerOptions {
   maxFrameSize?: number;
   /** Connections idle this long are closed (upstream: 120 s). 0 disables. */
   idleTimeoutMs?: number;
+  /** Longest busy-polling window after a read, in µs (see BusyPoll); 0 disables busy polling. */
+  busyPollMicros?: number;
   logger: Logger;
 }
 
@@ -24,9 +27,11 @@ export class RemotingServer extends EventEmitter {
   private readonly processors = new Map<number, RequestHandler>();
   private readonly connections = new Set<Connection>();
   private boundPort = 0;
+  private readonly busyPoll: BusyPoll | undefined;
 
   constructor(private readonly opts: RemotingServerOptions) {
     super();
+    this.busyPoll = opts.busyPollMicros ? new BusyPoll(opts.busyPollMicros) : undefined;
   }
 
   registerProcessor(code: number, handler: RequestHandler): void {
@@ -63,6 +68,7 @@ export class RemotingServer extends EventEmitter {
       (req, c) => this.handle(req, c),
       (c, err) => this.opts.logger.warn(`connection ${c.remoteAddress}: ${err.message}; closing it if the stream is unusable`),
       this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+      this.busyPoll,
     );
     const idle = this.opts.idleTimeoutMs ?? 120_000;
     if (idle > 0) {
