@@ -14,6 +14,7 @@ import {
   type TopicOffset,
   type TopicStatsTable,
 } from '../client/admin-bodies.js';
+import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from '../client/consumer-running-info.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
@@ -358,6 +359,29 @@ export class Admin {
       }
     }
     throw lastErr ?? new MQClientError(`consumer group ${group} is not online: no broker serves its retry topic ${getRetryTopic(group)}`, ClientErrorCode.NOT_FOUND);
+  }
+
+  /**
+   * One client's report on its consumer of `group` (GET_CONSUMER_RUNNING_INFO, relayed by the
+   * first broker serving the group's retry topic, as upstream): settings, subscriptions, every
+   * queue it holds and its speed per topic. `jstack` adds the client's stack report.
+   */
+  async getConsumerRunningInfo(group: string, clientId: string, jstack = false): Promise<ConsumerRunningInfo> {
+    this.check();
+    const [addr] = await this.groupBrokerAddrs(group);
+    if (!addr) throw new MQClientError(`no broker serves consumer group ${group}`, ClientErrorCode.NO_BROKER_ADDRESS);
+    return this.api.getConsumerRunningInfo(addr, group, clientId, jstack, this.timeoutMs);
+  }
+
+  /**
+   * Pushes the message `msgId` of `topic` (an offset or a unique id) to the listener of one
+   * client of `group` (CONSUME_MESSAGE_DIRECTLY through the broker that stores it), outside
+   * normal delivery: nothing is committed or retried. Returns what the listener made of it.
+   */
+  async consumeMessageDirectly(group: string, clientId: string, topic: string, msgId: string): Promise<ConsumeMessageDirectlyResult> {
+    const m = await this.queryMessageById(topic, msgId);
+    const decoded = decodeOffsetMessageId(m.offsetMsgId);
+    return this.api.consumeMessageDirectly(decoded.address, group, clientId, topic, m.offsetMsgId, m.brokerName, this.timeoutMs);
   }
 
   /** Masters of the brokers serving the group (through its retry topic's route), else every master. */

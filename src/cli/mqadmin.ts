@@ -13,10 +13,13 @@ import { Producer } from '../client/producer.js';
 import { PullConsumer } from '../client/pull-consumer.js';
 import { compareMessageQueue, messageQueueToString, type MessageQueue } from '../client/route.js';
 import type { ConsumeStats, OffsetWrapper, SubscriptionGroupConfig } from '../client/admin-bodies.js';
+import {
+  analyzeProcessQueue, analyzeSubscription, consumeMessageDirectlyResultString, formatConsumerRunningInfo, type ConsumerRunningInfo,
+} from '../client/consumer-running-info.js';
 import { perm2String } from '../common/perm.js';
 import { masterAddrOf, type TopicRouteData } from '../common/route.js';
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
-import { MQBrokerError, RemotingError, RequestCode, ResponseCode } from '../remoting/index.js';
+import { MQBrokerError, RemotingError, RequestCode, ResponseCode, versionDesc } from '../remoting/index.js';
 import { parseNonEmptyFlag } from './common.js';
 
 /**
@@ -77,16 +80,6 @@ function humanTime(ms: number): string {
 /** `yyyy-MM-dd HH:mm:ss`, local time. */
 function dateTime(ms: number): string {
   return humanTime(ms).slice(0, 19);
-}
-
-/** Release names of the MQVersion ordinals clients commonly report (remoting facts sheet §2.4). */
-const VERSION_NAMES: Readonly<Record<number, string>> = {
-  121: 'V3_4_9', 213: 'V4_0_0', 293: 'V4_4_0', 393: 'V4_9_0', 401: 'V4_9_4', 409: 'V4_9_8',
-  413: 'V5_0_0', 433: 'V5_1_0', 473: 'V5_3_0', 475: 'V5_3_1', 479: 'V5_3_3',
-};
-
-function versionDesc(v: number): string {
-  return VERSION_NAMES[v] ?? (v > 0 ? `V#${v}` : '');
 }
 
 /** Upstream's timestamp flag: `now`, ms since the epoch, or `yyyy-MM-dd#HH:mm:ss:SSS` (local time). */
@@ -543,9 +536,8 @@ function registerGroupCommands(sub: Sub): void {
     }
     const stats = await ctx.admin.examineConsumeStats(f.groupName, f.topicName);
     const rows = [...stats.offsetTable.values()].sort((a, b) => compareMessageQueue(a.mq, b.mq));
-    // Which client holds which queue only the clients know (GET_CONSUMER_RUNNING_INFO, which the
-    // broker relays but this SDK's consumers do not answer yet): with -s every queue shows N/A.
-    const clientOf = f.showClientIP ? new Map<string, string>() : undefined;
+    // Which client holds which queue only the clients know: each is asked (GET_CONSUMER_RUNNING_INFO).
+    const clientOf = f.showClientIP ? await queueOwners(ctx, f.groupName) : undefined;
     if (ctx.asJson({ group: f.groupName, consumeTps: stats.consumeTps, offsetTable: rows.map((r) => ({ ...r, diff: r.offset.brokerOffset - r.offset.consumerOffset })) })) return;
     printProgress(ctx, stats, rows, clientOf);
   });
@@ -568,6 +560,52 @@ function registerGroupCommands(sub: Sub): void {
     ctx.p('MessageModel: %s%n', cc.messageModel ?? 'N/A');
     ctx.p('ConsumeFromWhere: %s%n', cc.consumeFromWhere ?? 'N/A');
     if (cc.idsOnly) ctx.p('%n(the broker lacks GET_CONSUMER_CONNECTION_LIST: only client ids are known)%n');
+  });
+
+  sub<CommonFlags & { consumerGroup: string; clientId?: string; brokerAddr?: string; jstack?: boolean }>('consumerStatus', "Query consumer's internal data structure.", (c) => c
+    .requiredOption('-g, --consumerGroup <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-i, --clientId <id>', "The consumer's client id", parseNonEmptyFlag)
+    .option('-b, --brokerAddr <addr>', 'broker address', parseNonEmptyFlag)
+    .option('-s, --jstack', 'Run jstack command in the consumer progress (a Node client sends its stack report)'),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const jstack = f.jstack === true;
+    if (f.clientId) {
+      const info = await ctx.admin.getConsumerRunningInfo(f.consumerGroup, f.clientId, jstack);
+      if (ctx.asJson(info)) return;
+      ctx.p('%s', formatConsumerRunningInfo(info));
+      return;
+    }
+    const cc = await ctx.admin.examineConsumerConnectionInfo(f.consumerGroup, f.brokerAddr);
+    const byClient = new Map<string, ConsumerRunningInfo>();
+    const files: Array<{ clientId: string; version: number; file: string }> = [];
+    const now = Date.now();
+    for (const conn of [...cc.connectionSet].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))) {
+      try {
+        byClient.set(conn.clientId, await ctx.admin.getConsumerRunningInfo(f.consumerGroup, conn.clientId, jstack));
+        files.push({ clientId: conn.clientId, version: conn.version, file: `${now}/${conn.clientId}` });
+      } catch (err) {
+        ctx.logger.warn(`consumer ${conn.clientId} did not report: ${(err as Error).message}`);
+      }
+    }
+    const subSame = byClient.size === 0 || analyzeSubscription(byClient);
+    const stuck = subSame ? [...byClient].flatMap(([id, info]) => analyzeProcessQueue(id, info)) : [];
+    if (ctx.asJson({ consumerRunningInfo: Object.fromEntries(byClient), sameSubscription: subSame, rebalanceOK: subSame, warnings: stuck })) return;
+    // As upstream: each client's report goes to the file <now>/<clientId>, the table lists them.
+    ctx.p('%-10s %-40s %-20s %s%n', '#Index', '#ClientId', '#Version', '#ConsumerRunningInfoFile');
+    if (files.length > 0) mkdirSync(String(now), { recursive: true });
+    files.forEach((e, i) => {
+      writeFileSync(e.file, formatConsumerRunningInfo(byClient.get(e.clientId)!));
+      ctx.p('%-10d %-40s %-20s %s%n', i + 1, e.clientId, versionDesc(e.version), e.file);
+    });
+    if (byClient.size === 0) return;
+    if (subSame) {
+      ctx.p('%n%nSame subscription in the same group of consumer');
+      ctx.p('%n%nRebalance %s%n', 'OK');
+      for (const line of stuck) ctx.p('%s%n', line);
+    } else {
+      ctx.p('%n%nWARN: Different subscription in the same group of consumer!!!');
+    }
   });
 
   sub<CommonFlags & { producerGroup: string; topic: string }>('producerConnection', "Query producer's socket connection and client version.", (c) => c
@@ -697,6 +735,27 @@ function registerGroupCommands(sub: Sub): void {
   });
 }
 
+/** Queue → IP of the client holding it (upstream `getMessageQueueAllocationResult`); clients that do not answer are left out. */
+async function queueOwners(ctx: Ctx, group: string): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  let cc;
+  try {
+    cc = await ctx.admin.examineConsumerConnectionInfo(group);
+  } catch (err) {
+    ctx.logger.debug(`connections of ${group}: ${(err as Error).message}`);
+    return owners;
+  }
+  for (const conn of cc.connectionSet) {
+    try {
+      const info = await ctx.admin.getConsumerRunningInfo(group, conn.clientId);
+      for (const { mq } of info.mqTable) owners.set(messageQueueToString(mq), conn.clientId.split('@')[0]!);
+    } catch (err) {
+      ctx.logger.debug(`running info of ${conn.clientId}: ${(err as Error).message}`);
+    }
+  }
+  return owners;
+}
+
 function printProgress(ctx: Ctx, stats: ConsumeStats, rows: Array<{ mq: MessageQueue; offset: OffsetWrapper }>,
   clientOf: Map<string, string> | undefined): void {
   if (clientOf) {
@@ -745,7 +804,15 @@ function registerMessageCommands(sub: Sub): void {
     ctx.needNamesrv();
     const ids = f.msgId.split(',').map((s) => s.trim()).filter(Boolean);
     if (f.consumerGroup && f.clientId) {
-      throw new CliError('pushing a message to a consumer (-g with -d) is not supported by this mqadmin yet: it needs CONSUME_MESSAGE_DIRECTLY, which the broker relays but this SDK\'s consumers do not answer yet');
+      // Upstream `pushMsg`: each message goes to that client's listener, and its answer is printed.
+      const results = [];
+      for (const id of ids) {
+        const r = await ctx.admin.consumeMessageDirectly(f.consumerGroup, f.clientId, f.topic, id);
+        results.push({ msgId: id, result: r });
+        if (!ctx.json) ctx.p('%s', consumeMessageDirectlyResultString(r));
+      }
+      ctx.asJson(results);
+      return;
     }
     if (f.sendMessage) {
       const producer = new Producer({ group: 'ReSendMsgById', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });

@@ -31,7 +31,7 @@ function str(v: unknown, dflt = ''): string {
 }
 
 /** Entries of a MessageQueue-keyed map, sorted as upstream sorts queues. */
-function mqEntries(v: unknown, what: string): Array<[MessageQueue, Obj | number]> {
+export function mqEntries(v: unknown, what: string): Array<[MessageQueue, Obj | number]> {
   if (v === undefined || v === null) return [];
   const out: Array<[MessageQueue, Obj | number]> = [];
   for (const [k, val] of Object.entries(obj(v, what))) {
@@ -129,20 +129,24 @@ function decodeConnections(v: unknown): ClientConnection[] {
   });
 }
 
+/** A SubscriptionData object; `topic` when it names none. */
+export function decodeSubscriptionData(sd: Obj, topic: string): SubscriptionData {
+  return {
+    topic: str(sd.topic, topic),
+    subString: str(sd.subString, '*'),
+    tagsSet: Array.isArray(sd.tagsSet) ? sd.tagsSet.map((t) => str(t)) : [],
+    codeSet: Array.isArray(sd.codeSet) ? sd.codeSet.map((c) => num(c)) : [],
+    subVersion: num(sd.subVersion),
+    classFilterMode: sd.classFilterMode === true,
+    expressionType: str(sd.expressionType, 'TAG'),
+  };
+}
+
 export function decodeConsumerConnection(o: Obj): ConsumerConnection {
   const subscriptionTable = new Map<string, SubscriptionData>();
   if (o.subscriptionTable !== undefined && o.subscriptionTable !== null) {
     for (const [topic, s] of Object.entries(obj(o.subscriptionTable, 'ConsumerConnection.subscriptionTable'))) {
-      const sd = obj(s, 'SubscriptionData');
-      subscriptionTable.set(topic, {
-        topic: str(sd.topic, topic),
-        subString: str(sd.subString, '*'),
-        tagsSet: Array.isArray(sd.tagsSet) ? sd.tagsSet.map((t) => str(t)) : [],
-        codeSet: Array.isArray(sd.codeSet) ? sd.codeSet.map((c) => num(c)) : [],
-        subVersion: num(sd.subVersion),
-        classFilterMode: sd.classFilterMode === true,
-        expressionType: str(sd.expressionType, 'TAG'),
-      });
+      subscriptionTable.set(topic, decodeSubscriptionData(obj(s, 'SubscriptionData'), topic));
     }
   }
   const cc: ConsumerConnection = { connectionSet: decodeConnections(o.connectionSet), subscriptionTable };

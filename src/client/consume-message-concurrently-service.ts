@@ -48,7 +48,8 @@ export class ConsumeMessageConcurrentlyService {
   private async consume(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): Promise<void> {
     if (pq.dropped || this.host.stopping) return;
     const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
-    const start = String(Date.now());
+    const startMs = Date.now();
+    const start = String(startMs);
     for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, start);
     let status: ConsumeConcurrentlyStatusValue;
     try {
@@ -58,6 +59,8 @@ export class ConsumeMessageConcurrentlyService {
       status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
     }
     pq.lastConsumeTimestamp = Date.now();
+    const ok = status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS ? Math.max(0, Math.min(msgs.length, context.ackIndex + 1)) : 0;
+    this.host.consumed(mq.topic, pq.lastConsumeTimestamp - startMs, ok, msgs.length - ok);
     if (pq.dropped) {
       this.host.log.warn(`processQueue is dropped without process consume result. messageQueue=${mq.topic}/${mq.brokerName}/${mq.queueId}`);
       return;

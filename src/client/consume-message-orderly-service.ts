@@ -78,7 +78,8 @@ export class ConsumeMessageOrderlyService {
           skipped = true;
           return;
         }
-        const start = String(Date.now());
+        const startMs = Date.now();
+        const start = String(startMs);
         for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, start);
         try {
           status = (await this.listener(msgs, context)) ?? ConsumeOrderlyStatus.SUCCESS;
@@ -86,6 +87,9 @@ export class ConsumeMessageOrderlyService {
           this.host.log.warn({ err }, `consumeMessage exception: ${(err as Error).message}, Group: ${this.host.group} MQ: ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
           status = ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
         }
+        // As upstream: SUCCESS and COMMIT count as consumed, SUSPEND and ROLLBACK as failed.
+        const ok = status === ConsumeOrderlyStatus.SUCCESS || status === ConsumeOrderlyStatus.COMMIT;
+        this.host.consumed(mq.topic, Date.now() - startMs, ok ? msgs.length : 0, ok ? 0 : msgs.length);
       });
       pq.inflight = run;
       await run;

@@ -128,6 +128,8 @@ export interface ConsumeServiceHost {
   sendMessageBack(msg: MessageExt, delayLevel: number, mq: MessageQueue): Promise<boolean>;
   /** Orderly: locks one queue on its broker. */
   lockOneMQ(mq: MessageQueue): Promise<boolean>;
+  /** Counts a listener call on `topic` that took `rtMs`: `ok` messages succeeded, `failed` did not. */
+  consumed(topic: string, rtMs: number, ok: number, failed: number): void;
 }
 
 /** Delay before a failed send-back is consumed again locally (upstream: 5 s). */

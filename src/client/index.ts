@@ -55,3 +55,8 @@ export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 export { TransactionProducer, LocalTransactionState } from './transaction-producer.js';
 export type { TransactionProducerOptions, TransactionSendResult, LocalTransactionStateValue } from './transaction-producer.js';
 export { LatencyFaultTolerance } from './latency-fault-tolerance.js';
+export {
+  CMResult, RunningInfoProp, formatConsumerRunningInfo, analyzeSubscription, analyzeProcessQueue, consumeMessageDirectlyResultString,
+} from './consumer-running-info.js';
+export type { ConsumerRunningInfo, ProcessQueueInfo, ConsumeMessageDirectlyResult, CMResultValue } from './consumer-running-info.js';
+export type { ConsumeStatus } from './consumer-stats.js';

@@ -5,6 +5,7 @@ import {
   checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
+import { answerRunningInfo, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import type { MessageExt } from './message.js';
@@ -97,7 +98,8 @@ export class LitePullConsumer {
   private pendingAssign: MessageQueue[] = [];
   private state: State = 'created';
   private nextAutoCommitDeadline = 0;
-  private unregisterNotify?: () => void;
+  private readonly unregisterHandlers: Array<() => void> = [];
+  private startTimestamp = 0;
   private cachedCount = 0;
 
   constructor(opts: LitePullConsumerOptions) {
@@ -203,10 +205,15 @@ export class LitePullConsumer {
     try {
       this.offsetStoreInner = newOffsetStore(this.client, this.group, this.messageModel, this.opts.localOffsetStoreDir, this.log);
       await this.offsetStoreInner.load();
-      this.unregisterNotify = this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req: RemotingCommand) => {
-        if (req.extFields?.consumerGroup === this.group && this.mode === 'subscribe') this.rebalanceService.wakeup();
-        return null;
-      });
+      this.unregisterHandlers.push(
+        this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req: RemotingCommand) => {
+          if (req.extFields?.consumerGroup === this.group && this.mode === 'subscribe') this.rebalanceService.wakeup();
+          return null;
+        }),
+        this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => answerRunningInfo(
+          req, this.group, this.client.namesrv.list, ConsumeType.CONSUME_ACTIVELY, () => this.runningInfo())),
+      );
+      this.startTimestamp = Date.now();
       const topics = this.mode === 'assign' ? this.pendingAssign.map((mq) => mq.topic) : [...this.subscriptionInner.keys()];
       await this.heartbeat.announce(topics);
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
@@ -218,6 +225,19 @@ export class LitePullConsumer {
       await this.shutdown().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** This consumer's ConsumerRunningInfo (upstream `DefaultLitePullConsumerImpl.consumerRunningInfo`): no speed figures, as upstream. */
+  private async runningInfo(): Promise<ConsumerRunningInfo> {
+    const properties = settingsProperties({
+      consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere, autoCommit: this.autoCommit, ...this.opts,
+    });
+    properties[RunningInfoProp.CONSUMER_START_TIMESTAMP] = String(this.startTimestamp);
+    const mqTable = await Promise.all([...this.assigned.values()].map(async ({ mq, pq }) => {
+      const commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.MEMORY_FIRST_THEN_STORE).catch(() => -1);
+      return { mq, info: { commitOffset, ...pq.info() } };
+    }));
+    return { properties, subscriptionSet: [...this.subscriptionInner.values()], mqTable, statusTable: new Map(), userConsumerInfo: {} };
   }
 
   private async doRebalance(): Promise<boolean> {
@@ -545,7 +565,7 @@ export class LitePullConsumer {
     this.cachedCount = 0;
     this.rebalanceImpl.destroy();
     await this.client.unregisterConsumer(this.group);
-    this.unregisterNotify?.();
+    for (const un of this.unregisterHandlers.splice(0)) un();
     await this.client.shutdown();
     await this.tasks.loopsEnded();
   }

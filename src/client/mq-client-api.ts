@@ -25,6 +25,9 @@ import {
   type RequestHandler,
   type SerializeTypeValue,
 } from '../remoting/index.js';
+import {
+  decodeConsumeMessageDirectlyResult, decodeConsumerRunningInfo, type ConsumeMessageDirectlyResult, type ConsumerRunningInfo,
+} from './consumer-running-info.js';
 import { brokerError, ClientErrorCode, MQClientError } from './errors.js';
 import {
   decodeNumberField,
@@ -110,6 +113,9 @@ export interface MQClientAPIOptions {
 }
 
 const DEFAULT_TIMEOUT = 3000;
+
+/** Requests brokers relay to one consumer group of a client, which must answer them. */
+const ASKS_A_CONSUMER: ReadonlySet<number> = new Set([RequestCode.GET_CONSUMER_RUNNING_INFO, RequestCode.CONSUME_MESSAGE_DIRECTLY]);
 
 function sendStatusOf(code: number): SendStatusValue | undefined {
   switch (code) {
@@ -217,9 +223,14 @@ export class MQClientAPI {
         const r = await h(req, conn);
         if (answer === null && r) answer = r;
       }
-      return answer;
+      if (answer !== null || !ASKS_A_CONSUMER.has(req.code)) return answer;
+    } else if (this.fallbackHandler) {
+      return this.fallbackHandler(req, conn);
     }
-    if (this.fallbackHandler) return this.fallbackHandler(req, conn);
+    if (ASKS_A_CONSUMER.has(req.code)) {
+      // As upstream's ClientRemotingProcessor: the client has no consumer of that group.
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${req.extFields?.consumerGroup ?? ''}> not exist in this consumer`);
+    }
     return createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`);
   }
 
@@ -537,6 +548,21 @@ export class MQClientAPI {
   async getConsumerConnectionList(brokerAddr: string, consumerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumerConnection> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup }), timeoutMs);
     return decodeBody(brokerAddr, 'consumer connection', () => decodeConsumerConnection(jsonBody(res, brokerAddr, 'consumer connection')));
+  }
+
+  /** GET_CONSUMER_RUNNING_INFO through a broker: one client's report on its consumer of `consumerGroup`. */
+  async getConsumerRunningInfo(brokerAddr: string, consumerGroup: string, clientId: string, jstack: boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumerRunningInfo> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_RUNNING_INFO, { consumerGroup, clientId, jstackEnable: String(jstack) }), timeoutMs);
+    return decodeBody(brokerAddr, 'consumer running info', () => decodeConsumerRunningInfo(jsonBody(res, brokerAddr, 'consumer running info')));
+  }
+
+  /** CONSUME_MESSAGE_DIRECTLY through a broker: the message stored at offset id `msgId` goes to one client's listener. */
+  async consumeMessageDirectly(brokerAddr: string, consumerGroup: string, clientId: string, topic: string, msgId: string,
+    brokerName: string | undefined, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumeMessageDirectlyResult> {
+    const ext: Record<string, string> = { consumerGroup, clientId, msgId, topic };
+    if (brokerName) ext.brokerName = brokerName;
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.CONSUME_MESSAGE_DIRECTLY, ext), timeoutMs);
+    return decodeBody(brokerAddr, 'consume result', () => decodeConsumeMessageDirectlyResult(jsonBody(res, brokerAddr, 'consume result')));
   }
 
   /** GET_PRODUCER_CONNECTION_LIST: the producer group's live connections on one broker. */

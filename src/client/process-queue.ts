@@ -1,3 +1,4 @@
+import type { ProcessQueueInfo } from './consumer-running-info.js';
 import type { MessageExt } from './message.js';
 
 /** Client-side lock lifetime without renewal (upstream `rocketmq.client.rebalance.lockMaxLiveTime`). */
@@ -155,6 +156,29 @@ export class ProcessQueue {
   /** Messages currently held, in offset order (for inspection). */
   messages(): MessageExt[] {
     return [...this.msgTree.values()];
+  }
+
+  /** The queue's state as a ConsumerRunningInfo reports it (upstream `fillProcessQueueInfo`), but the commit offset. */
+  info(): Omit<ProcessQueueInfo, 'commitOffset'> {
+    const span = (m: Map<number, MessageExt>): [number, number] => {
+      if (m.size === 0) return [0, 0];
+      let min = Number.MAX_SAFE_INTEGER;
+      let max = -1;
+      for (const k of m.keys()) {
+        if (k < min) min = k;
+        if (k > max) max = k;
+      }
+      return [min, max];
+    };
+    const [cachedMsgMinOffset, cachedMsgMaxOffset] = span(this.msgTree);
+    const [transactionMsgMinOffset, transactionMsgMaxOffset] = span(this.consumingMsgOrderly);
+    return {
+      cachedMsgMinOffset, cachedMsgMaxOffset, cachedMsgCount: this.msgTree.size,
+      cachedMsgSizeInMiB: Math.trunc(this._msgSize / (1024 * 1024)),
+      transactionMsgMinOffset, transactionMsgMaxOffset, transactionMsgCount: this.consumingMsgOrderly.size,
+      locked: this.locked, tryUnlockTimes: 0, lastLockTimestamp: this.lastLockTimestamp, droped: this.dropped,
+      lastPullTimestamp: this.lastPullTimestamp, lastConsumeTimestamp: this.lastConsumeTimestamp,
+    };
   }
 
   /** Orderly: whether the client-side lock has outlived its renewal window. */

@@ -1,10 +1,15 @@
-import { parseLenientJson } from '../common/json.js';
+import { encodeJson, parseLenientJson } from '../common/json.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import type { SubscriptionData } from '../common/subscription.js';
 import { getRetryTopic } from '../common/topic.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
+import {
+  answerRunningInfo, CMResult, RunningInfoProp, settingsProperties,
+  type CMResultValue, type ConsumeMessageDirectlyResult, type ConsumerRunningInfo,
+} from './consumer-running-info.js';
+import { ConsumerStats, SAMPLE_MS } from './consumer-stats.js';
 import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
 import { ConsumeMessageOrderlyService } from './consume-message-orderly-service.js';
 import {
@@ -12,14 +17,18 @@ import {
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
 import {
+  ConsumeConcurrentlyStatus,
   ConsumeExecutor,
+  ConsumeOrderlyStatus,
+  type ConsumeConcurrentlyContext,
+  type ConsumeOrderlyContext,
   type ConsumeServiceHost,
   type MessageListenerConcurrently,
   type MessageListenerOrderly,
 } from './consume-message-service.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
-import { Message, type MessageExt } from './message.js';
+import { decodeReceivedMessages, Message, type MessageExt } from './message.js';
 import { PullStatus, type PullResult } from './mq-client-api.js';
 import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
@@ -105,6 +114,9 @@ export class PushConsumer {
   private innerProducer?: Producer;
   private state: State = 'created';
   private readonly unregisterHandlers: Array<() => void> = [];
+  /** Pull and consume speed per topic, for GET_CONSUMER_RUNNING_INFO. */
+  private readonly stats = new ConsumerStats();
+  private startTimestamp = 0;
 
   constructor(opts: PushConsumerOptions) {
     this.group = opts.group;
@@ -250,7 +262,12 @@ export class PushConsumer {
       this.unregisterHandlers.push(
         this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onNotifyConsumerIdsChanged(req)),
         this.client.api.registerRequestHandler(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req)),
+        this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => answerRunningInfo(
+          req, this.group, this.client.namesrv.list, ConsumeType.CONSUME_PASSIVELY, () => this.runningInfo())),
+        this.client.api.registerRequestHandler(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => this.onConsumeMessageDirectly(req)),
       );
+      this.startTimestamp = Date.now();
+      this.tasks.every(SAMPLE_MS, async () => this.stats.sample());
       await this.heartbeat.announce(this.subscriptionInner.keys());
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
       this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
@@ -275,6 +292,7 @@ export class PushConsumer {
       maxReconsumeTimes: (orderly) => this.maxReconsumeTimes(orderly),
       sendMessageBack: (msg, delayLevel, mq) => this.sendMessageBack(msg, delayLevel, mq),
       lockOneMQ: (mq) => this.rebalanceImpl.lock(mq),
+      consumed: (topic, rtMs, ok, failed) => this.stats.consumed(topic, rtMs, ok, failed),
     };
   }
 
@@ -294,6 +312,70 @@ export class PushConsumer {
       this.rebalanceService.wakeup();
     }
     return null;
+  }
+
+  /** This consumer's ConsumerRunningInfo (upstream `DefaultMQPushConsumerImpl.consumerRunningInfo`). */
+  private async runningInfo(): Promise<ConsumerRunningInfo> {
+    const properties = settingsProperties({
+      consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere,
+      consumeTimestamp: this.consumeTimestamp, allocateMessageQueueStrategy: this.strategy.name, ...this.opts,
+    });
+    properties[RunningInfoProp.CONSUME_ORDERLY] = String(this.orderly);
+    properties[RunningInfoProp.THREADPOOL_CORE_SIZE] = String(this.opts.consumeThreadMax);
+    properties[RunningInfoProp.CONSUMER_START_TIMESTAMP] = String(this.startTimestamp);
+    const mqTable = await Promise.all([...this.rebalanceImpl.processQueueTable.values()].map(async ({ mq, pq }) => {
+      const commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.MEMORY_FIRST_THEN_STORE).catch(() => -1);
+      return { mq, info: { commitOffset, ...pq.info() } };
+    }));
+    const subscriptionSet = [...this.subscriptionInner.values()];
+    return {
+      properties, subscriptionSet, mqTable,
+      statusTable: new Map(subscriptionSet.map((sd) => [sd.topic, this.stats.status(sd.topic)])),
+      userConsumerInfo: {},
+    };
+  }
+
+  /**
+   * CONSUME_MESSAGE_DIRECTLY (upstream `consumeMessageDirectly` of the consume services): an admin
+   * pushes one stored message to this consumer's listener, outside the queues (no offset moves,
+   * no send-back), and gets what the listener made of it. A listener that returns nothing
+   * succeeded, as in normal consumption.
+   */
+  private async onConsumeMessageDirectly(req: RemotingCommand): Promise<RemotingCommand | null> {
+    const ext = req.extFields ?? {};
+    if (ext.consumerGroup !== this.group || !this.listener) return null;
+    const [msg] = req.body ? decodeReceivedMessages(req.body) : [];
+    if (!msg) return createResponse(req, ResponseCode.SYSTEM_ERROR, 'CONSUME_MESSAGE_DIRECTLY without a message record in its body');
+    if (ext.brokerName) msg.brokerName = ext.brokerName;
+    const original = msg.propertyMap.get(MessageConst.RETRY_TOPIC);
+    if (original && msg.topic === getRetryTopic(this.group)) msg.topic = original;
+    const mq: MessageQueue = { topic: msg.topic, brokerName: msg.brokerName ?? ext.brokerName ?? '', queueId: msg.queueId };
+    const result: ConsumeMessageDirectlyResult = { order: this.listener.orderly, autoCommit: true, spentTimeMills: 0 };
+    const begin = Date.now();
+    this.log.info(`consumeMessageDirectly receive new message: ${msg.msgId} of ${msg.topic}`);
+    try {
+      if (this.listener.orderly) {
+        const context: ConsumeOrderlyContext = { messageQueue: mq, autoCommit: true, suspendCurrentQueueTimeMillis: -1 };
+        const status = await this.listener.fn([msg], context);
+        result.autoCommit = context.autoCommit;
+        const byStatus: Record<string, CMResultValue> = {
+          [ConsumeOrderlyStatus.SUCCESS]: CMResult.CR_SUCCESS, [ConsumeOrderlyStatus.COMMIT]: CMResult.CR_COMMIT,
+          [ConsumeOrderlyStatus.ROLLBACK]: CMResult.CR_ROLLBACK, [ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT]: CMResult.CR_LATER,
+        };
+        result.consumeResult = status === undefined ? CMResult.CR_SUCCESS : byStatus[status] ?? CMResult.CR_RETURN_NULL;
+      } else {
+        const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
+        const status = await this.listener.fn([msg], context);
+        result.consumeResult = status === undefined || status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS ? CMResult.CR_SUCCESS
+          : status === ConsumeConcurrentlyStatus.RECONSUME_LATER ? CMResult.CR_LATER : CMResult.CR_RETURN_NULL;
+      }
+    } catch (err) {
+      result.consumeResult = CMResult.CR_THROW_EXCEPTION;
+      result.remark = `${(err as Error).name}: ${(err as Error).message}`;
+      this.log.warn({ err }, `consumeMessageDirectly exception: ${(err as Error).message}, Group: ${this.group} Msg: ${msg.msgId}`);
+    }
+    result.spentTimeMills = Date.now() - begin;
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(result) });
   }
 
   /**
@@ -376,6 +458,7 @@ export class PushConsumer {
         continue;
       }
       let result: PullResult | typeof ABORTED;
+      const pullStart = Date.now();
       try {
         result = await raceAbort(this.pullKernel(mq, req.nextOffset, sub, clustering && !orderly), signal);
       } catch (err) {
@@ -390,6 +473,7 @@ export class PushConsumer {
         case PullStatus.FOUND: {
           req.nextOffset = result.nextBeginOffset;
           const msgs = result.msgFoundList;
+          this.stats.pulled(mq.topic, Date.now() - pullStart, msgs.length);
           if (msgs.length === 0) break;
           const retryTopic = getRetryTopic(this.group);
           for (const m of msgs) {

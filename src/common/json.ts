@@ -23,6 +23,15 @@ function sortKeys(_key: string, value: unknown): unknown {
   return Object.fromEntries(Object.keys(src).sort().map((k) => [k, src[k]]));
 }
 
+/**
+ * Key of a MessageQueue-keyed map in a JSON body. fastjson writes the queue object itself as the
+ * key (not JSON); we write standard JSON with the queue's compact JSON text (fields sorted as
+ * fastjson sorts them) as a string key, which both fastjson and the TS client read back.
+ */
+export function messageQueueJsonKey(topic: string, brokerName: string, queueId: number): string {
+  return JSON.stringify({ brokerName, queueId, topic });
+}
+
 /** Text that is not JSON, even by fastjson's looser rules; `position` is the UTF-16 offset of the fault. */
 export class LenientJsonError extends Error {
   readonly code = 'JSON_INVALID';

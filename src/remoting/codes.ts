@@ -137,3 +137,14 @@ export type SerializeTypeValue = (typeof SerializeType)[keyof typeof SerializeTy
 
 /** `MQVersion.Version` ordinal this server reports (V5_3_3). */
 export const CURRENT_VERSION = 479;
+
+/** Release names of the MQVersion ordinals clients commonly report (remoting facts sheet §2.4). */
+const VERSION_NAMES: Readonly<Record<number, string>> = {
+  121: 'V3_4_9', 213: 'V4_0_0', 293: 'V4_4_0', 393: 'V4_9_0', 401: 'V4_9_4', 409: 'V4_9_8',
+  413: 'V5_0_0', 433: 'V5_1_0', 473: 'V5_3_0', 475: 'V5_3_1', 479: 'V5_3_3',
+};
+
+/** Upstream `MQVersion.getVersionDesc`: the release name of a version ordinal. */
+export function versionDesc(v: number): string {
+  return VERSION_NAMES[v] ?? (v > 0 ? `V#${v}` : '');
+}

@@ -201,6 +201,41 @@ test('consumerProgress, consumerConnection and resetOffsetByTime', { skip }, asy
   assert.equal((await mqadmin('resetOffsetByTime', ...n, '-g', group, '-t', topic, '-s', 'yesterday')).code, 1);
 });
 
+test('consumerStatus, consumerProgress -s and queryMsgById -g -d ask the running consumer through the broker', { skip }, async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `CliStatus_${stamp}`;
+  const group = `CliStatusG_${stamp}`;
+  await ok('updateTopic', ...n, '-b', mq.brokerAddr, '-t', topic, '-r', '2', '-w', '2');
+  await waitUntil(async () => (await mqadmin('topicRoute', ...n, '-t', topic)).code === 0, 'the route');
+  const { consumer: c, got } = await startCollector(mq.namesrvAddr, group, topic);
+  try {
+    const r = await producer.send(new Message(topic, 'status-1'));
+    await waitUntil(() => got.length === 1, 'the message consumed');
+    const report = await ok('consumerStatus', ...n, '-g', group, '-i', c.clientId);
+    assert.match(report, /^#Consumer Properties#$/m);
+    assert.match(report, /^PROP_CONSUME_TYPE\s+: CONSUME_PASSIVELY$/m);
+    assert.match(report, new RegExp(`^${topic}\\s+broker-a\\s+1\\s+ProcessQueueInfo \\[commitOffset=`, 'm'));
+    const all = JSON.parse(await ok('consumerStatus', ...n, '-g', group, '--json'));
+    assert.equal(all.sameSubscription, true);
+    assert.deepEqual(Object.keys(all.consumerRunningInfo), [c.clientId]);
+    const ip = c.clientId.split('@')[0]!;
+    // The consumer commits its offsets every 5 s; until then the group has no progress to show.
+    await waitUntil(async () => (await mqadmin('consumerProgress', ...n, '-g', group)).code === 0, 'the first commit', 15_000);
+    const progress = rows(await ok('consumerProgress', ...n, '-g', group, '-s', 'true'));
+    const queueRows = progress.filter((row) => row[0] === topic);
+    assert.equal(queueRows.length, 2);
+    for (const row of queueRows) assert.equal(row[5], ip, 'the client IP of each held queue');
+    const pushed = await ok('queryMsgById', ...n, '-t', topic, '-i', r.msgId, '-g', group, '-d', c.clientId);
+    assert.match(pushed, /^ConsumeMessageDirectlyResult \[order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=null, spentTimeMills=\d+\]$/);
+    assert.deepEqual(got, ['status-1', 'status-1'], 'the listener got it once more');
+    const nobody = await mqadmin('consumerStatus', ...n, '-g', group, '-i', 'nobody@1');
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.err, /not online/);
+  } finally {
+    await c.shutdown();
+  }
+});
+
 test('updateSubGroup, deleteSubGroup and producerConnection', { skip }, async () => {
   const n = ['-n', mq.namesrvAddr];
   const sub = `CliSub_${stamp}`;

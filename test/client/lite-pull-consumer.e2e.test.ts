@@ -8,6 +8,8 @@ import { ConsumeFromWhere } from '../../src/client/headers.js';
 import type { MessageQueue } from '../../src/client/route.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
+import { Admin } from '../../src/admin/admin.js';
+import { formatConsumerRunningInfo } from '../../src/client/consumer-running-info.js';
 
 // LitePullConsumer against a real NameServer + Broker in this process.
 
@@ -152,4 +154,30 @@ test('a second subscriber of the group gets half of the queues; a restart resume
   for (const q of queues) await sendTo(q, [`h-${q.queueId}`]);
   const after = await pollAll(b, 4, 'after a left');
   assert.deepEqual(after.map((m) => m.body.toString()).sort(), ['h-0', 'h-1', 'h-2', 'h-3'], 'nothing a consumed comes again');
+});
+
+test('GET_CONSUMER_RUNNING_INFO: a lite pull consumer reports its settings, subscriptions and queues', { skip }, async () => {
+  const topic = `LiteInfo_${stamp}`;
+  const group = `LiteInfoG_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const c = consumer({ group, pullBatchSize: 3, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  c.subscribe(topic, 'A');
+  await c.start();
+  await waitUntil(() => c.assignment().length === 2, 'both queues assigned');
+  await sendTo(queues[1]!, ['x1', 'x2'], 'A');
+  await pollAll(c, 2, 'messages');
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  await admin.start();
+  try {
+    const info = await admin.getConsumerRunningInfo(group, c.clientId);
+    assert.equal(info.properties.PROP_CONSUME_TYPE, 'CONSUME_ACTIVELY');
+    assert.equal(info.properties.pullBatchSize, '3');
+    assert.equal(info.properties.autoCommit, 'true');
+    assert.deepEqual(info.subscriptionSet.map((s) => `${s.topic} ${s.subString}`), [`${topic} A`]);
+    assert.deepEqual(info.mqTable.map((e) => e.mq.queueId), [0, 1]);
+    assert.equal(info.statusTable.size, 0, 'upstream\'s lite pull consumer keeps no speed figures');
+    assert.equal(formatConsumerRunningInfo(info).includes(`${topic}`), true);
+  } finally {
+    await admin.shutdown();
+  }
 });

@@ -14,6 +14,8 @@ import { MQBrokerError } from '../../src/remoting/errors.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
+import { Admin } from '../../src/admin/admin.js';
+import { formatConsumerRunningInfo } from '../../src/client/consumer-running-info.js';
 
 // PushConsumer against a real NameServer + Broker in this process.
 
@@ -379,4 +381,100 @@ test('orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT (or a throw) holds the queue and r
   for (const b of ['m0', 'm1', 'm2', 'm3']) await producer.send(new Message(topic, b), { queue: q! });
   await waitUntil(() => seen.some((s) => s.body === 'm3'), 'm3');
   assert.deepEqual(seen.map((s) => `${s.body}/${s.reconsumeTimes}`), ['m0/0', 'm1/0', 'm1/1', 'm2/0', 'm2/1', 'm2/2', 'm3/0']);
+});
+
+test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports its queues and speed, CONSUME_MESSAGE_DIRECTLY runs its listener', { skip }, async () => {
+  const topic = `PushAdmin_${stamp}`;
+  const group = `PushAdminG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const seen: string[] = [];
+  const c = consumer({ group, consumeThreadMax: 7 });
+  c.subscribe(topic, 'TagA || TagB');
+  c.registerMessageListenerConcurrently(async (msgs) => {
+    const body = msgs[0]!.body.toString();
+    seen.push(body);
+    if (body === 'later') return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    if (body === 'throw') throw new TypeError('bad payload on purpose');
+    return undefined;
+  });
+  await c.start();
+  const sent = [];
+  for (const body of ['ok-1', 'ok-2', 'ok-3']) sent.push(await producer.send(new Message(topic, body, { tags: 'TagA' })));
+  await waitUntil(() => seen.length === 3, 'three messages consumed');
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  await admin.start();
+  try {
+    const info = await admin.getConsumerRunningInfo(group, c.clientId, true);
+    assert.equal(info.properties.PROP_CONSUME_TYPE, 'CONSUME_PASSIVELY');
+    assert.equal(info.properties.PROP_CONSUMEORDERLY, 'false');
+    assert.equal(info.properties.PROP_THREADPOOL_CORE_SIZE, '7');
+    assert.equal(info.properties.consumerGroup, group);
+    assert.equal(info.properties.PROP_NAMESERVER_ADDR, `${mq.namesrvAddr};`);
+    assert.match(info.properties.PROP_CLIENT_VERSION!, /^V\d/);
+    assert.ok(Date.now() - Number(info.properties.PROP_CONSUMER_START_TIMESTAMP) < 60_000);
+    assert.deepEqual(info.subscriptionSet.map((s) => `${s.topic} ${s.subString}`).sort(), [`%RETRY%${group} *`, `${topic} TagA || TagB`]);
+    const held = info.mqTable.filter((e) => e.mq.topic === topic);
+    assert.deepEqual(held.map((e) => e.mq.queueId), [0, 1]);
+    assert.equal(held.reduce((n, e) => n + e.info.cachedMsgCount, 0), 0, 'nothing left in the process queues');
+    await waitUntil(async () => (await admin.getConsumerRunningInfo(group, c.clientId)).mqTable
+      .filter((e) => e.mq.topic === topic).reduce((n, e) => n + e.info.commitOffset, 0) === 3, 'the offsets of the three messages in the report');
+    const status = info.statusTable.get(topic)!;
+    assert.ok(status.consumeOKTPS > 0 && status.pullTPS > 0, JSON.stringify(status));
+    assert.equal(status.consumeFailedMsgs, 0);
+    assert.match(info.jstack!, /^Node\.js v\d+.*\nThread: main/);
+    // The report in upstream's layout, as mqadmin consumerStatus -i prints it.
+    const text = formatConsumerRunningInfo(info);
+    assert.match(text, /^#Consumer Properties#\nPROP_CLIENT_VERSION/m);
+    assert.match(text, new RegExp(`^\\d{3} Topic: ${topic}\\s+ClassFilter: false\\s+SubExpression: TagA \\|\\| TagB$`, 'm'));
+    assert.match(text, new RegExp(`^${topic}\\s+\\d+\\.\\d{2}\\s+\\d+\\.\\d{2}`, 'm'));
+
+    // Pushed to the listener directly: its answers, and nothing else moves.
+    const direct = await admin.consumeMessageDirectly(group, c.clientId, topic, sent[0]!.msgId);
+    assert.deepEqual({ ...direct, spentTimeMills: 0 }, { order: false, autoCommit: true, consumeResult: 'CR_SUCCESS', spentTimeMills: 0 });
+    assert.equal(seen.at(-1), 'ok-1');
+    const later = await producer.send(new Message(topic, 'later', { tags: 'TagC' })); // not subscribed: only a direct push reaches the listener
+    const thrown = await producer.send(new Message(topic, 'throw', { tags: 'TagC' }));
+    assert.equal((await admin.consumeMessageDirectly(group, c.clientId, topic, later.offsetMsgId)).consumeResult, 'CR_LATER');
+    const t = await admin.consumeMessageDirectly(group, c.clientId, topic, thrown.msgId);
+    assert.equal(t.consumeResult, 'CR_THROW_EXCEPTION');
+    assert.equal(t.remark, 'TypeError: bad payload on purpose');
+    assert.deepEqual(seen.slice(3), ['ok-1', 'later', 'throw']);
+    await assert.rejects(admin.getConsumerRunningInfo(group, 'nobody@0'), /not online/);
+  } finally {
+    await admin.shutdown();
+  }
+});
+
+test('CONSUME_MESSAGE_DIRECTLY to an orderly consumer: its statuses map to upstream results, and its manual commit shows', { skip }, async () => {
+  const topic = `PushAdminOrder_${stamp}`;
+  const group = `PushAdminOrderG_${stamp}`;
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const c = consumer({ group });
+  c.subscribe(topic, 'none');
+  c.registerMessageListenerOrderly(async (msgs, ctx) => {
+    const body = msgs[0]!.body.toString();
+    if (body === 'suspend') return ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
+    if (body === 'commit') {
+      ctx.autoCommit = false;
+      return ConsumeOrderlyStatus.COMMIT;
+    }
+    return ConsumeOrderlyStatus.SUCCESS;
+  });
+  await c.start();
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  await admin.start();
+  try {
+    const results = [];
+    for (const body of ['fine', 'suspend', 'commit']) {
+      const r = await producer.send(new Message(topic, body));
+      results.push(await admin.consumeMessageDirectly(group, c.clientId, topic, r.msgId));
+    }
+    assert.deepEqual(results.map((r) => [r.order, r.autoCommit, r.consumeResult]), [
+      [true, true, 'CR_SUCCESS'], [true, true, 'CR_LATER'], [true, false, 'CR_COMMIT'],
+    ]);
+    const info = await admin.getConsumerRunningInfo(group, c.clientId);
+    assert.equal(info.properties.PROP_CONSUMEORDERLY, 'true');
+  } finally {
+    await admin.shutdown();
+  }
 });

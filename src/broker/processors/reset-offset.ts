@@ -3,7 +3,7 @@ import { createRequest, createResponse, type RemotingCommand } from '../../remot
 import { optBoolean, optNumber, reqNumber, reqString } from '../../remoting/header.js';
 import { encodeJson } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
-import { messageQueueJsonKey } from './stats.js';
+import { messageQueueJsonKey } from '../../common/json.js';
 
 /**
  * INVOKE_BROKER_TO_RESET_OFFSET (222) (upstream `AdminBrokerProcessor.resetOffset` with

@@ -1,17 +1,8 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optString, reqString } from '../../remoting/header.js';
-import { encodeJson } from '../../common/json.js';
+import { encodeJson, messageQueueJsonKey } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
-
-/**
- * Key of a MessageQueue-keyed map in a JSON body. fastjson writes the queue object itself as the
- * key (not JSON); this broker writes standard JSON with the queue's compact JSON text (fields
- * sorted as fastjson sorts them) as a string key, which both fastjson and the TS client read back.
- */
-export function messageQueueJsonKey(topic: string, brokerName: string, queueId: number): string {
-  return JSON.stringify({ brokerName, queueId, topic });
-}
 
 /**
  * GET_TOPIC_STATS_INFO (202) and GET_CONSUME_STATS (208) (upstream `AdminBrokerProcessor`
