@@ -309,6 +309,33 @@ test('flow control: a queue holding pullThresholdForQueue messages is not pulled
   await api.shutdown();
 });
 
+test('flow control by size: a queue holding pullThresholdSizeForQueue MiB of bodies is not pulled further', { skip }, async () => {
+  const topic = `PushFlowBytes_${stamp}`;
+  const group = `PushFlowBytesG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const body = Buffer.alloc(64 * 1024, 7);
+  for (let i = 0; i < 48; i++) await producer.send(new Message(topic, body), { queue: q! });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let calls = 0;
+  // The count threshold is far away: only the bytes held (1 MiB = 16 bodies) stop the pulls.
+  const c = consumer({ group, consumeThreadMax: 1, pullBatchSize: 4, pullThresholdForQueue: 1000, pullThresholdSizeForQueue: 1 });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(async () => { calls++; await gate; });
+  const api = new MQClientAPI();
+  const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
+  const before = await pulled();
+  await c.start();
+  await waitUntil(() => calls === 1, 'the first listener call');
+  await waitUntil(async () => (await pulled()) - before >= 17, 'a queue over 1 MiB');
+  await new Promise((r) => setTimeout(r, 300));
+  const held = (await pulled()) - before;
+  assert.ok(held >= 17 && held <= 20, `${held} bodies of 64 KiB pulled while the listener is blocked`);
+  release();
+  await waitUntil(() => calls === 48, 'every message once released');
+  await api.shutdown();
+});
+
 test('shutdown waits for listener calls in progress and commits their offsets', { skip }, async () => {
   const topic = `PushShutdown_${stamp}`;
   const group = `PushShutdownG_${stamp}`;
