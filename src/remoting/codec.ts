@@ -349,10 +349,17 @@ export function rawExtOf(cmd: RemotingCommand): Buffer | undefined {
 const KEY_CACHE = new Map<number, string>();
 const KEY_CACHE_MAX = 4096;
 
-function internKey(buf: Buffer, start: number, end: number): string {
+/**
+ * The text of `buf[start, end)`, the same string object each time for the same short ASCII
+ * bytes (header keys, and names such as topics and groups that every request repeats): no
+ * decoding or allocation, and a Map lookup by the result finds its hash already computed. At
+ * most KEY_CACHE_MAX strings are kept; past that, text is decoded as usual.
+ */
+export function internKey(buf: Buffer, start: number, end: number): string {
   if (end - start > 64) return readStr(buf, start, end);
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  h &= 0x3fffffff; // a small integer (Smi): no heap number per lookup
   const hit = KEY_CACHE.get(h);
   if (hit !== undefined && hit.length === end - start) {
     let same = true;
