@@ -186,6 +186,7 @@ function attributesToString(attrs: Record<string, string>): string {
 export class MQClientAPI {
   readonly remoting: RemotingClient;
   private readonly ownsRemoting: boolean;
+  private readonly connectListeners = new Set<(addr: string) => void>();
   private readonly serializeType: SerializeTypeValue;
   private readonly language: string;
   private readonly requestHandlers = new Map<number, Set<RequestHandler>>();
@@ -196,7 +197,11 @@ export class MQClientAPI {
     this.language = opts.language ?? 'NODE_JS';
     this.ownsRemoting = !opts.remotingClient;
     this.fallbackHandler = opts.onRequest;
-    this.remoting = opts.remotingClient ?? new RemotingClient({ connectTimeoutMs: opts.connectTimeoutMs, onRequest: (req, conn) => this.dispatchRequest(req, conn) });
+    this.remoting = opts.remotingClient ?? new RemotingClient({
+      connectTimeoutMs: opts.connectTimeoutMs,
+      onRequest: (req, conn) => this.dispatchRequest(req, conn),
+      onConnect: (addr) => { for (const l of [...this.connectListeners]) l(addr); },
+    });
   }
 
   /**
@@ -213,6 +218,16 @@ export class MQClientAPI {
       set.delete(handler);
       if (set.size === 0 && this.requestHandlers.get(code) === set) this.requestHandlers.delete(code);
     };
+  }
+
+  /**
+   * Calls `listener` whenever a connection of this API opens, before its first request is
+   * written (upstream's channel-active event). Not called when the API was given an external
+   * `remotingClient`. Returns the removal function.
+   */
+  onConnect(listener: (addr: string) => void): () => void {
+    this.connectListeners.add(listener);
+    return () => { this.connectListeners.delete(listener); };
   }
 
   private async dispatchRequest(req: RemotingCommand, conn: Connection): Promise<RemotingCommand | null> {

@@ -127,6 +127,7 @@ export class Producer {
   private readonly heartbeatInterval: number;
   private routeTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
+  private unregisterConnect?: () => void;
   private state: 'created' | 'running' | 'shutdown' = 'created';
   private readonly trace?: AsyncTraceDispatcher;
   private readonly faults?: LatencyFaultTolerance;
@@ -175,6 +176,12 @@ export class Producer {
     this.routeTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.sendHeartbeatToAllBrokers(), this.heartbeatInterval);
     this.heartbeatTimer.unref();
+    // As upstream 5.x (enableHeartbeatChannelEventListener): a new connection to one of our
+    // brokers carries a heartbeat first, so the broker knows the group from the first send on
+    // (producerConnection, and the transaction check-back that needs a producer channel).
+    this.unregisterConnect = this.api.onConnect((addr) => {
+      if (this.state === 'running' && this.brokerAddrs().has(addr)) void this.sendHeartbeat(addr);
+    });
     await this.trace?.start();
   }
 
@@ -189,6 +196,7 @@ export class Producer {
     this.state = 'shutdown';
     clearInterval(this.routeTimer);
     clearInterval(this.heartbeatTimer);
+    this.unregisterConnect?.();
     await Promise.all([...this.brokerAddrs()].map((addr) =>
       this.api.unregisterClient(addr, this.clientId, this.group, undefined, 1000).catch(() => undefined)));
     if (this.ownsApi) await this.api.shutdown();
@@ -564,9 +572,12 @@ export class Producer {
   }
 
   private async sendHeartbeatToAllBrokers(): Promise<void> {
+    await Promise.all([...this.brokerAddrs()].map((addr) => this.sendHeartbeat(addr)));
+  }
+
+  private sendHeartbeat(addr: string): Promise<void> {
     const data: HeartbeatData = { clientID: this.clientId, producerDataSet: [{ groupName: this.group }], consumerDataSet: [] };
-    await Promise.all([...this.brokerAddrs()].map((addr) =>
-      this.api.sendHeartbeat(addr, data).then(() => undefined, (err: Error) => this.log.warn(`heartbeat to broker ${addr} failed: ${err.message}`))));
+    return this.api.sendHeartbeat(addr, data).then(() => undefined, (err: Error) => this.log.warn(`heartbeat to broker ${addr} failed: ${err.message}`));
   }
 }
 

@@ -12,6 +12,8 @@ export interface RemotingClientOptions {
   /** Handles requests the server sends on our connection (NOTIFY_CONSUMER_IDS_CHANGED, …). */
   onRequest?: RequestHandler;
   onError?: (addr: string, err: Error) => void;
+  /** Called when a connection to `addr` opens, before any request is written on it. */
+  onConnect?: (addr: string) => void;
 }
 
 /** Remoting client: one lazily opened connection per server address, reopened after a close. */
@@ -66,6 +68,11 @@ export class RemotingClient {
         const handler: RequestHandler = this.opts.onRequest ?? ((req) => createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`));
         const conn = new Connection(socket, handler, (_c, err) => this.opts.onError?.(addr, err), this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
         this.ready.set(addr, conn);
+        try {
+          this.opts.onConnect?.(addr);
+        } catch (err) {
+          this.opts.onError?.(addr, err as Error);
+        }
         conn.once('close', () => {
           if (this.ready.get(addr) === conn) this.ready.delete(addr);
           const cur = this.conns.get(addr);

@@ -161,3 +161,18 @@ test('the JSON header serialization works against the broker too', { skip }, asy
     await p.shutdown();
   }
 });
+
+test('a new connection to a broker carries the producer\'s heartbeat first: the broker knows the group from the first send', { skip }, async () => {
+  const group = `PG_Connect_${stamp}`;
+  const topic = `ProducerConnect_${stamp}`;
+  // The periodic heartbeat (30 s by default) is far away: only the connection's first heartbeat can register the group.
+  const p = new Producer({ group, namesrvAddr: mq.namesrvAddr });
+  await p.start();
+  try {
+    await p.send(new Message(topic, 'first'));
+    const conns = await api.getProducerConnectionList(mq.brokerAddr, group);
+    assert.deepEqual(conns.connectionSet.map((c) => c.clientId), [p.clientId]);
+  } finally {
+    await p.shutdown();
+  }
+});
