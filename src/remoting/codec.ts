@@ -1,5 +1,6 @@
 import { LanguageByCode, LanguageCode, SerializeType } from './codes.js';
 import { extFieldsOf, type RemotingCommand } from './command.js';
+import { int16At, int32At } from '../common/bytes.js';
 
 /**
  * Remoting framing: `int32 total | byte serializeType | uint24 headerLen | header | body`,
@@ -313,10 +314,10 @@ function checkExtFields(buf: Buffer): void {
   let p = 0;
   while (p < end) {
     if (p + 2 > end) throw new CodecError('truncated extFields key length');
-    const kl = buf.readInt16BE(p); p += 2;
+    const kl = int16At(buf, p); p += 2;
     if (kl < 0 || p + kl + 4 > end) throw new CodecError('truncated extFields key');
     p += kl;
-    const vl = buf.readInt32BE(p); p += 4;
+    const vl = int32At(buf, p); p += 4;
     if (vl < 0 || p + vl > end) throw new CodecError('truncated extFields value');
     p += vl;
   }
@@ -328,9 +329,9 @@ function decodeExtFields(buf: Buffer): Record<string, string> {
   const end = buf.length;
   let p = 0;
   while (p < end) {
-    const kl = buf.readInt16BE(p); p += 2;
+    const kl = int16At(buf, p); p += 2;
     const k = kl === 1 ? ONE_CHAR[buf[p]!]! : internKey(buf, p, p + kl); p += kl;
-    const vl = buf.readInt32BE(p); p += 4;
+    const vl = int32At(buf, p); p += 4;
     if (kl > 0 && vl > 0) fields[k] = readStr(buf, p, p + vl);
     p += vl;
   }

@@ -1,6 +1,7 @@
 import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumber, reqString, type Ext } from '../header.js';
 import { internKey, put16, put32, strByteLength, writeStr } from '../codec.js';
 import type { BinaryExt } from '../command.js';
+import { int16At, int32At } from '../../common/bytes.js';
 
 /**
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) headers (upstream
@@ -224,10 +225,10 @@ export function decodeSendMessageRequestHeaderV2Raw(buf: Buffer): DecodedSendMes
   const end = buf.length;
   let p = 0;
   while (p < end) {
-    const kl = buf.readInt16BE(p);
+    const kl = int16At(buf, p);
     const key = kl === 1 ? buf[p + 2]! : 0;
     p += 2 + kl;
-    const vl = buf.readInt32BE(p);
+    const vl = int32At(buf, p);
     p += 4;
     const vs = p;
     p += vl;
@@ -361,10 +362,10 @@ export function decodeSendMessageResponseHeaderRaw(buf: Buffer): SendMessageResp
   const end = buf.length;
   let p = 0;
   while (p < end) {
-    const kl = buf.readInt16BE(p);
+    const kl = int16At(buf, p);
     const ks = p + 2;
     p = ks + kl;
-    const vl = buf.readInt32BE(p);
+    const vl = int32At(buf, p);
     p += 4;
     const vs = p;
     p += vl;
