@@ -27,9 +27,29 @@ export function int32At(buf: Buffer, pos: number): number {
   return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
 }
 
+/** Writes a Java long after one bounds check (Buffer's writeInt32BE checks bounds and types on each of two calls). */
 export function writeLong(buf: Buffer, value: number, pos: number): void {
-  const hi = Math.floor(value / TWO_32);
-  const lo = value - hi * TWO_32;
-  buf.writeInt32BE(hi | 0, pos);
-  buf.writeUInt32BE(lo >>> 0, pos + 4);
+  if (!(pos >= 0 && pos + 8 <= buf.length)) throw new RangeError(`a long at position ${pos} overruns the ${buf.length}-byte buffer`);
+  putLong(buf, pos, value);
+}
+
+/** Big-endian 16 bits at `p`, which the caller has checked lies inside `b` (a store past the end would be lost). */
+export function put16(b: Buffer, p: number, v: number): void {
+  b[p] = (v >>> 8) & 0xff;
+  b[p + 1] = v & 0xff;
+}
+
+/** Big-endian 32 bits at `p`, which the caller has checked lies inside `b`. */
+export function put32(b: Buffer, p: number, v: number): void {
+  b[p] = (v >>> 24) & 0xff;
+  b[p + 1] = (v >>> 16) & 0xff;
+  b[p + 2] = (v >>> 8) & 0xff;
+  b[p + 3] = v & 0xff;
+}
+
+/** A Java long (a JS number below 2^53) at `p`, which the caller has checked lies inside `b`. */
+export function putLong(b: Buffer, p: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  put32(b, p, hi | 0);
+  put32(b, p + 4, (v - hi * TWO_32) >>> 0);
 }

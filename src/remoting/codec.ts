@@ -1,6 +1,6 @@
 import { LanguageByCode, LanguageCode, SerializeType } from './codes.js';
 import { extFieldsOf, type RemotingCommand } from './command.js';
-import { int16At, int32At } from '../common/bytes.js';
+import { int16At, int32At, put16, put32 } from '../common/bytes.js';
 
 /**
  * Remoting framing: `int32 total | byte serializeType | uint24 headerLen | header | body`,
@@ -106,17 +106,6 @@ function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLe
 
 // Big-endian stores as plain byte writes: Buffer#writeInt32BE checks its arguments on every
 // call, and a header has two dozen of them.
-export function put16(b: Buffer, p: number, v: number): void {
-  b[p] = (v >>> 8) & 0xff;
-  b[p + 1] = v & 0xff;
-}
-
-export function put32(b: Buffer, p: number, v: number): void {
-  b[p] = (v >>> 24) & 0xff;
-  b[p + 1] = (v >>> 16) & 0xff;
-  b[p + 2] = (v >>> 8) & 0xff;
-  b[p + 3] = v & 0xff;
-}
 
 /**
  * Strings up to this length are measured and copied by a JavaScript loop; longer ones (the

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
-import { checkRecord, decodeRecord, decodeRecords, encodeRecord } from '../../src/common/message-record.js';
+import { checkRecord, decodeRecord, decodeRecords, encodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
 import { decodeProperties, encodeProperties, getProperties, getProperty } from '../../src/common/properties.js';
 import { decodeOffsetMessageId, createOffsetMessageId, joinedOffsetMessageIds, offsetMessageIdOf, MessageIdGenerator } from '../../src/common/message-id.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
@@ -198,3 +198,22 @@ function plainRecord(): Buffer {
     body: Buffer.from('x'), topic: Buffer.from('T'), properties: Buffer.from('TAGS\u0001a\u0002'),
   });
 }
+
+test('writeRecordInto: IPv6 hosts and a V2 topic round-trip; a record that does not fit, or a wrong size, is refused', () => {
+  const r = {
+    queueId: 5, flag: 7, queueOffset: 2 ** 40 + 3, physicalOffset: 2 ** 45 + 11, sysFlag: 0, bornTimestamp: 1_700_000_000_123,
+    bornHost: encodeSocketAddress('::1', 4000), storeTimestamp: 1_700_000_000_456, storeHost: encodeSocketAddress('fe80::2', 10911),
+    reconsumeTimes: 2, preparedTransactionOffset: 0, body: Buffer.from('body'), topic: Buffer.from('T'.repeat(200)), properties: Buffer.from('a\u0001b\u0002'),
+  };
+  const rec = encodeRecord(r);
+  assert.equal(checkRecord(rec, 0, true).ok, true);
+  const m = decodeRecord(rec, 0);
+  assert.deepEqual([m.queueId, m.flag, m.queueOffset, m.commitLogOffset, m.bornTimestamp, m.storeTimestamp, m.reconsumeTimes, m.topic.length],
+    [5, 7, 2 ** 40 + 3, 2 ** 45 + 11, 1_700_000_000_123, 1_700_000_000_456, 2, 200]);
+  assert.match(m.bornHost, /4000$/);
+  assert.match(m.storeHost, /10911$/);
+  const size = recordSize(20, 20, 4, 200, r.properties.length);
+  assert.equal(size, rec.length);
+  assert.throws(() => writeRecordInto(Buffer.alloc(size), 1, size, r), RangeError);
+  assert.throws(() => writeRecordInto(Buffer.alloc(size + 10), 0, size + 10, r), /record fields take/);
+});

@@ -1,7 +1,7 @@
 import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumber, reqString, type Ext } from '../header.js';
-import { internKey, put16, put32, strByteLength, writeStr } from '../codec.js';
+import { internKey, strByteLength, writeStr } from '../codec.js';
 import type { BinaryExt } from '../command.js';
-import { int16At, int32At } from '../../common/bytes.js';
+import { int16At, int32At, put16, put32 } from '../../common/bytes.js';
 
 /**
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) headers (upstream
