@@ -276,16 +276,16 @@ class BinaryCommand implements RemotingCommand {
 function decodeBinaryHeader(buf: Buffer): RemotingCommand {
   if (buf.length < 21) throw new CodecError(`binary header of ${buf.length} bytes is shorter than the fixed 21`);
   let p = 0;
-  const code = buf.readInt16BE(p); p += 2;
+  const code = int16At(buf, p); p += 2;
   const lang = buf[p]!; p += 1;
-  const version = buf.readInt16BE(p); p += 2;
-  const opaque = buf.readInt32BE(p); p += 4;
-  const flag = buf.readInt32BE(p); p += 4;
-  const remarkLen = buf.readInt32BE(p); p += 4;
+  const version = int16At(buf, p); p += 2;
+  const opaque = int32At(buf, p); p += 4;
+  const flag = int32At(buf, p); p += 4;
+  const remarkLen = int32At(buf, p); p += 4;
   if (remarkLen < 0 || p + remarkLen + 4 > buf.length) throw new CodecError(`binary header remark length ${remarkLen} overruns the header`);
   const remark = remarkLen > 0 ? buf.toString('utf8', p, p + remarkLen) : undefined;
   p += remarkLen;
-  const extLen = buf.readInt32BE(p); p += 4;
+  const extLen = int32At(buf, p); p += 4;
   if (extLen < 0 || p + extLen > buf.length) throw new CodecError(`binary header extFields length ${extLen} overruns the header`);
   let rawExt: Buffer | undefined;
   if (extLen > 0) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readLong, writeLong } from '../common/bytes.js';
+import { put32, putLong, readLong } from '../common/bytes.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import type { MappedFile } from './mapped-file.js';
 
@@ -124,10 +124,11 @@ export class ConsumeQueue {
       this.tail.copy(bigger, 0, 0, this.tailCount * CQ_STORE_UNIT_SIZE);
       this.tail = bigger;
     }
+    // The tail has room (grown above): direct stores, no per-call checks.
     const p = this.tailCount * CQ_STORE_UNIT_SIZE;
-    writeLong(this.tail, phyOffset, p);
-    this.tail.writeInt32BE(size, p + 8);
-    writeLong(this.tail, tagsCode, p + 12);
+    putLong(this.tail, p, phyOffset);
+    put32(this.tail, p + 8, size);
+    putLong(this.tail, p + 12, tagsCode);
     this.tailCount++;
   }
 
