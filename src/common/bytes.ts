@@ -47,6 +47,15 @@ export function put32(b: Buffer, p: number, v: number): void {
   b[p + 3] = v & 0xff;
 }
 
+/**
+ * Copies a few bytes (a socket address, a header key) byte by byte into `dst` at `p`, which the
+ * caller has checked has room: less than a copy() or set() call costs. Returns the end.
+ */
+export function putSmall(dst: Buffer, p: number, src: Buffer): number {
+  for (let i = 0; i < src.length; i++) dst[p + i] = src[i]!;
+  return p + src.length;
+}
+
 /** A Java long (a JS number below 2^53) at `p`, which the caller has checked lies inside `b`. */
 export function putLong(b: Buffer, p: number, v: number): void {
   const hi = Math.floor(v / TWO_32);

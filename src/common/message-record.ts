@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { put16, put32, putLong, readLong } from './bytes.js';
+import { put16, put32, putLong, putSmall, readLong } from './bytes.js';
 import { decodeSocketAddress } from './socket-address.js';
 import { MessageSysFlag } from './sysflag.js';
 import { offsetMessageIdAt } from './message-id.js';
@@ -95,12 +95,6 @@ export function writeRecordInto(buf: Buffer, at: number, size: number, r: Record
   put16(buf, p, r.properties.length); p += 2;
   if (p + r.properties.length !== at + size) throw new RangeError(`record fields take ${p + r.properties.length - at} bytes, not the ${size} given`);
   buf.set(r.properties, p);
-}
-
-/** Copies a socket address (8 or 20 bytes) byte by byte: less than a copy() call costs. Returns the position after it. */
-function putSmall(buf: Buffer, p: number, src: Buffer): number {
-  for (let i = 0; i < src.length; i++) buf[p + i] = src[i]!;
-  return p + src.length;
 }
 
 /** Position of STORETIMESTAMP within a record, given its sysFlag. */

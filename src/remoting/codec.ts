@@ -104,9 +104,6 @@ function writeFrameHead(frame: Buffer, p: number, cmd: RemotingCommand, headerLe
   }
 }
 
-// Big-endian stores as plain byte writes: Buffer#writeInt32BE checks its arguments on every
-// call, and a header has two dozen of them.
-
 /**
  * Strings up to this length are measured and copied by a JavaScript loop; longer ones (the
  * properties of a send, long ids) by one native call, whose fixed cost is that of a loop this long.

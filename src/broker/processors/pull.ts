@@ -147,4 +147,3 @@ export class PullMessageProcessor {
     return res;
   }
 }
-

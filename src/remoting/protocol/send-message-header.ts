@@ -1,7 +1,7 @@
 import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumber, reqString, type Ext } from '../header.js';
 import { internKey, strByteLength, writeStr } from '../codec.js';
 import type { BinaryExt } from '../command.js';
-import { int16At, int32At, put16, put32 } from '../../common/bytes.js';
+import { int16At, int32At, put16, put32, putSmall } from '../../common/bytes.js';
 
 /**
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) headers (upstream
@@ -142,11 +142,8 @@ function fieldLen(key: Buffer, valueLen: number): number {
 
 /** Writes a field's key (`short keyLen, key`) and value length at `p`; returns where the value goes. */
 function fieldKey(buf: Buffer, p: number, key: Buffer, valueLen: number): number {
-  const kl = key.length;
-  put16(buf, p, kl);
-  p += 2;
-  for (let i = 0; i < kl; i++) buf[p + i] = key[i]!;
-  p += kl;
+  put16(buf, p, key.length);
+  p = putSmall(buf, p + 2, key);
   put32(buf, p, valueLen);
   return p + 4;
 }
