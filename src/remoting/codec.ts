@@ -316,7 +316,7 @@ function decodeExtFields(buf: Buffer): Record<string, string> {
   let p = 0;
   while (p < end) {
     const kl = int16At(buf, p); p += 2;
-    const k = kl === 1 ? ONE_CHAR[buf[p]!]! : internKey(buf, p, p + kl); p += kl;
+    const k = kl === 1 ? ONE_CHAR[buf[p]!]! : internString(buf, p, p + kl); p += kl;
     const vl = int32At(buf, p); p += 4;
     if (kl > 0 && vl > 0) fields[k] = readStr(buf, p, p + vl);
     p += vl;
@@ -329,25 +329,22 @@ export function rawExtOf(cmd: RemotingCommand): Buffer | undefined {
   return cmd instanceof BinaryCommand ? cmd.rawExt : undefined;
 }
 
-/**
- * Header keys come from a small set (the fields of the request and response headers), so each
- * is decoded once and then found by a hash of its bytes, checked byte for byte.
- */
-const KEY_CACHE = new Map<number, string>();
-const KEY_CACHE_MAX = 4096;
+/** Interned strings by a hash of their bytes (each hit is checked byte for byte). */
+const INTERNED = new Map<number, string>();
+const INTERNED_MAX = 4096;
 
 /**
  * The text of `buf[start, end)`, the same string object each time for the same short ASCII
  * bytes (header keys, and names such as topics and groups that every request repeats): no
  * decoding or allocation, and a Map lookup by the result finds its hash already computed. At
- * most KEY_CACHE_MAX strings are kept; past that, text is decoded as usual.
+ * most INTERNED_MAX strings are kept; past that, text is decoded as usual.
  */
-export function internKey(buf: Buffer, start: number, end: number): string {
+export function internString(buf: Buffer, start: number, end: number): string {
   if (end - start > 64) return readStr(buf, start, end);
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   h &= 0x3fffffff; // a small integer (Smi): no heap number per lookup
-  const hit = KEY_CACHE.get(h);
+  const hit = INTERNED.get(h);
   if (hit !== undefined && hit.length === end - start) {
     let same = true;
     for (let i = 0; i < hit.length; i++) {
@@ -357,7 +354,7 @@ export function internKey(buf: Buffer, start: number, end: number): string {
   }
   const k = readStr(buf, start, end);
   // Only ASCII keys are cached: their bytes and char codes compare one to one.
-  if (KEY_CACHE.size < KEY_CACHE_MAX && k.length === end - start) KEY_CACHE.set(h, k);
+  if (INTERNED.size < INTERNED_MAX && k.length === end - start) INTERNED.set(h, k);
   return k;
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf, internKey } from '../../src/remoting/codec.js';
+import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf, internString } from '../../src/remoting/codec.js';
 import {
   decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, decodeSendMessageResponseHeader, decodeSendMessageResponseHeaderRaw,
   encodeSendMessageRequestHeaderV2, encodeSendMessageResponseHeader, SendHeaderV2Ext, SendResponseExt,
@@ -206,17 +206,17 @@ test('a send response header written by SendResponseExt gives the same frame as 
   }
 });
 
-test('internKey: the same string object for the same ASCII bytes, the right text for any bytes', () => {
+test('internString: the same string object for the same ASCII bytes, the right text for any bytes', () => {
   const a = Buffer.from('..TopicA..');
   const b = Buffer.from('xxTopicAyy');
-  const first = internKey(a, 2, 8);
+  const first = internString(a, 2, 8);
   assert.equal(first, 'TopicA');
-  assert.ok(Object.is(internKey(b, 2, 8), first), 'one object: Map lookups by it reuse its hash');
-  assert.equal(internKey(Buffer.from('TopicB'), 0, 6), 'TopicB', 'other bytes, other text');
+  assert.ok(Object.is(internString(b, 2, 8), first), 'one object: Map lookups by it reuse its hash');
+  assert.equal(internString(Buffer.from('TopicB'), 0, 6), 'TopicB', 'other bytes, other text');
   const utf8 = Buffer.from('主题-1');
-  assert.equal(internKey(utf8, 0, utf8.length), '主题-1');
-  assert.equal(internKey(utf8, 0, utf8.length), '主题-1');
+  assert.equal(internString(utf8, 0, utf8.length), '主题-1');
+  assert.equal(internString(utf8, 0, utf8.length), '主题-1');
   const bad = Buffer.from([0x41, 0xff, 0x42]);
-  assert.equal(internKey(bad, 0, 3), 'A\ufffdB');
-  assert.equal(internKey(bad, 0, 3), 'A\ufffdB');
+  assert.equal(internString(bad, 0, 3), 'A\ufffdB');
+  assert.equal(internString(bad, 0, 3), 'A\ufffdB');
 });

@@ -1,5 +1,5 @@
 import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumber, reqString, type Ext } from '../header.js';
-import { internKey, strByteLength, writeStr } from '../codec.js';
+import { internString, strByteLength, writeStr } from '../codec.js';
 import type { BinaryExt } from '../command.js';
 import { int16At, int32At, put16, put32, putSmall } from '../../common/bytes.js';
 
@@ -231,9 +231,9 @@ export function decodeSendMessageRequestHeaderV2Raw(buf: Buffer): DecodedSendMes
     p += vl;
     if (vl === 0) continue; // an empty value reads as absent, as in the field object
     switch (key) {
-      case 0x61: producerGroup = internKey(buf, vs, p); break; // a
-      case 0x62: topic = internKey(buf, vs, p); break; // b
-      case 0x63: defaultTopic = internKey(buf, vs, p); break; // c
+      case 0x61: producerGroup = internString(buf, vs, p); break; // a
+      case 0x62: topic = internString(buf, vs, p); break; // b
+      case 0x63: defaultTopic = internString(buf, vs, p); break; // c
       case 0x64: defaultTopicQueueNums = rawInt(buf, vs, p, 'd'); break;
       case 0x65: queueId = rawInt(buf, vs, p, 'e'); break;
       case 0x66: sysFlag = rawInt(buf, vs, p, 'f'); break;
@@ -244,7 +244,7 @@ export function decodeSendMessageRequestHeaderV2Raw(buf: Buffer): DecodedSendMes
       case 0x6b: unitMode = rawTrue(buf, vs, p); break; // k
       case 0x6c: maxReconsumeTimes = rawInt(buf, vs, p, 'l'); break;
       case 0x6d: batch = rawTrue(buf, vs, p); break; // m
-      case 0x6e: brokerName = internKey(buf, vs, p); break; // n
+      case 0x6e: brokerName = internString(buf, vs, p); break; // n
       default: break; // fields of other versions are ignored, as by the object decoder
     }
   }
