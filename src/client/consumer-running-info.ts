@@ -5,6 +5,8 @@ import type { SubscriptionData } from '../common/subscription.js';
 import { decodeSubscriptionData, mqEntries } from './admin-bodies.js';
 import type { ConsumeStatus } from './consumer-stats.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
+import { ReadOffsetType, type OffsetStore } from './offset-store.js';
+import type { ProcessQueue } from './process-queue.js';
 import { compareMessageQueue, type MessageQueue } from './route.js';
 
 /**
@@ -123,6 +125,17 @@ export function decodeConsumerRunningInfo(o: unknown): ConsumerRunningInfo {
   const info: ConsumerRunningInfo = { properties, subscriptionSet, mqTable, statusTable, userConsumerInfo };
   if (typeof o.jstack === 'string') info.jstack = o.jstack;
   return info;
+}
+
+/**
+ * The `mqTable` of a report: each held queue's state with its commit offset, the in-memory one
+ * first (upstream MEMORY_FIRST_THEN_STORE); -1 when neither answers.
+ */
+export function queueInfoTable(held: Iterable<{ mq: MessageQueue; pq: ProcessQueue }>, offsetStore: OffsetStore): Promise<ConsumerRunningInfo['mqTable']> {
+  return Promise.all([...held].map(async ({ mq, pq }) => {
+    const commitOffset = await offsetStore.readOffset(mq, ReadOffsetType.MEMORY_FIRST_THEN_STORE).catch(() => -1);
+    return { mq, info: { commitOffset, ...pq.info() } };
+  }));
 }
 
 /** Java Properties of a consumer's settings: every plain value as a string (upstream `object2Properties`). */

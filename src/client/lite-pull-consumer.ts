@@ -5,7 +5,7 @@ import {
   checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
-import { answerRunningInfo, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
+import { answerRunningInfo, queueInfoTable, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import type { MessageExt } from './message.js';
@@ -233,10 +233,7 @@ export class LitePullConsumer {
       consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere, autoCommit: this.autoCommit, ...this.opts,
     });
     properties[RunningInfoProp.CONSUMER_START_TIMESTAMP] = String(this.startTimestamp);
-    const mqTable = await Promise.all([...this.assigned.values()].map(async ({ mq, pq }) => {
-      const commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.MEMORY_FIRST_THEN_STORE).catch(() => -1);
-      return { mq, info: { commitOffset, ...pq.info() } };
-    }));
+    const mqTable = await queueInfoTable(this.assigned.values(), this.offsetStore);
     return { properties, subscriptionSet: [...this.subscriptionInner.values()], mqTable, statusTable: new Map(), userConsumerInfo: {} };
   }
 

@@ -6,7 +6,7 @@ import { getRetryTopic } from '../common/topic.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
 import {
-  answerRunningInfo, CMResult, RunningInfoProp, settingsProperties,
+  answerRunningInfo, CMResult, queueInfoTable, RunningInfoProp, settingsProperties,
   type CMResultValue, type ConsumeMessageDirectlyResult, type ConsumerRunningInfo,
 } from './consumer-running-info.js';
 import { ConsumerStats, SAMPLE_MS } from './consumer-stats.js';
@@ -323,10 +323,7 @@ export class PushConsumer {
     properties[RunningInfoProp.CONSUME_ORDERLY] = String(this.orderly);
     properties[RunningInfoProp.THREADPOOL_CORE_SIZE] = String(this.opts.consumeThreadMax);
     properties[RunningInfoProp.CONSUMER_START_TIMESTAMP] = String(this.startTimestamp);
-    const mqTable = await Promise.all([...this.rebalanceImpl.processQueueTable.values()].map(async ({ mq, pq }) => {
-      const commitOffset = await this.offsetStore.readOffset(mq, ReadOffsetType.MEMORY_FIRST_THEN_STORE).catch(() => -1);
-      return { mq, info: { commitOffset, ...pq.info() } };
-    }));
+    const mqTable = await queueInfoTable(this.rebalanceImpl.processQueueTable.values(), this.offsetStore);
     const subscriptionSet = [...this.subscriptionInner.values()];
     return {
       properties, subscriptionSet, mqTable,
