@@ -283,57 +283,52 @@ test('when the broker refuses the send-back, the message goes to %RETRY%<group> 
   }
 });
 
-test('flow control: a queue holding pullThresholdForQueue messages is not pulled further', { skip }, async () => {
-  const topic = `PushFlow_${stamp}`;
-  const group = `PushFlowG_${stamp}`;
+/**
+ * Sends `bodies` to a new one-queue topic and starts a consumer with `settings` whose listener
+ * blocks. Returns how many messages the broker handed out once pulling stopped (it waits for at
+ * least `atLeast`, then 300 ms more); then lets the listener through and waits for every message.
+ */
+async function pulledWhileBlocked(name: string, bodies: Array<string | Buffer>, settings: Partial<ConstructorParameters<typeof PushConsumer>[0]>,
+  atLeast: number): Promise<number> {
+  const topic = `${name}_${stamp}`;
   const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
-  for (let i = 0; i < 60; i++) await producer.send(new Message(topic, `f-${i}`), { queue: q! });
+  for (const body of bodies) await producer.send(new Message(topic, body), { queue: q! });
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   let calls = 0;
-  const c = consumer({ group, consumeThreadMax: 1, pullBatchSize: 4, pullThresholdForQueue: 8 });
+  const c = consumer({ group: `${name}G_${stamp}`, consumeThreadMax: 1, pullBatchSize: 4, ...settings });
   c.subscribe(topic, '*');
   c.registerMessageListenerConcurrently(async () => { calls++; await gate; });
   const api = new MQClientAPI();
-  const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
-  const before = await pulled();
-  await c.start();
-  await waitUntil(() => calls === 1, 'the first listener call');
-  // The listener is stuck: the queue fills to the threshold (plus one batch) and pulling stops.
-  await waitUntil(async () => (await pulled()) - before >= 8, 'a full queue');
-  await new Promise((r) => setTimeout(r, 300));
-  const held = (await pulled()) - before;
+  try {
+    const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
+    const before = await pulled();
+    await c.start();
+    await waitUntil(() => calls === 1, 'the first listener call');
+    // The listener is stuck: the queue fills to its threshold (plus one batch) and pulling stops.
+    await waitUntil(async () => (await pulled()) - before >= atLeast, 'a full queue');
+    await new Promise((r) => setTimeout(r, 300));
+    const held = (await pulled()) - before;
+    release();
+    await waitUntil(() => calls === bodies.length, 'every message once released');
+    return held;
+  } finally {
+    release();
+    await api.shutdown();
+  }
+}
+
+test('flow control: a queue holding pullThresholdForQueue messages is not pulled further', { skip }, async () => {
+  const bodies = Array.from({ length: 60 }, (_, i) => `f-${i}`);
+  const held = await pulledWhileBlocked('PushFlow', bodies, { pullThresholdForQueue: 8 }, 8);
   assert.ok(held >= 8 && held <= 12, `${held} messages pulled while the listener is blocked`);
-  release();
-  await waitUntil(() => calls === 60, 'every message once released');
-  await api.shutdown();
 });
 
 test('flow control by size: a queue holding pullThresholdSizeForQueue MiB of bodies is not pulled further', { skip }, async () => {
-  const topic = `PushFlowBytes_${stamp}`;
-  const group = `PushFlowBytesG_${stamp}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
-  const body = Buffer.alloc(64 * 1024, 7);
-  for (let i = 0; i < 48; i++) await producer.send(new Message(topic, body), { queue: q! });
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  let calls = 0;
+  const bodies = Array.from({ length: 48 }, () => Buffer.alloc(64 * 1024, 7));
   // The count threshold is far away: only the bytes held (1 MiB = 16 bodies) stop the pulls.
-  const c = consumer({ group, consumeThreadMax: 1, pullBatchSize: 4, pullThresholdForQueue: 1000, pullThresholdSizeForQueue: 1 });
-  c.subscribe(topic, '*');
-  c.registerMessageListenerConcurrently(async () => { calls++; await gate; });
-  const api = new MQClientAPI();
-  const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
-  const before = await pulled();
-  await c.start();
-  await waitUntil(() => calls === 1, 'the first listener call');
-  await waitUntil(async () => (await pulled()) - before >= 17, 'a queue over 1 MiB');
-  await new Promise((r) => setTimeout(r, 300));
-  const held = (await pulled()) - before;
+  const held = await pulledWhileBlocked('PushFlowBytes', bodies, { pullThresholdForQueue: 1000, pullThresholdSizeForQueue: 1 }, 17);
   assert.ok(held >= 17 && held <= 20, `${held} bodies of 64 KiB pulled while the listener is blocked`);
-  release();
-  await waitUntil(() => calls === 48, 'every message once released');
-  await api.shutdown();
 });
 
 test('shutdown waits for listener calls in progress and commits their offsets', { skip }, async () => {
