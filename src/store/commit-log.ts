@@ -89,6 +89,13 @@ const PAGE_SIZE = 4 * 1024 * 1024;
 const FREE_PAGES_KEPT = 2;
 /** Records of one pull within this span of the log are fetched with a single read. */
 const COALESCE_READ_SPAN = 1024 * 1024;
+/**
+ * The read window (see readGroupSync): this many bytes of the log, starting READ_WINDOW_BEHIND
+ * before the records that missed it, so that queues a little behind the one that moved it still
+ * find theirs there.
+ */
+const READ_WINDOW_BYTES = 1024 * 1024;
+const READ_WINDOW_BEHIND = 128 * 1024;
 /** A deleted segment's descriptor stays open this long for reads already under way. */
 const READ_GRACE_MS = 30_000;
 const END_FILE_MIN_BLANK_LENGTH = 8;
@@ -142,8 +149,8 @@ export class CommitLog {
   private pages: Page[] = [];
   /** Evicted PAGE_SIZE pages nothing was lent from, for pageFor to reuse. */
   private readonly freePages: Buffer[] = [];
-  /** Reused by reads on the loop thread (see readGroupSync). */
-  private scratch = Buffer.alloc(0);
+  /** The log bytes last read on the loop thread for interleaved records (see readGroupSync). */
+  private readonly readWindow: { buf: Buffer; file: MappedFile | undefined; pos: number; len: number } = { buf: Buffer.alloc(0), file: undefined, pos: 0, len: 0 };
   /** Free read arenas (see takeReadArena). */
   private readonly arenas: ReadArena[] = [];
   private cachedBytes = 0;
@@ -672,9 +679,9 @@ export class CommitLog {
 
   /**
    * Reads the records of `group`, lying in [start, end) of `file`, into one buffer holding just
-   * them. Records interleaved with other queues' are read through a reused scratch buffer: a
-   * fresh buffer for the whole span (8× the records with 8 queues) costs more in GC than the
-   * extra copy.
+   * them. Records interleaved with other queues' come through the read window: a drain of 8
+   * queues pulls the same stretch of the log 8 times, once per queue, so one read of a MiB
+   * serves the pulls of every queue there instead of each reading the whole stretch again.
    */
   private readGroupSync(file: MappedFile, start: number, end: number, group: number[], entries: Array<{ phy: number; size: number }>, out: Array<Buffer | undefined>, arena: ReadArena | undefined): void {
     let total = 0;
@@ -687,7 +694,10 @@ export class CommitLog {
       dst = Buffer.allocUnsafe(total);
     }
     const pos = start - file.fileFromOffset;
-    if (total === end - start) {
+    const win = this.readWindow;
+    const inWindow = win.file === file && pos >= win.pos && pos + (end - start) <= win.pos + win.len;
+    if (!inWindow && total === end - start) {
+      // One queue's records back to back: straight into their buffer.
       const n = file.readSyncInto(dst, 0, pos, total);
       let w = 0;
       for (const i of group) {
@@ -697,17 +707,33 @@ export class CommitLog {
       }
       return;
     }
-    if (this.scratch.length < end - start) this.scratch = Buffer.allocUnsafe(COALESCE_READ_SPAN);
-    const n = file.readSyncInto(this.scratch, 0, pos, end - start);
+    if (!inWindow) this.fillReadWindow(file, pos, end - start);
     let w = 0;
     for (const i of group) {
       const e = entries[i]!;
-      const at = e.phy - start;
-      if (at + e.size > n) continue;
-      this.scratch.copy(dst, w, at, at + e.size);
+      const at = e.phy - file.fileFromOffset - win.pos;
+      if (at + e.size > win.len) continue;
+      win.buf.copy(dst, w, at, at + e.size);
       out[i] = dst.subarray(w, w + e.size);
       w += e.size;
     }
+  }
+
+  /**
+   * Loads the read window with `file`'s bytes from a little before `pos`, at least `len` of them
+   * and up to READ_WINDOW_BYTES, never past the written end of the log: bytes below it never
+   * change, so the window stays true until it moves (the log is only cut at recovery).
+   */
+  private fillReadWindow(file: MappedFile, pos: number, len: number): void {
+    const win = this.readWindow;
+    const from = Math.max(0, pos - READ_WINDOW_BEHIND);
+    const written = this.writtenOffset - file.fileFromOffset;
+    const want = Math.min(Math.max(READ_WINDOW_BYTES, pos + len - from), written - from);
+    if (win.buf.length < want) win.buf = Buffer.allocUnsafe(Math.max(want, READ_WINDOW_BYTES));
+    win.file = file;
+    win.pos = from;
+    win.len = 0; // nothing valid should the read throw
+    win.len = file.readSyncInto(win.buf, 0, from, want);
   }
 
   /**

@@ -104,6 +104,52 @@ test('pulls read interleaved queues from the files on the loop thread (recent) o
   }
 });
 
+test('interleaved pulls share one read window that moves along the log and never serves bytes written after it was read', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // SYNC_FLUSH keeps zeros written ahead of the log: the file has bytes past the log's end.
+    const cfg = config(dir, { hotTailCacheBytes: 0, flushDiskType: 'SYNC_FLUSH' });
+    const pad = 'x'.repeat(1000);
+    const body = (q: number, i: number): string => `q${q}-${i}-${pad}`;
+    const putRange = async (st: DefaultMessageStore, from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i += 100) {
+        const rs = await Promise.all(Array.from({ length: Math.min(100, to - i) }, (_, k) => st.putMessage(msg('W', (i + k) % 3, body((i + k) % 3, i + k)))));
+        assert.ok(rs.every((r) => r.status === 'PUT_OK'));
+      }
+    };
+    const w = open(cfg);
+    // 3 queues interleaved over about 3 MiB of log: more than one window.
+    await putRange(w, 0, 3000);
+    await w.shutdown();
+    const s = open(cfg); // reopened: no write pages, every record comes from the files
+    const expected = (q: number, upTo: number): string[] => Array.from({ length: upTo / 3 }, (_, k) => body(q, k * 3 + q));
+    // The queues pulled in turns, as a consumer of all three does: mostly window hits.
+    const got: string[][] = [[], [], []];
+    const next = [0, 0, 0];
+    for (let turn = 0; turn < 200; turn++) {
+      const q = turn % 3;
+      const r = await s.getMessage('W', q, next[q]!, 32);
+      if (r.status !== 'FOUND') continue;
+      for (const b of r.buffers) for (const m of decodeRecords(b)) got[q]!.push(m.body.toString());
+      next[q] = r.nextBeginOffset;
+    }
+    for (let q = 0; q < 3; q++) assert.deepEqual(got[q], expected(q, 3000));
+    // One queue read on its own first moves the window to the end; the others read from the start again.
+    assert.deepEqual(await readAll(s, 'W', 2), expected(2, 3000));
+    assert.deepEqual(await readAll(s, 'W', 0), expected(0, 3000));
+    // The window now ends at the end of the log as it was, where zeros followed. Over 8 MiB more
+    // pushes the first new records out of the write pages: they must be read from the file.
+    await putRange(s, 3000, 12_000);
+    const across = await s.getMessage('W', 0, 995, 32);
+    assert.equal(across.messageCount, 32);
+    assert.deepEqual(across.buffers.flatMap((b) => decodeRecords(b).map((m) => m.body.toString())), expected(0, 12_000).slice(995, 1027));
+    for (let q = 0; q < 3; q++) assert.deepEqual(await readAll(s, 'W', q), expected(q, 12_000));
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('pooled pulls read into reused memory, given back only on release', async () => {
   const { dir, cleanup } = tempDir();
   try {
