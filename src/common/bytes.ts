@@ -62,3 +62,24 @@ export function putLong(b: Buffer, p: number, v: number): void {
   put32(b, p, hi | 0);
   put32(b, p + 4, (v - hi * TWO_32) >>> 0);
 }
+
+/**
+ * Buffers lying back to back in one ArrayBuffer joined into one view each run: the records of a
+ * pull read together lie so in one read buffer (or write page), and each part handed to the
+ * socket costs the stream a queue entry; socket chunks read one after the other into a read slab
+ * lie so too, and a frame split between them needs no copy.
+ */
+export function adjacentJoined(bufs: Buffer[]): Buffer[] {
+  if (bufs.length < 2) return bufs;
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 1; i <= bufs.length; i++) {
+    const prev = bufs[i - 1]!;
+    const b = bufs[i];
+    if (b !== undefined && b.buffer === prev.buffer && b.byteOffset === prev.byteOffset + prev.length) continue;
+    const first = bufs[start]!;
+    out.push(i - start === 1 ? first : Buffer.from(first.buffer, first.byteOffset, prev.byteOffset + prev.length - first.byteOffset));
+    start = i;
+  }
+  return out.length === bufs.length ? bufs : out;
+}

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { createResponse, type RemotingCommand } from './command.js';
 import { Connection, type RequestHandler } from './connection.js';
+import { ReadSlab } from './read-slab.js';
 import { RemotingConnectError } from './errors.js';
 import { ResponseCode } from './codes.js';
 import { splitAddress } from '../common/socket-address.js';
@@ -54,7 +55,12 @@ export class RemotingClient {
     const { host, port } = splitAddress(addr);
     const timeout = this.opts.connectTimeoutMs ?? 3000;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
+      const slab = new ReadSlab();
+      let conn: Connection | undefined;
+      const socket = connect({
+        host, port, noDelay: true,
+        onread: { buffer: () => slab.next(), callback: (n, into) => { conn?.receive(slab.take(into as Buffer, n)); return true; } },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RemotingConnectError(addr, new Error(`timed out after ${timeout} ms`)));
@@ -66,19 +72,20 @@ export class RemotingClient {
       socket.once('connect', () => {
         clearTimeout(timer);
         const handler: RequestHandler = this.opts.onRequest ?? ((req) => createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`));
-        const conn = new Connection(socket, handler, (_c, err) => this.opts.onError?.(addr, err), this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
-        this.ready.set(addr, conn);
+        const opened = new Connection(socket, handler, (_c, err) => this.opts.onError?.(addr, err), this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, undefined, true);
+        conn = opened;
+        this.ready.set(addr, opened);
         try {
           this.opts.onConnect?.(addr);
         } catch (err) {
           this.opts.onError?.(addr, err as Error);
         }
-        conn.once('close', () => {
-          if (this.ready.get(addr) === conn) this.ready.delete(addr);
+        opened.once('close', () => {
+          if (this.ready.get(addr) === opened) this.ready.delete(addr);
           const cur = this.conns.get(addr);
-          if (cur) void cur.then((c) => { if (c === conn) this.conns.delete(addr); }, () => undefined);
+          if (cur) void cur.then((c) => { if (c === opened) this.conns.delete(addr); }, () => undefined);
         });
-        resolve(conn);
+        resolve(opened);
       });
     });
   }

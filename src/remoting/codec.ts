@@ -1,6 +1,6 @@
 import { LanguageByCode, LanguageCode, SerializeType } from './codes.js';
 import { extFieldsOf, type RemotingCommand } from './command.js';
-import { int16At, int32At, put16, put32 } from '../common/bytes.js';
+import { adjacentJoined, int16At, int32At, put16, put32 } from '../common/bytes.js';
 
 /**
  * Remoting framing: `int32 total | byte serializeType | uint24 headerLen | header | body`,
@@ -363,7 +363,7 @@ const ONE_CHAR: string[] = Array.from({ length: 256 }, (_, i) => (i < 0x80 ? Str
 
 /**
  * Incremental frame splitter: a small state machine fed with socket chunks. It copies only
- * when a frame straddles chunks.
+ * when a frame straddles chunks that do not lie back to back in memory.
  */
 export class FrameDecoder {
   private pending: Buffer[] = [];
@@ -389,7 +389,8 @@ export class FrameDecoder {
       this.pendingLen += take;
       pos += take;
       if (take < need) return;
-      const frame = Buffer.concat(this.pending, this.pendingLen);
+      const joined = adjacentJoined(this.pending);
+      const frame = joined.length === 1 ? joined[0]! : Buffer.concat(this.pending, this.pendingLen);
       this.pending = [];
       this.pendingLen = 0;
       onFrame(frame.subarray(4));

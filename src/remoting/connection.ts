@@ -5,6 +5,7 @@ import { RPC_ONEWAY, isResponse, type RemotingCommand } from './command.js';
 import { RemotingSendRequestError, RemotingTimeoutError } from './errors.js';
 import type { BusyPoll } from './busy-poll.js';
 import { PendingTable } from './pending-table.js';
+import { adjacentJoined } from '../common/bytes.js';
 
 export type RequestHandler = (request: RemotingCommand, conn: Connection) => Promise<RemotingCommand | null> | RemotingCommand | null;
 
@@ -75,13 +76,15 @@ export class Connection extends EventEmitter {
     maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
     /** Told of every read (servers only): keeps the loop polling while clients send one request at a time. */
     private readonly busyPoll?: BusyPoll,
+    /** The socket reads into a ReadSlab (net `onread`), whose callback calls `receive`: no 'data' events. */
+    slabReads = false,
   ) {
     super();
     this.decoder = new FrameDecoder(maxFrameSize);
     this.remoteAddress = `${stripV4Mapped(socket.remoteAddress ?? 'unknown')}:${socket.remotePort ?? 0}`;
     this.localAddress = `${stripV4Mapped(socket.localAddress ?? 'unknown')}:${socket.localPort ?? 0}`;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!slabReads) socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (err) => {
       if (!this.closed) this.onError(this, err);
     });
@@ -99,7 +102,8 @@ export class Connection extends EventEmitter {
     return this.closed;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes read from the socket, in order. */
+  receive(chunk: Buffer): void {
     let frames = 0;
     try {
       this.decoder.push(chunk, (frame) => {
@@ -114,7 +118,7 @@ export class Connection extends EventEmitter {
   }
 
   private onFrame(frame: Buffer): void {
-    const cmd = decodeCommand(frame); // CodecError propagates to onData and closes the connection
+    const cmd = decodeCommand(frame); // CodecError propagates to receive and closes the connection
     if (isResponse(cmd)) {
       this.pending.take(cmd.opaque)?.resolve(cmd);
       return;
@@ -349,23 +353,3 @@ function stripV4Mapped(addr: string): string {
 }
 
 export { CodecError };
-
-/**
- * Body parts lying back to back in memory joined into one view: the records of a pull read
- * together lie so in one read buffer (or write page), and each part handed to the socket costs
- * the stream a queue entry (which kept a drain's records alive past the young generation).
- */
-export function adjacentJoined(bufs: Buffer[]): Buffer[] {
-  if (bufs.length < 2) return bufs;
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 1; i <= bufs.length; i++) {
-    const prev = bufs[i - 1]!;
-    const b = bufs[i];
-    if (b !== undefined && b.buffer === prev.buffer && b.byteOffset === prev.byteOffset + prev.length) continue;
-    const first = bufs[start]!;
-    out.push(i - start === 1 ? first : Buffer.from(first.buffer, first.byteOffset, prev.byteOffset + prev.length - first.byteOffset));
-    start = i;
-  }
-  return out.length === bufs.length ? bufs : out;
-}

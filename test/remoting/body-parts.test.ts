@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adjacentJoined } from '../../src/remoting/connection.js';
+import { adjacentJoined } from '../../src/common/bytes.js';
 
 test('a pull body joins records that lie back to back in memory, and keeps the others apart, in order', () => {
   const arena = Buffer.alloc(64);

@@ -73,6 +73,25 @@ test('frame decoder splits frames across arbitrary chunk boundaries', () => {
   }
 });
 
+test('a frame split between chunks that lie back to back in one buffer is a view of it; split elsewhere, a copy', () => {
+  const frames = [JSON_FRAME, BINARY_FRAME, JSON_FRAME];
+  const all = Buffer.concat(frames);
+  for (const step of [1, 5, 64]) {
+    // Chunks read one after the other into one slab: every frame is a view of the slab.
+    const dec = new FrameDecoder();
+    const views: Buffer[] = [];
+    for (let i = 0; i < all.length; i += step) dec.push(all.subarray(i, i + step), (f) => views.push(f));
+    assert.equal(views.length, 3, `step ${step}`);
+    for (const v of views) assert.equal(v.buffer, all.buffer, `step ${step}: a view, not a copy`);
+    assert.deepEqual(views.map((v) => Buffer.from(v)), frames.map((f) => f.subarray(4)));
+    // The same bytes in separate buffers: joined by copying, same frames.
+    const apart = new FrameDecoder();
+    const copies: Buffer[] = [];
+    for (let i = 0; i < all.length; i += step) apart.push(Buffer.from(all.subarray(i, i + step)), (f) => copies.push(f));
+    assert.deepEqual(copies.map((v) => Buffer.from(v)), frames.map((f) => f.subarray(4)));
+  }
+});
+
 test('bad input is rejected with a CodecError', () => {
   const dec = new FrameDecoder(1024);
   assert.throws(() => dec.push(Buffer.from('7fffffff00', 'hex'), () => undefined), CodecError);
