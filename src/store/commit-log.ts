@@ -696,26 +696,25 @@ export class CommitLog {
     const pos = start - file.fileFromOffset;
     const win = this.readWindow;
     const inWindow = win.file === file && pos >= win.pos && pos + (end - start) <= win.pos + win.len;
+    let n = 0;
     if (!inWindow && total === end - start) {
       // One queue's records back to back: straight into their buffer.
-      const n = file.readSyncInto(dst, 0, pos, total);
-      let w = 0;
+      n = file.readSyncInto(dst, 0, pos, total);
+    } else {
+      if (!inWindow) this.fillReadWindow(file, pos, end - start);
+      // Records ascend in the log: copied until the first one the window does not hold whole.
       for (const i of group) {
-        const size = entries[i]!.size;
-        if (w + size <= n) out[i] = dst.subarray(w, w + size);
-        w += size;
+        const e = entries[i]!;
+        const at = e.phy - file.fileFromOffset - win.pos;
+        if (at + e.size > win.len) break;
+        n += win.buf.copy(dst, n, at, at + e.size);
       }
-      return;
     }
-    if (!inWindow) this.fillReadWindow(file, pos, end - start);
     let w = 0;
     for (const i of group) {
-      const e = entries[i]!;
-      const at = e.phy - file.fileFromOffset - win.pos;
-      if (at + e.size > win.len) continue;
-      win.buf.copy(dst, w, at, at + e.size);
-      out[i] = dst.subarray(w, w + e.size);
-      w += e.size;
+      const size = entries[i]!.size;
+      if (w + size <= n) out[i] = dst.subarray(w, w + size);
+      w += size;
     }
   }
 
