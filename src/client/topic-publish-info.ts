@@ -9,6 +9,17 @@ import type { MessageQueue } from './route.js';
  */
 export class TopicPublishInfo {
   private sendWhichQueue: number;
+  /** The broker of a route with one master (the usual case), so that a send needs no Map lookup. */
+  private readonly soleBrokerName: string | undefined;
+  private readonly soleBrokerAddr: string | undefined;
+  private readonly queueCount: number;
+  private readonly topic: string;
+  /**
+   * The queues are 0..n-1 of the sole broker: the next queue is then made from its id, without
+   * reading the list and its entries. A producer of many topics sends each to a route last used
+   * thousands of sends ago, so every object of it read is a cache miss; this leaves one.
+   */
+  private readonly plainQueues: boolean;
 
   constructor(
     readonly messageQueueList: readonly MessageQueue[],
@@ -22,10 +33,16 @@ export class TopicPublishInfo {
     startIndex = Math.floor(Math.random() * 0x7fffffff),
   ) {
     this.sendWhichQueue = startIndex;
+    const [sole] = brokerAddrs;
+    if (brokerAddrs.size === 1 && sole) [this.soleBrokerName, this.soleBrokerAddr] = sole;
+    this.queueCount = messageQueueList.length;
+    this.topic = messageQueueList[0]?.topic ?? '';
+    this.plainQueues = this.soleBrokerName !== undefined
+      && messageQueueList.every((mq, i) => mq.queueId === i && mq.brokerName === this.soleBrokerName && mq.topic === this.topic);
   }
 
   ok(): boolean {
-    return this.messageQueueList.length > 0;
+    return this.queueCount > 0;
   }
 
   /** Next queue in round-robin order. */
@@ -37,9 +54,13 @@ export class TopicPublishInfo {
   selectOneMessageQueue(lastBrokerName: string | undefined): MessageQueue;
   selectOneMessageQueue(lastBrokerName: string | undefined, available: (brokerName: string) => boolean): MessageQueue;
   selectOneMessageQueue(lastBrokerName?: string, available?: (brokerName: string) => boolean): MessageQueue {
-    const list = this.messageQueueList;
-    const n = list.length;
+    const n = this.queueCount;
     if (n === 0) throw new Error('selectOneMessageQueue on a topic without queues');
+    if (available === undefined && lastBrokerName === undefined) {
+      const i = this.nextIndex() % n;
+      return this.plainQueues ? { topic: this.topic, brokerName: this.soleBrokerName!, queueId: i } : this.messageQueueList[i]!;
+    }
+    const list = this.messageQueueList;
     if (available) {
       // Latency fault tolerance: the next queue on an available broker other than the last one.
       for (let i = 0; i < n; i++) {
@@ -63,15 +84,33 @@ export class TopicPublishInfo {
   }
 
   brokerAddr(brokerName: string): string | undefined {
-    return this.brokerAddrs.get(brokerName);
+    return brokerName === this.soleBrokerName ? this.soleBrokerAddr : this.brokerAddrs.get(brokerName);
   }
+}
+
+/** Past this many distinct broker names and addresses, the table starts over (brokers come and go over months). */
+const SHARED_NAMES_MAX = 4096;
+const sharedNames = new Map<string, string>();
+
+/**
+ * One string object per broker name and address across all topics' routes. Each route is
+ * parsed from its own JSON, so without this a producer of 1,000 topics holds 1,000 copies of
+ * the same name: every send then compares characters of a copy that is cold in the CPU cache
+ * (the connection table's key, the queue's broker name) instead of comparing two references.
+ */
+function shared(s: string): string {
+  const had = sharedNames.get(s);
+  if (had !== undefined) return had;
+  if (sharedNames.size >= SHARED_NAMES_MAX) sharedNames.clear();
+  sharedNames.set(s, s);
+  return s;
 }
 
 function masterAddrTable(route: TopicRouteData): Map<string, string> {
   const out = new Map<string, string>();
   for (const bd of route.brokerDatas) {
     const addr = masterAddrOf(bd);
-    if (addr) out.set(bd.brokerName, addr);
+    if (addr) out.set(shared(bd.brokerName), shared(addr));
   }
   return out;
 }
@@ -90,7 +129,7 @@ export function topicRouteData2TopicPublishInfo(topic: string, route: TopicRoute
     for (const item of route.orderTopicConf.split(';')) {
       const sep = item.lastIndexOf(':');
       if (sep <= 0) continue;
-      const brokerName = item.slice(0, sep);
+      const brokerName = shared(item.slice(0, sep));
       const nums = Number(item.slice(sep + 1));
       if (!Number.isInteger(nums)) continue;
       for (let i = 0; i < nums; i++) list.push({ topic, brokerName, queueId: i });
@@ -99,7 +138,8 @@ export function topicRouteData2TopicPublishInfo(topic: string, route: TopicRoute
     const qds = [...route.queueDatas].sort((a, b) => javaCompare(a.brokerName, b.brokerName));
     for (const qd of qds) {
       if (!isWriteable(qd.perm) || !addrs.has(qd.brokerName)) continue;
-      for (let i = 0; i < qd.writeQueueNums; i++) list.push({ topic, brokerName: qd.brokerName, queueId: i });
+      const brokerName = shared(qd.brokerName);
+      for (let i = 0; i < qd.writeQueueNums; i++) list.push({ topic, brokerName, queueId: i });
     }
   }
   return new TopicPublishInfo(list, addrs, route, haveTopicRouterInfo, orderTopic, startIndex);

@@ -44,6 +44,18 @@ test('a retry avoids the broker that just failed', () => {
   assert.deepEqual(names([single.selectOneMessageQueue('broker-a'), single.selectOneMessageQueue('broker-a')]), ['broker-a/0', 'broker-a/1']);
 });
 
+test('one broker: the round robin gives its queues 0..n-1 in turn, equal to the listed ones, and its address', () => {
+  const one: TopicRouteData = { ...route, queueDatas: [{ ...route.queueDatas[1]!, writeQueueNums: 3 }], brokerDatas: [route.brokerDatas[0]!] };
+  const info = topicRouteData2TopicPublishInfo('T', one, true, 1);
+  const picked = Array.from({ length: 4 }, () => info.selectOneMessageQueue());
+  assert.deepEqual(picked, [1, 2, 0, 1].map((i) => info.messageQueueList[i]));
+  assert.deepEqual(picked[0], { topic: 'T', brokerName: 'broker-a', queueId: 1 });
+  assert.equal(info.brokerAddr('broker-a'), '10.0.0.1:10911');
+  assert.equal(info.brokerAddr('broker-b'), undefined);
+  // A retry after a failure on that broker still goes round.
+  assert.equal(info.selectOneMessageQueue('broker-a').queueId, 2);
+});
+
 test('the cursor wraps around without going negative', () => {
   const info = topicRouteData2TopicPublishInfo('T', route, true, 0x7ffffffe);
   for (let i = 0; i < 5; i++) assert.ok(info.messageQueueList.includes(info.selectOneMessageQueue()));
