@@ -5,6 +5,7 @@ import { readJsonFile, writeFileAtomic } from '../common/config-file.js';
 import { PermName } from '../common/perm.js';
 import { SystemTopic, getRetryTopic } from '../common/topic.js';
 import { newDataVersion, nextDataVersion, type DataVersion, type TopicConfig, type TopicConfigSerializeWrapper } from '../common/route.js';
+import { internText } from '../remoting/codec.js';
 
 /** Number of SCHEDULE_TOPIC_XXXX queues: one per delay level. */
 export const SCHEDULE_QUEUE_NUMS = 18;
@@ -31,7 +32,7 @@ export class TopicConfigManager {
   load(): void {
     const data = readJsonFile<{ topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
     if (data?.topicConfigTable) {
-      for (const [name, tc] of Object.entries(data.topicConfigTable)) this.table.set(name, { ...newTopicConfig(name), ...tc, topicName: name });
+      for (const [name, tc] of Object.entries(data.topicConfigTable)) this.table.set(internText(name), { ...newTopicConfig(name), ...tc, topicName: name });
     }
     if (data?.dataVersion) this.dataVersion = { ...newDataVersion(), ...data.dataVersion };
     this.createSystemTopics();
@@ -64,7 +65,7 @@ export class TopicConfigManager {
     let changed = false;
     for (const tc of sys) {
       if (!this.table.has(tc.topicName)) {
-        this.table.set(tc.topicName, tc);
+        this.table.set(internText(tc.topicName), tc);
         changed = true;
       }
     }
@@ -77,7 +78,7 @@ export class TopicConfigManager {
 
   /** Creates or replaces a topic (UPDATE_AND_CREATE_TOPIC). */
   update(tc: TopicConfig): void {
-    this.table.set(tc.topicName, tc);
+    this.table.set(internText(tc.topicName), tc);
     this.changed();
   }
 
@@ -107,7 +108,7 @@ export class TopicConfigManager {
     const queueNums = Math.max(1, Math.min(requestedQueueNums > 0 ? requestedQueueNums : tmpl.writeQueueNums, tmpl.writeQueueNums));
     const tc = newTopicConfig(topic, queueNums, queueNums, tmpl.perm & ~PermName.PERM_INHERIT);
     tc.topicSysFlag = topicSysFlag;
-    this.table.set(topic, tc);
+    this.table.set(internText(topic), tc);
     this.logger.info(`auto-created topic ${topic} from template ${defaultTopic} with ${queueNums} queues`);
     this.changed();
     return tc;
@@ -123,7 +124,7 @@ export class TopicConfigManager {
     const existing = this.table.get(name);
     if (existing) return existing;
     const tc = newTopicConfig(name, queueNums, queueNums);
-    this.table.set(name, tc);
+    this.table.set(internText(name), tc);
     this.changed();
     return tc;
   }

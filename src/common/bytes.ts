@@ -56,6 +56,12 @@ export function putSmall(dst: Buffer, p: number, src: Buffer): number {
   return p + src.length;
 }
 
+/** `putSmall` for an ASCII string (each character one byte), which the caller has checked fits. */
+export function putAscii(dst: Buffer, p: number, src: string): number {
+  for (let i = 0; i < src.length; i++) dst[p + i] = src.charCodeAt(i);
+  return p + src.length;
+}
+
 /** A Java long (a JS number below 2^53) at `p`, which the caller has checked lies inside `b`. */
 export function putLong(b: Buffer, p: number, v: number): void {
   const hi = Math.floor(v / TWO_32);

@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { encodeSocketAddress } from './socket-address.js';
-import { readLong } from './bytes.js';
+import { putAscii, readLong } from './bytes.js';
 
 /**
  * Offset message id: store host (IP + port) followed by the CommitLog offset, upper-case hex
@@ -24,6 +24,44 @@ export function offsetMessageIdOf(storeHostHex: string, commitLogOffset: number)
 
 const UPPER_HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 
+/** Writes a CommitLog offset as the 16 upper-case hex digits that end an offset message id. */
+function putOffsetHex(buf: Buffer, at: number, offset: number): number {
+  let hi = Math.floor(offset / 0x100000000);
+  let lo = offset >>> 0;
+  for (let k = 15; k >= 8; k--) {
+    buf[at + k] = UPPER_HEX[lo & 15]!;
+    lo >>>= 4;
+  }
+  for (let k = 7; k >= 0; k--) {
+    buf[at + k] = UPPER_HEX[hi & 15]!;
+    hi >>>= 4;
+  }
+  return at + 16;
+}
+
+/**
+ * An offset message id kept as its parts until it is written: a send's answer puts the hex
+ * digits straight into its header, so that no string is built for it (it was four per send:
+ * hex, upper case, padded, joined).
+ */
+export class OffsetMessageId {
+  constructor(readonly storeHostHex: string, readonly commitLogOffset: number) {}
+
+  /** Characters, each one byte. */
+  get length(): number {
+    return this.storeHostHex.length + 16;
+  }
+
+  /** Writes the id at `buf[at]`, which the caller has checked has room; returns where it ends. */
+  writeTo(buf: Buffer, at: number): number {
+    return putOffsetHex(buf, putAscii(buf, at, this.storeHostHex), this.commitLogOffset);
+  }
+
+  toString(): string {
+    return offsetMessageIdOf(this.storeHostHex, this.commitLogOffset);
+  }
+}
+
 /** The offset message ids of the records at `offsets`, comma-joined (a batch's answer), built in one buffer. */
 export function joinedOffsetMessageIds(storeHostHex: string, offsets: readonly number[]): string {
   if (offsets.length === 0) return '';
@@ -32,19 +70,7 @@ export function joinedOffsetMessageIds(storeHostHex: string, offsets: readonly n
   let at = 0;
   for (let i = 0; i < offsets.length; i++) {
     if (i > 0) buf[at++] = 0x2c; // ','
-    at += buf.write(storeHostHex, at, 'latin1');
-    const o = offsets[i]!;
-    let hi = Math.floor(o / 0x100000000);
-    let lo = o >>> 0;
-    for (let k = 15; k >= 8; k--) {
-      buf[at + k] = UPPER_HEX[lo & 15]!;
-      lo >>>= 4;
-    }
-    for (let k = 7; k >= 0; k--) {
-      buf[at + k] = UPPER_HEX[hi & 15]!;
-      hi >>>= 4;
-    }
-    at += 16;
+    at = putOffsetHex(buf, putAscii(buf, at, storeHostHex), offsets[i]!);
   }
   return buf.toString('latin1', 0, at);
 }

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { put16, put32, putLong, putSmall, readLong } from './bytes.js';
+import { put16, put32, putAscii, putLong, putSmall, readLong } from './bytes.js';
 import { decodeSocketAddress } from './socket-address.js';
 import { MessageSysFlag } from './sysflag.js';
 import { offsetMessageIdAt } from './message-id.js';
@@ -48,7 +48,8 @@ export interface RecordInput {
   body: Buffer;
   /** Precomputed body CRC, or undefined to compute it here. */
   bodyCRC?: number;
-  topic: Buffer;
+  /** The topic's bytes, or its name when that is ASCII (one byte per character). */
+  topic: Buffer | string;
   properties: Buffer;
 }
 
@@ -91,7 +92,7 @@ export function writeRecordInto(buf: Buffer, at: number, size: number, r: Record
   put32(buf, p, r.body.length); p += 4;
   buf.set(r.body, p); p += r.body.length;
   if (v2) { put16(buf, p, r.topic.length); p += 2; } else { buf[p] = r.topic.length; p += 1; }
-  buf.set(r.topic, p); p += r.topic.length;
+  p = typeof r.topic === 'string' ? putAscii(buf, p, r.topic) : putSmall(buf, p, r.topic);
   put16(buf, p, r.properties.length); p += 2;
   if (p + r.properties.length !== at + size) throw new RangeError(`record fields take ${p + r.properties.length - at} bytes, not the ${size} given`);
   buf.set(r.properties, p);

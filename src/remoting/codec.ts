@@ -358,6 +358,26 @@ export function internString(buf: Buffer, start: number, end: number): string {
   return k;
 }
 
+/**
+ * The interned string equal to ASCII text `s`, entered when there is none yet: a table keyed by
+ * names that requests carry (topics) then holds the very strings internString returns, so that
+ * a lookup compares references instead of reading the characters of a key of its own.
+ */
+export function internText(s: string): string {
+  if (s.length > 64) return s;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return s;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  h &= 0x3fffffff;
+  const hit = INTERNED.get(h);
+  if (hit !== undefined) return hit === s ? hit : s;
+  if (INTERNED.size < INTERNED_MAX) INTERNED.set(h, s);
+  return s;
+}
+
 /** One-byte strings, so single-letter keys (the V2 send header) cost no allocation. */
 const ONE_CHAR: string[] = Array.from({ length: 256 }, (_, i) => (i < 0x80 ? String.fromCharCode(i) : '\ufffd'));
 

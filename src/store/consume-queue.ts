@@ -39,6 +39,12 @@ export class ConsumeQueue {
   private minLogicOffset = 0;
   /** CommitLog offset just past the last record this queue indexes. */
   maxPhysicOffset = 0;
+  /**
+   * The queue offset the next record put to this queue takes (upstream `topicQueueTable`). It
+   * runs ahead of maxOffsetInQueue by the records written to the log but not yet dispatched;
+   * the store sets it from maxOffsetInQueue after recovery.
+   */
+  putOffset = 0;
 
   constructor(rootDir: string, readonly topic: string, readonly queueId: number, readonly fileSize: number) {
     this.files = new MappedFileQueue(join(rootDir, topic, String(queueId)), fileSize);
@@ -317,6 +323,7 @@ export class ConsumeQueue {
     this.tailCount = 0;
     this.tailStart = 0;
     this.minLogicOffset = 0;
+    this.putOffset = 0;
     this.maxPhysicOffset = 0;
   }
 

@@ -273,10 +273,7 @@ export class DefaultMessageStore {
 
   /** Next queue offsets (upstream `topicQueueTable`) from what the queues hold after recovery. */
   private rebuildTopicQueueTable(): void {
-    for (const st of this.topics.values()) {
-      st.offsets.length = 0;
-      for (const cq of st.queues) if (cq) st.offsets[cq.queueId] = cq.maxOffsetInQueue;
-    }
+    for (const cq of this.allQueues()) cq.putOffset = cq.maxOffsetInQueue;
   }
 
   private topicOf(topic: string): StoreTopic {
@@ -321,13 +318,13 @@ export class DefaultMessageStore {
   /**
    * Creates the ConsumeQueues of a topic and their first segment files (UPDATE_AND_CREATE_TOPIC):
    * otherwise a thousand new topics create their thousands of files all in the first flush rounds
-   * under load. Queues that exist or already hold offsets are left alone.
+   * under load. Queues that exist are left alone.
    */
   createConsumeQueues(topic: string, queueNums: number): void {
     const st = this.topicOf(topic);
     try {
       for (let q = 0; q < queueNums; q++) {
-        if (st.queues[q] !== undefined || (st.offsets[q] ?? 0) > 0) continue;
+        if (st.queues[q] !== undefined) continue;
         this.createConsumeQueue(st, q).createFirstSegment();
       }
     } catch (err) {
@@ -349,17 +346,14 @@ export class DefaultMessageStore {
     const props = Buffer.from(m.properties, 'utf8');
     const bad = this.checkInput(m, props.length);
     if (bad) return failedPut(bad);
-    const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.bytes.length, props.length);
+    const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.byteLength, props.length);
     let d!: DispatchRequest;
     const r = await this.commitLog.append(size, (buf, pos, phy, now) => (d = this.encodeRecord(st, m, props, size, buf, pos, phy, now)), m.waitStoreMsgOK);
     // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
     const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
     if (!stored) return failedPut(r.status);
     this.putMessageCount++;
-    return {
-      status: r.status, msgId: offsetMessageIdOf(this.storeHostHex, d.phyOffset),
-      queueOffset: d.queueOffset, phyOffset: d.phyOffset, storeTimestamp: d.storeTimestamp, size,
-    };
+    return new StoredPut(r.status, this.storeHostHex, d.queueOffset, d.phyOffset, d.storeTimestamp, size);
   }
 
   /**
@@ -378,7 +372,7 @@ export class DefaultMessageStore {
       const p = Buffer.from(m.properties, 'utf8');
       const bad = this.checkInput(m, p.length);
       if (bad) return failedPut(bad);
-      const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.bytes.length, p.length);
+      const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.byteLength, p.length);
       props.push(p);
       sizes.push(size);
       total += size;
@@ -408,22 +402,21 @@ export class DefaultMessageStore {
   private encodeRecord(st: StoreTopic, m: PutMessageInput, props: Buffer, size: number, buf: Buffer, pos: number, phy: number, now: number): DispatchRequest {
     const txType = transactionValue(m.sysFlag);
     const indexed = txType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && txType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
-    const offsets = st.offsets;
-    const queueOffset = indexed ? (offsets[m.queueId] ?? 0) : 0;
+    const queue = indexed ? st.queues[m.queueId] ?? this.createConsumeQueue(st, m.queueId) : undefined;
+    const queueOffset = queue !== undefined ? queue.putOffset : 0;
     writeRecordInto(buf, pos, size, {
       queueId: m.queueId, flag: m.flag, queueOffset, physicalOffset: phy, sysFlag: m.sysFlag,
       bornTimestamp: m.bornTimestamp, bornHost: m.bornHost, storeTimestamp: now, storeHost: this.storeHost,
       reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset,
-      body: m.body, topic: st.bytes, properties: props,
+      body: m.body, topic: st.recorded, properties: props,
     });
-    if (indexed) offsets[m.queueId] = queueOffset + 1;
+    if (queue !== undefined) queue.putOffset = queueOffset + 1;
     const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
-    const queue = indexed ? st.queues[m.queueId] ?? this.createConsumeQueue(st, m.queueId) : undefined;
     return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue };
   }
 
   /** Upper-case hex of the store host, the prefix of every offset message id. */
-  private get storeHostHex(): string {
+  get storeHostHex(): string {
     if (this.storeHostHexCache === undefined) this.storeHostHexCache = this.storeHost.toString('hex').toUpperCase();
     return this.storeHostHexCache;
   }
@@ -789,15 +782,19 @@ export class DefaultMessageStore {
 
 /** What the store keeps per topic, found with one map lookup per message. */
 class StoreTopic {
-  /** The name as records carry it. */
-  readonly bytes: Buffer;
-  /** Next queue offset per queue id (upstream `topicQueueTable`). */
-  readonly offsets: number[] = [];
-  /** ConsumeQueues by queue id. */
+  /**
+   * The name as records carry it: the name itself when it is ASCII (topic names are), copied
+   * from the string a send has just used; else its UTF-8 bytes. Bytes of its own would be one
+   * more object to read per record, and with many topics one the CPU cache no longer holds.
+   */
+  readonly recorded: Buffer | string;
+  readonly byteLength: number;
+  /** ConsumeQueues by queue id; each also holds the next offset a put takes (upstream `topicQueueTable`). */
   readonly queues: Array<ConsumeQueue | undefined> = [];
 
   constructor(readonly name: string) {
-    this.bytes = Buffer.from(name, 'utf8');
+    this.byteLength = Buffer.byteLength(name, 'utf8');
+    this.recorded = this.byteLength === name.length ? name : Buffer.from(name, 'utf8');
   }
 }
 
@@ -853,6 +850,22 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
 }
 
 /** The result of a put that stored nothing. */
+/** The result of a stored single put: its offset message id is made only when read. */
+class StoredPut implements PutMessageResult {
+  constructor(
+    readonly status: PutMessageStatus,
+    private readonly storeHostHex: string,
+    readonly queueOffset: number,
+    readonly phyOffset: number,
+    readonly storeTimestamp: number,
+    readonly size: number,
+  ) {}
+
+  get msgId(): string {
+    return offsetMessageIdOf(this.storeHostHex, this.phyOffset);
+  }
+}
+
 function failedPut(status: PutMessageStatus): PutMessageResult {
   return { status, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { checkRecord, decodeRecord, decodeRecords, encodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
 import { decodeProperties, encodeProperties, getProperties, getProperty } from '../../src/common/properties.js';
-import { decodeOffsetMessageId, createOffsetMessageId, joinedOffsetMessageIds, offsetMessageIdOf, MessageIdGenerator } from '../../src/common/message-id.js';
+import { decodeOffsetMessageId, createOffsetMessageId, joinedOffsetMessageIds, offsetMessageIdOf, MessageIdGenerator, OffsetMessageId } from '../../src/common/message-id.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { javaStringHashCode } from '../../src/common/java.js';
 import { hasFixtures, readFixture } from '../helpers/fixtures.js';
@@ -83,6 +83,14 @@ test('offset message id round-trips to address and offset', () => {
   const offsets = [0, 1, 433858845551, 0xffffffff, 0x100000000, Number.MAX_SAFE_INTEGER];
   assert.equal(joinedOffsetMessageIds(hex, offsets), offsets.map((o) => offsetMessageIdOf(hex, o)).join(','));
   assert.equal(joinedOffsetMessageIds(hex, []), '');
+  // Kept as parts, the id writes the same characters, and only those.
+  for (const o of offsets) {
+    const id = new OffsetMessageId(hex, o);
+    const buf = Buffer.alloc(id.length + 2, 0x2e);
+    assert.equal(id.writeTo(buf, 1), 1 + id.length);
+    assert.equal(buf.toString('latin1'), `.${offsetMessageIdOf(hex, o)}.`);
+    assert.equal(String(id), offsetMessageIdOf(hex, o));
+  }
 });
 
 test('a corrupted body fails the CRC check and a cut record is short', () => {

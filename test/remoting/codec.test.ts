@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf, internString } from '../../src/remoting/codec.js';
+import { decodeCommand, encodeCommand, FrameDecoder, CodecError, rawExtOf, internString, internText } from '../../src/remoting/codec.js';
 import {
   decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, decodeSendMessageResponseHeader, decodeSendMessageResponseHeaderRaw,
   encodeSendMessageRequestHeaderV2, encodeSendMessageResponseHeader, SendHeaderV2Ext, SendResponseExt,
 } from '../../src/remoting/protocol/index.js';
 import { createRequest, createResponse, extFieldsOf } from '../../src/remoting/command.js';
 import { SerializeType } from '../../src/remoting/codes.js';
+import { OffsetMessageId } from '../../src/common/message-id.js';
 
 // Golden frames from the Remoting facts sheet: GET_ROUTEINFO_BY_TOPIC for topic "T".
 const JSON_FRAME = Buffer.concat([
@@ -223,6 +224,23 @@ test('a send response header written by SendResponseExt gives the same frame as 
       assert.deepEqual(back, { transactionId: undefined, batchUniqId: undefined, recallHandle: undefined, ...h });
     }
   }
+  // The broker's single sends give the id as its parts: the same frames.
+  const parts = { ...base, msgId: new OffsetMessageId('7F00000100002A9F', 0x12c40) };
+  for (const st of [SerializeType.ROCKETMQ, SerializeType.JSON]) {
+    const req = createRequest(310, { serializeType: st });
+    const viaParts = createResponse(req, 0);
+    viaParts.binaryExt = new SendResponseExt(parts);
+    const viaString = createResponse(req, 0);
+    viaString.binaryExt = new SendResponseExt(base);
+    assert.deepEqual(encodeCommand(viaParts), encodeCommand(viaString));
+  }
+});
+
+test('internText: names entered first are what decoding later returns; other text comes back as given', () => {
+  assert.equal(internText('TopicInterned-1'), 'TopicInterned-1');
+  assert.equal(internString(Buffer.from('xTopicInterned-1'), 1, 16), 'TopicInterned-1');
+  assert.equal(internText('Topic-ü'), 'Topic-ü');
+  assert.equal(internText('T'.repeat(65)), 'T'.repeat(65));
 });
 
 test('internString: the same string object for the same ASCII bytes, the right text for any bytes', () => {

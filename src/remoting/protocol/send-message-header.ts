@@ -2,6 +2,7 @@ import { HeaderError, optBoolean, optNumber, optString, parseIntStrict, reqNumbe
 import { internString, strByteLength, writeStr } from '../codec.js';
 import type { BinaryExt } from '../command.js';
 import { int16At, int32At, put16, put32, putSmall } from '../../common/bytes.js';
+import type { OffsetMessageId } from '../../common/message-id.js';
 
 /**
  * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) headers (upstream
@@ -415,8 +416,10 @@ const [R_MSG_ID, R_QUEUE_ID, R_QUEUE_OFFSET, R_TRANSACTION_ID, R_BATCH_UNIQ_ID, 
 export class SendResponseExt implements BinaryExt {
   readonly byteLength: number;
 
-  constructor(private readonly h: SendMessageResponseHeader) {
-    let len = fieldLen(R_MSG_ID, strByteLength(h.msgId)) + fieldLen(R_QUEUE_ID, numLen(h.queueId))
+  /** `msgId` may be an OffsetMessageId, whose digits are written without making it a string. */
+  constructor(private readonly h: Omit<SendMessageResponseHeader, 'msgId'> & { msgId: string | OffsetMessageId }) {
+    const id = h.msgId;
+    let len = fieldLen(R_MSG_ID, typeof id === 'string' ? strByteLength(id) : id.length) + fieldLen(R_QUEUE_ID, numLen(h.queueId))
       + fieldLen(R_QUEUE_OFFSET, numLen(h.queueOffset)) + fieldLen(R_MSG_REGION, strByteLength(h.regionId))
       + fieldLen(R_TRACE_ON, h.traceOn ? 4 : 5);
     if (h.transactionId !== undefined) len += fieldLen(R_TRANSACTION_ID, strByteLength(h.transactionId));
@@ -428,7 +431,8 @@ export class SendResponseExt implements BinaryExt {
   write(buf: Buffer, pos: number): void {
     const h = this.h;
     let p = pos;
-    p = strField(buf, p, R_MSG_ID, h.msgId);
+    const id = h.msgId;
+    p = typeof id === 'string' ? strField(buf, p, R_MSG_ID, id) : id.writeTo(buf, fieldKey(buf, p, R_MSG_ID, id.length));
     p = numField(buf, p, R_QUEUE_ID, h.queueId);
     p = numField(buf, p, R_QUEUE_OFFSET, h.queueOffset);
     p = strField(buf, p, R_MSG_REGION, h.regionId);
@@ -439,6 +443,6 @@ export class SendResponseExt implements BinaryExt {
   }
 
   toFields(): Record<string, string> {
-    return encodeSendMessageResponseHeader(this.h);
+    return encodeSendMessageResponseHeader({ ...this.h, msgId: String(this.h.msgId) });
   }
 }
