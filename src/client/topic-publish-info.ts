@@ -2,6 +2,7 @@ import { isReadable, isWriteable } from '../common/perm.js';
 import { javaCompare } from '../common/java.js';
 import { masterAddrOf, type TopicRouteData } from '../common/route.js';
 import type { MessageQueue } from './route.js';
+import { internText } from '../remoting/codec.js';
 
 /**
  * What a producer knows about a topic (upstream `TopicPublishInfo`): the write queues of the
@@ -88,29 +89,17 @@ export class TopicPublishInfo {
   }
 }
 
-/** Past this many distinct broker names and addresses, the table starts over (brokers come and go over months). */
-const SHARED_NAMES_MAX = 4096;
-const sharedNames = new Map<string, string>();
-
-/**
- * One string object per broker name and address across all topics' routes. Each route is
- * parsed from its own JSON, so without this a producer of 1,000 topics holds 1,000 copies of
- * the same name: every send then compares characters of a copy that is cold in the CPU cache
- * (the connection table's key, the queue's broker name) instead of comparing two references.
+/*
+ * Broker names and addresses are interned here and below: each route is parsed from its own
+ * JSON, so otherwise a producer of 1,000 topics holds 1,000 copies of the same name, and every
+ * send compares characters of a copy that is cold in the CPU cache (the connection table's key,
+ * the queue's broker name) instead of comparing two references.
  */
-function shared(s: string): string {
-  const had = sharedNames.get(s);
-  if (had !== undefined) return had;
-  if (sharedNames.size >= SHARED_NAMES_MAX) sharedNames.clear();
-  sharedNames.set(s, s);
-  return s;
-}
-
 function masterAddrTable(route: TopicRouteData): Map<string, string> {
   const out = new Map<string, string>();
   for (const bd of route.brokerDatas) {
     const addr = masterAddrOf(bd);
-    if (addr) out.set(shared(bd.brokerName), shared(addr));
+    if (addr) out.set(internText(bd.brokerName), internText(addr));
   }
   return out;
 }
@@ -129,7 +118,7 @@ export function topicRouteData2TopicPublishInfo(topic: string, route: TopicRoute
     for (const item of route.orderTopicConf.split(';')) {
       const sep = item.lastIndexOf(':');
       if (sep <= 0) continue;
-      const brokerName = shared(item.slice(0, sep));
+      const brokerName = internText(item.slice(0, sep));
       const nums = Number(item.slice(sep + 1));
       if (!Number.isInteger(nums)) continue;
       for (let i = 0; i < nums; i++) list.push({ topic, brokerName, queueId: i });
@@ -138,7 +127,7 @@ export function topicRouteData2TopicPublishInfo(topic: string, route: TopicRoute
     const qds = [...route.queueDatas].sort((a, b) => javaCompare(a.brokerName, b.brokerName));
     for (const qd of qds) {
       if (!isWriteable(qd.perm) || !addrs.has(qd.brokerName)) continue;
-      const brokerName = shared(qd.brokerName);
+      const brokerName = internText(qd.brokerName);
       for (let i = 0; i < qd.writeQueueNums; i++) list.push({ topic, brokerName, queueId: i });
     }
   }

@@ -364,18 +364,9 @@ export function internString(buf: Buffer, start: number, end: number): string {
  * a lookup compares references instead of reading the characters of a key of its own.
  */
 export function internText(s: string): string {
-  if (s.length > 64) return s;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return s;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  h &= 0x3fffffff;
-  const hit = INTERNED.get(h);
-  if (hit !== undefined) return hit === s ? hit : s;
-  if (INTERNED.size < INTERNED_MAX) INTERNED.set(h, s);
-  return s;
+  const bytes = Buffer.from(s, 'utf8');
+  // As many bytes as characters: ASCII, the only text internString keeps.
+  return bytes.length === s.length ? internString(bytes, 0, bytes.length) : s;
 }
 
 /** One-byte strings, so single-letter keys (the V2 send header) cost no allocation. */

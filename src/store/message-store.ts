@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
 import { readLong } from '../common/bytes.js';
 import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
-import { joinedOffsetMessageIds, offsetMessageIdOf } from '../common/message-id.js';
+import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { getProperty } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
@@ -40,6 +40,8 @@ export interface PutMessageResult {
   status: PutMessageStatus;
   /** Offset message id of the stored record (comma-joined for a batch). */
   msgId: string;
+  /** A single stored record's id as its parts, for a writer that needs no string (the send answer). */
+  offsetId?: OffsetMessageId;
   queueOffset: number;
   phyOffset: number;
   storeTimestamp: number;
@@ -353,7 +355,7 @@ export class DefaultMessageStore {
     const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
     if (!stored) return failedPut(r.status);
     this.putMessageCount++;
-    return new StoredPut(r.status, this.storeHostHex, d.queueOffset, d.phyOffset, d.storeTimestamp, size);
+    return new StoredPut(r.status, new OffsetMessageId(this.storeHostHex, d.phyOffset), d.queueOffset, d.storeTimestamp, size);
   }
 
   /**
@@ -416,7 +418,7 @@ export class DefaultMessageStore {
   }
 
   /** Upper-case hex of the store host, the prefix of every offset message id. */
-  get storeHostHex(): string {
+  private get storeHostHex(): string {
     if (this.storeHostHexCache === undefined) this.storeHostHexCache = this.storeHost.toString('hex').toUpperCase();
     return this.storeHostHexCache;
   }
@@ -849,23 +851,26 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   d.properties = properties;
 }
 
-/** The result of a put that stored nothing. */
-/** The result of a stored single put: its offset message id is made only when read. */
+/** The result of a stored single put: its offset message id is made a string only when read. */
 class StoredPut implements PutMessageResult {
   constructor(
     readonly status: PutMessageStatus,
-    private readonly storeHostHex: string,
+    readonly offsetId: OffsetMessageId,
     readonly queueOffset: number,
-    readonly phyOffset: number,
     readonly storeTimestamp: number,
     readonly size: number,
   ) {}
 
+  get phyOffset(): number {
+    return this.offsetId.commitLogOffset;
+  }
+
   get msgId(): string {
-    return offsetMessageIdOf(this.storeHostHex, this.phyOffset);
+    return this.offsetId.toString();
   }
 }
 
+/** The result of a put that stored nothing. */
 function failedPut(status: PutMessageStatus): PutMessageResult {
   return { status, msgId: '', queueOffset: 0, phyOffset: 0, storeTimestamp: 0, size: 0 };
 }

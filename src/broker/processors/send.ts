@@ -1,6 +1,5 @@
 import type { TopicConfig } from '../../common/route.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
-import { OffsetMessageId } from '../../common/message-id.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
@@ -228,10 +227,9 @@ export class SendMessageProcessor {
     this.broker.stats.putTotal += count;
     // Java clients dereference these ext fields of every send response.
     const res = createResponse(req, code);
-    // One record: its id is written from its offset (reading r.msgId would build the string).
-    const msgId = count === 1 ? new OffsetMessageId(this.broker.messageStore.storeHostHex, r.phyOffset) : r.msgId;
+    // A single record's id is written from its parts: reading r.msgId would build the string.
     res.binaryExt = new SendResponseExt({
-      msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
+      msgId: r.offsetId ?? r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
       regionId: this.broker.brokerConfig.regionId, traceOn: this.broker.brokerConfig.traceOn,
     });
     return res;
