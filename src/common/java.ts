@@ -3,9 +3,28 @@
  * Upstream uses it for tag codes (ConsumeQueue tagsCode) and IndexFile key hashes.
  */
 export function javaStringHashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) {
-    h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return continueJavaHash(0, s, 0, s.length);
+}
+
+/** Java hashCode of a string continued over `s[from, to)` (the hash of their concatenation, without building it). */
+export function continueJavaHash(h: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * `continueJavaHash` over the string that the UTF-8 bytes `buf[from, to)` decode to, hashing
+ * ASCII straight from the bytes: what CommitLog recovery needs of property values (tags, keys)
+ * without decoding them. Bytes from the first non-ASCII one on are decoded (rare).
+ */
+export function continueJavaHashUtf8(h: number, buf: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) {
+      const rest = buf.toString('utf8', i, to);
+      return continueJavaHash(h, rest, 0, rest.length);
+    }
+    h = (Math.imul(31, h) + b) | 0;
   }
   return h;
 }

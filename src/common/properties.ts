@@ -82,3 +82,39 @@ export function getProperty(text: string, name: string): string | undefined {
     from = at + 1;
   }
 }
+
+/**
+ * Finds property values in encoded properties bytes `buf[from, to)`, as a CommitLog record holds
+ * them, without decoding them: `at[i]` and `end[i]` get the byte span of the first value of
+ * `names[i]` (ASCII name bytes), or -1 and -1. An entry counts as getProperty counts it: its name
+ * runs from the entry's start to its first \u0001, its value from there to the next \u0002.
+ */
+export function findPropertyValues(buf: Buffer, from: number, to: number, names: readonly Buffer[], at: Int32Array, end: Int32Array): void {
+  for (let i = 0; i < names.length; i++) {
+    at[i] = -1;
+    end[i] = -1;
+  }
+  let left = names.length;
+  for (let s = from; s < to && left > 0;) {
+    let sep = s;
+    while (sep < to && buf[sep] !== 1 && buf[sep] !== 2) sep++;
+    let e = sep;
+    while (e < to && buf[e] !== 2) e++;
+    if (sep < e) {
+      const nameLen = sep - s;
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!;
+        if (n.length !== nameLen || at[i]! >= 0) continue;
+        let k = 0;
+        while (k < nameLen && buf[s + k] === n[k]) k++;
+        if (k === nameLen) {
+          at[i] = sep + 1;
+          end[i] = e;
+          left--;
+          break;
+        }
+      }
+    }
+    s = e + 1;
+  }
+}

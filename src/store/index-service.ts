@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../common/message-const.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
+import { continueJavaHash, continueJavaHashUtf8 } from '../common/java.js';
 import type { DispatchRequest } from './commit-log.js';
 import { hashToIndexHash, IndexFile, indexFileSize, SlotTablePool } from './index-file.js';
 
@@ -44,12 +45,6 @@ export function indexFileName(ms: number): string {
 function parseIndexFileName(name: string): number {
   const n = (a: number, b: number): number => Number(name.slice(a, b));
   return new Date(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14), n(14, 17)).getTime();
-}
-
-/** Java hashCode of a string continued over `s[from, to)` (the hash of their concatenation, without building it). */
-function continueHash(h: number, s: string, from: number, to: number): number {
-  for (let i = from; i < to; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }
 
 const UNIQ_NEEDLE = MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR;
@@ -99,6 +94,8 @@ export class IndexService {
   /** The last topic indexed and the Java hash of `topic#`: consecutive records mostly share a topic. */
   private prefixTopic?: string;
   private prefixHash = 0;
+  /** Key hashes of the record being indexed (reused: most records have one or two). */
+  private readonly keyHashes: number[] = [];
 
   constructor(opts: IndexServiceOptions) {
     if (!Number.isInteger(opts.hashSlotNum) || opts.hashSlotNum < 1 || !Number.isInteger(opts.indexNum) || opts.indexNum < 2) {
@@ -169,8 +166,7 @@ export class IndexService {
    * string: no key, token or `topic#key` string is built.
    */
   buildIndex(d: DispatchRequest): void {
-    if (d.phyOffset <= this.lastIndexedPhyOffset || this.closed) return;
-    if (transactionValue(d.sysFlag) === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
+    if (!this.indexes(d)) return;
     const props = d.properties;
     if (!props) return;
     const uniqAt = valueStart(props, UNIQ_NEEDLE);
@@ -179,21 +175,61 @@ export class IndexService {
     const keysEnd = keysAt < 0 ? -1 : valueEnd(props, keysAt);
     // An empty value counts as absent, as an empty string would.
     if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
-    let file = this.writableFile();
-    if (!file) return;
-    if (d.topic !== this.prefixTopic) {
-      this.prefixTopic = d.topic;
-      this.prefixHash = (Math.imul(31, continueHash(0, d.topic, 0, d.topic.length)) + 35) | 0; // hash of `${topic}#`
-    }
-    const prefix = this.prefixHash;
-    if (uniqEnd > uniqAt) file = this.put(file, continueHash(prefix, props, uniqAt, uniqEnd), d);
+    const prefix = this.prefixOf(d.topic);
+    const hashes = this.keyHashes;
+    let n = 0;
+    if (uniqEnd > uniqAt) hashes[n++] = continueJavaHash(prefix, props, uniqAt, uniqEnd);
     // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
-    for (let start = keysAt; file && start < keysEnd;) {
+    for (let start = keysAt; start < keysEnd;) {
       let end = props.indexOf(' ', start);
       if (end < 0 || end > keysEnd) end = keysEnd;
-      if (end > start) file = this.put(file, continueHash(prefix, props, start, end), d);
+      if (end > start) hashes[n++] = continueJavaHash(prefix, props, start, end);
       start = end + 1;
     }
+    this.putHashes(d, n);
+  }
+
+  /**
+   * `buildIndex` for a record read back from the CommitLog (recovery), whose properties were
+   * not decoded: the values of UNIQ_KEY and KEYS are the byte spans `[uniqAt, uniqEnd)` and
+   * `[keysAt, keysEnd)` of `buf` (-1 when absent), hashed as the strings they decode to.
+   */
+  buildIndexFromBytes(d: DispatchRequest, buf: Buffer, uniqAt: number, uniqEnd: number, keysAt: number, keysEnd: number): void {
+    if (!this.indexes(d)) return;
+    if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
+    const prefix = this.prefixOf(d.topic);
+    const hashes = this.keyHashes;
+    let n = 0;
+    if (uniqEnd > uniqAt) hashes[n++] = continueJavaHashUtf8(prefix, buf, uniqAt, uniqEnd);
+    for (let start = keysAt; start < keysEnd;) {
+      let end = start;
+      while (end < keysEnd && buf[end] !== 0x20) end++;
+      if (end > start) hashes[n++] = continueJavaHashUtf8(prefix, buf, start, end);
+      start = end + 1;
+    }
+    this.putHashes(d, n);
+  }
+
+  /** Whether a dispatched record is one to index: not yet indexed, not a rolled-back half. */
+  private indexes(d: DispatchRequest): boolean {
+    if (d.phyOffset <= this.lastIndexedPhyOffset || this.closed) return false;
+    return transactionValue(d.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
+  }
+
+  /** The Java hash of `topic#`, kept while consecutive records share a topic. */
+  private prefixOf(topic: string): number {
+    if (topic !== this.prefixTopic) {
+      this.prefixTopic = topic;
+      this.prefixHash = (Math.imul(31, continueJavaHash(0, topic, 0, topic.length)) + 35) | 0; // hash of `${topic}#`
+    }
+    return this.prefixHash;
+  }
+
+  /** Puts the first `n` of `keyHashes` (Java hashes of `topic#key`) for the record `d`. */
+  private putHashes(d: DispatchRequest, n: number): void {
+    let file = this.writableFile();
+    if (!file) return;
+    for (let i = 0; file && i < n; i++) file = this.put(file, this.keyHashes[i]!, d);
     this.lastIndexedPhyOffset = d.phyOffset;
     if (file && file.pendingEntries >= MAX_PENDING_ENTRIES && !this.flushing) void this.flush();
   }

@@ -6,9 +6,9 @@ import { readLong } from '../common/bytes.js';
 import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
-import { getProperty } from '../common/properties.js';
+import { findPropertyValues } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
-import { javaStringHashCode } from '../common/java.js';
+import { continueJavaHashUtf8 } from '../common/java.js';
 import { SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
@@ -230,18 +230,20 @@ export class DefaultMessageStore {
   /**
    * Re-dispatch during recovery: every record to the index, those from `cqFrom` on to
    * ConsumeQueues. This runs for every record of the scanned log, so it allocates nothing per
-   * record beyond the property string: one request object is refilled each time (neither the
-   * index nor the queues keep it), and the topic string and its queues are reused while the
-   * topic repeats.
+   * record: one request object is refilled each time (neither the index nor the queues keep it),
+   * the topic string and its queues are reused while the topic repeats, and the properties are
+   * not decoded (the request's `properties` stays empty): the tag and index keys are hashed
+   * from their bytes.
    */
   private recoveryDispatcher(cqFrom: number): (buf: Buffer, pos: number, phy: number) => void {
     const index = this.config.messageIndexEnable;
     const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '', queue: undefined };
     const topics = new RecoveredTopic();
+    const props = new RecoveredProperties();
     let st: StoreTopic | undefined;
     return (buf, pos, phy) => {
-      parseDispatchInto(d, buf, pos, phy, topics, this.delayLevels);
-      if (index) this.indexService.buildIndex(d);
+      parseDispatchInto(d, buf, pos, phy, topics, props, this.delayLevels);
+      if (index) this.indexService.buildIndexFromBytes(d, buf, props.at[P_UNIQ]!, props.end[P_UNIQ]!, props.at[P_KEYS]!, props.end[P_KEYS]!);
       if (phy < cqFrom) return;
       const t = transactionValue(d.sysFlag);
       if (t === MessageSysFlag.TRANSACTION_PREPARED_TYPE || t === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
@@ -821,8 +823,20 @@ class RecoveredTopic {
   }
 }
 
-/** Fills `d` with the dispatch request of a stored record found during recovery. */
-function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: number, topics: RecoveredTopic, delayLevels: readonly number[]): void {
+/** The properties recovery reads, by index into `RecoveredProperties`. */
+const RECOVERED_PROPERTIES = [MessageConst.TAGS, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.KEYS].map((n) => Buffer.from(n, 'latin1'));
+const P_TAGS = 0;
+const P_UNIQ = 1;
+const P_KEYS = 2;
+
+/** Byte spans of the values of RECOVERED_PROPERTIES in the record being recovered (-1: absent). */
+class RecoveredProperties {
+  readonly at = new Int32Array(RECOVERED_PROPERTIES.length);
+  readonly end = new Int32Array(RECOVERED_PROPERTIES.length);
+}
+
+/** Fills `d` (all but its properties) and `props` with the dispatch request of a stored record found during recovery. */
+function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: number, topics: RecoveredTopic, props: RecoveredProperties, delayLevels: readonly number[]): void {
   const queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
   const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
   const tsPos = storeTimestampPos(sysFlag);
@@ -837,18 +851,18 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   const topic = topics.of(buf, p, topicLen);
   p += topicLen;
   const propLen = buf.readInt16BE(p);
-  const properties = propLen > 0 ? buf.toString('utf8', p + 2, p + 2 + propLen) : '';
-  const tags = getProperty(properties, MessageConst.TAGS);
+  findPropertyValues(buf, p + 2, p + 2 + propLen, RECOVERED_PROPERTIES, props.at, props.end);
+  const tagsAt = props.at[P_TAGS]!;
+  const tagsEnd = props.end[P_TAGS]!;
   d.topic = topic;
   d.queueId = queueId;
   d.queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
   d.phyOffset = phy;
   d.size = buf.readInt32BE(pos);
   // Delayed messages carry their delivery time as the tag code, as written at append.
-  d.tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tags ? javaStringHashCode(tags) : 0;
+  d.tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tagsEnd > tagsAt ? continueJavaHashUtf8(0, buf, tagsAt, tagsEnd) : 0;
   d.storeTimestamp = storeTimestamp;
   d.sysFlag = sysFlag;
-  d.properties = properties;
 }
 
 /** The result of a stored single put: its offset message id is made a string only when read. */

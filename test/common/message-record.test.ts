@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { checkRecord, decodeRecord, decodeRecords, encodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
-import { decodeProperties, encodeProperties, getProperties, getProperty } from '../../src/common/properties.js';
+import { decodeProperties, encodeProperties, findPropertyValues, getProperties, getProperty } from '../../src/common/properties.js';
 import { decodeOffsetMessageId, createOffsetMessageId, joinedOffsetMessageIds, offsetMessageIdOf, MessageIdGenerator, OffsetMessageId } from '../../src/common/message-id.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
-import { javaStringHashCode } from '../../src/common/java.js';
+import { continueJavaHashUtf8, javaStringHashCode } from '../../src/common/java.js';
 import { hasFixtures, readFixture } from '../helpers/fixtures.js';
 
 const skip = hasFixtures() ? false : 'shared fixtures not present beside the checkout';
@@ -121,6 +121,12 @@ test('properties codec and fast lookup', () => {
     const out: Array<string | undefined> = [];
     getProperties(text, names, out);
     assert.deepEqual(out, names.map((n) => getProperty(text, n)), JSON.stringify(text));
+    // And over the bytes of a record's properties, within a larger buffer: the same values.
+    const bytes = Buffer.concat([Buffer.from('\u0002pre'), Buffer.from(text), Buffer.from('KEYS\u0001after')]);
+    const at = new Int32Array(names.length);
+    const end = new Int32Array(names.length);
+    findPropertyValues(bytes, 4, 4 + Buffer.byteLength(text), names.map((n) => Buffer.from(n)), at, end);
+    assert.deepEqual(names.map((_, i) => (at[i]! < 0 ? undefined : bytes.toString('utf8', at[i], end[i]))), out, JSON.stringify(text));
   }
 });
 
@@ -130,6 +136,11 @@ test('tag hash is Java String.hashCode', () => {
   assert.equal(javaStringHashCode(''), 0);
   assert.equal(javaStringHashCode('hello'), 99162322);
   assert.equal(javaStringHashCode('TopicTest#some-key-that-wraps-around'), javaHash32('TopicTest#some-key-that-wraps-around'));
+  // From UTF-8 bytes, continuing a prefix, as recovery hashes `topic#key`: the hash of the decoded string.
+  for (const key of ['order-1', 'clé', '键值', 'a😀b', '']) {
+    const bytes = Buffer.from(`xx${key}yy`);
+    assert.equal(continueJavaHashUtf8(javaStringHashCode('T#'), bytes, 2, bytes.length - 2), javaHash32(`T#${key}`), key);
+  }
 });
 
 // Reference implementation with BigInt, to check the Math.imul version on long strings.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, type PutMessageInput } from '../../src/store/index.js';
 import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/common/config.js';
@@ -10,6 +10,7 @@ import { encodeProperties, getProperty } from '../../src/common/properties.js';
 import { readLong } from '../../src/common/bytes.js';
 import { MessageSysFlag } from '../../src/common/sysflag.js';
 import { createLogger } from '../../src/common/logger.js';
+import { javaStringHashCode } from '../../src/common/java.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // The index inside the message store: dispatch feeds it, restarts keep or rebuild it, retention trims it.
@@ -212,6 +213,45 @@ test('a torn CommitLog tail: durable index entries of lost records do not stop n
     assert.equal(again.phyOffset, last.phyOffset);
     assert.deepEqual(await bodiesByKey(s, 'fresh'), ['body-77']);
     assert.deepEqual(await bodiesByKey(s, 'UNIQ-77'), ['body-77']);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('rebuilt from the log after a crash, tags and keys hash as at send time, non-ASCII ones too', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const cfg = config(dir);
+    // Tags and keys as producers write them: ASCII, accented, CJK, emoji (surrogate pairs in
+    // Java's UTF-16), empty values, and keys separated by several spaces.
+    const cases = [
+      { tags: 'TagA', keys: 'plain' },
+      { tags: 'Étiquette-ü', keys: 'clé  ключ ' },
+      { tags: '标签', keys: ' 键 order-😀 ' },
+      { tags: '', keys: '' },
+    ];
+    let s = open(cfg);
+    for (const [i, c] of cases.entries()) {
+      const r = await s.putMessage(msg(i, {
+        queueId: 0, tagsCode: c.tags ? javaStringHashCode(c.tags) : 0,
+        properties: encodeProperties({ TAGS: c.tags, UNIQ_KEY: `UNIQ-${i}`, KEYS: c.keys }),
+      }));
+      assert.equal(r.status, 'PUT_OK');
+    }
+    await s.shutdown();
+    // As if the process died before anything was checkpointed: queues and index come from the log.
+    rmSync(join(dir, 'consumequeue'), { recursive: true });
+    rmSync(join(dir, 'checkpoint'));
+    s = open(cfg, true);
+    const codes: number[] = [];
+    const r = await s.getMessage('Idx', 0, 0, 32, { isMatchedByConsumeQueue: (c) => codes.push(c) > 0 });
+    assert.equal(r.status, 'FOUND');
+    assert.deepEqual(codes, cases.map((c) => (c.tags ? javaStringHashCode(c.tags) : 0)));
+    for (const [i, c] of cases.entries()) {
+      assert.deepEqual(await bodiesByKey(s, `UNIQ-${i}`), [`body-${i}`]);
+      for (const key of c.keys.split(' ').filter(Boolean)) assert.deepEqual(await bodiesByKey(s, key), [`body-${i}`], key);
+    }
     await s.shutdown();
   } finally {
     cleanup();
