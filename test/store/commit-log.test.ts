@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, openSync, closeSync, readFileSync, readSync, statSync, writeSync, truncateSync } from 'node:fs';
@@ -158,6 +159,9 @@ test('the CRC read-ahead thread vouches for whole records up to a mismatch and n
     const ra = CrcReadAhead.start(segments, fileSize, logger);
     assert.ok(ra, 'the worker starts from the compiled tree');
     try {
+      // Nothing waits for the worker: it is asked once it has stopped, at the mismatch.
+      for (const deadline = Date.now() + 10_000; !ra.finished && Date.now() < deadline;) await sleep(5);
+      assert.equal(ra.finished, true);
       assert.equal(ra.covers(written[bad - 1]!.phy + written[bad - 1]!.size), true);
       assert.equal(ra.covers(written[bad]!.phy + written[bad]!.size), false);
       assert.equal(ra.covers(written[bad + 5]!.phy + written[bad + 5]!.size), false);
