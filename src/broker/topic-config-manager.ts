@@ -29,10 +29,18 @@ export class TopicConfigManager {
     this.path = join(storeRoot, 'config', 'topics.json');
   }
 
+  /**
+   * Enters `tc` under its name, interned: a send's header decodes the topic to the interned
+   * string, so the lookup compares references instead of reading a key of the table's own.
+   */
+  private put(tc: TopicConfig): void {
+    this.table.set(internText(tc.topicName), tc);
+  }
+
   load(): void {
     const data = readJsonFile<{ topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
     if (data?.topicConfigTable) {
-      for (const [name, tc] of Object.entries(data.topicConfigTable)) this.table.set(internText(name), { ...newTopicConfig(name), ...tc, topicName: name });
+      for (const [name, tc] of Object.entries(data.topicConfigTable)) this.put({ ...newTopicConfig(name), ...tc, topicName: name });
     }
     if (data?.dataVersion) this.dataVersion = { ...newDataVersion(), ...data.dataVersion };
     this.createSystemTopics();
@@ -65,7 +73,7 @@ export class TopicConfigManager {
     let changed = false;
     for (const tc of sys) {
       if (!this.table.has(tc.topicName)) {
-        this.table.set(internText(tc.topicName), tc);
+        this.put(tc);
         changed = true;
       }
     }
@@ -78,7 +86,7 @@ export class TopicConfigManager {
 
   /** Creates or replaces a topic (UPDATE_AND_CREATE_TOPIC). */
   update(tc: TopicConfig): void {
-    this.table.set(internText(tc.topicName), tc);
+    this.put(tc);
     this.changed();
   }
 
@@ -108,7 +116,7 @@ export class TopicConfigManager {
     const queueNums = Math.max(1, Math.min(requestedQueueNums > 0 ? requestedQueueNums : tmpl.writeQueueNums, tmpl.writeQueueNums));
     const tc = newTopicConfig(topic, queueNums, queueNums, tmpl.perm & ~PermName.PERM_INHERIT);
     tc.topicSysFlag = topicSysFlag;
-    this.table.set(internText(topic), tc);
+    this.put(tc);
     this.logger.info(`auto-created topic ${topic} from template ${defaultTopic} with ${queueNums} queues`);
     this.changed();
     return tc;
@@ -124,7 +132,7 @@ export class TopicConfigManager {
     const existing = this.table.get(name);
     if (existing) return existing;
     const tc = newTopicConfig(name, queueNums, queueNums);
-    this.table.set(internText(name), tc);
+    this.put(tc);
     this.changed();
     return tc;
   }

@@ -62,25 +62,22 @@ function run(): void {
     } finally {
       closeSync(fd);
     }
-    if (skipTo >= 0) {
-      // The main thread checked up to there itself: go on from that record boundary.
-      si = segmentOf(skipTo, si);
-      if (si < 0) return;
-      from = skipTo - segments[si]!.fileFromOffset;
-      continue;
+    if (skipTo < 0) {
+      if (r.stop === 'stopped') return;
+      if (r.stop === 'blank') {
+        publish(seg.fileFromOffset + fileSize);
+      } else {
+        publish(seg.fileFromOffset + r.filePos);
+        // A segment that ends short of its size is the end of the log, as for the main walk.
+        if (r.stop !== 'end' || r.filePos < fileSize) return;
+      }
+      // The next segment, from its start.
+      skipTo = seg.fileFromOffset + fileSize;
     }
-    if (r.stop === 'stopped') return;
-    if (r.stop === 'blank') {
-      publish(seg.fileFromOffset + fileSize);
-      si++;
-      from = si < segments.length ? segments[si]!.from : 0;
-      continue;
-    }
-    publish(seg.fileFromOffset + r.filePos);
-    // A segment that ends short of its size is the end of the log, as for the main walk.
-    if (r.stop !== 'end' || r.filePos < fileSize) return;
-    si++;
-    from = si < segments.length ? segments[si]!.from : 0;
+    // Go on from that record boundary (where the main thread checked up to itself, or the next segment).
+    si = segmentOf(skipTo, si);
+    if (si < 0) return;
+    from = Math.max(skipTo - segments[si]!.fileFromOffset, segments[si]!.from);
   }
 }
 
