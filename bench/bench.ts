@@ -21,6 +21,7 @@ const GLOBAL_DEFAULTS: ScenarioOptions = {
   warmup: 3,
   queues: 8,
   pullBatch: 32,
+  pullInflight: 2,
   serialize: 'ROCKETMQ',
   flush: 'ASYNC_FLUSH',
   backlog: 1_000_000,
@@ -38,7 +39,7 @@ const GLOBAL_DEFAULTS: ScenarioOptions = {
 
 /** Commander attribute → ScenarioOptions key, for flags that scenarios read. */
 const FLAG_KEYS: Record<string, OptionKey> = {
-  producers: 'producers', totalInflight: 'inflight', size: 'size', duration: 'duration', warmup: 'warmup', queues: 'queues', pullBatch: 'pullBatch',
+  producers: 'producers', totalInflight: 'inflight', size: 'size', duration: 'duration', warmup: 'warmup', queues: 'queues', pullBatch: 'pullBatch', pullInflight: 'pullInflight',
   serialize: 'serialize', flush: 'flush', backlog: 'backlog', messages: 'messages', window: 'window', pulls: 'pulls', topics: 'topics',
   bytes: 'bytes', fillBatch: 'fillBatch', idleSettle: 'idleSettle', brokerConf: 'brokerConf', tmp: 'tmp', keepStore: 'keepStore', autoBatch: 'autoBatch', autoBatchBytes: 'autoBatchBytes',
 };
@@ -50,7 +51,7 @@ function show(key: OptionKey, v: unknown): string {
   return String(v);
 }
 
-const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', fillBatch: '--fill-batch', idleSettle: '--idle-settle', autoBatch: '--auto-batch', autoBatchBytes: '--auto-batch-bytes' };
+const FLAG_OF: Partial<Record<OptionKey, string>> = { inflight: '--total-inflight', pullBatch: '--pull-batch', pullInflight: '--pull-inflight', fillBatch: '--fill-batch', idleSettle: '--idle-settle', autoBatch: '--auto-batch', autoBatchBytes: '--auto-batch-bytes' };
 const flagOf = (k: OptionKey): string => FLAG_OF[k] ?? `--${k}`;
 
 function scenarioHelp(): string {
@@ -91,6 +92,7 @@ const program = new Command('bench')
   .option('--warmup <seconds>', 'scenarios: the same load, untimed, before each timed send phase (default 3; 0 = none)', positiveInt('--warmup', 0))
   .option('--queues <n>', 'queues per topic, created on every master first (default 8; classic run: 0 = rely on auto-creation)', positiveInt('--queues', 0))
   .option('--pull-batch <n>', 'messages per pull (default 32)', positiveInt('--pull-batch'))
+  .option('--pull-inflight <n>', 'drain: pulls outstanding per queue, each at the offset the one before it ends at (default 2, as bench:peers keeps 2 JetStream pulls outstanding)', positiveInt('--pull-inflight'))
   .option('--flush <type>', 'flushDiskType of the child broker: ASYNC_FLUSH or SYNC_FLUSH (default ASYNC_FLUSH; async/sync set their own)', choice(['ASYNC_FLUSH', 'SYNC_FLUSH'] as const))
   .option('--serialize <type>', 'request header serialization: ROCKETMQ or JSON (default ROCKETMQ)', choice(['ROCKETMQ', 'JSON'] as const))
   .option('--backlog <n>', 'drain: messages in the backlog (default 1,000,000)', positiveInt('--backlog'))
@@ -159,6 +161,7 @@ async function runScenarios(list: readonly Scenario[], quick: boolean): Promise<
   for (const s of list) {
     const o = resolve(s, quick);
     if (!quick && s.name !== 'restart' && s.name !== 'drain' && fromCli('fillBatch')) log(`note: --fill-batch does not apply to ${s.name}`);
+    if (!quick && s.name !== 'drain' && fromCli('pullInflight')) log(`note: --pull-inflight does not apply to ${s.name}`);
     log(`\n=== ${s.name}: ${s.summary}`);
     const t0 = performance.now();
     try {
@@ -211,6 +214,7 @@ async function main(): Promise<void> {
       namesrv: raw.namesrv as string | undefined,
       queues: (raw.queues as number | undefined) ?? 8,
       pullBatch: (raw.pullBatch as number | undefined) ?? 32,
+      pullInflight: (raw.pullInflight as number | undefined) ?? 2,
       consume: raw.consume !== false,
       serialize: (raw.serialize as 'ROCKETMQ' | 'JSON' | undefined) ?? 'ROCKETMQ',
       brokerPid: raw.brokerPid as number | undefined,

@@ -21,6 +21,7 @@ export interface DefaultRunFlags {
   namesrv?: string;
   queues: number;
   pullBatch: number;
+  pullInflight: number;
   consume: boolean;
   serialize: 'ROCKETMQ' | 'JSON';
   brokerPid?: number;
@@ -67,7 +68,7 @@ export async function defaultRun(flags: DefaultRunFlags): Promise<void> {
       log('phase 2: drain with pulls over all queues');
       consumer = new PullConsumer({ group: `BenchmarkConsumer-${Date.now()}`, namesrvAddr, serializeType: flags.serialize });
       await consumer.start();
-      c = await drainQueues(consumer, topic, { pullBatch: flags.pullBatch });
+      c = await drainQueues(consumer, topic, { pullBatch: flags.pullBatch, pullInflight: flags.pullInflight });
     }
     rss.stop();
     clientRss.stop();

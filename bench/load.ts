@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
-  Message, MQClientAPI, Producer, PullConsumer, PullStatus, type MessageQueue, type SendResult,
+  Message, MQClientAPI, Producer, PullConsumer, PullStatus, type MessageQueue, type PullResult, type SendResult,
 } from '../src/client/index.js';
 import { createTopic, fmtDuration, fmtInt, log, MiB, round, RssSampler, sleep } from './common.js';
 import { LatencyHistogram } from './histogram.js';
@@ -178,6 +178,8 @@ export function errorNotes(r: LoadResult, prefix = 'send '): string[] {
 export interface DrainOptions {
   label?: string;
   pullBatch: number;
+  /** Pulls outstanding per queue (default 1: each pull waits for the answer before it). */
+  pullInflight?: number;
   progressMs?: number;
 }
 
@@ -188,6 +190,8 @@ export interface DrainResult {
   queues: number;
   bytes: number;
   pulls: number;
+  /** Pulls answered after one before them ended short, their answers dropped (see pullInflight). */
+  voided: number;
   /** Round trip of each pull. */
   hist: LatencyHistogram;
 }
@@ -201,6 +205,7 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
   let consumed = 0;
   let bytes = 0;
   let pulls = 0;
+  let voided = 0;
   const start = performance.now();
   let last = 0;
   let lastTick = start;
@@ -211,26 +216,57 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
     last = consumed;
     lastTick = now;
   }, o.progressMs ?? 1000) : undefined;
+  const depth = o.pullInflight ?? 1;
+  /**
+   * Keeps `depth` pulls outstanding per queue, each at the offset the one before it will end at when
+   * it returns a full batch. Results are taken in order; one that ends short (the broker's per-pull
+   * byte cap, or the end of the queue) voids the pulls issued past it, and the window restarts there.
+   */
   const drain = async ({ mq, min, max }: { mq: MessageQueue; min: number; max: number }): Promise<void> => {
+    type Pending = { offset: number; result: Promise<{ r: PullResult; rt: number }> };
+    const window: Pending[] = [];
+    let next = min;
     let offset = min;
     let idle = 0;
-    while (offset < max) {
+    const issue = (): void => {
+      const at = next;
+      next += o.pullBatch;
       const t0 = performance.now();
-      const r = await consumer.pull(mq, '*', offset, o.pullBatch);
-      hist.record(performance.now() - t0);
       pulls++;
-      if (r.pullStatus === PullStatus.FOUND) {
-        consumed += r.msgFoundList.length;
-        for (const m of r.msgFoundList) bytes += m.body.length;
+      window.push({ offset: at, result: consumer.pull(mq, '*', at, o.pullBatch).then((r) => ({ r, rt: performance.now() - t0 })) });
+    };
+    const voidWindow = async (): Promise<void> => {
+      const stale = window.splice(0);
+      voided += stale.length;
+      await Promise.allSettled(stale.map((p) => p.result));
+    };
+    try {
+      while (offset < max) {
+        while (window.length < depth && next < max) issue();
+        const head = window.shift()!;
+        const { r, rt } = await head.result;
+        hist.record(rt);
+        if (r.pullStatus === PullStatus.FOUND) {
+          consumed += r.msgFoundList.length;
+          for (const m of r.msgFoundList) bytes += m.body.length;
+        }
+        if (r.nextBeginOffset > offset) {
+          offset = r.nextBeginOffset;
+          idle = 0;
+          if (offset !== head.offset + o.pullBatch) {
+            await voidWindow();
+            next = offset;
+          }
+        } else if (++idle > 50) {
+          throw new Error(`queue ${mq.brokerName}/${mq.queueId} stuck at offset ${offset} of ${max} (${r.pullStatus})`);
+        } else {
+          await voidWindow();
+          next = offset;
+          await sleep(20);
+        }
       }
-      if (r.nextBeginOffset > offset) {
-        offset = r.nextBeginOffset;
-        idle = 0;
-      } else if (++idle > 50) {
-        throw new Error(`queue ${mq.brokerName}/${mq.queueId} stuck at offset ${offset} of ${max} (${r.pullStatus})`);
-      } else {
-        await sleep(20);
-      }
+    } finally {
+      await voidWindow();
     }
   };
   try {
@@ -238,7 +274,7 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
   } finally {
     clearInterval(ticker);
   }
-  return { consumed, expected, elapsedMs: performance.now() - start, queues: queues.length, bytes, pulls, hist };
+  return { consumed, expected, elapsedMs: performance.now() - start, queues: queues.length, bytes, pulls, voided, hist };
 }
 
 export function waitForQueues(consumer: PullConsumer, topic: string): Promise<MessageQueue[]> {

@@ -21,27 +21,28 @@ export const drainScenario: Scenario = {
       });
       const consumer = await s.consumer(`BenchmarkDrain-${Date.now()}`);
       await waitFor('the backlog in the ConsumeQueues', async () => ((await queuedMessages(consumer, topic)) >= fill.ok ? true : undefined), 120_000);
-      log(`drain: pulling everything from offset 0, ${o.queues} queues in parallel, ${o.pullBatch} per pull`);
-      const d = await drainQueues(consumer, topic, { label: 'drain', pullBatch: o.pullBatch });
+      log(`drain: pulling everything from offset 0, ${o.queues} queues in parallel, ${o.pullBatch} per pull, ${o.pullInflight} pull(s) outstanding per queue`);
+      const d = await drainQueues(consumer, topic, { label: 'drain', pullBatch: o.pullBatch, pullInflight: o.pullInflight });
       s.rss.sample();
       const drainTps = (d.consumed * 1000) / d.elapsedMs;
       emit('drain', [
         ['flushDiskType', flush],
         ['backlog (messages × bytes)', `${fmtInt(o.backlog)} × ${o.size}`],
         ['fill (untimed) msgs/s', Math.round(tps(fill))],
-        ['queues / pull batch', `${d.queues} / ${o.pullBatch}`],
+        ['queues / pull batch / pulls outstanding', `${d.queues} / ${o.pullBatch} / ${o.pullInflight}`],
         ['drained / in queues', `${d.consumed} / ${d.expected}`],
         ['drain duration (s)', round(d.elapsedMs / 1000)],
         ['drain msgs/s', Math.round(drainTps)],
         ['drain MiB/s', round(mibPerSec(d))],
-        ['pulls', d.pulls],
-        ['msgs per pull (avg)', round(d.consumed / Math.max(1, d.pulls), 1)],
+        ['pulls (answers dropped)', `${d.pulls} (${d.voided})`],
+        ['msgs per answer used (avg)', round(d.consumed / Math.max(1, d.pulls - d.voided), 1)],
         ...rtRows('pull RT', d.hist, ['p50', 'p99', 'max']),
         ...s.rss.rows(),
       ], {
         ...loadShape(o, flush),
         backlog: o.backlog,
         pullBatch: o.pullBatch,
+        pullInflight: o.pullInflight,
         fill: { durationSec: round(fill.elapsedMs / 1000, 3), tps: round(tps(fill), 1), batch: o.fillBatch, errors: fill.errors },
         drain: {
           queues: d.queues,
@@ -51,7 +52,8 @@ export const drainScenario: Scenario = {
           tps: round(drainTps, 1),
           mibPerSec: round(mibPerSec(d), 3),
           pulls: d.pulls,
-          msgsPerPull: round(d.consumed / Math.max(1, d.pulls), 2),
+          voidedPulls: d.voided,
+          msgsPerPull: round(d.consumed / Math.max(1, d.pulls - d.voided), 2),
           pullMs: rtStats(d.hist),
         },
         brokerRssMiB: s.rss.json(),

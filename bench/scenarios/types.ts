@@ -13,6 +13,8 @@ export interface ScenarioOptions {
   warmup: number;
   queues: number;
   pullBatch: number;
+  /** drain: pulls outstanding per queue. */
+  pullInflight: number;
   serialize: 'ROCKETMQ' | 'JSON';
   flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
   /** drain: messages in the backlog. */
