@@ -22,7 +22,16 @@ export function int16At(buf: Buffer, pos: number): number {
   return ((buf[pos]! << 24) | (buf[pos + 1]! << 16)) >> 16;
 }
 
-/** A signed big-endian 32-bit value at `pos`, which the caller has checked lies inside `buf`. */
+/** A signed byte at `pos`, which the caller has checked lies inside `buf`. */
+export function int8At(buf: Buffer, pos: number): number {
+  return (buf[pos]! << 24) >> 24;
+}
+
+/**
+ * A signed big-endian 32-bit value at `pos`, which the caller has checked lies inside `buf`.
+ * Record walks (recovery, pull decoding) read several per record, where `readInt32BE`'s
+ * argument validation is not always inlined and showed as 8 % of a recovery profile.
+ */
 export function int32At(buf: Buffer, pos: number): number {
   return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
 }

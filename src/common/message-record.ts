@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { put16, put32, putAscii, putLong, putSmall, readLong } from './bytes.js';
+import { int16At, int32At, int8At, put16, put32, putAscii, putLong, putSmall, readLong } from './bytes.js';
 import { decodeSocketAddress } from './socket-address.js';
 import { MessageSysFlag } from './sysflag.js';
 import { offsetMessageIdAt } from './message-id.js';
@@ -115,28 +115,29 @@ export type RecordCheck =
  * the body CRC. Recovery uses it to find the last whole record.
  */
 export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): RecordCheck {
-  if (pos + 8 > buf.length) return { ok: false, reason: 'short read of record header' };
-  const size = buf.readInt32BE(pos);
-  const magic = buf.readInt32BE(pos + 4);
+  if (!(pos >= 0 && pos + 8 <= buf.length)) return { ok: false, reason: 'short read of record header' };
+  // Every read below lies inside [pos, pos + size) as checked before it, so no call checks again.
+  const size = int32At(buf, pos);
+  const magic = int32At(buf, pos + 4);
   if (magic === BLANK_MAGIC_CODE) return { ok: false, reason: 'blank', blank: true, size };
   if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return { ok: false, reason: `bad magic code ${magic}` };
   if (size < 91 || pos + size > buf.length) return { ok: false, reason: `record size ${size} out of range` };
-  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
   const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
   const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
   const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
   if (bodyLenPos + 4 > pos + size) return { ok: false, reason: 'body length outside record' };
-  const bodyLen = buf.readInt32BE(bodyLenPos);
+  const bodyLen = int32At(buf, bodyLenPos);
   const bodyStart = bodyLenPos + 4;
-  if (bodyLen < 0 || bodyStart + bodyLen > pos + size) return { ok: false, reason: 'body outside record' };
-  let p = bodyStart + bodyLen;
   const v2 = magic === MESSAGE_MAGIC_CODE_V2;
-  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+  if (bodyLen < 0 || bodyStart + bodyLen + (v2 ? 2 : 1) > pos + size) return { ok: false, reason: 'body outside record' };
+  let p = bodyStart + bodyLen;
+  const topicLen = v2 ? int16At(buf, p) : int8At(buf, p);
   p += v2 ? 2 : 1;
   if (topicLen <= 0) return { ok: false, reason: 'bad topic length' };
   p += topicLen;
   if (p + 2 > pos + size) return { ok: false, reason: 'properties outside record' };
-  const propLen = buf.readInt16BE(p);
+  const propLen = int16At(buf, p);
   p += 2 + propLen;
   if (propLen < 0 || p !== pos + size) return { ok: false, reason: 'record size does not match its fields' };
   if (checkCRC && !bodyCrcMatches(buf, pos)) return { ok: false, reason: 'body CRC mismatch' };
@@ -148,13 +149,13 @@ export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): Record
  * passed `checkRecord` without the CRC (the body is then known to lie inside the record).
  */
 export function bodyCrcMatches(buf: Buffer, pos: number): boolean {
-  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
   const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
   const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
   const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
   // A plain view costs half of a Buffer's subarray, and recovery takes one per record.
-  const body = new Uint8Array(buf.buffer, buf.byteOffset + bodyLenPos + 4, buf.readInt32BE(bodyLenPos));
-  return bodyCrc(body) === buf.readInt32BE(pos + RecordPos.BODYCRC);
+  const body = new Uint8Array(buf.buffer, buf.byteOffset + bodyLenPos + 4, int32At(buf, bodyLenPos));
+  return bodyCrc(body) === int32At(buf, pos + RecordPos.BODYCRC);
 }
 
 /**
@@ -194,19 +195,22 @@ export class StoredRecord {
 
   /** Decodes the record at `pos`; throws on a malformed record. */
   constructor(buf: Buffer, pos: number) {
-    const storeSize = buf.readInt32BE(pos);
-    const magic = buf.readInt32BE(pos + 4);
+    if (!(pos >= 0 && pos + 8 <= buf.length)) throw new Error(`no message record header at position ${pos} of a ${buf.length}-byte buffer`);
+    // Each read below lies inside the record as checked before it, so no call checks again.
+    const storeSize = int32At(buf, pos);
+    const magic = int32At(buf, pos + 4);
     if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
       throw new Error(`bad message magic code ${magic} at position ${pos}`);
     }
     if (storeSize < 91 || pos + storeSize > buf.length) throw new Error(`message record size ${storeSize} at position ${pos} overruns the buffer`);
+    const end = pos + storeSize;
     this.storeSize = storeSize;
-    this.bodyCRC = buf.readInt32BE(pos + RecordPos.BODYCRC);
-    this.queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
-    this.flag = buf.readInt32BE(pos + RecordPos.FLAG);
+    this.bodyCRC = int32At(buf, pos + RecordPos.BODYCRC);
+    this.queueId = int32At(buf, pos + RecordPos.QUEUEID);
+    this.flag = int32At(buf, pos + RecordPos.FLAG);
     this.queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
     this.commitLogOffset = readLong(buf, pos + RecordPos.PHYSICALOFFSET);
-    const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+    const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
     this.sysFlag = sysFlag;
     this.bornTimestamp = readLong(buf, pos + RecordPos.BORNTIMESTAMP);
     let p = pos + RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
@@ -214,15 +218,18 @@ export class StoredRecord {
     this.#storeHostAt = p;
     this.#storeHostLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
     p += this.#storeHostLen;
-    this.reconsumeTimes = buf.readInt32BE(p); p += 4;
+    if (p + 16 > end) throw new Error(`message record at position ${pos} is too short (${storeSize} bytes) for its host addresses`);
+    this.reconsumeTimes = int32At(buf, p); p += 4;
     this.preparedTransactionOffset = readLong(buf, p); p += 8;
-    const bodyLen = buf.readInt32BE(p); p += 4;
-    this.body = buf.subarray(p, p + bodyLen); p += bodyLen;
+    const bodyLen = int32At(buf, p); p += 4;
     const v2 = magic === MESSAGE_MAGIC_CODE_V2;
-    this.#topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+    if (bodyLen < 0 || p + bodyLen + (v2 ? 2 : 1) > end) throw new Error(`message record at position ${pos} has a body length ${bodyLen} outside its ${storeSize} bytes`);
+    this.body = buf.subarray(p, p + bodyLen); p += bodyLen;
+    this.#topicLen = v2 ? int16At(buf, p) : int8At(buf, p);
     p += v2 ? 2 : 1;
+    if (this.#topicLen < 0 || p + this.#topicLen + 2 > end) throw new Error(`message record at position ${pos} has a topic length ${this.#topicLen} outside its ${storeSize} bytes`);
     this.#topicAt = p;
-    this.#propLen = buf.readInt16BE(p + this.#topicLen);
+    this.#propLen = int16At(buf, p + this.#topicLen);
     this.#buf = buf;
     this.#pos = pos;
   }
@@ -299,7 +306,7 @@ export function decodeRecords(buf: Buffer, decode: (buf: Buffer, pos: number) =>
   const out: unknown[] = [];
   let pos = 0;
   while (pos + 8 <= buf.length) {
-    const size = buf.readInt32BE(pos);
+    const size = int32At(buf, pos);
     if (size <= 0 || pos + size > buf.length) break;
     try {
       out.push(decode(buf, pos));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, w
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
-import { readLong } from '../common/bytes.js';
+import { int16At, int32At, int8At, readLong } from '../common/bytes.js';
 import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
@@ -837,20 +837,21 @@ class RecoveredProperties {
 
 /** Fills `d` (all but its properties) and `props` with the dispatch request of a stored record found during recovery. */
 function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: number, topics: RecoveredTopic, props: RecoveredProperties, delayLevels: readonly number[]): void {
-  const queueId = buf.readInt32BE(pos + RecordPos.QUEUEID);
-  const sysFlag = buf.readInt32BE(pos + RecordPos.SYSFLAG);
+  // The record passed checkRecord: every field lies inside it.
+  const queueId = int32At(buf, pos + RecordPos.QUEUEID);
+  const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
   const tsPos = storeTimestampPos(sysFlag);
   const storeTimestamp = readLong(buf, pos + tsPos);
   const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
   let p = pos + tsPos + 8 + storeLen + 4 + 8;
-  const bodyLen = buf.readInt32BE(p);
+  const bodyLen = int32At(buf, p);
   p += 4 + bodyLen;
-  const v2 = buf.readInt32BE(pos + 4) === MESSAGE_MAGIC_CODE_V2;
-  const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
+  const v2 = int32At(buf, pos + 4) === MESSAGE_MAGIC_CODE_V2;
+  const topicLen = v2 ? int16At(buf, p) : int8At(buf, p);
   p += v2 ? 2 : 1;
   const topic = topics.of(buf, p, topicLen);
   p += topicLen;
-  const propLen = buf.readInt16BE(p);
+  const propLen = int16At(buf, p);
   findPropertyValues(buf, p + 2, p + 2 + propLen, RECOVERED_PROPERTIES, props.at, props.end);
   const tagsAt = props.at[P_TAGS]!;
   const tagsEnd = props.end[P_TAGS]!;
@@ -858,7 +859,7 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   d.queueId = queueId;
   d.queueOffset = readLong(buf, pos + RecordPos.QUEUEOFFSET);
   d.phyOffset = phy;
-  d.size = buf.readInt32BE(pos);
+  d.size = int32At(buf, pos);
   // Delayed messages carry their delivery time as the tag code, as written at append.
   d.tagsCode = topic === SystemTopic.SCHEDULE_TOPIC ? storeTimestamp + delayOfLevel(delayLevels, queueId + 1) : tagsEnd > tagsAt ? continueJavaHashUtf8(0, buf, tagsAt, tagsEnd) : 0;
   d.storeTimestamp = storeTimestamp;

@@ -1,3 +1,4 @@
+import { int32At } from '../common/bytes.js';
 import { bodyCrcMatches, checkRecord } from '../common/message-record.js';
 
 /**
@@ -56,7 +57,7 @@ export function walkSegment(
       rel = 0;
     }
     if (rel + 8 <= buf.length) {
-      const recSize = buf.readInt32BE(rel);
+      const recSize = int32At(buf, rel);
       if (recSize > 0 && rel + recSize > buf.length && filePos + recSize <= fileLen) {
         // Refill from this record so that a record never straddles the buffer.
         fill(filePos, Math.min(Math.max(RECOVER_CHUNK, recSize), fileLen - filePos));

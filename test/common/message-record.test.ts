@@ -236,3 +236,32 @@ test('writeRecordInto: IPv6 hosts and a V2 topic round-trip; a record that does 
   assert.throws(() => writeRecordInto(Buffer.alloc(size), 1, size, r), RangeError);
   assert.throws(() => writeRecordInto(Buffer.alloc(size + 10), 0, size + 10, r), /record fields take/);
 });
+
+test('a record whose lengths run outside it is refused with a reason, never read past its end', () => {
+  const rec = plainRecord();
+  const size = rec.length;
+  const bodyLenAt = rec.indexOf(Buffer.from('x')) - 4;
+  // The body length reaching the record's end leaves no room for the topic length.
+  const longBody = Buffer.from(rec);
+  longBody.writeInt32BE(size - bodyLenAt - 4, bodyLenAt);
+  assert.deepEqual(checkRecord(longBody, 0, false), { ok: false, reason: 'body outside record' });
+  assert.throws(() => decodeRecord(longBody), /body length \d+ outside its \d+ bytes/);
+  // A negative body length.
+  const negBody = Buffer.from(rec);
+  negBody.writeInt32BE(-5, bodyLenAt);
+  assert.equal(checkRecord(negBody, 0, false).ok, false);
+  assert.throws(() => decodeRecord(negBody), /body length -5/);
+  // A topic length past the record (the topic's length byte follows the 1-byte body).
+  const longTopic = Buffer.from(rec);
+  longTopic[bodyLenAt + 5] = 120;
+  assert.equal(checkRecord(longTopic, 0, false).ok, false);
+  assert.throws(() => decodeRecord(longTopic), /topic length 120 outside/);
+  // A header cut short of 8 bytes, and a position past the buffer.
+  assert.deepEqual(checkRecord(rec.subarray(0, 6), 0, false), { ok: false, reason: 'short read of record header' });
+  assert.equal(checkRecord(rec, size, false).ok, false);
+  assert.throws(() => decodeRecord(rec, size - 4), /no message record header at position/);
+  assert.throws(() => decodeRecord(rec.subarray(0, size - 1)), /overruns the buffer/);
+  // The record itself is untouched by all of this and still whole.
+  assert.equal(checkRecord(rec, 0, true).ok, true);
+  assert.equal(decodeRecord(rec).body.toString(), 'x');
+});

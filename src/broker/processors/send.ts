@@ -1,4 +1,5 @@
 import type { TopicConfig } from '../../common/route.js';
+import { int16At, int32At } from '../../common/bytes.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
@@ -263,13 +264,13 @@ export function decodeBatchBody(body: Buffer): Array<{ flag: number; body: Buffe
   let p = 0;
   while (p < body.length) {
     if (p + 20 > body.length) throw new HeaderError(`batch body truncated at byte ${p}: expected another message header`, ResponseCode.MESSAGE_ILLEGAL);
-    const total = body.readInt32BE(p);
+    const total = int32At(body, p);
     if (total < 22 || p + total > body.length) throw new HeaderError(`batch message at byte ${p} declares size ${total}, outside the body of ${body.length} bytes`, ResponseCode.MESSAGE_ILLEGAL);
-    const flag = body.readInt32BE(p + 12);
-    const bodyLen = body.readInt32BE(p + 16);
+    const flag = int32At(body, p + 12);
+    const bodyLen = int32At(body, p + 16);
     if (bodyLen < 0 || p + 20 + bodyLen + 2 > p + total) throw new HeaderError(`batch message at byte ${p} has a body length ${bodyLen} outside its size`, ResponseCode.MESSAGE_ILLEGAL);
     const b = body.subarray(p + 20, p + 20 + bodyLen);
-    const propLen = body.readInt16BE(p + 20 + bodyLen);
+    const propLen = int16At(body, p + 20 + bodyLen);
     const propStart = p + 22 + bodyLen;
     if (propLen < 0 || propStart + propLen > p + total) throw new HeaderError(`batch message at byte ${p} has properties outside its size`, ResponseCode.MESSAGE_ILLEGAL);
     out.push({ flag, body: b, properties: body.toString('utf8', propStart, propStart + propLen) });
