@@ -169,7 +169,7 @@ function jsonHeaderText(cmd: RemotingCommand): string {
  */
 export function decodeCommand(frame: Buffer): RemotingCommand {
   if (frame.length < 4) throw new CodecError('frame shorter than its header length word');
-  const word = frame.readUInt32BE(0);
+  const word = int32At(frame, 0);
   const type = (word >>> 24) & 0xff;
   const headerLen = word & 0xffffff;
   if (headerLen > frame.length - 4) {
@@ -407,7 +407,7 @@ export class FrameDecoder {
       onFrame(frame.subarray(4));
     }
     while (chunk.length - pos >= 4) {
-      const total = chunk.readInt32BE(pos);
+      const total = int32At(chunk, pos);
       this.checkTotal(total);
       if (chunk.length - pos - 4 < total) break;
       onFrame(chunk.subarray(pos + 4, pos + 4 + total));

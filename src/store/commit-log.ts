@@ -239,7 +239,7 @@ export class CommitLog {
           const phy = base + filePos;
           if (phy >= dispatchFrom) onRecord(buf, rel, phy);
           return true;
-        });
+        }, readAhead ? (end) => readAhead.covers(base + end) : undefined);
         firstPos = 0;
         if (r.stop === 'blank') {
           // End of this segment: the next record starts the next file.

@@ -33,8 +33,8 @@ const WORKER_FILE = fileURLToPath(new URL('./crc-read-ahead-worker.js', import.m
 /**
  * Body CRC checks of crash recovery, run ahead of the record walk on a second thread. CRC is the
  * largest single cost of verifying the CommitLog; a worker that walks the same records and
- * publishes "every record ending at or before X has a good CRC" lets the main thread skip the
- * CRC for those records while it re-dispatches them. Neither thread waits for the other: where
+ * publishes "every record ending at or before X is whole with a good CRC" lets the main thread
+ * skip checking those records (it reads only their size) while it re-dispatches them. Neither thread waits for the other: where
  * the worker is behind, the main thread checks the record itself and says how far it got, and
  * the worker skips ahead to there (a record boundary) instead of checking records twice. So the
  * two threads share the CRC work whichever is faster on the machine. Anything the worker does
@@ -79,8 +79,8 @@ export class CrcReadAhead {
   }
 
   /**
-   * Whether the worker has found a good body CRC for every record ending at or before `end`
-   * (the end of the record the caller is at). False means the caller checks the CRC itself; the
+   * Whether the worker has found every record ending at or before `end` (the end of the record
+   * the caller is at) whole, with a good body CRC. False means the caller checks it itself; the
    * worker then learns, every PUBLISH_EVERY bytes, that it need not check before `end`.
    */
   covers(end: number): boolean {

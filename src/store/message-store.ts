@@ -557,7 +557,7 @@ export class DefaultMessageStore {
         if (batch.length === 0) break;
         for (let p = 0; p < batch.length; p += CQ_STORE_UNIT_SIZE) {
           const phy = readLong(batch, p);
-          const size = batch.readInt32BE(p + 8);
+          const size = int32At(batch, p + 8);
           const tagsCode = readLong(batch, p + 12);
           if (size === 0x7fffffff) { scanned++; o++; continue; }
           const count = result.buffers.length + wanted.length;
@@ -837,7 +837,7 @@ class RecoveredProperties {
 
 /** Fills `d` (all but its properties) and `props` with the dispatch request of a stored record found during recovery. */
 function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: number, topics: RecoveredTopic, props: RecoveredProperties, delayLevels: readonly number[]): void {
-  // The record passed checkRecord: every field lies inside it.
+  // The record was checked whole (checkRecord, here or on the CRC thread): every field lies inside it.
   const queueId = int32At(buf, pos + RecordPos.QUEUEID);
   const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
   const tsPos = storeTimestampPos(sysFlag);

@@ -1,5 +1,5 @@
 import { int32At } from '../common/bytes.js';
-import { bodyCrcMatches, checkRecord } from '../common/message-record.js';
+import { bodyCrcMatches, checkRecord, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-record.js';
 
 /**
  * Recovery reads a segment in chunks of this size (a larger record gets a read of its own):
@@ -33,7 +33,9 @@ export class WalkBuffer {
  * `fileLen`: each record is length/magic/layout checked, and its body CRC too when
  * `wantCrc(recordEndFilePos)` says so. `visit` sees every whole record (its `buf` is valid only
  * during the call) and may return false to stop. Recovery and its CRC read-ahead both walk
- * with this, so they split a segment into records identically.
+ * with this, so they split a segment into records identically. With `verified`, a record for
+ * whose end it answers true was already checked whole (layout and CRC) by another walk of the
+ * same bytes, and only its size is read.
  */
 export function walkSegment(
   read: SegmentRead,
@@ -42,6 +44,7 @@ export function walkSegment(
   fileLen: number,
   wantCrc: (recordEnd: number) => boolean,
   visit: (buf: Buffer, rel: number, filePos: number, size: number) => boolean,
+  verified?: (recordEnd: number) => boolean,
 ): WalkResult {
   let buf = scratch.buf.subarray(0, 0);
   let bufStart = filePos; // file position of buf[0]
@@ -64,12 +67,21 @@ export function walkSegment(
         rel = 0;
       }
     }
-    const check = checkRecord(buf, rel, false);
-    if (!check.ok) return { filePos, stop: check.blank ? 'blank' : { reason: check.reason } };
-    const size = check.size;
-    if (wantCrc(filePos + size) && !bodyCrcMatches(buf, rel)) return { filePos, stop: { reason: 'body CRC mismatch' } };
+    let size = rel + 8 <= buf.length ? int32At(buf, rel) : 0;
+    // A message record (never the blank end-of-segment marker) that the other walk vouched for.
+    const vouched = verified !== undefined && size > 0 && rel + size <= buf.length && isMessageMagic(int32At(buf, rel + 4)) && verified(filePos + size);
+    if (!vouched) {
+      const check = checkRecord(buf, rel, false);
+      if (!check.ok) return { filePos, stop: check.blank ? 'blank' : { reason: check.reason } };
+      size = check.size;
+      if (wantCrc(filePos + size) && !bodyCrcMatches(buf, rel)) return { filePos, stop: { reason: 'body CRC mismatch' } };
+    }
     if (!visit(buf, rel, filePos, size)) return { filePos, stop: 'stopped' };
     filePos += size;
   }
   return { filePos, stop: 'end' };
+}
+
+function isMessageMagic(magic: number): boolean {
+  return magic === MESSAGE_MAGIC_CODE_V1 || magic === MESSAGE_MAGIC_CODE_V2;
 }

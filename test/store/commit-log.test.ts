@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CommitLog, SYNC_LANES, ZERO_LANE, type CommitLogOptions } from '../../src/store/commit-log.js';
 import { CrcReadAhead } from '../../src/store/crc-read-ahead.js';
 import { MappedFile, offset2FileName } from '../../src/store/mapped-file.js';
+import { walkSegment, WalkBuffer } from '../../src/store/record-walk.js';
 import { decodeRecord, recordSize, writeRecordInto } from '../../src/common/message-record.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { createLogger } from '../../src/common/logger.js';
@@ -167,6 +168,42 @@ test('the CRC read-ahead thread vouches for whole records up to a mismatch and n
       assert.equal(ra.covers(written[bad + 5]!.phy + written[bad + 5]!.size), false);
     } finally {
       ra.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('a walk reads records another walk vouched for by their size only; the blank marker and records past the vouched end are still checked', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const fileSize = 64 * 1024;
+    const written = await writeLog(dir, fileSize, Array.from({ length: 120 }, (_, i) => body(i, 700 + (i % 5) * 50)));
+    const inFirst = written.filter((w) => w.phy + w.size <= fileSize);
+    const fd = openSync(join(dir, offset2FileName(0)), 'r');
+    try {
+      const read = (buf: Buffer, at: number, length: number): number => readSync(fd, buf, 0, length, at);
+      const walk = (verified?: (end: number) => boolean): { seen: number[]; stop: unknown } => {
+        const seen: number[] = [];
+        const r = walkSegment(read, new WalkBuffer(), 0, fileSize, () => true, (_b, _rel, filePos) => {
+          seen.push(filePos);
+          return true;
+        }, verified);
+        return { seen, stop: r.stop };
+      };
+      const all = inFirst.map((w) => w.phy);
+      // Vouched for everything, the BLANK marker included: the same records, and the marker still ends the segment.
+      assert.deepEqual(walk(() => true), { seen: all, stop: 'blank' });
+      assert.deepEqual(walk(), { seen: all, stop: 'blank' });
+      // A corrupt body past the vouched end is found.
+      const bad = 30;
+      corruptBody(dir, fileSize, written[bad]!);
+      const upTo = written[bad - 1]!.phy + written[bad - 1]!.size;
+      const r = walk((end) => end <= upTo);
+      assert.deepEqual(r.seen, all.slice(0, bad));
+      assert.deepEqual(r.stop, { reason: 'body CRC mismatch' });
+    } finally {
+      closeSync(fd);
     }
   } finally {
     cleanup();

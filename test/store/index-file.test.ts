@@ -227,6 +227,40 @@ test('puts made while a flush runs stay out of its slots: the file it leaves is 
   }
 });
 
+test('200,000 entries put before any flush (many overlay chunks) are found from memory, while a flush runs, and from the file', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, '20240101000000000');
+    const n = 200_000;
+    const slots = 5003;
+    const f = IndexFile.create(path, slots, n + 10);
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < n; i++) f.putKey(`T#k${i % 1000}`, i * 3, t0 + i);
+    // Key k7's entries lie in every chunk of the overlay, the first (64 entries) to the last.
+    const want = Array.from({ length: n / 1000 }, (_, j) => (n - 1000 + 7 - j * 1000) * 3);
+    assert.deepEqual(await select(f, 'T#k7', 1000), want);
+    assert.deepEqual(await select(f, 'T#k999', 2), [(n - 1) * 3, (n - 1001) * 3]);
+    const flushing = f.flush();
+    f.putKey('T#k7', n * 3, t0 + n);
+    assert.deepEqual(await select(f, 'T#k7', 1000), [n * 3, ...want]);
+    await flushing;
+    await f.flushAll();
+    f.close();
+    const d = onDisk(path, slots);
+    assert.equal(d.header.indexCount, n + 2);
+    for (const k of [1, 64, 65, 65_536, 123_457, n]) {
+      const e = d.entry(k);
+      assert.equal(e.phy, (k - 1) * 3, `entry ${k}`);
+      assert.equal(e.keyHash, indexKeyHash(`T#k${(k - 1) % 1000}`));
+    }
+    const g = IndexFile.open(path, slots, n + 10);
+    assert.deepEqual(await select(g, 'T#k7', 1000), [n * 3, ...want]);
+    g.close();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a reopened file with entries takes more: new entries link to the chains on disk', async () => {
   const { dir, cleanup } = tempDir();
   try {
