@@ -21,7 +21,7 @@ const GLOBAL_DEFAULTS: ScenarioOptions = {
   warmup: 3,
   queues: 8,
   pullBatch: 32,
-  pullInflight: 2,
+  pullInflight: 1,
   serialize: 'ROCKETMQ',
   flush: 'ASYNC_FLUSH',
   backlog: 1_000_000,
@@ -92,7 +92,7 @@ const program = new Command('bench')
   .option('--warmup <seconds>', 'scenarios: the same load, untimed, before each timed send phase (default 3; 0 = none)', positiveInt('--warmup', 0))
   .option('--queues <n>', 'queues per topic, created on every master first (default 8; classic run: 0 = rely on auto-creation)', positiveInt('--queues', 0))
   .option('--pull-batch <n>', 'messages per pull (default 32)', positiveInt('--pull-batch'))
-  .option('--pull-inflight <n>', 'drain: pulls outstanding per queue, each at the offset the one before it ends at (default 2, as bench:peers keeps 2 JetStream pulls outstanding)', positiveInt('--pull-inflight'))
+  .option('--pull-inflight <n>', 'drain: pulls outstanding per queue, each at the offset the one before it ends at (default 1, as upstream consumers keep)', positiveInt('--pull-inflight'))
   .option('--flush <type>', 'flushDiskType of the child broker: ASYNC_FLUSH or SYNC_FLUSH (default ASYNC_FLUSH; async/sync set their own)', choice(['ASYNC_FLUSH', 'SYNC_FLUSH'] as const))
   .option('--serialize <type>', 'request header serialization: ROCKETMQ or JSON (default ROCKETMQ)', choice(['ROCKETMQ', 'JSON'] as const))
   .option('--backlog <n>', 'drain: messages in the backlog (default 1,000,000)', positiveInt('--backlog'))
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
       namesrv: raw.namesrv as string | undefined,
       queues: (raw.queues as number | undefined) ?? 8,
       pullBatch: (raw.pullBatch as number | undefined) ?? 32,
-      pullInflight: (raw.pullInflight as number | undefined) ?? 2,
+      pullInflight: (raw.pullInflight as number | undefined) ?? 1,
       consume: raw.consume !== false,
       serialize: (raw.serialize as 'ROCKETMQ' | 'JSON' | undefined) ?? 'ROCKETMQ',
       brokerPid: raw.brokerPid as number | undefined,

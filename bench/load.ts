@@ -190,7 +190,7 @@ export interface DrainResult {
   queues: number;
   bytes: number;
   pulls: number;
-  /** Pulls answered after one before them ended short, their answers dropped (see pullInflight). */
+  /** Pulls whose answers were dropped: issued past one that made no progress or went past them (see pullInflight). */
   voided: number;
   /** Round trip of each pull. */
   hist: LatencyHistogram;
@@ -218,9 +218,11 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
   }, o.progressMs ?? 1000) : undefined;
   const depth = o.pullInflight ?? 1;
   /**
-   * Keeps `depth` pulls outstanding per queue, each at the offset the one before it will end at when
-   * it returns a full batch. Results are taken in order; one that ends short (the broker's per-pull
-   * byte cap, or the end of the queue) voids the pulls issued past it, and the window restarts there.
+   * Keeps `depth` pulls outstanding per queue, each at the offset the one before it ends at when it
+   * returns a full batch. Answers are taken in offset order. One that ends short (the broker's
+   * per-pull byte cap) leaves a gap before the next pull's offset: a pull for just the gap goes to
+   * the front, and the pulls past it stand. An answer that makes no progress voids the pulls past
+   * it, and the window restarts there.
    */
   const drain = async ({ mq, min, max }: { mq: MessageQueue; min: number; max: number }): Promise<void> => {
     type Pending = { offset: number; result: Promise<{ r: PullResult; rt: number }> };
@@ -228,12 +230,10 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
     let next = min;
     let offset = min;
     let idle = 0;
-    const issue = (): void => {
-      const at = next;
-      next += o.pullBatch;
+    const pull = (at: number, count: number): Pending => {
       const t0 = performance.now();
       pulls++;
-      window.push({ offset: at, result: consumer.pull(mq, '*', at, o.pullBatch).then((r) => ({ r, rt: performance.now() - t0 })) });
+      return { offset: at, result: consumer.pull(mq, '*', at, count).then((r) => ({ r, rt: performance.now() - t0 })) };
     };
     const voidWindow = async (): Promise<void> => {
       const stale = window.splice(0);
@@ -242,7 +242,14 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
     };
     try {
       while (offset < max) {
-        while (window.length < depth && next < max) issue();
+        // With nothing outstanding the next pull starts where the last answer ended.
+        if (window.length === 0) next = offset;
+        while (window.length < depth && next < max) {
+          window.push(pull(next, o.pullBatch));
+          next += o.pullBatch;
+        }
+        // Anything from `offset` up to the next outstanding pull's start is a gap.
+        if (offset < window[0]!.offset) window.unshift(pull(offset, Math.min(o.pullBatch, window[0]!.offset - offset)));
         const head = window.shift()!;
         const { r, rt } = await head.result;
         hist.record(rt);
@@ -253,7 +260,8 @@ export async function drainQueues(consumer: PullConsumer, topic: string, o: Drai
         if (r.nextBeginOffset > offset) {
           offset = r.nextBeginOffset;
           idle = 0;
-          if (offset !== head.offset + o.pullBatch) {
+          if (window.length > 0 && offset > window[0]!.offset) {
+            // Past the next pull's start (no pull asks for more than reaches it): start over from here.
             await voidWindow();
             next = offset;
           }
