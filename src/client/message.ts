@@ -5,6 +5,9 @@ import { MessageSysFlag } from '../common/sysflag.js';
 import { decodeRecords, StoredRecord, type MessageExt as StoredMessage } from '../common/message-record.js';
 import type { MessageIdGenerator } from '../common/message-id.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
+import type { BatchEntry } from '../common/batch-body.js';
+
+export { decodeBatchBody, type BatchEntry } from '../common/batch-body.js';
 
 export interface MessageOptions {
   tags?: string;
@@ -135,13 +138,6 @@ export function buildMessageProperties(msg: Message, ids: MessageIdGenerator): s
   return encodeProperties(msg.properties);
 }
 
-/** One message of a batch, with its properties already encoded. */
-export interface BatchEntry {
-  flag: number;
-  body: Buffer;
-  properties: string;
-}
-
 /**
  * SEND_BATCH_MESSAGE body (upstream `MessageDecoder.encodeMessages`): per message
  * TOTALSIZE int | MAGICCODE int 0 | BODYCRC int 0 | FLAG int | BODYLEN int + body |
@@ -180,25 +176,6 @@ export function encodeBatchBody(entries: readonly BatchEntry[]): Buffer {
   return buf;
 }
 
-/** Reads a batch body back into its entries (the inverse of `encodeBatchBody`); throws on a malformed body. */
-export function decodeBatchBody(buf: Buffer): BatchEntry[] {
-  const out: BatchEntry[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    if (pos + 22 > buf.length) throw new Error(`batch body truncated at position ${pos}`);
-    const size = buf.readInt32BE(pos);
-    const bodyLen = buf.readInt32BE(pos + 16);
-    if (size < 22 || pos + size > buf.length || bodyLen < 0 || 22 + bodyLen > size) throw new Error(`bad batch entry size at position ${pos}`);
-    const flag = buf.readInt32BE(pos + 12);
-    const body = buf.subarray(pos + 20, pos + 20 + bodyLen);
-    const propLen = buf.readInt16BE(pos + 20 + bodyLen);
-    if (22 + bodyLen + propLen !== size) throw new Error(`batch entry at position ${pos} has a size that does not match its fields`);
-    const properties = buf.toString('utf8', pos + 22 + bodyLen, pos + size);
-    out.push({ flag, body, properties });
-    pos += size;
-  }
-  return out;
-}
 
 /** A received message: the stored record with its body inflated and its properties parsed. */
 export interface MessageExt extends StoredMessage {

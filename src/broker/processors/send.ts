@@ -1,5 +1,5 @@
 import type { TopicConfig } from '../../common/route.js';
-import { int16At, int32At } from '../../common/bytes.js';
+import { decodeBatchBody, type BatchEntry } from '../../common/batch-body.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
@@ -12,7 +12,6 @@ import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
-import { HeaderError } from '../../remoting/header.js';
 import { rawExtOf } from '../../remoting/codec.js';
 import {
   decodeSendMessageRequestHeader, decodeSendMessageRequestHeaderV2, decodeSendMessageRequestHeaderV2Raw, SendResponseExt,
@@ -193,9 +192,10 @@ export class SendMessageProcessor {
 
   private sendBatch(req: RemotingCommand, h: DecodedSendMessageRequestHeader, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
     if (isRetryTopic(h.topic)) return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${h.topic}`);
-    let msgs: Array<{ flag: number; body: Buffer; properties: string }>;
+    let msgs: BatchEntry[];
     try {
       msgs = decodeBatchBody(body);
+      if (msgs.length === 0) throw new Error('batch body holds no message');
     } catch (e) {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, (e as Error).message);
     }
@@ -255,27 +255,3 @@ function putStatusRemark(status: PutMessageResult['status'], maxSize: number): s
   }
 }
 
-/**
- * Splits a batch body (upstream `MessageDecoder.decodeMessages`): per message
- * TOTALSIZE, MAGIC, BODYCRC, FLAG, BODYLEN + body, PROPLEN(short) + properties.
- */
-export function decodeBatchBody(body: Buffer): Array<{ flag: number; body: Buffer; properties: string }> {
-  const out: Array<{ flag: number; body: Buffer; properties: string }> = [];
-  let p = 0;
-  while (p < body.length) {
-    if (p + 20 > body.length) throw new HeaderError(`batch body truncated at byte ${p}: expected another message header`, ResponseCode.MESSAGE_ILLEGAL);
-    const total = int32At(body, p);
-    if (total < 22 || p + total > body.length) throw new HeaderError(`batch message at byte ${p} declares size ${total}, outside the body of ${body.length} bytes`, ResponseCode.MESSAGE_ILLEGAL);
-    const flag = int32At(body, p + 12);
-    const bodyLen = int32At(body, p + 16);
-    if (bodyLen < 0 || p + 20 + bodyLen + 2 > p + total) throw new HeaderError(`batch message at byte ${p} has a body length ${bodyLen} outside its size`, ResponseCode.MESSAGE_ILLEGAL);
-    const b = body.subarray(p + 20, p + 20 + bodyLen);
-    const propLen = int16At(body, p + 20 + bodyLen);
-    const propStart = p + 22 + bodyLen;
-    if (propLen < 0 || propStart + propLen > p + total) throw new HeaderError(`batch message at byte ${p} has properties outside its size`, ResponseCode.MESSAGE_ILLEGAL);
-    out.push({ flag, body: b, properties: body.toString('utf8', propStart, propStart + propLen) });
-    p += total;
-  }
-  if (out.length === 0) throw new HeaderError('batch body holds no message', ResponseCode.MESSAGE_ILLEGAL);
-  return out;
-}
