@@ -1,9 +1,8 @@
 import type { MessageFilter } from '../store/get-message-result.js';
-import { MESSAGE_MAGIC_CODE_V2, RecordPos } from '../common/message-record.js';
+import { bodyLengthPos, MESSAGE_MAGIC_CODE_V2, RecordPos } from '../common/message-record.js';
 import { MessageConst } from '../common/message-const.js';
 import { decodeProperties } from '../common/properties.js';
 import { ExpressionType, SUB_ALL, type SubscriptionData } from '../common/subscription.js';
-import { MessageSysFlag } from '../common/sysflag.js';
 import { isRetryTopic } from '../common/topic.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { tryCompileSql92, type FilterParseError, type Sql92Expression } from '../filter/index.js';
@@ -32,10 +31,7 @@ export function isTagExpressionType(type: string | undefined): boolean {
 
 /** The properties string of a stored record (layout in message-record.ts), without decoding its other fields. */
 export function recordPropertiesText(record: Buffer): string {
-  const sysFlag = record.readInt32BE(RecordPos.SYSFLAG);
-  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
-  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-  let p = RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+  let p = bodyLengthPos(record.readInt32BE(RecordPos.SYSFLAG));
   p += 4 + record.readInt32BE(p);
   if (record.readInt32BE(RecordPos.MAGICCODE) === MESSAGE_MAGIC_CODE_V2) p += 2 + record.readInt16BE(p);
   else p += 1 + record.readInt8(p);

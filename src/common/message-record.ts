@@ -103,6 +103,16 @@ export function storeTimestampPos(sysFlag: number): number {
   return RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
 }
 
+/** Position of BODYLENGTH within a record, given its sysFlag (after STORETIMESTAMP, STOREHOST, RECONSUMETIMES and PREPAREDTRANSACTIONOFFSET). */
+export function bodyLengthPos(sysFlag: number): number {
+  return storeTimestampPos(sysFlag) + 8 + ((sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8) + 4 + 8;
+}
+
+/** Whether `magic` is a message record's (either version), not the blank end-of-segment marker's or garbage. */
+export function isMessageMagic(magic: number): boolean {
+  return magic === MESSAGE_MAGIC_CODE_V1 || magic === MESSAGE_MAGIC_CODE_V2;
+}
+
 /** The fields of a decoded record, as plain objects built elsewhere also carry them. */
 export type MessageExt = Omit<StoredRecord, 'toJSON'>;
 
@@ -120,12 +130,9 @@ export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): Record
   const size = int32At(buf, pos);
   const magic = int32At(buf, pos + 4);
   if (magic === BLANK_MAGIC_CODE) return { ok: false, reason: 'blank', blank: true, size };
-  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return { ok: false, reason: `bad magic code ${magic}` };
+  if (!isMessageMagic(magic)) return { ok: false, reason: `bad magic code ${magic}` };
   if (size < 91 || pos + size > buf.length) return { ok: false, reason: `record size ${size} out of range` };
-  const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
-  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
-  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-  const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+  const bodyLenPos = pos + bodyLengthPos(int32At(buf, pos + RecordPos.SYSFLAG));
   if (bodyLenPos + 4 > pos + size) return { ok: false, reason: 'body length outside record' };
   const bodyLen = int32At(buf, bodyLenPos);
   const bodyStart = bodyLenPos + 4;
@@ -149,10 +156,7 @@ export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): Record
  * passed `checkRecord` without the CRC (the body is then known to lie inside the record).
  */
 export function bodyCrcMatches(buf: Buffer, pos: number): boolean {
-  const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
-  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
-  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-  const bodyLenPos = pos + RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+  const bodyLenPos = pos + bodyLengthPos(int32At(buf, pos + RecordPos.SYSFLAG));
   // A plain view costs half of a Buffer's subarray, and recovery takes one per record.
   const body = new Uint8Array(buf.buffer, buf.byteOffset + bodyLenPos + 4, int32At(buf, bodyLenPos));
   return bodyCrc(body) === int32At(buf, pos + RecordPos.BODYCRC);
@@ -199,7 +203,7 @@ export class StoredRecord {
     // Each read below lies inside the record as checked before it, so no call checks again.
     const storeSize = int32At(buf, pos);
     const magic = int32At(buf, pos + 4);
-    if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
+    if (!isMessageMagic(magic)) {
       throw new Error(`bad message magic code ${magic} at position ${pos}`);
     }
     if (storeSize < 91 || pos + storeSize > buf.length) throw new Error(`message record size ${storeSize} at position ${pos} overruns the buffer`);

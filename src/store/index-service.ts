@@ -47,6 +47,22 @@ function parseIndexFileName(name: string): number {
   return new Date(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14), n(14, 17)).getTime();
 }
 
+/** Java hash of `prefix` continued over `src[from, to)`: string characters, or UTF-8 bytes as the string they decode to. */
+function spanHash(prefix: number, src: string | Buffer, from: number, to: number): number {
+  return typeof src === 'string' ? continueJavaHash(prefix, src, from, to) : continueJavaHashUtf8(prefix, src, from, to);
+}
+
+/** The first ' ' in `src[from, to)`, or `to`. */
+function nextSpace(src: string | Buffer, from: number, to: number): number {
+  if (typeof src === 'string') {
+    const at = src.indexOf(' ', from);
+    return at < 0 || at > to ? to : at;
+  }
+  let at = from;
+  while (at < to && src[at] !== 0x20) at++;
+  return at;
+}
+
 const UNIQ_NEEDLE = MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR;
 const KEYS_NEEDLE = MessageConst.KEYS + NAME_VALUE_SEPARATOR;
 
@@ -94,8 +110,6 @@ export class IndexService {
   /** The last topic indexed and the Java hash of `topic#`: consecutive records mostly share a topic. */
   private prefixTopic?: string;
   private prefixHash = 0;
-  /** Key hashes of the record being indexed (reused: most records have one or two). */
-  private readonly keyHashes: number[] = [];
 
   constructor(opts: IndexServiceOptions) {
     if (!Number.isInteger(opts.hashSlotNum) || opts.hashSlotNum < 1 || !Number.isInteger(opts.indexNum) || opts.indexNum < 2) {
@@ -170,23 +184,8 @@ export class IndexService {
     const props = d.properties;
     if (!props) return;
     const uniqAt = valueStart(props, UNIQ_NEEDLE);
-    const uniqEnd = uniqAt < 0 ? -1 : valueEnd(props, uniqAt);
     const keysAt = valueStart(props, KEYS_NEEDLE);
-    const keysEnd = keysAt < 0 ? -1 : valueEnd(props, keysAt);
-    // An empty value counts as absent, as an empty string would.
-    if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
-    const prefix = this.prefixOf(d.topic);
-    const hashes = this.keyHashes;
-    let n = 0;
-    if (uniqEnd > uniqAt) hashes[n++] = continueJavaHash(prefix, props, uniqAt, uniqEnd);
-    // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
-    for (let start = keysAt; start < keysEnd;) {
-      let end = props.indexOf(' ', start);
-      if (end < 0 || end > keysEnd) end = keysEnd;
-      if (end > start) hashes[n++] = continueJavaHash(prefix, props, start, end);
-      start = end + 1;
-    }
-    this.putHashes(d, n);
+    this.putKeys(d, props, uniqAt, uniqAt < 0 ? -1 : valueEnd(props, uniqAt), keysAt, keysAt < 0 ? -1 : valueEnd(props, keysAt));
   }
 
   /**
@@ -195,19 +194,28 @@ export class IndexService {
    * `[keysAt, keysEnd)` of `buf` (-1 when absent), hashed as the strings they decode to.
    */
   buildIndexFromBytes(d: DispatchRequest, buf: Buffer, uniqAt: number, uniqEnd: number, keysAt: number, keysEnd: number): void {
-    if (!this.indexes(d)) return;
+    if (this.indexes(d)) this.putKeys(d, buf, uniqAt, uniqEnd, keysAt, keysEnd);
+  }
+
+  /**
+   * Puts the UNIQ_KEY value `src[uniqAt, uniqEnd)` and each KEYS token of `src[keysAt, keysEnd)`
+   * as `topic#key` of record `d`; `src` is the properties string, or a record's bytes.
+   */
+  private putKeys(d: DispatchRequest, src: string | Buffer, uniqAt: number, uniqEnd: number, keysAt: number, keysEnd: number): void {
+    // An empty value counts as absent, as an empty string would.
     if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
+    let file = this.writableFile();
+    if (!file) return;
     const prefix = this.prefixOf(d.topic);
-    const hashes = this.keyHashes;
-    let n = 0;
-    if (uniqEnd > uniqAt) hashes[n++] = continueJavaHashUtf8(prefix, buf, uniqAt, uniqEnd);
-    for (let start = keysAt; start < keysEnd;) {
-      let end = start;
-      while (end < keysEnd && buf[end] !== 0x20) end++;
-      if (end > start) hashes[n++] = continueJavaHashUtf8(prefix, buf, start, end);
+    if (uniqEnd > uniqAt) file = this.put(file, spanHash(prefix, src, uniqAt, uniqEnd), d);
+    // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
+    for (let start = keysAt; file && start < keysEnd;) {
+      const end = nextSpace(src, start, keysEnd);
+      if (end > start) file = this.put(file, spanHash(prefix, src, start, end), d);
       start = end + 1;
     }
-    this.putHashes(d, n);
+    this.lastIndexedPhyOffset = d.phyOffset;
+    if (file && file.pendingEntries >= MAX_PENDING_ENTRIES && !this.flushing) void this.flush();
   }
 
   /** Whether a dispatched record is one to index: not yet indexed, not a rolled-back half. */
@@ -223,15 +231,6 @@ export class IndexService {
       this.prefixHash = (Math.imul(31, continueJavaHash(0, topic, 0, topic.length)) + 35) | 0; // hash of `${topic}#`
     }
     return this.prefixHash;
-  }
-
-  /** Puts the first `n` of `keyHashes` (Java hashes of `topic#key`) for the record `d`. */
-  private putHashes(d: DispatchRequest, n: number): void {
-    let file = this.writableFile();
-    if (!file) return;
-    for (let i = 0; file && i < n; i++) file = this.put(file, this.keyHashes[i]!, d);
-    this.lastIndexedPhyOffset = d.phyOffset;
-    if (file && file.pendingEntries >= MAX_PENDING_ENTRIES && !this.flushing) void this.flush();
   }
 
   private put(file: IndexFile, javaHash: number, d: DispatchRequest): IndexFile | undefined {

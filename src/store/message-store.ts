@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
 import { int16At, int32At, int8At, readLong } from '../common/bytes.js';
-import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
+import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { findPropertyValues } from '../common/properties.js';
@@ -749,7 +749,7 @@ export class DefaultMessageStore {
       if (!h || h.length < 8) continue;
       const size = h.readInt32BE(0);
       const magic = h.readInt32BE(4);
-      if ((magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) || size <= 8 || size > this.config.mappedFileSizeCommitLog) continue;
+      if (!isMessageMagic(magic) || size <= 8 || size > this.config.mappedFileSizeCommitLog) continue;
       wanted.push({ phy: offsets[i]!, size });
     }
     const buffers: Buffer[] = [];
@@ -840,10 +840,8 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   // The record was checked whole (checkRecord, here or on the CRC thread): every field lies inside it.
   const queueId = int32At(buf, pos + RecordPos.QUEUEID);
   const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
-  const tsPos = storeTimestampPos(sysFlag);
-  const storeTimestamp = readLong(buf, pos + tsPos);
-  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-  let p = pos + tsPos + 8 + storeLen + 4 + 8;
+  const storeTimestamp = readLong(buf, pos + storeTimestampPos(sysFlag));
+  let p = pos + bodyLengthPos(sysFlag);
   const bodyLen = int32At(buf, p);
   p += 4 + bodyLen;
   const v2 = int32At(buf, pos + 4) === MESSAGE_MAGIC_CODE_V2;

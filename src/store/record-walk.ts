@@ -1,5 +1,5 @@
 import { int32At } from '../common/bytes.js';
-import { bodyCrcMatches, checkRecord, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-record.js';
+import { bodyCrcMatches, checkRecord, isMessageMagic } from '../common/message-record.js';
 
 /**
  * Recovery reads a segment in chunks of this size (a larger record gets a read of its own):
@@ -80,8 +80,4 @@ export function walkSegment(
     filePos += size;
   }
   return { filePos, stop: 'end' };
-}
-
-function isMessageMagic(magic: number): boolean {
-  return magic === MESSAGE_MAGIC_CODE_V1 || magic === MESSAGE_MAGIC_CODE_V2;
 }

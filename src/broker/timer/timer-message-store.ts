@@ -6,9 +6,8 @@ import type { MessageStoreConfig } from '../../common/config.js';
 import { readLong } from '../../common/bytes.js';
 import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst } from '../../common/message-const.js';
-import { MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2, RecordPos } from '../../common/message-record.js';
+import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, RecordPos } from '../../common/message-record.js';
 import { getProperty } from '../../common/properties.js';
-import { MessageSysFlag } from '../../common/sysflag.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { DefaultMessageStore, PutMessageInput } from '../../store/message-store.js';
 import { editProperties, putInputFromRecord, tagsCodeOf } from '../message-util.js';
@@ -734,11 +733,8 @@ export function recordInfo(buf: Buffer): { topic: string; properties: string } |
   try {
     if (buf.length < 91) return undefined;
     const magic = buf.readInt32BE(RecordPos.MAGICCODE);
-    if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return undefined;
-    const sysFlag = buf.readInt32BE(RecordPos.SYSFLAG);
-    const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8;
-    const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
-    let p = RecordPos.BORNHOST + bornLen + 8 + storeLen + 4 + 8;
+    if (!isMessageMagic(magic)) return undefined;
+    let p = bodyLengthPos(buf.readInt32BE(RecordPos.SYSFLAG));
     p += 4 + buf.readInt32BE(p);
     const v2 = magic === MESSAGE_MAGIC_CODE_V2;
     const topicLen = v2 ? buf.readInt16BE(p) : buf.readInt8(p);
