@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { MQClientAPI } from '../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
+import { readCpuSeconds } from './net.js';
 import { emit, log, makeBody, round, rtRows, rtStats, type Row } from './common.js';
 
 /**
@@ -36,12 +37,8 @@ const quiet = { info(): void {}, warn(): void {}, error(): void {}, debug(): voi
 
 /** CPU time (user + system) of a process so far, ms (Linux /proc). */
 function cpuMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
+  const sec = readCpuSeconds(pid);
+  return sec === undefined ? NaN : sec * 1000;
 }
 
 interface Child {

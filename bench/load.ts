@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import {
   Message, MQClientAPI, Producer, PullConsumer, PullStatus, type MessageQueue, type PullResult, type SendResult,
 } from '../src/client/index.js';
-import { createTopic, fmtDuration, fmtInt, log, MiB, round, RssSampler, sleep } from './common.js';
+import { createTopic, fmtDuration, fmtInt, log, MiB, round, RssSampler, sleep, type Row } from './common.js';
 import { LatencyHistogram } from './histogram.js';
+import { readCpuSeconds } from './net.js';
 import { BrokerChild, type BrokerConf } from './standalone-child.js';
 
 /**
@@ -317,6 +318,59 @@ export interface SystemOptions {
   autoBatchBytes?: number;
 }
 
+/** CPU used so far by the broker child and by this process (the clients), taken at a phase's start. */
+export interface CpuMark {
+  brokerSec: number | undefined;
+  client: NodeJS.CpuUsage;
+  atMs: number;
+}
+
+/** CPU the broker and the clients took over a phase, and the phase's wall-clock length. */
+export interface CpuTaken {
+  brokerSec: number | undefined;
+  clientSec: number;
+  wallSec: number;
+}
+
+/** The CPU of phases taken together (slices of one load). */
+export function addCpu(a: CpuTaken, b: CpuTaken): CpuTaken {
+  return {
+    brokerSec: a.brokerSec !== undefined && b.brokerSec !== undefined ? a.brokerSec + b.brokerSec : undefined,
+    clientSec: a.clientSec + b.clientSec,
+    wallSec: a.wallSec + b.wallSec,
+  };
+}
+
+/**
+ * CPU over a phase: each process's whole CPU time (every thread, user and system), as a share of
+ * one core and per message. The peers' bench reports its servers' and its own CPU the same way.
+ */
+export interface CpuUse {
+  brokerPct: number | null;
+  clientPct: number;
+  brokerUsPerMsg: number | null;
+  clientUsPerMsg: number | null;
+}
+
+export function cpuUse(t: CpuTaken, messages: number): CpuUse {
+  const pct = (cpu: number): number => (t.wallSec > 0 ? Math.round((cpu / t.wallSec) * 100) : 0);
+  const perMsg = (cpu: number): number | null => (messages > 0 ? round((cpu * 1e6) / messages, 2) : null);
+  return {
+    brokerPct: t.brokerSec === undefined ? null : pct(t.brokerSec),
+    clientPct: pct(t.clientSec),
+    brokerUsPerMsg: t.brokerSec === undefined ? null : perMsg(t.brokerSec),
+    clientUsPerMsg: perMsg(t.clientSec),
+  };
+}
+
+export function cpuRows(c: CpuUse, what = ''): Row[] {
+  const show = (v: number | null): string | number => (v === null ? 'n/a' : v);
+  return [
+    [`${what}broker / client CPU (% of a core)`, `${show(c.brokerPct)} / ${c.clientPct}`],
+    [`${what}broker / client CPU per msg (µs)`, `${show(c.brokerUsPerMsg)} / ${show(c.clientUsPerMsg)}`],
+  ];
+}
+
 /** A standalone child with its RSS sampled, an admin API, and the clients a scenario started. */
 export class System {
   readonly admin: MQClientAPI;
@@ -336,6 +390,22 @@ export class System {
 
   get namesrvAddr(): string {
     return this.child.namesrvAddr;
+  }
+
+  /** Marks the start of a phase whose CPU `cpuSince` reports. */
+  cpuMark(): CpuMark {
+    return { brokerSec: readCpuSeconds(this.child.pid), client: process.cpuUsage(), atMs: performance.now() };
+  }
+
+  /** CPU of the broker and of the clients since `m`. */
+  cpuSince(m: CpuMark): CpuTaken {
+    const now = readCpuSeconds(this.child.pid);
+    const c = process.cpuUsage(m.client);
+    return {
+      brokerSec: now !== undefined && m.brokerSec !== undefined ? now - m.brokerSec : undefined,
+      clientSec: (c.user + c.system) / 1e6,
+      wallSec: (performance.now() - m.atMs) / 1000,
+    };
   }
 
   async producers(n: number): Promise<Producer[]> {

@@ -37,3 +37,19 @@ export function readRss(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** USER_HZ; 100 on every mainstream Linux. */
+const CLOCK_TICKS = 100;
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or undefined. */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 overall.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
+  } catch {
+    return undefined;
+  }
+}

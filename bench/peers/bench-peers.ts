@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from '../histogram.js';
+import { readCpuSeconds } from '../net.js';
 import {
   JetStreamPublisher,
   NatsConnection,
@@ -12,7 +13,7 @@ import {
   pullDrain,
   waitForJetStream,
 } from './nats-lean.js';
-import { ProcSampler, binaryVersion, findBinary, readCpuSeconds, startServer, stopAll, type ServerProc } from './procs.js';
+import { ProcSampler, binaryVersion, findBinary, startServer, stopAll, type ServerProc } from './procs.js';
 import { RedisConnection, StreamAppender, waitForRedis, xreadDrain } from './redis-lean.js';
 
 /**

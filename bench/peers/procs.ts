@@ -1,4 +1,4 @@
-import { answers, freePort, readRss } from '../net.js';
+import { answers, freePort, readCpuSeconds, readRss } from '../net.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,22 +135,6 @@ export async function startServer(opts: StartOptions): Promise<ServerProc> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return proc;
-}
-
-/** USER_HZ; 100 on every mainstream Linux. */
-const CLOCK_TICKS = 100;
-
-/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or undefined. */
-export function readCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 overall.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(rest[11]) + Number(rest[12]);
-    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Samples a process's RSS every interval, keeping the peak; also measures its CPU time between start and stop. */

@@ -1,5 +1,5 @@
 import { emit, fmtInt, log, makeBody, round, rtRows, rtStats, waitFor } from '../common.js';
-import { drainQueues, errorNotes, mibPerSec, queuedMessages, runLoad, tps, withSystem } from '../load.js';
+import { cpuRows, cpuUse, drainQueues, errorNotes, mibPerSec, queuedMessages, runLoad, tps, withSystem } from '../load.js';
 import { loadShape, systemOptions, type Scenario } from './types.js';
 
 /** Builds a backlog (untimed), then drains it from offset 0 with a fresh group, one puller per queue. */
@@ -22,7 +22,9 @@ export const drainScenario: Scenario = {
       const consumer = await s.consumer(`BenchmarkDrain-${Date.now()}`);
       await waitFor('the backlog in the ConsumeQueues', async () => ((await queuedMessages(consumer, topic)) >= fill.ok ? true : undefined), 120_000);
       log(`drain: pulling everything from offset 0, ${o.queues} queues in parallel, ${o.pullBatch} per pull, ${o.pullInflight} pull(s) outstanding per queue`);
+      const mark = s.cpuMark();
       const d = await drainQueues(consumer, topic, { label: 'drain', pullBatch: o.pullBatch, pullInflight: o.pullInflight });
+      const cpu = cpuUse(s.cpuSince(mark), d.consumed);
       s.rss.sample();
       const drainTps = (d.consumed * 1000) / d.elapsedMs;
       emit('drain', [
@@ -37,6 +39,7 @@ export const drainScenario: Scenario = {
         ['pulls (answers dropped)', `${d.pulls} (${d.voided})`],
         ['msgs per answer used (avg)', round(d.consumed / Math.max(1, d.pulls - d.voided), 1)],
         ...rtRows('pull RT', d.hist, ['p50', 'p99', 'max']),
+        ...cpuRows(cpu),
         ...s.rss.rows(),
       ], {
         ...loadShape(o, flush),
@@ -55,6 +58,7 @@ export const drainScenario: Scenario = {
           voidedPulls: d.voided,
           msgsPerPull: round(d.consumed / Math.max(1, d.pulls - d.voided), 2),
           pullMs: rtStats(d.hist),
+          cpu,
         },
         brokerRssMiB: s.rss.json(),
       }, errorNotes(fill, 'fill '));

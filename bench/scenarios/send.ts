@@ -1,5 +1,5 @@
 import { emit, log, makeBody, round, rtRows, rtStats } from '../common.js';
-import { errorNotes, mibPerSec, runLoad, tps, warmUp, withSystem, type LoadOptions } from '../load.js';
+import { cpuRows, cpuUse, errorNotes, mibPerSec, runLoad, tps, warmUp, withSystem, type LoadOptions } from '../load.js';
 import { loadShape, systemOptions, type Scenario, type ScenarioOptions } from './types.js';
 
 /** Timed sends to one topic with a fixed number of sends outstanding: async, sync, single. */
@@ -18,7 +18,9 @@ async function sendScenario(name: string, o: ScenarioOptions, flushDiskType: str
       await runLoad({ ...load, label: `${name} warm-up`, durationMs: o.warmup * 1000 });
     }
     log(`${name}: send for ${o.duration} s, ${o.inflight} in flight in total over ${o.producers} producer(s), ${o.size}-byte bodies, ${flush}`);
+    const mark = s.cpuMark();
     const r = await runLoad({ ...load, durationMs: o.duration * 1000 });
+    const cpu = cpuUse(s.cpuSince(mark), r.ok);
     s.rss.sample();
     emit(name, [
       ['flushDiskType', flush],
@@ -32,6 +34,7 @@ async function sendScenario(name: string, o: ScenarioOptions, flushDiskType: str
       ['msgs/s', Math.round(tps(r))],
       ['MiB/s', round(mibPerSec(r))],
       ...rtRows(o.inflight === 1 ? 'send RT' : 'ack', r.hist),
+      ...cpuRows(cpu),
       ...s.rss.rows(),
     ], {
       ...loadShape(o, flush),
@@ -42,6 +45,7 @@ async function sendScenario(name: string, o: ScenarioOptions, flushDiskType: str
       tps: round(tps(r), 1),
       mibPerSec: round(mibPerSec(r), 3),
       ackMs: rtStats(r.hist),
+      cpu,
       brokerRssMiB: s.rss.json(),
     }, errorNotes(r));
   });

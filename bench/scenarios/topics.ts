@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createTopicOn, emit, fmtInt, log, makeBody, masterAddrs, pool, round, rtRows, rtStats, waitForRoute } from '../common.js';
-import { errorNotes, runLoad, tps, warmUp, withSystem, type LoadOptions, type LoadResult } from '../load.js';
+import { addCpu, cpuRows, cpuUse, errorNotes, runLoad, tps, warmUp, withSystem, type CpuTaken, type LoadOptions, type LoadResult } from '../load.js';
 import { LatencyHistogram } from '../histogram.js';
 import { loadShape, systemOptions, type Scenario } from './types.js';
 
@@ -70,9 +70,14 @@ export const topicsScenario: Scenario = {
       log(`topics: timed, ${o.duration} s of each load in ${SLICES} slices, in the Thue-Morse order (one, many, many, one, many, one, one, many, ...); ${o.inflight} in flight over ${o.producers} producers`);
       const ones: LoadResult[] = [];
       const manys: LoadResult[] = [];
+      const cpus: { one?: CpuTaken; many?: CpuTaken } = {};
       for (let i = 0; i < 2 * SLICES; i++) {
         const load = thueMorse(i) === 0 ? oneLoad : manyLoad;
+        const mark = s.cpuMark();
         const r = await runLoad({ ...load, durationMs: slice, progressMs: 0 });
+        const cpu = s.cpuSince(mark);
+        const which = load === oneLoad ? 'one' : 'many';
+        cpus[which] = cpus[which] === undefined ? cpu : addCpu(cpus[which]!, cpu);
         (load === oneLoad ? ones : manys).push(r);
         log(`  ${i + 1}/${2 * SLICES}: ${load.label} ${fmtInt(tps(r))} msg/s`);
       }
@@ -81,8 +86,10 @@ export const topicsScenario: Scenario = {
       s.rss.sample();
       const info = await s.runtimeInfo().catch(() => ({} as Record<string, string>));
       const ratio = tps(r1) > 0 ? tps(rN) / tps(r1) : 0;
-      const part = (r: LoadResult): Record<string, unknown> => ({
-        durationSec: round(r.elapsedMs / 1000, 3), ok: r.ok, errors: r.errors, tps: round(tps(r), 1), ackMs: rtStats(r.hist),
+      const cpu1 = cpuUse(cpus.one!, r1.ok);
+      const cpuN = cpuUse(cpus.many!, rN.ok);
+      const part = (r: LoadResult, cpu: ReturnType<typeof cpuUse>): Record<string, unknown> => ({
+        durationSec: round(r.elapsedMs / 1000, 3), ok: r.ok, errors: r.errors, tps: round(tps(r), 1), ackMs: rtStats(r.hist), cpu,
       });
       emit('topics', [
         ['flushDiskType', flush],
@@ -95,8 +102,10 @@ export const topicsScenario: Scenario = {
         ['ConsumeQueues on the broker', info.consumeQueueCount ?? 'n/a'],
         ['1 topic msgs/s', Math.round(tps(r1))],
         ...rtRows('1 topic ack', r1.hist, ['p50', 'p99', 'max']),
+        ...cpuRows(cpu1, '1 topic: '),
         [`${o.topics} topics msgs/s`, Math.round(tps(rN))],
         ...rtRows(`${o.topics} topics ack`, rN.hist, ['p50', 'p99', 'max']),
+        ...cpuRows(cpuN, `${o.topics} topics: `),
         [`${o.topics} topics / 1 topic`, round(ratio, 3)],
         ...s.rss.rows(),
       ], {
@@ -106,8 +115,8 @@ export const topicsScenario: Scenario = {
         createSec: round(createMs / 1000, 3),
         routedSec: round(routedMs / 1000, 3),
         consumeQueues: info.consumeQueueCount !== undefined ? Number(info.consumeQueueCount) : null,
-        oneTopic: part(r1),
-        manyTopics: part(rN),
+        oneTopic: part(r1, cpu1),
+        manyTopics: part(rN, cpuN),
         sliceTps: { oneTopic: ones.map((r) => round(tps(r), 1)), manyTopics: manys.map((r) => round(tps(r), 1)) },
         ratio: round(ratio, 4),
         brokerRssMiB: s.rss.json(),
