@@ -202,8 +202,13 @@ interface Row {
 
 const COLUMNS: Array<[string, number]> = [
   ['scenario', 9], ['peer', 15], ['config', 14], ['inflight', 8], ['msgs', 9], ['msgs/s', 9], ['MiB/s', 7],
-  ['p50 ms', 8], ['p99 ms', 8], ['max ms', 8], ['srv CPU%', 8], ['cli CPU%', 8], ['srv RSS MiB', 11],
+  ['p50 ms', 8], ['p99 ms', 8], ['max ms', 8], ['srv CPU%', 8], ['cli CPU%', 8], ['srv µs/msg', 10], ['cli µs/msg', 10], ['srv RSS MiB', 11],
 ];
+
+/** CPU seconds as µs per message (the figure our own bench prints for the broker and its clients). */
+function usPerMsg(cpuSec: number, msgs: number): number | null {
+  return msgs > 0 ? round((cpuSec * 1e6) / msgs, 2) : null;
+}
 
 function tableLine(cells: Array<string | number>): string {
   return cells.map((c, i) => (i < 3 ? String(c).padEnd(COLUMNS[i]![1]) : String(c).padStart(COLUMNS[i]![1]))).join('  ');
@@ -222,7 +227,8 @@ function tableRow(r: Row): string {
   const lat = (q: number | 'max'): string | number => (r.hist ? round(q === 'max' ? r.hist.max() : r.hist.percentile(q), 3) : '-');
   return tableLine([
     r.scenario, r.peer, r.config, inflightCell(r), r.msgs, Math.round(r.msgs / secs), round(r.bytes / MiB / secs, 1),
-    lat(0.5), lat(0.99), lat('max'), pct(r.serverCpuSec), pct(r.clientCpuSec), round(r.serverRssPeak / MiB, 1),
+    lat(0.5), lat(0.99), lat('max'), pct(r.serverCpuSec), pct(r.clientCpuSec),
+    usPerMsg(r.serverCpuSec, r.msgs) ?? '-', usPerMsg(r.clientCpuSec, r.msgs) ?? '-', round(r.serverRssPeak / MiB, 1),
   ]);
 }
 
@@ -249,6 +255,8 @@ function jsonOf(r: Row): Record<string, unknown> {
     serverRssPeakMiB: round(r.serverRssPeak / MiB, 1),
     serverCpuPct: secs > 0 ? round((r.serverCpuSec / secs) * 100, 1) : 0,
     clientCpuPct: secs > 0 ? round((r.clientCpuSec / secs) * 100, 1) : 0,
+    serverUsPerMsg: usPerMsg(r.serverCpuSec, r.msgs),
+    clientUsPerMsg: usPerMsg(r.clientCpuSec, r.msgs),
     host: { cpus: cpus().length, node: process.version },
   };
 }
@@ -441,7 +449,7 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('msgs/s over the timed phase; latency from send to ack (publish/XADD); srv CPU% is the server process\'s CPU time over that phase (200 = both cores);');
+  console.log('msgs/s over the timed phase; latency from send to ack (publish/XADD); srv/cli CPU% is the server\'s / this process\'s CPU time over that phase (200 = both cores), then per message;');
   console.log('durability differs: JetStream 2.9 acks from its file store\'s write cache (written in the background, fsynced every 60 s);');
   console.log('Redis "aof always" fsyncs the AOF before it replies, "aof everysec" once a second.');
   for (const r of rows) console.log('BENCH_PEERS_JSON ' + JSON.stringify(jsonOf(r)));
