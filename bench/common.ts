@@ -10,6 +10,11 @@ export const MiB = 1024 * 1024;
 export const GiB = 1024 * 1024 * 1024;
 
 export const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
+
+/** CPU seconds spread over `messages`, as µs per message (null without messages): both benches print it. */
+export function usPerMessage(cpuSec: number, messages: number): number | null {
+  return messages > 0 ? round((cpuSec * 1e6) / messages, 2) : null;
+}
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Progress and notes go to stderr; stdout carries only tables and BENCH_JSON lines. */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import {
   Message, MQClientAPI, Producer, PullConsumer, PullStatus, type MessageQueue, type PullResult, type SendResult,
 } from '../src/client/index.js';
-import { createTopic, fmtDuration, fmtInt, log, MiB, round, RssSampler, sleep, type Row } from './common.js';
+import { createTopic, fmtDuration, fmtInt, log, MiB, round, RssSampler, sleep, usPerMessage, type Row } from './common.js';
 import { LatencyHistogram } from './histogram.js';
 import { readCpuSeconds } from './net.js';
 import { BrokerChild, type BrokerConf } from './standalone-child.js';
@@ -354,12 +354,11 @@ export interface CpuUse {
 
 export function cpuUse(t: CpuTaken, messages: number): CpuUse {
   const pct = (cpu: number): number => (t.wallSec > 0 ? Math.round((cpu / t.wallSec) * 100) : 0);
-  const perMsg = (cpu: number): number | null => (messages > 0 ? round((cpu * 1e6) / messages, 2) : null);
   return {
     brokerPct: t.brokerSec === undefined ? null : pct(t.brokerSec),
     clientPct: pct(t.clientSec),
-    brokerUsPerMsg: t.brokerSec === undefined ? null : perMsg(t.brokerSec),
-    clientUsPerMsg: perMsg(t.clientSec),
+    brokerUsPerMsg: t.brokerSec === undefined ? null : usPerMessage(t.brokerSec, messages),
+    clientUsPerMsg: usPerMessage(t.clientSec, messages),
   };
 }
 

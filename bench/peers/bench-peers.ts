@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { MiB, round, usPerMessage } from '../common.js';
 import { LatencyHistogram } from '../histogram.js';
 import { readCpuSeconds } from '../net.js';
 import {
@@ -92,8 +93,6 @@ A missing server is skipped; the exit code is 1 when no peer could run or a scen
   .parse();
 
 const flags = program.opts<Flags>();
-const MiB = 1024 * 1024;
-const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 const body = randomBytes(flags.size);
 
 function log(line: string): void {
@@ -205,11 +204,6 @@ const COLUMNS: Array<[string, number]> = [
   ['p50 ms', 8], ['p99 ms', 8], ['max ms', 8], ['srv CPU%', 8], ['cli CPU%', 8], ['srv µs/msg', 10], ['cli µs/msg', 10], ['srv RSS MiB', 11],
 ];
 
-/** CPU seconds as µs per message (the figure our own bench prints for the broker and its clients). */
-function usPerMsg(cpuSec: number, msgs: number): number | null {
-  return msgs > 0 ? round((cpuSec * 1e6) / msgs, 2) : null;
-}
-
 function tableLine(cells: Array<string | number>): string {
   return cells.map((c, i) => (i < 3 ? String(c).padEnd(COLUMNS[i]![1]) : String(c).padStart(COLUMNS[i]![1]))).join('  ');
 }
@@ -228,7 +222,7 @@ function tableRow(r: Row): string {
   return tableLine([
     r.scenario, r.peer, r.config, inflightCell(r), r.msgs, Math.round(r.msgs / secs), round(r.bytes / MiB / secs, 1),
     lat(0.5), lat(0.99), lat('max'), pct(r.serverCpuSec), pct(r.clientCpuSec),
-    usPerMsg(r.serverCpuSec, r.msgs) ?? '-', usPerMsg(r.clientCpuSec, r.msgs) ?? '-', round(r.serverRssPeak / MiB, 1),
+    usPerMessage(r.serverCpuSec, r.msgs) ?? '-', usPerMessage(r.clientCpuSec, r.msgs) ?? '-', round(r.serverRssPeak / MiB, 1),
   ]);
 }
 
@@ -255,8 +249,8 @@ function jsonOf(r: Row): Record<string, unknown> {
     serverRssPeakMiB: round(r.serverRssPeak / MiB, 1),
     serverCpuPct: secs > 0 ? round((r.serverCpuSec / secs) * 100, 1) : 0,
     clientCpuPct: secs > 0 ? round((r.clientCpuSec / secs) * 100, 1) : 0,
-    serverUsPerMsg: usPerMsg(r.serverCpuSec, r.msgs),
-    clientUsPerMsg: usPerMsg(r.clientCpuSec, r.msgs),
+    serverUsPerMsg: usPerMessage(r.serverCpuSec, r.msgs),
+    clientUsPerMsg: usPerMessage(r.clientCpuSec, r.msgs),
     host: { cpus: cpus().length, node: process.version },
   };
 }

@@ -176,7 +176,6 @@ export function encodeBatchBody(entries: readonly BatchEntry[]): Buffer {
   return buf;
 }
 
-
 /** A received message: the stored record with its body inflated and its properties parsed. */
 export interface MessageExt extends StoredMessage {
   /** UNIQ_KEY when the message has one, else the offset message id (upstream `MessageClientExt.getMsgId`). */

@@ -34,11 +34,12 @@ const WORKER_FILE = fileURLToPath(new URL('./crc-read-ahead-worker.js', import.m
  * Body CRC checks of crash recovery, run ahead of the record walk on a second thread. CRC is the
  * largest single cost of verifying the CommitLog; a worker that walks the same records and
  * publishes "every record ending at or before X is whole with a good CRC" lets the main thread
- * skip checking those records (it reads only their size) while it re-dispatches them. Neither thread waits for the other: where
- * the worker is behind, the main thread checks the record itself and says how far it got, and
- * the worker skips ahead to there (a record boundary) instead of checking records twice. So the
- * two threads share the CRC work whichever is faster on the machine. Anything the worker does
- * not vouch for (a mismatch, a torn tail, a worker that died) the main thread checks itself.
+ * skip checking those records (it reads only their size) while it re-dispatches them. Neither
+ * thread waits for the other: where the worker is behind, the main thread checks the record
+ * itself and says how far it got, and the worker skips ahead to there (a record boundary)
+ * instead of checking records twice. So the two threads share the CRC work whichever is faster
+ * on the machine. Anything the worker does not vouch for (a mismatch, a torn tail, a worker that
+ * died) the main thread checks itself.
  */
 export class CrcReadAhead {
   private readonly ctl: Int32Array;
