@@ -190,13 +190,25 @@ test('a V2 send header written by SendHeaderV2Ext gives the same frame as its fi
     { ...base, flag: -7, sysFlag: 12, queueId: 0, properties: undefined, unitMode: true, batch: true },
     { ...base, maxReconsumeTimes: 16, brokerName: 'broker-a', reconsumeTimes: 3, defaultTopicQueueNums: 1234567 },
     { ...base, producerGroup: 'グループ', topic: 'T', properties: '', bornTimestamp: 0 },
+    // Where the digit writer changes strategy (int32 parts split at 10^9) and the edges of a safe integer.
+    ...[9, 10, 999_999_999, 1e9, 1e9 + 1, 1_000_000_000_007, 2 ** 31 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -1763738000123, 1.5]
+      .map((n) => ({ ...base, bornTimestamp: n, queueId: n, defaultTopicQueueNums: n })),
+    // Same group and topic as `base`, other leading fields: not the bytes encoded for `base`.
+    { ...base, defaultTopic: 'OtherDefault' }, { ...base, defaultTopicQueueNums: 8 }, { ...base, sysFlag: 4 }, { ...base, reconsumeTimes: 2 },
   ];
-  for (const h of headers) {
+  // Twice: the second time the leading fields of plain sends come from the bytes encoded the first.
+  for (const h of [...headers, ...headers]) {
     for (const st of [SerializeType.ROCKETMQ, SerializeType.JSON]) {
       const viaObject = createRequest(310, { extFields: encodeSendMessageRequestHeaderV2(h), body: Buffer.from('b'), serializeType: st });
       const viaExt = createRequest(310, { body: Buffer.from('b'), serializeType: st });
       viaExt.binaryExt = new SendHeaderV2Ext(h);
       assert.deepEqual(encodeCommand(viaExt), encodeCommand(viaObject), JSON.stringify(h));
+      // What the broker reads back from the wire (1.5 is refused either way).
+      const decoded = decodeCommand(encodeCommand(viaExt).subarray(4));
+      const raw = rawExtOf(decoded);
+      const outcome = (decode: () => unknown): unknown => { try { return decode(); } catch (e) { return (e as Error).message; } };
+      assert.deepEqual(outcome(() => (raw ? decodeSendMessageRequestHeaderV2Raw(raw) : decodeSendMessageRequestHeaderV2(decoded.extFields))),
+        outcome(() => decodeSendMessageRequestHeaderV2(encodeSendMessageRequestHeaderV2(h))), JSON.stringify(h));
     }
   }
 });

@@ -58,6 +58,8 @@ export const SendHeaderV2Key = {
 /**
  * The V2 extFields. Like upstream's client, `j`, `k` and `m` are always sent (primitives in 4.9),
  * `i`, `l` and `n` only when set. Built as one object literal so every send header has one shape.
+ * The fields that rarely change from one send to the next come first (the broker, like upstream's,
+ * reads them by key, in any order): `SendHeaderV2Ext` copies them as one run of bytes.
  */
 export function encodeSendMessageRequestHeaderV2(h: SendMessageRequestHeader): Record<string, string> {
   const ext: Record<string, string> = {
@@ -65,13 +67,13 @@ export function encodeSendMessageRequestHeaderV2(h: SendMessageRequestHeader): R
     b: h.topic,
     c: h.defaultTopic,
     d: String(h.defaultTopicQueueNums),
-    e: String(h.queueId),
     f: String(h.sysFlag),
-    g: String(h.bornTimestamp),
     h: String(h.flag),
     j: String(h.reconsumeTimes ?? 0),
     k: h.unitMode ? 'true' : 'false',
     m: h.batch ? 'true' : 'false',
+    e: String(h.queueId),
+    g: String(h.bornTimestamp),
   };
   if (h.properties !== undefined) ext.i = h.properties;
   if (h.maxReconsumeTimes !== undefined) ext.l = String(h.maxReconsumeTimes);
@@ -86,18 +88,76 @@ const [K_A, K_B, K_C, K_D, K_E, K_F, K_G, K_H, K_I, K_J, K_K, K_L, K_M, K_N] = [
 /** Bytes of a V2 field besides its value. */
 const V2_FIELD = fieldLen(K_A, 0);
 
+/** Fields a, b, c, d, f, h, j, k and m of a plain send, encoded, with what they were encoded from. */
+interface ConstantFields {
+  readonly defaultTopic: string;
+  readonly defaultTopicQueueNums: number;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The leading fields of plain sends (no sysFlag, flag or reconsume count, not unit mode, not a
+ * batch), by producer group, then topic: the same on every such send of a producer to a topic,
+ * so they are encoded once and copied. Bounded: a process sending to ever new topics starts over.
+ */
+const constantFieldsByGroup = new Map<string, Map<string, ConstantFields>>();
+let constantFieldsCount = 0;
+const CONSTANT_FIELDS_MAX = 10_000;
+
+function constantFieldsOf(h: SendMessageRequestHeader): Buffer | undefined {
+  if (h.sysFlag !== 0 || h.flag !== 0 || (h.reconsumeTimes ?? 0) !== 0 || h.unitMode === true || h.batch === true) return undefined;
+  let byTopic = constantFieldsByGroup.get(h.producerGroup);
+  const known = byTopic?.get(h.topic);
+  if (known !== undefined) {
+    return known.defaultTopic === h.defaultTopic && known.defaultTopicQueueNums === h.defaultTopicQueueNums ? known.bytes : undefined;
+  }
+  if (constantFieldsCount >= CONSTANT_FIELDS_MAX) {
+    constantFieldsByGroup.clear();
+    constantFieldsCount = 0;
+    byTopic = undefined;
+  }
+  const bytes = Buffer.allocUnsafe(constantLen(h));
+  writeConstant(bytes, 0, h);
+  if (byTopic === undefined) constantFieldsByGroup.set(h.producerGroup, (byTopic = new Map()));
+  byTopic.set(h.topic, { defaultTopic: h.defaultTopic, defaultTopicQueueNums: h.defaultTopicQueueNums, bytes });
+  constantFieldsCount++;
+  return bytes;
+}
+
+/** Bytes of fields a, b, c, d, f, h, j, k and m. */
+function constantLen(h: SendMessageRequestHeader): number {
+  return 9 * V2_FIELD + strByteLength(h.producerGroup) + strByteLength(h.topic) + strByteLength(h.defaultTopic)
+    + numLen(h.defaultTopicQueueNums) + numLen(h.sysFlag) + numLen(h.flag) + numLen(h.reconsumeTimes ?? 0)
+    + (h.unitMode ? 4 : 5) + (h.batch ? 4 : 5);
+}
+
+/** Writes fields a, b, c, d, f, h, j, k and m at `p`; returns the end. */
+function writeConstant(buf: Buffer, p: number, h: SendMessageRequestHeader): number {
+  p = strField(buf, p, K_A, h.producerGroup);
+  p = strField(buf, p, K_B, h.topic);
+  p = strField(buf, p, K_C, h.defaultTopic);
+  p = numField(buf, p, K_D, h.defaultTopicQueueNums);
+  p = numField(buf, p, K_F, h.sysFlag);
+  p = numField(buf, p, K_H, h.flag);
+  p = numField(buf, p, K_J, h.reconsumeTimes ?? 0);
+  p = strField(buf, p, K_K, h.unitMode ? 'true' : 'false');
+  return strField(buf, p, K_M, h.batch ? 'true' : 'false');
+}
+
 /**
  * The V2 header writing its own binary extFields section: the same fields, in the same order,
  * as `encodeSendMessageRequestHeaderV2`, with numbers written as digits straight into the
- * frame. A producer sends one per message, so this skips a field object and seven number strings.
+ * frame. A producer sends one per message, so this skips a field object and seven number
+ * strings, and copies the leading fields of a plain send encoded once (`constantFieldsOf`).
  */
 export class SendHeaderV2Ext implements BinaryExt {
   readonly byteLength: number;
+  private readonly constant: Buffer | undefined;
 
   constructor(private readonly h: SendMessageRequestHeader) {
-    let len = 11 * V2_FIELD + strByteLength(h.producerGroup) + strByteLength(h.topic) + strByteLength(h.defaultTopic)
-      + numLen(h.defaultTopicQueueNums) + numLen(h.queueId) + numLen(h.sysFlag) + numLen(h.bornTimestamp) + numLen(h.flag)
-      + numLen(h.reconsumeTimes ?? 0) + (h.unitMode ? 4 : 5) + (h.batch ? 4 : 5);
+    const constant = constantFieldsOf(h);
+    this.constant = constant;
+    let len = (constant !== undefined ? constant.length : constantLen(h)) + 2 * V2_FIELD + numLen(h.queueId) + numLen(h.bornTimestamp);
     if (h.properties !== undefined) len += V2_FIELD + strByteLength(h.properties);
     if (h.maxReconsumeTimes !== undefined) len += V2_FIELD + numLen(h.maxReconsumeTimes);
     if (h.brokerName !== undefined) len += V2_FIELD + strByteLength(h.brokerName);
@@ -106,18 +166,10 @@ export class SendHeaderV2Ext implements BinaryExt {
 
   write(buf: Buffer, pos: number): void {
     const h = this.h;
-    let p = pos;
-    p = strField(buf, p, K_A, h.producerGroup);
-    p = strField(buf, p, K_B, h.topic);
-    p = strField(buf, p, K_C, h.defaultTopic);
-    p = numField(buf, p, K_D, h.defaultTopicQueueNums);
+    const constant = this.constant;
+    let p = constant !== undefined ? pos + constant.copy(buf, pos) : writeConstant(buf, pos, h);
     p = numField(buf, p, K_E, h.queueId);
-    p = numField(buf, p, K_F, h.sysFlag);
     p = numField(buf, p, K_G, h.bornTimestamp);
-    p = numField(buf, p, K_H, h.flag);
-    p = numField(buf, p, K_J, h.reconsumeTimes ?? 0);
-    p = strField(buf, p, K_K, h.unitMode ? 'true' : 'false');
-    p = strField(buf, p, K_M, h.batch ? 'true' : 'false');
     if (h.properties !== undefined) p = strField(buf, p, K_I, h.properties);
     if (h.maxReconsumeTimes !== undefined) p = numField(buf, p, K_L, h.maxReconsumeTimes);
     if (h.brokerName !== undefined) strField(buf, p, K_N, h.brokerName);
@@ -131,9 +183,27 @@ export class SendHeaderV2Ext implements BinaryExt {
 /** Decimal digits of a non-negative safe integer, else the length of its string form. */
 function numLen(n: number): number {
   if (!(n >= 0 && Number.isSafeInteger(n))) return String(n).length;
+  if (n < 1e9) return digits32(n);
+  return 9 + digits32(Math.floor(n / 1e9));
+}
+
+/** Decimal digits of 0 ≤ n < 2^31, by comparison: no division. */
+function digits32(n: number): number {
   let len = 1;
-  for (let v = n; v >= 10; v = Math.floor(v / 10)) len++;
+  for (let limit = 10; len < 10 && n >= limit; limit *= 10) len++;
   return len;
+}
+
+/**
+ * Writes the `len` digits of 0 ≤ v < 2^31 ending before `end`, in int32 arithmetic. A digit
+ * loop on a timestamp (above 2^32, so a double) costs a C `fmod` call per digit.
+ */
+function putDigits32(buf: Buffer, end: number, v: number, len: number): void {
+  for (let i = end - 1; i >= end - len; i--) {
+    const q = (v / 10) | 0;
+    buf[i] = 48 + v - q * 10;
+    v = q;
+  }
 }
 
 /** Number of bytes of a field with key `key` and a value of `valueLen` bytes (`short keyLen, key, int valueLen, value`). */
@@ -160,12 +230,16 @@ function numField(buf: Buffer, p: number, key: Buffer, n: number): number {
   if (!(n >= 0 && Number.isSafeInteger(n))) return strField(buf, p, key, String(n));
   const len = numLen(n);
   p = fieldKey(buf, p, key, len);
-  let v = n;
-  for (let i = len - 1; i >= 0; i--) {
-    buf[p + i] = 48 + (v % 10);
-    v = Math.floor(v / 10);
+  const end = p + len;
+  if (n < 1e9) {
+    putDigits32(buf, end, n, len);
+  } else {
+    // Nine low digits (zero-padded), then the rest: each part fits in an int32.
+    const hi = Math.floor(n / 1e9);
+    putDigits32(buf, end, n - hi * 1e9, 9);
+    putDigits32(buf, end - 9, hi, len - 9);
   }
-  return p + len;
+  return end;
 }
 
 type Keys = { [K in keyof typeof SendHeaderV2Key]: string };
