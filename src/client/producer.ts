@@ -365,7 +365,7 @@ export class Producer {
       if (left <= 0) break;
       try {
         const addr = this.brokerAddrOf(info, mq.brokerName);
-        const r = await this.sendKernel(addr, mq, p, left);
+        const r = await this.sendKernel(addr, mq, p, left, sentAt);
         this.faults?.update(mq.brokerName, Date.now() - sentAt, false);
         return r;
       } catch (err) {
@@ -460,7 +460,8 @@ export class Producer {
     return addr;
   }
 
-  private header(mq: MessageQueue, p: PreparedSend): SendMessageRequestHeader {
+  /** `bornTimestamp` is the clock read the send attempt starts with (upstream reads it when building the header, as close). */
+  private header(mq: MessageQueue, p: PreparedSend, bornTimestamp = Date.now()): SendMessageRequestHeader {
     return {
       producerGroup: this.group,
       topic: p.topic,
@@ -468,7 +469,7 @@ export class Producer {
       defaultTopicQueueNums: this.defaultTopicQueueNums,
       queueId: mq.queueId,
       sysFlag: p.sysFlag,
-      bornTimestamp: Date.now(),
+      bornTimestamp,
       flag: p.flag,
       properties: p.properties,
       reconsumeTimes: p.reconsumeTimes ?? 0,
@@ -479,8 +480,8 @@ export class Producer {
     };
   }
 
-  private sendKernel(addr: string, mq: MessageQueue, p: PreparedSend, timeoutMs: number): Promise<SendResult> {
-    const header = this.header(mq, p);
+  private sendKernel(addr: string, mq: MessageQueue, p: PreparedSend, timeoutMs: number, sentAt: number): Promise<SendResult> {
+    const header = this.header(mq, p, sentAt);
     return p.batch
       ? this.api.sendBatch(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId)
       : this.api.sendMessage(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId);

@@ -61,7 +61,10 @@ beforeEach(() => {
 
 test('a topic without a route is sent along the TBW102 route, round robin over min(4, 8) queues', async () => {
   const results = [];
+  const before = Date.now();
   for (let i = 0; i < 8; i++) results.push(await producer.send(new Message('BrandNew', `m${i}`)));
+  const born = b1.sends.map((r) => Number(r.extFields?.g));
+  assert.ok(born.every((t, i) => t >= before && t <= Date.now() && (i === 0 || t >= born[i - 1]!)), `bornTimestamp ${born.join(',')} from ${before}`);
   assert.deepEqual(routeLookups, ['BrandNew', 'TBW102']);
   assert.equal(b2.sends.length, 0);
   assert.equal(b1.sends.length, 8);
@@ -98,9 +101,14 @@ test('a retriable broker error is retried on the other broker', async () => {
   }
   assert.ok(b1.sends.length >= 1 && b1.sends.length <= 4);
   assert.equal(b2.sends.length, 4);
-  // Every retry reuses the message's UNIQ_KEY.
+  // Every retry reuses the message's UNIQ_KEY, and is born when it leaves.
   const ids = new Set([...b1.sends, ...b2.sends].map((r) => decodeProperties(r.extFields?.i).get('UNIQ_KEY')));
   assert.equal(ids.size, 4);
+  for (const retry of b2.sends) {
+    const id = decodeProperties(retry.extFields?.i).get('UNIQ_KEY');
+    const first = b1.sends.find((r) => decodeProperties(r.extFields?.i).get('UNIQ_KEY') === id);
+    if (first) assert.ok(Number(retry.extFields?.g) >= Number(first.extFields?.g));
+  }
 });
 
 test('a final broker error is thrown at once; retriable ones after all attempts', async () => {

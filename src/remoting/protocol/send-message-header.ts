@@ -481,6 +481,19 @@ const [R_MSG_ID, R_QUEUE_ID, R_QUEUE_OFFSET, R_TRANSACTION_ID, R_BATCH_UNIQ_ID, 
   Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer,
 ];
 
+/** MSG_REGION and TRACE_ON encoded, for the last region and trace switch asked: a broker's own. */
+let lastRegionAndTrace: { regionId: string; traceOn: boolean; bytes: Buffer } | undefined;
+
+/** Fields MSG_REGION and TRACE_ON as bytes: the same in every answer of a broker, so encoded once. */
+function regionAndTraceOf(regionId: string, traceOn: boolean): Buffer {
+  const last = lastRegionAndTrace;
+  if (last !== undefined && last.regionId === regionId && last.traceOn === traceOn) return last.bytes;
+  const bytes = Buffer.allocUnsafe(fieldLen(R_MSG_REGION, strByteLength(regionId)) + fieldLen(R_TRACE_ON, traceOn ? 4 : 5));
+  strField(bytes, strField(bytes, 0, R_MSG_REGION, regionId), R_TRACE_ON, traceOn ? 'true' : 'false');
+  lastRegionAndTrace = { regionId, traceOn, bytes };
+  return bytes;
+}
+
 /**
  * The send response header writing its own binary extFields section: the fields, in the same
  * order, of `encodeSendMessageResponseHeader`, with the numbers written as digits and the keys
@@ -489,13 +502,15 @@ const [R_MSG_ID, R_QUEUE_ID, R_QUEUE_OFFSET, R_TRANSACTION_ID, R_BATCH_UNIQ_ID, 
  */
 export class SendResponseExt implements BinaryExt {
   readonly byteLength: number;
+  private readonly regionAndTrace: Buffer;
 
   /** `msgId` may be an OffsetMessageId, whose digits are written without making it a string. */
   constructor(private readonly h: Omit<SendMessageResponseHeader, 'msgId'> & { msgId: string | OffsetMessageId }) {
     const id = h.msgId;
+    const regionAndTrace = regionAndTraceOf(h.regionId, h.traceOn);
+    this.regionAndTrace = regionAndTrace;
     let len = fieldLen(R_MSG_ID, typeof id === 'string' ? strByteLength(id) : id.length) + fieldLen(R_QUEUE_ID, numLen(h.queueId))
-      + fieldLen(R_QUEUE_OFFSET, numLen(h.queueOffset)) + fieldLen(R_MSG_REGION, strByteLength(h.regionId))
-      + fieldLen(R_TRACE_ON, h.traceOn ? 4 : 5);
+      + fieldLen(R_QUEUE_OFFSET, numLen(h.queueOffset)) + regionAndTrace.length;
     if (h.transactionId !== undefined) len += fieldLen(R_TRANSACTION_ID, strByteLength(h.transactionId));
     if (h.batchUniqId !== undefined) len += fieldLen(R_BATCH_UNIQ_ID, strByteLength(h.batchUniqId));
     if (h.recallHandle !== undefined) len += fieldLen(R_RECALL_HANDLE, strByteLength(h.recallHandle));
@@ -509,8 +524,7 @@ export class SendResponseExt implements BinaryExt {
     p = typeof id === 'string' ? strField(buf, p, R_MSG_ID, id) : id.writeTo(buf, fieldKey(buf, p, R_MSG_ID, id.length));
     p = numField(buf, p, R_QUEUE_ID, h.queueId);
     p = numField(buf, p, R_QUEUE_OFFSET, h.queueOffset);
-    p = strField(buf, p, R_MSG_REGION, h.regionId);
-    p = strField(buf, p, R_TRACE_ON, h.traceOn ? 'true' : 'false');
+    p += this.regionAndTrace.copy(buf, p);
     if (h.transactionId !== undefined) p = strField(buf, p, R_TRANSACTION_ID, h.transactionId);
     if (h.batchUniqId !== undefined) p = strField(buf, p, R_BATCH_UNIQ_ID, h.batchUniqId);
     if (h.recallHandle !== undefined) strField(buf, p, R_RECALL_HANDLE, h.recallHandle);
