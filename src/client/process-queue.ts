@@ -30,6 +30,8 @@ export class ProcessQueue {
   consuming = false;
   /** Orderly: the listener call in progress, awaited before the queue's lock is given up. */
   inflight?: Promise<void>;
+  /** Orderly: rebalances that could not give the queue up because a listener call went on (upstream `tryUnlockTimes`). */
+  tryUnlockTimes = 0;
   /** Aborted when the queue's pull loop must stop: on drop, and when the consumer shuts down. */
   readonly pulling = new AbortController();
   private spaceWaiters: Array<() => void> = [];
@@ -176,7 +178,7 @@ export class ProcessQueue {
       cachedMsgMinOffset, cachedMsgMaxOffset, cachedMsgCount: this.msgTree.size,
       cachedMsgSizeInMiB: Math.trunc(this._msgSize / (1024 * 1024)),
       transactionMsgMinOffset, transactionMsgMaxOffset, transactionMsgCount: this.consumingMsgOrderly.size,
-      locked: this.locked, tryUnlockTimes: 0, lastLockTimestamp: this.lastLockTimestamp, droped: this.dropped,
+      locked: this.locked, tryUnlockTimes: this.tryUnlockTimes, lastLockTimestamp: this.lastLockTimestamp, droped: this.dropped,
       lastPullTimestamp: this.lastPullTimestamp, lastConsumeTimestamp: this.lastConsumeTimestamp,
     };
   }

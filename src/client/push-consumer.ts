@@ -598,7 +598,12 @@ export class PushConsumer {
       // next owner starts after it (upstream waits up to 1 s for the queue's consume lock).
       if (pq.inflight) {
         const done = await Promise.race([pq.inflight.then(() => true), sleep(1000).then(() => false)]);
-        if (!done) return false;
+        if (!done) {
+          // The next rebalance tries again; the count shows in the consumer's running info.
+          pq.tryUnlockTimes++;
+          this.log.warn(`queue ${mq.topic}/${mq.brokerName}/${mq.queueId} is still consuming, so its lock is kept (${pq.tryUnlockTimes} tries); a listener call may hang`);
+          return false;
+        }
       }
       await this.offsetStore.persist(mq);
       this.offsetStore.removeOffset(mq);

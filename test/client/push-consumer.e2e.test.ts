@@ -500,3 +500,47 @@ test('CONSUME_MESSAGE_DIRECTLY to an orderly consumer: its statuses map to upstr
     await admin.shutdown();
   }
 });
+
+test('an orderly queue whose listener call goes on is kept by the rebalance that takes it away, and tryUnlockTimes counts the tries', { skip }, async () => {
+  const topic = `PushTryUnlock_${stamp}`;
+  const group = `PushTryUnlockG_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const calls: number[] = [];
+  const a = consumer({ group, rebalanceInterval: 1000, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  a.subscribe(topic, '*');
+  a.registerMessageListenerOrderly(async (msgs) => {
+    calls.push(msgs[0]!.queueId);
+    await gate;
+    return ConsumeOrderlyStatus.SUCCESS;
+  });
+  await a.start();
+  await waitUntil(() => a.assignment().filter((q) => q.topic === topic).length === 2, 'a holds both queues');
+  for (const q of queues) await producer.send(new Message(topic, 'held'), { queue: q });
+  await waitUntil(() => calls.length === 2, 'a listener call running on each queue');
+  const b = consumer({ group, rebalanceInterval: 1000, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  b.subscribe(topic, '*');
+  const bGot: string[] = [];
+  b.registerMessageListenerOrderly(async (msgs) => {
+    bGot.push(...msgs.map((m) => m.body.toString()));
+    return ConsumeOrderlyStatus.SUCCESS;
+  });
+  await b.start();
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  await admin.start();
+  try {
+    // a gives one queue to b, but its listener call there goes on: a keeps the broker lock and says so.
+    await waitUntil(async () => (await admin.getConsumerRunningInfo(group, a.clientId)).mqTable
+      .some((e) => e.mq.topic === topic && e.info.droped && e.info.tryUnlockTimes >= 1), 'a failed unlock in the running info');
+    assert.deepEqual(bGot, [], 'b consumed nothing while a still held the queue');
+    release();
+    // Once the call is done, the next rebalance lets the queue go and b takes it.
+    await waitUntil(() => b.assignment().some((q) => q.topic === topic) && a.assignment().filter((q) => q.topic === topic).length === 1, 'b holds a queue');
+    const aQueues = a.assignment().filter((q) => q.topic === topic).map((q) => q.queueId);
+    assert.equal(new Set([...aQueues, ...b.assignment().filter((q) => q.topic === topic).map((q) => q.queueId)]).size, 2);
+  } finally {
+    release();
+    await admin.shutdown();
+  }
+});
