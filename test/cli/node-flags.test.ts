@@ -16,3 +16,11 @@ test('npm start and the server CLIs start node with SERVER_NODE_FLAGS', () => {
     assert.equal(first, `#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`, `shebang of ${cli}`);
   }
 });
+
+test('both benches run their load generators with SERVER_NODE_FLAGS, ours and the peers\' alike', () => {
+  // A client draining 1 KiB messages at 400,000 a second runs a full collection every ~100 ms
+  // with V8's default old-space sizing: the clients' GC would be measured instead of the servers.
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.bench, `npm run build && node ${SERVER_NODE_FLAGS.join(' ')} dist/bench/bench.js`);
+  assert.equal(pkg.scripts['bench:peers'], `npm run build && node ${SERVER_NODE_FLAGS.join(' ')} dist/bench/peers/bench-peers.js`);
+});
