@@ -103,9 +103,14 @@ export function storeTimestampPos(sysFlag: number): number {
   return RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
 }
 
+/** Bytes of STOREHOST (address and port), given the record's sysFlag. */
+export function storeHostLength(sysFlag: number): number {
+  return (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+}
+
 /** Position of BODYLENGTH within a record, given its sysFlag (after STORETIMESTAMP, STOREHOST, RECONSUMETIMES and PREPAREDTRANSACTIONOFFSET). */
 export function bodyLengthPos(sysFlag: number): number {
-  return storeTimestampPos(sysFlag) + 8 + ((sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8) + 4 + 8;
+  return storeTimestampPos(sysFlag) + 8 + storeHostLength(sysFlag) + 4 + 8;
 }
 
 /** Whether `magic` is a message record's (either version), not the blank end-of-segment marker's or garbage. */
@@ -217,10 +222,10 @@ export class StoredRecord {
     const sysFlag = int32At(buf, pos + RecordPos.SYSFLAG);
     this.sysFlag = sysFlag;
     this.bornTimestamp = readLong(buf, pos + RecordPos.BORNTIMESTAMP);
-    let p = pos + RecordPos.BORNHOST + ((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0 ? 20 : 8);
+    let p = pos + storeTimestampPos(sysFlag);
     this.storeTimestamp = readLong(buf, p); p += 8;
     this.#storeHostAt = p;
-    this.#storeHostLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0 ? 20 : 8;
+    this.#storeHostLen = storeHostLength(sysFlag);
     p += this.#storeHostLen;
     if (p + 16 > end) throw new Error(`message record at position ${pos} is too short (${storeSize} bytes) for its host addresses`);
     this.reconsumeTimes = int32At(buf, p); p += 4;

@@ -226,9 +226,6 @@ export class CommitLog {
     // caller knows ends a record (the checkpoint after a clean stop).
     const startInFile = fromIsRecordStart && fromOffset >= files[idx]!.fileFromOffset ? fromOffset - files[idx]!.fileFromOffset : 0;
     const readAhead = checkCRC ? this.startCrcReadAhead(idx, startInFile) : undefined;
-    // A record the read-ahead vouches for is skipped by the walk before its CRC comes up, so every
-    // record whose CRC is asked about needs the check here.
-    const wantCrc = checkCRC ? (): boolean => true : (): boolean => false;
     const scratch = new WalkBuffer();
     let validEnd = files[idx]!.fileFromOffset + startInFile;
     let firstPos = startInFile;
@@ -237,7 +234,7 @@ export class CommitLog {
         const f = files[idx]!;
         const base = f.fileFromOffset;
         const read = (buf: Buffer, at: number, length: number): number => f.readSyncInto(buf, 0, at, length);
-        const r = walkSegment(read, scratch, firstPos, f.wrotePosition, wantCrc, (buf, rel, filePos) => {
+        const r = walkSegment(read, scratch, firstPos, f.wrotePosition, checkCRC, (buf, rel, filePos) => {
           const phy = base + filePos;
           if (phy >= dispatchFrom) onRecord(buf, rel, phy);
           return true;

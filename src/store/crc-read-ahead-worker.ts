@@ -45,7 +45,7 @@ function run(): void {
         }
         return done;
       };
-      r = walkSegment(read, scratch, from, seg.len, () => true, (_buf, _rel, filePos, size) => {
+      r = walkSegment(read, scratch, from, seg.len, true, (_buf, _rel, filePos, size) => {
         const end = seg.fileFromOffset + filePos + size;
         if (end - last >= PUBLISH_EVERY) {
           publish(end);

@@ -30,8 +30,7 @@ export class WalkBuffer {
 
 /**
  * Walks the records of one segment from `filePos`, which must be a record boundary, to
- * `fileLen`: each record is length/magic/layout checked, and its body CRC too when
- * `wantCrc(recordEndFilePos)` says so. `visit` sees every whole record (its `buf` is valid only
+ * `fileLen`: each record is length/magic/layout checked, and its body CRC too with `checkCrc`. `visit` sees every whole record (its `buf` is valid only
  * during the call) and may return false to stop. Recovery and its CRC read-ahead both walk
  * with this, so they split a segment into records identically. With `verified`, a record for
  * whose end it answers true was already checked whole (layout and CRC) by another walk of the
@@ -42,7 +41,7 @@ export function walkSegment(
   scratch: WalkBuffer,
   filePos: number,
   fileLen: number,
-  wantCrc: (recordEnd: number) => boolean,
+  checkCrc: boolean,
   visit: (buf: Buffer, rel: number, filePos: number, size: number) => boolean,
   verified?: (recordEnd: number) => boolean,
 ): WalkResult {
@@ -74,7 +73,7 @@ export function walkSegment(
       const check = checkRecord(buf, rel, false);
       if (!check.ok) return { filePos, stop: check.blank ? 'blank' : { reason: check.reason } };
       size = check.size;
-      if (wantCrc(filePos + size) && !bodyCrcMatches(buf, rel)) return { filePos, stop: { reason: 'body CRC mismatch' } };
+      if (checkCrc && !bodyCrcMatches(buf, rel)) return { filePos, stop: { reason: 'body CRC mismatch' } };
     }
     if (!visit(buf, rel, filePos, size)) return { filePos, stop: 'stopped' };
     filePos += size;

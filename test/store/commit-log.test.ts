@@ -185,7 +185,7 @@ test('a walk reads records another walk vouched for by their size only; the blan
       const read = (buf: Buffer, at: number, length: number): number => readSync(fd, buf, 0, length, at);
       const walk = (verified?: (end: number) => boolean): { seen: number[]; stop: unknown } => {
         const seen: number[] = [];
-        const r = walkSegment(read, new WalkBuffer(), 0, fileSize, () => true, (_b, _rel, filePos) => {
+        const r = walkSegment(read, new WalkBuffer(), 0, fileSize, true, (_b, _rel, filePos) => {
           seen.push(filePos);
           return true;
         }, verified);
