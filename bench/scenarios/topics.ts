@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createTopicOn, emit, fmtInt, log, makeBody, masterAddrs, pool, round, rtRows, rtStats, waitForRoute } from '../common.js';
-import { addCpu, cpuRows, cpuUse, errorNotes, runLoad, tps, warmUp, withSystem, type CpuTaken, type LoadOptions, type LoadResult } from '../load.js';
+import { addCpu, cpuRows, cpuUse, errorNotes, runLoad, tps, warmUp, withSystem, type CpuTaken, type CpuUse, type LoadOptions, type LoadResult } from '../load.js';
 import { LatencyHistogram } from '../histogram.js';
 import { loadShape, systemOptions, type Scenario } from './types.js';
 
@@ -72,13 +72,13 @@ export const topicsScenario: Scenario = {
       const manys: LoadResult[] = [];
       const cpus: { one?: CpuTaken; many?: CpuTaken } = {};
       for (let i = 0; i < 2 * SLICES; i++) {
-        const load = thueMorse(i) === 0 ? oneLoad : manyLoad;
+        const which = thueMorse(i) === 0 ? 'one' : 'many';
+        const load = which === 'one' ? oneLoad : manyLoad;
         const mark = s.cpuMark();
         const r = await runLoad({ ...load, durationMs: slice, progressMs: 0 });
         const cpu = s.cpuSince(mark);
-        const which = load === oneLoad ? 'one' : 'many';
         cpus[which] = cpus[which] === undefined ? cpu : addCpu(cpus[which]!, cpu);
-        (load === oneLoad ? ones : manys).push(r);
+        (which === 'one' ? ones : manys).push(r);
         log(`  ${i + 1}/${2 * SLICES}: ${load.label} ${fmtInt(tps(r))} msg/s`);
       }
       const r1 = ones.reduce(mergeLoads);
@@ -88,7 +88,7 @@ export const topicsScenario: Scenario = {
       const ratio = tps(r1) > 0 ? tps(rN) / tps(r1) : 0;
       const cpu1 = cpuUse(cpus.one!, r1.ok);
       const cpuN = cpuUse(cpus.many!, rN.ok);
-      const part = (r: LoadResult, cpu: ReturnType<typeof cpuUse>): Record<string, unknown> => ({
+      const part = (r: LoadResult, cpu: CpuUse): Record<string, unknown> => ({
         durationSec: round(r.elapsedMs / 1000, 3), ok: r.ok, errors: r.errors, tps: round(tps(r), 1), ackMs: rtStats(r.hist), cpu,
       });
       emit('topics', [

@@ -30,11 +30,11 @@ export class WalkBuffer {
 
 /**
  * Walks the records of one segment from `filePos`, which must be a record boundary, to
- * `fileLen`: each record is length/magic/layout checked, and its body CRC too with `checkCrc`. `visit` sees every whole record (its `buf` is valid only
- * during the call) and may return false to stop. Recovery and its CRC read-ahead both walk
- * with this, so they split a segment into records identically. With `verified`, a record for
- * whose end it answers true was already checked whole (layout and CRC) by another walk of the
- * same bytes, and only its size is read.
+ * `fileLen`: each record is length/magic/layout checked, and its body CRC too with `checkCrc`.
+ * `visit` sees every whole record (its `buf` is valid only during the call) and may return false
+ * to stop. Recovery and its CRC read-ahead both walk with this, so they split a segment into
+ * records identically. With `verified`, a record for whose end it answers true was already
+ * checked whole (layout and CRC) by another walk of the same bytes, and only its size is read.
  */
 export function walkSegment(
   read: SegmentRead,
