@@ -28,6 +28,8 @@ export class ConsumeQueue {
   private tailCount = 0;
   private tailStart = 0;
   private flushing = 0;
+  /** Counts destroys: a flush begun before one must neither write (that would make the files again) nor count its entries. */
+  private generation = 0;
   /** Segments written since the last datasync. */
   private readonly unsynced = new Set<MappedFile>();
   /** CommitLog offset of the first entry not yet written and fdatasync'ed; -1 when every entry is. */
@@ -194,6 +196,7 @@ export class ConsumeQueue {
   flush(cb: (err: Error | null) => void): void {
     if (this.flushing > 0 || this.tailCount === 0) return cb(null);
     const n = this.tailCount;
+    const generation = this.generation;
     this.flushing = n;
     const writes: Array<() => Promise<void>> = [];
     let o = this.tailStart;
@@ -204,6 +207,7 @@ export class ConsumeQueue {
       const upto = Math.min(end, fileEnd);
       const slice = this.tail.subarray((o - this.tailStart) * CQ_STORE_UNIT_SIZE, (upto - this.tailStart) * CQ_STORE_UNIT_SIZE);
       writes.push(() => {
+        if (this.generation !== generation) return Promise.resolve();
         // The next segment is created only once the previous one is written to its end: a crash
         // must not leave a short segment ahead of another (load refuses that as a size mismatch,
         // and zero-filling it would put blank entries in the middle of the queue).
@@ -215,7 +219,7 @@ export class ConsumeQueue {
         // Listed for datasync once written: a sync that starts meanwhile must not drop it unsynced.
         return new Promise((resolve, reject) => file.writeAt([slice], pos, (err) => {
           if (err) return reject(err);
-          this.unsynced.add(file);
+          if (this.generation === generation) this.unsynced.add(file);
           resolve();
         }));
       });
@@ -226,6 +230,7 @@ export class ConsumeQueue {
     for (const w of writes) chain = chain.then(w);
     chain.then(
       () => {
+        if (this.generation !== generation) return cb(null);
         this.tail.copy(this.tail, 0, n * CQ_STORE_UNIT_SIZE, this.tailCount * CQ_STORE_UNIT_SIZE);
         this.tailCount -= n;
         this.tailStart += n;
@@ -233,6 +238,7 @@ export class ConsumeQueue {
         cb(null);
       },
       (err: Error) => {
+        if (this.generation !== generation) return cb(null);
         this.flushing = 0;
         cb(err);
       },
@@ -317,6 +323,8 @@ export class ConsumeQueue {
   }
 
   destroy(): void {
+    this.generation++;
+    this.flushing = 0;
     this.files.destroy();
     this.unsynced.clear();
     this.firstUnsyncedPhy = -1;
