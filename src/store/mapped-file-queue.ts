@@ -121,10 +121,8 @@ export class MappedFileQueue {
   }
 
   destroy(): void {
-    for (const f of this.files) {
-      f.close();
-      try { unlinkSync(f.path); } catch { /* already gone */ }
-    }
+    // Writes and syncs of the queue may still be in the thread pool: their descriptors close after them.
+    for (const f of this.files) f.destroy(0);
     this.files.length = 0;
   }
 

@@ -24,6 +24,10 @@ export class MappedFile {
   private extraFds: Array<number | undefined> = [];
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
+  /** Writes, syncs and reads handed to the thread pool and not yet called back. */
+  private inPool = 0;
+  /** A deleted file's descriptors close once the pool is done with them (see destroy). */
+  private onPoolIdle?: () => void;
 
   constructor(dir: string, readonly fileFromOffset: number, readonly fileSize: number, length = 0) {
     this.path = join(dir, offset2FileName(fileFromOffset));
@@ -40,7 +44,7 @@ export class MappedFile {
   }
 
   private handle(): number {
-    if (this.destroyed) throw new Error(`${this.path} was deleted by retention`);
+    if (this.destroyed) throw new Error(`${this.path} was deleted (by retention, or with its topic)`);
     if (this.fd < 0) {
       try {
         this.fd = openSync(this.path, 'r+');
@@ -61,7 +65,10 @@ export class MappedFile {
   writeAt(buffers: Buffer[], position: number, cb: (err: Error | null) => void): void {
     let total = 0;
     for (const b of buffers) total += b.length;
-    writev(this.handle(), buffers, position, (err, written) => {
+    const fd = this.handle();
+    this.inPool++;
+    writev(fd, buffers, position, (err, written) => {
+      this.poolDone();
       if (err) return cb(err);
       if (written !== total) return cb(new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`));
       cb(null);
@@ -100,7 +107,18 @@ export class MappedFile {
     } catch (err) {
       return cb(err as Error);
     }
-    fdatasync(fd, cb);
+    this.inPool++;
+    fdatasync(fd, (err) => {
+      this.poolDone();
+      cb(err);
+    });
+  }
+
+  private poolDone(): void {
+    if (--this.inPool > 0 || this.onPoolIdle === undefined) return;
+    const close = this.onPoolIdle;
+    this.onPoolIdle = undefined;
+    close();
   }
 
   private extraHandle(lane: number): number {
@@ -142,7 +160,10 @@ export class MappedFile {
   readAsync(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     return new Promise((resolve, reject) => {
-      read(this.handle(), buf, 0, length, position, (err, n) => {
+      const fd = this.handle();
+      this.inPool++;
+      read(fd, buf, 0, length, position, (err, n) => {
+        this.poolDone();
         if (err) reject(err);
         else resolve(n === length ? buf : buf.subarray(0, n));
       });
@@ -164,9 +185,11 @@ export class MappedFile {
   }
 
   /**
-   * Deletes the file. Its descriptor stays open for `graceMs` so that reads already handed to the
-   * thread pool finish on the unlinked file instead of on a reused descriptor (upstream keeps a
-   * reference count and destroys after a delay for the same reason).
+   * Deletes the file. Its descriptors stay open for `graceMs`, and after that until the thread
+   * pool has called back every write, sync and read handed to it, so that these finish on the
+   * unlinked file instead of on a reused descriptor number (upstream keeps a reference count and
+   * destroys after a delay for the same reason). Reads that a reader started on the descriptor
+   * itself are covered by the grace alone.
    */
   destroy(graceMs: number): void {
     try { unlinkSync(this.path); } catch { /* already gone */ }
@@ -175,10 +198,14 @@ export class MappedFile {
     this.fd = -1;
     this.extraFds = [];
     this.destroyed = true;
-    if (fds.length > 0) {
-      const t = setTimeout(() => { for (const fd of fds) closeSync(fd); }, graceMs);
-      t.unref();
-    }
+    if (fds.length === 0) return;
+    const closeAll = (): void => { for (const fd of fds) closeSync(fd); };
+    const afterGrace = (): void => {
+      if (this.inPool === 0) closeAll();
+      else this.onPoolIdle = closeAll;
+    };
+    if (graceMs > 0) setTimeout(afterGrace, graceMs).unref();
+    else afterGrace();
   }
 
   /** Set once the file is deleted: no new reads or writes. */
