@@ -65,14 +65,11 @@ export class MappedFile {
   writeAt(buffers: Buffer[], position: number, cb: (err: Error | null) => void): void {
     let total = 0;
     for (const b of buffers) total += b.length;
-    const fd = this.handle();
-    this.inPool++;
-    writev(fd, buffers, position, (err, written) => {
-      this.poolDone();
+    writev(this.handle(), buffers, position, this.pooled((err, written) => {
       if (err) return cb(err);
       if (written !== total) return cb(new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`));
       cb(null);
-    });
+    }));
   }
 
   /** The same write on the calling thread: for a few KiB a thread-pool round trip costs more than the copy. */
@@ -107,18 +104,20 @@ export class MappedFile {
     } catch (err) {
       return cb(err as Error);
     }
-    this.inPool++;
-    fdatasync(fd, (err) => {
-      this.poolDone();
-      cb(err);
-    });
+    fdatasync(fd, this.pooled(cb));
   }
 
-  private poolDone(): void {
-    if (--this.inPool > 0 || this.onPoolIdle === undefined) return;
-    const close = this.onPoolIdle;
-    this.onPoolIdle = undefined;
-    close();
+  /** `cb`, counted as a thread-pool operation until it is called (a deleted file's descriptors wait for it, see destroy). */
+  private pooled<A extends unknown[]>(cb: (...args: A) => void): (...args: A) => void {
+    this.inPool++;
+    return (...args) => {
+      if (--this.inPool === 0 && this.onPoolIdle !== undefined) {
+        const close = this.onPoolIdle;
+        this.onPoolIdle = undefined;
+        close();
+      }
+      cb(...args);
+    };
   }
 
   private extraHandle(lane: number): number {
@@ -160,13 +159,10 @@ export class MappedFile {
   readAsync(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     return new Promise((resolve, reject) => {
-      const fd = this.handle();
-      this.inPool++;
-      read(fd, buf, 0, length, position, (err, n) => {
-        this.poolDone();
+      read(this.handle(), buf, 0, length, position, this.pooled((err, n) => {
         if (err) reject(err);
         else resolve(n === length ? buf : buf.subarray(0, n));
-      });
+      }));
     });
   }
 
