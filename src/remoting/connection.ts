@@ -13,8 +13,11 @@ interface Pending {
   readonly opaque: number;
   resolve: (cmd: RemotingCommand) => void;
   reject: (err: Error) => void;
-  /** Timeout scans run on this connection before the request was sent. */
-  sentAtScan: number;
+  /**
+   * Wall-clock time of the first timeout scan that saw the request (0 until then): never
+   * before it was sent, so a request never times out early.
+   */
+  seenAt: number;
   timeoutMs: number;
   code: number;
 }
@@ -64,8 +67,6 @@ export class Connection extends EventEmitter {
   private closed = false;
   private nextOpaque = 1;
   private timeoutScan: NodeJS.Timeout | undefined;
-  /** Scans run so far: the clock of request timeouts, so that sending a request reads no clock. */
-  private scans = 0;
   /** Free-form per-connection state for the roles (client id, language, version). */
   readonly attrs: Record<string, unknown> = {};
 
@@ -293,7 +294,7 @@ export class Connection extends EventEmitter {
     cmd.opaque = opaque;
     cmd.flag &= ~1;
     return new Promise((resolve, reject) => {
-      this.pending.set({ opaque, resolve, reject, sentAtScan: this.scans, timeoutMs, code: cmd.code });
+      this.pending.set({ opaque, resolve, reject, seenAt: 0, timeoutMs, code: cmd.code });
       if (this.timeoutScan === undefined) this.timeoutScan = setInterval(() => this.scanTimeouts(), TIMEOUT_SCAN_MS);
       this.writeCommand(cmd);
     });
@@ -306,11 +307,14 @@ export class Connection extends EventEmitter {
       this.timeoutScan = undefined;
       return;
     }
-    const scans = ++this.scans;
+    // Deadlines are measured on the clock, not in scans: under load the interval fires late
+    // and a count of scans would stretch every timeout by the lag. A request times out at the
+    // first scan timeoutMs after the scan that first saw it, so between timeoutMs and timeoutMs
+    // plus two scan periods after it was sent, however late the periods run.
+    const now = Date.now();
     for (const p of this.pending.values()) {
-      // Whole scan periods since the request left (the first one may have been partial): it
-      // times out between timeoutMs and timeoutMs + 2 periods after it was sent.
-      if ((scans - p.sentAtScan - 1) * TIMEOUT_SCAN_MS < p.timeoutMs) continue;
+      if (p.seenAt === 0) p.seenAt = now;
+      if (now - p.seenAt < p.timeoutMs) continue;
       this.pending.take(p.opaque);
       p.reject(new RemotingTimeoutError(this.remoteAddress, p.timeoutMs, p.code));
     }

@@ -96,3 +96,19 @@ test('a request nobody answers fails with RemotingTimeoutError after its timeout
   const res = await client.invoke(addr, createRequest(ECHO, { body: Buffer.from('still here') }));
   assert.equal(res.body?.toString(), 'still here');
 });
+
+test('a timeout is kept on the clock when the event loop lags: the late scans do not stretch it', async () => {
+  // The loop is held 200 ms at a time (asleep, so the other tests keep both cores), and the
+  // 50 ms scan fires every 200 ms or more. Counted in scans, a 500 ms timeout took 1.8-2.3 s;
+  // on the clock it ends between 500 ms and 500 ms plus two periods (about 600 ms here).
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const hog = setInterval(() => Atomics.wait(cell, 0, 0, 200), 200);
+  try {
+    const t0 = Date.now();
+    await assert.rejects(client.invoke(addr, createRequest(NEVER), 500), (err: unknown) => err instanceof RemotingTimeoutError);
+    const took = Date.now() - t0;
+    assert.ok(took >= 500 && took < 1200, `timed out after ${took} ms`);
+  } finally {
+    clearInterval(hog);
+  }
+});
