@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { MQClientAPI, type MessageExt } from '../../src/client/index.js';
 import { RemotingClient, createRequest } from '../../src/remoting/index.js';
@@ -97,7 +99,13 @@ test('transactions and consumer offsets across a SIGKILL: an open half is checke
   try {
     const half = await send(api, p, 'SemTx', 'in-doubt', { TRAN_MSG: 'true', PGROUP: 'SEMTX', UNIQ_KEY: 'SEMTXUNIQ0000000000000000000001' }, 0x4);
     await api.updateConsumerOffset(p.brokerAddr, { consumerGroup: 'SEMC', topic: 'SemTx', queueId: 0, commitOffset: 7 });
-    await new Promise((r) => setTimeout(r, 600)); // offsets are persisted every flushConsumerOffsetInterval
+    // Offsets are persisted every flushConsumerOffsetInterval (as upstream, a commit newer than
+    // the last persist is not kept by a crash): the kill waits until the file holds this one.
+    const offsetsFile = join(tmp.dir, 'store', 'config', 'consumerOffset.json');
+    await until(async () => {
+      const text = existsSync(offsetsFile) ? readFileSync(offsetsFile, 'utf8') : '';
+      return text && JSON.parse(text).offsetTable?.['SemTx@SEMC']?.['0'] === 7 ? true : undefined;
+    }, 10_000, 'the offset persisted');
     await killHard(p);
     await producer.shutdown();
     p = await startStandaloneProcess(conf, `${tmp.dir}/store`);
