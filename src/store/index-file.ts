@@ -185,6 +185,10 @@ export class IndexFile {
   /** Overlays handed to a flush and not yet on disk, oldest first (more than one only after a failed write). */
   private readonly pending: Overlay[] = [];
   private flushing?: Promise<void>;
+  /** fdatasyncs handed to the thread pool and not yet called back: the descriptor stays open for them. */
+  private syncing = 0;
+  /** The close deferred until `syncing` is back to 0. */
+  private onSynced?: () => void;
   private spare?: Buffer;
   private closed = false;
   private readonly entriesPos: number;
@@ -548,14 +552,28 @@ export class IndexFile {
   /** Makes the written bytes durable. */
   datasync(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+    this.syncing++;
+    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => {
+      if (--this.syncing === 0 && this.onSynced !== undefined) this.onSynced();
+      if (err) reject(err);
+      else resolve();
+    }));
   }
 
-  /** Closes the file once a running flush has finished; queries stop at once. */
+  /**
+   * Closes the file once a running flush and the fdatasyncs in the thread pool have finished
+   * (closed earlier, the descriptor's number could go to a file opened meanwhile, and a sync
+   * still queued would fail or sync that file); queries stop at once.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     const done = (): void => {
+      if (this.syncing > 0) {
+        this.onSynced = done;
+        return;
+      }
+      this.onSynced = undefined;
       closeSync(this.fd);
       this.dropSlotTable();
     };

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { IndexFile, indexFileSize, indexKeyHash, INDEX_HEADER_SIZE, SlotTablePool } from '../../src/store/index-file.js';
 import { javaStringHashCode } from '../../src/common/java.js';
 import { readLong } from '../../src/common/bytes.js';
+import { busyPool } from '../helpers/pool.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SLOTS = 100;
@@ -414,3 +415,35 @@ test('a slot write that fails leaves its pages to the next flush; queries answer
     cleanup();
   }
 });
+
+test('a file destroyed while its fdatasync waits in the thread pool keeps its descriptor until the sync is done', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = IndexFile.create(join(dir, 'idx'), SLOTS, NUM);
+    f.putKey('T#k1', 100, Date.now());
+    await f.flush(true);
+    const busy = busyPool();
+    const synced = f.datasync().then(() => null, (err: Error) => err);
+    // Retention deletes the file now; closed at once, the queued sync would find no descriptor (EBADF).
+    f.destroy();
+    assert.equal(openDescriptorsOf(f.path), 1, 'kept open for the sync');
+    await busy;
+    assert.equal(await synced, null);
+    assert.equal(openDescriptorsOf(f.path), 0, 'closed once the sync is done');
+  } finally {
+    cleanup();
+  }
+});
+
+/** Descriptors of this process open on `path` (Linux: /proc/self/fd). */
+function openDescriptorsOf(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(path)) n++;
+    } catch {
+      // The directory's own descriptor is gone by now.
+    }
+  }
+  return n;
+}

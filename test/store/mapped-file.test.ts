@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pbkdf2 } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileQueue } from '../../src/store/mapped-file-queue.js';
+import { busyPool } from '../helpers/pool.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** Occupies every thread of the pool for a while, so that work handed to it next waits in its queue. */
-function busyPool(): Promise<void> {
-  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  return Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-    pbkdf2('x', 'y', 200_000, 32, 'sha256', (err) => (err ? reject(err) : resolve()));
-  }))).then(() => undefined);
-}
 
 test('segments deleted while a write waits in the thread pool keep their descriptor until the write is done', async () => {
   const { dir, cleanup } = tempDir();
