@@ -53,6 +53,14 @@ async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: stri
   }
 }
 
+/** Waits until the offsetTable of the broker's config file at `path` (written whole, by rename) satisfies `ok`. */
+async function untilPersisted(path: string, ok: (offsetTable: Record<string, unknown>) => boolean, what: string): Promise<void> {
+  await until(async () => {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    return text && ok((JSON.parse(text) as { offsetTable?: Record<string, unknown> }).offsetTable ?? {}) ? true : undefined;
+  }, 10_000, what);
+}
+
 test('delayed and retried messages parked at the SIGKILL are delivered after the restart, once', async () => {
   const tmp = tempDir('rmq-sem-crash-');
   const conf = writeBrokerConf(tmp.dir, CONF);
@@ -63,7 +71,9 @@ test('delayed and retried messages parked at the SIGKILL are delivered after the
     // Delivered before the crash: must not come twice.
     await send(api, p, 'SemDelay', 'early', { DELAY: '1' });
     await until(async () => ((await all(api, p, 'SemDelay')).length === 1 ? true : undefined), 5000, 'the early delayed message');
-    await new Promise((r) => setTimeout(r, 1200)); // the schedule cursor is persisted every second
+    // The schedule cursor is persisted every second: the kill waits until the file has it past
+    // 'early' (a delivery newer than the last persist is delivered again after a crash).
+    await untilPersisted(join(tmp.dir, 'store', 'config', 'delayOffset.json'), (t) => t['1'] === 1, 'the schedule cursor persisted');
     // Pending at the crash: must come after the restart.
     await send(api, p, 'SemDelay', 'pending', { DELAY: '2' });
     const consumed = await send(api, p, 'SemRetry', 'give-back', {});
@@ -101,11 +111,7 @@ test('transactions and consumer offsets across a SIGKILL: an open half is checke
     await api.updateConsumerOffset(p.brokerAddr, { consumerGroup: 'SEMC', topic: 'SemTx', queueId: 0, commitOffset: 7 });
     // Offsets are persisted every flushConsumerOffsetInterval (as upstream, a commit newer than
     // the last persist is not kept by a crash): the kill waits until the file holds this one.
-    const offsetsFile = join(tmp.dir, 'store', 'config', 'consumerOffset.json');
-    await until(async () => {
-      const text = existsSync(offsetsFile) ? readFileSync(offsetsFile, 'utf8') : '';
-      return text && JSON.parse(text).offsetTable?.['SemTx@SEMC']?.['0'] === 7 ? true : undefined;
-    }, 10_000, 'the offset persisted');
+    await untilPersisted(join(tmp.dir, 'store', 'config', 'consumerOffset.json'), (t) => (t['SemTx@SEMC'] as Record<string, number> | undefined)?.['0'] === 7, 'the offset persisted');
     await killHard(p);
     await producer.shutdown();
     p = await startStandaloneProcess(conf, `${tmp.dir}/store`);

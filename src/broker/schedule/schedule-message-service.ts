@@ -21,7 +21,7 @@ const PERSIST_INTERVAL_MS = 1_000;
  * Delivers delay-level messages when due (upstream `ScheduleMessageService`): one cursor per
  * level over SCHEDULE_TOPIC_XXXX queue level − 1, whose ConsumeQueue tag code is the delivery
  * time. A due message is copied to REAL_TOPIC / REAL_QID without its DELAY property; the cursors
- * are persisted in `config/delayOffset.json` every 10 s and at shutdown.
+ * are persisted in `config/delayOffset.json` every second (PERSIST_INTERVAL_MS) and at shutdown.
  */
 export class ScheduleMessageService {
   private readonly offsets = new Map<number, number>();
