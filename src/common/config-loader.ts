@@ -156,6 +156,7 @@ export const MESSAGE_STORE_CONFIG_SPEC: ConfigSpec<MessageStoreConfig> = deriveS
     flushIntervalCommitLog: POSITIVE_INT,
     flushIntervalConsumeQueue: POSITIVE_INT,
     flushConsumeQueueThoroughInterval: POSITIVE_INT,
+    flushDelayOffsetInterval: POSITIVE_INT,
     syncFlushTimeout: POSITIVE_INT,
     maxMessageSize: POSITIVE_INT,
     deleteWhen: {

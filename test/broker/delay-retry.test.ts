@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { MQClientAPI } from '../../src/client/index.js';
@@ -6,12 +8,13 @@ import { RemotingClient, createRequest } from '../../src/remoting/index.js';
 import { encodeProperties, decodeProperties } from '../../src/common/properties.js';
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
+import type { MessageStoreConfig } from '../../src/common/config.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FAST_LEVELS = Array(18).fill('1s').join(' ');
 
-async function start(dir: string, messageDelayLevel = FAST_LEVELS): Promise<Standalone> {
-  return startStandalone({ storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', storeConfig: { messageDelayLevel } });
+async function start(dir: string, messageDelayLevel = FAST_LEVELS, storeConfig: Partial<MessageStoreConfig> = {}): Promise<Standalone> {
+  return startStandalone({ storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', storeConfig: { messageDelayLevel, ...storeConfig } });
 }
 
 async function send(api: MQClientAPI, mq: Standalone, topic: string, body: string, props: Record<string, string>): Promise<{ offsetMsgId: string }> {
@@ -147,5 +150,38 @@ test('a send to %RETRY%group past the maximum reconsume times lands in %DLQ%grou
     await api.shutdown();
     await mq.shutdown();
     tmp.cleanup();
+  }
+});
+
+test('flushDelayOffsetInterval: the delay cursors are written on that period once they moved, and at shutdown', async () => {
+  /** Level 1's cursor as the file holds it (undefined without a file or an entry). */
+  const persisted = (dir: string): number | undefined => {
+    const path = join(dir, 'config', 'delayOffset.json');
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { offsetTable: Record<string, number> }).offsetTable['1'] : undefined;
+  };
+  const api = new MQClientAPI();
+  const slow = tempDir('rmq-delay-persist-slow-');
+  const fast = tempDir('rmq-delay-persist-fast-');
+  let mq: Standalone | undefined;
+  try {
+    // A minute apart: a second after the delivery the file does not have the cursor yet; the stop writes it.
+    mq = await start(slow.dir, FAST_LEVELS, { flushDelayOffsetInterval: 60_000 });
+    await send(api, mq, 'DelayPersist', 'one', { DELAY: '1' });
+    await waitFor(async () => ((await pullAll(api, mq!, 'DelayPersist', 'G')).length === 1 ? true : undefined), 5000, 'the delivery');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(persisted(slow.dir), undefined, 'written before its interval');
+    await mq.shutdown();
+    mq = undefined;
+    assert.equal(persisted(slow.dir), 1);
+
+    // 200 ms apart: written while the broker runs.
+    mq = await start(fast.dir, FAST_LEVELS, { flushDelayOffsetInterval: 200 });
+    await send(api, mq, 'DelayPersist', 'one', { DELAY: '1' });
+    await waitFor(async () => (persisted(fast.dir) === 1 ? true : undefined), 5000, 'the cursor written');
+  } finally {
+    await mq?.shutdown();
+    await api.shutdown();
+    slow.cleanup();
+    fast.cleanup();
   }
 });

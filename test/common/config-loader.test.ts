@@ -205,6 +205,8 @@ test('invalid values throw a ConfigError naming the key, the value and what is a
   rejects(() => loadBrokerConfig({ messageDelayLevel: '1s 5x' }), 'messageDelayLevel');
   rejects(() => loadBrokerConfig({ diskMaxUsedSpaceRatio: '101' }), 'diskMaxUsedSpaceRatio');
   rejects(() => loadBrokerConfig({ brokerPermission: '16' }), 'brokerPermission');
+  rejects(() => loadBrokerConfig({ flushDelayOffsetInterval: '0' }), 'flushDelayOffsetInterval');
+  rejects(() => loadBrokerConfig({ flushDelayOffsetInterval: '10s' }), 'flushDelayOffsetInterval', /"10s"/);
 });
 
 test('valid forms of the structured string keys', () => {

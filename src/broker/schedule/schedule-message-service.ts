@@ -14,14 +14,13 @@ import { editProperties, putInputFromRecord, tagsCodeOf } from '../message-util.
 const IDLE_CHECK_MS = 100;
 /** Delivered per round of one level (written as one group commit). */
 const DELIVER_BATCH = 256;
-/** Cursors that moved are written this often, so a crash re-delivers at most this much (upstream: 10 s). */
-const PERSIST_INTERVAL_MS = 1_000;
 
 /**
  * Delivers delay-level messages when due (upstream `ScheduleMessageService`): one cursor per
  * level over SCHEDULE_TOPIC_XXXX queue level − 1, whose ConsumeQueue tag code is the delivery
- * time. A due message is copied to REAL_TOPIC / REAL_QID without its DELAY property; the cursors
- * are persisted in `config/delayOffset.json` every second (PERSIST_INTERVAL_MS) and at shutdown.
+ * time. A due message is copied to REAL_TOPIC / REAL_QID without its DELAY property. The cursors
+ * are persisted in `config/delayOffset.json` at shutdown and, when they moved, every
+ * flushDelayOffsetInterval: a crash delivers again what was delivered since the last write.
  */
 export class ScheduleMessageService {
   private readonly offsets = new Map<number, number>();
@@ -50,7 +49,7 @@ export class ScheduleMessageService {
     for (let level = 1; level <= this.maxLevel; level++) this.schedule(level, 0);
     this.persistTimer = setInterval(() => {
       if (this.dirty) this.persist();
-    }, PERSIST_INTERVAL_MS);
+    }, this.store.config.flushDelayOffsetInterval);
     this.persistTimer.unref();
   }
 
