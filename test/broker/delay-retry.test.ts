@@ -1,5 +1,4 @@
 import { test } from 'node:test';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
@@ -9,6 +8,7 @@ import { encodeProperties, decodeProperties } from '../../src/common/properties.
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
 import type { MessageStoreConfig } from '../../src/common/config.js';
+import { persistedOffsetTable } from '../helpers/offset-table.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FAST_LEVELS = Array(18).fill('1s').join(' ');
@@ -155,16 +155,13 @@ test('a send to %RETRY%group past the maximum reconsume times lands in %DLQ%grou
 
 test('flushDelayOffsetInterval: the delay cursors are written on that period once they moved, and at shutdown', async () => {
   /** Level 1's cursor as the file holds it (undefined without a file or an entry). */
-  const persisted = (dir: string): number | undefined => {
-    const path = join(dir, 'config', 'delayOffset.json');
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { offsetTable: Record<string, number> }).offsetTable['1'] : undefined;
-  };
+  const persisted = (dir: string): unknown => persistedOffsetTable(join(dir, 'config', 'delayOffset.json'))?.['1'];
   const api = new MQClientAPI();
   const slow = tempDir('rmq-delay-persist-slow-');
   const fast = tempDir('rmq-delay-persist-fast-');
   let mq: Standalone | undefined;
   try {
-    // A minute apart: a second after the delivery the file does not have the cursor yet; the stop writes it.
+    // A minute apart: 1.5 s after the delivery the file does not have the cursor yet; the stop writes it.
     mq = await start(slow.dir, FAST_LEVELS, { flushDelayOffsetInterval: 60_000 });
     await send(api, mq, 'DelayPersist', 'one', { DELAY: '1' });
     await waitFor(async () => ((await pullAll(api, mq!, 'DelayPersist', 'G')).length === 1 ? true : undefined), 5000, 'the delivery');

@@ -1,5 +1,4 @@
 import { test } from 'node:test';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { MQClientAPI, type MessageExt } from '../../src/client/index.js';
@@ -7,6 +6,7 @@ import { RemotingClient, createRequest } from '../../src/remoting/index.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
+import { persistedOffsetTable } from '../helpers/offset-table.js';
 import { tempDir } from '../helpers/tmp.js';
 import { killHard, startStandaloneProcess, stopClean, writeBrokerConf, type StandaloneProcess } from './standalone-process.js';
 
@@ -53,12 +53,9 @@ async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: stri
   }
 }
 
-/** Waits until the offsetTable of the broker's config file at `path` (written whole, by rename) satisfies `ok`. */
+/** Waits until the offsetTable of the broker's offsets file at `path` satisfies `ok`. */
 async function untilPersisted(path: string, ok: (offsetTable: Record<string, unknown>) => boolean, what: string): Promise<void> {
-  await until(async () => {
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    return text && ok((JSON.parse(text) as { offsetTable?: Record<string, unknown> }).offsetTable ?? {}) ? true : undefined;
-  }, 10_000, what);
+  await until(async () => (ok(persistedOffsetTable(path) ?? {}) ? true : undefined), 10_000, what);
 }
 
 test('delayed and retried messages parked at the SIGKILL are delivered after the restart, once', async () => {
