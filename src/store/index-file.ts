@@ -2,6 +2,7 @@ import { closeSync, fdatasync, ftruncateSync, openSync, readSync, unlinkSync, wr
 import { basename } from 'node:path';
 import { readLong, writeLong } from '../common/bytes.js';
 import { javaStringHashCode } from '../common/java.js';
+import { PoolOps } from './pool-ops.js';
 
 /** IndexHeader: beginTs@0, endTs@8, beginPhyOffset@16, endPhyOffset@24, hashSlotCount@32, indexCount@36. */
 export const INDEX_HEADER_SIZE = 40;
@@ -185,10 +186,8 @@ export class IndexFile {
   /** Overlays handed to a flush and not yet on disk, oldest first (more than one only after a failed write). */
   private readonly pending: Overlay[] = [];
   private flushing?: Promise<void>;
-  /** fdatasyncs handed to the thread pool and not yet called back: the descriptor stays open for them. */
-  private syncing = 0;
-  /** The close deferred until `syncing` is back to 0. */
-  private onSynced?: () => void;
+  /** fdatasyncs handed to the thread pool: the descriptor closes after them. */
+  private readonly pool = new PoolOps();
   private spare?: Buffer;
   private closed = false;
   private readonly entriesPos: number;
@@ -552,12 +551,7 @@ export class IndexFile {
   /** Makes the written bytes durable. */
   datasync(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.syncing++;
-    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => {
-      if (--this.syncing === 0 && this.onSynced !== undefined) this.onSynced();
-      if (err) reject(err);
-      else resolve();
-    }));
+    return new Promise((resolve, reject) => fdatasync(this.fd, this.pool.wrap((err) => (err ? reject(err) : resolve()))));
   }
 
   /**
@@ -568,15 +562,10 @@ export class IndexFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const done = (): void => {
-      if (this.syncing > 0) {
-        this.onSynced = done;
-        return;
-      }
-      this.onSynced = undefined;
+    const done = (): void => this.pool.whenIdle(() => {
       closeSync(this.fd);
       this.dropSlotTable();
-    };
+    });
     if (this.flushing) void this.flushing.catch(() => undefined).then(done);
     else done();
   }

@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, read, readSync, statSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { PoolOps } from './pool-ops.js';
 
 /** Source of writeZeros: one shared MiB, never written to. */
 const ZEROS = Buffer.alloc(1024 * 1024);
@@ -24,10 +25,8 @@ export class MappedFile {
   private extraFds: Array<number | undefined> = [];
   /** Bytes handed to the kernel from the start of the file. */
   wrotePosition: number;
-  /** Writes, syncs and reads handed to the thread pool and not yet called back. */
-  private inPool = 0;
-  /** A deleted file's descriptors close once the pool is done with them (see destroy). */
-  private onPoolIdle?: () => void;
+  /** Writes, syncs and reads handed to the thread pool: a deleted file's descriptors close after them (see destroy). */
+  private readonly pool = new PoolOps();
 
   constructor(dir: string, readonly fileFromOffset: number, readonly fileSize: number, length = 0) {
     this.path = join(dir, offset2FileName(fileFromOffset));
@@ -65,7 +64,7 @@ export class MappedFile {
   writeAt(buffers: Buffer[], position: number, cb: (err: Error | null) => void): void {
     let total = 0;
     for (const b of buffers) total += b.length;
-    writev(this.handle(), buffers, position, this.pooled((err, written) => {
+    writev(this.handle(), buffers, position, this.pool.wrap((err, written) => {
       if (err) return cb(err);
       if (written !== total) return cb(new Error(`short write to ${this.path}: ${written} of ${total} bytes; is the disk full?`));
       cb(null);
@@ -104,20 +103,7 @@ export class MappedFile {
     } catch (err) {
       return cb(err as Error);
     }
-    fdatasync(fd, this.pooled(cb));
-  }
-
-  /** `cb`, counted as a thread-pool operation until it is called (a deleted file's descriptors wait for it, see destroy). */
-  private pooled<A extends unknown[]>(cb: (...args: A) => void): (...args: A) => void {
-    this.inPool++;
-    return (...args) => {
-      if (--this.inPool === 0 && this.onPoolIdle !== undefined) {
-        const close = this.onPoolIdle;
-        this.onPoolIdle = undefined;
-        close();
-      }
-      cb(...args);
-    };
+    fdatasync(fd, this.pool.wrap(cb));
   }
 
   private extraHandle(lane: number): number {
@@ -159,7 +145,7 @@ export class MappedFile {
   readAsync(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     return new Promise((resolve, reject) => {
-      read(this.handle(), buf, 0, length, position, this.pooled((err, n) => {
+      read(this.handle(), buf, 0, length, position, this.pool.wrap((err, n) => {
         if (err) reject(err);
         else resolve(n === length ? buf : buf.subarray(0, n));
       }));
@@ -195,11 +181,7 @@ export class MappedFile {
     this.extraFds = [];
     this.destroyed = true;
     if (fds.length === 0) return;
-    const closeAll = (): void => { for (const fd of fds) closeSync(fd); };
-    const afterGrace = (): void => {
-      if (this.inPool === 0) closeAll();
-      else this.onPoolIdle = closeAll;
-    };
+    const afterGrace = (): void => this.pool.whenIdle(() => { for (const fd of fds) closeSync(fd); });
     if (graceMs > 0) setTimeout(afterGrace, graceMs).unref();
     else afterGrace();
   }
