@@ -40,6 +40,8 @@ export interface DispatchRequest {
   properties: string;
   /** The ConsumeQueue the entry goes to, when the put already looked it up (none for transaction halves). */
   queue: ConsumeQueue | undefined;
+  /** The Java hash of `topic#` (`indexKeyPrefixHash`), when the put had it at hand; the index computes it otherwise. */
+  keyPrefixHash: number | undefined;
 }
 
 export interface AppendResult {

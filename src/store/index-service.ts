@@ -47,6 +47,15 @@ function parseIndexFileName(name: string): number {
   return new Date(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14), n(14, 17)).getTime();
 }
 
+/**
+ * The Java hash of `topic#`, the prefix of every key the index stores for `topic`. The store
+ * keeps it with each topic and hands it over with each record: with many topics in turn, a
+ * cache of the last topic's prefix misses on nearly every record.
+ */
+export function indexKeyPrefixHash(topic: string): number {
+  return (Math.imul(31, continueJavaHash(0, topic, 0, topic.length)) + 35) | 0;
+}
+
 /** Java hash of `prefix` continued over `src[from, to)`: string characters, or UTF-8 bytes as the string they decode to. */
 function spanHash(prefix: number, src: string | Buffer, from: number, to: number): number {
   return typeof src === 'string' ? continueJavaHash(prefix, src, from, to) : continueJavaHashUtf8(prefix, src, from, to);
@@ -206,7 +215,7 @@ export class IndexService {
     if (uniqEnd <= uniqAt && keysEnd <= keysAt) return;
     let file = this.writableFile();
     if (!file) return;
-    const prefix = this.prefixOf(d.topic);
+    const prefix = d.keyPrefixHash ?? this.prefixOf(d.topic);
     if (uniqEnd > uniqAt) file = this.put(file, spanHash(prefix, src, uniqAt, uniqEnd), d);
     // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
     for (let start = keysAt; file && start < keysEnd;) {
@@ -224,11 +233,11 @@ export class IndexService {
     return transactionValue(d.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
   }
 
-  /** The Java hash of `topic#`, kept while consecutive records share a topic. */
+  /** The Java hash of `topic#` for a record that does not carry it (recovery), kept while consecutive records share a topic. */
   private prefixOf(topic: string): number {
     if (topic !== this.prefixTopic) {
       this.prefixTopic = topic;
-      this.prefixHash = (Math.imul(31, continueJavaHash(0, topic, 0, topic.length)) + 35) | 0; // hash of `${topic}#`
+      this.prefixHash = indexKeyPrefixHash(topic);
     }
     return this.prefixHash;
   }

@@ -14,7 +14,7 @@ import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
-import { IndexService } from './index-service.js';
+import { IndexService, indexKeyPrefixHash } from './index-service.js';
 import { CleanService } from './clean-service.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
 
@@ -237,7 +237,7 @@ export class DefaultMessageStore {
    */
   private recoveryDispatcher(cqFrom: number): (buf: Buffer, pos: number, phy: number) => void {
     const index = this.config.messageIndexEnable;
-    const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '', queue: undefined };
+    const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '', queue: undefined, keyPrefixHash: undefined };
     const topics = new RecoveredTopic();
     const props = new RecoveredProperties();
     let st: StoreTopic | undefined;
@@ -416,7 +416,7 @@ export class DefaultMessageStore {
     });
     if (queue !== undefined) queue.putOffset = queueOffset + 1;
     const tagsCode = m.topic === SystemTopic.SCHEDULE_TOPIC ? now + delayOfLevel(this.delayLevels, m.queueId + 1) : m.tagsCode;
-    return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue };
+    return { topic: m.topic, queueId: m.queueId, queueOffset, phyOffset: phy, size, tagsCode, storeTimestamp: now, sysFlag: m.sysFlag, properties: m.properties, queue, keyPrefixHash: st.keyPrefixHash };
   }
 
   /** Upper-case hex of the store host, the prefix of every offset message id. */
@@ -795,9 +795,12 @@ class StoreTopic {
   readonly byteLength: number;
   /** ConsumeQueues by queue id; each also holds the next offset a put takes (upstream `topicQueueTable`). */
   readonly queues: Array<ConsumeQueue | undefined> = [];
+  /** The Java hash of `topic#`, which starts every index key of the topic's records. */
+  readonly keyPrefixHash: number;
 
   constructor(readonly name: string) {
     this.byteLength = Buffer.byteLength(name, 'utf8');
+    this.keyPrefixHash = indexKeyPrefixHash(name);
     this.recorded = this.byteLength === name.length ? name : Buffer.from(name, 'utf8');
   }
 }

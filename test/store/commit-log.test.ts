@@ -34,7 +34,7 @@ function appendRecord(log: CommitLog, i: number, b: Buffer, onPlaced?: (phy: num
       storeTimestamp: now, storeHost: host, reconsumeTimes: 0, preparedTransactionOffset: 0, body: b, topic, properties: Buffer.alloc(0),
     });
     onPlaced?.(phy, size);
-    return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '', queue: undefined };
+    return { topic: 'RecoverTopic', queueId: 0, queueOffset: i, phyOffset: phy, size, tagsCode: 0, storeTimestamp: now, sysFlag: 0, properties: '', queue: undefined, keyPrefixHash: undefined };
   }, waitFlush);
 }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IndexService } from '../../src/store/index-service.js';
+import { IndexService, indexKeyPrefixHash } from '../../src/store/index-service.js';
+import { javaStringHashCode } from '../../src/common/java.js';
 import type { DispatchRequest } from '../../src/store/commit-log.js';
 import { indexFileSize } from '../../src/store/index-file.js';
 import { encodeProperties } from '../../src/common/properties.js';
@@ -17,7 +18,7 @@ function service(dir: string, over: Partial<ConstructorParameters<typeof IndexSe
 }
 
 function req(phyOffset: number, storeTimestamp: number, props: Record<string, string>, topic = 'T', sysFlag = 0): DispatchRequest {
-  return { topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp, sysFlag, properties: encodeProperties(props), queue: undefined };
+  return { topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp, sysFlag, properties: encodeProperties(props), queue: undefined, keyPrefixHash: undefined };
 }
 
 async function find(s: IndexService, key: string, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER, topic = 'T'): Promise<number[]> {
@@ -62,7 +63,7 @@ test('keys are read from the properties string as upstream splits it', async () 
     s.load(true, 0);
     const t = 1_700_000_000_000;
     const raw = (phyOffset: number, properties: string, topic = 'T'): DispatchRequest =>
-      ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties, queue: undefined });
+      ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties, queue: undefined, keyPrefixHash: undefined });
     // A property whose name ends in KEYS is not KEYS; the last pair may lack its separator.
     s.buildIndex(raw(0, 'XKEYS\u0001wrong\u0002KEYS\u0001 one  two\u0002UNIQ_KEY\u0001U0'));
     // Empty values index nothing.
@@ -79,6 +80,35 @@ test('keys are read from the properties string as upstream splits it', async () 
     assert.deepEqual(await find(s, 'one', 64, 0, Number.MAX_SAFE_INTEGER, 'Other'), [300]);
     assert.deepEqual(await find(s, ' one'), []);
     assert.equal(s.indexFiles[0]!.indexCount, 1 + 3 + 1 + 1 + 1);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a record carrying its topic\'s key prefix hash is indexed as topic#key, with topics in turn', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    for (const topic of ['T', 'Orders-\u00e9t\u00e9', 'x'.repeat(127)]) {
+      assert.equal(indexKeyPrefixHash(topic), javaStringHashCode(`${topic}#`), topic);
+    }
+    const s = service(dir);
+    s.load(true, 0);
+    const t = 1_700_000_000_000;
+    const topics = ['A', 'B', 'C'];
+    // As the store's puts: each record carries the hash; the prefix changes on every record.
+    for (let i = 0; i < 30; i++) {
+      const topic = topics[i % 3]!;
+      const d = req(i * 100, t + i, { UNIQ_KEY: `U${i}`, KEYS: `k${i % 2}` }, topic);
+      d.keyPrefixHash = indexKeyPrefixHash(topic);
+      s.buildIndex(d);
+    }
+    assert.deepEqual(await find(s, 'U4', 64, 0, Number.MAX_SAFE_INTEGER, 'B'), [400]);
+    assert.deepEqual(await find(s, 'U4', 64, 0, Number.MAX_SAFE_INTEGER, 'A'), []);
+    assert.deepEqual(await find(s, 'k0', 64, 0, Number.MAX_SAFE_INTEGER, 'C'), [200, 800, 1400, 2000, 2600]);
+    // A record without it (recovery) is indexed under the same keys.
+    s.buildIndex(req(3000, t + 30, { UNIQ_KEY: 'U30' }, 'B'));
+    assert.deepEqual(await find(s, 'U30', 64, 0, Number.MAX_SAFE_INTEGER, 'B'), [3000]);
     await s.shutdown();
   } finally {
     cleanup();
