@@ -139,12 +139,19 @@ export abstract class RebalanceImpl {
     for (const [k, mq] of want) {
       const existing = this.processQueueTable.get(k);
       if (existing && !existing.pq.dropped) continue;
+      if (existing) {
+        // A queue given up earlier but kept while a listener call went on (orderly) comes back.
+        // It starts afresh only once that call is over and its offset persisted: started beside
+        // the call, it would pull the very messages in hand from the last committed offset and
+        // consume them a second time, at once. Until then the rebalance counts as unfinished
+        // and is retried.
+        if (!(await this.removeUnnecessaryMessageQueue(mq, existing.pq))) continue;
+        this.processQueueTable.delete(k);
+      }
       if (isOrder && !(await this.lock(mq))) {
         this.cfg.log.warn(`doRebalance, ${this.cfg.group}, add a new mq failed, ${k}, because lock failed`);
         continue;
       }
-      // A queue dropped earlier but still held (orderly, busy) comes back: start it afresh.
-      if (existing) this.processQueueTable.delete(k);
       this.cfg.offsetStore().removeOffset(mq);
       const pq = new ProcessQueue();
       if (isOrder) {
