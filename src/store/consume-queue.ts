@@ -8,6 +8,11 @@ export const CQ_STORE_UNIT_SIZE = 20;
 /** Size of a filler entry written where a queue starts past offset 0 (upstream pre-fill). */
 const BLANK_SIZE = 0x7fffffff;
 
+/** Whether the entry at `p` of `b` can be one the queue wrote: an offset and a positive size. */
+function validEntry(b: Buffer, p: number): boolean {
+  return readLong(b, p) >= 0 && b.readInt32BE(p + 8) > 0;
+}
+
 export interface CqEntry {
   phyOffset: number;
   size: number;
@@ -52,26 +57,61 @@ export class ConsumeQueue {
     this.files = new MappedFileQueue(join(rootDir, topic, String(queueId)), fileSize);
   }
 
-  /** Loads segments and drops a torn or zero-filled tail (what a crash can leave). */
-  load(): void {
+  /**
+   * Loads segments and drops a torn or zero-filled tail (what a crash can leave). After a crash,
+   * `unsyncedFrom` is the CommitLog offset from which recovery re-dispatches: entries pointing
+   * there or later were not yet durable, and the queue is also cut at the first invalid one
+   * among them (see cutAtHole).
+   */
+  load(unsyncedFrom = Number.POSITIVE_INFINITY): void {
     this.files.load();
     const last = this.files.lastFile;
     if (last) {
       let len = last.wrotePosition - (last.wrotePosition % CQ_STORE_UNIT_SIZE);
       while (len > 0) {
         const e = last.readSync(len - CQ_STORE_UNIT_SIZE, CQ_STORE_UNIT_SIZE);
-        if (e.length === CQ_STORE_UNIT_SIZE && readLong(e, 0) >= 0 && e.readInt32BE(8) > 0) break;
+        if (e.length === CQ_STORE_UNIT_SIZE && validEntry(e, 0)) break;
         len -= CQ_STORE_UNIT_SIZE;
       }
       if (len !== last.wrotePosition) {
         last.setLength(len);
         last.wrotePosition = len;
       }
+      if (unsyncedFrom !== Number.POSITIVE_INFINITY) this.cutAtHole(unsyncedFrom);
       const lastEntry = this.readEntryFromFile(this.files.maxOffset / CQ_STORE_UNIT_SIZE - 1);
       if (lastEntry && lastEntry.size !== BLANK_SIZE) this.maxPhysicOffset = lastEntry.phyOffset + lastEntry.size;
     }
     this.minLogicOffset = this.files.minOffset;
     this.tailStart = this.files.maxOffset / CQ_STORE_UNIT_SIZE;
+  }
+
+  /**
+   * A machine crash on a file system that does not write data before a file's new size (ext4
+   * without a journal, for one) can keep a later page of a queue and lose an earlier one: zero
+   * entries amid valid ones, which the tail check above cannot see. Walks back from the end over
+   * the entries that were not yet durable (pointing at `unsyncedFrom` or later; blank fillers
+   * included) and cuts the queue at the earliest invalid one: recovery then re-dispatches every
+   * entry from there, as it does for the lost tail. Reads 64 KiB at a time, so the cost follows
+   * the entries written since the queue's last sync.
+   */
+  private cutAtHole(unsyncedFrom: number): void {
+    const chunk = 3276 * CQ_STORE_UNIT_SIZE;
+    let hole = -1;
+    let end = this.files.maxOffset;
+    const min = this.files.minOffset;
+    scan: while (end > min) {
+      const f = this.files.findFileByOffset(end - 1);
+      if (!f) break;
+      const start = Math.max(f.fileFromOffset, end - chunk);
+      const b = f.readSync(start - f.fileFromOffset, end - start);
+      for (let p = b.length - CQ_STORE_UNIT_SIZE; p >= 0; p -= CQ_STORE_UNIT_SIZE) {
+        if (!validEntry(b, p)) hole = start + p;
+        else if (b.readInt32BE(p + 8) !== BLANK_SIZE && readLong(b, p) < unsyncedFrom) break scan;
+      }
+      if (b.length < end - start) break;
+      end = start;
+    }
+    if (hole >= 0) this.files.truncateDirtyFiles(hole);
   }
 
   /**

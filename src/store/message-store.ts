@@ -168,7 +168,10 @@ export class DefaultMessageStore {
     this.lastExitAbnormal = existsSync(this.abortPath);
     this.checkpoint = new StoreCheckpoint(join(this.config.storePathRootDir, 'checkpoint'));
     this.commitLog.load();
-    this.loadConsumeQueues();
+    // After a crash, records from the last point where both the log and every queue were
+    // durable are dispatched again; queue entries pointing there or later are suspect.
+    const redoFrom = Math.min(this.checkpoint.consumeQueuePhyOffset, this.checkpoint.flushedPhyOffset);
+    this.loadConsumeQueues(this.lastExitAbnormal ? redoFrom : Number.POSITIVE_INFINITY);
     this.indexService.load(!this.lastExitAbnormal, this.checkpoint.indexMsgTimestamp);
 
     let cqMaxPhy = 0;
@@ -177,7 +180,7 @@ export class DefaultMessageStore {
     let from: number;
     let dispatchFrom: number;
     if (this.lastExitAbnormal) {
-      dispatchFrom = Math.min(this.checkpoint.consumeQueuePhyOffset, this.checkpoint.flushedPhyOffset);
+      dispatchFrom = redoFrom;
       from = Math.max(this.commitLog.files.minOffset, Math.min(dispatchFrom, logEnd));
     } else {
       // Clean stop: everything was flushed and dispatched; only re-check the tail past the checkpoint.
@@ -253,7 +256,8 @@ export class DefaultMessageStore {
     };
   }
 
-  private loadConsumeQueues(): void {
+  /** Loads every queue found on disk; `unsyncedFrom` as for ConsumeQueue.load. */
+  private loadConsumeQueues(unsyncedFrom: number): void {
     let topics: string[];
     try {
       topics = readdirSync(this.cqRoot);
@@ -270,7 +274,7 @@ export class DefaultMessageStore {
       for (const q of qids) {
         if (!/^\d+$/.test(q)) continue;
         const cq = this.findOrCreateConsumeQueue(topic, Number(q));
-        cq.load();
+        cq.load(unsyncedFrom);
       }
     }
   }

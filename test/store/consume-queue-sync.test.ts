@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, openSync, readSync, closeSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConsumeQueue, DefaultMessageStore, type PutMessageInput } from '../../src/store/index.js';
 import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/common/config.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { readLong } from '../../src/common/bytes.js';
+import { decodeRecords } from '../../src/common/message-record.js';
 import { createLogger } from '../../src/common/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pino } from 'pino';
@@ -124,6 +125,48 @@ test('a crash after a partial sync cycle rebuilds the missing ConsumeQueue entri
         const got = await r.getMessage('T', q, 0, 32);
         assert.equal(got.messageCount, 2, `queue ${q}`);
       }
+    } finally {
+      await r.shutdown();
+    }
+  } finally {
+    cleanup();
+    copy.cleanup();
+  }
+});
+
+test('after a machine crash, zero entries amid a queue\'s unsynced ones are cut and rebuilt from the log, not served', async () => {
+  const { dir, cleanup } = tempDir();
+  const copy = tempDir();
+  try {
+    const s = open(config(dir));
+    for (let i = 0; i < 5; i++) await s.putMessage(msg(0, `early-${i}`));
+    await s.flushConsumeQueues(false); // slot 0: queue 0's five entries written and synced
+    for (let i = 0; i < 200; i++) await s.putMessage(msg(0, `late-${i}`));
+    await s.flushConsumeQueues(false); // slot 1: queue 0's 4,000 bytes are written, not synced
+    assert.equal(cqBytes(dir, 0), 205 * 20);
+    cpSync(dir, copy.dir, { recursive: true });
+    await s.shutdown();
+    // What a lost page leaves on a file system that wrote the file's size and a later page
+    // first: entries 50..99 all zero, the ones after them intact.
+    const file = join(copy.dir, 'consumequeue', 'T', '0', readdirSync(join(copy.dir, 'consumequeue', 'T', '0'))[0]!);
+    const fd = openSync(file, 'r+');
+    try {
+      writeSync(fd, Buffer.alloc(50 * 20), 0, 50 * 20, 50 * 20);
+    } finally {
+      closeSync(fd);
+    }
+    const r = open(config(copy.dir));
+    try {
+      assert.equal(r.lastExitAbnormal, true);
+      assert.equal(r.getMaxOffsetInQueue('T', 0), 205);
+      const bodies: string[] = [];
+      for (let off = 0; off < 205;) {
+        const got = await r.getMessage('T', 0, off, 32);
+        assert.equal(got.status, 'FOUND', `pull at ${off}`);
+        for (const b of got.buffers) for (const m of decodeRecords(b)) bodies.push(m.body.toString());
+        off = got.nextBeginOffset;
+      }
+      assert.deepEqual(bodies, [...Array.from({ length: 5 }, (_, i) => `early-${i}`), ...Array.from({ length: 200 }, (_, i) => `late-${i}`)]);
     } finally {
       await r.shutdown();
     }
