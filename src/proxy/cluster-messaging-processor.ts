@@ -20,6 +20,7 @@ import { decodePopResponseExtras, PopRequestCode, PopResponseCode } from '../bro
 import { decodeRecallHandle } from '../broker/timer/timer-const.js';
 import type { GrpcClientChannel } from './grpc-client-channel.js';
 import { topicMessageTypeOf } from './local-messaging-processor.js';
+import { ReceiptRenewal } from './receipt-renewal.js';
 import type {
   EndTransactionCall, GroupView, MessagingProcessor, PopCall, PopFilterExpression, SendOutcome, SendRequest, TopicMessageType, TopicRouteView,
 } from './messaging-processor.js';
@@ -34,6 +35,8 @@ export interface ClusterProcessorOptions {
   maxMessageSize?: number;
   /** Heartbeats to the brokers on behalf of gRPC clients, ms. */
   heartbeatIntervalMs?: number;
+  /** How often receipts of auto-renewing consumers are looked at for renewal, ms (upstream 5 s). */
+  renewCheckIntervalMs?: number;
 }
 
 const DEFAULT_GROUP: GroupView = { consumeMessageOrderly: false, retryMaxTimes: 16, consumeEnable: true };
@@ -52,8 +55,8 @@ interface Cached<T> {
  * The proxy heartbeats to every broker for the producer and consumer groups of its gRPC clients,
  * so transaction check-backs come to it and go on to a client's Telemetry stream.
  *
- * Simplified against upstream: receipts of push consumers are not renewed by the proxy (they get
- * the 60 s default invisible time), and brokers are reached at their master address only.
+ * Receipts of auto-renewing (push) consumers are renewed by the proxy while their client lives
+ * (ReceiptRenewal). Simplified against upstream: brokers are reached at their master address only.
  */
 export class ClusterMessagingProcessor implements MessagingProcessor {
   private readonly api: MQClientAPI;
@@ -70,6 +73,8 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
   private readonly clientId = `${hostname()}@proxy@${process.pid}`;
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly delayLevelsMs: readonly number[] = parseDelayLevels(DEFAULT_DELAY_LEVELS);
+  private clientAlive: (clientId: string) => boolean = () => false;
+  private readonly renewal: ReceiptRenewal;
 
   constructor(private readonly opts: ClusterProcessorOptions) {
     this.logger = opts.logger;
@@ -78,16 +83,24 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     this.cacheMs = opts.cacheMs ?? 3000;
     this.api = new MQClientAPI({ language: 'JAVA' });
     this.api.registerRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => this.onCheckTransaction(req, conn));
+    this.renewal = new ReceiptRenewal({
+      change: (b, g, t, info, ms) => this.brokerChangeInvisibleTime(b, g, t, info, ms),
+      clientAlive: () => this.clientAlive,
+      logger: this.logger,
+      checkIntervalMs: opts.renewCheckIntervalMs,
+    });
   }
 
   async start(): Promise<void> {
     await this.refreshBrokers().catch((err: Error) => this.logger.warn(`no cluster info from ${this.namesrvs.join(';')} yet: ${err.message}`));
     this.heartbeatTimer = setInterval(() => void this.heartbeatAll(), this.opts.heartbeatIntervalMs ?? 10_000);
     this.heartbeatTimer.unref();
+    this.renewal.start();
   }
 
   async shutdown(): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.renewal.stop();
     await this.api.shutdown();
   }
 
@@ -279,6 +292,9 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
         deliveryAttempt: attempts[i] ?? ext.reconsumeTimes + 1, extraInfo: info,
       });
     }
+    if (call.renewFor !== undefined) {
+      for (const m of messages) this.renewal.track(brokerName, call.group, call.topic, call.renewFor, m.extraInfo, call.invisibleTime);
+    }
     return messages.length > 0 ? { status: 'FOUND', messages } : { status: 'NO_MESSAGE' };
   }
 
@@ -287,13 +303,18 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
   }
 
   async ackMessage(brokerName: string, group: string, topic: string, info: ExtraInfo): Promise<PopAckResult> {
-    const res = await this.invoke(brokerName, createRequest(PopRequestCode.ACK_MESSAGE, { serializeType: SerializeType.JSON, extFields: this.ackHeader(group, topic, info) }));
+    const newest = await this.renewal.take(brokerName, group, topic, info);
+    const res = await this.invoke(brokerName, createRequest(PopRequestCode.ACK_MESSAGE, { serializeType: SerializeType.JSON, extFields: this.ackHeader(group, topic, newest) }));
     if (res.code === ResponseCode.SUCCESS) return { status: 'OK' };
     if (res.code === ResponseCode.NO_MESSAGE) return { status: 'EXPIRED', remark: res.remark ?? 'the receipt handle has expired' };
     return { status: 'ERROR', remark: res.remark ?? `ack failed with code ${res.code}` };
   }
 
   async changeInvisibleTime(brokerName: string, group: string, topic: string, info: ExtraInfo, invisibleTime: number): Promise<PopAckResult> {
+    return this.brokerChangeInvisibleTime(brokerName, group, topic, await this.renewal.take(brokerName, group, topic, info), invisibleTime);
+  }
+
+  private async brokerChangeInvisibleTime(brokerName: string, group: string, topic: string, info: ExtraInfo, invisibleTime: number): Promise<PopAckResult> {
     const res = await this.invoke(brokerName, createRequest(PopRequestCode.CHANGE_MESSAGE_INVISIBLETIME, {
       serializeType: SerializeType.JSON,
       extFields: { ...this.ackHeader(group, topic, info), invisibleTime },
@@ -354,8 +375,8 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     }
   }
 
-  setClientAlive(): void {
-    // Brokers renew nothing for cluster-mode clients (see the class comment).
+  setClientAlive(fn: (clientId: string) => boolean): void {
+    this.clientAlive = fn;
   }
 
   /** One heartbeat per broker with every group of the proxy's clients (upstream proxy `ClientActivity` + `ProducerManager`). */

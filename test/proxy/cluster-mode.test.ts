@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { ConsumeResult, Producer, PushConsumer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
@@ -22,8 +22,10 @@ const clients: Array<{ shutdown(): Promise<void> }> = [];
 before(async () => {
   fx = await startProxyStandalone({ proxyConfig: false, brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 500 } });
   proxy = new ProxyController({
-    config: { ...FAST_PROXY, grpcServerPort: 0 },
-    processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000 }),
+    // Push receives hidden for 1.5 s, looked at every 200 ms: the proxy must renew them while a listener is slow.
+    // Short long polls: the PushConsumer's shutdown waits for the receive in flight.
+    config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 1500, maxLongPollingTimeoutMillis: 500 },
+    processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000, renewCheckIntervalMs: 200 }),
     defaultBrokerName: () => '',
   });
   await proxy.start();
@@ -94,4 +96,30 @@ test('cluster mode: an unknown topic is TOPIC_NOT_FOUND', async () => {
   } finally {
     raw.close();
   }
+});
+
+test('cluster mode: the proxy renews a slow push listener\'s receipt and acks with the newest handle', async () => {
+  const topic = await routedTopic(1, 'NORMAL');
+  const p = new Producer({ endpoints: proxy.address, namespace: '', topic, logger: quietLogger() });
+  await p.startup();
+  clients.push(p);
+  const deliveries: string[] = [];
+  const consumer = new PushConsumer({
+    endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterPushG'), subscriptions: new Map([[topic, '*']]), logger: quietLogger(),
+    messageListener: {
+      async consume(m: MessageView) {
+        deliveries.push(`${m.body.toString()}#${m.deliveryAttempt ?? 0}`);
+        await new Promise((r) => setTimeout(r, 4000)); // more than twice the 1.5 s invisible time
+        return ConsumeResult.SUCCESS;
+      },
+    },
+  });
+  await consumer.startup();
+  clients.push(consumer);
+  await p.send({ topic, body: Buffer.from('slow') });
+  await eventually(() => (deliveries.length > 0 && fx.mq.broker.popMessageService.inflightCheckPoints === 0 ? true : undefined), 15_000, 'the slow message acked');
+  // Acked with a retired handle, the broker would still hold a check point and deliver again.
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.deepEqual(deliveries, ['slow#1'], 'delivered once: not again while the listener was busy, nor after its ack');
+  assert.equal(fx.mq.broker.popMessageService.inflightCheckPoints, 0);
 });
