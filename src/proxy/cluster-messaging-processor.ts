@@ -85,6 +85,8 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     this.api.registerRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => this.onCheckTransaction(req, conn));
     this.renewal = new ReceiptRenewal({
       change: (b, g, t, info, ms) => this.brokerChangeInvisibleTime(b, g, t, info, ms),
+      // The group's default retry policy (upstream `CustomizedRetryPolicy`): the delay levels from the third on.
+      retryDelay: (reconsumeTimes) => this.delayLevelsMs[Math.min(reconsumeTimes + 2, this.delayLevelsMs.length - 1)]!,
       clientAlive: () => this.clientAlive,
       logger: this.logger,
       checkIntervalMs: opts.renewCheckIntervalMs,
@@ -293,7 +295,7 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
       });
     }
     if (call.renewFor !== undefined) {
-      for (const m of messages) this.renewal.track(brokerName, call.group, call.topic, call.renewFor, m.extraInfo, call.invisibleTime);
+      for (const m of messages) this.renewal.track(brokerName, call.group, call.topic, call.renewFor, m.extraInfo, m.deliveryAttempt - 1);
     }
     return messages.length > 0 ? { status: 'FOUND', messages } : { status: 'NO_MESSAGE' };
   }

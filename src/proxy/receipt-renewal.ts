@@ -16,6 +16,8 @@ import type { PopAckResult } from '../broker/pop/pop-message-service.js';
 export interface RenewalOptions {
   /** Renews a receipt: the broker's change of invisible time. */
   change: (brokerName: string, group: string, topic: string, info: ExtraInfo, invisibleTime: number) => Promise<PopAckResult>;
+  /** How soon a message comes back once renewed for `maxMs`: the group's retry delay after `reconsumeTimes` attempts, ms. */
+  retryDelay: (reconsumeTimes: number) => number;
   /** Whether the client is still connected. */
   clientAlive: () => (clientId: string) => boolean;
   logger: Logger;
@@ -25,6 +27,8 @@ export interface RenewalOptions {
   aheadMs?: number;
   /** Receipts are renewed for this long after the receive at most, ms (upstream `renewMaxTimeMillis`, 3 h). */
   maxMs?: number;
+  /** The invisible time of the n-th renewal, ms; the last repeats (upstream `RenewStrategyPolicy`: 1, 3, 5, 10, 30 min, 1 h). */
+  steps?: readonly number[];
 }
 
 interface Tracked {
@@ -34,9 +38,10 @@ interface Tracked {
   clientId: string;
   /** The newest handle's fields. */
   info: ExtraInfo;
-  /** Each renewal hides the message for this long again (the receive's invisible time). */
-  stepMs: number;
+  /** Delivery attempts before this one. */
+  reconsumeTimes: number;
   receivedAt: number;
+  renewals: number;
   failures: number;
   /** The renewal in flight; `take` waits for it, so it never uses a handle being retired. */
   renewing?: Promise<void>;
@@ -46,16 +51,20 @@ interface Tracked {
 const CLEAR_INVISIBLE_MS = 1000;
 /** Upstream `maxRenewRetryTimes`. */
 const MAX_FAILURES = 3;
+const MINUTE = 60_000;
+const RENEW_STEPS = [MINUTE, 3 * MINUTE, 5 * MINUTE, 10 * MINUTE, 30 * MINUTE, 60 * MINUTE];
 
 export class ReceiptRenewal {
   private readonly tracked = new Map<string, Tracked>();
   private timer?: NodeJS.Timeout;
   private readonly aheadMs: number;
   private readonly maxMs: number;
+  private readonly steps: readonly number[];
 
   constructor(private readonly opts: RenewalOptions) {
     this.aheadMs = opts.aheadMs ?? 10_000;
     this.maxMs = opts.maxMs ?? 3 * 3600_000;
+    this.steps = opts.steps ?? RENEW_STEPS;
   }
 
   start(): void {
@@ -74,9 +83,9 @@ export class ReceiptRenewal {
   }
 
   /** Keeps the receipt of a message received for `clientId` invisible while the client lives. */
-  track(brokerName: string, group: string, topic: string, clientId: string, info: ExtraInfo, stepMs: number): void {
+  track(brokerName: string, group: string, topic: string, clientId: string, info: ExtraInfo, reconsumeTimes: number): void {
     this.tracked.set(keyOf(brokerName, group, topic, info), {
-      brokerName, group, topic, clientId, info, stepMs, receivedAt: Date.now(), failures: 0,
+      brokerName, group, topic, clientId, info, reconsumeTimes, receivedAt: Date.now(), renewals: 0, failures: 0,
     });
   }
 
@@ -103,12 +112,14 @@ export class ReceiptRenewal {
         void this.opts.change(t.brokerName, t.group, t.topic, t.info, CLEAR_INVISIBLE_MS).catch(() => undefined);
         continue;
       }
+      // Renewed ahead of the expiry; a receipt shorter than twice that, halfway through.
       const left = t.info.popTime + t.info.invisibleTime - now;
-      if (left > Math.min(this.aheadMs, t.stepMs / 2)) continue;
+      if (left > Math.min(this.aheadMs, t.info.invisibleTime / 2)) continue;
       if (now - t.receivedAt >= this.maxMs) {
-        // Renewed long enough: the message becomes visible again when this handle expires.
+        // Renewed long enough: the message comes back after the group's retry delay, as a failed consume's would.
         this.tracked.delete(key);
-        this.opts.logger.warn(`stopped renewing the receipt of ${t.topic} queue ${t.info.queueId} offset ${t.info.queueOffset} for group ${t.group}: received ${Math.round((now - t.receivedAt) / 1000)} s ago and still not acked`);
+        this.opts.logger.warn(`stopped renewing the receipt of ${t.topic} queue ${t.info.queueId} offset ${t.info.queueOffset} for group ${t.group}: received ${Math.round((now - t.receivedAt) / 1000)} s ago and still not acked; it is delivered again`);
+        void this.opts.change(t.brokerName, t.group, t.topic, t.info, this.opts.retryDelay(t.reconsumeTimes)).catch(() => undefined);
         continue;
       }
       t.renewing = this.renew(key, t).finally(() => { t.renewing = undefined; });
@@ -118,12 +129,13 @@ export class ReceiptRenewal {
   private async renew(key: string, t: Tracked): Promise<void> {
     let r: PopAckResult;
     try {
-      r = await this.opts.change(t.brokerName, t.group, t.topic, t.info, t.stepMs);
+      r = await this.opts.change(t.brokerName, t.group, t.topic, t.info, this.steps[Math.min(t.renewals, this.steps.length - 1)]!);
     } catch (err) {
       r = { status: 'ERROR', remark: (err as Error).message };
     }
     if (r.status === 'OK' && r.extraInfo) {
       t.info = r.extraInfo;
+      t.renewals++;
       t.failures = 0;
       return;
     }
