@@ -94,6 +94,7 @@ export class ReceiptRenewal {
    * fields to ack or change it with: `info` itself when the message is not tracked.
    */
   async take(brokerName: string, group: string, topic: string, info: ExtraInfo): Promise<ExtraInfo> {
+    if (this.tracked.size === 0) return info; // SimpleConsumers' acks: no key to build
     const key = keyOf(brokerName, group, topic, info);
     const t = this.tracked.get(key);
     if (!t) return info;
