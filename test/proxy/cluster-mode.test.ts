@@ -22,9 +22,9 @@ const clients: Array<{ shutdown(): Promise<void> }> = [];
 before(async () => {
   fx = await startProxyStandalone({ proxyConfig: false, brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 500 } });
   proxy = new ProxyController({
-    // Push receives hidden for 1.5 s, looked at every 200 ms: the proxy must renew them while a listener is slow.
+    // Push receives hidden for 3 s (renewed halfway), looked at every 200 ms: the proxy must renew them while a listener is slow.
     // Short long polls: the PushConsumer's shutdown waits for the receive in flight.
-    config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 1500, maxLongPollingTimeoutMillis: 500 },
+    config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 3000, maxLongPollingTimeoutMillis: 500 },
     processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000, renewCheckIntervalMs: 200 }),
     defaultBrokerName: () => '',
   });
@@ -109,7 +109,7 @@ test('cluster mode: the proxy renews a slow push listener\'s receipt and acks wi
     messageListener: {
       async consume(m: MessageView) {
         deliveries.push(`${m.body.toString()}#${m.deliveryAttempt ?? 0}`);
-        await new Promise((r) => setTimeout(r, 4000)); // more than twice the 1.5 s invisible time
+        await new Promise((r) => setTimeout(r, 7000)); // more than twice the 3 s invisible time
         return ConsumeResult.SUCCESS;
       },
     },
