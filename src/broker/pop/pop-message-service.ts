@@ -203,7 +203,9 @@ export class PopMessageService {
       }
       for (const [qk, o] of Object.entries(snap.order ?? {})) {
         const st = this.orderState(qk);
-        for (const [off, acked] of o.pending ?? []) st.pending.set(off, acked || st.pending.get(off) === true);
+        // The snapshot's own record is exact; a check point's acked flags also count offsets moved
+        // on by a change of invisible time, which are not acked.
+        for (const [off, acked] of o.pending ?? []) st.pending.set(off, acked === true);
         st.blockEnd = o.end ?? st.blockEnd;
         for (const s of o.skip ?? []) st.skip.add(s);
         for (const [off, n] of o.attempts ?? []) st.attempts.set(off, n);
@@ -297,16 +299,22 @@ export class PopMessageService {
     return { messages: out, busy };
   }
 
-  /** Where a group starts on a queue it never read: 0 for a young queue or a retry topic, else the end (upstream initMode MAX). */
+  /**
+   * Where a group starts on a queue it never read (upstream `getInitOffset`, initMode MAX): a retry
+   * topic from its start, a queue whose first message is still in memory from 0, any other from
+   * its last message. The start is committed at once: worked out again at the next pop, "the
+   * last message" would have moved past whatever arrived meanwhile.
+   */
   private consumeOffset(group: string, topic: string, queueId: number, retry: boolean): number {
     const off = this.broker.consumerOffsetManager.queryOffset(group, topic, queueId);
     if (off >= 0) return off;
     const store = this.broker.messageStore;
-    if (retry) return store.getMinOffsetInQueue(topic, queueId);
-    // As upstream (initPopOffsetByCheckMsgInMem): a queue whose first message is still in memory is read from the start.
-    const min = store.getMinOffsetInQueue(topic, queueId);
-    if (min <= 0 && !store.checkInDiskByConsumeOffset(topic, queueId, 0)) return 0;
-    return store.getMaxOffsetInQueue(topic, queueId);
+    let init: number;
+    if (retry) init = store.getMinOffsetInQueue(topic, queueId);
+    else if (store.getMinOffsetInQueue(topic, queueId) <= 0 && !store.checkInDiskByConsumeOffset(topic, queueId, 0)) init = 0;
+    else init = Math.max(0, store.getMaxOffsetInQueue(topic, queueId) - 1);
+    this.commit(group, topic, queueId, init);
+    return init;
   }
 
   /** Pops one queue into `out`; BUSY when another pop holds the queue. */
