@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { MQClientAPI } from '../../src/client/index.js';
@@ -180,5 +181,32 @@ test('flushDelayOffsetInterval: the delay cursors are written on that period onc
     await api.shutdown();
     slow.cleanup();
     fast.cleanup();
+  }
+});
+
+test('a delay cursor persisted past the end of its schedule queue is set back at load; later delayed messages are delivered', async () => {
+  const tmp = tempDir('rmq-delay-ahead-');
+  const api = new MQClientAPI();
+  let mq = await start(tmp.dir);
+  try {
+    const bodies = async (): Promise<string[]> => (await pullAll(api, mq, 'DelayAhead', 'G')).map((m) => m.body.toString());
+    await send(api, mq, 'DelayAhead', 'one', { DELAY: '1' });
+    await send(api, mq, 'DelayAhead', 'two', { DELAY: '1' });
+    await waitFor(async () => ((await bodies()).length === 2 ? true : undefined), 5000, 'the first two delayed messages');
+    await mq.shutdown();
+    // The cursor file is synced on its own schedule: after an OS crash it can be ahead of the
+    // recovered SCHEDULE_TOPIC_XXXX queue, which lost its tail (upstream correctDelayOffset).
+    const path = join(tmp.dir, 'config', 'delayOffset.json');
+    const data = JSON.parse(readFileSync(path, 'utf8')) as { offsetTable: Record<string, number> };
+    assert.equal(data.offsetTable['1'], 2);
+    data.offsetTable['1'] = 5;
+    writeFileSync(path, JSON.stringify(data));
+    mq = await start(tmp.dir);
+    await send(api, mq, 'DelayAhead', 'three', { DELAY: '1' });
+    await waitFor(async () => ((await bodies()).includes('three') ? true : undefined), 5000, 'the delayed message sent after the restart');
+  } finally {
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
   }
 });

@@ -31,23 +31,25 @@ async function setup(dir: string, brokerConfig: Record<string, unknown> = {}): P
   return { mq, api, raw, checks, cleanup: async () => { await raw.shutdown(); await api.shutdown(); await mq.shutdown(); } };
 }
 
-async function sendHalf(t: Tx, topic: string, body: string): Promise<{ queueOffset: number; offsetMsgId: string; uniq: string }> {
+async function sendHalf(t: Tx, topic: string, body: string, bornTimestamp = Date.now()): Promise<{ queueOffset: number; offsetMsgId: string; uniq: string }> {
   const uniq = `UNIQ${Date.now()}${Math.random().toString(16).slice(2, 8)}`.toUpperCase();
   const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
     producerGroup: 'TXG', topic, defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
-    bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', KEYS: body, TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq }),
+    bornTimestamp, flag: 0, properties: encodeProperties({ TAGS: 'T', KEYS: body, TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq }),
   }, Buffer.from(body));
   return { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq };
 }
 
-async function endTx(t: Tx, half: { queueOffset: number; offsetMsgId: string; uniq: string }, what: number, fromCheck = false): Promise<void> {
-  // Oneway, as clients send it.
-  await t.raw.invokeOneway(t.mq.brokerAddr, createRequest(37, {
+/** Oneway, as clients send it; with `answered`, as a request whose answer must be SUCCESS. */
+async function endTx(t: Tx, half: { queueOffset: number; offsetMsgId: string; uniq: string }, what: number, fromCheck = false, answered = false): Promise<void> {
+  const req = createRequest(37, {
     extFields: {
       producerGroup: 'TXG', tranStateTableOffset: half.queueOffset, commitLogOffset: decodeOffsetMessageId(half.offsetMsgId).commitLogOffset,
       commitOrRollback: what, fromTransactionCheck: fromCheck, msgId: half.uniq, transactionId: half.uniq,
     },
-  }));
+  });
+  if (!answered) return t.raw.invokeOneway(t.mq.brokerAddr, req);
+  assert.equal((await t.raw.invoke(t.mq.brokerAddr, req)).code, 0);
 }
 
 async function visible(t: Tx, topic: string): Promise<string[]> {
@@ -170,6 +172,73 @@ test('a committed transaction message with a timer waits for its time after the 
     assert.deepEqual(await visible(t, 'TxTimer'), [], 'visible before its timer');
     await until(async () => ((await visible(t, 'TxTimer')).length ? true : undefined), 6000, 'the timed message');
     assert.ok(Date.now() - committedAt >= 900, 'delivered too early');
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+/** The messages the broker checked back so far, by unique key. */
+function checked(t: Tx): Set<string | undefined> {
+  return new Set(t.checks.filter((c) => c.code === 39).map((c) => c.extFields?.msgId));
+}
+
+test('a half born in the future (producer clock ahead) is checked at once and holds up no half after it', async () => {
+  const tmp = tempDir('rmq-tx-skew-');
+  const t = await setup(tmp.dir);
+  try {
+    // Upstream checks a half with a negative age at once; one that stopped the round stalled every later check for the skew.
+    const skewed = await sendHalf(t, 'TxSkew', 'from-a-fast-clock', Date.now() + 3_600_000);
+    const normal = await sendHalf(t, 'TxSkew', 'from-a-good-clock');
+    await until(() => (checked(t).has(normal.uniq) ? true : undefined), 5000, 'the check-back of the half from the good clock');
+    assert.ok(checked(t).has(skewed.uniq), 'the half born in the future is checked back too');
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('a check round reaches every due half, however many answered halves came before it', async () => {
+  const tmp = tempDir('rmq-tx-lag-');
+  // Rounds are run by hand below.
+  const t = await setup(tmp.dir, { transactionCheckInterval: 600_000, transactionTimeOut: 1000 });
+  try {
+    const svc = t.mq.broker.transactionalMessageService;
+    const bornLongAgo = (): number => Date.now() - 60_000;
+    const answered = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i += 100) {
+        const halves = await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => sendHalf(t, 'TxLag', `tx-${i + k}`, bornLongAgo())));
+        await Promise.all(halves.map((h) => endTx(t, h, ROLLBACK, false, true)));
+      }
+    };
+    // Steady traffic: 2,000 answered transactions between rounds, 67 a second at the default 30 s interval
+    // (a round used to look at 1,024 offsets at most, so its cursor fell further behind each time).
+    for (let round = 0; round < 3; round++) {
+      await answered(2000);
+      await svc.check();
+    }
+    const open = await sendHalf(t, 'TxLag', 'left-open', bornLongAgo()); // its producer dies before END_TRANSACTION
+    await answered(100);
+    await svc.check();
+    await until(() => (checked(t).has(open.uniq) ? true : undefined), 5000, `the check-back of the open half at queue offset ${open.queueOffset}`);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('a late commit of a half checked back before a broker restart is stored, not answered SUCCESS and dropped', async () => {
+  const tmp = tempDir('rmq-tx-late-');
+  let t = await setup(tmp.dir);
+  try {
+    const half = await sendHalf(t, 'TxLate', 'slow-local-transaction');
+    // The local transaction still runs: the check-back goes unanswered, the half is re-appended.
+    await until(() => (checked(t).has(half.uniq) ? true : undefined), 5000, 'a check-back');
+    await t.cleanup();
+    t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+    // The local transaction ends after the restart: the producer commits the half it sent (upstream looks it up by its offset).
+    await endTx(t, half, COMMIT);
+    assert.deepEqual(await until(async () => ((await visible(t, 'TxLate')).length > 0 ? visible(t, 'TxLate') : undefined), 5000, 'the committed message'), ['slow-local-transaction']);
   } finally {
     await t.cleanup();
     tmp.cleanup();

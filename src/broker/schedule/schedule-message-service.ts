@@ -41,7 +41,11 @@ export class ScheduleMessageService {
 
   load(): void {
     const data = readJsonFile<{ offsetTable?: Record<string, number> }>(this.path, (m) => this.logger.warn(m));
-    for (const [level, off] of Object.entries(data?.offsetTable ?? {})) this.offsets.set(Number(level), Number(off));
+    for (const [level, off] of Object.entries(data?.offsetTable ?? {})) {
+      // A cursor past the end of its queue (the queue lost its tail) is set back to the end (upstream correctDelayOffset).
+      const cq = this.store.findConsumeQueue(SystemTopic.SCHEDULE_TOPIC, Number(level) - 1);
+      this.offsets.set(Number(level), cq ? Math.min(Number(off), cq.maxOffsetInQueue) : Number(off));
+    }
   }
 
   start(): void {

@@ -16,8 +16,8 @@ import { editProperties, putInputFromRecord, tagsCodeOf, toScheduleTopic, toTime
 export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
 /** Tag of op messages that remove a half message. */
 const REMOVE_TAG = 'd';
-/** Halves looked at per check round. */
-const CHECK_BATCH = 1024;
+/** Longest check round (upstream MAX_PROCESS_TIME_LIMIT). */
+const MAX_ROUND_MS = 60_000;
 
 export type EndTransactionResult = { ok: true } | { ok: false; code: number; remark: string };
 
@@ -84,6 +84,8 @@ export class TransactionalMessageService {
     let target = { ext, input };
     let off = ext.queueOffset;
     while (this.movedTo.has(off)) off = this.movedTo.get(off)!;
+    // movedTo is not kept across a restart: a half behind the cursor may live on as a copy past it.
+    if (off === ext.queueOffset && !this.resolved.has(off) && off < this.halfCursor()) off = this.newestCopy(ext) ?? off;
     if (off !== ext.queueOffset) {
       const e = store.findConsumeQueue(SystemTopic.TRANS_HALF_TOPIC, 0)?.getEntry(off);
       const latest = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
@@ -97,6 +99,24 @@ export class TransactionalMessageService {
     const op = await this.putOp(off);
     if (!op) return { ok: false, code: 1, remark: 'the transaction op record could not be stored; the half message will be checked back' };
     return { ok: true };
+  }
+
+  /** Queue offset of the newest copy of `half` (same unique key and born time) at or past the check cursor. */
+  private newestCopy(half: MessageExt): number | undefined {
+    const store = this.broker.messageStore;
+    const cq = store.findConsumeQueue(SystemTopic.TRANS_HALF_TOPIC, 0);
+    const uniq = getProperty(half.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    if (!cq || !uniq) return undefined;
+    let found: number | undefined;
+    for (let o = Math.max(this.halfCursor(), cq.minOffsetInQueue); o < cq.maxOffsetInQueue; o++) {
+      const e = cq.getEntry(o);
+      const rec = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
+      if (!rec) continue;
+      const { ext } = putInputFromRecord(rec);
+      if (getProperty(ext.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) === uniq && ext.bornTimestamp === half.bornTimestamp) found = o;
+    }
+    if (found !== undefined) this.movedTo.set(half.queueOffset, found);
+    return found;
   }
 
   /** The message a commit stores: real topic and queue, COMMIT type, the half's offset as prepared offset. */
@@ -190,8 +210,12 @@ export class TransactionalMessageService {
     this.scanOps();
     const began = Date.now();
     let cursor = Math.max(this.halfCursor(), cq.minOffsetInQueue);
-    const end = Math.min(cq.maxOffsetInQueue, cursor + CHECK_BATCH);
-    for (; cursor < end; cursor++) {
+    // One round walks until a half too young to check (or the time limit), as upstream.
+    const end = cq.maxOffsetInQueue;
+    for (let n = 0; cursor < end; cursor++, n++) {
+      if (Date.now() - began > MAX_ROUND_MS) break;
+      // A long walk over resolved halves lets the loop serve requests in between.
+      if ((n & 4095) === 4095) await new Promise((r) => setImmediate(r));
       if (this.resolved.has(cursor)) continue;
       const e = cq.getEntry(cursor);
       const rec = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
@@ -205,9 +229,10 @@ export class TransactionalMessageService {
       }
       // Measured from birth, as upstream: re-appended copies keep the producer's born time.
       const age = Date.now() - ext.bornTimestamp;
-      if (age < b.brokerConfig.transactionTimeOut) break; // the rest are younger
-      const immunitySec = Number(getProperty(ext.properties, MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS) ?? 0);
-      if (age < immunitySec * 1000) {
+      // A born time ahead of the broker's clock (producer clock skew) is checked at once, as upstream.
+      if (age >= 0 && age < b.brokerConfig.transactionTimeOut) break; // the rest are younger
+      const immunity = getProperty(ext.properties, MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS);
+      if (immunity !== undefined && age < Number(immunity) * 1000) {
         // A longer immunity asked by the producer: move the half to the end so others get checked (upstream).
         if (!(await this.reappend(ext, input, checkTimes))) break;
         continue;
