@@ -294,7 +294,7 @@ export class LitePullConsumer {
         await this.idle(st, 1000);
         continue;
       }
-      if (this.cachedCount >= this.opts.pullThresholdForAll || pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes) {
+      if (this.pollableCount() >= this.opts.pullThresholdForAll || pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes) {
         await pq.waitForSpace(50);
         continue;
       }
@@ -353,6 +353,13 @@ export class LitePullConsumer {
           break;
       }
     }
+  }
+
+  /** Cached messages poll() can hand out: a paused queue's are held back, so they must not block the others. */
+  private pollableCount(): number {
+    let n = this.cachedCount;
+    for (const req of this.cache) if (req.st.paused) n -= req.msgs.length;
+    return n;
   }
 
   private idle(st: QueueState, ms: number): Promise<void> {

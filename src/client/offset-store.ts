@@ -180,11 +180,18 @@ export class LocalFileOffsetStore extends MemoryOffsetTable implements OffsetSto
 
   async persistAll(mqs: readonly MessageQueue[]): Promise<void> {
     const keep = new Set(mqs.map(messageQueueKey));
-    const offsetTable: Record<string, number> = {};
+    // As upstream: merge into what the file holds, so queues not held now keep their offsets.
+    const merged = this.readFile();
+    let any = false;
     for (const [k, v] of this.table) {
-      if (keep.has(k)) offsetTable[JSON.stringify({ brokerName: v.mq.brokerName, queueId: v.mq.queueId, topic: v.mq.topic })] = v.offset;
+      if (keep.has(k)) {
+        merged.set(k, v);
+        any = true;
+      }
     }
-    if (Object.keys(offsetTable).length === 0) return;
+    if (!any) return;
+    const offsetTable: Record<string, number> = {};
+    for (const v of merged.values()) offsetTable[JSON.stringify({ brokerName: v.mq.brokerName, queueId: v.mq.queueId, topic: v.mq.topic })] = v.offset;
     try {
       writeFileAtomic(this.path, JSON.stringify({ offsetTable }, null, 2));
     } catch (err) {

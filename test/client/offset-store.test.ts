@@ -66,3 +66,31 @@ test('broker store: reads from the broker, persists oneway periodically and sync
   fail = true;
   assert.equal(await s.readOffset(q1, ReadOffsetType.READ_FROM_STORE), -2);
 });
+
+test('local file store: persisting some queues keeps the stored offsets of the others (upstream merges into the file)', async () => {
+  const tmp = tempDir('rmq-offsets-merge-');
+  const log = createLogger('offset-store-test');
+  try {
+    const qa = { topic: 'A', brokerName: 'b', queueId: 0 };
+    const qb = { topic: 'B', brokerName: 'b', queueId: 0 };
+    const first = new LocalFileOffsetStore(tmp.dir, 'c@1', 'G', log);
+    await first.load();
+    first.updateOffset(qa, 5, false);
+    first.updateOffset(qb, 7, false);
+    await first.persistAll([qa, qb]);
+    // A later run of the BROADCASTING consumer subscribes only A.
+    const second = new LocalFileOffsetStore(tmp.dir, 'c@1', 'G', log);
+    await second.load();
+    second.removeOffset(qa);
+    assert.equal(await second.readOffset(qa, ReadOffsetType.READ_FROM_STORE), 5);
+    second.updateOffset(qa, 6, true);
+    await second.persistAll([qa]);
+    // B subscribed again: it goes on from its offset, not from consumeFromWhere (which would skip what came meanwhile).
+    const third = new LocalFileOffsetStore(tmp.dir, 'c@1', 'G', log);
+    await third.load();
+    assert.equal(await third.readOffset(qb, ReadOffsetType.READ_FROM_STORE), 7, "B's offset is still in the file");
+    assert.equal(await third.readOffset(qa, ReadOffsetType.READ_FROM_STORE), 6);
+  } finally {
+    tmp.cleanup();
+  }
+});
