@@ -72,11 +72,14 @@ export class CleanService {
     this.target.setDiskFull(diskFull);
     if (diskFull) this.logger.error(`disk usage ${(usage * 100).toFixed(1)}% is over diskSpaceWarningLevelRatio ${c.diskSpaceWarningLevelRatio}%: writes are refused until cleanup frees space; add disk or lower fileReservedTime`);
     const timeUp = isTimeToDelete(c.deleteWhen, this.now());
-    const spaceFull = usage > maxUsed;
+    // As upstream's isSpaceToDelete: over the warning or the forcible level, files are cleaned
+    // at once (unexpired ones too), whatever diskMaxUsedSpaceRatio says.
+    const cleanImmediately = usage > warning || usage > forcibly;
+    const spaceFull = cleanImmediately || usage > maxUsed;
     const manual = this.manualRounds > 0;
     if (manual) this.manualRounds--;
     if (!timeUp && !spaceFull && !manual) return 0;
-    const force = c.cleanFileForciblyEnable && usage > forcibly;
+    const force = c.cleanFileForciblyEnable && cleanImmediately;
     const reservedMs = c.fileReservedTime * HOUR_MS;
     const now = this.now();
     const deleted = this.target.deleteCommitLogFiles((mtime) => force || mtime + reservedMs <= now, c.deleteFileBatchMax);

@@ -516,9 +516,11 @@ export class DefaultMessageStore {
     result.minOffset = min;
     result.maxOffset = max;
     let status: GetMessageStatus;
-    if (max === 0 || max === min) {
+    if (max === 0) {
+      // As upstream: a queue whose messages all expired (min === max > 0) still answers by its
+      // bounds, so a consumer at its end is held for long polling (OFFSET_OVERFLOW_ONE).
       status = 'NO_MESSAGE_IN_QUEUE';
-      result.nextBeginOffset = max === 0 ? 0 : max;
+      result.nextBeginOffset = 0;
     } else if (offset < min) {
       status = 'OFFSET_TOO_SMALL';
       result.nextBeginOffset = min;

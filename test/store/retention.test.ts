@@ -114,6 +114,36 @@ test('outside deleteWhen nothing goes unless the disk is over diskMaxUsedSpaceRa
   }
 });
 
+test('over the warning or forcible level, files are cleaned at once whatever diskMaxUsedSpaceRatio says (upstream isSpaceToDelete)', async () => {
+  // Both fresh stores, outside the deleteWhen hour: only cleanImmediately can delete anything.
+  const round = async (usage: number, over: Partial<MessageStoreConfig>): Promise<{ deleted: number; diskFull: boolean }> => {
+    const { dir, cleanup } = tempDir('rmq-ret3-');
+    try {
+      const s = await filled(dir, { deleteWhen: otherHour, ...over });
+      let diskFull = false;
+      const svc = new CleanService(s.config, {
+        deleteCommitLogFiles: (d, max) => s.commitLog.deleteExpiredFiles(d, max),
+        cleanLogicFiles: () => s.cleanLogicFiles(),
+        storePaths: () => [dir],
+        setDiskFull: (full) => { diskFull = full; },
+      }, logger, Date.now, () => usage);
+      const deleted = svc.run();
+      await s.shutdown();
+      return { deleted, diskFull };
+    } finally {
+      cleanup();
+    }
+  };
+  // A warning level below the forcible one: writes refused at 82 %, so files must go too.
+  const low = await round(0.82, { diskSpaceWarningLevelRatio: 80, diskSpaceCleanForciblyRatio: 85 });
+  assert.equal(low.diskFull, true);
+  assert.ok(low.deleted > 0, `over the warning level fresh files go too, deleted ${low.deleted}`);
+  // diskMaxUsedSpaceRatio raised to 95: at 92 % (over the default levels 90 and 85) cleanup still runs.
+  const high = await round(0.92, { diskMaxUsedSpaceRatio: 95 });
+  assert.equal(high.diskFull, true);
+  assert.ok(high.deleted > 0, `over the forcible and warning levels cleanup runs, deleted ${high.deleted}`);
+});
+
 test('deleteWhen is a list of hours', () => {
   const at = (h: number) => new Date(2026, 0, 1, h, 30).getTime();
   assert.equal(isTimeToDelete('04', at(4)), true);

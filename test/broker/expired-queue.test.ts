@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseCode } from '../../src/remoting/codes.js';
+import { createTopicRequest, pullRequest, sendRequest, useMQWithClient, type TestMQ } from '../broker/helpers.js';
+import type { RemotingClient } from '../../src/remoting/client.js';
+
+// A queue whose every message has expired (its CommitLog files deleted by retention) keeps its
+// offsets: upstream ConsumeQueue.correctMinOffset sets minOffset = maxOffset, and
+// DefaultMessageStore.getMessage answers a pull at maxOffset with OFFSET_OVERFLOW_ONE
+// (PULL_NOT_FOUND: the pull is held for long polling), as for any caught-up consumer.
+
+let t: TestMQ;
+let c: RemotingClient;
+let broker: string;
+useMQWithClient((s) => ({ t, client: c, broker } = s), { storeConfig: { mappedFileSizeCommitLog: 4096 } });
+
+test('a caught-up consumer of a queue whose messages all expired gets PULL_NOT_FOUND (held), not PULL_OFFSET_MOVED', async () => {
+  for (const topic of ['Quiet', 'Busy']) assert.equal((await c.invoke(broker, createTopicRequest(topic, 1, 1))).code, ResponseCode.SUCCESS);
+  for (let i = 0; i < 3; i++) assert.equal((await c.invoke(broker, sendRequest({ topic: 'Quiet', body: `q${i}`, queueId: 0 }))).code, ResponseCode.SUCCESS);
+  // Another topic fills several more CommitLog segments.
+  for (let i = 0; i < 60; i++) assert.equal((await c.invoke(broker, sendRequest({ topic: 'Busy', body: 'b'.repeat(300), queueId: 0 }))).code, ResponseCode.SUCCESS);
+  const store = t.mq.broker.messageStore;
+  await store.flushConsumeQueues(true);
+  // Retention removes every segment but the newest (as CleanService does once they are old enough).
+  assert.ok(store.commitLog.deleteExpiredFiles(() => true, 100) > 0);
+  store.cleanLogicFiles();
+  assert.equal(store.getMaxOffsetInQueue('Quiet', 0), 3);
+  assert.equal(store.getMinOffsetInQueue('Quiet', 0), 3, 'every Quiet message is gone: min = max');
+
+  const atEnd = await c.invoke(broker, pullRequest({ topic: 'Quiet', queueOffset: 3 }));
+  assert.equal(atEnd.code, ResponseCode.PULL_NOT_FOUND, `pull at maxOffset: code ${atEnd.code} ${atEnd.remark ?? ''}`);
+  assert.equal(atEnd.extFields?.nextBeginOffset, '3');
+
+  // With suspend, the pull is held and answered by the next message.
+  const held = c.invoke(broker, pullRequest({ topic: 'Quiet', queueOffset: 3, suspend: true, suspendTimeoutMillis: 5000 }), 8000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await c.invoke(broker, sendRequest({ topic: 'Quiet', body: 'q3', queueId: 0 }))).code, ResponseCode.SUCCESS);
+  const got = await held;
+  assert.equal(got.code, ResponseCode.SUCCESS, `held pull: code ${got.code} ${got.remark ?? ''}`);
+});
