@@ -272,7 +272,11 @@ export class BrokerController {
     const wrapper = this.topicConfigManager.wrapper();
     if ((this.brokerConfig.brokerPermission & 2) === 0 || (this.brokerConfig.brokerPermission & 4) === 0) {
       // As upstream: a broker without write/read permission advertises every topic with its own perm.
-      for (const tc of Object.values(wrapper.topicConfigTable)) tc.perm &= this.brokerConfig.brokerPermission;
+      // Masked copies: the broker's own topic configs (and topics.json) keep their permission.
+      const perm = this.brokerConfig.brokerPermission;
+      wrapper.topicConfigTable = Object.fromEntries(
+        Object.entries(wrapper.topicConfigTable).map(([name, tc]) => [name, { ...tc, perm: tc.perm & perm }]),
+      );
     }
     await this.outerAPI.registerBrokerAll(addrs, {
       clusterName: this.brokerConfig.brokerClusterName,

@@ -55,6 +55,14 @@ export class RebalanceLockManager {
     }
   }
 
+  /** Whether `group` holds no unexpired lock (upstream `isLockAllExpired`): false for an orderly consumer group at work. */
+  isLockAllExpired(group: string, now = Date.now()): boolean {
+    const m = this.table.get(group);
+    if (!m) return true;
+    for (const e of m.values()) if (!this.isExpired(e, now)) return false;
+    return true;
+  }
+
   isLockedBy(group: string, mq: MessageQueueData, clientId: string, now = Date.now()): boolean {
     const e = this.table.get(group)?.get(mqKey(mq));
     return !!e && e.clientId === clientId && !this.isExpired(e, now);

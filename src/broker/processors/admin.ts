@@ -85,6 +85,10 @@ export class AdminBrokerProcessor {
     if (topic === SystemTopic.AUTO_CREATE_TOPIC_KEY || topic === SystemTopic.SCHEDULE_TOPIC) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the system topic ${topic} can not be deleted`);
     }
+    // Upstream (validateSystemTopicWhenUpdateTopic, on by default) refuses every system topic.
+    if (topic.startsWith('rmq_sys_') || (Object.values(SystemTopic) as string[]).includes(topic)) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
+    }
     b.topicConfigManager.delete(topic);
     b.consumerOffsetManager.removeTopic(topic);
     b.messageStore.deleteTopic(topic);

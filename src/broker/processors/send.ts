@@ -110,7 +110,7 @@ export class SendMessageProcessor {
     if (!tc) {
       // Names of existing topics were validated when they were created.
       const invalid = validateTopic(h.topic);
-      if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
+      if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
     }
     if (isNotAllowedSendTopic(h.topic)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
@@ -128,7 +128,7 @@ export class SendMessageProcessor {
     }
     const idValid = Math.max(tc.writeQueueNums, tc.readQueueNums);
     if (h.queueId >= idValid) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues; choose a queue id below that`);
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues; choose a queue id below that`);
     }
     return tc;
   }
@@ -145,7 +145,9 @@ export class SendMessageProcessor {
       const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(groupName);
       if (!group) return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${groupName}; create it with mqadmin updateSubGroup`);
       const max = h.maxReconsumeTimes !== undefined && req.version >= 121 ? h.maxReconsumeTimes : group.retryMaxTimes;
-      if (h.reconsumeTimes > max) {
+      // As upstream (ISSUE #6163): a group holding queue locks consumes orderly; what it sends
+      // back has used up its local retries and goes to the DLQ, or it would loop forever.
+      if (h.reconsumeTimes > max || !b.rebalanceLockManager.isLockAllExpired(groupName)) {
         input.topic = getDLQTopic(groupName);
         input.queueId = 0;
         input.properties = editProperties(input.properties, (p) => p.delete(MessageConst.DELAY_TIME_LEVEL));
