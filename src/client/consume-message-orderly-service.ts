@@ -170,7 +170,9 @@ export class ConsumeMessageOrderlyService {
     for (const m of msgs) {
       if (m.reconsumeTimes >= max) {
         m.propertyMap.set(MessageConst.RECONSUME_TIME, String(m.reconsumeTimes));
-        if (!(await this.host.sendMessageBack(m, 0, mq))) {
+        // Past the maximum it goes to the DLQ (upstream sends RECONSUME_TIME = count + 1 > max):
+        // the broker only knows the stored count, which local retries never raised.
+        if (!(await this.host.sendMessageBack(m, -1, mq))) {
           suspend = true;
           m.reconsumeTimes++;
         }

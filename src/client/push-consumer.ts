@@ -400,7 +400,9 @@ export class PushConsumer {
       if (e.mq.topic !== topic) continue;
       e.pq.drop();
       e.pq.clear();
-      this.rebalanceImpl.processQueueTable.delete(k);
+      // Orderly: a queue whose listener call goes on stays (dropped) until that call is over;
+      // the rebalance takes it again only then, never beside it.
+      if (!(this.orderly && e.pq.inflight)) this.rebalanceImpl.processQueueTable.delete(k);
     }
     await Promise.all(offsets.map(async ({ mq, offset }) => {
       this.offsetStore.updateOffset(mq, offset, false);
