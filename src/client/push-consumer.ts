@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import type { SubscriptionData } from '../common/subscription.js';
 import { getRetryTopic } from '../common/topic.js';
+import { retryDelayLevel } from '../common/delay-level.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
 import {
@@ -542,7 +543,7 @@ export class PushConsumer {
     newMsg.properties.set(MessageConst.RECONSUME_TIME, String(msg.reconsumeTimes + 1));
     newMsg.properties.set(MessageConst.MAX_RECONSUME_TIMES, String(this.maxReconsumeTimes(this.orderly)));
     newMsg.properties.delete(MessageConst.TRANSACTION_PREPARED);
-    newMsg.delayTimeLevel = 3 + msg.reconsumeTimes;
+    newMsg.delayTimeLevel = retryDelayLevel(msg.reconsumeTimes);
     if (!this.innerProducer) {
       this.innerProducer = new Producer({
         group: 'CLIENT_INNER_PRODUCER', namesrvAddr: this.client.namesrv.list.join(';'), api: this.client.api,

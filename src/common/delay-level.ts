@@ -15,6 +15,11 @@ export function parseDelayLevels(text: string): number[] {
   return out;
 }
 
+/** The delay level of a consume retry after `reconsumeTimes` attempts (upstream: 3 + reconsumeTimes, 10 s first). */
+export function retryDelayLevel(reconsumeTimes: number): number {
+  return 3 + reconsumeTimes;
+}
+
 /** Delay of `level` in ms: levels above the highest are clamped to it, as upstream. */
 export function delayOfLevel(levels: readonly number[], level: number): number {
   if (level <= 0 || levels.length === 0) return 0;

@@ -12,6 +12,11 @@ export const SystemTopic = {
   TIMER_TOPIC: 'rmq_sys_wheel_timer',
 } as const;
 
+/** Every system topic (upstream `TopicValidator.SYSTEM_TOPIC_SET`). */
+const SYSTEM_TOPICS: ReadonlySet<string> = new Set(Object.values(SystemTopic));
+/** Topics under this prefix are system topics too. */
+export const SYSTEM_TOPIC_PREFIX = 'rmq_sys_';
+
 export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';
 export const DLQ_GROUP_TOPIC_PREFIX = '%DLQ%';
 export const DEFAULT_CLUSTER = 'DefaultCluster';
@@ -41,6 +46,10 @@ export function isRetryTopic(topic: string): boolean {
 }
 export function isDLQTopic(topic: string): boolean {
   return topic.startsWith(DLQ_GROUP_TOPIC_PREFIX);
+}
+/** Upstream `TopicValidator.isSystemTopic`. */
+export function isSystemTopic(topic: string): boolean {
+  return SYSTEM_TOPICS.has(topic) || topic.startsWith(SYSTEM_TOPIC_PREFIX);
 }
 export function isNotAllowedSendTopic(topic: string): boolean {
   return NOT_ALLOWED_SEND.has(topic);

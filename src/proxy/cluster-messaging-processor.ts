@@ -6,7 +6,7 @@ import { parseLenientJson } from '../common/json.js';
 import { MessageConst } from '../common/message-const.js';
 import { decodeRecord } from '../common/message-record.js';
 import { getProperty } from '../common/properties.js';
-import { parseDelayLevels } from '../common/delay-level.js';
+import { delayOfLevel, parseDelayLevels, retryDelayLevel } from '../common/delay-level.js';
 import { buildSubscription, ExpressionType } from '../common/subscription.js';
 import type { TopicRouteData } from '../common/route.js';
 import { RequestCode, ResponseCode, SerializeType } from '../remoting/codes.js';
@@ -85,8 +85,8 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     this.api.registerRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => this.onCheckTransaction(req, conn));
     this.renewal = new ReceiptRenewal({
       change: (b, g, t, info, ms) => this.brokerChangeInvisibleTime(b, g, t, info, ms),
-      // The group's default retry policy (upstream `CustomizedRetryPolicy`): the delay levels from the third on.
-      retryDelay: (reconsumeTimes) => this.delayLevelsMs[Math.min(reconsumeTimes + 2, this.delayLevelsMs.length - 1)]!,
+      // The group's default retry policy (upstream `CustomizedRetryPolicy`): a consume retry's delay level.
+      retryDelay: (reconsumeTimes) => delayOfLevel(this.delayLevelsMs, retryDelayLevel(reconsumeTimes)),
       clientAlive: () => this.clientAlive,
       logger: this.logger,
       checkIntervalMs: opts.renewCheckIntervalMs,

@@ -6,7 +6,7 @@ import { MessageConst } from '../common/message-const.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
 import { decodeRecord } from '../common/message-record.js';
 import { MessageSysFlag } from '../common/sysflag.js';
-import { isNotAllowedSendTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { isNotAllowedSendTopic, SYSTEM_TOPIC_PREFIX, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
 import { javaStringHashCode } from '../common/java.js';
 import { isReadable, isWriteable } from '../common/perm.js';
 import { ResponseCode } from '../remoting/codes.js';
@@ -420,7 +420,7 @@ export class GrpcMessagingApplication {
 
   private async sendOne(ctx: Ctx, m: df.Message, entry: sv.SendResultEntry, channel: import('./grpc-client-channel.js').GrpcClientChannel | undefined): Promise<void> {
     const topic = this.topicOf(m.getTopic(), ctx);
-    if (isNotAllowedSendTopic(topic) || topic === SystemTopic.AUTO_CREATE_TOPIC_KEY || topic.startsWith('rmq_sys_')) {
+    if (isNotAllowedSendTopic(topic) || topic === SystemTopic.AUTO_CREATE_TOPIC_KEY || topic.startsWith(SYSTEM_TOPIC_PREFIX)) {
       throw new ProxyError(Code.ILLEGAL_TOPIC, `cannot send to system topic ${topic}`);
     }
     const out = fromGrpcMessage(m, topic, this.config);

@@ -8,7 +8,7 @@ import { MQClientAPI } from '../../src/client/index.js';
 import { createLogger } from '../../src/common/logger.js';
 import { ClusterMessagingProcessor } from '../../src/proxy/cluster-messaging-processor.js';
 import { ProxyController } from '../../src/proxy/proxy-controller.js';
-import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
+import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProducer, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Cluster mode (mqproxy): the proxy is a separate role, a client of the brokers over Remoting —
 // routes from the NameServer, sends, POP / ack / change of invisible time and transactions as
@@ -49,9 +49,7 @@ async function routedTopic(queues = 2, type?: string): Promise<string> {
 
 test('cluster mode: send, receive, change invisible time, redelivery and ack through the brokers', async () => {
   const topic = await routedTopic(2, 'NORMAL');
-  const p = new Producer({ endpoints: proxy.address, namespace: '', topic, logger: quietLogger() });
-  await p.startup();
-  clients.push(p);
+  const p = await startProducer(proxy.address, topic, clients);
   const sent = await p.send({ topic, tag: 'x', keys: ['k'], properties: new Map([['a', 'b']]), body: Buffer.from('via mqproxy') });
   const c = new SimpleConsumer({ endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterG'), subscriptions: new Map([[topic, 'x']]), awaitDuration: 500, logger: quietLogger() });
   await c.startup();
@@ -100,9 +98,7 @@ test('cluster mode: an unknown topic is TOPIC_NOT_FOUND', async () => {
 
 test('cluster mode: the proxy renews a slow push listener\'s receipt and acks with the newest handle', async () => {
   const topic = await routedTopic(1, 'NORMAL');
-  const p = new Producer({ endpoints: proxy.address, namespace: '', topic, logger: quietLogger() });
-  await p.startup();
-  clients.push(p);
+  const p = await startProducer(proxy.address, topic, clients);
   const deliveries: string[] = [];
   const consumer = new PushConsumer({
     endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterPushG'), subscriptions: new Map([[topic, '*']]), logger: quietLogger(),

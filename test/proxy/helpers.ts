@@ -2,7 +2,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { Producer, type MessageView, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { MessagingServiceClient } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
 import { startStandalone, type Standalone, type StandaloneOptions } from '../../src/standalone.js';
 import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
@@ -110,4 +110,12 @@ export class RawClient {
   close(): void {
     this.client.close();
   }
+}
+
+/** A started 5.x SDK producer of `topic` at `endpoints`, added to `clients` for the file's cleanup. */
+export async function startProducer(endpoints: string, topic: string, clients: Array<{ shutdown(): Promise<void> }>): Promise<Producer> {
+  const p = new Producer({ endpoints, namespace: '', topic, logger: quietLogger() });
+  await p.startup();
+  clients.push(p);
+  return p;
 }

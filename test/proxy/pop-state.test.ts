@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { createGroup, createTopic, quietLogger, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
+import { SimpleConsumer, type Producer } from 'rocketmq-client-nodejs';
+import { createGroup, createTopic, quietLogger, startProducer, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Where POP state starts and what it keeps: a new group's first offset on a queue with history,
 // and a FIFO message moved on by a change of invisible time across a clean restart.
@@ -18,11 +18,8 @@ after(async () => {
   await fx?.stop();
 });
 
-async function producer(topic: string): Promise<Producer> {
-  const p = new Producer({ endpoints: fx.mq.proxyAddr, namespace: '', topic, logger: quietLogger() });
-  await p.startup();
-  clients.push(p);
-  return p;
+function producer(topic: string): Promise<Producer> {
+  return startProducer(fx.mq.proxyAddr, topic, clients);
 }
 
 async function consumer(group: string, topic: string): Promise<SimpleConsumer> {

@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketmq-client-nodejs';
+import { ConsumeResult, PushConsumer, type MessageView, type Producer } from 'rocketmq-client-nodejs';
 import { MQClientAPI, PullStatus } from '../../src/client/index.js';
 import { buildPullSysFlag } from '../../src/common/sysflag.js';
-import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createGroup, createTopic, eventually, quietLogger, startProducer, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // Priority 5: the SDK's PushConsumer — QueryAssignment, auto-renewed receives, ack, nack
 // (change of invisible time) for concurrent consumption; FIFO consumption one message at a
@@ -23,11 +23,8 @@ after(async () => {
   await fx?.stop();
 });
 
-async function producer(topic: string): Promise<Producer> {
-  const p = new Producer({ endpoints: fx.mq.proxyAddr, namespace: '', topic, logger: quietLogger() });
-  await p.startup();
-  clients.push(p);
-  return p;
+function producer(topic: string): Promise<Producer> {
+  return startProducer(fx.mq.proxyAddr, topic, clients);
 }
 
 test('concurrent PushConsumer: every message is consumed; a failed one comes back with the next attempt', async () => {

@@ -2,7 +2,7 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { PermName } from '../../common/perm.js';
-import { SystemTopic, validateTopic } from '../../common/topic.js';
+import { isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
 import type { BrokerController } from '../broker-controller.js';
@@ -86,7 +86,7 @@ export class AdminBrokerProcessor {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the system topic ${topic} can not be deleted`);
     }
     // Upstream (validateSystemTopicWhenUpdateTopic, on by default) refuses every system topic.
-    if (topic.startsWith('rmq_sys_') || (Object.values(SystemTopic) as string[]).includes(topic)) {
+    if (isSystemTopic(topic)) {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
     }
     b.topicConfigManager.delete(topic);

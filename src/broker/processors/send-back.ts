@@ -1,6 +1,7 @@
 import { MessageConst } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
 import { getDLQTopic, getRetryTopic } from '../../common/topic.js';
+import { retryDelayLevel } from '../../common/delay-level.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
@@ -29,9 +30,6 @@ export function decodeConsumerSendMsgBackRequestHeader(ext: Ext): ConsumerSendMs
     maxReconsumeTimes: optNumber(ext, 'maxReconsumeTimes'),
   };
 }
-
-/** Delay level of the first retry; each further retry goes one level up (10 s, 30 s, 1 m, …). */
-const RETRY_BASE_LEVEL = 3;
 
 /**
  * A consumer gives a message back (upstream `AbstractSendMessageProcessor#consumerSendMsgBack`):
@@ -79,7 +77,7 @@ export class SendMessageBackProcessor {
     input.tagsCode = tagsCodeOf(input.properties);
     input.bornTimestamp = ext.bornTimestamp;
     if (!toDLQ) {
-      const level = h.delayLevel > 0 ? h.delayLevel : RETRY_BASE_LEVEL + ext.reconsumeTimes;
+      const level = h.delayLevel > 0 ? h.delayLevel : retryDelayLevel(ext.reconsumeTimes);
       toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     }
     const r = await b.messageStore.putMessage(input);
