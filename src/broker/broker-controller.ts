@@ -83,7 +83,7 @@ export class BrokerController {
   private server?: RemotingServer;
   private fastServer?: RemotingServer;
   private readonly timers: NodeJS.Timeout[] = [];
-  private registerScheduled = false;
+  private pendingRegister: Promise<void> | undefined;
   private started = false;
   private brokerIP: string;
   private boundPort = 0;
@@ -170,7 +170,7 @@ export class BrokerController {
     this.timerMessageStore.start();
     this.transactionalMessageService.start();
     this.pullRequestHoldService.start();
-    this.topicConfigManager.onChange = () => this.scheduleRegister();
+    this.topicConfigManager.onChange = () => void this.scheduleRegister();
     this.startTimestamp = Date.now();
     this.every(this.brokerConfig.flushConsumerOffsetInterval, () => this.consumerOffsetManager.persist());
     this.every(CHANNEL_SCAN_INTERVAL, () => {
@@ -287,13 +287,17 @@ export class BrokerController {
     }, wrapper, this.brokerConfig.registerBrokerTimeoutMills);
   }
 
-  private scheduleRegister(): void {
-    if (this.registerScheduled) return;
-    this.registerScheduled = true;
-    setImmediate(() => {
-      this.registerScheduled = false;
-      void this.registerBrokerAll();
+  /**
+   * One registration on the next turn, however many topics changed in this one; resolves once the
+   * NameServers have answered (UPDATE_AND_CREATE_TOPIC waits for it, as upstream's
+   * registerIncrementBrokerData does, so a route lookup right after `updateTopic` finds the topic).
+   */
+  scheduleRegister(): Promise<void> {
+    this.pendingRegister ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.pendingRegister = undefined;
+      return this.registerBrokerAll();
     });
+    return this.pendingRegister;
   }
 
   /** Stops serving, flushes and checkpoints the store, unregisters, leaves no handle open. */

@@ -58,7 +58,7 @@ const MAX_QUEUE_NUMS = 1024;
 export class AdminBrokerProcessor {
   constructor(private readonly broker: BrokerController) {}
 
-  updateAndCreateTopic(req: RemotingCommand): RemotingCommand {
+  async updateAndCreateTopic(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodeCreateTopicRequestHeader(req.extFields);
     const invalid = validateTopic(h.topic);
     if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
@@ -76,6 +76,7 @@ export class AdminBrokerProcessor {
     this.broker.topicConfigManager.update(tc);
     this.broker.messageStore.createConsumeQueues(h.topic, Math.max(h.readQueueNums, h.writeQueueNums));
     this.broker.logger.info(`topic ${h.topic} created/updated: read ${h.readQueueNums} write ${h.writeQueueNums} perm ${h.perm}`);
+    await this.broker.scheduleRegister();
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
