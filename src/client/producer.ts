@@ -349,9 +349,7 @@ export class Producer {
     const p = Array.isArray(msg) ? this.prepareBatch(msg as readonly Message[]) : this.prepareOne(msg as Message);
     let info = this.publishInfo.get(p.topic);
     if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
-    if (opts.queue && opts.queue.topic !== p.topic) {
-      throw new MQClientError(`queue ${opts.queue.topic}/${opts.queue.brokerName}/${opts.queue.queueId} is not a queue of topic ${p.topic}`, ClientErrorCode.ARGUMENT_ILLEGAL);
-    }
+    if (opts.queue) checkQueueOfTopic(opts.queue, p.topic);
     const chosen = opts.queue ?? this.selectedQueue(info.messageQueueList, msg, opts);
     const attempts = chosen ? 1 : 1 + this.retryTimes;
     let lastBrokerName: string | undefined;
@@ -389,6 +387,7 @@ export class Producer {
     const p = this.prepareOne(msg);
     let info = this.publishInfo.get(p.topic);
     if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
+    if (opts.queue) checkQueueOfTopic(opts.queue, p.topic);
     const mq = opts.queue ?? info.selectOneMessageQueue();
     await this.api.sendOneway(this.brokerAddrOf(info, mq.brokerName), this.header(mq, p), p.body);
   }
@@ -597,4 +596,11 @@ function batchLimits(opts: ProducerOptions): AccumulatorLimits {
     throw new MQClientError(`totalBatchMaxBytes must be a positive integer, got ${totalMaxBytes}`, ClientErrorCode.ARGUMENT_ILLEGAL);
   }
   return { maxDelayMs, maxBytes, totalMaxBytes };
+}
+
+/** As upstream ("message's topic not equal mq's topic"): a send to a chosen queue must name its topic. */
+function checkQueueOfTopic(queue: MessageQueue, topic: string): void {
+  if (queue.topic !== topic) {
+    throw new MQClientError(`queue ${queue.topic}/${queue.brokerName}/${queue.queueId} is not a queue of topic ${topic}; pick a queue from fetchPublishMessageQueues('${topic}')`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
 }

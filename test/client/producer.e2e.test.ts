@@ -7,6 +7,7 @@ import { MQClientAPI, PullStatus, SendStatus, type SendResult } from '../../src/
 import type { MessageQueue } from '../../src/client/route.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
 import { waitFor } from '../helpers/wait.js';
+import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
 
 // Client against a real NameServer + Broker in this process (src/standalone.ts).
 
@@ -64,6 +65,19 @@ test('a new topic is sent through the TBW102 route and then gets its own route w
   });
   assert.equal(info.messageQueueList.length, 4);
   assert.equal(info.brokerAddr(r.messageQueue.brokerName), mq.brokerAddr);
+});
+
+test('a send to a queue of another topic is refused, sync and oneway, and nothing is stored', { skip }, async () => {
+  const topic = `E2E_QueueTopic_${stamp}`;
+  const other = `E2E_QueueOther_${stamp}`;
+  await producer.send(new Message(topic, 'first'));
+  await producer.send(new Message(other, 'first'));
+  const [otherQueue] = await producer.fetchPublishMessageQueues(other);
+  const before = await api.getMaxOffset(mq.brokerAddr, other, otherQueue!.queueId);
+  const refused = (e: unknown): boolean => e instanceof MQClientError && e.code === ClientErrorCode.ARGUMENT_ILLEGAL && /not a queue of topic/.test(e.message);
+  await assert.rejects(producer.send(new Message(topic, 'x'), { queue: otherQueue }), refused);
+  await assert.rejects(producer.sendOneway(new Message(topic, 'x'), { queue: otherQueue }), refused);
+  assert.equal(await api.getMaxOffset(mq.brokerAddr, other, otherQueue!.queueId), before);
 });
 
 test('send → pull round trip keeps body, keys, tags, properties and ids', { skip }, async () => {
