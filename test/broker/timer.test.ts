@@ -34,7 +34,7 @@ async function atSecondStart(): Promise<void> {
   await sleep(1000 - (Date.now() % 1000) + 20);
 }
 
-test('each property form delivers at its time, rounded down to the second, to its topic and queue', async () => {
+test('each property form is filed under its time rounded down to the second and delivered when that second ends', async () => {
   await withMQ({}, async ({ mq, raw, api }) => {
     await atSecondStart();
     const now = Date.now();
@@ -60,8 +60,11 @@ test('each property form delivers at its time, rounded down to the second, to it
     for (const [i, c] of cases.entries()) {
       const { seenAt, msg } = got[i]!.get(`${c.topic}-body`)!;
       const out = Math.floor(c.want / 1000) * 1000;
-      assert.ok(seenAt >= out, `${c.topic}: visible ${out - seenAt} ms before its slot`);
-      assert.ok(seenAt - c.want < 1000, `${c.topic}: visible ${seenAt - c.want} ms after the requested time`);
+      // Its slot is read once the second it names is over: never before the requested time.
+      const due = out + 1000;
+      assert.ok(msg.storeTimestamp >= c.want, `${c.topic}: delivered ${c.want - msg.storeTimestamp} ms before the requested time`);
+      assert.ok(msg.storeTimestamp >= due, `${c.topic}: delivered ${due - msg.storeTimestamp} ms before its slot ended`);
+      assert.ok(seenAt - due < 1000, `${c.topic}: visible ${seenAt - due} ms after its slot ended`);
       assert.equal(msg.topic, c.topic);
       assert.equal(msg.queueId, c.queueId);
       const p = propsOf(msg);
@@ -70,7 +73,7 @@ test('each property form delivers at its time, rounded down to the second, to it
       assert.equal(p.get('TIMER_OUT_MS'), String(out));
       assert.equal(p.get('REAL_TOPIC'), undefined);
       assert.equal(p.get('REAL_QID'), undefined);
-      assert.ok(Number(p.get('TIMER_DEQUEUE_MS')) >= out);
+      assert.ok(Number(p.get('TIMER_DEQUEUE_MS')) >= due);
       assert.ok(Number(p.get('TIMER_ENQUEUE_MS')) > 0);
       assert.equal(msg.reconsumeTimes, 0);
     }
@@ -86,8 +89,10 @@ test('precedence: TIMER_DELAY_SEC over TIMER_DELAY_MS over TIMER_DELIVER_MS; a D
     const b = await sendRaw(raw, mq.brokerAddr, 'PrecB', 'ms-wins', { TIMER_DELAY_MS: '1500', TIMER_DELIVER_MS: far });
     const c = await sendRaw(raw, mq.brokerAddr, 'PrecC', 'level-wins', { DELAY: '1', TIMER_DELAY_SEC: '30', TIMER_DELIVER_MS: far });
     for (const r of [a, b, c]) assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
-    assert.equal(decodeRecallHandle(a.extFields?.recallHandle).timestampMs - 1, Math.floor((now + 1000) / 1000) * 1000);
-    assert.equal(decodeRecallHandle(b.extFields?.recallHandle).timestampMs - 1, Math.floor((now + 1500) / 1000) * 1000);
+    const outA = decodeRecallHandle(a.extFields?.recallHandle).timestampMs - 1;
+    const outB = decodeRecallHandle(b.extFields?.recallHandle).timestampMs - 1;
+    assert.equal(outA, Math.floor((now + 1000) / 1000) * 1000);
+    assert.equal(outB, Math.floor((now + 1500) / 1000) * 1000);
     // A delay-level message is no timer message: no recall handle.
     assert.equal(c.extFields?.recallHandle, undefined);
     const [ga, gb, gc] = await Promise.all([
@@ -95,8 +100,11 @@ test('precedence: TIMER_DELAY_SEC over TIMER_DELAY_MS over TIMER_DELIVER_MS; a D
       waitForBodies(api, mq.brokerAddr, 'PrecB', 1, 4000),
       waitForBodies(api, mq.brokerAddr, 'PrecC', 1, 4000),
     ]);
-    assert.ok(ga.get('sec-wins')!.seenAt - now < 2000);
-    assert.ok(gb.get('ms-wins')!.seenAt - now < 2500);
+    // Each at the end of its own slot, not at the losing properties' 20 s or 30 s.
+    for (const [{ seenAt, msg }, out, want] of [[ga.get('sec-wins')!, outA, now + 1000], [gb.get('ms-wins')!, outB, now + 1500]] as const) {
+      assert.ok(msg.storeTimestamp >= want && msg.storeTimestamp >= out + 1000, `delivered ${want - msg.storeTimestamp} ms before its time`);
+      assert.ok(seenAt - (out + 1000) < 1000, `visible ${seenAt - out - 1000} ms after its slot ended`);
+    }
     const lvl = propsOf(gc.get('level-wins')!.msg);
     assert.equal(lvl.get('TIMER_DELAY_SEC'), undefined);
     assert.equal(lvl.get('TIMER_DELIVER_MS'), undefined);
@@ -181,7 +189,8 @@ test('RECALL_MESSAGE with the send response handle cancels a pending timer; late
     const noTopic = await recall(raw, mq.brokerAddr, 'NoSuchTopic', buildRecallHandle('NoSuchTopic', 'broker-timer', h.timestampMs, h.messageId));
     assert.equal(noTopic.code, ResponseCode.TOPIC_NOT_EXIST);
 
-    const got = await waitForBodies(api, mq.brokerAddr, 'RecallTopic', 1, 5000);
+    // Due when the second after the requested one begins: at most 4 s after the send.
+    const got = await waitForBodies(api, mq.brokerAddr, 'RecallTopic', 1, 6000);
     await sleep(1200);
     assert.deepEqual([...got.keys()], ['kept']);
     assert.deepEqual((await pullAll(api, mq.brokerAddr, 'RecallTopic')).map((m) => m.body.toString()), ['kept']);
@@ -232,9 +241,12 @@ test('pending timers survive a clean restart and are delivered once, on time', a
     // A pending handle still recalls after the restart.
     assert.equal((await recall(raw, mq.brokerAddr, 'RestartTopic', rs[19]!.extFields!.recallHandle!)).code, ResponseCode.SUCCESS);
     const got = await waitForBodies(api, mq.brokerAddr, 'RestartTopic', 19, 8000);
-    for (const [body, { seenAt }] of got) {
+    for (const [body, { seenAt, msg }] of got) {
       const i = Number(body.slice(1));
-      assert.ok(seenAt - (now + 2500 + (i % 4) * 500) < 1500, `${body} late by ${seenAt - now} ms`);
+      // Not before its time, and on time after the restart (which may take a moment): soon after its slot's end.
+      const due = decodeRecallHandle(rs[i]!.extFields?.recallHandle).timestampMs - 1 + 1000;
+      assert.ok(msg.storeTimestamp >= now + 2500 + (i % 4) * 500 && msg.storeTimestamp >= due, `${body} delivered ${due - msg.storeTimestamp} ms before its slot ended`);
+      assert.ok(seenAt - due < 1500, `${body} visible ${seenAt - due} ms after its slot ended`);
     }
     await sleep(1000);
     const all = (await pullAll(api, mq.brokerAddr, 'RestartTopic')).map((m) => m.body.toString());

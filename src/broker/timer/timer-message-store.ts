@@ -76,9 +76,9 @@ export interface TimerStats {
  * Timer messages (upstream `TimerMessageStore`). A send with TIMER_DELIVER_MS / TIMER_DELAY_SEC
  * / TIMER_DELAY_MS is stored on `rmq_sys_wheel_timer` queue 0 with TIMER_OUT_MS (see
  * `toTimerTopic`). This service files every entry of that queue into the TimerLog (52-byte units
- * on disk) under the wheel slot of its time, and when a slot's time comes walks its chain, reads
- * the records and puts them to REAL_TOPIC / REAL_QID. Memory holds the wheel (32 bytes a slot,
- * fixed by timerMaxDelaySec) and whatever one step reads, never the pending timers themselves.
+ * on disk) under the wheel slot of its time, and once a slot's time has passed walks its chain,
+ * reads the records and puts them to REAL_TOPIC / REAL_QID. Memory holds the wheel (32 bytes a
+ * slot, fixed by timerMaxDelaySec) and whatever one step reads, never the pending timers themselves.
  *
  * All work runs one step at a time (filing, delivering, recall checks, persisting), so the wheel
  * is never read while it changes. Durability follows upstream: the TimerLog is the journal.
@@ -344,7 +344,7 @@ export class TimerMessageStore {
     if (now - this.lastPersist >= this.flushIntervalMs) await this.persist();
     if (now - this.lastClean >= CLEAN_INTERVAL_MS) this.cleanFiles();
     if (more) return 0;
-    return Math.min(this.flushIntervalMs, Math.max(0, this.readSlot * this.precisionMs - Date.now()));
+    return Math.min(this.flushIntervalMs, Math.max(0, this.slotDueAt(this.readSlot) - Date.now()));
   }
 
   /** Files the next entries of the timer queue; true when more are waiting. */
@@ -417,13 +417,24 @@ export class TimerMessageStore {
   }
 
   /**
+   * When slot `t` is due: once its whole time unit has passed, i.e. at the start of the next
+   * one. Upstream reads a slot only while it is before the write time, the current time rounded
+   * down to the precision (`TimerMessageStore.dequeue`, `maybeMoveWriteTime`). With TIMER_OUT_MS
+   * rounded down, an exact multiple one step earlier (`HookUtils.transformTimerMessage`), so a
+   * timer is never delivered before its requested time, and less than one step after it.
+   */
+  private slotDueAt(t: number): number {
+    return (t + 1) * this.precisionMs;
+  }
+
+  /**
    * Delivers due slots until none is due or the time slice is spent; true when it stopped
-   * with work left. A slot is delivered only once every timer-queue entry stored up to the
-   * slot's time is filed, so a delete marker sent before a message's time is in place.
+   * with work left. A slot is delivered only once every timer-queue entry stored before it
+   * became due is filed, so a delete marker sent before a message's time is in place.
    */
   private async dequeueDue(deadline: number): Promise<boolean> {
     while (this.running) {
-      if (this.readSlot * this.precisionMs > Date.now()) return false;
+      if (this.slotDueAt(this.readSlot) > Date.now()) return false;
       if (!this.enqueueCaughtUp(this.readSlot)) return true;
       const slot = this.wheel.get(this.readSlot);
       if (slot && !(await this.deliverSlot(this.readSlot, slot.lastPos))) return true;
@@ -440,8 +451,10 @@ export class TimerMessageStore {
   private enqueueCaughtUp(slot: number): boolean {
     const cq = this.store.findConsumeQueue(TIMER_TOPIC, 0);
     if (!cq || this.enqueueOffset >= cq.maxOffsetInQueue) return true;
-    // Entries stored after the slot's start that ask for it are filed under the next slot instead.
-    return this.store.getMessageStoreTimeStamp(TIMER_TOPIC, 0, this.enqueueOffset) > slot * this.precisionMs;
+    // An entry's TIMER_OUT_MS is at least the time it was converted at (at most its store time)
+    // rounded down, so entries stored from the slot's due time on belong to later slots. One
+    // converted just before and stored just after is filed under the read slot: a step late.
+    return this.store.getMessageStoreTimeStamp(TIMER_TOPIC, 0, this.enqueueOffset) >= this.slotDueAt(slot);
   }
 
   /** Walks a slot's chain back from `lastPos`; returns its units oldest first. */
