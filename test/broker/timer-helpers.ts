@@ -6,6 +6,7 @@ import { PullSysFlag } from '../../src/common/sysflag.js';
 import { RemotingClient, createRequest, type RemotingCommand } from '../../src/remoting/index.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
+import { tempDir } from '../helpers/tmp.js';
 import { memoryLogger } from './helpers.js';
 
 /** Timer-message test helpers: a standalone broker, raw sends that show the response's ext fields, full-queue pulls. */
@@ -16,6 +17,33 @@ export async function startTimerMQ(dir: string, storeConfig: Partial<MessageStor
     brokerConfig: { brokerName },
     storeConfig: { mappedFileSizeCommitLog: 4 * 1024 * 1024, mappedFileSizeConsumeQueue: 6000 * 20, timerMaxDelaySec: 60, ...storeConfig },
   });
+}
+
+export interface TimerCtx {
+  mq: Standalone;
+  raw: RemotingClient;
+  api: MQClientAPI;
+}
+
+/** Runs `fn` against a fresh standalone broker with timers, a raw remoting client and an API client; cleans up after. */
+export async function withTimerMQ(storeConfig: Partial<MessageStoreConfig>, fn: (c: TimerCtx) => Promise<void>): Promise<void> {
+  const tmp = tempDir('rmq-timer-');
+  const mq = await startTimerMQ(tmp.dir, storeConfig);
+  const raw = new RemotingClient();
+  const api = new MQClientAPI();
+  try {
+    await fn({ mq, raw, api });
+  } finally {
+    await api.shutdown();
+    await raw.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+}
+
+/** Waits until the next wall-clock second has just begun, so sub-second rounding is predictable. */
+export async function atSecondStart(): Promise<void> {
+  await sleep(1000 - (Date.now() % 1000) + 20);
 }
 
 /** SEND_MESSAGE_V2 with arbitrary properties; resolves with the raw response. */

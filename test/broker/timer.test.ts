@@ -3,36 +3,9 @@ import assert from 'node:assert/strict';
 import { MQClientAPI } from '../../src/client/index.js';
 import { RemotingClient } from '../../src/remoting/index.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
-import { buildRecallHandle, decodeRecallHandle } from '../../src/broker/timer/timer-const.js';
-import type { Standalone } from '../../src/standalone.js';
+import { decodeRecallHandle } from '../../src/broker/timer/timer-const.js';
 import { tempDir } from '../helpers/tmp.js';
-import { propsOf, pullAll, recall, sendRaw, sleep, startTimerMQ, waitForBodies } from './timer-helpers.js';
-
-interface Ctx {
-  mq: Standalone;
-  raw: RemotingClient;
-  api: MQClientAPI;
-}
-
-async function withMQ(storeConfig: Parameters<typeof startTimerMQ>[1], fn: (c: Ctx) => Promise<void>): Promise<void> {
-  const tmp = tempDir('rmq-timer-');
-  const mq = await startTimerMQ(tmp.dir, storeConfig);
-  const raw = new RemotingClient();
-  const api = new MQClientAPI();
-  try {
-    await fn({ mq, raw, api });
-  } finally {
-    await api.shutdown();
-    await raw.shutdown();
-    await mq.shutdown();
-    tmp.cleanup();
-  }
-}
-
-/** Waits until the next wall-clock second has just begun, so sub-second rounding is predictable. */
-async function atSecondStart(): Promise<void> {
-  await sleep(1000 - (Date.now() % 1000) + 20);
-}
+import { atSecondStart, propsOf, pullAll, recall, sendRaw, sleep, startTimerMQ, waitForBodies, withTimerMQ as withMQ } from './timer-helpers.js';
 
 test('each property form is filed under its time rounded down to the second and delivered when that second ends', async () => {
   await withMQ({}, async ({ mq, raw, api }) => {
@@ -155,71 +128,6 @@ test('with timerWheelEnable=false a timer message is refused with SYSTEM_ERROR',
     // Ordinary messages are unaffected.
     assert.equal((await sendRaw(raw, mq.brokerAddr, 'NoWheel', 'plain', {})).code, ResponseCode.SUCCESS);
     assert.equal((await pullAll(api, mq.brokerAddr, 'NoWheel')).length, 1);
-  });
-});
-
-test('RECALL_MESSAGE with the send response handle cancels a pending timer; later recalls get clear errors', async () => {
-  await withMQ({}, async ({ mq, raw, api }) => {
-    const target = await sendRaw(raw, mq.brokerAddr, 'RecallTopic', 'recalled', { TIMER_DELAY_SEC: '3' });
-    const keep = await sendRaw(raw, mq.brokerAddr, 'RecallTopic', 'kept', { TIMER_DELAY_SEC: '3' });
-    const handle = target.extFields!.recallHandle!;
-    const r = await recall(raw, mq.brokerAddr, 'RecallTopic', handle);
-    assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
-    assert.equal(r.extFields?.msgId, target.extFields?.transactionId);
-
-    const again = await recall(raw, mq.brokerAddr, 'RecallTopic', handle);
-    assert.equal(again.code, ResponseCode.ILLEGAL_OPERATION);
-    assert.match(again.remark ?? '', /already recalled/);
-
-    // An unknown message id at a valid future time.
-    const h = decodeRecallHandle(handle);
-    const unknown = await recall(raw, mq.brokerAddr, 'RecallTopic', buildRecallHandle('RecallTopic', 'broker-timer', h.timestampMs, '0A0000010000000000000000DEADBEEF'));
-    assert.equal(unknown.code, ResponseCode.ILLEGAL_OPERATION);
-    assert.match(unknown.remark ?? '', /no pending timer message/);
-
-    const bad = await recall(raw, mq.brokerAddr, 'RecallTopic', 'not a handle!');
-    assert.equal(bad.code, ResponseCode.ILLEGAL_OPERATION);
-    assert.match(bad.remark ?? '', /recall handle is invalid/);
-    await sendRaw(raw, mq.brokerAddr, 'OtherTopic', 'x', {});
-    const mismatch = await recall(raw, mq.brokerAddr, 'OtherTopic', handle);
-    assert.equal(mismatch.code, ResponseCode.ILLEGAL_OPERATION);
-    assert.match(mismatch.remark ?? '', /topic not match/);
-    const otherBroker = await recall(raw, mq.brokerAddr, 'RecallTopic', buildRecallHandle('RecallTopic', 'broker-x', h.timestampMs, h.messageId));
-    assert.equal(otherBroker.code, ResponseCode.ILLEGAL_OPERATION);
-    const noTopic = await recall(raw, mq.brokerAddr, 'NoSuchTopic', buildRecallHandle('NoSuchTopic', 'broker-timer', h.timestampMs, h.messageId));
-    assert.equal(noTopic.code, ResponseCode.TOPIC_NOT_EXIST);
-
-    // Due when the second after the requested one begins: at most 4 s after the send.
-    const got = await waitForBodies(api, mq.brokerAddr, 'RecallTopic', 1, 6000);
-    await sleep(1200);
-    assert.deepEqual([...got.keys()], ['kept']);
-    assert.deepEqual((await pullAll(api, mq.brokerAddr, 'RecallTopic')).map((m) => m.body.toString()), ['kept']);
-    // The marker itself is never delivered anywhere.
-    assert.equal(mq.broker.timerMessageStore.stats.recalled, 1);
-
-    // Once delivered, a handle cannot recall.
-    const late = await recall(raw, mq.brokerAddr, 'RecallTopic', keep.extFields!.recallHandle!);
-    assert.equal(late.code, ResponseCode.ILLEGAL_OPERATION);
-    assert.match(late.remark ?? '', /already delivered/);
-  });
-});
-
-test('a message with TIMER_DEL_UNIQKEY for the same time cancels the pending timer message', async () => {
-  await withMQ({}, async ({ mq, raw, api }) => {
-    await atSecondStart();
-    const at = String(Date.now() + 2400);
-    const target = await sendRaw(raw, mq.brokerAddr, 'DelKeyTopic', 'cancelled', { TIMER_DELIVER_MS: at });
-    await sendRaw(raw, mq.brokerAddr, 'DelKeyTopic', 'stays', { TIMER_DELIVER_MS: at });
-    const bareKeyTarget = await sendRaw(raw, mq.brokerAddr, 'DelKeyTopic', 'cancelled-too', { TIMER_DELIVER_MS: at });
-    const uniq = target.extFields!.transactionId!;
-    // upstream's key form `topic+uniqKey`, and a bare unique key meaning the marker's own topic.
-    const m1 = await sendRaw(raw, mq.brokerAddr, 'DelKeyTopic', 'marker', { TIMER_DELIVER_MS: at, TIMER_DEL_UNIQKEY: `DelKeyTopic+${uniq}` });
-    const m2 = await sendRaw(raw, mq.brokerAddr, 'DelKeyTopic', 'marker2', { TIMER_DELIVER_MS: at, TIMER_DEL_UNIQKEY: bareKeyTarget.extFields!.transactionId! });
-    assert.equal(m1.code, ResponseCode.SUCCESS);
-    assert.equal(m2.code, ResponseCode.SUCCESS);
-    await waitForBodies(api, mq.brokerAddr, 'DelKeyTopic', 1, 5000);
-    await sleep(1200);
-    assert.deepEqual((await pullAll(api, mq.brokerAddr, 'DelKeyTopic')).map((m) => m.body.toString()), ['stays']);
   });
 });
 
