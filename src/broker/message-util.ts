@@ -1,13 +1,13 @@
 import { decodeProperties, encodeProperties, getProperty } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
-import { javaStringHashCode } from '../common/java.js';
+import { javaLong, javaParseInt, javaParseLong, javaStringHashCode } from '../common/java.js';
 import { SystemTopic } from '../common/topic.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { decodeRecord, type StoredRecord } from '../common/message-record.js';
 import { encodeSocketAddress, splitAddress } from '../common/socket-address.js';
 import type { PutMessageInput } from '../store/message-store.js';
 import type { MessageStoreConfig } from '../common/config.js';
-import { effectivePrecisionMs, parseJavaLong, roundDeliverMs, TIMER_TOPIC, TimerProp } from './timer/timer-const.js';
+import { effectivePrecisionMs, roundDeliverMs, TIMER_TOPIC, TimerProp } from './timer/timer-const.js';
 
 /** Tag code of a properties string: Java hashCode of TAGS, 0 without tags. */
 export function tagsCodeOf(properties: string): number {
@@ -38,6 +38,15 @@ export function editProperties(properties: string, edit: (p: Map<string, string>
 }
 
 /**
+ * The delay level a DELAY property value asks for (upstream `Message.getDelayTimeLevel`, an
+ * `Integer.parseInt`): 0 when absent or empty (upstream's property map drops empty values),
+ * undefined when Java would throw NumberFormatException.
+ */
+export function parseDelayLevel(value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? 0 : javaParseInt(value);
+}
+
+/**
  * Parks a message with a delay level on SCHEDULE_TOPIC_XXXX, queue level − 1, keeping its
  * destination in REAL_TOPIC / REAL_QID (upstream `HookUtils.handleScheduleMessage`). Only
  * normal and committed messages are delayed; levels above the highest are clamped.
@@ -63,7 +72,7 @@ export type TimerRoute =
   | { kind: 'TIMER'; timerOutMs: number }
   /** timerWheelEnable=false (answered SYSTEM_ERROR). */
   | { kind: 'WHEEL_TIMER_NOT_ENABLE' }
-  /** A delay that is not a number or beyond timerMaxDelaySec, or a delete marker for a past time (answered MESSAGE_ILLEGAL). */
+  /** A delay Java's Long.parseLong refuses or beyond timerMaxDelaySec, or a delete marker for a past time (answered MESSAGE_ILLEGAL). */
   | { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
 
 /**
@@ -73,6 +82,9 @@ export type TimerRoute =
  * timer precision and kept in TIMER_OUT_MS, the destination in REAL_TOPIC / REAL_QID, and the
  * message moves to rmq_sys_wheel_timer queue 0. A time not in the future is delivered at once.
  * Only normal and committed messages are timed; one already carrying TIMER_OUT_MS is not again.
+ * The properties are read as upstream's map holds them: an empty value is no value, and of a
+ * repeated name the last value counts. A DELAY that is no int counts as no level here: the
+ * send path refuses it before (`parseDelayLevel`).
  */
 export function toTimerTopic(
   input: PutMessageInput,
@@ -82,43 +94,46 @@ export function toTimerTopic(
   const t = transactionValue(input.sysFlag);
   if (t !== MessageSysFlag.TRANSACTION_NOT_TYPE && t !== MessageSysFlag.TRANSACTION_COMMIT_TYPE) return { kind: 'NONE' };
   if (input.topic === TIMER_TOPIC) return { kind: 'NONE' };
-  const props = input.properties;
-  const sec = getProperty(props, TimerProp.DELAY_SEC);
-  const ms = getProperty(props, TimerProp.DELAY_MS);
-  const at = getProperty(props, TimerProp.DELIVER_MS);
+  const raw = input.properties;
+  if (getProperty(raw, TimerProp.DELAY_SEC) === undefined && getProperty(raw, TimerProp.DELAY_MS) === undefined
+    && getProperty(raw, TimerProp.DELIVER_MS) === undefined) return { kind: 'NONE' };
+  const props = decodeProperties(raw);
+  const sec = props.get(TimerProp.DELAY_SEC);
+  const ms = props.get(TimerProp.DELAY_MS);
+  const at = props.get(TimerProp.DELIVER_MS);
   if (sec === undefined && ms === undefined && at === undefined) return { kind: 'NONE' };
-  if (Number(getProperty(props, MessageConst.DELAY_TIME_LEVEL) ?? 0) > 0) {
-    input.properties = editProperties(props, (p) => {
-      p.delete(TimerProp.DELIVER_MS);
-      p.delete(TimerProp.DELAY_SEC);
-      p.delete(TimerProp.DELAY_MS);
-    });
+  if ((parseDelayLevel(props.get(MessageConst.DELAY_TIME_LEVEL)) ?? 0) > 0) {
+    props.delete(TimerProp.DELIVER_MS);
+    props.delete(TimerProp.DELAY_SEC);
+    props.delete(TimerProp.DELAY_MS);
+    input.properties = encodeProperties(props);
     return { kind: 'NONE' };
   }
-  if (getProperty(props, TimerProp.OUT_MS) !== undefined) return { kind: 'NONE' };
+  if (props.has(TimerProp.OUT_MS)) return { kind: 'NONE' };
   if (!cfg.timerWheelEnable) return { kind: 'WHEEL_TIMER_NOT_ENABLE' };
-  let deliverMs: number | undefined;
+  // Java long arithmetic, as upstream: a sum that overflows wraps around, into the past.
+  const nowL = BigInt(now);
+  let deliver: bigint | undefined;
   if (sec !== undefined) {
-    const v = parseJavaLong(sec);
-    deliverMs = v === undefined ? undefined : now + v * 1000;
+    const v = javaParseLong(sec);
+    deliver = v === undefined ? undefined : javaLong(nowL + javaLong(v * 1000n));
   } else if (ms !== undefined) {
-    const v = parseJavaLong(ms);
-    deliverMs = v === undefined ? undefined : now + v;
+    const v = javaParseLong(ms);
+    deliver = v === undefined ? undefined : javaLong(nowL + v);
   } else {
-    deliverMs = parseJavaLong(at!);
+    deliver = javaParseLong(at!);
   }
-  if (deliverMs === undefined || !Number.isSafeInteger(deliverMs)) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
-  if (deliverMs <= now) {
+  if (deliver === undefined) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
+  if (deliver <= nowL) {
     // Due already: delivered as a normal message, except a delete marker, which has nothing left to cancel.
-    return getProperty(props, TimerProp.DEL_UNIQKEY) !== undefined ? { kind: 'WHEEL_TIMER_MSG_ILLEGAL' } : { kind: 'NONE' };
+    return props.has(TimerProp.DEL_UNIQKEY) ? { kind: 'WHEEL_TIMER_MSG_ILLEGAL' } : { kind: 'NONE' };
   }
-  if (deliverMs - now > cfg.timerMaxDelaySec * 1000) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
-  const timerOutMs = roundDeliverMs(deliverMs, effectivePrecisionMs(cfg.timerPrecisionMs));
-  input.properties = editProperties(props, (p) => {
-    p.set(TimerProp.OUT_MS, String(timerOutMs));
-    p.set(MessageConst.REAL_TOPIC, input.topic);
-    p.set(MessageConst.REAL_QUEUE_ID, String(input.queueId));
-  });
+  if (Number(deliver - nowL) > cfg.timerMaxDelaySec * 1000) return { kind: 'WHEEL_TIMER_MSG_ILLEGAL' };
+  const timerOutMs = roundDeliverMs(Number(deliver), effectivePrecisionMs(cfg.timerPrecisionMs));
+  props.set(TimerProp.OUT_MS, String(timerOutMs));
+  props.set(MessageConst.REAL_TOPIC, input.topic);
+  props.set(MessageConst.REAL_QUEUE_ID, String(input.queueId));
+  input.properties = encodeProperties(props);
   input.topic = TIMER_TOPIC;
   input.queueId = 0;
   return { kind: 'TIMER', timerOutMs };

@@ -33,3 +33,35 @@ export function continueJavaHashUtf8(h: number, buf: Buffer, from: number, to: n
 export function javaCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+/**
+ * An optional sign and digits, the form Java's `Integer.parseInt` / `Long.parseLong` take (any
+ * number of leading zeros). ASCII digits only: Java also takes other Unicode decimal digits.
+ */
+function isJavaInteger(s: string): boolean {
+  return /^[+-]?[0-9]+$/.test(s);
+}
+
+/** Java `Integer.parseInt(s)`, or undefined where Java throws NumberFormatException. */
+export function javaParseInt(s: string): number | undefined {
+  if (!isJavaInteger(s)) return undefined;
+  const n = Number(s);
+  return n < INT_MIN || n > INT_MAX ? undefined : n;
+}
+
+/** Java `Long.parseLong(s)`, or undefined where Java throws NumberFormatException. */
+export function javaParseLong(s: string): bigint | undefined {
+  if (!isJavaInteger(s)) return undefined;
+  const n = BigInt(s);
+  return n < LONG_MIN || n > LONG_MAX ? undefined : n;
+}
+
+/** Java `long` arithmetic: the low 64 bits, as a signed value. */
+export function javaLong(n: bigint): bigint {
+  return BigInt.asIntN(64, n);
+}

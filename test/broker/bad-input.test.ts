@@ -5,6 +5,7 @@ import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/cod
 import type { RemotingClient } from '../../src/remoting/client.js';
 import type { Connection } from '../../src/remoting/connection.js';
 import { encodeBatchBody } from '../../src/client/message.js';
+import { SystemTopic } from '../../src/common/topic.js';
 import {
   bodies, frame, newClient, pullRequest, RawConn, request, sendRequest, sendV1Ext, sendV2Ext, sleep, startMQ, warnLinesAbout, type TestMQ,
 } from './helpers.js';
@@ -227,6 +228,65 @@ test('broker: a malformed batch body is MESSAGE_ILLEGAL and stores nothing', asy
   const maxAfter = await good.invoke(t.mq.brokerAddr, request(RequestCode.GET_MAX_OFFSET, { topic: TOPIC, queueId: 0 }));
   assert.equal(maxAfter.extFields?.offset, maxBefore.extFields?.offset);
   await roundTrip('after-bad-batch');
+});
+
+/** Raw encoded properties: empty values and repeated names as a client may send them. */
+function rawProps(pairs: Array<[string, string]>): string {
+  return pairs.map(([k, v]) => `${k}\u0001${v}\u0002`).join('');
+}
+
+function sendWithProps(topic: string, body: string, pairs: Array<[string, string]>): Promise<ReturnType<typeof request>> {
+  return good.invoke(t.mq.brokerAddr, request(RequestCode.SEND_MESSAGE_V2, { ...sendV2Ext({ topic, body, queueId: 0 }), i: rawProps(pairs) }, Buffer.from(body)));
+}
+
+test('broker: a DELAY or timer property Java cannot parse is refused as upstream refuses it, and nothing is parked', async () => {
+  const store = t.mq.broker.messageStore;
+  const timerBefore = store.getMaxOffsetInQueue(SystemTopic.TIMER_TOPIC, 0);
+  // Upstream's put hook reads DELAY with Integer.parseInt: the NumberFormatException fails the send.
+  for (const level of ['1.5', 'abc', '1e0', ' 2', '0x2', '2147483648']) {
+    for (const extra of [[], [['TIMER_DELAY_SEC', '2']]] as Array<Array<[string, string]>>) {
+      const res = await sendWithProps(TOPIC, `never-delay-${level}`, [['DELAY', level], ...extra]);
+      assert.equal(res.code, ResponseCode.SYSTEM_ERROR, `DELAY=${level}: ${res.remark}`);
+      assert.equal(res.remark, `For input string: "${level}": the DELAY property (a delay level) must be an int`);
+    }
+  }
+  // Timer values go through Long.parseLong: WHEEL_TIMER_MSG_ILLEGAL, answered with upstream's remark.
+  const upstreamRemark = `timer message illegal, the delay time should not be bigger than the max delay ${t.mq.broker.storeConfig.timerMaxDelaySec * 1000}ms; `
+    + 'or if set del msg, the delay time should be bigger than the current time';
+  for (const pair of [['TIMER_DELAY_SEC', '1.5'], ['TIMER_DELAY_MS', 'abc'], ['TIMER_DELIVER_MS', '1.5e3'], ['TIMER_DELAY_MS', '9223372036854775808'], ['TIMER_DELAY_SEC', '+']] as Array<[string, string]>) {
+    const res = await sendWithProps(TOPIC, `never-${pair[0]}-${pair[1]}`, [pair]);
+    assert.equal(res.code, ResponseCode.MESSAGE_ILLEGAL, `${pair.join('=')}: ${res.remark}`);
+    assert.ok(res.remark?.startsWith(upstreamRemark), res.remark);
+    assert.match(res.remark ?? '', /must be integers/);
+  }
+  assert.equal(store.getMaxOffsetInQueue(SystemTopic.TIMER_TOPIC, 0), timerBefore, 'nothing was parked on the timer topic');
+  for (let q = 0; q < 18; q++) assert.equal(store.getMaxOffsetInQueue(SystemTopic.SCHEDULE_TOPIC, q), 0);
+  assert.equal(store.findConsumeQueue(SystemTopic.SCHEDULE_TOPIC, 0.5), undefined, 'no queue 0.5 for a level of 1.5');
+  await roundTrip('after-bad-delay');
+
+  // What upstream takes: an empty value is no value (its property map drops it), a Java long
+  // with any number of leading zeros is a number, and a sum past Long.MAX_VALUE wraps into the
+  // past, so the message is stored at once.
+  const lax = 'LaxDelayTopic';
+  const now: Array<[string, Array<[string, string]>]> = [
+    ['empty-sec-negative-ms', [['TIMER_DELAY_SEC', ''], ['TIMER_DELAY_MS', '-5']]],
+    ['empty-delay-level', [['DELAY', ''], ['TIMER_DELIVER_MS', String(Date.now() - 1000)]]],
+    ['below-safe-integers', [['TIMER_DELAY_MS', '-9007199254740993']]],
+    ['long-max-wraps', [['TIMER_DELAY_MS', '9223372036854775807']]],
+    ['last-of-a-repeated-name', [['TIMER_DELAY_SEC', '30'], ['TIMER_DELAY_SEC', '-1']]],
+  ];
+  for (const [body, pairs] of now) {
+    const res = await sendWithProps(lax, body, pairs);
+    assert.equal(res.code, ResponseCode.SUCCESS, `${body}: ${res.remark}`);
+    assert.equal(res.extFields?.recallHandle, undefined, `${body} is no timer message`);
+  }
+  const p = await good.invoke(t.mq.brokerAddr, pullRequest({ topic: lax, queueId: 0, queueOffset: 0, maxMsgNums: 100 }));
+  assert.deepEqual(bodies(p), now.map(([b]) => b));
+  const zeros = await sendWithProps(lax, 'leading-zeros', [['TIMER_DELAY_SEC', '000000000000000000000030']]);
+  assert.equal(zeros.code, ResponseCode.SUCCESS, zeros.remark);
+  assert.ok(zeros.extFields?.recallHandle, 'a 30 s timer message');
+  assert.equal(store.getMaxOffsetInQueue(SystemTopic.TIMER_TOPIC, 0), timerBefore + 1);
+  await roundTrip('after-lax-delay');
 });
 
 test('many bad connections at once leave the good client and the stored messages intact', async () => {

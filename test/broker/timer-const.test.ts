@@ -5,7 +5,7 @@ import { defaultMessageStoreConfig } from '../../src/common/config.js';
 import { MessageSysFlag } from '../../src/common/sysflag.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import type { PutMessageInput } from '../../src/store/message-store.js';
-import { toTimerTopic } from '../../src/broker/message-util.js';
+import { parseDelayLevel, toTimerTopic } from '../../src/broker/message-util.js';
 import {
   buildRecallHandle, decodeRecallHandle, effectivePrecisionMs, normalizeDeleteKey, parseJavaLong, roundDeliverMs,
 } from '../../src/broker/timer/timer-const.js';
@@ -28,7 +28,11 @@ test('number parsing, rounding and precision follow upstream', () => {
   assert.equal(parseJavaLong('123'), 123);
   assert.equal(parseJavaLong('-5'), -5);
   assert.equal(parseJavaLong('+7'), 7);
-  for (const bad of ['', '1.5', '1e3', ' 1', 'x', '99999999999999999999']) assert.equal(parseJavaLong(bad), undefined, bad);
+  // Java takes any number of leading zeros.
+  assert.equal(parseJavaLong('000000000000000000000042'), 42);
+  for (const bad of ['', '+', '1.5', '1e3', ' 1', '0x1', 'x', '99999999999999999999']) assert.equal(parseJavaLong(bad), undefined, bad);
+  assert.deepEqual(['3', '+2', '-1', '007', '', undefined].map(parseDelayLevel), [3, 2, -1, 7, 0, 0]);
+  for (const bad of ['1.5', 'abc', ' 1', '1e0', '2147483648']) assert.equal(parseDelayLevel(bad), undefined, bad);
   assert.equal(roundDeliverMs(10_500, 1000), 10_000);
   assert.equal(roundDeliverMs(10_000, 1000), 9_000);
   assert.equal(roundDeliverMs(10_999, 1000), 10_000);
@@ -79,4 +83,31 @@ test('toTimerTopic: precedence, rounding, limits, delay levels and transaction t
   assert.equal(toTimerTopic(input({ TIMER_DELAY_SEC: '5' }, MessageSysFlag.TRANSACTION_COMMIT_TYPE), cfg, now).kind, 'TIMER');
   // 500 ms precision.
   assert.deepEqual(toTimerTopic(input({ TIMER_DELAY_MS: '1300' }), { ...cfg, timerPrecisionMs: 500 }, now), { kind: 'TIMER', timerOutMs: 1_000_001_500 });
+});
+
+test('toTimerTopic reads the properties as upstream: map semantics, Long.parseLong and long arithmetic', () => {
+  const cfg = { ...defaultMessageStoreConfig(), timerMaxDelaySec: 100 };
+  const now = 1_000_000_250;
+  const raw = (pairs: Array<[string, string]>): PutMessageInput => ({ ...input({}), properties: pairs.map(([k, v]) => `${k}\u0001${v}\u0002`).join('') });
+  const kind = (m: PutMessageInput): string => toTimerTopic(m, cfg, now).kind;
+  for (const bad of ['1.5', 'abc', '1.5e3', ' 2', '0x10', '+', '9223372036854775808']) {
+    for (const name of ['TIMER_DELAY_SEC', 'TIMER_DELAY_MS', 'TIMER_DELIVER_MS']) assert.equal(kind(input({ [name]: bad })), 'WHEEL_TIMER_MSG_ILLEGAL', `${name}=${bad}`);
+  }
+  // An empty value is no value: the next property form decides, or none.
+  assert.deepEqual(toTimerTopic(raw([['TIMER_DELAY_SEC', ''], ['TIMER_DELAY_MS', '1500']]), cfg, now), { kind: 'TIMER', timerOutMs: 1_000_001_000 });
+  assert.equal(kind(raw([['TIMER_DELAY_SEC', ''], ['TIMER_DELAY_MS', '']])), 'NONE');
+  // An empty delete key marks nothing: a past time is a normal message, not an illegal marker.
+  assert.equal(kind(raw([['TIMER_DELIVER_MS', '5'], ['TIMER_DEL_UNIQKEY', '']])), 'NONE');
+  // Of a repeated name the last value counts.
+  assert.equal(kind(raw([['TIMER_DELAY_SEC', '5'], ['TIMER_DELAY_SEC', 'x']])), 'WHEEL_TIMER_MSG_ILLEGAL');
+  assert.deepEqual(toTimerTopic(raw([['TIMER_DELAY_SEC', 'x'], ['TIMER_DELAY_SEC', '5']]), cfg, now), { kind: 'TIMER', timerOutMs: 1_000_005_000 });
+  // Leading zeros and a plus sign are fine; negative values and large ones below Long.MIN_VALUE are the past.
+  assert.deepEqual(toTimerTopic(input({ TIMER_DELAY_SEC: '+0000000000000000000005' }), cfg, now), { kind: 'TIMER', timerOutMs: 1_000_005_000 });
+  for (const past of ['-1', '-9007199254740993', '-9223372036854775808']) assert.equal(kind(input({ TIMER_DELAY_MS: past })), 'NONE', past);
+  // Sums past Long.MAX_VALUE wrap around into the past (delivered at once), as Java's do.
+  assert.equal(kind(input({ TIMER_DELAY_MS: '9223372036854775807' })), 'NONE');
+  assert.equal(kind(input({ TIMER_DELAY_SEC: '9223372036854775' })), 'NONE');
+  // Large without wrapping: beyond the maximum delay.
+  assert.equal(kind(input({ TIMER_DELAY_SEC: '9007199254740993' })), 'WHEEL_TIMER_MSG_ILLEGAL');
+  assert.equal(kind(input({ TIMER_DELIVER_MS: '9223372036854775807' })), 'WHEEL_TIMER_MSG_ILLEGAL');
 });

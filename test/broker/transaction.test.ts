@@ -179,6 +179,26 @@ test('a committed transaction message with a timer waits for its time after the 
   }
 });
 
+test('a committed transaction message whose DELAY is no int is delivered at once, not parked on a made-up schedule queue', async () => {
+  const tmp = tempDir('rmq-tx-badlevel-');
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  try {
+    // Upstream stores the half (its put hook skips prepared messages) and fails at the commit on
+    // Integer.parseInt; here the commit delivers it without a level, as for a timer it cannot take.
+    const uniq = 'TXBADLEVELUNIQ0000000000000000001';
+    const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
+      producerGroup: 'TXG', topic: 'TxBadLevel', defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
+      bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq, DELAY: '1.5' }),
+    }, Buffer.from('bad-level'));
+    await endTx(t, { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq }, COMMIT, false, true);
+    assert.deepEqual(await visible(t, 'TxBadLevel'), ['bad-level']);
+    assert.equal(t.mq.broker.messageStore.findConsumeQueue('SCHEDULE_TOPIC_XXXX', 0.5), undefined);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
 /** The messages the broker checked back so far, by unique key. */
 function checked(t: Tx): Set<string | undefined> {
   return new Set(t.checks.filter((c) => c.code === 39).map((c) => c.extFields?.msgId));

@@ -1,3 +1,4 @@
+import { javaParseLong } from '../../common/java.js';
 import { SystemTopic } from '../../common/topic.js';
 
 /**
@@ -63,10 +64,10 @@ export function roundDeliverMs(deliverMs: number, precisionMs: number): number {
   return deliverMs % precisionMs === 0 ? deliverMs - precisionMs : Math.floor(deliverMs / precisionMs) * precisionMs;
 }
 
-/** A Java `Long.parseLong` of a property value, or undefined when it is not a plain integer. */
+/** A Java `Long.parseLong` of a property value, or undefined when Java refuses it or it is not a safe integer. */
 export function parseJavaLong(v: string): number | undefined {
-  if (!/^[+-]?\d{1,19}$/.test(v)) return undefined;
-  const n = Number(v);
+  const l = javaParseLong(v);
+  const n = l === undefined ? Number.NaN : Number(l);
   return Number.isSafeInteger(n) ? n : undefined;
 }
 

@@ -10,7 +10,7 @@ import { RequestCode, SerializeType } from '../../remoting/codes.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
-import { editProperties, putInputFromRecord, tagsCodeOf, toScheduleTopic, toTimerTopic } from '../message-util.js';
+import { editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, toScheduleTopic, toTimerTopic } from '../message-util.js';
 
 /** Internal group whose offsets on the half and op topics are the check progress (upstream). */
 export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
@@ -138,10 +138,11 @@ export class TransactionalMessageService {
     };
     out.tagsCode = tagsCodeOf(out.properties);
     // A committed timer or delay message starts waiting now, as upstream converts it at commit.
-    // A timer the broker cannot accept any more (disabled, too far) is delivered at once rather than lost.
+    // A timer the broker cannot accept any more (disabled, too far), or a DELAY that is no int,
+    // is delivered at once rather than lost.
     const timer = toTimerTopic(out, this.broker.storeConfig);
     if (timer.kind !== 'NONE') return out;
-    const level = Number(getProperty(out.properties, MessageConst.DELAY_TIME_LEVEL) ?? 0);
+    const level = parseDelayLevel(getProperty(out.properties, MessageConst.DELAY_TIME_LEVEL)) ?? 0;
     if (level > 0) toScheduleTopic(out, level, this.broker.messageStore.delayLevels.length);
     return out;
   }
