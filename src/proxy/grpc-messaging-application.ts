@@ -16,7 +16,7 @@ import { GrpcClientManager } from './grpc-client-manager.js';
 import { fromGrpcMessage, propertiesString, ProxyProp, stripNamespace, toGrpcMessage, wrapNamespace } from './message-converter.js';
 import type { MessagingProcessor, TopicMessageType, TopicRouteView } from './messaging-processor.js';
 import { Code, D, durationMs, durationOf, S, timestampOf, type CodeValue, type df, type IMessagingServiceServer, type sv } from './proto.js';
-import type { ProxyConfig } from './proxy-config.js';
+import { MAX_MSG_NUMS_FOR_POP_REQUEST, type ProxyConfig } from './proxy-config.js';
 import { decodeReceiptHandle, encodeReceiptHandle, nextVisibleTime } from './receipt-handle.js';
 import { codeOfRemoting, okStatus, ProxyError, status, statusOfError } from './status.js';
 import { decodeTransactionId, encodeTransactionId } from './transaction-id.js';
@@ -613,7 +613,7 @@ export class GrpcMessagingApplication {
     poll = Math.max(0, Math.min(poll, remaining - Math.min(1000, remaining / 4)));
     const brokerName = mq.getBroker()?.getName() || this.opts.defaultBrokerName();
     const r = await this.processor.popMessage(brokerName, {
-      group, topic, maxMsgNums: Math.min(batch, this.config.maxReceiveBatchSize), invisibleTime: invisible, filter,
+      group, topic, maxMsgNums: Math.min(batch, this.config.maxReceiveBatchSize, MAX_MSG_NUMS_FOR_POP_REQUEST), invisibleTime: invisible, filter,
       order: cfg.consumeMessageOrderly, pollTime: poll, maxAttempts: cfg.retryMaxTimes + 1,
       renewFor: autoRenew ? ctx.clientId : undefined, signal,
     });

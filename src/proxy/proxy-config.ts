@@ -15,7 +15,11 @@ export interface ProxyConfig {
   /** Long polling bounds, ms (upstream `grpcClientConsumerMinLongPollingTimeoutMillis` 5 s / `…Max…` 20 s). */
   minLongPollingTimeoutMillis: number;
   maxLongPollingTimeoutMillis: number;
-  /** Messages per receive at most (upstream 32). */
+  /**
+   * Receive batch size told to clients in their settings (upstream
+   * `grpcClientConsumerLongPollingBatchSize`, 32), and a receive's cap when lower than
+   * MAX_MSG_NUMS_FOR_POP_REQUEST.
+   */
   maxReceiveBatchSize: number;
   /** Largest body, bytes (upstream `maxMessageSize`, 4 MiB); 0 = the broker's maxMessageSize. */
   maxMessageSize: number;
@@ -39,6 +43,12 @@ export interface ProxyConfig {
 }
 
 export const DEFAULT_PROXY_PORT = 8081;
+
+/**
+ * Messages one receive asks a broker for at most, whatever the client or the config ask (upstream
+ * `ProxyUtils.MAX_MSG_NUMS_FOR_POP_REQUEST`): a broker refuses a POP of more than 32.
+ */
+export const MAX_MSG_NUMS_FOR_POP_REQUEST = 32;
 
 export function defaultProxyConfig(): ProxyConfig {
   return {

@@ -24,7 +24,8 @@ before(async () => {
   proxy = new ProxyController({
     // Push receives hidden for 3 s (renewed halfway), looked at every 200 ms: the proxy must renew them while a listener is slow.
     // Short long polls: the PushConsumer's shutdown waits for the receive in flight.
-    config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 3000, maxLongPollingTimeoutMillis: 500 },
+    // A receive batch size above the brokers' POP limit: the proxy must still ask them for 32 at most.
+    config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 3000, maxLongPollingTimeoutMillis: 500, maxReceiveBatchSize: 64 },
     processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000, renewCheckIntervalMs: 200 }),
     defaultBrokerName: () => '',
   });
@@ -64,6 +65,18 @@ test('cluster mode: send, receive, change invisible time, redelivery and ack thr
   assert.deepEqual([again?.messageId, again?.deliveryAttempt], [sent.messageId, 2]);
   await c.ack(again!);
   assert.deepEqual(await c.receive(32, 1000), []);
+});
+
+test('cluster mode: a receive of more than 32 messages gets 32, as upstream proxy caps a POP', async () => {
+  const topic = await routedTopic(1, 'NORMAL');
+  const p = await startProducer(proxy.address, topic, clients);
+  for (let i = 0; i < 40; i++) await p.send({ topic, body: Buffer.from(`b${i}`) });
+  const c = new SimpleConsumer({ endpoints: proxy.address, namespace: '', consumerGroup: uniq('ClusterBatchG'), subscriptions: new Map([[topic, '*']]), awaitDuration: 500, logger: quietLogger() });
+  await c.startup();
+  clients.push(c);
+  const got = await c.receive(40, 10_000);
+  assert.equal(got.length, 32);
+  assert.equal((await receiveN(c, 8, 10_000)).length, 8, 'the rest comes with the next receive');
 });
 
 test('cluster mode: an open transaction is checked back through the proxy and committed', async () => {

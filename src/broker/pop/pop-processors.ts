@@ -76,6 +76,9 @@ export function decodeAckMessageRequestHeader(ext: Ext): AckMessageRequestHeader
   };
 }
 
+/** Messages one POP may ask for (upstream PopMessageProcessor refuses more). */
+export const MAX_POP_MSG_NUMS = 32;
+
 /** Separator of the per-message extra infos in a POP response (extra info itself is space-separated). */
 const EXTRA_INFO_SEPARATOR = ';';
 
@@ -93,6 +96,10 @@ export class PopRemotingProcessor {
   async popMessage(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodePopMessageRequestHeader(req.extFields);
     const b = this.broker;
+    // As upstream PopMessageProcessor: more than 32 messages per POP is refused, not trimmed.
+    if (h.maxMsgNums > MAX_POP_MSG_NUMS) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the broker[${b.brokerConfig.brokerName}] pop message's num is greater than ${MAX_POP_MSG_NUMS}`);
+    }
     const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
     let filter;
     let tags: ReadonlySet<string> | undefined;
@@ -108,7 +115,7 @@ export class PopRemotingProcessor {
       if (sub.tagsSet.length > 0) tags = new Set(sub.tagsSet);
     }
     const r = await b.popMessageService.pop({
-      group: h.consumerGroup, topic: h.topic, maxMsgNums: Math.max(1, Math.min(32, h.maxMsgNums)), invisibleTime: h.invisibleTime,
+      group: h.consumerGroup, topic: h.topic, maxMsgNums: Math.max(1, h.maxMsgNums), invisibleTime: h.invisibleTime,
       filter, tags, order: h.order, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
     });
     switch (r.status) {
