@@ -31,11 +31,11 @@ async function setup(dir: string, brokerConfig: Record<string, unknown> = {}): P
   return { mq, api, raw, checks, cleanup: async () => { await raw.shutdown(); await api.shutdown(); await mq.shutdown(); } };
 }
 
-async function sendHalf(t: Tx, topic: string, body: string, bornTimestamp = Date.now()): Promise<{ queueOffset: number; offsetMsgId: string; uniq: string }> {
+async function sendHalf(t: Tx, topic: string, body: string, bornTimestamp = Date.now(), props: Record<string, string> = {}): Promise<{ queueOffset: number; offsetMsgId: string; uniq: string }> {
   const uniq = `UNIQ${Date.now()}${Math.random().toString(16).slice(2, 8)}`.toUpperCase();
   const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
     producerGroup: 'TXG', topic, defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
-    bornTimestamp, flag: 0, properties: encodeProperties({ TAGS: 'T', KEYS: body, TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq }),
+    bornTimestamp, flag: 0, properties: encodeProperties({ TAGS: 'T', KEYS: body, TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq, ...props }),
   }, Buffer.from(body));
   return { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq };
 }
@@ -260,6 +260,34 @@ test('a late commit of a half checked back before a broker restart is stored, no
     // The local transaction ends after the restart: the producer commits the half it sent (upstream looks it up by its offset).
     await endTx(t, half, COMMIT);
     assert.deepEqual(await until(async () => ((await visible(t, 'TxLate')).length > 0 ? visible(t, 'TxLate') : undefined), 5000, 'the committed message'), ['slow-local-transaction']);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('past its CHECK_IMMUNITY_TIME_IN_SECONDS a half is ended only by a check answer: the producer\'s own is ILLEGAL_OPERATION', async () => {
+  const tmp = tempDir('rmq-tx-immunity-');
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  try {
+    const immune = { CHECK_IMMUNITY_TIME_IN_SECONDS: '1' };
+    // Born 5 s ago with 1 s of immunity: the producer's own commit or rollback comes too late (upstream rejectCommitOrRollback).
+    const late = await sendHalf(t, 'TxImmune', 'late', Date.now() - 5000, immune);
+    const lateRollback = await sendHalf(t, 'TxImmune', 'late-rollback', Date.now() - 5000, immune);
+    const inTime = await sendHalf(t, 'TxImmune', 'in-time', Date.now(), { CHECK_IMMUNITY_TIME_IN_SECONDS: '60' });
+    const end = (half: typeof late, what: number, fromTransactionCheck: boolean): Promise<RemotingCommand> => t.raw.invoke(t.mq.brokerAddr, createRequest(37, {
+      extFields: {
+        producerGroup: 'TXG', tranStateTableOffset: half.queueOffset, commitLogOffset: decodeOffsetMessageId(half.offsetMsgId).commitLogOffset,
+        commitOrRollback: what, fromTransactionCheck, msgId: half.uniq, transactionId: half.uniq,
+      },
+    }));
+    assert.equal((await end(late, COMMIT, false)).code, 604);
+    assert.equal((await end(lateRollback, ROLLBACK, false)).code, 604);
+    assert.equal((await end(inTime, COMMIT, false)).code, 0);
+    assert.deepEqual(await visible(t, 'TxImmune'), ['in-time']);
+    // The answer to a check-back is accepted however late.
+    assert.equal((await end(late, COMMIT, true)).code, 0);
+    assert.deepEqual(await visible(t, 'TxImmune'), ['in-time', 'late']);
   } finally {
     await t.cleanup();
     tmp.cleanup();

@@ -6,7 +6,7 @@ import { MessageSysFlag, resetTransactionValue } from '../../common/sysflag.js';
 import { encodeRecord, type MessageExt, type StoredRecord } from '../../common/message-record.js';
 import { readLong } from '../../common/bytes.js';
 import { createRequest } from '../../remoting/command.js';
-import { RequestCode, SerializeType } from '../../remoting/codes.js';
+import { RequestCode, ResponseCode, SerializeType } from '../../remoting/codes.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
@@ -70,12 +70,20 @@ export class TransactionalMessageService {
    * END_TRANSACTION: commit (8) stores the message on its real topic, rollback (12) discards it;
    * both mark the half resolved. A half already resolved is left alone, so a commit is applied once.
    */
-  async endTransaction(h: { producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number }): Promise<EndTransactionResult> {
+  async endTransaction(h: {
+    producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number; fromTransactionCheck: boolean;
+  }): Promise<EndTransactionResult> {
     const store = this.broker.messageStore;
     const rec = store.lookMessageByOffset(h.commitLogOffset);
     if (!rec) return { ok: false, code: 1, remark: `find prepared transaction message failed: no message at CommitLog offset ${h.commitLogOffset}` };
     const { ext, input } = putInputFromRecord(rec);
     if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC) return { ok: false, code: 1, remark: `the message at CommitLog offset ${h.commitLogOffset} is not a half message` };
+    if (!h.fromTransactionCheck && this.pastImmunity(ext)) {
+      return {
+        ok: false, code: ResponseCode.ILLEGAL_OPERATION,
+        remark: 'the producer ended the transaction after the check immunity time of its half message; the check-back decides it',
+      };
+    }
     const pgroup = getProperty(ext.properties, MessageConst.PRODUCER_GROUP);
     if (pgroup !== h.producerGroup) return { ok: false, code: 1, remark: `the producer group differs: half message has ${pgroup}, request has ${h.producerGroup}` };
     if (ext.queueOffset !== h.tranStateTableOffset) return { ok: false, code: 1, remark: `the transaction state table offset differs: half message has ${ext.queueOffset}, request has ${h.tranStateTableOffset}` };
@@ -99,6 +107,22 @@ export class TransactionalMessageService {
     const op = await this.putOp(off);
     if (!op) return { ok: false, code: 1, remark: 'the transaction op record could not be stored; the half message will be checked back' };
     return { ok: true };
+  }
+
+  /**
+   * True when a half asked for a check immunity time (CHECK_IMMUNITY_TIME_IN_SECONDS, at least
+   * transactionTimeOut) and it has passed: as upstream `EndTransactionProcessor#rejectCommitOrRollback`,
+   * only the answer to a check-back may end such a transaction then, so a producer's own late commit
+   * or rollback cannot race the check it was promised.
+   */
+  private pastImmunity(half: MessageExt): boolean {
+    const immunity = getProperty(half.properties, MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS);
+    if (!immunity) return false;
+    const timeout = this.broker.brokerConfig.transactionTimeOut;
+    // Not a whole number of seconds counts as 0, so the broker's transactionTimeOut applies (upstream getImmunityTime).
+    const asked = /^[+-]?\d+$/.test(immunity) ? Number(immunity) * 1000 : 0;
+    const ms = Math.max(asked, timeout);
+    return Date.now() - half.bornTimestamp > ms;
   }
 
   /** Queue offset of the newest copy of `half` (same unique key and born time) at or past the check cursor. */
