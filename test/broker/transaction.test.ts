@@ -293,3 +293,17 @@ test('past its CHECK_IMMUNITY_TIME_IN_SECONDS a half is ended only by a check an
     tmp.cleanup();
   }
 });
+
+test('a half discarded after transactionCheckMax checks is still committed by a late commit, as upstream', async () => {
+  const tmp = tempDir('rmq-tx-discarded-');
+  const t = await setup(tmp.dir, { transactionCheckMax: 1 });
+  try {
+    const half = await sendHalf(t, 'TxDiscarded', 'answered-too-late');
+    await until(async () => ((await visible(t, 'TRANS_CHECK_MAX_TIME_TOPIC')).includes('answered-too-late') ? true : undefined), 8000, 'the discarded half');
+    await endTx(t, half, COMMIT, false, true);
+    assert.deepEqual(await visible(t, 'TxDiscarded'), ['answered-too-late']);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});

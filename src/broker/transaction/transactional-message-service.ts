@@ -99,7 +99,8 @@ export class TransactionalMessageService {
       const latest = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
       if (latest) target = putInputFromRecord(latest);
     }
-    if (this.isResolved(off)) return { ok: true };
+    // A discarded half (checked transactionCheckMax times) is no op for upstream: a late commit still delivers it.
+    if (this.isResolved(off) && !(h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE && this.wasDiscarded(ext))) return { ok: true };
     if (h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
       const r = await store.putMessage(this.committed(target.ext, target.input));
       if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return { ok: false, code: 1, remark: `commit failed, the message was not stored: ${r.status}` };
@@ -123,6 +124,25 @@ export class TransactionalMessageService {
     const asked = /^[+-]?\d+$/.test(immunity) ? Number(immunity) * 1000 : 0;
     const ms = Math.max(asked, timeout);
     return Date.now() - half.bornTimestamp > ms;
+  }
+
+  /**
+   * True when `half` was moved to TRANS_CHECK_MAX_TIME_TOPIC (same unique key and born time). Upstream
+   * writes no op record when it discards a half, so a commit arriving afterwards is still applied.
+   */
+  private wasDiscarded(half: MessageExt): boolean {
+    const store = this.broker.messageStore;
+    const cq = store.findConsumeQueue(SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, 0);
+    const uniq = getProperty(half.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    if (!cq || !uniq) return false;
+    for (let o = cq.minOffsetInQueue; o < cq.maxOffsetInQueue; o++) {
+      const e = cq.getEntry(o);
+      const rec = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
+      if (!rec) continue;
+      const { ext } = putInputFromRecord(rec);
+      if (ext.bornTimestamp === half.bornTimestamp && getProperty(ext.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) === uniq) return true;
+    }
+    return false;
   }
 
   /** Queue offset of the newest copy of `half` (same unique key and born time) at or past the check cursor. */
