@@ -8,6 +8,8 @@ export interface CleanTarget {
   deleteCommitLogFiles(deletable: (lastModified: number) => boolean, max: number): number;
   /** Removes ConsumeQueue and index files wholly below the CommitLog minimum. */
   cleanLogicFiles(): void;
+  /** The CommitLog's first offset still held. */
+  commitLogMinOffset(): number;
   /** Directories whose partitions are checked for space. */
   storePaths(): string[];
   /** Turns writes off while the disk is over its warning level. */
@@ -29,6 +31,13 @@ const MANUAL_ROUNDS = 20;
 export class CleanService {
   private timer?: NodeJS.Timeout;
   private manualRounds = 0;
+  /**
+   * The CommitLog minimum the logic files were last cleaned against (upstream
+   * `CleanConsumeQueueService.lastPhysicalMinOffset`). 0 at start, so the first round also
+   * cleans what CommitLog deletions of an earlier run (one that crashed before its queues
+   * followed) left behind.
+   */
+  private lastPhysicalMinOffset = 0;
 
   constructor(
     private readonly config: MessageStoreConfig,
@@ -52,14 +61,29 @@ export class CleanService {
     this.manualRounds = MANUAL_ROUNDS;
   }
 
-  /** One round; returns the number of CommitLog files deleted. */
+  /**
+   * One round: CommitLog retention, then the ConsumeQueue and index files whenever the CommitLog
+   * minimum moved since they were last cleaned, in this round or before (upstream runs
+   * CleanConsumeQueueService after CleanCommitLogService in every round). Returns the number of
+   * CommitLog files deleted.
+   */
   run(): number {
+    let deleted = 0;
     try {
-      return this.cleanRound();
+      deleted = this.cleanRound();
     } catch (err) {
       this.logger.error({ err }, 'file cleanup round failed');
-      return 0;
     }
+    try {
+      const min = this.target.commitLogMinOffset();
+      if (min > this.lastPhysicalMinOffset) {
+        this.target.cleanLogicFiles();
+        this.lastPhysicalMinOffset = min;
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'ConsumeQueue and index cleanup failed');
+    }
+    return deleted;
   }
 
   private cleanRound(): number {
@@ -85,7 +109,6 @@ export class CleanService {
     const deleted = this.target.deleteCommitLogFiles((mtime) => force || mtime + reservedMs <= now, c.deleteFileBatchMax);
     if (deleted > 0) {
       this.logger.info(`deleted ${deleted} expired CommitLog file(s) (${timeUp ? 'deleteWhen hour' : spaceFull ? `disk usage ${(usage * 100).toFixed(1)}%` : 'manual request'}${force ? ', forced' : ''})`);
-      this.target.cleanLogicFiles();
     }
     return deleted;
   }

@@ -148,6 +148,7 @@ export class DefaultMessageStore {
     this.cleanService = new CleanService(config, {
       deleteCommitLogFiles: (deletable, max) => this.commitLog.deleteExpiredFiles(deletable, max),
       cleanLogicFiles: () => this.cleanLogicFiles(),
+      commitLogMinOffset: () => this.commitLog.minOffset,
       storePaths: () => [commitLogDir(config), this.cqRoot],
       setDiskFull: (full) => { this.diskFull = full; },
     }, logger);

@@ -91,6 +91,7 @@ test('outside deleteWhen nothing goes unless the disk is over diskMaxUsedSpaceRa
     const target = {
       deleteCommitLogFiles: (d: (m: number) => boolean, max: number) => s.commitLog.deleteExpiredFiles(d, max),
       cleanLogicFiles: () => s.cleanLogicFiles(),
+      commitLogMinOffset: () => s.minPhyOffset,
       storePaths: () => [dir],
       setDiskFull: (full: boolean) => { diskFull = full; },
     };
@@ -124,6 +125,7 @@ test('over the warning or forcible level, files are cleaned at once whatever dis
       const svc = new CleanService(s.config, {
         deleteCommitLogFiles: (d, max) => s.commitLog.deleteExpiredFiles(d, max),
         cleanLogicFiles: () => s.cleanLogicFiles(),
+        commitLogMinOffset: () => s.minPhyOffset,
         storePaths: () => [dir],
         setDiskFull: (full) => { diskFull = full; },
       }, logger, Date.now, () => usage);
@@ -142,6 +144,43 @@ test('over the warning or forcible level, files are cleaned at once whatever dis
   const high = await round(0.92, { diskMaxUsedSpaceRatio: 95 });
   assert.equal(high.diskFull, true);
   assert.ok(high.deleted > 0, `over the forcible and warning levels cleanup runs, deleted ${high.deleted}`);
+});
+
+test('queues and index files follow CommitLog files deleted in an earlier run (crash before they followed), with nothing more to delete', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret4-');
+  try {
+    // Small index files (64 entries): 300 keyed messages fill several.
+    const over = { deleteWhen: otherHour, maxHashSlotNum: 64, maxIndexNum: 64 };
+    const s = new DefaultMessageStore(config(dir, over), host, logger);
+    s.load();
+    s.start();
+    for (let i = 0; i < 300; i++) await s.putMessage({ ...msg(i), properties: encodeProperties({ TAGS: 'T', KEYS: `k${i}` }) });
+    await s.flushConsumeQueues(true);
+    const cqFiles = (): number => readdirSync(join(dir, 'consumequeue', 'Ret', '0')).length;
+    const indexFiles = (): number => readdirSync(join(dir, 'index')).length;
+    const cqBefore = cqFiles();
+    const indexBefore = indexFiles();
+    assert.ok(indexBefore > 2, `several index files, got ${indexBefore}`);
+    // The CommitLog retention of a run that then dies: its queues and index never followed.
+    assert.ok(s.commitLog.deleteExpiredFiles(() => true, 1000) > 10);
+    await s.shutdown();
+    const again = new DefaultMessageStore(config(dir, over), host, logger);
+    again.load();
+    again.start();
+    try {
+      assert.equal(cqFiles(), cqBefore);
+      assert.equal(again.cleanService.run(), 0, 'outside deleteWhen, no CommitLog file goes');
+      assert.ok(cqFiles() < cqBefore, `ConsumeQueue files followed the CommitLog minimum: ${cqFiles()} of ${cqBefore}`);
+      assert.ok(indexFiles() < indexBefore, `index files followed the CommitLog minimum: ${indexFiles()} of ${indexBefore}`);
+      const min = again.getMinOffsetInQueue('Ret', 0);
+      assert.ok(min > 0 && min < 300);
+      assert.equal((await again.getMessage('Ret', 0, min, 1)).status, 'FOUND');
+    } finally {
+      await again.shutdown();
+    }
+  } finally {
+    cleanup();
+  }
 });
 
 test('deleteWhen is a list of hours', () => {
