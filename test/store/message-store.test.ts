@@ -343,6 +343,32 @@ test('SYNC_FLUSH acks after fdatasync and offsets by time are found', async () =
   }
 });
 
+test('offsets by time with LOWER and UPPER boundaries answer as upstream ConsumeQueue + ConsumeQueueStore', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = open(config(dir));
+    await s.putMessage(msg('B', 0, 'a'));
+    await new Promise((r) => setTimeout(r, 30));
+    await s.putMessage(msg('B', 0, 'b'));
+    const ta = s.getMessageStoreTimeStamp('B', 0, 0);
+    const tb = s.getMessageStoreTimeStamp('B', 0, 1);
+    assert.ok(tb - ta >= 2, `distinct store times ${ta} ${tb}`);
+    const at = (ts: number, upper: boolean): number => s.getOffsetInQueueByTime('B', 0, ts, upper);
+    // Before the first message both give the queue's minimum (upstream clamps its 0 into [min, max]).
+    assert.deepEqual([at(ta - 1000, false), at(ta - 1000, true)], [0, 0]);
+    // After the last: LOWER is the max offset (next to be written), UPPER the last message.
+    assert.deepEqual([at(tb + 1000, false), at(tb + 1000, true)], [2, 1]);
+    // On a store time: that message both ways; between two: the next (LOWER) and the previous (UPPER).
+    assert.deepEqual([at(ta, false), at(ta, true), at(tb, false), at(tb, true)], [0, 0, 1, 1]);
+    assert.deepEqual([at(ta + 1, false), at(ta + 1, true)], [1, 0]);
+    // A queue without messages answers 0.
+    assert.deepEqual([s.getOffsetInQueueByTime('None', 0, ta, false), s.getOffsetInQueueByTime('None', 0, ta, true)], [0, 0]);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a sync flush that reaches syncFlushTimeout answers FLUSH_DISK_TIMEOUT, and the message is stored', async () => {
   const { dir, cleanup } = tempDir();
   try {
