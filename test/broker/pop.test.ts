@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 import { ResponseCode, SerializeType } from '../../src/remoting/codes.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
-import { PopRequestCode } from '../../src/broker/pop/pop-processors.js';
-import { createTopicRequest, records, request, sendRequest, useMQWithClient } from './helpers.js';
+import { decodePopResponseExtras, PopRequestCode } from '../../src/broker/pop/pop-processors.js';
+import { encodeExtraInfo } from '../../src/broker/pop/pop-checkpoint.js';
+import type { PutMessageInput } from '../../src/store/message-store.js';
+import { createTopicRequest, records, request, sendRequest, useMQWithClient, type TestMQ } from './helpers.js';
 
 // POP_MESSAGE / ACK_MESSAGE over Remoting (as a proxy in cluster mode sends them) against a real broker.
 
+let t: TestMQ;
 let c: RemotingClient;
 let broker: string;
-useMQWithClient((s) => ({ client: c, broker } = s));
+useMQWithClient((s) => ({ t, client: c, broker } = s));
 
 async function topicWith(topic: string, n: number): Promise<void> {
   const res = await c.invoke(broker, createTopicRequest(topic, 1, 1));
@@ -21,9 +24,9 @@ async function topicWith(topic: string, n: number): Promise<void> {
   }
 }
 
-function pop(topic: string, group: string, maxMsgNums: number): Promise<RemotingCommand> {
+function pop(topic: string, group: string, maxMsgNums: number, invisibleTime = 60_000, pollTime = 0): Promise<RemotingCommand> {
   return c.invoke(broker, request(PopRequestCode.POP_MESSAGE, {
-    consumerGroup: group, topic, queueId: -1, maxMsgNums, invisibleTime: 60_000, pollTime: 0, bornTime: Date.now(), initMode: 0,
+    consumerGroup: group, topic, queueId: -1, maxMsgNums, invisibleTime, pollTime, bornTime: Date.now(), initMode: 0,
     expType: 'TAG', exp: '*', order: false,
   }, undefined, SerializeType.JSON)); // POP's request codes do not fit the ROCKETMQ header's 16-bit code
 }
@@ -36,4 +39,38 @@ test('POP_MESSAGE asking for more than 32 messages is refused with INVALID_PARAM
   const ok = await pop('PopMax', 'PopMaxG', 32);
   assert.equal(ok.code, ResponseCode.SUCCESS, ok.remark);
   assert.equal(records(ok).length, 32);
+});
+
+test('an ack arriving while the revive stores its message again is answered as expired, not OK and then redelivered', async () => {
+  await topicWith('PopRace', 1);
+  const popped = await pop('PopRace', 'PopRaceG', 1, 300);
+  assert.equal(popped.code, ResponseCode.SUCCESS, popped.remark);
+  const info = decodePopResponseExtras(popped.extFields).extraInfos[0]!;
+  // A slow disk: the revive's write to the POP retry topic is held until the ack has been answered.
+  const store = t.mq.broker.messageStore;
+  const put = store.putMessage.bind(store);
+  let entered!: () => void;
+  const reviving = new Promise<void>((r) => { entered = r; });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  store.putMessage = async (m: PutMessageInput) => {
+    if (m.topic.startsWith('%RETRY%PopRaceG')) {
+      entered();
+      await gate;
+    }
+    return put(m);
+  };
+  try {
+    await reviving;
+    const ack = await c.invoke(broker, request(PopRequestCode.ACK_MESSAGE, {
+      consumerGroup: 'PopRaceG', topic: 'PopRace', queueId: info.queueId, extraInfo: encodeExtraInfo(info), offset: info.queueOffset,
+    }, undefined, SerializeType.JSON));
+    assert.equal(ack.code, ResponseCode.NO_MESSAGE, 'the receipt expired: its message is delivered again');
+  } finally {
+    release();
+    store.putMessage = put;
+  }
+  const again = await pop('PopRace', 'PopRaceG', 1, 60_000, 5000);
+  assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
+  assert.deepEqual(records(again).map((m) => [m.body.toString(), m.reconsumeTimes]), [['m0', 1]]);
 });

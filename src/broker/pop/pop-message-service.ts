@@ -150,6 +150,8 @@ export class PopMessageService {
   /** Locked queues another pop found busy (and now waits for). */
   private readonly contended = new Set<string>();
   private readonly reviving = new Set<string>();
+  /** Check point key → index of the offset its revive is storing on the retry topic right now. */
+  private readonly reputting = new Map<string, number>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private waiterCount = 0;
   /** Pops between their first look and their answer. */
@@ -443,6 +445,10 @@ export class PopMessageService {
     const found = this.find(group, topic, info);
     if ('status' in found) return found;
     const { ck, index } = found;
+    // Its revive is storing this very message again: it will be delivered again, so the ack is
+    // too late — answered as an expired receipt, as upstream's proxy answers an ack past the
+    // handle's invisible time, rather than OK followed by a redelivery.
+    if (this.beingRevived(ck, index)) return EXPIRED_IN_REVIVE;
     if (!ck.acked[index]) {
       this.markAcked(ck, [index], true);
       await this.append(PopConstants.ACK_TAG, this.ackRecord(ck, [ck.offsets[index]!], false));
@@ -459,6 +465,8 @@ export class PopMessageService {
     if ('status' in found) return found;
     const { ck, index } = found;
     if (ck.acked[index]) return { status: 'NOT_FOUND', remark: 'the message of this receipt handle was acked already' };
+    // Hidden again while its revive stores it for redelivery, it would come back twice.
+    if (this.beingRevived(ck, index)) return EXPIRED_IN_REVIVE;
     const offset = ck.offsets[index]!;
     const now = Date.now();
     const next: PopCheckPoint = {
@@ -475,6 +483,10 @@ export class PopMessageService {
       status: 'OK',
       extraInfo: { ...info, ckQueueOffset: offset, popTime: next.popTime, invisibleTime, queueOffset: offset },
     };
+  }
+
+  private beingRevived(ck: PopCheckPoint, index: number): boolean {
+    return this.reputting.get(keyOf(ck)) === index;
   }
 
   private find(group: string, topic: string, info: ExtraInfo): { ck: PopCheckPoint; index: number } | PopAckResult {
@@ -636,7 +648,13 @@ export class PopMessageService {
     } else {
       for (const i of unacked) {
         if (ck.acked[i] || !this.cks.has(keyOf(ck))) continue;
-        const ok = await this.reputToRetry(ck, ck.offsets[i]!);
+        this.reputting.set(keyOf(ck), i);
+        let ok: boolean;
+        try {
+          ok = await this.reputToRetry(ck, ck.offsets[i]!);
+        } finally {
+          this.reputting.delete(keyOf(ck));
+        }
         if (!ok) throw new Error(`storing the message at offset ${ck.offsets[i]} of ${ck.topic} again failed`);
         // One offset at a time: an ack that arrives meanwhile still counts for the rest.
         this.markAcked(ck, [i], false);
@@ -834,6 +852,9 @@ export class PopMessageService {
     }
   }
 }
+
+/** An ack or change of invisible time that came while the revive was storing its message again. */
+const EXPIRED_IN_REVIVE: PopAckResult = { status: 'EXPIRED', remark: 'the receipt handle has expired: its message is being stored for redelivery' };
 
 /** Property carrying the time of a message's first pop (upstream `MessageConst.PROPERTY_FIRST_POP_TIME`). */
 const POP_FIRST_TIME = '1ST_POP_TIME';
