@@ -532,7 +532,10 @@ export class GrpcMessagingApplication {
       producerGroup: topic, tranStateTableOffset: tx.tranStateTableOffset, commitLogOffset: tx.commitLogOffset, commitOrRollback,
       fromTransactionCheck: req.getSource() === D.TransactionSource.SOURCE_SERVER_CHECK, msgId: req.getMessageId(), transactionId: tx.brokerTransactionId,
     });
-    if (r.code !== ResponseCode.SUCCESS) return res.setStatus(status(codeOfRemoting(r.code), r.remark ?? 'end transaction failed'));
+    // Past the half's check immunity time only a check answer ends it (ILLEGAL_OPERATION): the
+    // check-back will ask this producer, so nothing is lost — upstream's proxy, which ends
+    // transactions oneway, answers OK here too.
+    if (r.code !== ResponseCode.SUCCESS && r.code !== ResponseCode.ILLEGAL_OPERATION) return res.setStatus(status(codeOfRemoting(r.code), r.remark ?? 'end transaction failed'));
     return res.setStatus(okStatus());
   }
 

@@ -2,7 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
-import { createGroup, createTopic, eventually, quietLogger, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
+import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import { durationOf, timestampOf } from '../../src/proxy/proto.js';
+import { createGroup, createTopic, eventually, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture, receiveN } from './helpers.js';
 
 // Priority 3: FIFO (message groups, a queue blocked while its messages are in flight),
 // delay via delivery timestamp (timer wheel) and recall, and transactions — commit, rollback,
@@ -132,4 +135,47 @@ test('TRANSACTION: commit delivers, rollback discards, and an open one is checke
   await c.ack(late[0]!);
   const none = await eventually(async () => (await c.receive(32, 10_000)).length === 0 ? true : undefined, 5000, 'no more messages');
   assert.equal(none, true, 'the rolled-back message never shows');
+});
+
+test('TRANSACTION: a commit past orphaned_transaction_recovery_duration is answered OK and left to the check-back, as upstream', async () => {
+  const topic = uniq('TxLate');
+  createTopic(fx.mq, topic, 1, 'TRANSACTION');
+  const raw = new RawClient(fx.mq.proxyAddr);
+  const stream = raw.client.telemetry(raw.metadata());
+  const recovered = new Map<string, string>(); // message id → transaction id of the check
+  stream.on('data', (cmd: sv.TelemetryCommand) => {
+    const r = cmd.getRecoverOrphanedTransactionCommand();
+    const id = r?.getMessage()?.getSystemProperties()?.getMessageId();
+    if (r && id) recovered.set(id, r.getTransactionId());
+  });
+  stream.on('error', () => undefined);
+  const settled = new Promise((resolve) => stream.once('data', resolve));
+  stream.write(new S.TelemetryCommand().setSettings(new D.Settings().setClientType(D.ClientType.PRODUCER)
+    .setPublishing(new D.Publishing().setTopicsList([new D.Resource().setName(topic)]))));
+  await settled;
+  try {
+    // Born 5 s ago and immune from checks for 1 s: the producer's own commit comes too late.
+    const sp = new D.SystemProperties().setMessageId(`01${Date.now().toString(16).toUpperCase().padStart(32, '0')}`)
+      .setMessageType(D.MessageType.TRANSACTION).setBodyEncoding(D.Encoding.IDENTITY)
+      .setBornTimestamp(timestampOf(Date.now() - 5000)).setOrphanedTransactionRecoveryDuration(durationOf(1000));
+    const m = new D.Message().setTopic(new D.Resource().setName(topic)).setSystemProperties(sp).setBody(Buffer.from('late'));
+    const sent = await raw.call<sv.SendMessageRequest, sv.SendMessageResponse>(raw.client.sendMessage, new S.SendMessageRequest().setMessagesList([m]));
+    assert.equal(sent.getStatus()?.getCode(), D.Code.OK, sent.getStatus()?.getMessage());
+    const entry = sent.getEntriesList()[0]!;
+    const end = (transactionId: string, source: number): Promise<sv.EndTransactionResponse> => raw.call<sv.EndTransactionRequest, sv.EndTransactionResponse>(raw.client.endTransaction,
+      new S.EndTransactionRequest().setTopic(new D.Resource().setName(topic)).setMessageId(entry.getMessageId())
+        .setTransactionId(transactionId).setResolution(D.TransactionResolution.COMMIT).setSource(source));
+    assert.equal((await end(entry.getTransactionId(), D.TransactionSource.SOURCE_CLIENT)).getStatus()?.getCode(), D.Code.OK);
+    // Not committed by it: the broker checks the transaction back, and the answer to that commits.
+    const checkTx = await eventually(() => recovered.get(entry.getMessageId()), 10_000, 'the check-back');
+    const c = await consumer(uniq('TxLateG'), topic, 1000);
+    assert.deepEqual(await c.receive(32, 1000), []);
+    assert.equal((await end(checkTx, D.TransactionSource.SOURCE_SERVER_CHECK)).getStatus()?.getCode(), D.Code.OK);
+    const got = await receiveN(c, 1, 10_000);
+    assert.deepEqual(got.map((g) => g.body.toString()), ['late']);
+    await c.ack(got[0]!);
+  } finally {
+    stream.end();
+    raw.close();
+  }
 });
