@@ -392,7 +392,8 @@ export const KNOWN_UNUSED_NAMESRV_KEYS: ReadonlySet<string> = knownUnused(
   NAMESRV_CONFIG_SPEC,
 );
 
-function describe(spec: KeySpec): string {
+/** What a key accepts, in words ("an integer from 1 to 2147483647"). */
+export function describeKeySpec(spec: KeySpec): string {
   switch (spec.type) {
     case 'bool':
       return 'true or false';
@@ -412,7 +413,7 @@ function describe(spec: KeySpec): string {
 
 function invalid(key: string, shown: string, spec: KeySpec, source: string): ConfigError {
   return new ConfigError(
-    `invalid value for ${key} in ${source}: ${shown} is not allowed; expected ${describe(spec)}. ` +
+    `invalid value for ${key} in ${source}: ${shown} is not allowed; expected ${describeKeySpec(spec)}. ` +
       `Fix ${key} and start again.`,
     key,
   );
