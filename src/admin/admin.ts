@@ -149,6 +149,64 @@ export class Admin {
     }
   }
 
+  /** Every NameServer of the list; NO_NAMESRV when there is none. */
+  private namesrvAddrs(): readonly string[] {
+    if (this.namesrv.list.length === 0) throw new MQClientError('no NameServer address', ClientErrorCode.NO_NAMESRV);
+    return this.namesrv.list;
+  }
+
+  /** GET_NAMESRV_CONFIG on each NameServer (`addrs`, or all of the list). */
+  async getNameServerConfig(addrs?: readonly string[]): Promise<Map<string, Map<string, string>>> {
+    this.check();
+    const out = new Map<string, Map<string, string>>();
+    for (const addr of addrs ?? this.namesrvAddrs()) out.set(addr, await this.api.getNamesrvConfig(addr, this.timeoutMs));
+    return out;
+  }
+
+  /** UPDATE_NAMESRV_CONFIG on each NameServer (`addrs`, or all of the list); returns their addresses. */
+  async updateNameServerConfig(props: ReadonlyMap<string, string>, addrs?: readonly string[]): Promise<readonly string[]> {
+    this.check();
+    const list = addrs ?? this.namesrvAddrs();
+    for (const addr of list) await this.api.updateNamesrvConfig(addr, props, this.timeoutMs);
+    return list;
+  }
+
+  /** PUT_KV_CONFIG on every NameServer (upstream `createAndUpdateKvConfig`). */
+  async createAndUpdateKvConfig(namespace: string, key: string, value: string): Promise<void> {
+    this.check();
+    for (const ns of this.namesrvAddrs()) await this.api.putKVConfig(ns, namespace, key, value, this.timeoutMs);
+  }
+
+  /** DELETE_KV_CONFIG on every NameServer. */
+  async deleteKvConfig(namespace: string, key: string): Promise<void> {
+    this.check();
+    for (const ns of this.namesrvAddrs()) await this.api.deleteKVConfig(ns, namespace, key, this.timeoutMs);
+  }
+
+  /**
+   * Checks that `brokerName` is a broker some NameServer knows, so that a typo is not reported
+   * as "0 topics changed" (upstream answers so, silently).
+   */
+  async requireBrokerName(brokerName: string): Promise<void> {
+    const ci = await this.examineBrokerClusterInfo();
+    if (!ci.brokerAddrTable[brokerName]) {
+      const known = Object.keys(ci.brokerAddrTable).sort();
+      throw new MQClientError(`broker ${brokerName} is not registered with the NameServer; known brokers: ${known.join(', ') || '(none)'}`, ClientErrorCode.NOT_FOUND);
+    }
+  }
+
+  /** GET_BROKER_CONFIG on one broker. */
+  async getBrokerConfig(brokerAddr: string): Promise<Map<string, string>> {
+    this.check();
+    return this.api.getBrokerConfig(brokerAddr, this.timeoutMs);
+  }
+
+  /** UPDATE_BROKER_CONFIG on one broker. */
+  async updateBrokerConfig(brokerAddr: string, props: ReadonlyMap<string, string>): Promise<void> {
+    this.check();
+    await this.api.updateBrokerConfig(brokerAddr, props, this.timeoutMs);
+  }
+
   /** Master addresses of a cluster's brokers (upstream `CommandUtil.fetchMasterAddrByClusterName`). */
   async masterAddrsOfCluster(clusterName: string): Promise<string[]> {
     const ci = await this.examineBrokerClusterInfo();

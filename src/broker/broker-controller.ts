@@ -35,6 +35,8 @@ import { RecallMessageProcessor } from './processors/recall.js';
 import { PopMessageService } from './pop/pop-message-service.js';
 import { PopRemotingProcessor, PopRequestCode } from './pop/pop-processors.js';
 import { SystemTopic } from '../common/topic.js';
+import type { RuntimeConfig } from '../common/runtime-config.js';
+import { BrokerConfigProcessor, brokerRuntimeConfig } from './processors/broker-config.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -42,6 +44,11 @@ export interface BrokerControllerOptions {
   logger?: Logger;
   /** Address to bind (default all interfaces). */
   host?: string;
+  /**
+   * The broker.conf the broker was started with: UPDATE_BROKER_CONFIG writes its changes there
+   * (default `<storePathRootDir>/config/broker.properties`, as upstream's `~/store/config`).
+   */
+  configFile?: string;
 }
 
 /** Counters shown in runtime info. */
@@ -77,6 +84,8 @@ export class BrokerController {
   /** POP consumption (receive / ack / change invisible time), the basis of gRPC consumers. */
   readonly popMessageService: PopMessageService;
   readonly msgIdGenerator: MessageIdGenerator;
+  /** broker.conf as GET_BROKER_CONFIG shows it and UPDATE_BROKER_CONFIG changes it. */
+  readonly configuration: RuntimeConfig;
   readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
   startTimestamp = 0;
   private readonly outerAPI: BrokerOuterAPI;
@@ -95,6 +104,7 @@ export class BrokerController {
     this.storeConfig = { ...opts.storeConfig };
     this.logger = opts.logger ?? createLogger('broker', { brokerName: opts.brokerConfig.brokerName });
     this.host = opts.host;
+    this.configuration = brokerRuntimeConfig(this.brokerConfig, this.storeConfig, opts.configFile);
     this.brokerIP = this.brokerConfig.brokerIP1 || localIPv4();
     this.msgIdGenerator = new MessageIdGenerator(this.brokerIP);
     // The store host is written into every record; its port is fixed at start, when it is known.
@@ -239,6 +249,9 @@ export class BrokerController {
     reg(RequestCode.QUERY_MESSAGE, (req) => query.queryMessage(req));
     reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
     reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
+    const brokerConfigProcessor = new BrokerConfigProcessor(this);
+    reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));
+    reg(RequestCode.UPDATE_BROKER_CONFIG, (req, conn) => brokerConfigProcessor.updateBrokerConfig(req, conn));
     const stats = new StatsProcessor(this);
     const conns = new ConnectionsProcessor(this);
     const subGroup = new SubscriptionGroupProcessor(this);

@@ -137,6 +137,22 @@ export class TopicConfigManager {
     return tc;
   }
 
+  /**
+   * Adds or removes the TBW102 template after autoCreateTopicEnable changed at runtime, so that
+   * turning it on lets producers create topics again (upstream only decides this at start).
+   */
+  refreshSystemTopics(): void {
+    this.createSystemTopics();
+  }
+
+  /**
+   * A new data version although no topic changed (brokerPermission did, which masks every
+   * registered topic's perm): the NameServers take the next registration as a change.
+   */
+  bumpDataVersion(): void {
+    this.changed();
+  }
+
   private changed(): void {
     this.dataVersion = nextDataVersion(this.dataVersion);
     this.persist();

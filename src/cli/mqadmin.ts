@@ -17,7 +17,7 @@ import {
   analyzeProcessQueue, analyzeSubscription, consumeMessageDirectlyResultString, formatConsumerRunningInfo, type ConsumerRunningInfo,
 } from '../client/consumer-running-info.js';
 import { perm2String } from '../common/perm.js';
-import { masterAddrOf, type TopicRouteData } from '../common/route.js';
+import { masterAddrOf, type TopicConfig, type TopicRouteData } from '../common/route.js';
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { MQBrokerError, RemotingError, RequestCode, ResponseCode, versionDesc } from '../remoting/index.js';
 import { parseNonEmptyFlag } from './common.js';
@@ -249,6 +249,7 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
 
   registerTopicCommands(sub);
   registerClusterAndBrokerCommands(sub);
+  registerConfigCommands(sub);
   registerGroupCommands(sub);
   registerMessageCommands(sub);
 
@@ -331,9 +332,45 @@ function registerTopicCommands(sub: Sub): void {
     if ('brokerAddr' in target && orderConf) ctx.p('%s%n', `set broker orderConf. isOrder=true, orderConf=[${orderConf}]`);
     for (const addr of brokerAddrs) ctx.p('create topic to %s success.%n', addr);
     if (!('brokerAddr' in target) && orderConf) ctx.p('set cluster orderConf. isOrder=true, orderConf=[%s]%n', orderConf);
-    ctx.p('%s%n', `TopicConfig [topicName=${config.topicName}, readQueueNums=${config.readQueueNums}, writeQueueNums=${config.writeQueueNums}, `
-      + `perm=${perm2String(config.perm)}, topicFilterType=${config.topicFilterType}, topicSysFlag=${config.topicSysFlag}, order=${config.order}, `
-      + `attributes=${javaMap(config.attributes ?? {})}]`);
+    ctx.p('%s%n', topicConfigString(config));
+  });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; topic: string; perm: number }>('updateTopicPerm', 'Update topic perm.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'create topic to which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'create topic to which cluster', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-p, --perm <perm>', "set topic's permission(2|4|6), intro[2:W; 4:R; 6:RW]", parseIntFlag),
+  async (ctx, f) => {
+    // Upstream PermName.isValid: the three low bits (inherit, write, read).
+    if (f.perm < 0 || f.perm > 7) throw new CliError(`-p ${f.perm} is not a topic permission: use 2 (write only), 4 (read only) or 6 (read and write)`);
+    const target = targetOf(f, ctx, 'update the topic perm');
+    ctx.needNamesrv();
+    // As upstream: the queue counts and flags are kept from the route, only the permission changes.
+    const route = await ctx.admin.examineTopicRouteInfo(f.topic);
+    const first = route.queueDatas[0];
+    if (!first) throw new CliError(`topic ${f.topic} has no queues in its route; create it with updateTopic`);
+    const spec = { topicName: f.topic, readQueueNums: first.readQueueNums, writeQueueNums: first.writeQueueNums, topicSysFlag: first.topicSysFlag, perm: f.perm };
+    if ('brokerAddr' in target) {
+      const bd = route.brokerDatas.find((b) => b.brokerAddrs['0'] === target.brokerAddr);
+      if (!bd) {
+        const masters = route.brokerDatas.map(masterAddrOf).filter(Boolean).join(', ');
+        throw new CliError(`updateTopicPerm error broker not exit or broker is not master!: ${target.brokerAddr} is not the master of a broker serving ${f.topic} (its masters: ${masters || 'none'})`);
+      }
+      const oldPerm = route.queueDatas.find((q) => q.brokerName === bd.brokerName)?.perm ?? 0;
+      if (oldPerm === f.perm) {
+        if (ctx.asJson({ topic: f.topic, brokerAddrs: [], oldPerm, perm: f.perm, unchanged: true })) return;
+        ctx.p('new perm equals to the old one!%n');
+        return;
+      }
+      const { config } = await ctx.admin.createOrUpdateTopic(spec, target);
+      if (ctx.asJson({ topic: f.topic, brokerAddrs: [target.brokerAddr], oldPerm, perm: f.perm, topicConfig: config })) return;
+      ctx.p('update topic perm from %s to %s in %s success.%n', oldPerm, f.perm, target.brokerAddr);
+      ctx.p('%s.%n', topicConfigString(config));
+      return;
+    }
+    const { config, brokerAddrs } = await ctx.admin.createOrUpdateTopic(spec, target);
+    if (ctx.asJson({ topic: f.topic, brokerAddrs, oldPerm: first.perm, perm: f.perm, topicConfig: config })) return;
+    for (const addr of brokerAddrs) ctx.p('update topic perm from %s to %s in %s success.%n', first.perm, f.perm, addr);
   });
 
   sub<CommonFlags & { topic: string; clusterName: string }>('deleteTopic', 'Delete topic from broker and NameServer.', (c) => c
@@ -424,6 +461,13 @@ function registerTopicCommands(sub: Sub): void {
   });
 }
 
+/** Upstream `TopicConfig.toString`. */
+function topicConfigString(config: TopicConfig): string {
+  return `TopicConfig [topicName=${config.topicName}, readQueueNums=${config.readQueueNums}, writeQueueNums=${config.writeQueueNums}, `
+    + `perm=${perm2String(config.perm)}, topicFilterType=${config.topicFilterType}, topicSysFlag=${config.topicSysFlag}, order=${config.order}, `
+    + `attributes=${javaMap(config.attributes ?? {})}]`;
+}
+
 /** A route as upstream's `toJson(true)` shows it: keys sorted. */
 function routeForPrint(route: TopicRouteData): unknown {
   const sortKeys = (v: unknown): unknown => {
@@ -509,6 +553,176 @@ async function printClusterList(ctx: Ctx, clusterName: string | undefined, more:
       `${tps('getTransferredTps').toFixed(2).padStart(9)}(${kv.pullThreadPoolQueueSize ?? ''},${kv.pullThreadPoolQueueHeadWaitTimeMills ?? ''}ms|${kv.ackThreadPoolQueueSize ?? 'N'},${kv.ackThreadPoolQueueHeadWaitTimeMills ?? 'N'}ms)`,
       `${kv.timerReadBehind ?? 0}-${kv.timerOffsetBehind ?? 0}(${(num(kv, 'timerCongestNum') / 10000).toFixed(1)}w, ${num(kv, 'timerEnqueueTps').toFixed(1)}, ${num(kv, 'timerDequeueTps').toFixed(1)})`,
       kv.pageCacheLockTimeMills ?? '', hour.toFixed(2), num(kv, 'commitLogDiskRatio').toFixed(4), kv.brokerActive === 'true');
+  }
+}
+
+// ---- broker and NameServer configuration, KV config, write permission ----
+
+/** `-n` as upstream's config commands read it: the NameServers named on the command line, or undefined when none were. */
+function namedServers(flags: CommonFlags): string[] | undefined {
+  const list = flags.namesrvAddr?.trim().split(';').map((s) => s.trim()).filter(Boolean);
+  return list && list.length > 0 ? list : undefined;
+}
+
+/** Upstream `CommandUtil.fetchMasterAndSlaveDistinguish`: each master of the cluster with its slaves. */
+async function mastersAndSlaves(ctx: Ctx, clusterName: string): Promise<Array<{ master: string; slaves: string[] }>> {
+  await ctx.admin.masterAddrsOfCluster(clusterName); // says which clusters exist when this one does not
+  const ci = await ctx.admin.examineBrokerClusterInfo();
+  const out: Array<{ master: string; slaves: string[] }> = [];
+  for (const name of [...(ci.clusterAddrTable[clusterName] ?? [])].sort()) {
+    const bd = ci.brokerAddrTable[name];
+    if (!bd) continue;
+    const master = masterAddrOf(bd);
+    const slaves = Object.entries(bd.brokerAddrs).filter(([id]) => id !== '0').sort(([a], [b]) => Number(a) - Number(b)).map(([, addr]) => addr);
+    // As upstream: slaves without a master are listed under a placeholder.
+    out.push({ master: master ?? 'NO_MASTER', slaves });
+  }
+  return out;
+}
+
+function printConfigTable(ctx: Ctx, props: Map<string, string>): void {
+  for (const [k, v] of props) ctx.p('%-50s=  %s\n', k, v);
+}
+
+function registerConfigCommands(sub: Sub): void {
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string }>('getBrokerConfig', 'Get broker config by cluster or special broker.', (c) => c
+    .option('-b, --brokerAddr <addr>', 'get which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'get which cluster', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'read the config from');
+    const groups = 'brokerAddr' in target ? [{ master: target.brokerAddr, slaves: [] as string[], single: true }]
+      : (await mastersAndSlaves(ctx, target.clusterName)).map((g) => ({ ...g, single: false }));
+    const all: Record<string, Record<string, string>> = {};
+    const lines: string[] = [];
+    const show = async (header: string, addr: string): Promise<void> => {
+      lines.push(header);
+      if (addr === 'NO_MASTER') return;
+      const props = await ctx.admin.getBrokerConfig(addr);
+      all[addr] = Object.fromEntries(props);
+      if (props.size === 0) lines.push(format('Broker[%s] has no config property!\n', addr));
+      for (const [k, v] of props) lines.push(format('%-50s=  %s\n', k, v));
+      lines.push('\n');
+    };
+    for (const g of groups) {
+      await show(g.single ? format('============%s============\n', g.master) : format('============Master: %s============\n', g.master), g.master);
+      for (const slave of g.slaves) await show(format('============My Master: %s=====Slave: %s============\n', g.master, slave), slave);
+    }
+    if (ctx.asJson(all)) return;
+    ctx.io.out(lines.join(''));
+  });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; updateAllBroker?: boolean; key: string; value: string }>('updateBrokerConfig', "Update broker's config.", (c) => c
+    .option('-b, --brokerAddr <addr>', 'update which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'update which cluster', parseNonEmptyFlag)
+    .option('-a, --updateAllBroker [bool]', 'update all brokers include slave', parseBoolFlag)
+    .requiredOption('-k, --key <key>', 'config key', parseNonEmptyFlag)
+    .requiredOption('-v, --value <value>', 'config value'),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'update the config');
+    const key = f.key.trim();
+    const value = f.value.trim();
+    // As upstream's Validators.checkBrokerConfig, before anything is sent.
+    if (key === 'brokerPermission' && !(/^\d+$/.test(value) && Number(value) < 8)) {
+      throw new CliError(`brokerPermission value: ${value} is invalid; use 2 (write only), 4 (read only) or 6 (read and write)`);
+    }
+    const props = new Map([[key, value]]);
+    let addrs: string[];
+    if ('brokerAddr' in target) addrs = [target.brokerAddr];
+    else if (f.updateAllBroker) addrs = await ctx.admin.brokerAddrsOfCluster(target.clusterName);
+    else addrs = await ctx.admin.masterAddrsOfCluster(target.clusterName);
+    if ('brokerAddr' in target) {
+      await ctx.admin.updateBrokerConfig(target.brokerAddr, props);
+      if (ctx.asJson({ key, value, updated: addrs, failed: {} })) return;
+      ctx.p('update broker config success, %s\n', target.brokerAddr);
+      return;
+    }
+    // As upstream: each broker of the cluster is tried, a failure does not stop the others.
+    const updated: string[] = [];
+    const failed: Record<string, string> = {};
+    for (const addr of addrs) {
+      try {
+        await ctx.admin.updateBrokerConfig(addr, props);
+        updated.push(addr);
+        if (!ctx.json) ctx.p('update broker config success, %s\n', addr);
+      } catch (err) {
+        failed[addr] = explain(err, ctx.io.env) ?? String(err);
+        ctx.io.err(`mqadmin updateBrokerConfig: ${addr}: ${failed[addr]}\n`);
+      }
+    }
+    ctx.asJson({ key, value, updated, failed });
+    if (Object.keys(failed).length > 0) throw new CliError(`${Object.keys(failed).length} of ${addrs.length} broker(s) did not take the update`);
+  });
+
+  sub<CommonFlags>('getNamesrvConfig', 'Get configs of name server.', (c) => c,
+    async (ctx, f) => {
+      ctx.needNamesrv();
+      const configs = await ctx.admin.getNameServerConfig(namedServers(f));
+      if (ctx.asJson(configs)) return;
+      for (const [addr, props] of configs) {
+        ctx.p('============%s============\n', addr);
+        printConfigTable(ctx, props);
+      }
+    });
+
+  sub<CommonFlags & { key: string; value: string }>('updateNamesrvConfig', 'Update configs of name server.', (c) => c
+    .requiredOption('-k, --key <key>', 'config key', parseNonEmptyFlag)
+    .requiredOption('-v, --value <value>', 'config value'),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const key = f.key.trim();
+    const value = f.value.trim();
+    const servers = namedServers(f);
+    const updated = await ctx.admin.updateNameServerConfig(new Map([[key, value]]), servers);
+    if (ctx.asJson({ key, value, updated })) return;
+    ctx.p('update name server config success!%s\n%s : %s\n', servers ? `[${servers.join(', ')}]` : '', key, value);
+  });
+
+  sub<CommonFlags & { namespace: string; key: string; value: string }>('updateKvConfig', 'Create or update KV config.', (c) => c
+    .requiredOption('-s, --namespace <namespace>', 'set the namespace', parseNonEmptyFlag)
+    .requiredOption('-k, --key <key>', 'set the key name', parseNonEmptyFlag)
+    .requiredOption('-v, --value <value>', 'set the key value'),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    await ctx.admin.createAndUpdateKvConfig(f.namespace.trim(), f.key.trim(), f.value.trim());
+    if (ctx.asJson({ namespace: f.namespace.trim(), key: f.key.trim(), value: f.value.trim() })) return;
+    ctx.p('create or update kv config to namespace success.%n');
+  });
+
+  sub<CommonFlags & { namespace: string; key: string }>('deleteKvConfig', 'Delete KV config.', (c) => c
+    .requiredOption('-s, --namespace <namespace>', 'set the namespace', parseNonEmptyFlag)
+    .requiredOption('-k, --key <key>', 'set the key name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    await ctx.admin.deleteKvConfig(f.namespace.trim(), f.key.trim());
+    if (ctx.asJson({ namespace: f.namespace.trim(), key: f.key.trim(), deleted: true })) return;
+    ctx.p('delete kv config from namespace success.%n');
+  });
+
+  for (const [name, verb, desc] of [['wipeWritePerm', 'wipe', 'Wipe write perm of broker in all name server you defined in the -n param.'],
+    ['addWritePerm', 'add', 'Add write perm of broker in all name server you defined in the -n param.']] as const) {
+    sub<CommonFlags & { brokerName: string }>(name, desc, (c) => c
+      .requiredOption('-b, --brokerName <name>', 'broker name', parseNonEmptyFlag),
+    async (ctx, f) => {
+      ctx.needNamesrv();
+      const brokerName = f.brokerName.trim();
+      await ctx.admin.requireBrokerName(brokerName);
+      const results: Record<string, number | string> = {};
+      let failures = 0;
+      for (const ns of ctx.admin.namesrv.list) {
+        try {
+          const n = verb === 'wipe' ? await ctx.admin.api.wipeWritePermOfBroker(ns, brokerName) : await ctx.admin.api.addWritePermOfBroker(ns, brokerName);
+          results[ns] = n;
+          if (!ctx.json) ctx.p('%s write perm of broker[%s] in name server[%s] OK, %d%n', verb, brokerName, ns, n);
+        } catch (err) {
+          failures++;
+          results[ns] = explain(err, ctx.io.env) ?? String(err);
+          if (!ctx.json) ctx.p('%s write perm of broker[%s] in name server[%s] Failed%n', verb, brokerName, ns);
+          ctx.io.err(`mqadmin ${name}: ${ns}: ${results[ns]}\n`);
+        }
+      }
+      ctx.asJson({ brokerName, topicCounts: results });
+      if (failures > 0) throw new CliError(`${failures} NameServer(s) failed`);
+    });
   }
 }
 

@@ -64,7 +64,7 @@ await runServer({
     if (brokerConfig.namesrvAddr === '') {
       logger.warn('no NameServer address: this broker registers nowhere, so clients cannot find it. Pass -n host:9876, set namesrvAddr in broker.conf, or set NAMESRV_ADDR');
     }
-    const controller = new BrokerController({ brokerConfig, storeConfig });
+    const controller = new BrokerController({ brokerConfig, storeConfig, configFile: flags.configFile });
     try {
       await controller.start();
     } catch (err) {

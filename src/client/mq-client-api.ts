@@ -1,6 +1,7 @@
 import { parseLenientJson } from '../common/json.js';
 import { MessageConst } from '../common/message-const.js';
 import { getProperty } from '../common/properties.js';
+import { parseProperties, stringifyProperties } from '../common/properties-file.js';
 import {
   decodeClusterInfo,
   decodeTopicRouteData,
@@ -304,6 +305,29 @@ export class MQClientAPI {
     await this.invokeOk(namesrvAddr, this.command(RequestCode.DELETE_KV_CONFIG, { namespace, key }), timeoutMs);
   }
 
+  /** WIPE_WRITE_PERM_OF_BROKER: the NameServer drops write from every route of `brokerName`; returns how many topics changed. */
+  async wipeWritePermOfBroker(namesrvAddr: string, brokerName: string, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName }), timeoutMs);
+    return decodeNumberField(res.extFields, 'wipeTopicCount', 'wipe write perm result', namesrvAddr);
+  }
+
+  /** ADD_WRITE_PERM_OF_BROKER: the NameServer gives write back to every route of `brokerName`; returns how many topics changed. */
+  async addWritePermOfBroker(namesrvAddr: string, brokerName: string, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.ADD_WRITE_PERM_OF_BROKER, { brokerName }), timeoutMs);
+    return decodeNumberField(res.extFields, 'addTopicCount', 'add write perm result', namesrvAddr);
+  }
+
+  /** GET_NAMESRV_CONFIG: the NameServer's settings, key → value. */
+  async getNamesrvConfig(namesrvAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, string>> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_NAMESRV_CONFIG), timeoutMs);
+    return decodeBody(namesrvAddr, 'NameServer config', () => parseProperties(res.body?.toString('utf8') ?? ''));
+  }
+
+  /** UPDATE_NAMESRV_CONFIG: changes settings of a running NameServer (refused as a whole when one key cannot change). */
+  async updateNamesrvConfig(namesrvAddr: string, props: ReadonlyMap<string, string>, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(namesrvAddr, this.command(RequestCode.UPDATE_NAMESRV_CONFIG, undefined, Buffer.from(stringifyProperties(props), 'utf8')), timeoutMs);
+  }
+
   // ---- Send ----
 
   private sendResult(res: RemotingCommand, addr: string, brokerName: string, topic: string, msgId: string): SendResult {
@@ -497,6 +521,17 @@ export class MQClientAPI {
     const [msg] = res.body ? decodeReceivedMessages(res.body) : [];
     if (!msg) throw new MQClientError(`no message record in the answer of ${brokerAddr} for offset ${phyOffset}`, ClientErrorCode.BAD_RESPONSE);
     return msg;
+  }
+
+  /** GET_BROKER_CONFIG: the broker's settings (broker.conf keys), key → value. */
+  async getBrokerConfig(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, string>> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_BROKER_CONFIG), timeoutMs);
+    return decodeBody(brokerAddr, 'broker config', () => parseProperties(res.body?.toString('utf8') ?? ''));
+  }
+
+  /** UPDATE_BROKER_CONFIG: changes settings of a running broker (refused as a whole when one key cannot change). */
+  async updateBrokerConfig(brokerAddr: string, props: ReadonlyMap<string, string>, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from(stringifyProperties(props), 'utf8')), timeoutMs);
   }
 
   /** GET_BROKER_RUNTIME_INFO: the broker's KVTable of statistics. */

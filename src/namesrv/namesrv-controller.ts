@@ -9,6 +9,8 @@ import { kvConfigProcessors } from './processors/kv-config.js';
 import { guard, type NamesrvContext } from './processors/processor.js';
 import { routeProcessors } from './processors/route.js';
 import { topicProcessors } from './processors/topic.js';
+import { namesrvConfigProcessors, namesrvRuntimeConfig } from './processors/namesrv-config.js';
+import type { RuntimeConfig } from '../common/runtime-config.js';
 import { RouteInfoManager } from './route-info-manager.js';
 
 export interface NamesrvControllerOptions {
@@ -17,6 +19,8 @@ export interface NamesrvControllerOptions {
   logger?: Logger;
   /** Clock for broker liveness (tests). */
   now?: () => number;
+  /** Where UPDATE_NAMESRV_CONFIG writes (upstream `configStorePath`); default namesrv.properties beside kvConfigPath. */
+  configStorePath?: string;
 }
 
 /**
@@ -28,6 +32,7 @@ export class NamesrvController {
   readonly config: NamesrvConfig;
   readonly routeInfoManager: RouteInfoManager;
   readonly kvConfigManager: KVConfigManager;
+  readonly configuration: RuntimeConfig;
   private readonly logger: Logger;
   private readonly host: string;
   private server?: RemotingServer;
@@ -43,6 +48,7 @@ export class NamesrvController {
       now: opts.now,
     });
     this.kvConfigManager = new KVConfigManager(this.config.kvConfigPath, this.logger);
+    this.configuration = namesrvRuntimeConfig(this.config, opts.configStorePath);
   }
 
   /** The bound port (the real one when listenPort is 0); 0 before start. */
@@ -58,9 +64,10 @@ export class NamesrvController {
       config: this.config,
       routeInfoManager: this.routeInfoManager,
       kvConfigManager: this.kvConfigManager,
+      configuration: this.configuration,
       logger: this.logger,
     };
-    const families = [brokerRegistrationProcessors, routeProcessors, clusterProcessors, topicProcessors, kvConfigProcessors];
+    const families = [brokerRegistrationProcessors, routeProcessors, clusterProcessors, topicProcessors, kvConfigProcessors, namesrvConfigProcessors];
     for (const family of families) {
       for (const [code, handler] of family(ctx)) server.registerProcessor(code, guard(handler));
     }

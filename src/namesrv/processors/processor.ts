@@ -7,12 +7,15 @@ import type { Connection, RequestHandler } from '../../remoting/connection.js';
 import { HeaderError } from '../../remoting/header.js';
 import type { KVConfigManager } from '../kv-config-manager.js';
 import type { RouteInfoManager } from '../route-info-manager.js';
+import type { RuntimeConfig } from '../../common/runtime-config.js';
 
 /** What the NameServer's processors work on (upstream: the `NamesrvController` they hold). */
 export interface NamesrvContext {
   readonly config: NamesrvConfig;
   readonly routeInfoManager: RouteInfoManager;
   readonly kvConfigManager: KVConfigManager;
+  /** The NameServer's own settings as GET/UPDATE_NAMESRV_CONFIG see them. */
+  readonly configuration: RuntimeConfig;
   readonly logger: Logger;
 }
 

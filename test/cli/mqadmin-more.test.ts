@@ -1,0 +1,177 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMqadmin } from '../../src/cli/mqadmin.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { MQBrokerError, ResponseCode } from '../../src/remoting/index.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { loadBrokerConfig, readConfigFile } from '../../src/common/config-loader.js';
+import { startStandalone, type Standalone } from '../../src/standalone.js';
+import { waitUntil } from '../client/helpers.js';
+
+// The mqadmin commands added after the first twenty, run in-process against a real NameServer +
+// Broker; each asserts what the command changed on the servers, and that bad input is one clear
+// line on stderr with exit code 1 while the servers keep serving.
+
+let mq: Standalone;
+let api: MQClientAPI;
+let dir: string;
+const stamp = Date.now();
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rmq-mqadmin-more-'));
+  mq = await startStandalone({ storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', proxyConfig: false });
+  api = new MQClientAPI();
+});
+
+after(async () => {
+  await api?.shutdown();
+  await mq?.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run { code: number; out: string; err: string }
+
+async function mqadmin(...args: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const env = { ...process.env };
+  delete env.NAMESRV_ADDR;
+  const code = await runMqadmin(args, { out: (t) => { out += t; }, err: (t) => { err += t; }, env });
+  return { code, out, err };
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await mqadmin(...args);
+  assert.equal(r.code, 0, `mqadmin ${args.join(' ')} failed: ${r.err}`);
+  return r.out;
+}
+
+/** Runs a command that must fail: exit 1, nothing on stdout, one line on stderr matching `why`. */
+async function fails(why: RegExp, ...args: string[]): Promise<void> {
+  const r = await mqadmin(...args);
+  assert.equal(r.code, 1, `mqadmin ${args.join(' ')} should fail: ${r.out}`);
+  assert.match(r.err, why);
+  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+}
+
+function sendRaw(topic: string, body: Buffer): Promise<unknown> {
+  return api.sendMessage(mq.brokerAddr, 'broker-a', {
+    producerGroup: 'MORE_PG', topic, defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: 0,
+    bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({}),
+  }, body);
+}
+
+async function brokerCode(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+    return ResponseCode.SUCCESS;
+  } catch (err) {
+    assert.ok(err instanceof MQBrokerError, String(err));
+    return err.responseCode;
+  }
+}
+
+async function createTopic(topic: string, queues = 2): Promise<void> {
+  await ok('updateTopic', '-n', mq.namesrvAddr, '-b', mq.brokerAddr, '-t', topic, '-r', String(queues), '-w', String(queues));
+}
+
+async function routePerm(topic: string): Promise<number> {
+  return (JSON.parse(await ok('topicRoute', '-n', mq.namesrvAddr, '-t', topic)) as { queueDatas: Array<{ perm: number }> }).queueDatas[0]!.perm;
+}
+
+test('getBrokerConfig and updateBrokerConfig: a runtime key changes what the broker reports, does and writes to its file', async () => {
+  const shown = await ok('getBrokerConfig', '-b', mq.brokerAddr);
+  assert.match(shown, new RegExp(`^============${mq.brokerAddr.replace(/\./g, '\\.')}============$`, 'm'));
+  assert.match(shown, /^maxMessageSize\s+= {2}4194304$/m);
+  assert.match(shown, /^brokerName\s+= {2}broker-a$/m);
+  const topic = `MoreSize_${stamp}`;
+  await createTopic(topic);
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.alloc(2048, 1))), ResponseCode.SUCCESS);
+
+  assert.equal(await ok('updateBrokerConfig', '-b', mq.brokerAddr, '-k', 'maxMessageSize', '-v', '1024'), `update broker config success, ${mq.brokerAddr}\n`);
+  const json = JSON.parse(await ok('getBrokerConfig', '-n', mq.namesrvAddr, '-c', 'DefaultCluster', '--json')) as Record<string, Record<string, string>>;
+  assert.equal(json[mq.brokerAddr]!.maxMessageSize, '1024');
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.alloc(2048, 1))), ResponseCode.MESSAGE_ILLEGAL, 'the broker enforces the new limit');
+  // As upstream, the change is persisted: here the broker has no -c file, so <store>/config/broker.properties.
+  const file = join(mq.storeDir, 'config', 'broker.properties');
+  assert.equal(readConfigFile(file).get('maxMessageSize'), '1024');
+  assert.equal(loadBrokerConfig(readConfigFile(file)).storeConfig.maxMessageSize, 1024, 'the file reads back as a broker.conf');
+
+  const byCluster = await ok('updateBrokerConfig', '-n', mq.namesrvAddr, '-c', 'DefaultCluster', '-k', 'maxMessageSize', '-v', '4194304');
+  assert.equal(byCluster, `update broker config success, ${mq.brokerAddr}\n`);
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.alloc(2048, 1))), ResponseCode.SUCCESS);
+  assert.match(await ok('getBrokerConfig', '-n', mq.namesrvAddr, '-c', 'DefaultCluster'), /^============Master: \S+============\nautoCreateSubscriptionGroup/m);
+});
+
+test('updateBrokerConfig refuses unknown, start-up-only, black-listed keys and bad values, and the broker keeps serving', async () => {
+  const b = ['-b', mq.brokerAddr];
+  await fails(/^mqadmin updateBrokerConfig: .*unknown broker config key "maxMesageSize".*getBrokerConfig/, 'updateBrokerConfig', ...b, '-k', 'maxMesageSize', '-v', '1');
+  await fails(/listenPort cannot be changed while the broker runs: set it in broker\.conf and restart the broker/, 'updateBrokerConfig', ...b, '-k', 'listenPort', '-v', '1');
+  await fails(/invalid value for maxMessageSize: "abc" is not allowed; expected an integer from 1/, 'updateBrokerConfig', ...b, '-k', 'maxMessageSize', '-v', 'abc');
+  await fails(/NO_PERMISSION.*Can not update config in black list: brokerConfigPath/, 'updateBrokerConfig', ...b, '-k', 'brokerConfigPath', '-v', '/tmp/x');
+  await fails(/brokerPermission value: 9 is invalid/, 'updateBrokerConfig', ...b, '-k', 'brokerPermission', '-v', '9');
+  await fails(/cluster NoSuchCluster does not exist; known clusters: DefaultCluster/, 'updateBrokerConfig', '-n', mq.namesrvAddr, '-c', 'NoSuchCluster', '-k', 'maxMessageSize', '-v', '1');
+  await fails(/connect to 127\.0\.0\.1:1 failed/, 'getBrokerConfig', '-b', '127.0.0.1:1');
+  await fails(/-b <brokerAddr> or -c <clusterName>/, 'getBrokerConfig', '-n', mq.namesrvAddr);
+  assert.match(await ok('getBrokerConfig', ...b), /^maxMessageSize\s+= {2}4194304$/m, 'nothing changed');
+  const help = await mqadmin('updateBrokerConfig', '-h');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /-k, --key <key>/);
+  assert.match(help.out, /-a, --updateAllBroker/);
+});
+
+test('updateTopicPerm: a read-only topic refuses sends with NO_PERMISSION; the route shows the new perm', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MorePerm_${stamp}`;
+  await createTopic(topic, 3);
+  const out = await ok('updateTopicPerm', ...n, '-b', mq.brokerAddr, '-t', topic, '-p', '4');
+  assert.match(out, new RegExp(`^update topic perm from 6 to 4 in ${mq.brokerAddr.replace(/\./g, '\\.')} success\\.\\nTopicConfig \\[topicName=${topic}, readQueueNums=3, writeQueueNums=3, perm=R--`));
+  assert.equal(await routePerm(topic), 4);
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.from('x'))), ResponseCode.NO_PERMISSION);
+  assert.equal(await ok('updateTopicPerm', ...n, '-b', mq.brokerAddr, '-t', topic, '-p', '4'), 'new perm equals to the old one!\n');
+  assert.equal(await ok('updateTopicPerm', ...n, '-c', 'DefaultCluster', '-t', topic, '-p', '6'), `update topic perm from 4 to 6 in ${mq.brokerAddr} success.\n`);
+  assert.equal(await routePerm(topic), 6);
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.from('x'))), ResponseCode.SUCCESS);
+  await fails(/-p 9 is not a topic permission/, 'updateTopicPerm', ...n, '-b', mq.brokerAddr, '-t', topic, '-p', '9');
+  await fails(/-p.*expected an integer/, 'updateTopicPerm', ...n, '-b', mq.brokerAddr, '-t', topic, '-p', 'rw');
+  await fails(/topic NoSuch_\d+ does not exist/, 'updateTopicPerm', ...n, '-b', mq.brokerAddr, '-t', `NoSuch_${stamp}`, '-p', '6');
+  await fails(/broker is not master!: 127\.0\.0\.1:1 is not the master/, 'updateTopicPerm', ...n, '-b', '127.0.0.1:1', '-t', topic, '-p', '2');
+});
+
+test('wipeWritePerm and addWritePerm change the routes on the NameServer; getNamesrvConfig / updateNamesrvConfig / KV config', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MoreWipe_${stamp}`;
+  await createTopic(topic);
+  const wiped = await ok('wipeWritePerm', ...n, '-b', 'broker-a');
+  const m = /^wipe write perm of broker\[broker-a\] in name server\[(\S+)\] OK, (\d+)$/m.exec(wiped);
+  assert.ok(m, wiped);
+  assert.equal(m[1], mq.namesrvAddr);
+  assert.ok(Number(m[2]) > 0);
+  assert.equal(await routePerm(topic), 4, 'write removed from the route');
+  const added = JSON.parse(await ok('addWritePerm', ...n, '-b', 'broker-a', '--json')) as { topicCounts: Record<string, number> };
+  assert.ok(added.topicCounts[mq.namesrvAddr]! > 0);
+  assert.equal(await routePerm(topic), 6);
+  await fails(/broker broker-x is not registered with the NameServer; known brokers: broker-a/, 'wipeWritePerm', ...n, '-b', 'broker-x');
+
+  assert.match(await ok('getNamesrvConfig', ...n), new RegExp(`^============${mq.namesrvAddr.replace(/\./g, '\\.')}============\\n(.*\\n)*orderMessageEnable\\s+=  false$`, 'm'));
+  // orderMessageEnable decides whether routes carry the KV ORDER_TOPIC_CONFIG of their topic.
+  assert.equal(await ok('updateKvConfig', ...n, '-s', 'ORDER_TOPIC_CONFIG', '-k', topic, '-v', 'broker-a:2'), 'create or update kv config to namespace success.\n');
+  const route = async (): Promise<{ orderTopicConf?: string }> => JSON.parse(await ok('topicRoute', ...n, '-t', topic)) as { orderTopicConf?: string };
+  assert.equal((await route()).orderTopicConf, undefined);
+  assert.equal(await ok('updateNamesrvConfig', ...n, '-k', 'orderMessageEnable', '-v', 'true'), `update name server config success![${mq.namesrvAddr}]\norderMessageEnable : true\n`);
+  assert.equal((JSON.parse(await ok('getNamesrvConfig', ...n, '--json')) as Record<string, Record<string, string>>)[mq.namesrvAddr]!.orderMessageEnable, 'true');
+  assert.equal((await route()).orderTopicConf, 'broker-a:2');
+  assert.equal(readConfigFile(join(mq.storeDir, 'namesrv', 'namesrv.properties')).get('orderMessageEnable'), 'true', 'persisted beside kvConfig.json');
+  assert.equal(await ok('deleteKvConfig', ...n, '-s', 'ORDER_TOPIC_CONFIG', '-k', topic), 'delete kv config from namespace success.\n');
+  assert.equal((await route()).orderTopicConf, undefined);
+  await fails(/NO_PERMISSION.*black list: kvConfigPath/, 'updateNamesrvConfig', ...n, '-k', 'kvConfigPath', '-v', '/tmp/kv.json');
+  await fails(/listenPort cannot be changed while the NameServer runs/, 'updateNamesrvConfig', ...n, '-k', 'listenPort', '-v', '1');
+  await fails(/invalid value for orderMessageEnable: "yes"/, 'updateNamesrvConfig', ...n, '-k', 'orderMessageEnable', '-v', 'yes');
+  await fails(/unknown NameServer config key "nope"/, 'updateNamesrvConfig', ...n, '-k', 'nope', '-v', '1');
+  await fails(/required option '-s, --namespace <namespace>'|no NameServer/, 'updateKvConfig', '-k', 'a', '-v', 'b');
+  await ok('updateNamesrvConfig', ...n, '-k', 'orderMessageEnable', '-v', 'false');
+  await waitUntil(async () => (await route()).orderTopicConf === undefined, 'the NameServer still serving');
+});
