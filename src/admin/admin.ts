@@ -533,6 +533,24 @@ export class Admin {
     throw new MQClientError(`message ${msgId} of topic ${topic} not found (${(offsetErr as Error).message})`, ClientErrorCode.NOT_FOUND);
   }
 
+  /**
+   * Every stored copy of the message with client id (UNIQ_KEY) `msgId` (upstream
+   * `queryMessageByUniqKey`: a resent message has several), oldest first.
+   */
+  async queryMessageByUniqKey(topic: string, msgId: string, maxNum = 32): Promise<MessageExt[]> {
+    this.check();
+    const found = await this.queryMessagesOfTopic(topic, msgId, maxNum, 0, Number.MAX_SAFE_INTEGER, true);
+    return found.filter((m) => m.msgId === msgId).sort((a, b) => a.storeTimestamp - b.storeTimestamp);
+  }
+
+  /** Clusters of the brokers serving `topic` (upstream `getTopicClusterList`). */
+  async getTopicClusterList(topic: string): Promise<string[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const ci = await this.examineBrokerClusterInfo();
+    const names = new Set(route.brokerDatas.map((bd) => bd.brokerName));
+    return Object.entries(ci.clusterAddrTable).filter(([, brokers]) => brokers.some((b) => names.has(b))).map(([c]) => c).sort();
+  }
+
   /** Messages of `topic` indexed under business key `key` (QUERY_MESSAGE on every master). */
   async queryMessageByKey(topic: string, key: string, maxNum = 64, beginTimestamp = 0, endTimestamp = Number.MAX_SAFE_INTEGER): Promise<MessageExt[]> {
     this.check();
@@ -623,12 +641,14 @@ export class Admin {
       const addr = bd && masterAddrOf(bd);
       if (!addr) continue;
       for (let queueId = 0; queueId < qd.readQueueNums; queueId++) {
-        const [brokerOffset, committed, timestampOffset] = await Promise.all([
+        const [brokerOffset, committed, searched] = await Promise.all([
           this.api.getMaxOffset(addr, topic, queueId, this.timeoutMs),
           this.api.queryConsumerOffset(addr, { consumerGroup: group, topic, queueId, setZeroIfNotFound: false }, this.timeoutMs),
-          this.api.searchOffset(addr, topic, queueId, timestamp, undefined, this.timeoutMs),
+          // −1 (skipAccumulatedMessage) stands for the max offset, as on the broker.
+          timestamp === -1 ? -1 : this.api.searchOffset(addr, topic, queueId, timestamp, undefined, this.timeoutMs),
         ]);
         const consumerOffset = Math.max(0, committed);
+        const timestampOffset = searched === -1 ? brokerOffset : searched;
         const rollbackOffset = force || timestampOffset <= consumerOffset ? timestampOffset : consumerOffset;
         await this.api.updateConsumerOffset(addr, { consumerGroup: group, topic, queueId, commitOffset: rollbackOffset }, this.timeoutMs);
         out.push({ brokerName: qd.brokerName, queueId, brokerOffset, consumerOffset, timestampOffset, rollbackOffset });

@@ -11,6 +11,8 @@ import { Message, type MessageExt } from '../client/message.js';
 import { PullStatus } from '../client/mq-client-api.js';
 import { Producer } from '../client/producer.js';
 import { PullConsumer } from '../client/pull-consumer.js';
+import { AllocateMessageQueueAveragely } from '../client/rebalance/index.js';
+import { topicRouteData2TopicSubscribeInfo } from '../client/topic-publish-info.js';
 import { compareMessageQueue, messageQueueToString, type MessageQueue } from '../client/route.js';
 import type { ConsumeStats, OffsetWrapper, SubscriptionGroupConfig } from '../client/admin-bodies.js';
 import {
@@ -459,6 +461,32 @@ function registerTopicCommands(sub: Sub): void {
     ctx.p('%n');
     ctx.p('Topic Put TPS: %s%n', (stats.topicPutTps ?? 0).toFixed(1));
   });
+
+  sub<CommonFlags & { topic: string }>('topicClusterList', 'Get cluster info for topic.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const clusters = await ctx.admin.getTopicClusterList(f.topic);
+    if (ctx.asJson({ topic: f.topic, clusters })) return;
+    for (const c of clusters) ctx.p('%s%n', c);
+  });
+
+  sub<CommonFlags & { topic: string; ipList: string }>('allocateMQ', 'Allocate MQ.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-i, --ipList <ips>', 'ipList', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const ips = f.ipList.trim().split(',');
+    const route = await ctx.admin.examineTopicRouteInfo(f.topic);
+    const mqs = topicRouteData2TopicSubscribeInfo(f.topic, route).sort(compareMessageQueue);
+    // As upstream: each ip's share under AllocateMessageQueueAveragely, as if they were the group's clients.
+    const averagely = new AllocateMessageQueueAveragely();
+    const result: Record<string, Array<{ brokerName: string; queueId: number; topic: string }>> = {};
+    for (const ip of ips) result[ip] = averagely.allocate('aa', ip, mqs, ips).map((mq) => ({ brokerName: mq.brokerName, queueId: mq.queueId, topic: mq.topic }));
+    if (ctx.asJson({ result })) return;
+    ctx.p('%s%n', JSON.stringify({ result }));
+  });
+
 }
 
 /** Upstream `TopicConfig.toString`. */
@@ -947,6 +975,28 @@ function registerGroupCommands(sub: Sub): void {
       else ctx.p('delete subscription group [%s] from broker [%s] in cluster [%s] success.%n', f.groupName, addr, target.clusterName);
     }
   });
+
+  sub<CommonFlags & { group: string; topic: string; force?: boolean; cluster?: string }>('skipAccumulatedMessage', 'Skip all messages that are accumulated (not consumed) currently.', (c) => c
+    .requiredOption('-g, --group <group>', 'set the consumer group', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'set the topic', parseNonEmptyFlag)
+    .option('-f, --force <bool>', 'set the force rollback by timestamp switch[true|false]', parseBoolFlag)
+    .option('-c, --cluster <name>', 'Cluster name or lmq parent topic, lmq is used to find the route.', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    // As upstream: a reset to timestamp −1, which the broker reads as "the max offset".
+    const res = await ctx.admin.resetOffsetByTimestamp(f.topic, f.group, -1, f.force ?? true);
+    if (ctx.asJson(res)) return;
+    if (res.mode === 'broker') {
+      ctx.p('%-40s  %-40s  %-40s%n', '#brokerName', '#queueId', '#offset');
+      for (const { mq, offset } of res.offsets) ctx.p('%-40s  %-40d  %-40d%n', front(mq.brokerName, 32), mq.queueId, offset);
+      return;
+    }
+    ctx.p('%-20s  %-20s  %-20s  %-20s  %-20s  %-20s%n', '#brokerName', '#queueId', '#brokerOffset', '#consumerOffset', '#timestampOffset', '#rollbackOffset');
+    for (const r of res.rollbackStats) {
+      ctx.p('%-20s  %-20d  %-20d  %-20d  %-20d  %-20d%n', front(r.brokerName, 32), r.queueId, r.brokerOffset, r.consumerOffset, r.timestampOffset, r.rollbackOffset);
+    }
+  });
+
 }
 
 /** Queue → IP of the client holding it (upstream `getMessageQueueAllocationResult`); clients that do not answer are left out. */
@@ -1182,6 +1232,108 @@ function registerMessageCommands(sub: Sub): void {
     }
     ctx.asJson(printed.map(messageJson));
   });
+
+  sub<CommonFlags & { topic: string; brokerName: string; queueId: number; offset: number; bodyFormat?: string }>('queryMsgByOffset', 'Query Message by offset.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-b, --brokerName <name>', 'Broker Name', parseNonEmptyFlag)
+    .requiredOption('-i, --queueId <id>', 'Queue Id', parseIntFlag)
+    .requiredOption('-o, --offset <offset>', 'Queue Offset', parseIntFlag)
+    .option('-f, --bodyFormat <charset>', 'print message body by the specified format', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const mq: MessageQueue = { topic: f.topic, brokerName: f.brokerName, queueId: f.queueId };
+    const route = await ctx.admin.examineTopicRouteInfo(f.topic);
+    const qd = route.queueDatas.find((q) => q.brokerName === f.brokerName);
+    if (!qd) throw new CliError(`broker ${f.brokerName} does not serve topic ${f.topic}; its brokers: ${route.queueDatas.map((q) => q.brokerName).join(', ')}`);
+    if (f.queueId < 0 || f.queueId >= qd.readQueueNums) throw new CliError(`queue ${f.queueId} does not exist: topic ${f.topic} has queues 0..${qd.readQueueNums - 1} on ${f.brokerName}`);
+    const consumer = new PullConsumer({ group: 'TOOLS_CONSUMER', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await consumer.start();
+    try {
+      const r = await consumer.pull(mq, '*', f.offset, 1);
+      const m = r.pullStatus === PullStatus.FOUND ? r.msgFoundList[0] : undefined;
+      // Upstream prints nothing here; saying what the queue holds is more use.
+      if (!m) throw new CliError(`no message at offset ${f.offset} of ${messageQueueToString(mq)} (${r.pullStatus}); the queue holds offsets ${r.minOffset} to ${r.maxOffset - 1}`);
+      m.brokerName = f.brokerName;
+      if (ctx.asJson(messageJson(m))) return;
+      printMessage(ctx, m, f.bodyFormat);
+    } finally {
+      await consumer.shutdown();
+    }
+  });
+
+  sub<CommonFlags & { msgId: string; topic: string; consumerGroup?: string; clientId?: string; showAll?: boolean; cluster?: string }>('queryMsgByUniqueKey', 'Query Message by Unique key.', (c) => c
+    .requiredOption('-i, --msgId <id>', 'Message Id', parseNonEmptyFlag)
+    .option('-g, --consumerGroup <group>', 'consumer group name', parseNonEmptyFlag)
+    .option('-d, --clientId <id>', "The consumer's client id", parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'The topic of msg', parseNonEmptyFlag)
+    .option('-a, --showAll', 'Print all message, the limit is 32')
+    .option('-c, --cluster <name>', 'Cluster name or lmq parent topic, lmq is used to find the route.', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const msgId = f.msgId.trim();
+    if (f.consumerGroup && f.clientId) {
+      const r = await ctx.admin.consumeMessageDirectly(f.consumerGroup, f.clientId, f.topic, msgId);
+      if (ctx.asJson(r)) return;
+      ctx.p('%s', consumeMessageDirectlyResultString(r));
+      return;
+    }
+    const msgs = await ctx.admin.queryMessageByUniqKey(f.topic, msgId);
+    if (msgs.length === 0) throw new CliError(`no message with unique key ${msgId} in topic ${f.topic}; check the id (the msgId of the send result) and the topic`);
+    const shown = f.showAll ? msgs : msgs.slice(0, 1);
+    if (ctx.asJson(shown.map(messageJson))) return;
+    shown.forEach((m, i) => printUniqueKeyMessage(ctx, m, i));
+  });
+
+  interface PrintMsgFlags extends CommonFlags {
+    topic: string; charsetName?: string; subExpression?: string; beginTimestamp?: number; endTimestamp?: number; printBody?: boolean;
+  }
+  sub<PrintMsgFlags>('printMsg', 'Print Message Detail.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-c, --charsetName <charset>', 'CharsetName(eg: UTF-8,GBK)', parseNonEmptyFlag)
+    .option('-s, --subExpression <expression>', 'Subscribe Expression(eg: TagA || TagB)', parseNonEmptyFlag)
+    .option('-b, --beginTimestamp <ts>', 'Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-e, --endTimestamp <ts>', 'End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-d, --printBody <bool>', 'print body', parseBoolFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const enc = bodyEncoding(f.charsetName ?? 'UTF-8');
+    const printBody = f.printBody ?? true;
+    const consumer = new PullConsumer({ group: 'TOOLS_CONSUMER', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await consumer.start();
+    const printed: Array<Record<string, unknown>> = [];
+    const say = (fmt: string, ...args: unknown[]): void => { if (!ctx.json) ctx.p(fmt, ...args); };
+    try {
+      const mqs = (await consumer.fetchSubscribeMessageQueues(f.topic)).sort(compareMessageQueue);
+      for (const mq of mqs) {
+        let minOffset = await consumer.minOffset(mq);
+        let maxOffset = await consumer.maxOffset(mq);
+        if (f.beginTimestamp !== undefined) minOffset = await consumer.searchOffset(mq, f.beginTimestamp);
+        if (f.endTimestamp !== undefined) maxOffset = await consumer.searchOffset(mq, f.endTimestamp);
+        say('minOffset=%s, maxOffset=%s, %s%n', minOffset, maxOffset, messageQueueToString(mq));
+        for (let offset = minOffset; offset < maxOffset;) {
+          const r = await consumer.pull(mq, f.subExpression ?? '*', offset, 32);
+          offset = r.nextBeginOffset;
+          if (r.pullStatus === PullStatus.FOUND) {
+            for (const m of r.msgFoundList) {
+              m.brokerName = mq.brokerName;
+              printed.push(messageJson(m));
+              say('MSGID: %s %s BODY: %s%n', m.msgId, messageString(m), printBody ? m.body.toString(enc) : 'NOT PRINT BODY');
+            }
+          } else if (r.pullStatus === PullStatus.NO_MATCHED_MSG) {
+            say('%s no matched msg. status=%s, offset=%s%n', messageQueueToString(mq), r.pullStatus, offset);
+          } else {
+            say('%s print msg finished. status=%s, offset=%s%n', messageQueueToString(mq), r.pullStatus, offset);
+            break;
+          }
+        }
+        say('--------------------------------------------------------\n');
+      }
+    } finally {
+      await consumer.shutdown();
+    }
+    ctx.asJson(printed);
+  });
+
 }
 
 /** Upstream `QueryMsgByIdSubCommand.printMsg`; the body is also written to a file, as upstream. */
@@ -1214,6 +1366,42 @@ function printMessage(ctx: Ctx, m: MessageExt, charset: string | undefined): voi
     const enc = charset.toLowerCase().replace('-', '') as BufferEncoding;
     ctx.p('%-20s %s%n', 'Message Body:', m.body.toString(Buffer.isEncoding(enc) ? enc : 'utf8'));
   }
+}
+
+/** A charset name as Java takes it (UTF-8, ISO-8859-1, UTF-16LE…) → a Buffer encoding; unknown ones are an error. */
+function bodyEncoding(charset: string): BufferEncoding {
+  const enc = charset.toLowerCase().replace(/-/g, '');
+  const known: Record<string, BufferEncoding> = { utf8: 'utf8', iso88591: 'latin1', latin1: 'latin1', usascii: 'ascii', ascii: 'ascii', utf16le: 'utf16le', ucs2: 'ucs2' };
+  const e = known[enc];
+  if (!e) throw new CliError(`charset ${charset} is not supported here; use UTF-8, ISO-8859-1, US-ASCII or UTF-16LE`);
+  return e;
+}
+
+/** Upstream `QueryMsgByUniqueKeySubCommand.showMessage`; the body goes to a file (`_<index>` for the later copies). */
+function printUniqueKeyMessage(ctx: Ctx, m: MessageExt, index: number): void {
+  const dir = join(tmpdir(), 'rocketmq', 'msgbodys');
+  let bodyPath = '';
+  try {
+    mkdirSync(dir, { recursive: true });
+    bodyPath = join(dir, index > 0 ? `${m.msgId}_${index}` : m.msgId);
+    writeFileSync(bodyPath, m.body);
+  } catch {
+    bodyPath = '(could not be written)';
+  }
+  ctx.p('%-20s %s%n', 'Topic:', m.topic);
+  ctx.p('%-20s %s%n', 'Tags:', `[${m.tags ?? 'null'}]`);
+  ctx.p('%-20s %s%n', 'Keys:', `[${m.keys.length > 0 ? m.keys.join(' ') : 'null'}]`);
+  ctx.p('%-20s %d%n', 'Queue ID:', m.queueId);
+  ctx.p('%-20s %d%n', 'Queue Offset:', m.queueOffset);
+  ctx.p('%-20s %d%n', 'CommitLog Offset:', m.commitLogOffset);
+  ctx.p('%-20s %d%n', 'Reconsume Times:', m.reconsumeTimes);
+  ctx.p('%-20s %s%n', 'Born Timestamp:', humanTime(m.bornTimestamp));
+  ctx.p('%-20s %s%n', 'Store Timestamp:', humanTime(m.storeTimestamp));
+  ctx.p('%-20s %s%n', 'Born Host:', m.bornHost);
+  ctx.p('%-20s %s%n', 'Store Host:', m.storeHost);
+  ctx.p('%-20s %d%n', 'System Flag:', m.sysFlag);
+  ctx.p('%-20s %s%n', 'Properties:', javaMap(m.propertyMap));
+  ctx.p('%-20s %s%n', 'Message Body Path:', bodyPath);
 }
 
 /** True when this module is the process's entry point (also through npm's bin symlink). */

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMqadmin } from '../../src/cli/mqadmin.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { Producer } from '../../src/client/producer.js';
+import { Message } from '../../src/client/message.js';
 import { MQBrokerError, ResponseCode } from '../../src/remoting/index.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { loadBrokerConfig, readConfigFile } from '../../src/common/config-loader.js';
@@ -175,3 +177,66 @@ test('wipeWritePerm and addWritePerm change the routes on the NameServer; getNam
   await ok('updateNamesrvConfig', ...n, '-k', 'orderMessageEnable', '-v', 'false');
   await waitUntil(async () => (await route()).orderTopicConf === undefined, 'the NameServer still serving');
 });
+
+test('queryMsgByOffset, queryMsgByUniqueKey and printMsg read what was stored', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MoreMsg_${stamp}`;
+  await createTopic(topic, 1);
+  const producer = new Producer({ group: 'MORE_MSG_PG', namesrvAddr: mq.namesrvAddr });
+  await producer.start();
+  const sent = [];
+  try {
+    for (const [body, tags] of [['m0', 'TagA'], ['m1', 'TagB'], ['m2', 'TagA']] as const) sent.push(await producer.send(new Message(topic, body, { tags, keys: [`k-${body}`] })));
+  } finally {
+    await producer.shutdown();
+  }
+  const one = await ok('queryMsgByOffset', ...n, '-t', topic, '-b', 'broker-a', '-i', '0', '-o', '1', '-f', 'UTF-8');
+  assert.match(one, /^Tags:\s+\[TagB\]$/m);
+  assert.match(one, /^Queue Offset:\s+1$/m);
+  assert.match(one, /^Message Body:\s+m1$/m);
+  await fails(/no message at offset 5 of MessageQueue \[topic=MoreMsg_\d+, brokerName=broker-a, queueId=0\] \(\w+\); the queue holds offsets 0 to 2/,
+    'queryMsgByOffset', ...n, '-t', topic, '-b', 'broker-a', '-i', '0', '-o', '5');
+  await fails(/broker broker-x does not serve topic MoreMsg_\d+; its brokers: broker-a/, 'queryMsgByOffset', ...n, '-t', topic, '-b', 'broker-x', '-i', '0', '-o', '0');
+  await fails(/queue 3 does not exist: topic MoreMsg_\d+ has queues 0\.\.0/, 'queryMsgByOffset', ...n, '-t', topic, '-b', 'broker-a', '-i', '3', '-o', '0');
+
+  const byKey = await ok('queryMsgByUniqueKey', ...n, '-i', sent[2]!.msgId, '-t', topic);
+  assert.match(byKey, /^Topic:\s+MoreMsg_\d+$/m);
+  assert.match(byKey, /^Queue Offset:\s+2$/m);
+  assert.match(byKey, /^Keys:\s+\[k-m2\]$/m);
+  const json = JSON.parse(await ok('queryMsgByUniqueKey', ...n, '-i', sent[0]!.msgId, '-t', topic, '-a', '--json')) as Array<{ body: string }>;
+  assert.deepEqual(json.map((m) => m.body), ['m0']);
+  await fails(/no message with unique key 0A0A0A0A000000000000000000000000 in topic MoreMsg_\d+/, 'queryMsgByUniqueKey', ...n, '-i', '0A0A0A0A000000000000000000000000', '-t', topic);
+
+  const printed = await ok('printMsg', ...n, '-t', topic, '-s', 'TagA');
+  assert.match(printed, /^minOffset=0, maxOffset=3, MessageQueue \[topic=MoreMsg_\d+, brokerName=broker-a, queueId=0\]$/m);
+  assert.deepEqual([...printed.matchAll(/^MSGID: (\S+) MessageExt \[.*\] BODY: (\S+)$/gm)].map((m) => [m[1], m[2]]), [[sent[0]!.msgId, 'm0'], [sent[2]!.msgId, 'm2']]);
+  assert.match(await ok('printMsg', ...n, '-t', topic, '-d', 'false'), /BODY: NOT PRINT BODY$/m);
+  assert.equal((JSON.parse(await ok('printMsg', ...n, '-t', topic, '--json')) as unknown[]).length, 3);
+  await fails(/charset GBK is not supported here/, 'printMsg', ...n, '-t', topic, '-c', 'GBK');
+});
+
+test('topicClusterList, allocateMQ and skipAccumulatedMessage', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MoreSkip_${stamp}`;
+  const group = `MoreSkipG_${stamp}`;
+  await createTopic(topic, 4);
+  assert.equal(await ok('topicClusterList', ...n, '-t', topic), 'DefaultCluster\n');
+  await fails(/topic NoSuch_\d+ does not exist/, 'topicClusterList', ...n, '-t', `NoSuch_${stamp}`);
+
+  const alloc = JSON.parse(await ok('allocateMQ', ...n, '-t', topic, '-i', '10.0.0.1,10.0.0.2')) as { result: Record<string, Array<{ queueId: number; brokerName: string }>> };
+  assert.deepEqual(alloc.result['10.0.0.1']!.map((q) => q.queueId), [0, 1]);
+  assert.deepEqual(alloc.result['10.0.0.2']!.map((q) => q.queueId), [2, 3]);
+
+  for (let i = 0; i < 3; i++) assert.equal(await brokerCode(sendRaw(topic, Buffer.from(`s${i}`))), ResponseCode.SUCCESS);
+  const skipped = rows(await ok('skipAccumulatedMessage', ...n, '-g', group, '-t', topic));
+  assert.deepEqual(skipped[0], ['#brokerName', '#queueId', '#offset']);
+  assert.deepEqual(skipped.slice(1), [['broker-a', '0', '3'], ['broker-a', '1', '0'], ['broker-a', '2', '0'], ['broker-a', '3', '0']]);
+  const progress = rows(await ok('consumerProgress', ...n, '-g', group, '-t', topic));
+  assert.deepEqual(progress[1]!.slice(0, 6), [topic, 'broker-a', '0', '3', '3', '0'], 'the group is at the max offset');
+  await fails(/topic NoSuch_\d+ does not exist/, 'skipAccumulatedMessage', ...n, '-g', group, '-t', `NoSuch_${stamp}`);
+});
+
+/** Rows of a column table, split on runs of spaces. */
+function rows(out: string): string[][] {
+  return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
+}
