@@ -249,6 +249,7 @@ export class BrokerController {
     reg(RequestCode.QUERY_MESSAGE, (req) => query.queryMessage(req));
     reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
     reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
+    reg(RequestCode.CLONE_GROUP_OFFSET, (req) => admin.cloneGroupOffset(req));
     const brokerConfigProcessor = new BrokerConfigProcessor(this);
     reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));
     reg(RequestCode.UPDATE_BROKER_CONFIG, (req, conn) => brokerConfigProcessor.updateBrokerConfig(req, conn));

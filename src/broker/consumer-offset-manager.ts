@@ -56,6 +56,18 @@ export class ConsumerOffsetManager {
     return out;
   }
 
+  /**
+   * Gives `destGroup` the offsets `srcGroup` committed on `topic` (upstream `cloneOffset`);
+   * returns how many queues were copied (0 when the source has none there).
+   */
+  cloneOffset(srcGroup: string, destGroup: string, topic: string): number {
+    const src = this.offsetTable.get(`${topic}@${srcGroup}`);
+    if (!src || src.size === 0) return 0;
+    this.offsetTable.set(`${topic}@${destGroup}`, new Map(src));
+    this.dirty = true;
+    return src.size;
+  }
+
   /** Topics a group has offsets on. */
   whichTopicByGroup(group: string): string[] {
     const out: string[] = [];

@@ -997,6 +997,25 @@ function registerGroupCommands(sub: Sub): void {
     }
   });
 
+
+  sub<CommonFlags & { srcGroup: string; destGroup: string; topic: string; offline?: boolean }>('cloneGroupOffset', 'Clone offset from other group.', (c) => c
+    .requiredOption('-s, --srcGroup <group>', 'set source consumer group', parseNonEmptyFlag)
+    .requiredOption('-d, --destGroup <group>', 'set destination consumer group', parseNonEmptyFlag)
+    .requiredOption('-t, --topic <topic>', 'set the topic', parseNonEmptyFlag)
+    .option('-o, --offline <bool>', 'the group or the topic is offline', parseBoolFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const [srcGroup, destGroup, topic] = [f.srcGroup.trim(), f.destGroup.trim(), f.topic.trim()];
+    if (srcGroup === destGroup) throw new CliError('-s and -d name the same group; give the group to copy the offsets to with -d');
+    // Each master serving the topic copies its own queues' offsets (CLONE_GROUP_OFFSET).
+    const route = await ctx.admin.examineTopicRouteInfo(topic);
+    const addrs = route.brokerDatas.map(masterAddrOf).filter((a): a is string => !!a);
+    if (addrs.length === 0) throw new CliError(`topic ${topic} has no master broker online`);
+    for (const addr of addrs) await ctx.admin.api.cloneGroupOffset(addr, srcGroup, destGroup, topic, f.offline ?? false);
+    if (ctx.asJson({ srcGroup, destGroup, topic, brokerAddrs: addrs })) return;
+    ctx.p('clone group offset success. srcGroup[%s], destGroup=[%s], topic[%s]%n', srcGroup, destGroup, topic);
+  });
+
 }
 
 /** Queue → IP of the client holding it (upstream `getMessageQueueAllocationResult`); clients that do not answer are left out. */

@@ -655,6 +655,11 @@ export class MQClientAPI {
     return decodeBody(brokerAddr, 'reset offset result', () => decodeResetOffsetBody(jsonBody(res, brokerAddr, 'reset offset result')));
   }
 
+  /** CLONE_GROUP_OFFSET on one broker: `destGroup` gets the offsets `srcGroup` committed (on `topic`, or on every topic). */
+  async cloneGroupOffset(brokerAddr: string, srcGroup: string, destGroup: string, topic: string | undefined, offline: boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.CLONE_GROUP_OFFSET, this.header({ srcGroup, destGroup, topic, offline })), timeoutMs);
+  }
+
   // ---- Admin: subscription groups ----
 
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on one broker. */

@@ -215,7 +215,7 @@ test('queryMsgByOffset, queryMsgByUniqueKey and printMsg read what was stored', 
   await fails(/charset GBK is not supported here/, 'printMsg', ...n, '-t', topic, '-c', 'GBK');
 });
 
-test('topicClusterList, allocateMQ and skipAccumulatedMessage', async () => {
+test('topicClusterList, allocateMQ, skipAccumulatedMessage and cloneGroupOffset', async () => {
   const n = ['-n', mq.namesrvAddr];
   const topic = `MoreSkip_${stamp}`;
   const group = `MoreSkipG_${stamp}`;
@@ -234,6 +234,13 @@ test('topicClusterList, allocateMQ and skipAccumulatedMessage', async () => {
   const progress = rows(await ok('consumerProgress', ...n, '-g', group, '-t', topic));
   assert.deepEqual(progress[1]!.slice(0, 6), [topic, 'broker-a', '0', '3', '3', '0'], 'the group is at the max offset');
   await fails(/topic NoSuch_\d+ does not exist/, 'skipAccumulatedMessage', ...n, '-g', group, '-t', `NoSuch_${stamp}`);
+
+  // cloneGroupOffset: the new group starts where the old one is (CLONE_GROUP_OFFSET on the broker).
+  const dest = `MoreCloneG_${stamp}`;
+  assert.equal(await ok('cloneGroupOffset', ...n, '-s', group, '-d', dest, '-t', topic), `clone group offset success. srcGroup[${group}], destGroup=[${dest}], topic[${topic}]\n`);
+  assert.deepEqual(rows(await ok('consumerProgress', ...n, '-g', dest, '-t', topic))[1]!.slice(0, 6), [topic, 'broker-a', '0', '3', '3', '0']);
+  await fails(/-s and -d name the same group/, 'cloneGroupOffset', ...n, '-s', group, '-d', group, '-t', topic);
+  await fails(/topic NoSuch_\d+ does not exist/, 'cloneGroupOffset', ...n, '-s', group, '-d', dest, '-t', `NoSuch_${stamp}`);
 });
 
 /** Rows of a column table, split on runs of spaces. */

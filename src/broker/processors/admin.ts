@@ -35,6 +35,27 @@ export function decodeCreateTopicRequestHeader(ext: Ext): CreateTopicRequestHead
   };
 }
 
+/** Header of CLONE_GROUP_OFFSET (314) (upstream `CloneGroupOffsetRequestHeader`). */
+export interface CloneGroupOffsetRequestHeader {
+  srcGroup: string;
+  destGroup: string;
+  /** Absent or blank: every topic the source group has offsets on. */
+  topic?: string;
+  /** The source group is offline: copy even topics its online consumers do not subscribe. */
+  offline: boolean;
+}
+
+export function decodeCloneGroupOffsetHeader(ext: Ext): CloneGroupOffsetRequestHeader {
+  const h: CloneGroupOffsetRequestHeader = {
+    srcGroup: reqString(ext, 'srcGroup'),
+    destGroup: reqString(ext, 'destGroup'),
+    offline: optBoolean(ext, 'offline') ?? false,
+  };
+  const topic = optString(ext, 'topic')?.trim();
+  if (topic) h.topic = topic;
+  return h;
+}
+
 /** Parses 5.x topic attributes `+key=value,-key` into a map of the ones to set. */
 function parseAttributes(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -134,6 +155,32 @@ export class AdminBrokerProcessor {
     const rec = this.broker.messageStore.lookMessageByOffset(offset);
     if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${offset}: it is outside the stored CommitLog or was removed`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: rec });
+  }
+
+  /**
+   * CLONE_GROUP_OFFSET (314): the destination group gets the source group's committed offsets
+   * (upstream `cloneGroupOffset`). Unless `offline`, a topic the online source consumers do not
+   * subscribe is skipped, as upstream. Answers SUCCESS either way, as upstream.
+   */
+  cloneGroupOffset(req: RemotingCommand): RemotingCommand {
+    const h = decodeCloneGroupOffsetHeader(req.extFields);
+    const b = this.broker;
+    const topics = h.topic !== undefined ? [h.topic] : b.consumerOffsetManager.whichTopicByGroup(h.srcGroup);
+    const online = b.consumerManager.get(h.srcGroup);
+    let queues = 0;
+    for (const topic of topics) {
+      if (!b.topicConfigManager.get(topic)) {
+        b.logger.warn(`[cloneGroupOffset] topic ${topic} does not exist on this broker; skipped`);
+        continue;
+      }
+      if (!h.offline && online && online.subscriptions.size > 0 && !online.subscriptions.has(topic)) {
+        b.logger.warn(`[cloneGroupOffset] topic ${topic} is not in the subscriptions of online group ${h.srcGroup}; skipped (use offline to copy anyway)`);
+        continue;
+      }
+      queues += b.consumerOffsetManager.cloneOffset(h.srcGroup, h.destGroup, topic);
+    }
+    b.logger.info(`[cloneGroupOffset] ${h.srcGroup} -> ${h.destGroup}${h.topic ? ` on ${h.topic}` : ''}: ${queues} queue offset(s) copied`);
+    return createResponse(req, ResponseCode.SUCCESS);
   }
 
   /** TRIGGER_DELETE_FILES (27): the next cleanup rounds delete expired files whatever the hour. */
