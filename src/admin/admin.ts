@@ -18,7 +18,7 @@ import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from '../clien
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
-import type { SendResult } from '../client/mq-client-api.js';
+import type { ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
 import { MessageConst } from '../common/message-const.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
@@ -663,6 +663,12 @@ export class Admin {
   async fetchBrokerRuntimeStats(brokerAddr: string): Promise<Record<string, string>> {
     this.check();
     return this.api.getBrokerRuntimeInfo(brokerAddr, this.timeoutMs);
+  }
+
+  /** Every group's progress on one broker (GET_BROKER_CONSUME_STATS); `isOrder`: order topics only. */
+  async fetchConsumeStatsInBroker(brokerAddr: string, isOrder: boolean, timeoutMs = this.timeoutMs): Promise<ConsumeStatsList> {
+    this.check();
+    return this.api.getBrokerConsumeStats(brokerAddr, isOrder, timeoutMs);
   }
 
   /** Every broker address (masters and slaves) of a cluster, sorted by broker name then id. */

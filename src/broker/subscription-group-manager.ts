@@ -57,6 +57,11 @@ export class SubscriptionGroupManager {
     this.persist();
   }
 
+  /** The names of every configured group (upstream `getSubscriptionGroupTable().keySet()`). */
+  groups(): string[] {
+    return [...this.table.keys()];
+  }
+
   persist(): void {
     writeFileAtomic(this.path, JSON.stringify({ subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.dataVersion }, null, 2));
   }

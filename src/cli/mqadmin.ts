@@ -539,6 +539,36 @@ function registerClusterAndBrokerCommands(sub: Sub): void {
       }
     }
   });
+
+  sub<CommonFlags & { brokerAddr: string; timeoutMillis?: number; level?: number; order?: boolean }>('brokerConsumeStats', 'Fetch broker consume stats data.', (c) => c
+    .requiredOption('-b, --brokerAddr <addr>', 'Broker address', parseNonEmptyFlag)
+    .option('-t, --timeoutMillis <ms>', 'request timeout Millis', parseIntFlag)
+    .option('-l, --level <diff>', 'threshold of print diff', parseIntFlag)
+    .option('-o, --order <bool>', 'order topic', parseBoolFlag),
+  async (ctx, f) => {
+    const stats = await ctx.admin.fetchConsumeStatsInBroker(f.brokerAddr.trim(), f.order ?? false, f.timeoutMillis ?? 50_000);
+    const level = f.level ?? 0;
+    const rows: Array<{ topic: string; group: string; brokerName: string; queueId: number; brokerOffset: number; consumerOffset: number; diff: number; lastTimestamp: number }> = [];
+    for (const groups of stats.consumeStatsList) {
+      for (const [group, perTopic] of groups) {
+        for (const cs of perTopic) {
+          const entries = [...cs.offsetTable.values()].sort((a, b) => compareMessageQueue(a.mq, b.mq));
+          for (const { mq, offset } of entries) {
+            const diff = offset.brokerOffset - offset.consumerOffset;
+            // As upstream: rows under the -l threshold and queues never consumed are not printed.
+            if (diff < level || offset.lastTimestamp <= 0) continue;
+            rows.push({ topic: mq.topic, group, brokerName: mq.brokerName, queueId: mq.queueId, brokerOffset: offset.brokerOffset, consumerOffset: offset.consumerOffset, diff, lastTimestamp: offset.lastTimestamp });
+          }
+        }
+      }
+    }
+    if (ctx.asJson({ brokerAddr: stats.brokerAddr, rows, totalDiff: stats.totalDiff })) return;
+    ctx.p('%-64s  %-64s  %-32s  %-4s  %-20s  %-20s  %-20s  %s%n', '#Topic', '#Group', '#Broker Name', '#QID', '#Broker Offset', '#Consumer Offset', '#Diff', '#LastTime');
+    for (const r of rows) {
+      ctx.p('%-64s  %-64s  %-32s  %-4d  %-20d  %-20d  %-20d  %s%n', front(r.topic, 64), r.group, front(r.brokerName, 32), r.queueId, r.brokerOffset, r.consumerOffset, r.diff, dateTime(r.lastTimestamp));
+    }
+    ctx.p('%nDiff Total: %d%n', stats.totalDiff);
+  });
 }
 
 async function printClusterList(ctx: Ctx, clusterName: string | undefined, more: boolean): Promise<void> {

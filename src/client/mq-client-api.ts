@@ -594,6 +594,22 @@ export class MQClientAPI {
     return decodeBody(brokerAddr, 'consume stats', () => decodeConsumeStats(jsonBody(res, brokerAddr, 'consume stats')));
   }
 
+  /**
+   * GET_BROKER_CONSUME_STATS: every group's progress on one broker (upstream `ConsumeStatsList`),
+   * one ConsumeStats per group and topic; with `isOrder`, on order topics only.
+   */
+  async getBrokerConsumeStats(brokerAddr: string, isOrder: boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumeStatsList> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_BROKER_CONSUME_STATS, { isOrder: String(isOrder) }), timeoutMs);
+    return decodeBody(brokerAddr, 'broker consume stats', () => {
+      const o = jsonBody(res, brokerAddr, 'broker consume stats');
+      const list = Array.isArray(o.consumeStatsList) ? o.consumeStatsList as unknown[] : [];
+      const consumeStatsList = list.map((entry) => new Map(Object.entries(entry as Record<string, unknown>).map(
+        ([group, stats]) => [group, (Array.isArray(stats) ? stats : []).map((cs) => decodeConsumeStats(cs as Record<string, unknown>))],
+      )));
+      return { brokerAddr: String(o.brokerAddr ?? brokerAddr), consumeStatsList, totalDiff: Number(o.totalDiff ?? 0), totalInflightDiff: Number(o.totalInflightDiff ?? 0) };
+    });
+  }
+
   /** GET_CONSUMER_CONNECTION_LIST: the group's live connections and subscriptions on one broker. */
   async getConsumerConnectionList(brokerAddr: string, consumerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumerConnection> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup }), timeoutMs);
@@ -671,4 +687,14 @@ export class MQClientAPI {
   async deleteSubscriptionGroup(brokerAddr: string, groupName: string, cleanOffset = false, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset: String(cleanOffset) }), timeoutMs);
   }
+}
+
+/** GET_BROKER_CONSUME_STATS body (upstream `ConsumeStatsList`). */
+export interface ConsumeStatsList {
+  brokerAddr: string;
+  /** One map per group: the group's name to its ConsumeStats, one per topic. */
+  consumeStatsList: Array<Map<string, ConsumeStats[]>>;
+  /** Sum over every queue of broker offset − consumer offset. */
+  totalDiff: number;
+  totalInflightDiff: number;
 }

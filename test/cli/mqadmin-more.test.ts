@@ -243,6 +243,32 @@ test('topicClusterList, allocateMQ, skipAccumulatedMessage and cloneGroupOffset'
   await fails(/topic NoSuch_\d+ does not exist/, 'cloneGroupOffset', ...n, '-s', group, '-d', dest, '-t', `NoSuch_${stamp}`);
 });
 
+test('brokerConsumeStats: every subscription group\'s lag on one broker, filtered by -l and -o', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MoreLag_${stamp}`;
+  const group = `MoreLagG_${stamp}`;
+  await createTopic(topic, 2);
+  await ok('updateSubGroup', ...n, '-b', mq.brokerAddr, '-g', group);
+  for (let i = 0; i < 5; i++) assert.equal(await brokerCode(sendRaw(topic, Buffer.from(`l${i}`))), ResponseCode.SUCCESS);
+  await api.updateConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0, commitOffset: 2 });
+
+  const out = await ok('brokerConsumeStats', '-b', mq.brokerAddr, '-l', '3');
+  const table = rows(out);
+  assert.deepEqual(table[0], ['#Topic', '#Group', '#Broker', 'Name', '#QID', '#Broker', 'Offset', '#Consumer', 'Offset', '#Diff', '#LastTime']);
+  // Queue 1 was never consumed (no last time) and queue 0's lag is 3: one row, as upstream prints.
+  const ours = table.filter((r) => r[0] === topic);
+  assert.deepEqual(ours.map((r) => r.slice(0, 7)), [[topic, group, 'broker-a', '0', '5', '2', '3']]);
+  assert.match(out, /\nDiff Total: \d+\n$/);
+  const json = JSON.parse(await ok('brokerConsumeStats', '-b', mq.brokerAddr, '--json')) as { rows: Array<{ topic: string; diff: number }>; totalDiff: number };
+  assert.ok(json.totalDiff >= 3, `total diff ${json.totalDiff}`);
+  assert.deepEqual(json.rows.filter((r) => r.topic === topic).map((r) => r.diff), [3]);
+  // -o true: order topics only, and this one is not.
+  assert.ok(!(await ok('brokerConsumeStats', '-b', mq.brokerAddr, '-o', 'true')).includes(topic));
+  await fails(/connect to 127\.0\.0\.1:1 failed/, 'brokerConsumeStats', '-b', '127.0.0.1:1', '-t', '2000');
+  await fails(/expected true or false/, 'brokerConsumeStats', '-b', mq.brokerAddr, '-o', 'maybe');
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.from('still serving'))), ResponseCode.SUCCESS);
+});
+
 /** Rows of a column table, split on runs of spaces. */
 function rows(out: string): string[][] {
   return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
