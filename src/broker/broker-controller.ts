@@ -261,6 +261,7 @@ export class BrokerController {
     reg(RequestCode.GET_TOPIC_STATS_INFO, (req) => stats.getTopicStatsInfo(req));
     reg(RequestCode.GET_CONSUME_STATS, (req) => stats.getConsumeStats(req));
     reg(RequestCode.GET_BROKER_CONSUME_STATS, (req) => stats.getBrokerConsumeStats(req));
+    reg(RequestCode.QUERY_CONSUME_QUEUE, (req) => stats.queryConsumeQueue(req));
     reg(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => conns.getConsumerConnectionList(req));
     reg(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => conns.getProducerConnectionList(req));
     reg(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => conns.queryTopicConsumeByWho(req));

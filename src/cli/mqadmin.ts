@@ -569,6 +569,36 @@ function registerClusterAndBrokerCommands(sub: Sub): void {
     }
     ctx.p('%nDiff Total: %d%n', stats.totalDiff);
   });
+
+  sub<CommonFlags & { topic: string; queue: number; index: number; count?: number; broker?: string; consumer?: string }>('queryCq', 'Query cq command.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-q, --queue <queueId>', 'queue num, ie. 1', parseIntFlag)
+    .requiredOption('-i, --index <index>', 'start queue index.', parseIntFlag)
+    .option('-c, --count <n>', 'how many.', parseIntFlag)
+    .option('-b, --broker <addr>', 'broker addr.', parseNonEmptyFlag)
+    .option('-g, --consumer <group>', 'consumer group.', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const topic = f.topic.trim();
+    let addr = f.broker?.trim();
+    if (!addr) {
+      // As upstream: without -b, the first broker of the route (its master).
+      ctx.needNamesrv();
+      const route = await ctx.admin.examineTopicRouteInfo(topic);
+      addr = route.brokerDatas.map(masterAddrOf).find((a): a is string => !!a);
+      if (!addr) throw new CliError(`topic ${topic} has no master broker online; give one with -b`);
+    }
+    const r = await ctx.admin.api.queryConsumeQueue(addr, { topic, queueId: f.queue, index: f.index, count: f.count ?? 10, consumerGroup: f.consumer?.trim() });
+    if (ctx.asJson(r)) return;
+    const line = '======================================\n';
+    if (r.subscriptionData) ctx.p('Subscription data: \n%s\n%s', JSON.stringify(r.subscriptionData, null, '\t'), line);
+    if (r.filterData !== undefined) ctx.p('Filter data: \n%s\n%s', r.filterData, line);
+    ctx.p('Queue data: \nmax: %d, min: %d\n%s', r.maxQueueIndex, r.minQueueIndex, line);
+    if (r.queueData.length === 0 && r.remark) ctx.p('%s%n', r.remark);
+    r.queueData.forEach((e, i) => {
+      ctx.p('idx: %d\nConsumeQueueData{physicOffset=%d, physicSize=%d, tagsCode=%d, extendDataJson=\'%s\', bitMap=\'%s\', eval=%s, msg=\'%s\'}\n%s',
+        f.index + i, e.physicOffset, e.physicSize, e.tagsCode, e.extendDataJson ?? 'null', e.bitMap ?? 'null', String(e.eval), e.msg ?? 'null', line);
+    });
+  });
 }
 
 async function printClusterList(ctx: Ctx, clusterName: string | undefined, more: boolean): Promise<void> {

@@ -610,6 +610,25 @@ export class MQClientAPI {
     });
   }
 
+  /**
+   * QUERY_CONSUME_QUEUE: up to `count` raw ConsumeQueue entries of one queue from logical offset
+   * `index`, with the queue's bounds (and, for a group, its subscription as the broker holds it).
+   */
+  async queryConsumeQueue(brokerAddr: string, q: { topic: string; queueId: number; index: number; count: number; consumerGroup?: string }, timeoutMs = DEFAULT_TIMEOUT): Promise<QueryConsumeQueueResult> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_CONSUME_QUEUE, this.header(q)), timeoutMs);
+    return decodeBody(brokerAddr, 'consume queue', () => {
+      const o = jsonBody(res, brokerAddr, 'consume queue');
+      const queueData = (Array.isArray(o.queueData) ? o.queueData as Array<Record<string, unknown>> : []).map((e) => ({
+        physicOffset: Number(e.physicOffset), physicSize: Number(e.physicSize), tagsCode: Number(e.tagsCode), eval: e.eval === true,
+        extendDataJson: e.extendDataJson as string | undefined, bitMap: e.bitMap as string | undefined, msg: e.msg as string | undefined,
+      }));
+      return {
+        maxQueueIndex: Number(o.maxQueueIndex ?? 0), minQueueIndex: Number(o.minQueueIndex ?? 0), queueData,
+        subscriptionData: o.subscriptionData as Record<string, unknown> | undefined, filterData: o.filterData as string | undefined, remark: res.remark,
+      };
+    });
+  }
+
   /** GET_CONSUMER_CONNECTION_LIST: the group's live connections and subscriptions on one broker. */
   async getConsumerConnectionList(brokerAddr: string, consumerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ConsumerConnection> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup }), timeoutMs);
@@ -697,4 +716,15 @@ export interface ConsumeStatsList {
   /** Sum over every queue of broker offset − consumer offset. */
   totalDiff: number;
   totalInflightDiff: number;
+}
+
+/** QUERY_CONSUME_QUEUE body (upstream `QueryConsumeQueueResponseBody`), plus the broker's remark. */
+export interface QueryConsumeQueueResult {
+  maxQueueIndex: number;
+  minQueueIndex: number;
+  queueData: Array<{ physicOffset: number; physicSize: number; tagsCode: number; eval: boolean; extendDataJson?: string; bitMap?: string; msg?: string }>;
+  subscriptionData?: Record<string, unknown>;
+  filterData?: string;
+  /** Why no entries came back (the index is outside the queue), when none did. */
+  remark?: string;
 }

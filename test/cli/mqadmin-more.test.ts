@@ -269,6 +269,30 @@ test('brokerConsumeStats: every subscription group\'s lag on one broker, filtere
   assert.equal(await brokerCode(sendRaw(topic, Buffer.from('still serving'))), ResponseCode.SUCCESS);
 });
 
+test('queryCq prints a queue\'s raw ConsumeQueue entries, its bounds and a group\'s subscription', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const topic = `MoreCq_${stamp}`;
+  await createTopic(topic, 1);
+  const phys: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await sendRaw(topic, Buffer.from(`cq${i}`)) as { offsetMsgId: string };
+    phys.push(Number.parseInt(r.offsetMsgId.slice(16), 16)); // the offset message id ends with the CommitLog offset
+  }
+  const out = await ok('queryCq', ...n, '-t', topic, '-q', '0', '-i', '1', '-c', '2');
+  assert.match(out, /^Queue data: \nmax: 4, min: 0\n=+\n/);
+  const units = [...out.matchAll(/idx: (\d+)\nConsumeQueueData\{physicOffset=(\d+), physicSize=(\d+), tagsCode=0, extendDataJson='null', bitMap='null', eval=false, msg='null'\}\n/g)];
+  assert.deepEqual(units.map((m) => [Number(m[1]), Number(m[2])]), [[1, phys[1]], [2, phys[2]]]);
+  assert.ok(units.every((m) => Number(m[3]) > 0));
+
+  const offline = await ok('queryCq', '-b', mq.brokerAddr, '-t', topic, '-q', '0', '-i', '0', '-g', `MoreCqG_${stamp}`);
+  assert.match(offline, new RegExp(`^Filter data: \\nMoreCqG_${stamp}@${topic} is not online!\\n`));
+  assert.equal([...offline.matchAll(/^idx: /gm)].length, 4, 'count defaults to 10, so every entry');
+  assert.match(await ok('queryCq', ...n, '-t', topic, '-q', '0', '-i', '99'), new RegExp(`Index 99 of 0@${topic} is not exist!`));
+  await fails(new RegExp(`5@${topic} is not exist!`), 'queryCq', '-b', mq.brokerAddr, '-t', topic, '-q', '5', '-i', '0');
+  await fails(/expected an integer/, 'queryCq', ...n, '-t', topic, '-q', 'x', '-i', '0');
+  assert.equal(await brokerCode(sendRaw(topic, Buffer.from('still serving'))), ResponseCode.SUCCESS);
+});
+
 /** Rows of a column table, split on runs of spaces. */
 function rows(out: string): string[][] {
   return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));

@@ -1,12 +1,15 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optString, reqString } from '../../remoting/header.js';
+import { optString, reqNumber, reqString } from '../../remoting/header.js';
+import { readLong } from '../../common/bytes.js';
+import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import { encodeJson, messageQueueJsonKey } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
 
 /**
- * GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208) and GET_BROKER_CONSUME_STATS (317) (upstream
- * `AdminBrokerProcessor`): per-queue offsets of a topic, and a group's or every group's progress.
+ * GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208), GET_BROKER_CONSUME_STATS (317) and
+ * QUERY_CONSUME_QUEUE (321) (upstream `AdminBrokerProcessor`): per-queue offsets of a topic, a
+ * group's or every group's progress, and the raw entries of one ConsumeQueue.
  */
 export class StatsProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -64,6 +67,39 @@ export class StatsProcessor {
       consumeStatsList.push({ [group]: perTopic });
     }
     const body = { brokerAddr: b.address, consumeStatsList, totalDiff, totalInflightDiff: 0 };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /**
+   * QUERY_CONSUME_QUEUE (321, upstream `queryConsumeQueue`): up to `count` ConsumeQueue entries of
+   * one queue from logical offset `index`, the queue's bounds and, for a `consumerGroup`, its
+   * subscription. Entries carry no extension unit here (no ConsumeQueueExt), so `eval` stays false.
+   */
+  queryConsumeQueue(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const queueId = reqNumber(req.extFields, 'queueId');
+    const index = reqNumber(req.extFields, 'index');
+    const count = reqNumber(req.extFields, 'count');
+    const group = optString(req.extFields, 'consumerGroup');
+    const cq = this.broker.messageStore.findConsumeQueue(topic, queueId);
+    if (!cq) return createResponse(req, ResponseCode.SYSTEM_ERROR, `${queueId}@${topic} is not exist!`);
+    const body: Record<string, unknown> = { maxQueueIndex: cq.maxOffsetInQueue, minQueueIndex: cq.minOffsetInQueue };
+    if (group !== undefined) {
+      const sub = this.broker.consumerManager.get(group)?.subscriptions.get(topic);
+      body.subscriptionData = sub;
+      // Upstream keeps filter data only for SQL92 subscriptions; the text is its JSON, or "null".
+      body.filterData = !sub ? `${group}@${topic} is not online!`
+        : JSON.stringify(sub.expressionType === 'SQL92' ? { consumerGroup: group, topic, expression: sub.subString, expressionType: sub.expressionType, version: sub.subVersion } : null);
+    }
+    const entries = index < cq.minOffsetInQueue ? Buffer.alloc(0) : cq.getEntries(index, Math.max(0, count));
+    if (entries.length === 0) {
+      return createResponse(req, ResponseCode.SUCCESS, `Index ${index} of ${queueId}@${topic} is not exist!`, { body: encodeJson(body) });
+    }
+    const queueData = [];
+    for (let p = 0; p + CQ_STORE_UNIT_SIZE <= entries.length; p += CQ_STORE_UNIT_SIZE) {
+      queueData.push({ physicOffset: readLong(entries, p), physicSize: entries.readInt32BE(p + 8), tagsCode: readLong(entries, p + 12), eval: false });
+    }
+    body.queueData = queueData;
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
   }
 
