@@ -21,6 +21,7 @@ import { ConsumerManageProcessor } from './processors/consumer-manage.js';
 import { ClientManageProcessor } from './processors/client-manage.js';
 import { AdminBrokerProcessor } from './processors/admin.js';
 import { StatsProcessor } from './processors/stats.js';
+import { ReplyMessageProcessor } from './processors/reply.js';
 import { ConnectionsProcessor } from './processors/connections.js';
 import { SubscriptionGroupProcessor } from './processors/subscription-group.js';
 import { ResetOffsetProcessor } from './processors/reset-offset.js';
@@ -220,6 +221,9 @@ export class BrokerController {
     reg(RequestCode.SEND_MESSAGE, sendHandler);
     reg(RequestCode.SEND_MESSAGE_V2, sendHandler);
     reg(RequestCode.SEND_BATCH_MESSAGE, sendHandler);
+    const reply = new ReplyMessageProcessor(this, send);
+    reg(RequestCode.SEND_REPLY_MESSAGE, (req, conn) => reply.process(req, conn));
+    reg(RequestCode.SEND_REPLY_MESSAGE_V2, (req, conn) => reply.process(req, conn));
     if (withPull) {
       reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));

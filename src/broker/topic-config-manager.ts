@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger.js';
 import type { BrokerConfig } from '../common/config.js';
 import { readJsonFile, writeFileAtomic } from '../common/config-file.js';
 import { PermName } from '../common/perm.js';
-import { SystemTopic, getRetryTopic } from '../common/topic.js';
+import { SystemTopic, getReplyTopic, getRetryTopic } from '../common/topic.js';
 import { newDataVersion, nextDataVersion, type DataVersion, type TopicConfig, type TopicConfigSerializeWrapper } from '../common/route.js';
 import { internText } from '../remoting/codec.js';
 
@@ -58,7 +58,7 @@ export class TopicConfigManager {
       newTopicConfig(SystemTopic.SCHEDULE_TOPIC, SCHEDULE_QUEUE_NUMS, SCHEDULE_QUEUE_NUMS),
       newTopicConfig(SystemTopic.TRANS_HALF_TOPIC, 1, 1),
       newTopicConfig(SystemTopic.TRANS_OP_HALF_TOPIC, 1, 1),
-      newTopicConfig(`${b.brokerClusterName}_REPLY_TOPIC`, 1, 1),
+      newTopicConfig(getReplyTopic(b.brokerClusterName), 1, 1),
     ];
     if (b.traceTopicEnable && b.msgTraceTopicName) {
       // Clients with trace on write their trace records here; their keys (message ids) make them queryable.

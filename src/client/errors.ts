@@ -39,6 +39,12 @@ export const ClientErrorCode = {
   ARGUMENT_ILLEGAL: 'ARGUMENT_ILLEGAL',
   /** What was asked for does not exist (message, consumer group online, …). */
   NOT_FOUND: 'NOT_FOUND',
+  /** A request (request-reply) got no reply within its timeout. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** A request (request-reply) could not be sent. */
+  REQUEST_FAILED: 'REQUEST_FAILED',
+  /** A reply cannot be made for that message (it has no CLUSTER property). */
+  CREATE_REPLY_MESSAGE: 'CREATE_REPLY_MESSAGE_FAILED',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

@@ -53,6 +53,7 @@ export type { LitePullConsumerOptions } from './lite-pull-consumer.js';
 export * from './trace/trace-data.js';
 export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 export { TransactionProducer, LocalTransactionState } from './transaction-producer.js';
+export { createReplyMessage } from './request-reply.js';
 export type { TransactionProducerOptions, TransactionSendResult, LocalTransactionStateValue } from './transaction-producer.js';
 export { LatencyFaultTolerance } from './latency-fault-tolerance.js';
 export {

@@ -348,11 +348,12 @@ export class MQClientAPI {
   }
 
   /**
-   * SEND_MESSAGE_V2. `msgId` is what SendResult.msgId reports; by default the UNIQ_KEY found in
-   * the header's properties. Codes 10/11/12 are stored-but-not-confirmed statuses, not errors.
+   * SEND_MESSAGE_V2 (SEND_REPLY_MESSAGE_V2 for a `reply`). `msgId` is what SendResult.msgId
+   * reports; by default the UNIQ_KEY found in the header's properties. Codes 10/11/12 are
+   * stored-but-not-confirmed statuses, not errors.
    */
-  sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string): Promise<SendResult> {
-    const cmd = this.command(RequestCode.SEND_MESSAGE_V2, undefined, body);
+  sendMessage(brokerAddr: string, brokerName: string, header: SendMessageRequestHeader, body: Buffer, timeoutMs = DEFAULT_TIMEOUT, msgId?: string, reply = false): Promise<SendResult> {
+    const cmd = this.command(reply ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2, undefined, body);
     cmd.binaryExt = new SendHeaderV2Ext(header);
     // A plain continuation, not an async function: every send pays for each await layer.
     return this.remoting.invoke(brokerAddr, cmd, timeoutMs).then((res) => {

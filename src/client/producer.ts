@@ -5,10 +5,11 @@ import { localIPv4, MessageIdGenerator } from '../common/message-id.js';
 import { MessageSysFlag } from '../common/sysflag.js';
 import { isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
 import { createLogger, type Logger } from '../common/logger.js';
-import { MQBrokerError, ResponseCode } from '../remoting/index.js';
+import { MQBrokerError, RequestCode, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
 import type { HeartbeatData, SendMessageRequestHeader } from './headers.js';
-import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message } from './message.js';
+import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message, type MessageExt } from './message.js';
+import { decodePushedReply, isReplyMessage, replyReceived, RequestFutureTable } from './request-reply.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
@@ -94,6 +95,8 @@ interface PreparedSend {
   /** SendResult.msgId: the UNIQ_KEY, comma-joined for a batch. */
   msgId: string;
   batch: boolean;
+  /** A reply (MSG_TYPE=reply): sent as SEND_REPLY_MESSAGE_V2. */
+  reply?: boolean;
   reconsumeTimes?: number;
   maxReconsumeTimes?: number;
 }
@@ -128,6 +131,8 @@ export class Producer {
   private routeTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private unregisterConnect?: () => void;
+  private unregisterReply?: () => void;
+  private readonly requests = new RequestFutureTable();
   private state: 'created' | 'running' | 'shutdown' = 'created';
   private readonly trace?: AsyncTraceDispatcher;
   private readonly faults?: LatencyFaultTolerance;
@@ -182,6 +187,15 @@ export class Producer {
     this.unregisterConnect = this.api.onConnect((addr) => {
       if (this.state === 'running' && this.brokerAddrs().has(addr)) void this.sendHeartbeat(addr);
     });
+    // Replies to this producer's requests come back on its connections (upstream ClientRemotingProcessor).
+    this.unregisterReply = this.api.registerRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => {
+      try {
+        if (!this.requests.complete(decodePushedReply(req))) this.log.debug('a reply matched no request of this producer (late, or another producer\'s)');
+      } catch (err) {
+        this.log.warn(`a pushed reply message could not be read: ${(err as Error).message}`);
+      }
+      return replyReceived(req);
+    });
     await this.trace?.start();
   }
 
@@ -197,6 +211,8 @@ export class Producer {
     clearInterval(this.routeTimer);
     clearInterval(this.heartbeatTimer);
     this.unregisterConnect?.();
+    this.unregisterReply?.();
+    this.requests.close();
     await Promise.all([...this.brokerAddrs()].map((addr) =>
       this.api.unregisterClient(addr, this.clientId, this.group, undefined, 1000).catch(() => undefined)));
     if (this.ownsApi) await this.api.shutdown();
@@ -296,6 +312,8 @@ export class Producer {
     if (msg.getProperty(MessageConst.TIMER_DELAY_SEC) !== undefined || msg.getProperty(MessageConst.TIMER_DELAY_MS) !== undefined) return false;
     if (msg.getProperty(MessageConst.PRODUCER_GROUP) !== undefined || msg.getProperty(MessageConst.TRANSACTION_PREPARED) === 'true') return false;
     if (isRetryTopic(msg.topic) || msg.body.length >= this.compressOver) return false;
+    // A reply goes alone: only SEND_REPLY_MESSAGE makes the broker push it to its requester.
+    if (isReplyMessage(msg)) return false;
     if (opts.queue !== undefined && opts.queue.topic !== msg.topic) return false;
     try {
       this.checkTopicAndBody(msg.topic, msg.body.length);
@@ -379,6 +397,21 @@ export class Producer {
         ClientErrorCode.SEND_TIMEOUT, true, { cause: lastErr });
     }
     throw lastErr;
+  }
+
+  /**
+   * Sends `msg` as a request and resolves with its reply (upstream `request`; this one promise
+   * serves its sync and callback forms): a consumer of the topic answers with
+   * `createReplyMessage(request, body)` and any producer's `send`, and the broker pushes the reply
+   * here. `timeout` (sendMsgTimeout by default) bounds the send and the wait together; past it
+   * the promise rejects with REQUEST_TIMEOUT. `queue` or `selector` pick the request's queue.
+   */
+  request(msg: Message, opts: Pick<SendOptions, 'timeout' | 'queue' | 'selector' | 'arg' | 'shardingKey'> = {}): Promise<MessageExt> {
+    this.checkRunning();
+    const timeout = opts.timeout ?? this.sendMsgTimeout;
+    const { correlationId, reply } = this.requests.open(msg, this.clientId, timeout);
+    this.send(msg, { ...opts, timeout }).then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
+    return reply;
   }
 
   /** Sends without waiting for the broker (one attempt; the message is lost if the broker fails). */
@@ -483,7 +516,7 @@ export class Producer {
     const header = this.header(mq, p, sentAt);
     return p.batch
       ? this.api.sendBatch(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId)
-      : this.api.sendMessage(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId);
+      : this.api.sendMessage(addr, mq.brokerName, header, p.body, timeoutMs, p.msgId, p.reply === true);
   }
 
   private checkTopicAndBody(topic: string, bodyLength: number): void {
@@ -516,6 +549,7 @@ export class Producer {
       msgId: msg.uniqKey!,
       batch: false,
     };
+    if (isReplyMessage(msg)) p.reply = true;
     if (isRetryTopic(msg.topic)) {
       const rt = msg.getProperty(MessageConst.RECONSUME_TIME);
       const max = msg.getProperty(MessageConst.MAX_RECONSUME_TIMES);

@@ -45,6 +45,8 @@ export interface BrokerConfig {
   busyPollMicros: number;
   regionId: string;
   traceOn: boolean;
+  /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
+  storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
   traceTopicEnable: boolean;
   msgTraceTopicName: string;
@@ -145,6 +147,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     busyPollMicros: 200,
     regionId: 'DefaultRegion',
     traceOn: true,
+    storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',
     enablePropertyFilter: false,

@@ -18,6 +18,14 @@ const SYSTEM_TOPICS: ReadonlySet<string> = new Set(Object.values(SystemTopic));
 export const SYSTEM_TOPIC_PREFIX = 'rmq_sys_';
 
 export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';
+
+/** MSG_TYPE of a reply message (upstream `MixAll.REPLY_MESSAGE_FLAG`). */
+export const REPLY_MESSAGE_FLAG = 'reply';
+
+/** The topic a cluster's brokers take replies on (upstream `MixAll.getReplyTopic`). */
+export function getReplyTopic(clusterName: string): string {
+  return `${clusterName}_REPLY_TOPIC`;
+}
 export const DLQ_GROUP_TOPIC_PREFIX = '%DLQ%';
 export const DEFAULT_CLUSTER = 'DefaultCluster';
 export const MASTER_ID = 0;

@@ -65,6 +65,12 @@ export const RequestCode = {
   SEND_BATCH_MESSAGE: 320,
   QUERY_CONSUME_QUEUE: 321,
   QUERY_DATA_VERSION: 322,
+  /** A consumer's reply to a request message (long header names), stored and pushed to the requester. */
+  SEND_REPLY_MESSAGE: 324,
+  /** SEND_REPLY_MESSAGE with the V2 short header names. */
+  SEND_REPLY_MESSAGE_V2: 325,
+  /** Broker → requesting producer: the reply, correlated by CORRELATION_ID. */
+  PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   ADD_WRITE_PERM_OF_BROKER: 327,
   LITE_PULL_MESSAGE: 361,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */

@@ -44,6 +44,14 @@ export class ProducerManager {
     }
   }
 
+  /** The live channel of the producer `clientId`, in any group (upstream `findChannel`: replies go back to it). */
+  findChannel(clientId: string): ClientChannelInfo | undefined {
+    for (const m of this.groups.values()) {
+      for (const info of m.values()) if (info.clientId === clientId && !info.conn.isClosed) return info;
+    }
+    return undefined;
+  }
+
   /** A live channel of `group`, for broker-initiated requests. */
   getAvailableChannel(group: string): ClientChannelInfo | undefined {
     const m = this.groups.get(group);

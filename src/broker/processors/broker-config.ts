@@ -15,7 +15,7 @@ import type { BrokerController } from '../broker-controller.js';
 export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof MessageStoreConfig> = new Set<keyof BrokerConfig | keyof MessageStoreConfig>([
   // send, pull and pop check them per request; brokerPermission is re-registered at once.
   'brokerPermission', 'autoCreateTopicEnable', 'rejectTransactionMessage', 'longPollingEnable', 'shortPollingTimeMills',
-  'enablePropertyFilter', 'filterSupportRetry', 'traceOn', 'regionId', 'notifyConsumerIdsChangedEnable', 'channelExpiredTimeout',
+  'enablePropertyFilter', 'filterSupportRetry', 'traceOn', 'storeReplyMessageEnable', 'regionId', 'notifyConsumerIdsChangedEnable', 'channelExpiredTimeout',
   // read by each transaction check round.
   'transactionTimeOut', 'transactionCheckMax',
   // the store reads them per message, per pull or per clean-up round.

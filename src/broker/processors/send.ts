@@ -43,9 +43,7 @@ export class SendMessageProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   process(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> | RemotingCommand {
-    const raw = req.code === 10 ? undefined : rawExtOf(req);
-    const header = raw ? decodeSendMessageRequestHeaderV2Raw(raw)
-      : req.code === 10 ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
+    const header = decodeSendHeader(req, req.code === 10);
     if (req.code === 320) header.batch = true;
     const tc = this.check(req, header);
     if (!('topicName' in tc)) return tc;
@@ -101,7 +99,7 @@ export class SendMessageProcessor {
   }
 
   /** Upstream `msgCheck` plus topic auto-creation; returns the topic's config or an error response. */
-  private check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): TopicConfig | RemotingCommand {
+  check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): TopicConfig | RemotingCommand {
     const b = this.broker;
     if (!isWriteable(b.brokerConfig.brokerPermission)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
@@ -244,7 +242,17 @@ export class SendMessageProcessor {
   }
 }
 
-const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
+/**
+ * The header of a send: long field names (SEND_MESSAGE, SEND_REPLY_MESSAGE) or the V2 short ones,
+ * read straight from the binary header when it came that way.
+ */
+export function decodeSendHeader(req: RemotingCommand, longNames: boolean): DecodedSendMessageRequestHeader {
+  const raw = longNames ? undefined : rawExtOf(req);
+  return raw ? decodeSendMessageRequestHeaderV2Raw(raw)
+    : longNames ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
+}
+
+export const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   PUT_OK: ResponseCode.SUCCESS,
   FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
   SERVICE_NOT_AVAILABLE: ResponseCode.SERVICE_NOT_AVAILABLE,
@@ -253,7 +261,7 @@ const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   UNKNOWN_ERROR: ResponseCode.SYSTEM_ERROR,
 };
 
-function putStatusRemark(status: PutMessageResult['status'], maxSize: number): string {
+export function putStatusRemark(status: PutMessageResult['status'], maxSize: number): string {
   switch (status) {
     case 'SERVICE_NOT_AVAILABLE': return 'service not available now: the store is shutting down or not writable (disk full or failing); retry on another broker';
     case 'MESSAGE_ILLEGAL': return `the message is illegal: body over ${maxSize} bytes (maxMessageSize) or too large for one CommitLog segment`;

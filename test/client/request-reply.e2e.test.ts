@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Producer } from '../../src/client/producer.js';
+import { PushConsumer } from '../../src/client/push-consumer.js';
+import { Message, type MessageExt } from '../../src/client/message.js';
+import { createReplyMessage } from '../../src/client/request-reply.js';
+import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
+import { ConsumeFromWhere } from '../../src/client/headers.js';
+import { MQClientAPI, PullStatus } from '../../src/client/mq-client-api.js';
+import { PullConsumer } from '../../src/client/pull-consumer.js';
+import { MessageConst } from '../../src/common/message-const.js';
+import { encodeProperties } from '../../src/common/properties.js';
+import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { RemotingClient } from '../../src/remoting/client.js';
+import { request, sendV2Ext } from '../broker/helpers.js';
+import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { createTopic, waitUntil } from './helpers.js';
+
+// Request-reply (upstream DefaultMQProducer.request / MessageUtil.createReplyMessage) through a
+// real NameServer + Broker: the broker pushes each reply to the producer that asked.
+
+let mq: Standalone;
+let requester: Producer;
+let replier: Producer;
+let responder: PushConsumer;
+let api: MQClientAPI;
+let reader: PullConsumer;
+const stamp = Date.now();
+const TOPIC = `RequestReply_${stamp}`;
+const REPLY_TOPIC = 'DefaultCluster_REPLY_TOPIC';
+const served: MessageExt[] = [];
+
+/** Every reply stored in the reply topic so far. */
+async function storedReplies(): Promise<MessageExt[]> {
+  const out: MessageExt[] = [];
+  let offset = 0;
+  for (;;) {
+    const r = await reader.pull({ topic: REPLY_TOPIC, brokerName: 'broker-a', queueId: 0 }, '*', offset, 32);
+    if (r.pullStatus !== PullStatus.FOUND) return out;
+    out.push(...r.msgFoundList);
+    offset = r.nextBeginOffset;
+  }
+}
+
+useStandalone('rmq-request-reply-', {
+  async started(s) {
+    mq = s;
+    api = new MQClientAPI();
+    reader = new PullConsumer({ group: 'RR_READER', namesrvAddr: mq.namesrvAddr });
+    await reader.start();
+    await createTopic(mq.namesrvAddr, mq.brokerAddr, TOPIC, 4);
+    requester = new Producer({ group: 'RR_REQUESTER', namesrvAddr: mq.namesrvAddr });
+    replier = new Producer({ group: 'RR_REPLIER', namesrvAddr: mq.namesrvAddr });
+    await requester.start();
+    await replier.start();
+    responder = new PushConsumer({ group: `RR_RESPONDER_${stamp}`, namesrvAddr: mq.namesrvAddr, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+    responder.subscribe(TOPIC, '*');
+    responder.registerMessageListenerConcurrently(async (msgs) => {
+      for (const m of msgs) {
+        served.push(m);
+        if (m.propertyMap.get('silent') === 'true') continue;
+        await replier.send(createReplyMessage(m, `re:${m.body.toString()}`));
+      }
+    });
+    await responder.start();
+  },
+  async stopping() {
+    await responder?.shutdown();
+    await requester?.shutdown();
+    await replier?.shutdown();
+    await api?.shutdown();
+    await reader?.shutdown();
+  },
+});
+
+test('request() resolves with the consumer\'s reply, correlated, in the queue and selector forms and many at once', { skip }, async () => {
+  const first = await requester.request(new Message(TOPIC, 'ping', { tags: 'Q' }), { timeout: 15_000 });
+  assert.equal(first.body.toString(), 're:ping');
+  assert.equal(first.topic, REPLY_TOPIC);
+  assert.equal(first.propertyMap.get(MessageConst.MESSAGE_TYPE), 'reply');
+  assert.equal(first.propertyMap.get(MessageConst.REPLY_TO_CLIENT), requester.clientId);
+  assert.equal(first.propertyMap.get(MessageConst.TTL), '15000');
+  assert.ok(Number(first.propertyMap.get(MessageConst.ARRIVE_TIME)) > 0);
+  assert.ok(Number(first.propertyMap.get(MessageConst.PUSH_REPLY_TIME)) > 0);
+  const asked = served.find((m) => m.body.toString() === 'ping')!;
+  assert.equal(first.propertyMap.get(MessageConst.CORRELATION_ID), asked.propertyMap.get(MessageConst.CORRELATION_ID));
+
+  const queues = await requester.fetchPublishMessageQueues(TOPIC);
+  const toQueue = await requester.request(new Message(TOPIC, 'to-queue-2'), { queue: queues[2], timeout: 10_000 });
+  assert.equal(toQueue.body.toString(), 're:to-queue-2');
+  assert.equal(served.find((m) => m.body.toString() === 'to-queue-2')!.queueId, 2);
+  const selected = await requester.request(new Message(TOPIC, 'selected'), { selector: (qs, _m, arg) => qs[arg as number]!, arg: 3, timeout: 10_000 });
+  assert.equal(selected.body.toString(), 're:selected');
+  assert.equal(served.find((m) => m.body.toString() === 'selected')!.queueId, 3);
+
+  const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => requester.request(new Message(TOPIC, `n${i}`), { timeout: 15_000 })));
+  assert.deepEqual(replies.map((r) => r.body.toString()), Array.from({ length: 20 }, (_, i) => `re:n${i}`));
+});
+
+test('a reply is also stored in the cluster\'s reply topic (storeReplyMessageEnable)', { skip }, async () => {
+  const reply = await requester.request(new Message(TOPIC, 'stored'), { timeout: 10_000 });
+  const id = reply.propertyMap.get(MessageConst.CORRELATION_ID);
+  await waitUntil(async () => (await storedReplies()).some((m) => m.body.toString() === 're:stored' && m.propertyMap.get(MessageConst.CORRELATION_ID) === id), 'the reply stored in the reply topic');
+});
+
+test('a request nobody answers rejects with REQUEST_TIMEOUT after its timeout; a request that cannot be sent says why', { skip }, async () => {
+  const t0 = Date.now();
+  await assert.rejects(requester.request(new Message(TOPIC, 'unanswered', { properties: { silent: 'true' } }), { timeout: 1500 }),
+    (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.REQUEST_TIMEOUT && /OK, but wait reply message timeout, 1500 ms/.test(e.message));
+  assert.ok(Date.now() - t0 >= 1400, 'not before the timeout');
+  await waitUntil(() => served.some((m) => m.body.toString() === 'unanswered'), 'the unanswered request delivered');
+  await assert.rejects(requester.request(new Message('Bad Topic!', 'x'), { timeout: 2000 }),
+    (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.REQUEST_FAILED && /send request message to <Bad Topic!> fail/.test(e.message));
+  // The producer still works after both.
+  assert.equal((await requester.request(new Message(TOPIC, 'after'), { timeout: 10_000 })).body.toString(), 're:after');
+});
+
+test('createReplyMessage needs a stored request (CLUSTER property)', { skip }, () => {
+  assert.throws(() => createReplyMessage({ propertyMap: new Map([[MessageConst.CORRELATION_ID, 'c']]) }, 'x'),
+    (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.CREATE_REPLY_MESSAGE && /property\[CLUSTER\] is null/.test(e.message));
+});
+
+test('bad replies: unknown requester, no REPLY_TO_CLIENT, a header without fields: clear errors, the broker keeps serving', { skip }, async () => {
+  const raw = new RemotingClient();
+  try {
+    const reply = (properties: Record<string, string>) => request(RequestCode.SEND_REPLY_MESSAGE_V2,
+      { ...sendV2Ext({ topic: REPLY_TOPIC, body: 'r' }), i: encodeProperties({ MSG_TYPE: 'reply', CORRELATION_ID: 'c-1', ...properties }) }, Buffer.from('orphan'));
+    const gone = await raw.invoke(mq.brokerAddr, reply({ REPLY_TO_CLIENT: '10.0.0.9@gone' }));
+    assert.equal(gone.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(gone.remark ?? '', /channel of <10\.0\.0\.9@gone> not found/);
+    const noClient = await raw.invoke(mq.brokerAddr, reply({}));
+    assert.equal(noClient.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(noClient.remark ?? '', /properties\[REPLY_TO_CLIENT\] is null/);
+    // As upstream, the broker stores a reply even when it cannot push it.
+    await waitUntil(async () => (await storedReplies()).filter((m) => m.body.toString() === 'orphan').length === 2, 'both orphan replies stored');
+    const bare = await raw.invoke(mq.brokerAddr, request(RequestCode.SEND_REPLY_MESSAGE, {}, Buffer.from('x')));
+    assert.notEqual(bare.code, ResponseCode.SUCCESS);
+    assert.match(bare.remark ?? '', /producerGroup|topic/);
+  } finally {
+    await raw.shutdown();
+  }
+  assert.equal((await requester.request(new Message(TOPIC, 'still'), { timeout: 10_000 })).body.toString(), 're:still');
+});
