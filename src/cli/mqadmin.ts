@@ -1417,16 +1417,30 @@ function registerMessageCommands(sub: Sub): void {
 
 /** Upstream `QueryMsgByIdSubCommand.printMsg`; the body is also written to a file, as upstream. */
 function printMessage(ctx: Ctx, m: MessageExt, charset: string | undefined): void {
+  printMessageDetail(ctx, m, m.msgId, true);
+  if (charset !== undefined) {
+    const enc = charset.toLowerCase().replace('-', '') as BufferEncoding;
+    ctx.p('%-20s %s%n', 'Message Body:', m.body.toString(Buffer.isEncoding(enc) ? enc : 'utf8'));
+  }
+}
+
+/** Upstream `QueryMsgByUniqueKeySubCommand.showMessage`; the body goes to a file (`_<index>` for the later copies). */
+function printUniqueKeyMessage(ctx: Ctx, m: MessageExt, index: number): void {
+  printMessageDetail(ctx, m, index > 0 ? `${m.msgId}_${index}` : m.msgId, false);
+}
+
+/** The lines both commands print for a message (OffsetID first for queryMsgById), its body written to `bodyFile`. */
+function printMessageDetail(ctx: Ctx, m: MessageExt, bodyFile: string, withOffsetId: boolean): void {
   const dir = join(tmpdir(), 'rocketmq', 'msgbodys');
   let bodyPath = '';
   try {
     mkdirSync(dir, { recursive: true });
-    bodyPath = join(dir, m.msgId);
+    bodyPath = join(dir, bodyFile);
     writeFileSync(bodyPath, m.body);
   } catch {
     bodyPath = '(could not be written)';
   }
-  ctx.p('%-20s %s%n', 'OffsetID:', m.offsetMsgId);
+  if (withOffsetId) ctx.p('%-20s %s%n', 'OffsetID:', m.offsetMsgId);
   ctx.p('%-20s %s%n', 'Topic:', m.topic);
   ctx.p('%-20s %s%n', 'Tags:', `[${m.tags ?? 'null'}]`);
   ctx.p('%-20s %s%n', 'Keys:', `[${m.keys.length > 0 ? m.keys.join(' ') : 'null'}]`);
@@ -1441,10 +1455,6 @@ function printMessage(ctx: Ctx, m: MessageExt, charset: string | undefined): voi
   ctx.p('%-20s %d%n', 'System Flag:', m.sysFlag);
   ctx.p('%-20s %s%n', 'Properties:', javaMap(m.propertyMap));
   ctx.p('%-20s %s%n', 'Message Body Path:', bodyPath);
-  if (charset !== undefined) {
-    const enc = charset.toLowerCase().replace('-', '') as BufferEncoding;
-    ctx.p('%-20s %s%n', 'Message Body:', m.body.toString(Buffer.isEncoding(enc) ? enc : 'utf8'));
-  }
 }
 
 /** A charset name as Java takes it (UTF-8, ISO-8859-1, UTF-16LE…) → a Buffer encoding; unknown ones are an error. */
@@ -1454,33 +1464,6 @@ function bodyEncoding(charset: string): BufferEncoding {
   const e = known[enc];
   if (!e) throw new CliError(`charset ${charset} is not supported here; use UTF-8, ISO-8859-1, US-ASCII or UTF-16LE`);
   return e;
-}
-
-/** Upstream `QueryMsgByUniqueKeySubCommand.showMessage`; the body goes to a file (`_<index>` for the later copies). */
-function printUniqueKeyMessage(ctx: Ctx, m: MessageExt, index: number): void {
-  const dir = join(tmpdir(), 'rocketmq', 'msgbodys');
-  let bodyPath = '';
-  try {
-    mkdirSync(dir, { recursive: true });
-    bodyPath = join(dir, index > 0 ? `${m.msgId}_${index}` : m.msgId);
-    writeFileSync(bodyPath, m.body);
-  } catch {
-    bodyPath = '(could not be written)';
-  }
-  ctx.p('%-20s %s%n', 'Topic:', m.topic);
-  ctx.p('%-20s %s%n', 'Tags:', `[${m.tags ?? 'null'}]`);
-  ctx.p('%-20s %s%n', 'Keys:', `[${m.keys.length > 0 ? m.keys.join(' ') : 'null'}]`);
-  ctx.p('%-20s %d%n', 'Queue ID:', m.queueId);
-  ctx.p('%-20s %d%n', 'Queue Offset:', m.queueOffset);
-  ctx.p('%-20s %d%n', 'CommitLog Offset:', m.commitLogOffset);
-  ctx.p('%-20s %d%n', 'Reconsume Times:', m.reconsumeTimes);
-  ctx.p('%-20s %s%n', 'Born Timestamp:', humanTime(m.bornTimestamp));
-  ctx.p('%-20s %s%n', 'Store Timestamp:', humanTime(m.storeTimestamp));
-  ctx.p('%-20s %s%n', 'Born Host:', m.bornHost);
-  ctx.p('%-20s %s%n', 'Store Host:', m.storeHost);
-  ctx.p('%-20s %d%n', 'System Flag:', m.sysFlag);
-  ctx.p('%-20s %s%n', 'Properties:', javaMap(m.propertyMap));
-  ctx.p('%-20s %s%n', 'Message Body Path:', bodyPath);
 }
 
 /** True when this module is the process's entry point (also through npm's bin symlink). */

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMqadmin } from '../../src/cli/mqadmin.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import { Producer } from '../../src/client/producer.js';
 import { Message } from '../../src/client/message.js';
@@ -12,6 +11,7 @@ import { encodeProperties } from '../../src/common/properties.js';
 import { loadBrokerConfig, readConfigFile } from '../../src/common/config-loader.js';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { waitUntil } from '../client/helpers.js';
+import { mqadmin, ok, fails, rows } from './mqadmin-run.js';
 
 // The mqadmin commands added after the first twenty, run in-process against a real NameServer +
 // Broker; each asserts what the command changed on the servers, and that bad input is one clear
@@ -33,31 +33,6 @@ after(async () => {
   await mq?.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run { code: number; out: string; err: string }
-
-async function mqadmin(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const env = { ...process.env };
-  delete env.NAMESRV_ADDR;
-  const code = await runMqadmin(args, { out: (t) => { out += t; }, err: (t) => { err += t; }, env });
-  return { code, out, err };
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await mqadmin(...args);
-  assert.equal(r.code, 0, `mqadmin ${args.join(' ')} failed: ${r.err}`);
-  return r.out;
-}
-
-/** Runs a command that must fail: exit 1, nothing on stdout, one line on stderr matching `why`. */
-async function fails(why: RegExp, ...args: string[]): Promise<void> {
-  const r = await mqadmin(...args);
-  assert.equal(r.code, 1, `mqadmin ${args.join(' ')} should fail: ${r.out}`);
-  assert.match(r.err, why);
-  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
-}
 
 function sendRaw(topic: string, body: Buffer): Promise<unknown> {
   return api.sendMessage(mq.brokerAddr, 'broker-a', {
@@ -293,7 +268,3 @@ test('queryCq prints a queue\'s raw ConsumeQueue entries, its bounds and a group
   assert.equal(await brokerCode(sendRaw(topic, Buffer.from('still serving'))), ResponseCode.SUCCESS);
 });
 
-/** Rows of a column table, split on runs of spaces. */
-function rows(out: string): string[][] {
-  return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
-}

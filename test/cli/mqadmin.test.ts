@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { runMqadmin, format } from '../../src/cli/mqadmin.js';
+import { format } from '../../src/cli/mqadmin.js';
 import { Producer } from '../../src/client/producer.js';
 import { Message } from '../../src/client/message.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
@@ -10,6 +10,7 @@ import { createRequest } from '../../src/remoting/command.js';
 import { RequestCode } from '../../src/remoting/codes.js';
 import { skip, useStandalone, type Standalone } from '../client/standalone-fixture.js';
 import { sendAroundInstant, startCollector, waitUntil } from '../client/helpers.js';
+import { mqadmin, ok, rows } from './mqadmin-run.js';
 
 // mqadmin run in-process (runMqadmin with captured output) against a real NameServer + Broker,
 // and once as a child process for the entry point itself.
@@ -29,27 +30,6 @@ useStandalone('rmq-mqadmin-', {
   },
 });
 
-interface Run { code: number; out: string; err: string }
-
-async function mqadmin(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const env = { ...process.env };
-  delete env.NAMESRV_ADDR;
-  const code = await runMqadmin(args, { out: (t) => { out += t; }, err: (t) => { err += t; }, env });
-  return { code, out, err };
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await mqadmin(...args);
-  assert.equal(r.code, 0, `mqadmin ${args.join(' ')} failed: ${r.err}`);
-  return r.out;
-}
-
-/** Rows of a column table, split on runs of spaces. */
-function rows(out: string): string[][] {
-  return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
-}
 
 test("format() follows Java's printf for upstream's column formats", () => {
   assert.equal(format('%-6s|%4d|%s%n', 'ab', 7, null), 'ab    |   7|null\n');
