@@ -161,13 +161,9 @@ test('a committed transaction message with a timer waits for its time after the 
   const tmp = tempDir('rmq-tx-timer-');
   const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
   try {
-    const uniq = 'TXTIMERUNIQ000000000000000000001';
-    const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
-      producerGroup: 'TXG', topic: 'TxTimer', defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
-      bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq, TIMER_DELAY_MS: '2000' }),
-    }, Buffer.from('timed'));
+    const half = await sendHalf(t, 'TxTimer', 'timed', Date.now(), { TIMER_DELAY_MS: '2000' });
     const committedAt = Date.now();
-    await endTx(t, { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq }, COMMIT);
+    await endTx(t, half, COMMIT);
     await new Promise((res) => setTimeout(res, 700));
     assert.deepEqual(await visible(t, 'TxTimer'), [], 'visible before its timer');
     await until(async () => ((await visible(t, 'TxTimer')).length ? true : undefined), 6000, 'the timed message');
@@ -185,12 +181,8 @@ test('a committed transaction message whose DELAY is no int is delivered at once
   try {
     // Upstream stores the half (its put hook skips prepared messages) and fails at the commit on
     // Integer.parseInt; here the commit delivers it without a level, as for a timer it cannot take.
-    const uniq = 'TXBADLEVELUNIQ0000000000000000001';
-    const r = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
-      producerGroup: 'TXG', topic: 'TxBadLevel', defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: PREPARED,
-      bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ TAGS: 'T', TRAN_MSG: 'true', PGROUP: 'TXG', UNIQ_KEY: uniq, DELAY: '1.5' }),
-    }, Buffer.from('bad-level'));
-    await endTx(t, { queueOffset: r.queueOffset, offsetMsgId: r.offsetMsgId, uniq }, COMMIT, false, true);
+    const half = await sendHalf(t, 'TxBadLevel', 'bad-level', Date.now(), { DELAY: '1.5' });
+    await endTx(t, half, COMMIT, false, true);
     assert.deepEqual(await visible(t, 'TxBadLevel'), ['bad-level']);
     assert.equal(t.mq.broker.messageStore.findConsumeQueue('SCHEDULE_TOPIC_XXXX', 0.5), undefined);
   } finally {
