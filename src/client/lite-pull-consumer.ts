@@ -29,6 +29,12 @@ export interface LitePullConsumerOptions extends ConsumerOptions {
   pullBatchSize?: number;
   /** No queue is pulled while all of them hold this many unpolled messages. Default 10000. */
   pullThresholdForAll?: number;
+  /**
+   * A queue is not pulled while the offsets of its unpolled messages span more than this
+   * (upstream `consumeMaxSpan`: a slow poller on a filtered queue holds few messages but a wide
+   * range). Default 2000.
+   */
+  consumeMaxSpan?: number;
   /** Default timeout of poll() (ms). Default 5000. */
   pollTimeoutMillis?: number;
   /** How long the broker holds a pull that found nothing (ms). Default 20000. */
@@ -90,7 +96,7 @@ export class LitePullConsumer {
   private readonly cache: ConsumeRequest[] = [];
   private pollWaiters: Array<() => void> = [];
   private readonly opts: ConsumerSettings & Required<Pick<LitePullConsumerOptions,
-    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForAll' | 'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis'>>;
+    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForAll' | 'consumeMaxSpan' | 'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis'>>;
   private readonly consumeFromWhere: ConsumeFromWhereValue;
   private offsetStoreInner?: OffsetStore;
   private mode: Mode = 'none';
@@ -113,6 +119,7 @@ export class LitePullConsumer {
       autoCommitIntervalMillis: opts.autoCommitIntervalMillis ?? 5000,
       pullBatchSize: opts.pullBatchSize ?? 10,
       pullThresholdForAll: opts.pullThresholdForAll ?? 10_000,
+      consumeMaxSpan: opts.consumeMaxSpan ?? 2000,
       pollTimeoutMillis: opts.pollTimeoutMillis ?? 5000,
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 20_000,
     };
@@ -294,7 +301,8 @@ export class LitePullConsumer {
         await this.idle(st, 1000);
         continue;
       }
-      if (this.pollableCount() >= this.opts.pullThresholdForAll || pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes) {
+      if (this.pollableCount() >= this.opts.pullThresholdForAll || pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes
+        || pq.maxSpan() > this.opts.consumeMaxSpan) {
         await pq.waitForSpace(50);
         continue;
       }

@@ -207,3 +207,28 @@ test('a paused queue holding pullThresholdForAll fetched messages does not stall
     await c.shutdown();
   }
 });
+
+test('a queue whose unpolled messages span more than consumeMaxSpan is not pulled until poll() takes them', { skip }, async () => {
+  const topic = `LiteSpan_${stamp}`;
+  const group = `LiteSpanG_${stamp}`;
+  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  await sendTo(q!, Array.from({ length: 30 }, (_, i) => `s${i}`));
+  const c = consumer({ group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET, pullBatchSize: 10, consumeMaxSpan: 5, autoCommit: false });
+  c.assign([q!]);
+  await c.start();
+  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  await admin.start();
+  try {
+    const cached = async (): Promise<number> => (await admin.getConsumerRunningInfo(group, c.clientId)).mqTable[0]?.info.cachedMsgCount ?? -1;
+    await waitUntil(async () => (await cached()) === 10, 'the first pull held');
+    // Offsets 0..9 span 9 > 5: no second pull while they wait (the count limits are far away).
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await cached(), 10);
+    const got: string[] = [];
+    const until = Date.now() + 10_000;
+    while (got.length < 30 && Date.now() < until) got.push(...(await c.poll(500)).map((m) => m.body.toString()));
+    assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => `s${i}`));
+  } finally {
+    await admin.shutdown();
+  }
+});
