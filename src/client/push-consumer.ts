@@ -72,6 +72,9 @@ export interface PushConsumerOptions extends ConsumerOptions {
 
 type State = 'created' | 'running' | 'stopping' | 'shutdown';
 
+/** How long a suspended consumer's queues wait before they look again (upstream PULL_TIME_DELAY_MILLS_WHEN_SUSPEND). */
+const PULL_TIME_DELAY_MILLS_WHEN_SUSPEND = 1000;
+
 /**
  * A push consumer (upstream `DefaultMQPushConsumer`): subscribe to topics, register a
  * concurrent or an orderly listener, start. The consumer finds its queues by rebalancing with
@@ -114,6 +117,8 @@ export class PushConsumer {
   private offsetStoreInner?: OffsetStore;
   private innerProducer?: Producer;
   private state: State = 'created';
+  /** suspend() / resume(). */
+  private paused = false;
   private readonly unregisterHandlers: Array<() => void> = [];
   /** Pull and consume speed per topic, for GET_CONSUMER_RUNNING_INFO. */
   private readonly stats = new ConsumerStats();
@@ -302,8 +307,26 @@ export class PushConsumer {
     return orderly ? 0x7fffffff : 16;
   }
 
+  /**
+   * Stops pulling (upstream `suspend`): every queue's next pull waits until `resume()`, checking
+   * each second, and no rebalance runs meanwhile; messages already fetched are still consumed.
+   */
+  suspend(): void {
+    this.paused = true;
+    this.log.info(`suspend this consumer, ${this.group}`);
+  }
+
+  /** Pulls again from where each queue stopped, after a rebalance (upstream `resume`). */
+  resume(): void {
+    this.paused = false;
+    this.rebalanceService.wakeup();
+    this.log.info(`resume this consumer, ${this.group}`);
+  }
+
   private async doRebalance(): Promise<boolean> {
     if (this.state !== 'running') return true;
+    // As upstream's tryRebalance: a suspended consumer keeps its queues, and the service retries soon.
+    if (this.paused) return false;
     return this.heartbeat.rebalance(this.rebalanceImpl);
   }
 
@@ -429,6 +452,10 @@ export class PushConsumer {
     const maxBytes = this.opts.pullThresholdSizeForQueue * 1024 * 1024;
     while (this.state === 'running' && !signal.aborted) {
       pq.lastPullTimestamp = Date.now();
+      if (this.paused) {
+        await sleep(PULL_TIME_DELAY_MILLS_WHEN_SUSPEND, signal);
+        continue;
+      }
       if (pq.msgCount > this.opts.pullThresholdForQueue || pq.msgSize > maxBytes
         || (!orderly && pq.maxSpan() > this.opts.consumeConcurrentlyMaxSpan)) {
         // Flow control: wait until the listener frees room (upstream re-checks every 50 ms).
