@@ -101,6 +101,28 @@ export class ConsumeMessageConcurrentlyService {
     if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
   }
 
+  /**
+   * Upstream `ProcessQueue.cleanExpiredMsg`: while the oldest message `pq` holds has been in its
+   * listener call for more than `timeoutMs`, sends it back (delay level 3) and takes it out of
+   * the queue, whose offset then moves past it; at most 16 a round. A message whose send-back
+   * failed stays, for the next round.
+   */
+  async cleanExpiredMsg(pq: ProcessQueue, mq: MessageQueue, timeoutMs: number): Promise<void> {
+    for (let i = 0; i < 16 && !pq.dropped && !this.host.stopping; i++) {
+      const m = pq.firstMessage();
+      const started = Number(m?.propertyMap.get(MessageConst.CONSUME_START_TIMESTAMP));
+      if (!m || !(started > 0) || Date.now() - started <= timeoutMs) return;
+      if (!(await this.host.sendMessageBack(m, 3, mq))) {
+        this.host.log.warn(`send expired msg back failed, it stays: topic=${m.topic}, msgId=${m.msgId}, queueOffset=${m.queueOffset}`);
+        return;
+      }
+      this.host.log.info(`send expire msg back. topic=${m.topic}, msgId=${m.msgId}, queueId=${mq.queueId}, queueOffset=${m.queueOffset}`);
+      if (pq.firstMessage() !== m) continue;
+      const offset = pq.removeMessage([m]);
+      if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
+    }
+  }
+
   /** Cancels the pending local retries (shutdown). */
   shutdown(): void {
     for (const t of this.timers) clearTimeout(t);

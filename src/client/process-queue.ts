@@ -76,6 +76,12 @@ export class ProcessQueue {
     return undefined;
   }
 
+  /** The held message with the smallest offset (upstream `msgTreeMap.firstEntry`). */
+  firstMessage(): MessageExt | undefined {
+    for (const m of this.msgTree.values()) return m;
+    return undefined;
+  }
+
   hasMessage(): boolean {
     return this.msgTree.size > 0;
   }

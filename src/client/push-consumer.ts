@@ -66,6 +66,13 @@ export interface PushConsumerOptions extends ConsumerOptions {
   suspendCurrentQueueTimeMillis?: number;
   /** How long the broker holds a pull that found nothing (ms). Default 15000. */
   brokerSuspendMaxTimeMillis?: number;
+  /**
+   * Concurrent only, in minutes (upstream `consumeTimeout`): the oldest message a queue holds whose
+   * listener call started longer ago than this is sent back for retry (delay level 3) and leaves
+   * the queue, so one stuck call does not hold the queue's offset; checked every consumeTimeout.
+   * A fraction of a minute is taken too. Default 15.
+   */
+  consumeTimeout?: number;
   /** Shutdown waits this long for listener calls in progress (ms). Default 30000. */
   awaitTerminationMillisWhenShutdown?: number;
 }
@@ -109,7 +116,7 @@ export class PushConsumer {
   private traceDispatcher?: AsyncTraceDispatcher;
   private readonly opts: ConsumerSettings & Required<Pick<PushConsumerOptions,
     'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' |
-    'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'awaitTerminationMillisWhenShutdown'>>;
+    'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'consumeTimeout' | 'awaitTerminationMillisWhenShutdown'>>;
   private readonly consumeTimestamp: number;
   private listener?: { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
   private consumeService?: ConsumeMessageConcurrentlyService | ConsumeMessageOrderlyService;
@@ -141,6 +148,7 @@ export class PushConsumer {
       maxReconsumeTimes: opts.maxReconsumeTimes ?? -1,
       suspendCurrentQueueTimeMillis: opts.suspendCurrentQueueTimeMillis ?? 1000,
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 15_000,
+      consumeTimeout: opts.consumeTimeout ?? 15,
       awaitTerminationMillisWhenShutdown: opts.awaitTerminationMillisWhenShutdown ?? 30_000,
     };
     checkPositiveSettings(this.opts, 'maxReconsumeTimes');
@@ -278,6 +286,13 @@ export class PushConsumer {
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
       this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
       if (this.listener.orderly && this.messageModel === MessageModel.CLUSTERING) this.tasks.every(20_000, () => this.rebalanceImpl.lockAll());
+      const concurrently = this.consumeService;
+      if (concurrently instanceof ConsumeMessageConcurrentlyService) {
+        const timeoutMs = this.opts.consumeTimeout * 60_000;
+        this.tasks.every(timeoutMs, async () => {
+          for (const { mq, pq } of [...this.rebalanceImpl.processQueueTable.values()]) await concurrently.cleanExpiredMsg(pq, mq, timeoutMs);
+        });
+      }
       this.rebalanceService.start();
       this.log.info(`push consumer ${this.group} (${this.clientId}) started, ${this.messageModel}, ${this.listener.orderly ? 'orderly' : 'concurrently'}`);
     } catch (err) {
