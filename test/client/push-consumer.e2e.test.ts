@@ -546,8 +546,8 @@ test('an orderly queue whose listener call goes on is kept by the rebalance that
 });
 
 test('suspend() stops the pulls and resume() continues where they stopped: every message once', { skip }, async () => {
-  const topic = `PushSuspend_${stamp}`;
-  const group = `PushSuspendG_${stamp}`;
+  const topic = `PushPause_${stamp}`;
+  const group = `PushPauseG_${stamp}`;
   await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
   const got: string[] = [];
   const c = consumer({ group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
