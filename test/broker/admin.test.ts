@@ -64,13 +64,19 @@ test('UPDATE_AND_CREATE_TOPIC: the NameServer route shows the topic, and an upda
   assert.equal(r2?.queueDatas[0]?.perm, 4);
 });
 
-test('UPDATE_AND_CREATE_TOPIC refuses absurd queue numbers and the cluster name', async () => {
+test('UPDATE_AND_CREATE_TOPIC refuses absurd queue numbers and, as upstream, every system topic', async () => {
   const bad = await createTopic('TooMany', 5000, 4);
   assert.notEqual(bad.code, ResponseCode.SUCCESS);
   assert.match(bad.remark ?? '', /readQueueNums/);
-  const clash = await createTopic('DefaultCluster', 4, 4);
-  assert.notEqual(clash.code, ResponseCode.SUCCESS);
-  assert.match(clash.remark ?? '', /cluster name/);
+  const before = topicTable(await c.invoke(broker, request(RequestCode.GET_ALL_TOPIC_CONFIG)));
+  for (const topic of ['DefaultCluster', 'DefaultCluster_REPLY_TOPIC', 'TBW102', 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'rmq_sys_wheel_timer', 'BenchmarkTest']) {
+    const clash = await createTopic(topic, 1, 1);
+    assert.equal(clash.code, ResponseCode.INVALID_PARAMETER, topic);
+    assert.match(clash.remark ?? '', /is conflict with system topic/);
+  }
+  // Nothing changed: TBW102 keeps its queues.
+  const after = topicTable(await c.invoke(broker, request(RequestCode.GET_ALL_TOPIC_CONFIG)));
+  assert.deepEqual(after.TBW102, before.TBW102);
 });
 
 test('GET_ALL_TOPIC_CONFIG lists created and system topics with a data version', async () => {

@@ -2,7 +2,7 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { PermName } from '../../common/perm.js';
-import { isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
+import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
 import type { BrokerController } from '../broker-controller.js';
@@ -82,9 +82,10 @@ export class AdminBrokerProcessor {
   async updateAndCreateTopic(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodeCreateTopicRequestHeader(req.extFields);
     const invalid = validateTopic(h.topic);
-    if (invalid) return createResponse(req, ResponseCode.SYSTEM_ERROR, invalid);
-    if (h.topic === this.broker.brokerConfig.brokerClusterName) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `the topic[${h.topic}] is conflict with system topic (the cluster name); choose another name`);
+    if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
+    // As upstream (validateSystemTopicWhenUpdateTopic, on by default): system topics are the broker's own.
+    if (this.isSystemTopicHere(h.topic)) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${h.topic}] is conflict with system topic; choose another name`);
     }
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
       if (v < 0 || v > MAX_QUEUE_NUMS) return createResponse(req, ResponseCode.INVALID_PARAMETER, `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}`);
@@ -108,7 +109,7 @@ export class AdminBrokerProcessor {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the system topic ${topic} can not be deleted`);
     }
     // Upstream (validateSystemTopicWhenUpdateTopic, on by default) refuses every system topic.
-    if (isSystemTopic(topic)) {
+    if (this.isSystemTopicHere(topic)) {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
     }
     b.topicConfigManager.delete(topic);
@@ -116,6 +117,16 @@ export class AdminBrokerProcessor {
     b.messageStore.deleteTopic(topic);
     b.logger.info(`topic ${topic} deleted`);
     return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * Upstream's system topic set as this broker has it: the fixed names and `rmq_sys_*`, plus the
+   * topics named after its cluster and itself and its cluster's reply topic, which upstream's
+   * TopicConfigManager adds at start.
+   */
+  private isSystemTopicHere(topic: string): boolean {
+    const c = this.broker.brokerConfig;
+    return isSystemTopic(topic) || topic === c.brokerClusterName || topic === c.brokerName || topic === getReplyTopic(c.brokerClusterName);
   }
 
   getAllTopicConfig(req: RemotingCommand): RemotingCommand {
