@@ -208,10 +208,17 @@ export class ConsumerTasks {
 
   constructor(private readonly running: () => boolean, private readonly log: Logger) {}
 
-  /** Runs `fn` every `ms` while the consumer runs; a failure is logged. */
+  /**
+   * Runs `fn` every `ms` while the consumer runs; a failure is logged. A round still running
+   * when the next is due makes that one skip, as upstream's scheduleAtFixedRate never runs a
+   * task beside itself (two consumeTimeout rounds would each send the same message back).
+   */
   every(ms: number, fn: () => Promise<unknown>): void {
+    let busy = false;
     const t = setInterval(() => {
-      if (this.running()) fn().catch((err: Error) => this.log.warn(`periodic consumer task failed: ${err.message}`));
+      if (busy || !this.running()) return;
+      busy = true;
+      fn().catch((err: Error) => this.log.warn(`periodic consumer task failed: ${err.message}`)).finally(() => { busy = false; });
     }, ms);
     t.unref();
     this.timers.push(t);
