@@ -338,6 +338,11 @@ export class PushConsumer {
     this.log.info(`resume this consumer, ${this.group}`);
   }
 
+  /** Whether suspend() holds the pulls (upstream `isPause`). */
+  isPaused(): boolean {
+    return this.paused;
+  }
+
   private async doRebalance(): Promise<boolean> {
     if (this.state !== 'running') return true;
     // As upstream's tryRebalance: a suspended consumer keeps its queues, and the service retries soon.
