@@ -1,57 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message } from '../../src/client/message.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
-import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { skip } from './standalone-fixture.js';
+import { usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
 
 // PushConsumer.suspend() / resume() (upstream DefaultMQPushConsumerImpl's `pause` flag) against
 // a real NameServer + Broker in this process.
 
-let mq: Standalone;
-let producer: Producer;
-const consumers: PushConsumer[] = [];
 const stamp = Date.now();
-let offsetDir: string;
-
-useStandalone('rmq-push-suspend-', {
-  async started(s) {
-    mq = s;
-    offsetDir = mkdtempSync(join(tmpdir(), 'rmq-push-suspend-offsets-'));
-    producer = new Producer({ group: 'PUSH_SUSPEND_PG', namesrvAddr: mq.namesrvAddr });
-    await producer.start();
-  },
-  async stopping() {
-    for (const c of consumers) await c.shutdown();
-    await producer?.shutdown();
-    if (offsetDir) rmSync(offsetDir, { recursive: true, force: true });
-  },
-});
-
-function consumer(opts: ConstructorParameters<typeof PushConsumer>[0]): PushConsumer {
-  const c = new PushConsumer({ namesrvAddr: mq.namesrvAddr, localOffsetStoreDir: offsetDir, ...opts });
-  consumers.push(c);
-  return c;
-}
+const f = usePushFixture('rmq-push-suspend-', 'PUSH_SUSPEND_PG');
+const consumer = f.consumer;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('suspend() stops the pulls and resume() continues where they stopped: every message once', { skip }, async () => {
   const topic = `PushPause_${stamp}`;
   const group = `PushPauseG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
   const got: string[] = [];
   const c = consumer({ group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
   c.subscribe(topic, '*');
   c.registerMessageListenerConcurrently(async (msgs) => { got.push(...msgs.map((m) => m.body.toString())); });
   await c.start();
   const send = async (prefix: string): Promise<void> => {
-    for (let i = 0; i < 10; i++) await producer.send(new Message(topic, `${prefix}${i}`));
+    for (let i = 0; i < 10; i++) await f.producer.send(new Message(topic, `${prefix}${i}`));
   };
   await send('before-');
   await waitUntil(() => got.length === 10, 'the first ten consumed');
@@ -77,7 +52,7 @@ test('suspend() stops the pulls and resume() continues where they stopped: every
 test('a suspended consumer keeps its queues while its group changes (no rebalance), and gives up its share on resume()', { skip }, async () => {
   const topic = `PushPauseRebalance_${stamp}`;
   const group = `PushPauseRebalanceG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 4);
   const held = (c: PushConsumer): number => c.assignment().filter((q) => q.topic === topic).length;
   const a = consumer({ group });
   a.subscribe(topic, '*');

@@ -1,49 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Producer } from '../../src/client/producer.js';
-import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message } from '../../src/client/message.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
-import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { skip } from './standalone-fixture.js';
+import { usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
 
 // PushConsumer consumeTimeout (upstream ConsumeMessageConcurrentlyService.cleanExpireMsg)
 // against a real NameServer + Broker in this process.
 
-let mq: Standalone;
-let producer: Producer;
-const consumers: PushConsumer[] = [];
 const stamp = Date.now();
-let offsetDir: string;
-
-useStandalone('rmq-push-timeout-', {
-  async started(s) {
-    mq = s;
-    offsetDir = mkdtempSync(join(tmpdir(), 'rmq-push-timeout-offsets-'));
-    producer = new Producer({ group: 'PUSH_TIMEOUT_PG', namesrvAddr: mq.namesrvAddr });
-    await producer.start();
-  },
-  async stopping() {
-    for (const c of consumers) await c.shutdown();
-    await producer?.shutdown();
-    if (offsetDir) rmSync(offsetDir, { recursive: true, force: true });
-  },
-}, { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } }); // retries come back after 1 s
-
-function consumer(opts: ConstructorParameters<typeof PushConsumer>[0]): PushConsumer {
-  const c = new PushConsumer({ namesrvAddr: mq.namesrvAddr, localOffsetStoreDir: offsetDir, ...opts });
-  consumers.push(c);
-  return c;
-}
+const f = usePushFixture('rmq-push-timeout-', 'PUSH_TIMEOUT_PG', { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } }); // retries come back after 1 s
+const consumer = f.consumer;
 
 test('a listener call past consumeTimeout: its message is sent back and redelivered, and the queue\'s offset moves on', { skip }, async () => {
   const topic = `PushTimeout_${stamp}`;
   const group = `PushTimeoutG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   const api = new MQClientAPI();
   const seen: Array<{ body: string; reconsume: number }> = [];
   // The first call of 'stuck' lasts until the end of the test.
@@ -60,12 +34,12 @@ test('a listener call past consumeTimeout: its message is sent back and redelive
   });
   await c.start();
   try {
-    await producer.send(new Message(topic, 'stuck'));
-    await producer.send(new Message(topic, 'after'));
+    await f.producer.send(new Message(topic, 'stuck'));
+    await f.producer.send(new Message(topic, 'after'));
     // Upstream: the expired message goes to the retry topic (here 1 s) while its first call still runs.
     await waitUntil(() => seen.some((s) => s.body === 'stuck' && s.reconsume === 1), 'the expired message redelivered', 15_000);
     // Out of the process queue: the committed offset passes it although its first call goes on.
-    await waitUntil(async () => (await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 })) === 2,
+    await waitUntil(async () => (await api.queryConsumerOffset(f.mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 })) === 2,
       'the offset past the expired message', 5000);
     assert.deepEqual(seen.filter((s) => s.body === 'after').length, 1);
     assert.deepEqual(seen.filter((s) => s.body === 'stuck').map((s) => s.reconsume), [0, 1], 'sent back once');

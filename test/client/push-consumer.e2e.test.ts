@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message, type MessageExt } from '../../src/client/message.js';
 import { ConsumeConcurrentlyStatus, ConsumeOrderlyStatus } from '../../src/client/consume-message-service.js';
@@ -12,43 +10,22 @@ import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import type { SendMessageRequestHeader } from '../../src/client/headers.js';
 import { MQBrokerError } from '../../src/remoting/errors.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
-import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
+import { skip } from './standalone-fixture.js';
+import { usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
 import { Admin } from '../../src/admin/admin.js';
 import { formatConsumerRunningInfo } from '../../src/client/consumer-running-info.js';
 
 // PushConsumer against a real NameServer + Broker in this process.
 
-let mq: Standalone;
-let producer: Producer;
-const consumers: PushConsumer[] = [];
 const stamp = Date.now();
-let offsetDir: string;
-
-useStandalone('rmq-push-e2e-', {
-  async started(s) {
-    mq = s;
-    offsetDir = mkdtempSync(join(tmpdir(), 'rmq-push-offsets-'));
-    producer = new Producer({ group: 'PUSH_E2E_PG', namesrvAddr: mq.namesrvAddr });
-    await producer.start();
-  },
-  async stopping() {
-    for (const c of consumers) await c.shutdown();
-    await producer?.shutdown();
-    if (offsetDir) rmSync(offsetDir, { recursive: true, force: true });
-  },
-}, { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } }); // retries come back after 1 s
-
-function consumer(opts: ConstructorParameters<typeof PushConsumer>[0]): PushConsumer {
-  const c = new PushConsumer({ namesrvAddr: mq.namesrvAddr, localOffsetStoreDir: offsetDir, ...opts });
-  consumers.push(c);
-  return c;
-}
+const f = usePushFixture('rmq-push-e2e-', 'PUSH_E2E_PG', { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } }); // retries come back after 1 s
+const consumer = f.consumer;
 
 test('consumes the subscribed tags with keys and properties intact, then commits the offsets on the broker', { skip }, async () => {
   const topic = `PushBasic_${stamp}`;
   const group = `PushBasicG_${stamp}`;
-  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  const queues = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 4);
   const got: MessageExt[] = [];
   const c = consumer({ group });
   c.subscribe(topic, 'TagA || TagC');
@@ -58,12 +35,12 @@ test('consumes the subscribed tags with keys and properties intact, then commits
   for (let i = 0; i < 30; i++) {
     const tags = ['TagA', 'TagB', 'TagC'][i % 3]!;
     const m = new Message(topic, `body-${i}`, { tags, keys: [`k${i}`, `kk${i}`], properties: { seq: String(i) } });
-    const r = await producer.send(m);
+    const r = await f.producer.send(m);
     if (tags !== 'TagB') sent.set(r.msgId, tags);
   }
   // A last TagA message on every queue, so every queue's offset ends past a consumed message.
   for (const q of queues) {
-    const r = await producer.send(new Message(topic, `body-${30 + q.queueId}`, { tags: 'TagA', keys: [`k${30 + q.queueId}`, `kk${30 + q.queueId}`], properties: { seq: String(30 + q.queueId) } }), { queue: q });
+    const r = await f.producer.send(new Message(topic, `body-${30 + q.queueId}`, { tags: 'TagA', keys: [`k${30 + q.queueId}`, `kk${30 + q.queueId}`], properties: { seq: String(30 + q.queueId) } }), { queue: q });
     sent.set(r.msgId, 'TagA');
   }
   await waitUntil(() => got.length >= 24, '24 TagA/TagC messages');
@@ -80,7 +57,7 @@ test('consumes the subscribed tags with keys and properties intact, then commits
   // Shutdown committed every queue's offset: the group's total equals the messages stored.
   const api = new MQClientAPI();
   let total = 0;
-  for (let q = 0; q < 4; q++) total += await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: q });
+  for (let q = 0; q < 4; q++) total += await api.queryConsumerOffset(f.mq.brokerAddr, { consumerGroup: group, topic, queueId: q });
   await api.shutdown();
   assert.equal(total, 34);
 });
@@ -88,7 +65,7 @@ test('consumes the subscribed tags with keys and properties intact, then commits
 test('every message is delivered while consumers join and leave (duplicates counted, none lost)', { skip }, async (t) => {
   const topic = `PushRebalance_${stamp}`;
   const group = `PushRebalanceG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 8);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 8);
   const seen = new Map<string, number>();
   const by = new Map<string, Set<string>>();
   const listener = (name: string) => async (msgs: MessageExt[]): Promise<void> => {
@@ -106,7 +83,7 @@ test('every message is delivered while consumers join and leave (duplicates coun
   await a.start();
   let sent = 0;
   const sendSome = async (n: number): Promise<void> => {
-    for (let i = 0; i < n; i++) await producer.send(new Message(topic, `m-${sent++}`));
+    for (let i = 0; i < n; i++) await f.producer.send(new Message(topic, `m-${sent++}`));
   };
   await sendSome(100);
   const b = consumer({ group });
@@ -134,7 +111,7 @@ test('every message is delivered while consumers join and leave (duplicates coun
 test('orderly consumption keeps each queue in order across a rebalance', { skip }, async () => {
   const topic = `PushOrderly_${stamp}`;
   const group = `PushOrderlyG_${stamp}`;
-  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  const queues = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 4);
   const log: Array<{ q: number; seq: number; who: string; at: number }> = [];
   const listener = (who: string) => async (msgs: MessageExt[]) => {
     for (const m of msgs) log.push({ q: m.queueId, seq: Number(m.body.toString()), who, at: Date.now() });
@@ -148,7 +125,7 @@ test('orderly consumption keeps each queue in order across a rebalance', { skip 
   const next = [0, 0, 0, 0];
   const sendRound = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      for (const q of queues) await producer.send(new Message(topic, String(next[q.queueId]!++)), { queue: q });
+      for (const q of queues) await f.producer.send(new Message(topic, String(next[q.queueId]!++)), { queue: q });
     }
   };
   await sendRound(30);
@@ -170,7 +147,7 @@ test('orderly consumption keeps each queue in order across a rebalance', { skip 
 test('broadcasting delivers every message to every instance and keeps offsets in a local file', { skip }, async () => {
   const topic = `PushBroadcast_${stamp}`;
   const group = `PushBroadcastG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
   const got = [new Set<string>(), new Set<string>()];
   const cs = [0, 1].map((i) => {
     const c = consumer({ group, messageModel: MessageModel.BROADCASTING, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
@@ -179,9 +156,9 @@ test('broadcasting delivers every message to every instance and keeps offsets in
     return c;
   });
   for (const c of cs) await c.start();
-  for (let i = 0; i < 40; i++) await producer.send(new Message(topic, `b-${i}`));
+  for (let i = 0; i < 40; i++) await f.producer.send(new Message(topic, `b-${i}`));
   await waitUntil(() => got.every((s) => s.size === 40), 'both instances get all 40');
-  const file = join(offsetDir, cs[0]!.clientId, group, 'offsets.json');
+  const file = join(f.offsetDir, cs[0]!.clientId, group, 'offsets.json');
   await cs[0]!.shutdown();
   assert.ok(existsSync(file), 'offsets file written at shutdown');
   const table = JSON.parse(readFileSync(file, 'utf8')).offsetTable as Record<string, number>;
@@ -191,7 +168,7 @@ test('broadcasting delivers every message to every instance and keeps offsets in
 test('a listener that throws or asks RECONSUME_LATER gets the message again through the retry topic', { skip }, async () => {
   const topic = `PushRetry_${stamp}`;
   const group = `PushRetryG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
   const attempts = new Map<string, MessageExt[]>();
   const c = consumer({ group });
   c.subscribe(topic, '*');
@@ -208,8 +185,8 @@ test('a listener that throws or asks RECONSUME_LATER gets the message again thro
     return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
   });
   await c.start();
-  const r1 = await producer.send(new Message(topic, 'throw', { keys: 'k-throw', properties: { p: '1' } }));
-  await producer.send(new Message(topic, 'later', { tags: 'T' }));
+  const r1 = await f.producer.send(new Message(topic, 'throw', { keys: 'k-throw', properties: { p: '1' } }));
+  await f.producer.send(new Message(topic, 'later', { tags: 'T' }));
   await waitUntil(() => (attempts.get('throw')?.length ?? 0) >= 2 && (attempts.get('later')?.length ?? 0) >= 2, 'both messages consumed a second time', 30_000);
   const again = attempts.get('throw')![1]!;
   assert.equal(again.topic, topic, 'the original topic is restored');
@@ -243,7 +220,7 @@ class RefusingAPI extends MQClientAPI {
 test('when the broker refuses the send-back, the message goes to %RETRY%<group> as upstream; when that fails too, it is retried here after 5 s', { skip }, async () => {
   const topic = `PushFallback_${stamp}`;
   const group = `PushFallbackG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   const api = new RefusingAPI();
   api.refuseRetryTopic = true;
   const attempts: Array<{ m: MessageExt; at: number }> = [];
@@ -261,7 +238,7 @@ test('when the broker refuses the send-back, the message goes to %RETRY%<group> 
   });
   await c.start();
   try {
-    const sent = await producer.send(new Message(topic, 'fallback', { keys: 'fk', properties: { kept: 'yes' } }));
+    const sent = await f.producer.send(new Message(topic, 'fallback', { keys: 'fk', properties: { kept: 'yes' } }));
     // 1st attempt fails; send-back and the retry topic are both refused: consumed again here.
     await waitUntil(() => attempts.length >= 2, 'the local retry', 10_000);
     assert.deepEqual(before2nd, { sendBacks: 1, retrySends: 1 });
@@ -291,8 +268,8 @@ test('when the broker refuses the send-back, the message goes to %RETRY%<group> 
 async function pulledWhileBlocked(name: string, bodies: Array<string | Buffer>, settings: Partial<ConstructorParameters<typeof PushConsumer>[0]>,
   atLeast: number): Promise<number> {
   const topic = `${name}_${stamp}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
-  for (const body of bodies) await producer.send(new Message(topic, body), { queue: q! });
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
+  for (const body of bodies) await f.producer.send(new Message(topic, body), { queue: q! });
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   let calls = 0;
@@ -301,7 +278,7 @@ async function pulledWhileBlocked(name: string, bodies: Array<string | Buffer>, 
   c.registerMessageListenerConcurrently(async () => { calls++; await gate; });
   const api = new MQClientAPI();
   try {
-    const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(mq.brokerAddr)).msgGetTotalTodayNow);
+    const pulled = async (): Promise<number> => Number((await api.getBrokerRuntimeInfo(f.mq.brokerAddr)).msgGetTotalTodayNow);
     const before = await pulled();
     await c.start();
     await waitUntil(() => calls === 1, 'the first listener call');
@@ -334,7 +311,7 @@ test('flow control by size: a queue holding pullThresholdSizeForQueue MiB of bod
 test('shutdown waits for listener calls in progress and commits their offsets', { skip }, async () => {
   const topic = `PushShutdown_${stamp}`;
   const group = `PushShutdownG_${stamp}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   let started = 0;
   let finished = 0;
   const c = consumer({ group, consumeThreadMax: 4 });
@@ -345,29 +322,29 @@ test('shutdown waits for listener calls in progress and commits their offsets', 
     finished++;
   });
   await c.start();
-  for (let i = 0; i < 4; i++) await producer.send(new Message(topic, `s-${i}`), { queue: q! });
+  for (let i = 0; i < 4; i++) await f.producer.send(new Message(topic, `s-${i}`), { queue: q! });
   await waitUntil(() => started === 4, 'four calls in progress');
   await c.shutdown();
   assert.equal(finished, 4, 'shutdown resolved only after the calls finished');
   const api = new MQClientAPI();
-  assert.equal(await api.queryConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 }), 4);
-  await assert.rejects(api.getConsumerIdListByGroup(mq.brokerAddr, group), /no consumer/, 'unregistered from the broker');
+  assert.equal(await api.queryConsumerOffset(f.mq.brokerAddr, { consumerGroup: group, topic, queueId: 0 }), 4);
+  await assert.rejects(api.getConsumerIdListByGroup(f.mq.brokerAddr, group), /no consumer/, 'unregistered from the broker');
   await api.shutdown();
 });
 
 test('subscribe after start takes the new topic at once; RESET_CONSUMER_CLIENT_OFFSET from the broker rewinds a topic', { skip }, async () => {
   const topic = `PushLate_${stamp}`;
   const group = `PushLateG_${stamp}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   const got: string[] = [];
   const c = consumer({ group });
   c.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) got.push(m.body.toString()); });
   await c.start();
-  for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `l-${i}`), { queue: q! });
+  for (let i = 0; i < 5; i++) await f.producer.send(new Message(topic, `l-${i}`), { queue: q! });
   c.subscribe(topic, '*');
   await waitUntil(() => got.length === 5, 'the five messages after subscribing');
   // The broker side of mqadmin resetOffsetByTime: push the new offsets to the group's clients.
-  const { broker } = mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
+  const { broker } = f.mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
   const channels = broker.consumerManager.get(group)!.channels;
   const { createRequest } = await import('../../src/remoting/command.js');
   const { RequestCode, SerializeType } = await import('../../src/remoting/codes.js');
@@ -385,7 +362,7 @@ test('subscribe after start takes the new topic at once; RESET_CONSUMER_CLIENT_O
 test('orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT (or a throw) holds the queue and retries the same message before the next', { skip }, async () => {
   const topic = `PushSuspend_${stamp}`;
   const group = `PushSuspendG_${stamp}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   const seen: Array<{ body: string; reconsumeTimes: number }> = [];
   const c = consumer({ group, suspendCurrentQueueTimeMillis: 10 });
   c.subscribe(topic, '*');
@@ -400,7 +377,7 @@ test('orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT (or a throw) holds the queue and r
     return ConsumeOrderlyStatus.SUCCESS;
   });
   await c.start();
-  for (const b of ['m0', 'm1', 'm2', 'm3']) await producer.send(new Message(topic, b), { queue: q! });
+  for (const b of ['m0', 'm1', 'm2', 'm3']) await f.producer.send(new Message(topic, b), { queue: q! });
   await waitUntil(() => seen.some((s) => s.body === 'm3'), 'm3');
   assert.deepEqual(seen.map((s) => `${s.body}/${s.reconsumeTimes}`), ['m0/0', 'm1/0', 'm1/1', 'm2/0', 'm2/1', 'm2/2', 'm3/0']);
 });
@@ -408,7 +385,7 @@ test('orderly: SUSPEND_CURRENT_QUEUE_A_MOMENT (or a throw) holds the queue and r
 test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports its queues and speed, CONSUME_MESSAGE_DIRECTLY runs its listener', { skip }, async () => {
   const topic = `PushAdmin_${stamp}`;
   const group = `PushAdminG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
   const seen: string[] = [];
   const c = consumer({ group, consumeThreadMax: 7 });
   c.subscribe(topic, 'TagA || TagB');
@@ -421,9 +398,9 @@ test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports it
   });
   await c.start();
   const sent = [];
-  for (const body of ['ok-1', 'ok-2', 'ok-3']) sent.push(await producer.send(new Message(topic, body, { tags: 'TagA' })));
+  for (const body of ['ok-1', 'ok-2', 'ok-3']) sent.push(await f.producer.send(new Message(topic, body, { tags: 'TagA' })));
   await waitUntil(() => seen.length === 3, 'three messages consumed');
-  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
   await admin.start();
   try {
     const info = await admin.getConsumerRunningInfo(group, c.clientId, true);
@@ -431,7 +408,7 @@ test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports it
     assert.equal(info.properties.PROP_CONSUMEORDERLY, 'false');
     assert.equal(info.properties.PROP_THREADPOOL_CORE_SIZE, '7');
     assert.equal(info.properties.consumerGroup, group);
-    assert.equal(info.properties.PROP_NAMESERVER_ADDR, `${mq.namesrvAddr};`);
+    assert.equal(info.properties.PROP_NAMESERVER_ADDR, `${f.mq.namesrvAddr};`);
     assert.match(info.properties.PROP_CLIENT_VERSION!, /^V\d/);
     assert.ok(Date.now() - Number(info.properties.PROP_CONSUMER_START_TIMESTAMP) < 60_000);
     assert.deepEqual(info.subscriptionSet.map((s) => `${s.topic} ${s.subString}`).sort(), [`%RETRY%${group} *`, `${topic} TagA || TagB`]);
@@ -454,8 +431,8 @@ test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports it
     const direct = await admin.consumeMessageDirectly(group, c.clientId, topic, sent[0]!.msgId);
     assert.deepEqual({ ...direct, spentTimeMills: 0 }, { order: false, autoCommit: true, consumeResult: 'CR_SUCCESS', spentTimeMills: 0 });
     assert.equal(seen.at(-1), 'ok-1');
-    const later = await producer.send(new Message(topic, 'later', { tags: 'TagC' })); // not subscribed: only a direct push reaches the listener
-    const thrown = await producer.send(new Message(topic, 'throw', { tags: 'TagC' }));
+    const later = await f.producer.send(new Message(topic, 'later', { tags: 'TagC' })); // not subscribed: only a direct push reaches the listener
+    const thrown = await f.producer.send(new Message(topic, 'throw', { tags: 'TagC' }));
     assert.equal((await admin.consumeMessageDirectly(group, c.clientId, topic, later.offsetMsgId)).consumeResult, 'CR_LATER');
     const t = await admin.consumeMessageDirectly(group, c.clientId, topic, thrown.msgId);
     assert.equal(t.consumeResult, 'CR_THROW_EXCEPTION');
@@ -470,7 +447,7 @@ test('admin tools reach a running consumer: GET_CONSUMER_RUNNING_INFO reports it
 test('CONSUME_MESSAGE_DIRECTLY to an orderly consumer: its statuses map to upstream results, and its manual commit shows', { skip }, async () => {
   const topic = `PushAdminOrder_${stamp}`;
   const group = `PushAdminOrderG_${stamp}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   const c = consumer({ group });
   c.subscribe(topic, 'none');
   c.registerMessageListenerOrderly(async (msgs, ctx) => {
@@ -483,12 +460,12 @@ test('CONSUME_MESSAGE_DIRECTLY to an orderly consumer: its statuses map to upstr
     return ConsumeOrderlyStatus.SUCCESS;
   });
   await c.start();
-  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
   await admin.start();
   try {
     const results = [];
     for (const body of ['fine', 'suspend', 'commit']) {
-      const r = await producer.send(new Message(topic, body));
+      const r = await f.producer.send(new Message(topic, body));
       results.push(await admin.consumeMessageDirectly(group, c.clientId, topic, r.msgId));
     }
     assert.deepEqual(results.map((r) => [r.order, r.autoCommit, r.consumeResult]), [
@@ -504,7 +481,7 @@ test('CONSUME_MESSAGE_DIRECTLY to an orderly consumer: its statuses map to upstr
 test('an orderly queue whose listener call goes on is kept by the rebalance that takes it away, and tryUnlockTimes counts the tries', { skip }, async () => {
   const topic = `PushTryUnlock_${stamp}`;
   const group = `PushTryUnlockG_${stamp}`;
-  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const queues = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => { release = resolve; });
   const calls: number[] = [];
@@ -517,7 +494,7 @@ test('an orderly queue whose listener call goes on is kept by the rebalance that
   });
   await a.start();
   await waitUntil(() => a.assignment().filter((q) => q.topic === topic).length === 2, 'a holds both queues');
-  for (const q of queues) await producer.send(new Message(topic, 'held'), { queue: q });
+  for (const q of queues) await f.producer.send(new Message(topic, 'held'), { queue: q });
   await waitUntil(() => calls.length === 2, 'a listener call running on each queue');
   const b = consumer({ group, rebalanceInterval: 1000, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
   b.subscribe(topic, '*');
@@ -527,7 +504,7 @@ test('an orderly queue whose listener call goes on is kept by the rebalance that
     return ConsumeOrderlyStatus.SUCCESS;
   });
   await b.start();
-  const admin = new Admin({ namesrvAddr: mq.namesrvAddr });
+  const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
   await admin.start();
   try {
     // a gives one queue to b, but its listener call there goes on: a keeps the broker lock and says so.
