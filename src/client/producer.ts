@@ -9,7 +9,8 @@ import { MQBrokerError, RequestCode, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
 import type { HeartbeatData, SendMessageRequestHeader } from './headers.js';
 import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message, type MessageExt } from './message.js';
-import { decodePushedReply, isReplyMessage, replyReceived, RequestFutureTable } from './request-reply.js';
+import { isReplyMessage, receiveReplyMessage } from './request-reply.js';
+import { RequestFutureHolder } from './request-future-holder.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
@@ -132,7 +133,7 @@ export class Producer {
   private heartbeatTimer?: NodeJS.Timeout;
   private unregisterConnect?: () => void;
   private unregisterReply?: () => void;
-  private readonly requests = new RequestFutureTable();
+  private readonly requests = RequestFutureHolder.instance;
   private state: 'created' | 'running' | 'shutdown' = 'created';
   private readonly trace?: AsyncTraceDispatcher;
   private readonly faults?: LatencyFaultTolerance;
@@ -188,14 +189,7 @@ export class Producer {
       if (this.state === 'running' && this.brokerAddrs().has(addr)) void this.sendHeartbeat(addr);
     });
     // Replies to this producer's requests come back on its connections (upstream ClientRemotingProcessor).
-    this.unregisterReply = this.api.registerRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => {
-      try {
-        if (!this.requests.complete(decodePushedReply(req))) this.log.debug('a reply matched no request of this producer (late, or another producer\'s)');
-      } catch (err) {
-        this.log.warn(`a pushed reply message could not be read: ${(err as Error).message}`);
-      }
-      return replyReceived(req);
-    });
+    this.unregisterReply = this.api.registerRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => receiveReplyMessage(req, this.requests, this.log));
     await this.trace?.start();
   }
 
@@ -212,7 +206,7 @@ export class Producer {
     clearInterval(this.heartbeatTimer);
     this.unregisterConnect?.();
     this.unregisterReply?.();
-    this.requests.close();
+    this.requests.close(this);
     await Promise.all([...this.brokerAddrs()].map((addr) =>
       this.api.unregisterClient(addr, this.clientId, this.group, undefined, 1000).catch(() => undefined)));
     if (this.ownsApi) await this.api.shutdown();
@@ -409,7 +403,7 @@ export class Producer {
   request(msg: Message, opts: Pick<SendOptions, 'timeout' | 'queue' | 'selector' | 'arg' | 'shardingKey'> = {}): Promise<MessageExt> {
     this.checkRunning();
     const timeout = opts.timeout ?? this.sendMsgTimeout;
-    const { correlationId, reply } = this.requests.open(msg, this.clientId, timeout);
+    const { correlationId, reply } = this.requests.open(this, msg, this.clientId, timeout);
     this.send(msg, { ...opts, timeout }).then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
     return reply;
   }

@@ -1,19 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { MessageConst, PROPERTY_SEPARATOR } from '../common/message-const.js';
 import { encodeProperties } from '../common/properties.js';
 import { getReplyTopic, REPLY_MESSAGE_FLAG } from '../common/topic.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../remoting/command.js';
 import { optNumber, optString, reqString } from '../remoting/header.js';
-import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
+import type { Logger } from '../common/logger.js';
+import { ClientErrorCode, MQClientError } from './errors.js';
 import { Message, toMessageExt, type MessageExt } from './message.js';
+import type { RequestFutureHolder } from './request-future-holder.js';
 
 /**
  * Request-reply over the queue (upstream `DefaultMQProducer.request`, `MessageUtil`,
  * `RequestFutureHolder`): a producer's request carries CORRELATION_ID, REPLY_TO_CLIENT (its
  * client id) and TTL; a consumer answers with `createReplyMessage`, sent to the cluster's reply
  * topic with SEND_REPLY_MESSAGE; the broker pushes the reply to the requester
- * (PUSH_REPLY_MESSAGE_TO_CLIENT), whose pending request it completes.
+ * (PUSH_REPLY_MESSAGE_TO_CLIENT), whose pending request (request-future-holder.ts) it completes.
  */
 
 /**
@@ -41,87 +42,25 @@ export function isReplyMessage(msg: Message): boolean {
   return msg.properties.get(MessageConst.MESSAGE_TYPE) === REPLY_MESSAGE_FLAG;
 }
 
-interface Pending {
-  resolve: (reply: MessageExt) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-  /** The request reached the broker: a timeout then means nobody answered in time. */
-  sent: boolean;
-  topic: string;
-  timeoutMs: number;
-}
-
-/** A producer's requests waiting for their replies, by correlation id. */
-export class RequestFutureTable {
-  private readonly pending = new Map<string, Pending>();
-
-  /** Tags `msg` as a request and returns its correlation id and the promise of its reply. */
-  open(msg: Message, requesterClientId: string, timeoutMs: number): { correlationId: string; reply: Promise<MessageExt> } {
-    const correlationId = randomUUID();
-    msg.properties.set(MessageConst.CORRELATION_ID, correlationId);
-    msg.properties.set(MessageConst.REPLY_TO_CLIENT, requesterClientId);
-    msg.properties.set(MessageConst.TTL, String(timeoutMs));
-    const reply = new Promise<MessageExt>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const p = this.pending.get(correlationId);
-        if (!p) return;
-        this.pending.delete(correlationId);
-        p.reject(p.sent
-          ? new MQClientError(`send request message to <${p.topic}> OK, but wait reply message timeout, ${p.timeoutMs} ms: is a consumer of ${p.topic} answering with createReplyMessage?`, ClientErrorCode.REQUEST_TIMEOUT, true)
-          : new MQClientError(`send request message to <${p.topic}> did not complete within ${p.timeoutMs} ms`, ClientErrorCode.REQUEST_TIMEOUT, true));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(correlationId, { resolve, reject, timer, sent: false, topic: msg.topic, timeoutMs });
-    });
-    return { correlationId, reply };
-  }
-
-  /** The request is stored on a broker. */
-  markSent(correlationId: string): void {
-    const p = this.pending.get(correlationId);
-    if (p) p.sent = true;
-  }
-
-  /** The request could not be sent: its caller gets `err` (upstream: "send request message to <topic> fail"). */
-  fail(correlationId: string, err: unknown): void {
-    const p = this.pending.get(correlationId);
-    if (!p) return;
-    this.settle(correlationId, p);
-    p.reject(new MQClientError(`send request message to <${p.topic}> fail: ${(err as Error).message}`, ClientErrorCode.REQUEST_FAILED, isRetriable(err), { cause: err }));
-  }
-
-  /** Completes the request `reply` answers; false when none is waiting here (late, or another producer's). */
-  complete(reply: MessageExt): boolean {
-    const id = reply.propertyMap.get(MessageConst.CORRELATION_ID);
-    const p = id === undefined ? undefined : this.pending.get(id);
-    if (!p || id === undefined) return false;
-    this.settle(id, p);
-    p.resolve(reply);
-    return true;
-  }
-
-  get size(): number {
-    return this.pending.size;
-  }
-
-  /** Fails every waiting request (the producer shuts down). */
-  close(): void {
-    for (const [id, p] of [...this.pending]) {
-      this.settle(id, p);
-      p.reject(new MQClientError(`the producer shut down while request ${id} to <${p.topic}> waited for its reply`, ClientErrorCode.NOT_STARTED));
-    }
-  }
-
-  private settle(id: string, p: Pending): void {
-    clearTimeout(p.timer);
-    this.pending.delete(id);
-  }
-}
-
 /**
- * PUSH_REPLY_MESSAGE_TO_CLIENT → the reply message (upstream `ClientRemotingProcessor.receiveReplyMessage`),
- * its body inflated, with ARRIVE_TIME added.
+ * PUSH_REPLY_MESSAGE_TO_CLIENT (upstream `ClientRemotingProcessor.receiveReplyMessage`): the
+ * reply completes the request of this process it answers. The broker is told the reply was
+ * taken, whether or not a request still waited for it (a late reply is only logged).
  */
+export function receiveReplyMessage(req: RemotingCommand, holder: RequestFutureHolder, log: Logger): RemotingCommand {
+  try {
+    const reply = decodePushedReply(req);
+    if (!holder.complete(reply)) {
+      // Several producers sharing one connection each see every reply: only one of them has its request.
+      log.debug(`receive reply message, but not matched any request, CorrelationId: ${reply.propertyMap.get(MessageConst.CORRELATION_ID) ?? ''}, reply from host: ${reply.bornHost}`);
+    }
+  } catch (err) {
+    log.warn(`a pushed reply message could not be read: ${(err as Error).message}`);
+  }
+  return createResponse(req, ResponseCode.SUCCESS);
+}
+
+/** The reply message a push carries, its body inflated, with ARRIVE_TIME added. */
 export function decodePushedReply(req: RemotingCommand, now = Date.now()): MessageExt {
   const ext = req.extFields;
   let properties = optString(ext, 'properties') ?? '';
@@ -142,9 +81,4 @@ export function decodePushedReply(req: RemotingCommand, now = Date.now()): Messa
     properties,
     offsetMsgId: '',
   });
-}
-
-/** The client's answer to a pushed reply: taken, whether or not a request still waited for it (as upstream). */
-export function replyReceived(req: RemotingCommand): RemotingCommand {
-  return createResponse(req, ResponseCode.SUCCESS);
 }

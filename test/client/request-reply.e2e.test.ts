@@ -4,6 +4,7 @@ import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message, type MessageExt } from '../../src/client/message.js';
 import { createReplyMessage } from '../../src/client/request-reply.js';
+import { RequestFutureHolder } from '../../src/client/request-future-holder.js';
 import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { MQClientAPI, PullStatus } from '../../src/client/mq-client-api.js';
@@ -11,6 +12,7 @@ import { PullConsumer } from '../../src/client/pull-consumer.js';
 import { MessageConst } from '../../src/common/message-const.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { MQBrokerError } from '../../src/remoting/errors.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { request, sendV2Ext } from '../broker/helpers.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
@@ -108,6 +110,7 @@ test('a request nobody answers rejects with REQUEST_TIMEOUT after its timeout; a
   await assert.rejects(requester.request(new Message(TOPIC, 'unanswered', { properties: { silent: 'true' } }), { timeout: 1500 }),
     (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.REQUEST_TIMEOUT && /OK, but wait reply message timeout, 1500 ms/.test(e.message));
   assert.ok(Date.now() - t0 >= 1400, 'not before the timeout');
+  assert.equal(RequestFutureHolder.instance.size(requester), 0, 'the timed-out request left the table');
   await waitUntil(() => served.some((m) => m.body.toString() === 'unanswered'), 'the unanswered request delivered');
   await assert.rejects(requester.request(new Message('Bad Topic!', 'x'), { timeout: 2000 }),
     (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.REQUEST_FAILED && /send request message to <Bad Topic!> fail/.test(e.message));
@@ -140,4 +143,38 @@ test('bad replies: unknown requester, no REPLY_TO_CLIENT, a header without field
     await raw.shutdown();
   }
   assert.equal((await requester.request(new Message(TOPIC, 'still'), { timeout: 10_000 })).body.toString(), 're:still');
+});
+
+test('producers given one instanceName (one client id) each get their own replies', { skip }, async () => {
+  // The broker pushes a reply to the first connection it finds for the client id; upstream's
+  // process-wide RequestFutureHolder lets the sibling that receives it complete the request.
+  const twins = ['A', 'B'].map((g) => new Producer({ group: `RR_TWIN_${g}`, namesrvAddr: mq.namesrvAddr, instanceName: `twin-${stamp}` }));
+  try {
+    for (const p of twins) await p.start();
+    assert.equal(twins[0]!.clientId, twins[1]!.clientId);
+    const replies = await Promise.all(twins.map((p, i) => p.request(new Message(TOPIC, `twin${i}`), { timeout: 8000 })));
+    assert.deepEqual(replies.map((r) => r.body.toString()), ['re:twin0', 're:twin1']);
+  } finally {
+    for (const p of twins) await p.shutdown();
+  }
+});
+
+test('a reply to a producer that has left is refused with SYSTEM_ERROR (channel not found); the broker keeps serving', { skip }, async () => {
+  const gone = new Producer({ group: 'RR_GONE', namesrvAddr: mq.namesrvAddr });
+  await gone.start();
+  const asked = gone.request(new Message(TOPIC, 'departed', { properties: { silent: 'true' } }), { timeout: 1000 });
+  await assert.rejects(asked, (e: unknown) => e instanceof MQClientError && e.code === ClientErrorCode.REQUEST_TIMEOUT);
+  const pending = gone.request(new Message(TOPIC, 'pending at shutdown', { properties: { silent: 'true' } }), { timeout: 60_000 })
+    .then(() => assert.fail('no reply was sent'), (e: unknown) => e);
+  await waitUntil(() => served.some((m) => m.body.toString() === 'pending at shutdown'), 'the pending request delivered');
+  await gone.shutdown();
+  const stopped = await pending;
+  assert.ok(stopped instanceof MQClientError && stopped.code === ClientErrorCode.NOT_STARTED, String(stopped));
+  assert.equal(RequestFutureHolder.instance.size(gone), 0, 'shutdown leaves no request of the producer waiting');
+  await waitUntil(() => served.some((m) => m.body.toString() === 'departed'), 'the departed producer\'s request delivered');
+  const request = served.find((m) => m.body.toString() === 'departed')!;
+  await assert.rejects(replier.send(createReplyMessage(request, 'too late')),
+    (e: unknown) => e instanceof MQBrokerError && e.responseCode === ResponseCode.SYSTEM_ERROR
+      && e.message.includes(`channel of <${gone.clientId}> not found`));
+  assert.equal((await requester.request(new Message(TOPIC, 'served on'), { timeout: 10_000 })).body.toString(), 're:served on');
 });
