@@ -3,7 +3,7 @@ import { encodeProperties } from '../common/properties.js';
 import { getReplyTopic, REPLY_MESSAGE_FLAG } from '../common/topic.js';
 import { ResponseCode } from '../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../remoting/command.js';
-import { optNumber, optString, reqString } from '../remoting/header.js';
+import { decodeReplyMessageRequestHeader } from '../remoting/protocol/index.js';
 import type { Logger } from '../common/logger.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { Message, toMessageExt, type MessageExt } from './message.js';
@@ -44,39 +44,42 @@ export function isReplyMessage(msg: Message): boolean {
 
 /**
  * PUSH_REPLY_MESSAGE_TO_CLIENT (upstream `ClientRemotingProcessor.receiveReplyMessage`): the
- * reply completes the request of this process it answers. The broker is told the reply was
- * taken, whether or not a request still waited for it (a late reply is only logged).
+ * reply completes the request of this process it answers. As upstream, the broker is told SUCCESS
+ * once the reply is read, whether or not a request still waited for it (a late reply is only
+ * logged), and SYSTEM_ERROR "process reply message fail" when it cannot be read.
  */
 export function receiveReplyMessage(req: RemotingCommand, holder: RequestFutureHolder, log: Logger): RemotingCommand {
+  let reply: MessageExt;
   try {
-    const reply = decodePushedReply(req);
-    if (!holder.complete(reply)) {
-      // Several producers sharing one connection each see every reply: only one of them has its request.
-      log.debug(`receive reply message, but not matched any request, CorrelationId: ${reply.propertyMap.get(MessageConst.CORRELATION_ID) ?? ''}, reply from host: ${reply.bornHost}`);
-    }
+    reply = decodePushedReply(req);
   } catch (err) {
     log.warn(`a pushed reply message could not be read: ${(err as Error).message}`);
+    return createResponse(req, ResponseCode.SYSTEM_ERROR, `process reply message fail: ${(err as Error).message}`);
+  }
+  if (!holder.complete(reply)) {
+    // Several producers sharing one connection each see every reply: only one of them has its request.
+    log.debug(`receive reply message, but not matched any request, CorrelationId: ${reply.propertyMap.get(MessageConst.CORRELATION_ID) ?? ''}, reply from host: ${reply.bornHost}`);
   }
   return createResponse(req, ResponseCode.SUCCESS);
 }
 
-/** The reply message a push carries, its body inflated, with ARRIVE_TIME added. */
+/** The reply message a push carries, its body inflated, with ARRIVE_TIME added (as upstream). */
 export function decodePushedReply(req: RemotingCommand, now = Date.now()): MessageExt {
-  const ext = req.extFields;
-  let properties = optString(ext, 'properties') ?? '';
+  const h = decodeReplyMessageRequestHeader(req.extFields);
+  let properties = h.properties ?? '';
   if (properties.length > 0 && !properties.endsWith(PROPERTY_SEPARATOR)) properties += PROPERTY_SEPARATOR;
   properties += encodeProperties({ [MessageConst.ARRIVE_TIME]: String(now) });
   return toMessageExt({
     storeSize: 0, bodyCRC: 0, queueOffset: 0, commitLogOffset: 0, preparedTransactionOffset: 0,
-    topic: reqString(ext, 'topic'),
-    queueId: optNumber(ext, 'queueId') ?? 0,
-    flag: optNumber(ext, 'flag') ?? 0,
-    sysFlag: optNumber(ext, 'sysFlag') ?? 0,
-    bornTimestamp: optNumber(ext, 'bornTimestamp') ?? 0,
-    bornHost: optString(ext, 'bornHost') ?? '',
-    storeTimestamp: optNumber(ext, 'storeTimestamp') ?? 0,
-    storeHost: optString(ext, 'storeHost') ?? '',
-    reconsumeTimes: optNumber(ext, 'reconsumeTimes') ?? 0,
+    topic: h.topic,
+    queueId: h.queueId,
+    flag: h.flag,
+    sysFlag: h.sysFlag,
+    bornTimestamp: h.bornTimestamp,
+    bornHost: h.bornHost,
+    storeTimestamp: h.storeTimestamp,
+    storeHost: h.storeHost,
+    reconsumeTimes: h.reconsumeTimes ?? 0,
     body: req.body ?? Buffer.alloc(0),
     properties,
     offsetMsgId: '',

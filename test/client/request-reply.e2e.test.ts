@@ -12,7 +12,10 @@ import { PullConsumer } from '../../src/client/pull-consumer.js';
 import { MessageConst } from '../../src/common/message-const.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { createRequest } from '../../src/remoting/command.js';
 import { MQBrokerError } from '../../src/remoting/errors.js';
+import { encodeReplyMessageRequestHeader } from '../../src/remoting/protocol/index.js';
+import type { BrokerController } from '../../src/broker/broker-controller.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { request, sendV2Ext } from '../broker/helpers.js';
 import { skip, useStandalone, type Standalone } from './standalone-fixture.js';
@@ -177,4 +180,23 @@ test('a reply to a producer that has left is refused with SYSTEM_ERROR (channel 
     (e: unknown) => e instanceof MQBrokerError && e.responseCode === ResponseCode.SYSTEM_ERROR
       && e.message.includes(`channel of <${gone.clientId}> not found`));
   assert.equal((await requester.request(new Message(TOPIC, 'served on'), { timeout: 10_000 })).body.toString(), 're:served on');
+});
+
+test('a pushed reply the producer cannot read is answered SYSTEM_ERROR naming the missing field; one matching no request is taken', { skip }, async () => {
+  const broker = (mq as unknown as { broker: BrokerController }).broker;
+  const channel = broker.producerManager.findChannel(requester.clientId);
+  assert.ok(channel, 'the requester is registered with the broker');
+  const bad = await channel.conn.invoke(createRequest(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, { extFields: { topic: REPLY_TOPIC } }), 5000);
+  assert.equal(bad.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(bad.remark ?? '', /process reply message fail.*producerGroup/);
+  const orphan = await channel.conn.invoke(createRequest(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, {
+    extFields: encodeReplyMessageRequestHeader({
+      producerGroup: 'g', topic: REPLY_TOPIC, defaultTopic: 'TBW102', defaultTopicQueueNums: 4, queueId: 0, sysFlag: 0, bornTimestamp: Date.now(), flag: 0,
+      properties: encodeProperties({ [MessageConst.CORRELATION_ID]: 'nobody-asked', MSG_TYPE: 'reply' }), unitMode: false,
+      bornHost: '127.0.0.1:1', storeHost: broker.address, storeTimestamp: Date.now(),
+    }),
+    body: Buffer.from('orphan'),
+  }), 5000);
+  assert.equal(orphan.code, ResponseCode.SUCCESS);
+  assert.equal((await requester.request(new Message(TOPIC, 'readable'), { timeout: 10_000 })).body.toString(), 're:readable');
 });

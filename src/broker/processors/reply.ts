@@ -4,7 +4,7 @@ import { getProperty } from '../../common/properties.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
-import { SendResponseExt, type DecodedSendMessageRequestHeader } from '../../remoting/protocol/index.js';
+import { encodeReplyMessageRequestHeader, SendResponseExt, type DecodedSendMessageRequestHeader } from '../../remoting/protocol/index.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
 import type { PutMessageInput } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
@@ -76,12 +76,11 @@ export class ReplyMessageProcessor {
     if (properties.length > 0 && !properties.endsWith(PROPERTY_SEPARATOR)) properties += PROPERTY_SEPARATOR;
     properties += MessageConst.PUSH_REPLY_TIME + NAME_VALUE_SEPARATOR + Date.now() + PROPERTY_SEPARATOR;
     const push = createRequest(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, {
-      extFields: {
-        producerGroup: h.producerGroup, topic: h.topic, defaultTopic: h.defaultTopic, defaultTopicQueueNums: String(h.defaultTopicQueueNums),
-        queueId: String(h.queueId), sysFlag: String(h.sysFlag), bornTimestamp: String(h.bornTimestamp), flag: String(h.flag),
-        properties, reconsumeTimes: String(h.reconsumeTimes), unitMode: String(h.unitMode ?? false),
-        bornHost: conn.remoteAddress, storeHost: this.broker.address, storeTimestamp: String(Date.now()),
-      },
+      extFields: encodeReplyMessageRequestHeader({
+        producerGroup: h.producerGroup, topic: h.topic, defaultTopic: h.defaultTopic, defaultTopicQueueNums: h.defaultTopicQueueNums,
+        queueId: h.queueId, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, flag: h.flag, properties, reconsumeTimes: h.reconsumeTimes,
+        unitMode: h.unitMode, bornHost: conn.remoteAddress, storeHost: this.broker.address, storeTimestamp: Date.now(),
+      }),
       body,
       serializeType: req.serializeType,
       language: 'JAVA',
