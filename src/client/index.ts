@@ -1,7 +1,7 @@
 export { MQClientAPI, SendStatus, PullStatus } from './mq-client-api.js';
 export type { MQClientAPIOptions, SendResult, SendStatusValue, PullResult, PullStatusValue } from './mq-client-api.js';
 export { Producer } from './producer.js';
-export type { ProducerOptions, SendOptions } from './producer.js';
+export type { ProducerOptions, SendOptions, RequestOptions } from './producer.js';
 export { PullConsumer } from './pull-consumer.js';
 export type { PullConsumerOptions, PullOptions } from './pull-consumer.js';
 export { Message, buildMessageProperties, encodeBatchBody, decodeBatchBody, toMessageExt, splitKeys } from './message.js';
@@ -54,6 +54,7 @@ export * from './trace/trace-data.js';
 export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 export { TransactionProducer, LocalTransactionState } from './transaction-producer.js';
 export { createReplyMessage } from './request-reply.js';
+export type { RequestCallback } from './request-future-holder.js';
 export type { TransactionProducerOptions, TransactionSendResult, LocalTransactionStateValue } from './transaction-producer.js';
 export { LatencyFaultTolerance } from './latency-fault-tolerance.js';
 export {

@@ -10,7 +10,7 @@ import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
 import type { HeartbeatData, SendMessageRequestHeader } from './headers.js';
 import { buildMessageProperties, encodeBatchBody, type BatchEntry, type Message, type MessageExt } from './message.js';
 import { isReplyMessage, receiveReplyMessage } from './request-reply.js';
-import { RequestFutureHolder } from './request-future-holder.js';
+import { RequestFutureHolder, type RequestCallback } from './request-future-holder.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
@@ -82,6 +82,13 @@ export interface SendOptions {
   arg?: unknown;
   /** Same key, same queue (upstream `SelectMessageQueueByHash`): for partition-ordered messages. */
   shardingKey?: string;
+}
+
+/** How `Producer.request` sends its request: the send options that make sense for one message. */
+export type RequestOptions = Pick<SendOptions, 'timeout' | 'queue' | 'selector' | 'arg' | 'shardingKey'>;
+
+function isRequestCallback(v: unknown): v is RequestCallback {
+  return typeof v === 'object' && v !== null && typeof (v as RequestCallback).onSuccess === 'function' && typeof (v as RequestCallback).onException === 'function';
 }
 
 const DEFAULT_PRODUCER_GROUP = 'DEFAULT_PRODUCER';
@@ -394,18 +401,37 @@ export class Producer {
   }
 
   /**
-   * Sends `msg` as a request and resolves with its reply (upstream `request`; this one promise
-   * serves its sync and callback forms): a consumer of the topic answers with
-   * `createReplyMessage(request, body)` and any producer's `send`, and the broker pushes the reply
-   * here. `timeout` (sendMsgTimeout by default) bounds the send and the wait together; past it
-   * the promise rejects with REQUEST_TIMEOUT. `queue` or `selector` pick the request's queue.
+   * Sends `msg` as a request and resolves with its reply (upstream `request(msg, timeout)`): a
+   * consumer of the topic answers with `createReplyMessage(request, body)` and any producer's
+   * `send`, and the broker pushes the reply here. `timeout` (sendMsgTimeout by default) bounds
+   * the send and the wait together; past it the promise rejects with REQUEST_TIMEOUT, a failed
+   * send with REQUEST_FAILED. `queue`, `selector` + `arg` or `shardingKey` pick the request's
+   * queue (upstream's MessageQueue and MessageQueueSelector forms).
    */
-  request(msg: Message, opts: Pick<SendOptions, 'timeout' | 'queue' | 'selector' | 'arg' | 'shardingKey'> = {}): Promise<MessageExt> {
+  request(msg: Message, opts?: RequestOptions): Promise<MessageExt>;
+  /**
+   * The callback form (upstream `request(msg, requestCallback, timeout)`): returns at once;
+   * `callback.onSuccess` gets the reply, `onException` the REQUEST_TIMEOUT or REQUEST_FAILED error.
+   */
+  request(msg: Message, callback: RequestCallback, opts?: RequestOptions): void;
+  request(msg: Message, callbackOrOpts?: RequestCallback | RequestOptions, maybeOpts?: RequestOptions): Promise<MessageExt> | void {
     this.checkRunning();
+    const callback = isRequestCallback(callbackOrOpts) ? callbackOrOpts : undefined;
+    const opts = (callback ? maybeOpts : (callbackOrOpts as RequestOptions | undefined)) ?? {};
     const timeout = opts.timeout ?? this.sendMsgTimeout;
     const { correlationId, reply } = this.requests.open(this, msg, this.clientId, timeout);
     this.send(msg, { ...opts, timeout }).then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
-    return reply;
+    if (!callback) return reply;
+    reply.then((r) => this.callBack(() => callback.onSuccess(r)), (err: Error) => this.callBack(() => callback.onException(err)));
+  }
+
+  /** Runs a request callback: what it throws is logged (as upstream's requestFail and timeout scan), never an unhandled rejection. */
+  private callBack(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.log.warn(`a request callback threw: ${(err as Error).message}`);
+    }
   }
 
   /** Sends without waiting for the broker (one attempt; the message is lost if the broker fails). */

@@ -3,6 +3,12 @@ import { MessageConst } from '../common/message-const.js';
 import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
 import type { Message, MessageExt } from './message.js';
 
+/** What the callback form of `Producer.request` is told (upstream `RequestCallback`). */
+export interface RequestCallback {
+  onSuccess(reply: MessageExt): void;
+  onException(err: Error): void;
+}
+
 /** One request waiting for its reply (upstream `RequestResponseFuture`). */
 interface RequestResponseFuture {
   /** The producer that sent it: its shutdown fails its requests only. */

@@ -5,6 +5,7 @@ import { PushConsumer } from '../../src/client/push-consumer.js';
 import { Message, type MessageExt } from '../../src/client/message.js';
 import { createReplyMessage } from '../../src/client/request-reply.js';
 import { RequestFutureHolder } from '../../src/client/request-future-holder.js';
+import type { RequestOptions } from '../../src/client/producer.js';
 import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { MQClientAPI, PullStatus } from '../../src/client/mq-client-api.js';
@@ -106,6 +107,31 @@ test('a reply is also stored in the cluster\'s reply topic (storeReplyMessageEna
   const reply = await requester.request(new Message(TOPIC, 'stored'), { timeout: 10_000 });
   const id = reply.propertyMap.get(MessageConst.CORRELATION_ID);
   await waitUntil(async () => (await storedReplies()).some((m) => m.body.toString() === 're:stored' && m.propertyMap.get(MessageConst.CORRELATION_ID) === id), 'the reply stored in the reply topic');
+});
+
+test('the callback form: onSuccess gets the reply, onException the timeout; with a queue too; a throwing callback is contained', { skip }, async () => {
+  const outcome = (msg: Message, opts: RequestOptions): Promise<{ reply?: MessageExt; err?: Error }> => new Promise((resolve) => {
+    const r: unknown = requester.request(msg, { onSuccess: (reply) => resolve({ reply }), onException: (err) => resolve({ err }) }, opts);
+    assert.equal(r, undefined, 'the callback form returns nothing');
+  });
+  const answered = await outcome(new Message(TOPIC, 'cb'), { timeout: 10_000 });
+  assert.equal(answered.reply?.body.toString(), 're:cb');
+  assert.equal(answered.reply.propertyMap.get(MessageConst.CORRELATION_ID), served.find((m) => m.body.toString() === 'cb')!.propertyMap.get(MessageConst.CORRELATION_ID));
+
+  const queues = await requester.fetchPublishMessageQueues(TOPIC);
+  const toQueue = await outcome(new Message(TOPIC, 'cb-queue-1'), { queue: queues[1], timeout: 10_000 });
+  assert.equal(toQueue.reply?.body.toString(), 're:cb-queue-1');
+  assert.equal(served.find((m) => m.body.toString() === 'cb-queue-1')!.queueId, 1);
+
+  const unanswered = await outcome(new Message(TOPIC, 'cb-unanswered', { properties: { silent: 'true' } }), { timeout: 1000 });
+  assert.ok(unanswered.err instanceof MQClientError && unanswered.err.code === ClientErrorCode.REQUEST_TIMEOUT, String(unanswered.err));
+
+  await new Promise<void>((resolve) => requester.request(new Message(TOPIC, 'cb-throws'), {
+    onSuccess: () => { resolve(); throw new Error('a bug in the callback'); },
+    onException: () => resolve(),
+  }, { timeout: 10_000 }));
+  assert.equal((await requester.request(new Message(TOPIC, 'cb-after'), { timeout: 10_000 })).body.toString(), 're:cb-after');
+  assert.equal(RequestFutureHolder.instance.size(requester), 0);
 });
 
 test('a request nobody answers rejects with REQUEST_TIMEOUT after its timeout; a request that cannot be sent says why', { skip }, async () => {
