@@ -3,7 +3,7 @@ import { encodeProperties } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
 import { localIPv4, MessageIdGenerator } from '../common/message-id.js';
 import { MessageSysFlag } from '../common/sysflag.js';
-import { isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { getReplyTopic, isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MQBrokerError, RequestCode, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
@@ -418,9 +418,12 @@ export class Producer {
     this.checkRunning();
     const callback = isRequestCallback(callbackOrOpts) ? callbackOrOpts : undefined;
     const opts = (callback ? maybeOpts : (callbackOrOpts as RequestOptions | undefined)) ?? {};
+    const begin = Date.now();
     const timeout = opts.timeout ?? this.sendMsgTimeout;
     const { correlationId, reply } = this.requests.open(this, msg, this.clientId, timeout);
-    this.send(msg, { ...opts, timeout }).then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
+    this.prepareRequest(msg.topic)
+      .then(() => this.send(msg, { ...opts, timeout: Math.max(1, timeout - (Date.now() - begin)) }))
+      .then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
     if (!callback) return reply;
     reply.then((r) => this.callBack(() => callback.onSuccess(r)), (err: Error) => this.callBack(() => callback.onException(err)));
   }
@@ -432,6 +435,22 @@ export class Producer {
     } catch (err) {
       this.log.warn(`a request callback threw: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Before the first request on `topic` (upstream `prepareSendRequest`): its route, and a
+   * heartbeat to every broker known, so that whichever broker takes the reply can find this
+   * producer's connection. The reply goes to any broker of the request's cluster (the replier
+   * sends to `<cluster>_REPLY_TOPIC` like any topic), so the brokers of that topic are learnt and
+   * told too; upstream reaches only those of the routes it happens to know.
+   */
+  private async prepareRequest(topic: string): Promise<void> {
+    if (this.publishInfo.has(topic)) return;
+    const info = await this.findTopicPublishInfo(topic);
+    const clusters = new Set(info.route.brokerDatas.map((b) => b.cluster).filter((c) => c !== ''));
+    await Promise.all([...clusters].map((c) => getReplyTopic(c)).filter((t) => !this.publishInfo.has(t)).map((t) =>
+      this.updateTopicRouteInfo(t).catch((err: Error) => this.log.warn(`route of reply topic ${t} failed: ${err.message}`))));
+    await this.sendHeartbeatToAllBrokers();
   }
 
   /** Sends without waiting for the broker (one attempt; the message is lost if the broker fails). */
