@@ -1,4 +1,5 @@
 import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../header.js';
+import type { SendMessageRequestHeader } from './send-message-header.js';
 
 /**
  * PUSH_REPLY_MESSAGE_TO_CLIENT (326) header (upstream `ReplyMessageRequestHeader`): the broker
@@ -6,17 +7,8 @@ import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from
  * header plus where the reply was born and which broker took it. The broker writes it, the
  * requesting client reads it.
  */
-export interface ReplyMessageRequestHeader {
-  producerGroup: string;
-  topic: string;
-  defaultTopic: string;
-  defaultTopicQueueNums: number;
-  queueId: number;
-  sysFlag: number;
-  bornTimestamp: number;
-  flag: number;
-  properties?: string;
-  reconsumeTimes?: number;
+export interface ReplyMessageRequestHeader extends Pick<SendMessageRequestHeader,
+  'producerGroup' | 'topic' | 'defaultTopic' | 'defaultTopicQueueNums' | 'queueId' | 'sysFlag' | 'bornTimestamp' | 'flag' | 'properties' | 'reconsumeTimes'> {
   unitMode: boolean;
   /** ip:port of the replier's connection to the broker. */
   bornHost: string;
