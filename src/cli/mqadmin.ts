@@ -1268,13 +1268,7 @@ function registerMessageCommands(sub: Sub): void {
           }
         }
       };
-      const range = async (mq: MessageQueue): Promise<[number, number]> => {
-        let min = await consumer.minOffset(mq);
-        let max = await consumer.maxOffset(mq);
-        if (f.beginTimestamp !== undefined) min = await consumer.searchOffset(mq, f.beginTimestamp);
-        if (f.endTimestamp !== undefined) max = await consumer.searchOffset(mq, f.endTimestamp);
-        return [min, max];
-      };
+      const range = (mq: MessageQueue): Promise<[number, number]> => offsetRange(consumer, mq, f.beginTimestamp, f.endTimestamp);
       if (f.queueId === undefined) {
         let left = count;
         const mqs = (await consumer.fetchSubscribeMessageQueues(f.topic)).sort(compareMessageQueue);
@@ -1384,10 +1378,7 @@ function registerMessageCommands(sub: Sub): void {
     try {
       const mqs = (await consumer.fetchSubscribeMessageQueues(f.topic)).sort(compareMessageQueue);
       for (const mq of mqs) {
-        let minOffset = await consumer.minOffset(mq);
-        let maxOffset = await consumer.maxOffset(mq);
-        if (f.beginTimestamp !== undefined) minOffset = await consumer.searchOffset(mq, f.beginTimestamp);
-        if (f.endTimestamp !== undefined) maxOffset = await consumer.searchOffset(mq, f.endTimestamp);
+        const [minOffset, maxOffset] = await offsetRange(consumer, mq, f.beginTimestamp, f.endTimestamp);
         say('minOffset=%s, maxOffset=%s, %s%n', minOffset, maxOffset, messageQueueToString(mq));
         for (let offset = minOffset; offset < maxOffset;) {
           const r = await consumer.pull(mq, f.subExpression ?? '*', offset, 32);
@@ -1413,6 +1404,13 @@ function registerMessageCommands(sub: Sub): void {
     ctx.asJson(printed);
   });
 
+}
+
+/** A queue's min and max offsets, or the offsets of the begin / end times where given (consumeMessage, printMsg). */
+async function offsetRange(consumer: PullConsumer, mq: MessageQueue, begin: number | undefined, end: number | undefined): Promise<[number, number]> {
+  const min = begin !== undefined ? await consumer.searchOffset(mq, begin) : await consumer.minOffset(mq);
+  const max = end !== undefined ? await consumer.searchOffset(mq, end) : await consumer.maxOffset(mq);
+  return [min, max];
 }
 
 /** Upstream `QueryMsgByIdSubCommand.printMsg`; the body is also written to a file, as upstream. */

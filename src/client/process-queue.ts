@@ -72,8 +72,7 @@ export class ProcessQueue {
   }
 
   private firstKey(): number | undefined {
-    for (const k of this.msgTree.keys()) return k;
-    return undefined;
+    return this.firstMessage()?.queueOffset;
   }
 
   /** The held message with the smallest offset (upstream `msgTreeMap.firstEntry`). */

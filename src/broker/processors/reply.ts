@@ -1,14 +1,13 @@
-import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
 import { encodeReplyMessageRequestHeader, SendResponseExt, type DecodedSendMessageRequestHeader } from '../../remoting/protocol/index.js';
-import { encodeSocketAddress } from '../../common/socket-address.js';
+import { tagsCodeOf } from '../message-util.js';
 import type { PutMessageInput } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
-import { decodeSendHeader, PUT_STATUS_TO_CODE, putStatusRemark, type SendMessageProcessor } from './send.js';
+import { decodeSendHeader, putStatusRemark, type SendMessageProcessor } from './send.js';
 
 /** How long the broker waits for the requesting producer to take a pushed reply. */
 const PUSH_REPLY_TIMEOUT_MS = 3_000;
@@ -37,16 +36,13 @@ export class ReplyMessageProcessor {
     let msgId = '0';
     let queueOffset = 0;
     if (this.broker.brokerConfig.storeReplyMessageEnable) {
-      const i = conn.remoteAddress.lastIndexOf(':');
-      const tags = getProperty(h.properties, MessageConst.TAGS);
       const input: PutMessageInput = {
-        topic: h.topic, queueId, flag: h.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp,
-        bornHost: encodeSocketAddress(conn.remoteAddress.slice(0, i), Number(conn.remoteAddress.slice(i + 1))),
+        topic: h.topic, queueId, flag: h.flag, sysFlag: h.sysFlag, bornTimestamp: h.bornTimestamp, bornHost: this.send.bornHost(conn),
         reconsumeTimes: h.reconsumeTimes, preparedTransactionOffset: 0, body, properties: h.properties,
-        tagsCode: tags ? javaStringHashCode(tags) : 0, waitStoreMsgOK: true,
+        tagsCode: tagsCodeOf(h.properties), waitStoreMsgOK: true,
       };
       const r = await this.broker.messageStore.putMessage(input);
-      if (PUT_STATUS_TO_CODE[r.status] === ResponseCode.SUCCESS || r.status === 'FLUSH_DISK_TIMEOUT') {
+      if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') {
         msgId = r.msgId;
         queueOffset = r.queueOffset;
       } else {

@@ -88,7 +88,8 @@ export class SendMessageProcessor {
     return buildRecallHandle(realTopic, this.broker.brokerConfig.brokerName, out + 1, uniqKey);
   }
 
-  private bornHost(conn: Connection): Buffer {
+  /** The sender's address in the record's layout, encoded once per connection. */
+  bornHost(conn: Connection): Buffer {
     let b = this.bornHosts.get(conn);
     if (!b) {
       const i = conn.remoteAddress.lastIndexOf(':');
@@ -252,7 +253,7 @@ export function decodeSendHeader(req: RemotingCommand, longNames: boolean): Deco
     : longNames ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
 }
 
-export const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
+const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   PUT_OK: ResponseCode.SUCCESS,
   FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
   SERVICE_NOT_AVAILABLE: ResponseCode.SERVICE_NOT_AVAILABLE,
