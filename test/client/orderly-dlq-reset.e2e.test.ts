@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Producer } from '../../src/client/producer.js';
-import { PushConsumer } from '../../src/client/push-consumer.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import { Message } from '../../src/client/message.js';
 import { ConsumeOrderlyStatus } from '../../src/client/consume-message-service.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
-import { skip, useStandalone, type Standalone } from '../client/standalone-fixture.js';
+import { skip } from '../client/standalone-fixture.js';
+import { pushResetOffset, usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from '../client/helpers.js';
 import { sleep } from '../../src/client/wait.js';
 
@@ -17,29 +16,15 @@ import { sleep } from '../../src/client/wait.js';
 // message back with RECONSUME_TIME = local count + 1 > max, so the broker stores it on
 // %DLQ%<group> at once. It must not come back through %RETRY%<group>.
 
-let mq: Standalone;
-let producer: Producer;
-let consumer: PushConsumer | undefined;
-
-useStandalone('rmq-orderly-dlq-', {
-  async started(s) {
-    mq = s;
-    producer = new Producer({ group: 'T_ORDERLY_DLQ_PG', namesrvAddr: mq.namesrvAddr });
-    await producer.start();
-  },
-  async stopping() {
-    await consumer?.shutdown();
-    await producer?.shutdown();
-  },
-}, { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } });
+const f = usePushFixture('rmq-orderly-dlq-', 'T_ORDERLY_DLQ_PG', { storeConfig: { messageDelayLevel: Array(18).fill('1s').join(' ') } });
 
 test('orderly: a message failing maxReconsumeTimes + 1 times goes to the DLQ and is not consumed again', { skip }, async () => {
   const topic = `OrderlyDlq_${Date.now()}`;
   const group = `OrderlyDlqG_${Date.now()}`;
-  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
-  await producer.send(new Message(topic, 'poison'));
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
+  await f.producer.send(new Message(topic, 'poison'));
   const calls: number[] = [];
-  consumer = new PushConsumer({ namesrvAddr: mq.namesrvAddr, group, maxReconsumeTimes: 2, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  const consumer = f.consumer({ group, maxReconsumeTimes: 2, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
   consumer.subscribe(topic, '*');
   consumer.registerMessageListenerOrderly(async (msgs, ctx) => {
     for (const m of msgs) calls.push(m.reconsumeTimes);
@@ -50,7 +35,7 @@ test('orderly: a message failing maxReconsumeTimes + 1 times goes to the DLQ and
   await waitUntil(() => calls.length >= 3, 'three listener calls');
   const api = new MQClientAPI();
   try {
-    const pullDlq = async () => (await api.pullMessage(mq.brokerAddr, {
+    const pullDlq = async () => (await api.pullMessage(f.mq.brokerAddr, {
       consumerGroup: 'T_DLQ_READER', topic: `%DLQ%${group}`, queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: PullSysFlag.FLAG_SUBSCRIPTION,
       commitOffset: 0, suspendTimeoutMillis: 0, subscription: '*', subVersion: 0,
     }, 3000).catch(() => undefined))?.msgFoundList ?? [];
@@ -62,7 +47,6 @@ test('orderly: a message failing maxReconsumeTimes + 1 times goes to the DLQ and
   } finally {
     await api.shutdown();
     await consumer.shutdown();
-    consumer = undefined;
   }
 });
 
@@ -72,13 +56,13 @@ test('orderly: a message failing maxReconsumeTimes + 1 times goes to the DLQ and
 test('orderly: a reset during a listener call does not run a second call on the same queue at once', { skip }, async () => {
   const topic = `OrderlyReset_${Date.now()}`;
   const group = `OrderlyResetG_${Date.now()}`;
-  const [q] = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 1);
-  for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `r-${i}`), { queue: q! });
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
+  for (let i = 0; i < 5; i++) await f.producer.send(new Message(topic, `r-${i}`), { queue: q! });
   let active = 0;
   let maxActive = 0;
   let blocking = false;
   const seen: string[] = [];
-  consumer = new PushConsumer({ namesrvAddr: mq.namesrvAddr, group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  const consumer = f.consumer({ group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
   consumer.subscribe(topic, '*');
   let blockedOnce = false;
   consumer.registerMessageListenerOrderly(async (msgs) => {
@@ -99,17 +83,8 @@ test('orderly: a reset during a listener call does not run a second call on the 
   });
   await consumer.start();
   await waitUntil(() => blocking, 'the long call on r-2');
-  // The broker side of mqadmin resetOffsetByTime: push offset 0 to the group's clients.
-  const { broker } = mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
-  const { createRequest } = await import('../../src/remoting/command.js');
-  const { RequestCode, SerializeType } = await import('../../src/remoting/codes.js');
-  for (const conn of broker.consumerManager.get(group)!.channels.keys()) {
-    conn.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, {
-      extFields: { topic, group, timestamp: 0 },
-      body: Buffer.from(`{"offsetTable":{{"brokerName":"${q!.brokerName}","queueId":0,"topic":"${topic}"}:0}}`),
-      serializeType: SerializeType.JSON,
-    }));
-  }
+  // The broker side of mqadmin resetOffsetByTime.
+  pushResetOffset(f.mq, group, topic, q!.brokerName, 0, 0);
   await waitUntil(() => seen.includes('r-4') && !blocking, 'the queue consumed again from offset 0, and the long call over');
   assert.equal(maxActive, 1, `listener calls on the one queue overlapped (seen: ${seen.join(',')})`);
   assert.deepEqual(seen, ['r-0', 'r-1', 'r-2', 'r-0', 'r-1', 'r-2', 'r-3', 'r-4']);

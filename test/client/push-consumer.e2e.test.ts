@@ -11,7 +11,7 @@ import type { SendMessageRequestHeader } from '../../src/client/headers.js';
 import { MQBrokerError } from '../../src/remoting/errors.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
 import { skip } from './standalone-fixture.js';
-import { usePushFixture } from './push-fixture.js';
+import { pushResetOffset, usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
 import { Admin } from '../../src/admin/admin.js';
 import { formatConsumerRunningInfo } from '../../src/client/consumer-running-info.js';
@@ -343,18 +343,8 @@ test('subscribe after start takes the new topic at once; RESET_CONSUMER_CLIENT_O
   for (let i = 0; i < 5; i++) await f.producer.send(new Message(topic, `l-${i}`), { queue: q! });
   c.subscribe(topic, '*');
   await waitUntil(() => got.length === 5, 'the five messages after subscribing');
-  // The broker side of mqadmin resetOffsetByTime: push the new offsets to the group's clients.
-  const { broker } = f.mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
-  const channels = broker.consumerManager.get(group)!.channels;
-  const { createRequest } = await import('../../src/remoting/command.js');
-  const { RequestCode, SerializeType } = await import('../../src/remoting/codes.js');
-  for (const conn of channels.keys()) {
-    conn.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, {
-      extFields: { topic, group, timestamp: 0 },
-      body: Buffer.from(`{"offsetTable":{{"brokerName":"${q!.brokerName}","queueId":0,"topic":"${topic}"}:2}}`),
-      serializeType: SerializeType.JSON,
-    }));
-  }
+  // The broker side of mqadmin resetOffsetByTime.
+  pushResetOffset(f.mq, group, topic, q!.brokerName, 0, 2);
   await waitUntil(() => got.length === 8, 'messages 2..4 again');
   assert.deepEqual(got.slice(5), ['l-2', 'l-3', 'l-4']);
 });

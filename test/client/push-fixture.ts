@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Producer } from '../../src/client/producer.js';
 import { PushConsumer } from '../../src/client/push-consumer.js';
 import { useStandalone, type Standalone, type StandaloneSettings } from './standalone-fixture.js';
+import { createRequest } from '../../src/remoting/command.js';
+import { RequestCode, SerializeType } from '../../src/remoting/codes.js';
 
 /** What a PushConsumer test file works with; set once the standalone has started. */
 export interface PushFixture {
@@ -49,4 +51,22 @@ export function usePushFixture(tmpPrefix: string, producerGroup: string, setting
       return c;
     },
   };
+}
+
+/**
+ * The broker side of `mqadmin resetOffsetByTime`: RESET_CONSUMER_CLIENT_OFFSET with `offset` for
+ * queue `queueId` of `topic`, pushed to every client of `group` on the broker of `mq`.
+ */
+export function pushResetOffset(mq: Standalone, group: string, topic: string, brokerName: string, queueId: number, offset: number): void {
+  // The fixture's Standalone type names only addresses; the real one carries its broker.
+  const { broker } = mq as unknown as { broker: { consumerManager: { get(g: string): { channels: Map<{ invokeOneway(cmd: unknown): void }, unknown> } | undefined } } };
+  const clients = broker.consumerManager.get(group);
+  if (!clients) throw new Error(`group ${group} has no consumer on the broker`);
+  for (const conn of clients.channels.keys()) {
+    conn.invokeOneway(createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, {
+      extFields: { topic, group, timestamp: 0 },
+      body: Buffer.from(`{"offsetTable":{${JSON.stringify({ brokerName, queueId, topic })}:${offset}}}`),
+      serializeType: SerializeType.JSON,
+    }));
+  }
 }
