@@ -18,7 +18,7 @@ import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from '../clien
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
-import type { ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
+import type { BrokerStatsData, ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
 import { MessageConst } from '../common/message-const.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
@@ -663,6 +663,22 @@ export class Admin {
   async fetchBrokerRuntimeStats(brokerAddr: string): Promise<Record<string, string>> {
     this.check();
     return this.api.getBrokerRuntimeInfo(brokerAddr, this.timeoutMs);
+  }
+
+  /** One statistics item of one broker (VIEW_BROKER_STATS_DATA), e.g. TOPIC_PUT_NUMS of a topic. */
+  async viewBrokerStatsData(brokerAddr: string, statsName: string, statsKey: string): Promise<BrokerStatsData> {
+    this.check();
+    return this.api.viewBrokerStatsData(brokerAddr, statsName, statsKey, this.timeoutMs);
+  }
+
+  /** The groups consuming `topic`, as the first broker of its route knows them (upstream's choice). */
+  async queryTopicConsumeByWho(topic: string): Promise<string[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddrOf(bd) ?? Object.values(bd.brokerAddrs)[0];
+      if (addr) return this.api.queryTopicConsumeByWho(addr, topic, this.timeoutMs);
+    }
+    return [];
   }
 
   /** Every group's progress on one broker (GET_BROKER_CONSUME_STATS); `isOrder`: order topics only. */

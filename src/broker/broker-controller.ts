@@ -21,6 +21,8 @@ import { ConsumerManageProcessor } from './processors/consumer-manage.js';
 import { ClientManageProcessor } from './processors/client-manage.js';
 import { AdminBrokerProcessor } from './processors/admin.js';
 import { StatsProcessor } from './processors/stats.js';
+import { BrokerStatsManager } from '../store/stats/broker-stats-manager.js';
+import { BrokerStats, msUntilNextMorning } from '../store/stats/broker-stats.js';
 import { ReplyMessageProcessor } from './processors/reply.js';
 import { ConnectionsProcessor } from './processors/connections.js';
 import { SubscriptionGroupProcessor } from './processors/subscription-group.js';
@@ -52,12 +54,6 @@ export interface BrokerControllerOptions {
   configFile?: string;
 }
 
-/** Counters shown in runtime info. */
-export interface BrokerStats {
-  putTotal: number;
-  getTotal: number;
-}
-
 /** How often client channels are checked for silence (upstream: 10 s). */
 const CHANNEL_SCAN_INTERVAL = 10_000;
 
@@ -87,7 +83,10 @@ export class BrokerController {
   readonly msgIdGenerator: MessageIdGenerator;
   /** broker.conf as GET_BROKER_CONFIG shows it and UPDATE_BROKER_CONFIG changes it. */
   readonly configuration: RuntimeConfig;
-  readonly stats: BrokerStats = { putTotal: 0, getTotal: 0 };
+  /** Message statistics per topic and group (mqadmin statsAll, topic and consume stats). */
+  readonly brokerStatsManager: BrokerStatsManager;
+  /** Yesterday's and today's totals, recorded at midnight (runtime info). */
+  readonly brokerStats: BrokerStats;
   startTimestamp = 0;
   private readonly outerAPI: BrokerOuterAPI;
   private server?: RemotingServer;
@@ -110,6 +109,13 @@ export class BrokerController {
     this.msgIdGenerator = new MessageIdGenerator(this.brokerIP);
     // The store host is written into every record; its port is fixed at start, when it is known.
     this.messageStore = new DefaultMessageStore(this.storeConfig, encodeSocketAddress(this.brokerIP, this.brokerConfig.listenPort), this.logger, totalmem());
+    this.brokerStatsManager = new BrokerStatsManager({
+      clusterName: this.brokerConfig.brokerClusterName,
+      maxStatsIdleTimeInMinutes: () => this.brokerConfig.maxStatsIdleTimeInMinutes,
+      logger: this.logger,
+    });
+    this.messageStore.brokerStatsManager = this.brokerStatsManager;
+    this.brokerStats = new BrokerStats(this.brokerStatsManager);
     const root = this.storeConfig.storePathRootDir;
     this.topicConfigManager = new TopicConfigManager(root, this.brokerConfig, this.logger);
     this.consumerOffsetManager = new ConsumerOffsetManager(root, this.logger);
@@ -176,6 +182,7 @@ export class BrokerController {
       }
     });
     this.messageStore.start();
+    this.brokerStatsManager.start();
     await this.popMessageService.start();
     this.scheduleMessageService.start();
     this.timerMessageStore.start();
@@ -187,6 +194,10 @@ export class BrokerController {
     this.every(CHANNEL_SCAN_INTERVAL, () => {
       this.consumerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
       this.producerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
+    });
+    this.atEveryMorning(() => {
+      const y = this.brokerStats.record();
+      this.logger.info(`yesterday put message total: ${y.putYesterday}, get message total: ${y.getYesterday}`);
     });
     const period = Math.max(10_000, Math.min(60_000, this.brokerConfig.registerNameServerPeriod));
     this.every(period, () => void this.registerBrokerAll());
@@ -203,6 +214,16 @@ export class BrokerController {
         this.logger.error({ err }, 'periodic broker task failed');
       }
     }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Runs `fn` at each local midnight (upstream: first at the next morning, then daily). */
+  private atEveryMorning(fn: () => void): void {
+    const t = setTimeout(() => {
+      fn();
+      this.every(24 * 60 * 60_000, fn);
+    }, msUntilNextMorning(Date.now()));
     t.unref();
     this.timers.push(t);
   }
@@ -265,6 +286,7 @@ export class BrokerController {
     reg(RequestCode.GET_TOPIC_STATS_INFO, (req) => stats.getTopicStatsInfo(req));
     reg(RequestCode.GET_CONSUME_STATS, (req) => stats.getConsumeStats(req));
     reg(RequestCode.GET_BROKER_CONSUME_STATS, (req) => stats.getBrokerConsumeStats(req));
+    reg(RequestCode.VIEW_BROKER_STATS_DATA, (req) => stats.viewBrokerStatsData(req));
     reg(RequestCode.QUERY_CONSUME_QUEUE, (req) => stats.queryConsumeQueue(req));
     reg(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => conns.getConsumerConnectionList(req));
     reg(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => conns.getProducerConnectionList(req));
@@ -327,6 +349,7 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     this.pullRequestHoldService.shutdown();
+    this.brokerStatsManager.shutdown();
     this.transactionalMessageService.shutdown();
     await this.popMessageService.shutdown();
     await this.outerAPI.unregisterBrokerAll(this.namesrvList(), {

@@ -612,6 +612,22 @@ export class MQClientAPI {
   }
 
   /**
+   * VIEW_BROKER_STATS_DATA: one statistics item of a broker (e.g. TOPIC_PUT_NUMS of a topic,
+   * GROUP_GET_NUMS of `topic@group`) over its last minute, hour and day.
+   */
+  async viewBrokerStatsData(brokerAddr: string, statsName: string, statsKey: string, timeoutMs = DEFAULT_TIMEOUT): Promise<BrokerStatsData> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.VIEW_BROKER_STATS_DATA, { statsName, statsKey }), timeoutMs);
+    return decodeBody(brokerAddr, 'broker stats data', () => {
+      const o = jsonBody(res, brokerAddr, 'broker stats data');
+      const item = (v: unknown): BrokerStatsItem => {
+        const w = (v ?? {}) as Record<string, unknown>;
+        return { sum: Number(w.sum ?? 0), tps: Number(w.tps ?? 0), avgpt: Number(w.avgpt ?? 0) };
+      };
+      return { statsMinute: item(o.statsMinute), statsHour: item(o.statsHour), statsDay: item(o.statsDay) };
+    });
+  }
+
+  /**
    * QUERY_CONSUME_QUEUE: up to `count` raw ConsumeQueue entries of one queue from logical offset
    * `index`, with the queue's bounds (and, for a group, its subscription as the broker holds it).
    */
@@ -718,6 +734,12 @@ export interface ConsumeStatsList {
   totalDiff: number;
   totalInflightDiff: number;
 }
+
+/** One window of a statistics item (upstream `BrokerStatsItem`): sum, per second, per call. */
+export interface BrokerStatsItem { sum: number; tps: number; avgpt: number }
+
+/** VIEW_BROKER_STATS_DATA body (upstream `BrokerStatsData`). */
+export interface BrokerStatsData { statsMinute: BrokerStatsItem; statsHour: BrokerStatsItem; statsDay: BrokerStatsItem }
 
 /** QUERY_CONSUME_QUEUE body (upstream `QueryConsumeQueueResponseBody`), plus the broker's remark. */
 export interface QueryConsumeQueueResult {

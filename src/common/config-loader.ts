@@ -121,6 +121,7 @@ export const BROKER_CONFIG_SPEC: ConfigSpec<BrokerConfig> = deriveSpec(
     brokerClusterName: NON_EMPTY,
     brokerName: NON_EMPTY,
     brokerId: { type: 'long', min: 0 },
+    maxStatsIdleTimeInMinutes: { type: 'int' },
     namesrvAddr: {
       type: 'string',
       describe: 'NameServer addresses as host:port separated by ";", e.g. "127.0.0.1:9876;192.168.0.1:9876"',

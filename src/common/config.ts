@@ -45,6 +45,8 @@ export interface BrokerConfig {
   busyPollMicros: number;
   regionId: string;
   traceOn: boolean;
+  /** Statistics items (per topic, per topic@group) idle this long are dropped; < 0 keeps them (upstream's default). */
+  maxStatsIdleTimeInMinutes: number;
   /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
   storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -147,6 +149,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     busyPollMicros: 200,
     regionId: 'DefaultRegion',
     traceOn: true,
+    maxStatsIdleTimeInMinutes: -1,
     storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',

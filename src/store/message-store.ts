@@ -17,6 +17,8 @@ import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService, indexKeyPrefixHash } from './index-service.js';
 import { CleanService } from './clean-service.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
+import { StoreStatsService } from './stats/store-stats-service.js';
+import type { BrokerStatsManager, TopicPutStats } from './stats/broker-stats-manager.js';
 
 export interface PutMessageInput {
   topic: string;
@@ -107,11 +109,13 @@ export class DefaultMessageStore {
   /** Whether the previous run ended without a clean shutdown (set by load()). */
   lastExitAbnormal = false;
   readonly storeHost: Buffer;
-  putMessageCount = 0;
+  /** Puts, gets and their rates (runtime info). */
+  readonly storeStats = new StoreStatsService();
+  /** Puts per topic (set by the broker that owns this store; upstream hands it to the store too). */
+  brokerStatsManager?: BrokerStatsManager;
   /** Delay of each level in ms (messageDelayLevel); SCHEDULE_TOPIC_XXXX queue n holds level n + 1. */
   readonly delayLevels: readonly number[];
   private storeHostHexCache?: string;
-  getMessageCount = 0;
   private readonly physicalMemory: number;
 
   constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3) {
@@ -303,6 +307,7 @@ export class DefaultMessageStore {
     writeFileSync(this.abortPath, String(process.pid));
     this.commitLog.start();
     this.cleanService.start();
+    this.storeStats.start();
     this.cqTimer = setInterval(() => void this.flushConsumeQueues(false), this.config.flushIntervalConsumeQueue);
     this.cqTimer.unref();
     this.running = true;
@@ -354,14 +359,14 @@ export class DefaultMessageStore {
     const st = this.topicOf(m.topic);
     const props = Buffer.from(m.properties, 'utf8');
     const bad = this.checkInput(m, props.length);
-    if (bad) return failedPut(bad);
+    if (bad) return this.failedPut(bad);
     const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.byteLength, props.length);
     let d!: DispatchRequest;
     const r = await this.commitLog.append(size, (buf, pos, phy, now) => (d = this.encodeRecord(st, m, props, size, buf, pos, phy, now)), m.waitStoreMsgOK);
     // FLUSH_DISK_TIMEOUT means stored, durability not confirmed: the sender still gets the ids.
     const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
-    if (!stored) return failedPut(r.status);
-    this.putMessageCount++;
+    if (!stored) return this.failedPut(r.status);
+    this.countPut(st, 1, size);
     return new StoredPut(r.status, new OffsetMessageId(this.storeHostHex, d.phyOffset), d.queueOffset, d.storeTimestamp, size);
   }
 
@@ -371,16 +376,16 @@ export class DefaultMessageStore {
    * first queue offset and the comma-joined offset message ids.
    */
   async putMessages(msgs: PutMessageInput[]): Promise<PutMessageResult> {
-    if (msgs.length === 0) return failedPut('MESSAGE_ILLEGAL');
+    if (msgs.length === 0) return this.failedPut('MESSAGE_ILLEGAL');
     const st = this.topicOf(msgs[0]!.topic);
     const props: Buffer[] = [];
     const sizes: number[] = [];
     let total = 0;
     for (const m of msgs) {
-      if (m.topic !== st.name) return failedPut('MESSAGE_ILLEGAL');
+      if (m.topic !== st.name) return this.failedPut('MESSAGE_ILLEGAL');
       const p = Buffer.from(m.properties, 'utf8');
       const bad = this.checkInput(m, p.length);
-      if (bad) return failedPut(bad);
+      if (bad) return this.failedPut(bad);
       const size = recordSize(m.bornHost.length, this.storeHost.length, m.body.length, st.byteLength, p.length);
       props.push(p);
       sizes.push(size);
@@ -399,12 +404,28 @@ export class DefaultMessageStore {
       }
     }, msgs.some((m) => m.waitStoreMsgOK));
     const stored = r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT';
-    if (!stored) return failedPut(r.status);
-    this.putMessageCount += msgs.length;
+    if (!stored) return this.failedPut(r.status);
+    this.countPut(st, msgs.length, total);
     return {
       status: r.status, msgId: joinedOffsetMessageIds(this.storeHostHex, offsets),
       queueOffset: first.queueOffset, phyOffset: first.phyOffset, storeTimestamp: first.storeTimestamp, size: total,
     };
+  }
+
+  private countPut(st: StoreTopic, msgNum: number, bytes: number): void {
+    const ss = this.storeStats;
+    ss.putMessageTimesTotal += msgNum;
+    ss.putMessageSizeTotal += bytes;
+    const bsm = this.brokerStatsManager;
+    if (bsm === undefined) return;
+    let ps = st.putStats;
+    if (ps === undefined || ps.removed) ps = st.putStats = bsm.topicPutStats(st.name);
+    ps.add(msgNum, bytes);
+  }
+
+  private failedPut(status: PutMessageStatus): PutMessageResult {
+    this.storeStats.putMessageFailedTimes++;
+    return failedPut(status);
   }
 
   /** Encodes `m` as the record at `phy` (its queue offset taken now) and returns its dispatch request. */
@@ -501,7 +522,7 @@ export class DefaultMessageStore {
    * socket).
    */
   async getMessage(topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter, maxTotalBytes = 128 * 1024 * 1024, pooled = false): Promise<GetMessageResult> {
-    this.getMessageCount++;
+    const begin = Date.now();
     const result: GetMessageResult = {
       status: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: offset, minOffset: 0, maxOffset: 0,
       buffers: [], messageCount: 0, bufferTotalSize: 0, queueOffsets: [], suggestPullingFromSlave: false,
@@ -540,6 +561,12 @@ export class DefaultMessageStore {
       }
     }
     result.status = status;
+    const ss = this.storeStats;
+    if (status === 'FOUND') ss.getMessageTimesTotalFound++;
+    else ss.getMessageTimesTotalMiss++;
+    ss.getMessageTransferredMsgCount += result.messageCount;
+    const took = Date.now() - begin;
+    if (took > ss.getMessageEntireTimeMax) ss.getMessageEntireTimeMax = took;
     return result;
   }
 
@@ -718,8 +745,7 @@ export class DefaultMessageStore {
       commitLogMinOffset: String(this.commitLog.minOffset),
       commitLogMaxOffset: String(this.commitLog.maxOffset),
       commitLogDiskFlushedOffset: String(this.commitLog.flushedOffset),
-      putMessageTimesTotal: String(this.putMessageCount),
-      getMessageTimesTotal: String(this.getMessageCount),
+      ...this.storeStats.runtimeInfo(),
       consumeQueueCount: String([...this.allQueues()].length),
     };
   }
@@ -774,6 +800,7 @@ export class DefaultMessageStore {
     if (!this.running) return;
     this.shuttingDown = true;
     this.cleanService.shutdown();
+    this.storeStats.shutdown();
     if (this.cqTimer) clearInterval(this.cqTimer);
     await this.commitLog.whenIdle();
     await this.flushConsumeQueues(true);
@@ -804,6 +831,8 @@ class StoreTopic {
   readonly queues: Array<ConsumeQueue | undefined> = [];
   /** The Java hash of `topic#`, which starts every index key of the topic's records. */
   readonly keyPrefixHash: number;
+  /** Its TOPIC_PUT_NUMS / TOPIC_PUT_SIZE items, fetched at the first put. */
+  putStats?: TopicPutStats;
 
   constructor(readonly name: string) {
     this.byteLength = Buffer.byteLength(name, 'utf8');

@@ -34,6 +34,7 @@ useStandalone('rmq-mqadmin-', {
 test("format() follows Java's printf for upstream's column formats", () => {
   assert.equal(format('%-6s|%4d|%s%n', 'ab', 7, null), 'ab    |   7|null\n');
   assert.equal(format('%-3s%%', 'abcdef'), 'abcdef%');
+  assert.equal(format('%11.2f|%-6.1f|%f', 3.14159, 2, 0.5), '       3.14|2.0   |0.500000');
 });
 
 test('no NameServer: one line on stderr, exit code 1, no stack; usage and unknown flags', async () => {

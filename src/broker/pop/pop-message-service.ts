@@ -402,6 +402,10 @@ export class PopMessageService {
           },
         });
       }
+      let bytes = 0;
+      for (const p of picked) bytes += p.record.length;
+      b.brokerStatsManager.incGroupGet(req.group, realTopic, picked.length, bytes);
+      b.brokerStatsManager.incGroupCkNums(req.group, req.topic, 1);
       const rec = toRecord(ck, false);
       await this.append(PopConstants.CK_TAG, rec);
     } finally {
@@ -451,6 +455,7 @@ export class PopMessageService {
     if (this.beingRevived(ck, index)) return EXPIRED_IN_REVIVE;
     if (!ck.acked[index]) {
       this.markAcked(ck, [index], true);
+      this.broker.brokerStatsManager.incGroupAckNums(group, topic, 1);
       await this.append(PopConstants.ACK_TAG, this.ackRecord(ck, [ck.offsets[index]!], false));
     }
     return { status: 'OK' };
@@ -477,6 +482,9 @@ export class PopMessageService {
     while (this.cks.has(keyOf(next))) { next.popTime++; next.reviveAt++; }
     this.addCheckPoint(next);
     this.markAcked(ck, [index], false);
+    // Upstream counts the old receipt's ack and the new check point.
+    this.broker.brokerStatsManager.incGroupAckNums(group, topic, 1);
+    this.broker.brokerStatsManager.incGroupCkNums(group, topic, 1);
     await this.append(PopConstants.CK_TAG, toRecord(next, false));
     await this.append(PopConstants.ACK_TAG, this.ackRecord(ck, [offset], true));
     return {

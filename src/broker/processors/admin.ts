@@ -115,6 +115,7 @@ export class AdminBrokerProcessor {
     b.topicConfigManager.delete(topic);
     b.consumerOffsetManager.removeTopic(topic);
     b.messageStore.deleteTopic(topic);
+    b.brokerStatsManager.onTopicDeleted(topic);
     b.logger.info(`topic ${topic} deleted`);
     return createResponse(req, ResponseCode.SUCCESS);
   }
@@ -209,12 +210,12 @@ export class AdminBrokerProcessor {
       brokerVersionDesc: 'V5_3_3',
       brokerVersion: String(CURRENT_VERSION),
       brokerActive: 'true',
-      msgPutTotalTodayNow: String(b.stats.putTotal),
-      msgGetTotalTodayNow: String(b.stats.getTotal),
-      msgPutTotalTodayMorning: '0',
-      msgGetTotalTodayMorning: '0',
-      msgPutTotalYesterdayMorning: '0',
-      msgGetTotalYesterdayMorning: '0',
+      msgPutTotalTodayNow: String(b.brokerStats.msgPutTotalTodayNow),
+      msgGetTotalTodayNow: String(b.brokerStats.msgGetTotalTodayNow),
+      msgPutTotalTodayMorning: String(b.brokerStats.msgPutTotalTodayMorning),
+      msgGetTotalTodayMorning: String(b.brokerStats.msgGetTotalTodayMorning),
+      msgPutTotalYesterdayMorning: String(b.brokerStats.msgPutTotalYesterdayMorning),
+      msgGetTotalYesterdayMorning: String(b.brokerStats.msgGetTotalYesterdayMorning),
       earliestMessageTimeStamp: String(b.messageStore.earliestMessageTime()),
       startAcceptSendRequestTimeStamp: String(b.startTimestamp),
       bootTimestamp: String(b.startTimestamp),

@@ -81,7 +81,11 @@ export class SendMessageBackProcessor {
       toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     }
     const r = await b.messageStore.putMessage(input);
-    if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') return createResponse(req, ResponseCode.SUCCESS);
+    if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') {
+      // Counted under the message's own topic, as upstream (its RETRY_TOPIC when it came back before).
+      b.brokerStatsManager.incSendBackNums(h.group, getProperty(ext.properties, MessageConst.RETRY_TOPIC) ?? ext.topic);
+      return createResponse(req, ResponseCode.SUCCESS);
+    }
     return createResponse(req, ResponseCode.SYSTEM_ERROR, `send message back failed: ${r.status}`);
   }
 }

@@ -223,15 +223,14 @@ export class SendMessageProcessor {
         waitStoreMsgOK: this.propValues[SendProp.WAIT] !== 'false',
       });
     }
-    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined, undefined, inputs.length));
+    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined));
   }
 
-  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string, count = 1): RemotingCommand {
+  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string): RemotingCommand {
     const code = PUT_STATUS_TO_CODE[r.status];
     if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
       return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
     }
-    this.broker.stats.putTotal += count;
     // Java clients dereference these ext fields of every send response.
     const res = createResponse(req, code);
     // A single record's id is written from its parts: reading r.msgId would build the string.

@@ -4,11 +4,12 @@ import { optString, reqNumber, reqString } from '../../remoting/header.js';
 import { readLong } from '../../common/bytes.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import { encodeJson, messageQueueJsonKey } from '../../common/json.js';
+import type { StatsSnapshot } from '../../store/stats/stats-item.js';
 import type { BrokerController } from '../broker-controller.js';
 
 /**
- * GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208), GET_BROKER_CONSUME_STATS (317) and
- * QUERY_CONSUME_QUEUE (321) (upstream `AdminBrokerProcessor`): per-queue offsets of a topic, a
+ * GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315),
+ * GET_BROKER_CONSUME_STATS (317) and QUERY_CONSUME_QUEUE (321) (upstream `AdminBrokerProcessor`): per-queue offsets of a topic, a
  * group's or every group's progress, and the raw entries of one ConsumeQueue.
  */
 export class StatsProcessor {
@@ -29,8 +30,8 @@ export class StatsProcessor {
       const lastUpdateTimestamp = maxOffset > 0 ? Math.max(0, store.getMessageStoreTimeStamp(topic, queueId, maxOffset - 1)) : 0;
       offsetTable[messageQueueJsonKey(topic, brokerName, queueId)] = { minOffset, maxOffset, lastUpdateTimestamp };
     }
-    // No put-rate statistics are kept per topic: the rate is reported as 0.
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ offsetTable, topicPutTps: 0 }) });
+    const topicPutTps = b.brokerStatsManager.tpsTopicPutNums(topic);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ offsetTable, topicPutTps }) });
   }
 
   /**
@@ -42,8 +43,11 @@ export class StatsProcessor {
     const only = optString(req.extFields, 'topic');
     const topics = only ? [only] : this.broker.consumerOffsetManager.whichTopicByGroup(group).sort();
     const offsetTable: Record<string, OffsetEntry> = {};
-    for (const topic of topics) this.addConsumeStats(offsetTable, group, topic, false);
-    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ consumeTps: 0, offsetTable }) });
+    let consumeTps = 0;
+    for (const topic of topics) {
+      if (this.addConsumeStats(offsetTable, group, topic, false)) consumeTps += this.broker.brokerStatsManager.tpsGroupGetNums(group, topic);
+    }
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ consumeTps, offsetTable }) });
   }
 
   /**
@@ -62,11 +66,27 @@ export class StatsProcessor {
         const offsetTable: Record<string, OffsetEntry> = {};
         if (!this.addConsumeStats(offsetTable, group, topic, isOrder)) continue;
         for (const o of Object.values(offsetTable)) totalDiff += o.brokerOffset - o.consumerOffset;
-        perTopic.push({ consumeTps: 0, offsetTable });
+        perTopic.push({ consumeTps: b.brokerStatsManager.tpsGroupGetNums(group, topic), offsetTable });
       }
       consumeStatsList.push({ [group]: perTopic });
     }
     const body = { brokerAddr: b.address, consumeStatsList, totalDiff, totalInflightDiff: 0 };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /**
+   * VIEW_BROKER_STATS_DATA (315, upstream `ViewBrokerStatsData`): one statistics item's minute,
+   * hour and day windows, BrokerStatsData `{statsMinute, statsHour, statsDay: {sum, tps, avgpt}}`.
+   */
+  viewBrokerStatsData(req: RemotingCommand): RemotingCommand {
+    const statsName = reqString(req.extFields, 'statsName');
+    const statsKey = reqString(req.extFields, 'statsKey');
+    const item = this.broker.brokerStatsManager.statsItem(statsName, statsKey);
+    if (!item) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `The stats <${statsName}> <${statsKey}> not exist`);
+    }
+    const window = (ss: StatsSnapshot) => ({ sum: ss.sum, tps: ss.tps, avgpt: ss.avgpt });
+    const body = { statsMinute: window(item.statsDataInMinute()), statsHour: window(item.statsDataInHour()), statsDay: window(item.statsDataInDay()) };
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
   }
 

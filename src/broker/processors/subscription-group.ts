@@ -84,6 +84,7 @@ export class SubscriptionGroupProcessor {
     const b = this.broker;
     const had = b.subscriptionGroupManager.delete(group);
     if (cleanOffset) b.consumerOffsetManager.removeGroup(group);
+    b.brokerStatsManager.onGroupDeleted(group);
     b.logger.info(`subscription group ${group} ${had ? 'deleted' : 'did not exist'}${cleanOffset ? ', offsets removed' : ''}`);
     return createResponse(req, ResponseCode.SUCCESS);
   }
