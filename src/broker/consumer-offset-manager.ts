@@ -9,6 +9,11 @@ import { readJsonFile, writeFileAtomic } from '../common/config-file.js';
  */
 export class ConsumerOffsetManager {
   private readonly offsetTable = new Map<string, Map<number, number>>();
+  /**
+   * Where each group's last pull ended, `topic@group` → queueId → next offset (upstream
+   * `pullOffsetTable`, in memory only): ahead of the committed offset by what is in flight.
+   */
+  private readonly pullOffsetTable = new Map<string, Map<number, number>>();
   private readonly path: string;
   private dirty = false;
 
@@ -34,6 +39,27 @@ export class ConsumerOffsetManager {
     }
     m.set(queueId, offset);
     this.dirty = true;
+  }
+
+  /** A pull of the group on this queue ended at `offset` (the next one it will ask for). */
+  commitPullOffset(group: string, topic: string, queueId: number, offset: number): void {
+    const key = `${topic}@${group}`;
+    let m = this.pullOffsetTable.get(key);
+    if (!m) {
+      m = new Map();
+      this.pullOffsetTable.set(key, m);
+    }
+    m.set(queueId, offset);
+  }
+
+  /** Where the group's last pull on this queue ended; its committed offset when it pulled none since start. */
+  queryPullOffset(group: string, topic: string, queueId: number): number {
+    return this.pullOffsetTable.get(`${topic}@${group}`)?.get(queueId) ?? this.queryOffset(group, topic, queueId);
+  }
+
+  /** Forgets the group's pull offsets on `topic` (its offsets were reset). */
+  clearPullOffset(group: string, topic: string): void {
+    this.pullOffsetTable.delete(`${topic}@${group}`);
   }
 
   /** The committed offset, or -1 when the group never committed one for this queue. */
@@ -79,15 +105,19 @@ export class ConsumerOffsetManager {
   }
 
   removeTopic(topic: string): void {
-    for (const key of [...this.offsetTable.keys()]) {
-      if (key.slice(0, key.lastIndexOf('@')) === topic) this.offsetTable.delete(key);
+    for (const table of [this.offsetTable, this.pullOffsetTable]) {
+      for (const key of [...table.keys()]) {
+        if (key.slice(0, key.lastIndexOf('@')) === topic) table.delete(key);
+      }
     }
     this.dirty = true;
   }
 
   removeGroup(group: string): void {
-    for (const key of [...this.offsetTable.keys()]) {
-      if (key.slice(key.lastIndexOf('@') + 1) === group) this.offsetTable.delete(key);
+    for (const table of [this.offsetTable, this.pullOffsetTable]) {
+      for (const key of [...table.keys()]) {
+        if (key.slice(key.lastIndexOf('@') + 1) === group) table.delete(key);
+      }
     }
     this.dirty = true;
   }

@@ -141,3 +141,22 @@ test('a deleted topic takes its statistics with it', async () => {
   await admin.deleteTopic(topic, t.mq.broker.brokerConfig.brokerClusterName);
   await assert.rejects(admin.viewBrokerStatsData(t.mq.brokerAddr, StatsName.TOPIC_PUT_NUMS, topic), /not exist/);
 });
+
+test('pull offsets: what a group pulled past its committed offset shows as in flight', async () => {
+  const group = `ST_G2_${stamp}`;
+  const res = await raw(RequestCode.PULL_MESSAGE, pullRequest({ topic: TOPIC, group, maxMsgNums: 5 }).extFields!);
+  assert.equal(records(res).length, 5);
+  await admin.api.updateConsumerOffset(t.mq.brokerAddr, { consumerGroup: group, topic: TOPIC, queueId: 0, commitOffset: 2 });
+  const cs = await admin.examineConsumeStats(group, TOPIC);
+  const [entry] = [...cs.offsetTable.values()];
+  assert.deepEqual([entry?.offset.consumerOffset, entry?.offset.pullOffset], [2, 5]);
+  const inBroker = await admin.fetchConsumeStatsInBroker(t.mq.brokerAddr, false);
+  assert.equal(inBroker.totalInflightDiff, 3);
+  const progress = rows(await ok('consumerProgress', '-n', t.mq.namesrvAddr, '-g', group, '-t', TOPIC));
+  const line = progress.find((r) => r[0] === TOPIC);
+  assert.equal(line?.[6], '3', `#Inflight: ${JSON.stringify(progress)}`);
+  // A reset puts the group elsewhere: nothing it pulled before is in flight.
+  await admin.resetOffsetByTimestamp(TOPIC, group, 0);
+  const after = [...(await admin.examineConsumeStats(group, TOPIC)).offsetTable.values()][0];
+  assert.equal(after?.offset.pullOffset, after?.offset.consumerOffset);
+});

@@ -95,10 +95,10 @@ export class PullMessageProcessor {
         b.pullRequestHoldService.suspendPullRequest(h.topic, h.queueId, {
           conn, request: req, pullFromThisOffset: h.queueOffset, suspendTimestamp: Date.now(), timeoutMillis: timeout, filter,
         });
-        this.commitOffset(h, brokerAllowSuspend);
+        this.commitOffset(h, brokerAllowSuspend, r.nextBeginOffset);
         return null;
       }
-      this.commitOffset(h, brokerAllowSuspend);
+      this.commitOffset(h, brokerAllowSuspend, r.nextBeginOffset);
       if (res.code === ResponseCode.SUCCESS) {
         const stats = b.brokerStatsManager;
         stats.incGroupGet(h.consumerGroup, h.topic, r.messageCount, r.bufferTotalSize);
@@ -108,7 +108,9 @@ export class PullMessageProcessor {
     });
   }
 
-  private commitOffset(h: PullMessageRequestHeader, brokerAllowSuspend: boolean): void {
+  /** Upstream `tryCommitOffset`: records where this pull ended, and commits the offset the consumer sent. */
+  private commitOffset(h: PullMessageRequestHeader, brokerAllowSuspend: boolean, nextBeginOffset: number): void {
+    this.broker.consumerOffsetManager.commitPullOffset(h.consumerGroup, h.topic, h.queueId, nextBeginOffset);
     if (brokerAllowSuspend && (h.sysFlag & PullSysFlag.FLAG_COMMIT_OFFSET) !== 0 && this.broker.brokerConfig.brokerRole !== 'SLAVE') {
       this.broker.consumerOffsetManager.commitOffset(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
     }

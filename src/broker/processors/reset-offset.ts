@@ -46,6 +46,8 @@ export class ResetOffsetProcessor {
       b.consumerOffsetManager.commitOffset(group, topic, q, target);
       offsetTable[messageQueueJsonKey(topic, brokerName, q)] = target;
     }
+    // Pulls before the reset ended elsewhere: nothing of them is in flight any more.
+    b.consumerOffsetManager.clearPullOffset(group, topic);
     const body = encodeJson({ offsetTable });
     const g = b.consumerManager.get(group);
     let pushed = 0;

@@ -60,17 +60,21 @@ export class StatsProcessor {
     const b = this.broker;
     const consumeStatsList: Array<Record<string, Array<{ consumeTps: number; offsetTable: Record<string, OffsetEntry> }>>> = [];
     let totalDiff = 0;
+    let totalInflightDiff = 0;
     for (const group of b.subscriptionGroupManager.groups().sort()) {
       const perTopic: Array<{ consumeTps: number; offsetTable: Record<string, OffsetEntry> }> = [];
       for (const topic of b.consumerOffsetManager.whichTopicByGroup(group).sort()) {
         const offsetTable: Record<string, OffsetEntry> = {};
         if (!this.addConsumeStats(offsetTable, group, topic, isOrder)) continue;
-        for (const o of Object.values(offsetTable)) totalDiff += o.brokerOffset - o.consumerOffset;
+        for (const o of Object.values(offsetTable)) {
+          totalDiff += o.brokerOffset - o.consumerOffset;
+          totalInflightDiff += o.pullOffset - o.consumerOffset;
+        }
         perTopic.push({ consumeTps: b.brokerStatsManager.tpsGroupGetNums(group, topic), offsetTable });
       }
       consumeStatsList.push({ [group]: perTopic });
     }
-    const body = { brokerAddr: b.address, consumeStatsList, totalDiff, totalInflightDiff: 0 };
+    const body = { brokerAddr: b.address, consumeStatsList, totalDiff, totalInflightDiff };
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
   }
 
@@ -143,8 +147,8 @@ export class StatsProcessor {
       const brokerOffset = Math.max(0, b.messageStore.getMaxOffsetInQueue(topic, queueId));
       const consumerOffset = Math.max(0, b.consumerOffsetManager.queryOffset(group, topic, queueId));
       const lastTimestamp = consumerOffset > 0 ? Math.max(0, b.messageStore.getMessageStoreTimeStamp(topic, queueId, consumerOffset - 1)) : 0;
-      // Pull offsets are not tracked apart from committed ones.
-      offsetTable[messageQueueJsonKey(topic, brokerName, queueId)] = { brokerOffset, consumerOffset, pullOffset: consumerOffset, lastTimestamp };
+      const pullOffset = Math.max(consumerOffset, b.consumerOffsetManager.queryPullOffset(group, topic, queueId));
+      offsetTable[messageQueueJsonKey(topic, brokerName, queueId)] = { brokerOffset, consumerOffset, pullOffset, lastTimestamp };
     }
     return true;
   }
