@@ -31,25 +31,13 @@ export class ConsumerOffsetManager {
   }
 
   commitOffset(group: string, topic: string, queueId: number, offset: number): void {
-    const key = `${topic}@${group}`;
-    let m = this.offsetTable.get(key);
-    if (!m) {
-      m = new Map();
-      this.offsetTable.set(key, m);
-    }
-    m.set(queueId, offset);
+    setOffset(this.offsetTable, group, topic, queueId, offset);
     this.dirty = true;
   }
 
   /** A pull of the group on this queue ended at `offset` (the next one it will ask for). */
   commitPullOffset(group: string, topic: string, queueId: number, offset: number): void {
-    const key = `${topic}@${group}`;
-    let m = this.pullOffsetTable.get(key);
-    if (!m) {
-      m = new Map();
-      this.pullOffsetTable.set(key, m);
-    }
-    m.set(queueId, offset);
+    setOffset(this.pullOffsetTable, group, topic, queueId, offset);
   }
 
   /** Where the group's last pull on this queue ended; its committed offset when it pulled none since start. */
@@ -129,4 +117,14 @@ export class ConsumerOffsetManager {
     for (const [key, m] of this.offsetTable) table[key] = Object.fromEntries(m);
     writeFileAtomic(this.path, JSON.stringify({ offsetTable: table }, null, 2));
   }
+}
+
+function setOffset(table: Map<string, Map<number, number>>, group: string, topic: string, queueId: number, offset: number): void {
+  const key = `${topic}@${group}`;
+  let m = table.get(key);
+  if (!m) {
+    m = new Map();
+    table.set(key, m);
+  }
+  m.set(queueId, offset);
 }
