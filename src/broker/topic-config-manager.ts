@@ -40,7 +40,9 @@ export class TopicConfigManager {
   load(): void {
     const data = readJsonFile<{ topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
     if (data?.topicConfigTable) {
-      for (const [name, tc] of Object.entries(data.topicConfigTable)) this.put({ ...newTopicConfig(name), ...tc, topicName: name });
+      for (const [name, tc] of Object.entries(data.topicConfigTable)) {
+        this.put({ ...newTopicConfig(name), ...tc, topicName: name, attributes: plainAttributeNames(tc.attributes ?? {}) });
+      }
     }
     if (data?.dataVersion) this.dataVersion = { ...newDataVersion(), ...data.dataVersion };
     this.createSystemTopics();
@@ -166,4 +168,14 @@ export class TopicConfigManager {
   wrapper(): TopicConfigSerializeWrapper {
     return { topicConfigTable: Object.fromEntries(this.table), dataVersion: this.dataVersion };
   }
+}
+
+/**
+ * Attributes under their plain names, as upstream stores them. Earlier versions of this broker
+ * kept the `+` of the request (`+message.type`); those files are read as if they had not.
+ */
+function plainAttributeNames(attrs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) out[k.startsWith('+') ? k.slice(1) : k] = v;
+  return out;
 }

@@ -18,6 +18,7 @@ import type { ConsumeStats, OffsetWrapper, SubscriptionGroupConfig } from '../cl
 import {
   analyzeProcessQueue, analyzeSubscription, consumeMessageDirectlyResultString, formatConsumerRunningInfo, type ConsumerRunningInfo,
 } from '../client/consumer-running-info.js';
+import { parseAttributeModification } from '../common/attributes.js';
 import { perm2String } from '../common/perm.js';
 import { StatsName, statsKey } from '../common/stats.js';
 import { masterAddrOf, type TopicConfig, type TopicRouteData } from '../common/route.js';
@@ -166,20 +167,13 @@ function parseBoolFlag(v: string): boolean {
 }
 
 /** Upstream `AttributeParser.parseToMap`: `+a=b,+c=d,-e` (removals kept as empty values). */
+/** `-a +a=b,+c=d,-e` as upstream's AttributeParser reads it: the signed keys a request carries. */
 function parseAttributes(v: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
-    if (part.startsWith('+')) {
-      const eq = part.indexOf('=');
-      if (eq < 2) throw new InvalidArgumentError(`attribute "${part}" must look like +key=value`);
-      out[part.slice(1, eq)] = part.slice(eq + 1);
-    } else if (part.startsWith('-')) {
-      out[part.slice(1)] = '';
-    } else {
-      throw new InvalidArgumentError(`attribute "${part}" must start with + (set) or - (remove)`);
-    }
+  try {
+    return Object.fromEntries(parseAttributeModification(v.trim()));
+  } catch (e) {
+    throw new InvalidArgumentError(`${(e as Error).message}; write attributes as +key=value to set and -key to remove, separated by commas`);
   }
-  return out;
 }
 
 function javaMap(m: Map<string, string> | Record<string, string>): string {

@@ -1,3 +1,4 @@
+import { attributeModificationToString } from '../common/attributes.js';
 import { parseLenientJson } from '../common/json.js';
 import { MessageConst } from '../common/message-const.js';
 import { getProperty } from '../common/properties.js';
@@ -171,11 +172,6 @@ function stringList(v: unknown, addr: string, what: string): string[] {
 
 function toJsonBody(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
-}
-
-/** `+k=v,+k2=v2`, as upstream's `AttributeParser.parseToString`. */
-function attributesToString(attrs: Record<string, string>): string {
-  return Object.keys(attrs).map((k) => `+${k}=${attrs[k]}`).join(',');
 }
 
 /**
@@ -497,7 +493,7 @@ export class MQClientAPI {
       topicFilterType: config.topicFilterType,
       topicSysFlag: config.topicSysFlag,
       order: config.order,
-      attributes: config.attributes && Object.keys(config.attributes).length > 0 ? attributesToString(config.attributes) : undefined,
+      attributes: config.attributes && Object.keys(config.attributes).length > 0 ? attributeModificationToString(config.attributes) : undefined,
     });
     await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_TOPIC, ext), timeoutMs);
   }

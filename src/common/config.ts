@@ -47,6 +47,8 @@ export interface BrokerConfig {
   traceOn: boolean;
   /** Statistics items (per topic, per topic@group) idle this long are dropped; < 0 keeps them (upstream's default). */
   maxStatsIdleTimeInMinutes: number;
+  /** Allow topics of message.type MIXED (several message types on one topic). */
+  enableMixedMessageType: boolean;
   /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
   storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -150,6 +152,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     regionId: 'DefaultRegion',
     traceOn: true,
     maxStatsIdleTimeInMinutes: -1,
+    enableMixedMessageType: false,
     storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',

@@ -16,8 +16,9 @@ import type {
   EndTransactionCall, GroupView, MessagingProcessor, PopCall, PopFilterExpression, SendOutcome, SendRequest, TopicMessageType, TopicRouteView,
 } from './messaging-processor.js';
 
-/** Topic attribute naming the message type (upstream `TopicAttributes.TOPIC_MESSAGE_TYPE_ATTRIBUTE`). */
-export const MESSAGE_TYPE_ATTRIBUTE = 'message.type';
+import { MESSAGE_TYPE_ATTRIBUTE } from '../common/attributes.js';
+
+export { MESSAGE_TYPE_ATTRIBUTE };
 
 const TYPES: ReadonlySet<string> = new Set(['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'MIXED']);
 

@@ -5,6 +5,7 @@ import { PermName } from '../../common/perm.js';
 import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
+import { alterAttributes, AttributeError, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
 import type { BrokerController } from '../broker-controller.js';
 import { newTopicConfig } from '../topic-config-manager.js';
 
@@ -56,19 +57,6 @@ export function decodeCloneGroupOffsetHeader(ext: Ext): CloneGroupOffsetRequestH
   return h;
 }
 
-/** Parses 5.x topic attributes `+key=value,-key` into a map of the ones to set. */
-function parseAttributes(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!text) return out;
-  for (const part of text.split(',')) {
-    const t = part.trim();
-    if (!t.startsWith('+')) continue;
-    const eq = t.indexOf('=');
-    if (eq > 1) out[t.slice(0, eq)] = t.slice(eq + 1);
-  }
-  return out;
-}
-
 /** Highest queue count a topic may have; guards the broker against absurd requests. */
 const MAX_QUEUE_NUMS = 1024;
 
@@ -90,10 +78,23 @@ export class AdminBrokerProcessor {
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
       if (v < 0 || v > MAX_QUEUE_NUMS) return createResponse(req, ResponseCode.INVALID_PARAMETER, `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}`);
     }
+    let attributes: Record<string, string>;
+    try {
+      const mod = parseAttributeModification(h.attributes);
+      // As upstream: a MIXED topic only where the broker allows mixing (enableMixedMessageType).
+      if (!this.broker.brokerConfig.enableMixedMessageType && mod.get(`+${MESSAGE_TYPE_ATTRIBUTE}`) === 'MIXED') {
+        return createResponse(req, ResponseCode.INVALID_PARAMETER, 'MIXED message type is not supported. Set enableMixedMessageType=true on the broker to allow it.');
+      }
+      const old = this.broker.topicConfigManager.get(h.topic);
+      attributes = alterAttributes(old === undefined, TOPIC_ATTRIBUTES, old?.attributes ?? {}, mod);
+    } catch (e) {
+      if (!(e instanceof AttributeError)) throw e;
+      // Upstream answers a refused attribute change with SYSTEM_ERROR and the reason.
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `topic ${h.topic} not created/updated: ${e.message}`);
+    }
     const tc: TopicConfig = {
       ...newTopicConfig(h.topic, h.readQueueNums, h.writeQueueNums, h.perm),
-      topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order,
-      attributes: { ...(this.broker.topicConfigManager.get(h.topic)?.attributes ?? {}), ...parseAttributes(h.attributes) },
+      topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order, attributes,
     };
     this.broker.topicConfigManager.update(tc);
     this.broker.messageStore.createConsumeQueues(h.topic, Math.max(h.readQueueNums, h.writeQueueNums));

@@ -3,6 +3,7 @@ import { createResponse, type RemotingCommand } from '../../remoting/command.js'
 import { optBoolean, reqString } from '../../remoting/header.js';
 import { encodeJson, parseLenientJson } from '../../common/json.js';
 import { validateGroup } from '../../common/topic.js';
+import { alterAttributes, AttributeError, SUBSCRIPTION_GROUP_ATTRIBUTES } from '../../common/attributes.js';
 import type { BrokerController } from '../broker-controller.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
 
@@ -65,6 +66,14 @@ export class SubscriptionGroupProcessor {
     if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
     const cfg = toSubscriptionGroupConfig(o as Obj, groupName as string);
     if (cfg.retryQueueNums < 0 || cfg.retryMaxTimes < -1) return createResponse(req, ResponseCode.INVALID_PARAMETER, `retryQueueNums=${cfg.retryQueueNums} / retryMaxTimes=${cfg.retryMaxTimes} out of range`);
+    // The body's attributes are a modification (`+key` / `-key`), as upstream's; none are defined for groups.
+    const current = this.broker.subscriptionGroupManager.table.get(cfg.groupName);
+    try {
+      cfg.attributes = alterAttributes(current === undefined, SUBSCRIPTION_GROUP_ATTRIBUTES, current?.attributes ?? {}, new Map(Object.entries(cfg.attributes ?? {})));
+    } catch (e) {
+      if (!(e instanceof AttributeError)) throw e;
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `subscription group ${cfg.groupName} not created/updated: ${e.message}`);
+    }
     this.broker.subscriptionGroupManager.update(cfg);
     this.broker.logger.info(`subscription group ${cfg.groupName} created/updated: consumeEnable ${cfg.consumeEnable} retryMaxTimes ${cfg.retryMaxTimes}`);
     return createResponse(req, ResponseCode.SUCCESS);
