@@ -40,6 +40,9 @@ import { PopRemotingProcessor, PopRequestCode } from './pop/pop-processors.js';
 import { SystemTopic } from '../common/topic.js';
 import type { RuntimeConfig } from '../common/runtime-config.js';
 import { BrokerConfigProcessor, brokerRuntimeConfig } from './processors/broker-config.js';
+import { MessageRequestModeManager } from './message-request-mode-manager.js';
+import { TopicRouteInfoManager } from './topic-route-info-manager.js';
+import { QueryAssignmentProcessor } from './processors/query-assignment.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -87,6 +90,10 @@ export class BrokerController {
   readonly brokerStatsManager: BrokerStatsManager;
   /** Yesterday's and today's totals, recorded at midnight (runtime info). */
   readonly brokerStats: BrokerStats;
+  /** PULL or POP per topic and group, for QUERY_ASSIGNMENT (set with mqadmin setConsumeMode). */
+  readonly messageRequestModeManager: MessageRequestModeManager;
+  /** Every broker's queues of a topic, from the NameServers, for QUERY_ASSIGNMENT. */
+  readonly topicRouteInfoManager: TopicRouteInfoManager;
   startTimestamp = 0;
   private readonly outerAPI: BrokerOuterAPI;
   private server?: RemotingServer;
@@ -123,6 +130,10 @@ export class BrokerController {
     this.consumerManager = new ConsumerManager(this.logger, () => this.brokerConfig.notifyConsumerIdsChangedEnable);
     this.producerManager = new ProducerManager(this.logger);
     this.outerAPI = new BrokerOuterAPI(this.logger);
+    this.messageRequestModeManager = new MessageRequestModeManager(root, this.logger);
+    this.topicRouteInfoManager = new TopicRouteInfoManager(
+      this.outerAPI, () => this.namesrvList(), () => this.brokerConfig.brokerName, this.topicConfigManager, this.logger,
+    );
     this.scheduleMessageService = new ScheduleMessageService(this.messageStore, root, this.logger);
     this.timerMessageStore = new TimerMessageStore(this.messageStore, this.storeConfig, root, this.logger);
     this.transactionalMessageService = new TransactionalMessageService(this, this.logger);
@@ -152,6 +163,7 @@ export class BrokerController {
     this.topicConfigManager.load();
     this.consumerOffsetManager.load();
     this.subscriptionGroupManager.load();
+    this.messageRequestModeManager.load();
     this.scheduleMessageService.load();
     await this.timerMessageStore.load();
     if (rec.abnormal) {
@@ -253,6 +265,10 @@ export class BrokerController {
       reg(PopRequestCode.ACK_MESSAGE, (req) => pop.ackMessage(req));
       reg(PopRequestCode.CHANGE_MESSAGE_INVISIBLETIME, (req) => pop.changeInvisibleTime(req));
     }
+    const assignment = new QueryAssignmentProcessor(this);
+    reg(RequestCode.QUERY_ASSIGNMENT, (req, conn) => assignment.queryAssignment(req, conn));
+    reg(RequestCode.SET_MESSAGE_REQUEST_MODE, (req) => assignment.setMessageRequestMode(req));
+    reg(RequestCode.GET_ALL_MESSAGE_REQUEST_MODE, (req) => assignment.getAllMessageRequestMode(req));
     reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
     reg(RequestCode.END_TRANSACTION, (req) => endTx.process(req));
     reg(RequestCode.RECALL_MESSAGE, (req, conn) => recall.process(req, conn));

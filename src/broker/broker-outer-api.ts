@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../common/logger.js';
-import { encodeRegisterBrokerBody, type TopicConfigSerializeWrapper } from '../common/route.js';
+import { decodeTopicRouteData, encodeRegisterBrokerBody, type TopicConfigSerializeWrapper, type TopicRouteData } from '../common/route.js';
 import { RemotingClient } from '../remoting/client.js';
 import { createRequest } from '../remoting/command.js';
 import { RequestCode, ResponseCode, SerializeType } from '../remoting/codes.js';
@@ -15,7 +15,8 @@ export interface BrokerIdentity {
 
 /**
  * The broker's calls to NameServers (upstream `BrokerOuterAPI`): REGISTER_BROKER to every
- * NameServer in parallel, UNREGISTER_BROKER at shutdown.
+ * NameServer in parallel, UNREGISTER_BROKER at shutdown, GET_ROUTEINFO_BY_TOPIC for the
+ * server-side assignment of queues (QUERY_ASSIGNMENT).
  */
 export class BrokerOuterAPI {
   private readonly client = new RemotingClient({ connectTimeoutMs: 3000 });
@@ -57,6 +58,28 @@ export class BrokerOuterAPI {
         this.logger.warn(`unregister broker from NameServer ${addr} failed: ${(err as Error).message}`);
       }
     }));
+  }
+
+  /**
+   * GET_ROUTEINFO_BY_TOPIC from the first NameServer that answers (upstream
+   * `getTopicRouteInfoFromNameServer`); undefined when the topic is unknown to all of them.
+   */
+  async getTopicRouteInfoFromNameServer(namesrvAddrs: string[], topic: string, timeoutMs = 3000): Promise<TopicRouteData | undefined> {
+    let lastErr: Error | undefined;
+    for (const addr of namesrvAddrs) {
+      const req = createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic }, serializeType: SerializeType.ROCKETMQ, language: 'JAVA' });
+      try {
+        const res = await this.client.invoke(addr, req, timeoutMs);
+        if (res.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+        if (res.code !== ResponseCode.SUCCESS || !res.body) throw new Error(`code ${res.code} ${res.remark ?? ''}`);
+        return decodeTopicRouteData(res.body);
+      } catch (err) {
+        lastErr = err as Error;
+        this.logger.warn(`get route of topic ${topic} from NameServer ${addr} failed: ${lastErr.message}`);
+      }
+    }
+    if (lastErr) throw lastErr;
+    return undefined;
   }
 
   shutdown(): Promise<void> {

@@ -61,6 +61,12 @@ export interface BrokerConfig {
   transactionTimeOut: number;
   transactionCheckMax: number;
   transactionCheckInterval: number;
+  /** QUERY_ASSIGNMENT balances a group's queues over its consumers; false gives every consumer every queue (upstream). */
+  serverLoadBalancerEnable: boolean;
+  /** The mode QUERY_ASSIGNMENT answers for a group and topic never set with setConsumeMode (upstream `PULL`). */
+  defaultMessageRequestMode: 'PULL' | 'POP';
+  /** popShareQueueNum of that default when it is POP (upstream −1: every consumer pops every queue). */
+  defaultPopShareQueueNum: number;
 }
 
 export interface MessageStoreConfig {
@@ -162,6 +168,9 @@ export function defaultBrokerConfig(): BrokerConfig {
     transactionTimeOut: 6_000,
     transactionCheckMax: 15,
     transactionCheckInterval: 30_000,
+    serverLoadBalancerEnable: true,
+    defaultMessageRequestMode: 'PULL',
+    defaultPopShareQueueNum: -1,
   };
 }
 

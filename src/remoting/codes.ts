@@ -73,6 +73,10 @@ export const RequestCode = {
   /** Broker → requesting producer: the reply, correlated by CORRELATION_ID. */
   PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   ADD_WRITE_PERM_OF_BROKER: 327,
+  /** Server-side assignment: which queues a consumer takes, and in which mode (PULL or POP). */
+  QUERY_ASSIGNMENT: 400,
+  SET_MESSAGE_REQUEST_MODE: 401,
+  GET_ALL_MESSAGE_REQUEST_MODE: 402,
   LITE_PULL_MESSAGE: 361,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,

@@ -74,3 +74,24 @@ test('an ack arriving while the revive stores its message again is answered as e
   assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
   assert.deepEqual(records(again).map((m) => [m.body.toString(), m.reconsumeTimes]), [['m0', 1]]);
 });
+
+test('POP_MESSAGE of one queue takes only that queue; a queue id beyond the read queues is INVALID_PARAMETER, as upstream', async () => {
+  assert.equal((await c.invoke(broker, createTopicRequest('PopOneQ', 2, 2))).code, ResponseCode.SUCCESS);
+  for (const queueId of [0, 1, 0, 1]) {
+    const s = await c.invoke(broker, sendRequest({ topic: 'PopOneQ', body: `q${queueId}`, queueId }));
+    assert.equal(s.code, ResponseCode.SUCCESS, s.remark);
+  }
+  const popQueue = (queueId: number): Promise<RemotingCommand> => c.invoke(broker, request(PopRequestCode.POP_MESSAGE, {
+    consumerGroup: 'PopOneQG', topic: 'PopOneQ', queueId, maxMsgNums: 32, invisibleTime: 60_000, pollTime: 0, bornTime: Date.now(), initMode: 0,
+    expType: 'TAG', exp: '*', order: false,
+  }, undefined, SerializeType.JSON));
+  // The group's first pop starts each queue at its first message (still in memory).
+  const one = await popQueue(1);
+  assert.equal(one.code, ResponseCode.SUCCESS, one.remark);
+  assert.deepEqual(records(one).map((m) => [m.queueId, m.body.toString()]), [[1, 'q1'], [1, 'q1']]);
+  const bad = await popQueue(2);
+  assert.equal(bad.code, ResponseCode.INVALID_PARAMETER, bad.remark);
+  assert.match(bad.remark ?? '', /queueId\[2\] is illegal/);
+  const zero = await popQueue(0);
+  assert.deepEqual(records(zero).map((m) => [m.queueId, m.body.toString()]), [[0, 'q0'], [0, 'q0']]);
+});

@@ -23,6 +23,8 @@ import { ReviveHeap } from './revive-heap.js';
 export interface PopMessageRequest {
   group: string;
   topic: string;
+  /** One queue of the topic (a Remoting consumer assigned that queue in POP mode); absent or −1: every queue. */
+  queueId?: number;
   /** 1..32. */
   maxMsgNums: number;
   /** How long popped messages stay invisible, ms. */
@@ -254,6 +256,9 @@ export class PopMessageService {
     const tc = b.topicConfigManager.get(req.topic);
     if (!tc) return { status: 'ERROR', code: ResponseCode.TOPIC_NOT_EXIST, remark: `topic[${req.topic}] not exist, apply first please! Create it with mqadmin updateTopic.` };
     if (!isReadable(tc.perm)) return { status: 'ERROR', code: ResponseCode.NO_PERMISSION, remark: `the topic[${req.topic}] pop message is forbidden` };
+    if (req.queueId !== undefined && req.queueId >= tc.readQueueNums) {
+      return { status: 'ERROR', code: ResponseCode.INVALID_PARAMETER, remark: `queueId[${req.queueId}] is illegal, topic:[${req.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}]` };
+    }
     const retryTopic = popRetryTopic(req.group, req.topic);
     const watched = [req.topic, retryTopic];
     const deadline = Date.now() + Math.max(0, req.pollTime);
@@ -284,7 +289,9 @@ export class PopMessageService {
   private async popOnce(req: PopMessageRequest, readQueueNums: number, retryTopic: string): Promise<{ messages: PoppedMessage[]; busy: boolean }> {
     const out: PoppedMessage[] = [];
     let busy = false;
-    const normal = { retry: false, queues: Array.from({ length: readQueueNums }, (_, i) => i) };
+    // As upstream: a pop of one queue still takes the group's POP retry messages from every retry queue.
+    const one = req.queueId !== undefined && req.queueId >= 0;
+    const normal = { retry: false, queues: one ? [req.queueId!] : Array.from({ length: readQueueNums }, (_, i) => i) };
     const sources = [normal];
     if (!req.order) {
       const retry = { retry: true, queues: this.broker.messageStore.queueIdsOf(retryTopic) };

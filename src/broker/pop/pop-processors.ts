@@ -115,7 +115,7 @@ export class PopRemotingProcessor {
       if (sub.tagsSet.length > 0) tags = new Set(sub.tagsSet);
     }
     const r = await b.popMessageService.pop({
-      group: h.consumerGroup, topic: h.topic, maxMsgNums: Math.max(1, h.maxMsgNums), invisibleTime: h.invisibleTime,
+      group: h.consumerGroup, topic: h.topic, queueId: h.queueId, maxMsgNums: Math.max(1, h.maxMsgNums), invisibleTime: h.invisibleTime,
       filter, tags, order: h.order, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
     });
     switch (r.status) {
