@@ -20,6 +20,7 @@ import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
 import type { BrokerStatsData, ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
 import { MessageConst } from '../common/message-const.js';
+import type { MessageRequestModeTable, MessageRequestModeValue } from '../common/message-request-mode.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
@@ -716,6 +717,38 @@ export class Admin {
     const addrs = await this.targetAddrs(target);
     for (const addr of addrs) await this.api.deleteSubscriptionGroup(addr, groupName, cleanOffset, this.timeoutMs);
     return addrs;
+  }
+
+  /**
+   * SET_MESSAGE_REQUEST_MODE on the target brokers (upstream `DefaultMQAdminExt.setMessageRequestMode`,
+   * as SetConsumeModeSubCommand runs it): a group's consumers with clientRebalance=false then PULL
+   * or POP the topic. With one broker its failure is thrown; over a cluster, as upstream, each
+   * master is tried and its failure reported in the result.
+   */
+  async setMessageRequestMode(topic: string, consumerGroup: string, mode: MessageRequestModeValue, popShareQueueNum: number,
+    target: AdminTarget): Promise<Array<{ brokerAddr: string; error?: Error }>> {
+    this.check();
+    const body = { topic, consumerGroup, mode, popShareQueueNum };
+    if ('brokerAddr' in target) {
+      await this.api.setMessageRequestMode(target.brokerAddr, body, this.timeoutMs);
+      return [{ brokerAddr: target.brokerAddr }];
+    }
+    const out: Array<{ brokerAddr: string; error?: Error }> = [];
+    for (const addr of await this.masterAddrsOfCluster(target.clusterName)) {
+      try {
+        await this.api.setMessageRequestMode(addr, body, this.timeoutMs);
+        out.push({ brokerAddr: addr });
+      } catch (err) {
+        out.push({ brokerAddr: addr, error: err as Error });
+      }
+    }
+    return out;
+  }
+
+  /** GET_ALL_MESSAGE_REQUEST_MODE of one broker: topic → group → mode. */
+  async getAllMessageRequestMode(brokerAddr: string): Promise<MessageRequestModeTable> {
+    this.check();
+    return this.api.getAllMessageRequestMode(brokerAddr, this.timeoutMs);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   analyzeProcessQueue, analyzeSubscription, consumeMessageDirectlyResultString, formatConsumerRunningInfo, type ConsumerRunningInfo,
 } from '../client/consumer-running-info.js';
 import { parseAttributeModification } from '../common/attributes.js';
+import { isMessageRequestMode, type MessageRequestModeValue } from '../common/message-request-mode.js';
 import { perm2String } from '../common/perm.js';
 import { StatsName, statsKey } from '../common/stats.js';
 import { masterAddrOf, type TopicConfig, type TopicRouteData } from '../common/route.js';
@@ -158,6 +159,13 @@ function parseTimestampFlag(v: string): number {
 function parseIntFlag(v: string): number {
   if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError('expected an integer.');
   return Number(v.trim());
+}
+
+/** Upstream `MessageRequestMode.valueOf`: exactly PULL or POP. */
+function parseConsumeModeFlag(v: string): MessageRequestModeValue {
+  const t = v.trim();
+  if (!isMessageRequestMode(t)) throw new InvalidArgumentError('expected PULL or POP.');
+  return t;
 }
 
 function parseBoolFlag(v: string): boolean {
@@ -1115,6 +1123,29 @@ function registerGroupCommands(sub: Sub): void {
       else ctx.p('delete subscription group [%s] from broker [%s] in cluster [%s] success.%n', f.groupName, addr, target.clusterName);
     }
   });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; topicName: string; groupName: string; mode: MessageRequestModeValue; popShareQueueNum?: number }>(
+    'setConsumeMode', 'Set consume message mode. pull/pop etc.', (c) => c
+      .option('-b, --brokerAddr <addr>', 'create subscription group to which broker', parseNonEmptyFlag)
+      .option('-c, --clusterName <name>', 'create subscription group to which cluster', parseNonEmptyFlag)
+      .requiredOption('-t, --topicName <topic>', 'topic name', parseNonEmptyFlag)
+      .requiredOption('-g, --groupName <group>', 'consumer group name', parseNonEmptyFlag)
+      .requiredOption('-m, --mode <mode>', 'consume mode. PULL/POP', parseConsumeModeFlag)
+      .option('-q, --popShareQueueNum <n>', 'num of queue which share in pop mode', parseIntFlag),
+    async (ctx, f) => {
+      const target = targetOf(f, ctx, 'set the consume mode');
+      // As upstream SetConsumeModeSubCommand: popShareQueueNum 0 unless given.
+      const share = f.popShareQueueNum ?? 0;
+      const results = await ctx.admin.setMessageRequestMode(f.topicName, f.groupName, f.mode, share, target);
+      if (ctx.asJson({ topic: f.topicName, group: f.groupName, mode: f.mode, popShareQueueNum: share, brokers: results.map((r) => ({ brokerAddr: r.brokerAddr, error: r.error?.message })) })) return;
+      for (const r of results) {
+        // Over a cluster a broker that refuses is reported and the others still set (upstream).
+        if (r.error) ctx.io.err(`mqadmin setConsumeMode: set consume mode to ${r.brokerAddr} failed: ${explain(r.error, ctx.io.env) ?? r.error.message}\n`);
+        else ctx.p('set consume mode to %s success.%n', r.brokerAddr);
+      }
+      ctx.p('topic[%s] group[%s] consume mode[%s] popShareQueueNum[%d]%n', f.topicName, f.groupName, f.mode, share);
+      if (results.length > 0 && results.every((r) => r.error)) throw new CliError(`no broker of cluster ${'clusterName' in target ? target.clusterName : ''} took the consume mode`);
+    });
 
   sub<CommonFlags & { group: string; topic: string; force?: boolean; cluster?: string }>('skipAccumulatedMessage', 'Skip all messages that are accumulated (not consumed) currently.', (c) => c
     .requiredOption('-g, --group <group>', 'set the consumer group', parseNonEmptyFlag)

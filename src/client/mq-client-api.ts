@@ -12,6 +12,10 @@ import {
   type TopicConfigSerializeWrapper,
   type TopicRouteData,
 } from '../common/route.js';
+import {
+  decodeMessageRequestModeTable, decodeQueryAssignmentResponseBody,
+  type MessageQueueAssignment, type MessageRequestModeTable, type QueryAssignmentRequestBody, type SetMessageRequestModeRequestBody,
+} from '../common/message-request-mode.js';
 import { ExpressionType } from '../common/subscription.js';
 import { PullSysFlag } from '../common/sysflag.js';
 import {
@@ -718,6 +722,29 @@ export class MQClientAPI {
   /** DELETE_SUBSCRIPTIONGROUP on one broker; `cleanOffset` also drops the group's committed offsets. */
   async deleteSubscriptionGroup(brokerAddr: string, groupName: string, cleanOffset = false, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset: String(cleanOffset) }), timeoutMs);
+  }
+
+  // ---- Server-side assignment ----
+
+  /**
+   * QUERY_ASSIGNMENT: the queues the broker gives this consumer and their modes; undefined when it
+   * has no valid answer (unknown topic or strategy, no members yet), to be kept as it is.
+   */
+  async queryAssignment(brokerAddr: string, body: QueryAssignmentRequestBody, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageQueueAssignment[] | undefined> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_ASSIGNMENT, undefined, Buffer.from(JSON.stringify(body))), timeoutMs);
+    return decodeBody(brokerAddr, 'QueryAssignmentResponseBody', () => decodeQueryAssignmentResponseBody(res.body));
+  }
+
+  /** SET_MESSAGE_REQUEST_MODE: how a group consumes a topic on this broker (upstream `setMessageRequestMode`). */
+  async setMessageRequestMode(brokerAddr: string, body: SetMessageRequestModeRequestBody, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.SET_MESSAGE_REQUEST_MODE, undefined, Buffer.from(JSON.stringify(body))), timeoutMs);
+  }
+
+  /** GET_ALL_MESSAGE_REQUEST_MODE: every topic's and group's mode on this broker. */
+  async getAllMessageRequestMode(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageRequestModeTable> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_ALL_MESSAGE_REQUEST_MODE), timeoutMs);
+    const body = bodyOf(res, brokerAddr, 'message request modes');
+    return decodeBody(brokerAddr, 'message request modes', () => decodeMessageRequestModeTable(body));
   }
 }
 
