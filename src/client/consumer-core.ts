@@ -9,7 +9,8 @@ import { MQClientInstance } from './mq-client-instance.js';
 import { defaultLocalOffsetStoreDir, LocalFileOffsetStore, RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { AllocateMessageQueueStrategy } from './rebalance/index.js';
-import { RebalanceImpl, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
+import type { PopProcessQueue } from './pop-process-queue.js';
+import { RebalanceImpl, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { messageQueueKey, type MessageQueue } from './route.js';
 
 // What the PushConsumer and the LitePullConsumer share: settings, the client instance, the
@@ -305,6 +306,11 @@ export interface RebalanceHooks {
   isOrder(): boolean;
   removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean>;
   dispatchPullRequest(request: PullRequest): void;
+  /** Server-side assignment (push consumers with clientRebalance=false): whether `topic` is still balanced here. */
+  clientRebalance?(topic: string): boolean;
+  dispatchPopPullRequest?(request: PopRequest): void;
+  removeUnnecessaryPopMessageQueue?(mq: MessageQueue, pq: PopProcessQueue): Promise<boolean>;
+  popRetrySubscription?(retryTopic: string, subscribe: boolean): void;
 }
 
 /** A RebalanceImpl that hands each decision to its consumer's hooks. */
@@ -327,6 +333,22 @@ export class ConsumerRebalanceImpl extends RebalanceImpl {
 
   dispatchPullRequest(requests: PullRequest[]): void {
     for (const r of requests) this.hooks.dispatchPullRequest(r);
+  }
+
+  override clientRebalance(topic: string): boolean {
+    return this.hooks.clientRebalance?.(topic) ?? true;
+  }
+
+  override dispatchPopPullRequest(requests: PopRequest[]): void {
+    for (const r of requests) this.hooks.dispatchPopPullRequest?.(r);
+  }
+
+  override removeUnnecessaryPopMessageQueue(mq: MessageQueue, pq: PopProcessQueue): Promise<boolean> {
+    return this.hooks.removeUnnecessaryPopMessageQueue?.(mq, pq) ?? Promise.resolve(true);
+  }
+
+  override popRetrySubscription(retryTopic: string, subscribe: boolean): void {
+    this.hooks.popRetrySubscription?.(retryTopic, subscribe);
   }
 
   /** Forgets a queue whose offset was illegal; the next rebalance takes it again. */

@@ -724,7 +724,7 @@ export class MQClientAPI {
     await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset: String(cleanOffset) }), timeoutMs);
   }
 
-  // ---- Server-side assignment ----
+  // ---- Server-side assignment and POP ----
 
   /**
    * QUERY_ASSIGNMENT: the queues the broker gives this consumer and their modes; undefined when it
@@ -746,6 +746,101 @@ export class MQClientAPI {
     const body = bodyOf(res, brokerAddr, 'message request modes');
     return decodeBody(brokerAddr, 'message request modes', () => decodeMessageRequestModeTable(body));
   }
+
+  /**
+   * POP_MESSAGE (upstream `MQClientAPIImpl.popMessageAsync` / `processPopResponse`). This broker
+   * sends each message's extra info in the `extraInfos` header (`;`-separated, in body order),
+   * which becomes the message's POP_CK property; the topic is set to the one popped, also for
+   * messages that came back through the group's POP retry topic.
+   */
+  async popMessage(brokerAddr: string, brokerName: string, header: PopMessageRequestHeader, timeoutMs: number): Promise<PopResult> {
+    const cmd = this.command(RequestCode.POP_MESSAGE, this.header(header));
+    // The code does not fit the binary header's 16-bit field.
+    cmd.serializeType = SerializeType.JSON;
+    const res = await this.remoting.invoke(brokerAddr, cmd, timeoutMs);
+    const ext = res.extFields ?? {};
+    const base = { msgFoundList: [] as MessageExt[], popTime: Number(ext.popTime ?? 0), invisibleTime: Number(ext.invisibleTime ?? 0), restNum: Number(ext.restNum ?? 0) };
+    switch (res.code) {
+      case ResponseCode.SUCCESS: break;
+      case ResponseCode.POLLING_FULL: return { popStatus: PopStatus.POLLING_FULL, ...base };
+      case ResponseCode.POLLING_TIMEOUT:
+      case ResponseCode.PULL_NOT_FOUND:
+        return { popStatus: PopStatus.POLLING_NOT_FOUND, ...base };
+      default: throw brokerError(res, brokerAddr);
+    }
+    const msgs = res.body ? decodeReceivedMessages(res.body) : [];
+    const infos = (ext.extraInfos ?? '').split(';').filter(Boolean);
+    if (infos.length !== msgs.length) {
+      throw new MQClientError(`POP response from ${brokerAddr} carries ${msgs.length} messages but ${infos.length} receipts`, ClientErrorCode.BAD_RESPONSE);
+    }
+    msgs.forEach((m, i) => {
+      m.propertyMap.set(MessageConst.POP_CK, infos[i]!);
+      if (!m.propertyMap.has(MessageConst.FIRST_POP_TIME)) m.propertyMap.set(MessageConst.FIRST_POP_TIME, String(base.popTime));
+      m.brokerName = brokerName;
+      m.topic = header.topic;
+    });
+    return { popStatus: PopStatus.FOUND, ...base, msgFoundList: msgs };
+  }
+
+  /** ACK_MESSAGE: the popped message is consumed. */
+  async ackMessage(brokerAddr: string, header: AckMessageRequestHeader, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const cmd = this.command(RequestCode.ACK_MESSAGE, this.header(header));
+    cmd.serializeType = SerializeType.JSON;
+    await this.invokeOk(brokerAddr, cmd, timeoutMs);
+  }
+
+  /** CHANGE_MESSAGE_INVISIBLETIME: the popped message comes back after `invisibleTime` ms (a failed consumption). */
+  async changeInvisibleTime(brokerAddr: string, header: AckMessageRequestHeader & { invisibleTime: number }, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const cmd = this.command(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, this.header(header));
+    cmd.serializeType = SerializeType.JSON;
+    await this.invokeOk(brokerAddr, cmd, timeoutMs);
+  }
+}
+
+/** Outcome of a POP_MESSAGE (upstream `PopStatus`). */
+export const PopStatus = {
+  FOUND: 'FOUND',
+  /** Too many receives wait on the broker: try again later. */
+  POLLING_FULL: 'POLLING_FULL',
+  /** Nothing arrived within the poll time. */
+  POLLING_NOT_FOUND: 'POLLING_NOT_FOUND',
+} as const;
+export type PopStatusValue = (typeof PopStatus)[keyof typeof PopStatus];
+
+/** POP_MESSAGE request header (upstream `PopMessageRequestHeader`). */
+export interface PopMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  /** One queue, or −1 for every queue of the broker. */
+  queueId: number;
+  maxMsgNums: number;
+  invisibleTime: number;
+  pollTime: number;
+  bornTime: number;
+  initMode: number;
+  expType: string;
+  exp: string;
+  order?: boolean;
+}
+
+export interface PopResult {
+  popStatus: PopStatusValue;
+  /** FOUND: the messages, each with its receipt in the POP_CK property, topic set to the one popped. */
+  msgFoundList: MessageExt[];
+  popTime: number;
+  invisibleTime: number;
+  restNum: number;
+}
+
+/** ACK_MESSAGE / CHANGE_MESSAGE_INVISIBLETIME header (upstream `AckMessageRequestHeader`, `ChangeInvisibleTimeRequestHeader`). */
+export interface AckMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  extraInfo: string;
+  offset: number;
+  /** CHANGE_MESSAGE_INVISIBLETIME only: how long from now the message stays invisible, ms. */
+  invisibleTime?: number;
 }
 
 /** GET_BROKER_CONSUME_STATS body (upstream `ConsumeStatsList`). */

@@ -2,7 +2,7 @@ import { encodeJson, parseLenientJson } from '../common/json.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import type { SubscriptionData } from '../common/subscription.js';
-import { getRetryTopic } from '../common/topic.js';
+import { getRetryTopic, isRetryTopic } from '../common/topic.js';
 import { retryDelayLevel } from '../common/delay-level.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
@@ -13,6 +13,7 @@ import {
 import { ConsumerStats, SAMPLE_MS } from './consumer-stats.js';
 import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
 import { ConsumeMessageOrderlyService } from './consume-message-orderly-service.js';
+import { ConsumeMessagePopConcurrentlyService, parsePopReceipt, POP_DELAY_LEVEL_SECONDS, type PopConsumeServiceHost } from './consume-message-pop-service.js';
 import {
   checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
@@ -30,13 +31,13 @@ import {
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import { decodeReceivedMessages, Message, type MessageExt } from './message.js';
-import { PullStatus, type PullResult } from './mq-client-api.js';
+import { PopStatus, PullStatus, type PopResult, type PullResult } from './mq-client-api.js';
 import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
-import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
+import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
@@ -75,6 +76,24 @@ export interface PushConsumerOptions extends ConsumerOptions {
   consumeTimeout?: number;
   /** Shutdown waits this long for listener calls in progress (ms). Default 30000. */
   awaitTerminationMillisWhenShutdown?: number;
+  /**
+   * Balance the group's queues here (default true, as upstream). false asks a broker which queues
+   * to take (QUERY_ASSIGNMENT): queues the broker assigns in POP mode (mqadmin setConsumeMode
+   * -m POP) are popped and acked and may be shared with other consumers; PULL ones are pulled as
+   * usual. Orderly and BROADCASTING consumers always balance here (upstream: POP orderly is not done).
+   */
+  clientRebalance?: boolean;
+  /** POP: how long popped messages stay invisible to others before they come back, ms (5000..300000). Default 60000. */
+  popInvisibleTime?: number;
+  /** POP: messages per pop (≤ 32). Default 32. */
+  popBatchNums?: number;
+  /** POP: a queue is not popped while this many popped messages wait for their ack. Default 96. */
+  popThresholdForQueue?: number;
+  /**
+   * POP: seconds a failed message stays invisible, by retry level (upstream's fixed
+   * `popDelayLevel` 10 s, 30 s, 1 min … 2 h). Shorter tables suit tests.
+   */
+  popDelayLevel?: readonly number[];
 }
 
 type State = 'created' | 'running' | 'stopping' | 'shutdown';
@@ -116,10 +135,13 @@ export class PushConsumer {
   private traceDispatcher?: AsyncTraceDispatcher;
   private readonly opts: ConsumerSettings & Required<Pick<PushConsumerOptions,
     'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' |
-    'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'consumeTimeout' | 'awaitTerminationMillisWhenShutdown'>>;
+    'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'consumeTimeout' | 'awaitTerminationMillisWhenShutdown' |
+    'clientRebalance' | 'popInvisibleTime' | 'popBatchNums' | 'popThresholdForQueue' | 'popDelayLevel'>>;
   private readonly consumeTimestamp: number;
   private listener?: { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
   private consumeService?: ConsumeMessageConcurrentlyService | ConsumeMessageOrderlyService;
+  /** Consumes what POP-mode queues pop (concurrent listeners only, as upstream). */
+  private popConsumeService?: ConsumeMessagePopConcurrentlyService;
   private executor?: ConsumeExecutor;
   private offsetStoreInner?: OffsetStore;
   private innerProducer?: Producer;
@@ -150,7 +172,16 @@ export class PushConsumer {
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 15_000,
       consumeTimeout: opts.consumeTimeout ?? 15,
       awaitTerminationMillisWhenShutdown: opts.awaitTerminationMillisWhenShutdown ?? 30_000,
+      clientRebalance: opts.clientRebalance ?? true,
+      // As upstream: an invisible time out of 5 s .. 5 min is taken as the default minute.
+      popInvisibleTime: opts.popInvisibleTime !== undefined && opts.popInvisibleTime >= 5000 && opts.popInvisibleTime <= 300_000 ? opts.popInvisibleTime : 60_000,
+      popBatchNums: opts.popBatchNums ?? 32,
+      popThresholdForQueue: opts.popThresholdForQueue ?? 96,
+      popDelayLevel: opts.popDelayLevel ?? POP_DELAY_LEVEL_SECONDS,
     };
+    if (this.opts.popDelayLevel.length === 0 || this.opts.popDelayLevel.some((d) => !(d > 0))) {
+      throw new MQClientError('popDelayLevel must list positive delays in seconds', ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
     checkPositiveSettings(this.opts, 'maxReconsumeTimes');
     this.client = newClientInstance(opts);
     this.log = opts.logger ?? createLogger('push-consumer', { group: this.group, clientId: this.client.clientId });
@@ -169,6 +200,13 @@ export class PushConsumer {
       isOrder: () => this.orderly && this.messageModel === MessageModel.CLUSTERING,
       removeUnnecessaryMessageQueue: (mq, pq) => this.removeUnnecessaryMessageQueue(mq, pq),
       dispatchPullRequest: (r) => this.dispatchPullRequest(r),
+      // As upstream RebalancePushImpl: orderly and broadcasting consumers always balance themselves.
+      clientRebalance: () => this.opts.clientRebalance || this.orderly || this.messageModel === MessageModel.BROADCASTING,
+      dispatchPopPullRequest: (r) => this.tasks.pullLoop(r.mq, () => this.popLoop(r)),
+      popRetrySubscription: (retryTopic, subscribe) => {
+        if (!subscribe) this.subscriptionInner.delete(retryTopic);
+        else if (!this.subscriptionInner.has(retryTopic)) this.subscriptionInner.set(retryTopic, buildSubscriptionData(retryTopic, '*'));
+      },
     });
     this.rebalanceService = new RebalanceService(() => this.doRebalance(), opts.rebalanceInterval ?? 20_000, 1000, this.log);
   }
@@ -229,9 +267,14 @@ export class PushConsumer {
     return this.listener?.orderly === true;
   }
 
-  /** The queues this consumer holds now. */
+  /** The queues this consumer holds now (pulled ones; see popAssignment for POP mode). */
   assignment(): MessageQueue[] {
     return this.rebalanceImpl.assignment();
+  }
+
+  /** The queues this consumer pops now: assigned by the broker in POP mode (queueId −1: every queue of that broker). */
+  popAssignment(): MessageQueue[] {
+    return this.rebalanceImpl.popAssignment();
   }
 
   /** Number of rebalances done since start (for tools and tests that wait for one). */
@@ -273,6 +316,10 @@ export class PushConsumer {
       this.consumeService = this.listener.orderly
         ? new ConsumeMessageOrderlyService(host, fn as MessageListenerOrderly, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
         : new ConsumeMessageConcurrentlyService(host, fn as MessageListenerConcurrently, this.executor, this.opts.consumeMessageBatchMaxSize);
+      if (!this.listener.orderly) {
+        this.popConsumeService = new ConsumeMessagePopConcurrentlyService(this.popConsumeServiceHost(), fn as MessageListenerConcurrently,
+          this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.popDelayLevel);
+      }
       this.unregisterHandlers.push(
         this.client.api.registerRequestHandler(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onNotifyConsumerIdsChanged(req)),
         this.client.api.registerRequestHandler(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req)),
@@ -313,6 +360,19 @@ export class PushConsumer {
       maxReconsumeTimes: (orderly) => this.maxReconsumeTimes(orderly),
       sendMessageBack: (msg, delayLevel, mq) => this.sendMessageBack(msg, delayLevel, mq),
       lockOneMQ: (mq) => this.rebalanceImpl.lock(mq),
+      consumed: (topic, rtMs, ok, failed) => this.stats.consumed(topic, rtMs, ok, failed),
+    };
+  }
+
+  private popConsumeServiceHost(): PopConsumeServiceHost {
+    const stopping = (): boolean => this.state !== 'running';
+    return {
+      group: this.group,
+      log: this.log,
+      get stopping() { return stopping(); },
+      maxReconsumeTimes: () => this.maxReconsumeTimes(false),
+      ack: (msg, mq) => this.ackPopped(msg, mq),
+      changeInvisibleTime: (msg, mq, ms) => this.changePopInvisibleTime(msg, mq, ms),
       consumed: (topic, rtMs, ok, failed) => this.stats.consumed(topic, rtMs, ok, failed),
     };
   }
@@ -559,6 +619,120 @@ export class PushConsumer {
     return this.pullAPIWrapper.pullKernelImpl(mq, offset, sub, commitOffset);
   }
 
+  // ---- POP ----
+
+  /**
+   * The loop of one queue assigned in POP mode (upstream `DefaultMQPushConsumerImpl.popMessage`):
+   * long-polling POP_MESSAGE, at most popThresholdForQueue messages waiting for their ack, what
+   * comes handed to the POP consume service. Messages popped when the queue is given up are
+   * not consumed: the broker hands them out again after their invisible time.
+   */
+  private async popLoop(req: PopRequest): Promise<void> {
+    const { mq, pq } = req;
+    const signal = pq.popping.signal;
+    while (this.state === 'running' && !signal.aborted) {
+      pq.lastPopTimestamp = Date.now();
+      if (this.paused) {
+        await sleep(PULL_TIME_DELAY_MILLS_WHEN_SUSPEND, signal);
+        continue;
+      }
+      if (pq.waitAckCount > this.opts.popThresholdForQueue) {
+        // Flow control: wait for acks (upstream re-checks every 50 ms).
+        await pq.waitForAck(50);
+        continue;
+      }
+      const sub = this.subscriptionInner.get(mq.topic);
+      if (!sub) {
+        await sleep(this.opts.pullTimeDelayMillsWhenException, signal);
+        continue;
+      }
+      let result: PopResult | typeof ABORTED;
+      const popStart = Date.now();
+      try {
+        result = await raceAbort(this.popKernel(mq, sub, req.initMode), signal);
+      } catch (err) {
+        if (signal.aborted || this.state !== 'running') break;
+        if (!isRetryTopic(mq.topic)) this.log.warn(`pop of ${messageQueueKey(mq)} failed: ${(err as Error).message}`);
+        await sleep(this.opts.pullTimeDelayMillsWhenException, signal);
+        continue;
+      }
+      if (result === ABORTED || pq.dropped) break;
+      if (result.popStatus === PopStatus.POLLING_FULL) {
+        await sleep(this.opts.pullTimeDelayMillsWhenException, signal);
+        continue;
+      }
+      if (result.popStatus !== PopStatus.FOUND || result.msgFoundList.length === 0) continue;
+      this.stats.pulled(mq.topic, Date.now() - popStart, result.msgFoundList.length);
+      const msgs: MessageExt[] = [];
+      for (const m of result.msgFoundList) {
+        // As upstream `processPopResult`: a message whose tag the subscription does not take, or
+        // one past its retries, is acked rather than consumed.
+        if (sub.tagsSet.length > 0 && !sub.classFilterMode && !(m.tags !== undefined && sub.tagsSet.includes(m.tags))) {
+          void this.ackPopped(m, mq);
+        } else if (m.reconsumeTimes > this.maxReconsumeTimes(false)) {
+          this.log.info(`Reconsume times has reached ${m.reconsumeTimes}, so ack msg=${m.msgId}`);
+          void this.ackPopped(m, mq);
+        } else {
+          msgs.push(m);
+        }
+      }
+      if (msgs.length === 0) continue;
+      pq.incFoundMsg(msgs.length);
+      this.popConsumeService?.submitPopConsumeRequest(msgs, pq, mq);
+    }
+  }
+
+  private async popKernel(mq: MessageQueue, sub: SubscriptionData, initMode: number): Promise<PopResult> {
+    const addr = await this.masterAddressOf(mq);
+    return this.client.api.popMessage(addr, mq.brokerName, {
+      consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId, maxMsgNums: this.opts.popBatchNums, invisibleTime: this.opts.popInvisibleTime,
+      pollTime: this.opts.brokerSuspendMaxTimeMillis, bornTime: Date.now(), initMode, expType: sub.expressionType, exp: sub.subString, order: false,
+    }, this.opts.consumerTimeoutMillisWhenSuspend);
+  }
+
+  private async masterAddressOf(mq: MessageQueue): Promise<string> {
+    let addr = this.client.findBrokerAddressInPublish(mq.brokerName);
+    if (!addr) {
+      await this.client.updateTopicRoute(mq.topic);
+      addr = this.client.findBrokerAddressInPublish(mq.brokerName);
+    }
+    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no master address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    return addr;
+  }
+
+  /** The ACK_MESSAGE / CHANGE_MESSAGE_INVISIBLETIME header of a popped message, from its receipt. */
+  private popHeader(msg: MessageExt, mq: MessageQueue): { consumerGroup: string; topic: string; queueId: number; offset: number; extraInfo: string } | undefined {
+    const extraInfo = msg.propertyMap.get(MessageConst.POP_CK);
+    const r = parsePopReceipt(extraInfo);
+    if (!extraInfo || !r) {
+      this.log.error(`message ${msg.msgId} of ${messageQueueKey(mq)} has no POP receipt; it comes back after its invisible time`);
+      return undefined;
+    }
+    return { consumerGroup: this.group, topic: mq.topic, queueId: r.queueId, offset: r.queueOffset, extraInfo };
+  }
+
+  /** Upstream `ackAsync`: failures are only logged (the message then comes back). */
+  private async ackPopped(msg: MessageExt, mq: MessageQueue): Promise<void> {
+    const h = this.popHeader(msg, mq);
+    if (!h) return;
+    try {
+      await this.client.api.ackMessage(await this.masterAddressOf(mq), h);
+    } catch (err) {
+      this.log.warn(`Ack message fail. extraInfo: ${h.extraInfo} error message: ${(err as Error).message}`);
+    }
+  }
+
+  /** Upstream `changePopInvisibleTimeAsync`: failures are only logged (the message comes back at its first invisible time). */
+  private async changePopInvisibleTime(msg: MessageExt, mq: MessageQueue, invisibleMs: number): Promise<void> {
+    const h = this.popHeader(msg, mq);
+    if (!h) return;
+    try {
+      await this.client.api.changeInvisibleTime(await this.masterAddressOf(mq), { ...h, invisibleTime: invisibleMs });
+    } catch (err) {
+      this.log.error(`changePopInvisibleTimeAsync fail. msg: ${msg.msgId} error info: ${(err as Error).message}`);
+    }
+  }
+
   // ---- retry ----
 
   /**
@@ -624,6 +798,7 @@ export class PushConsumer {
     this.tasks.stopPeriodic();
     await this.rebalanceService.shutdown();
     for (const { pq } of this.rebalanceImpl.processQueueTable.values()) pq.stopPulling();
+    for (const { pq } of this.rebalanceImpl.popProcessQueueTable.values()) pq.stopPopping();
     if (this.executor && !(await this.executor.awaitIdle(this.opts.awaitTerminationMillisWhenShutdown))) {
       this.log.warn(`consumer ${this.group}: listener calls still running after ${this.opts.awaitTerminationMillisWhenShutdown} ms; shutting down without them`);
     }

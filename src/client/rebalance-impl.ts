@@ -1,10 +1,13 @@
 import type { Logger } from '../common/logger.js';
 import type { SubscriptionData } from '../common/subscription.js';
-import { isRetryTopic } from '../common/topic.js';
+import { MessageRequestMode, type AssignedQueue, type MessageQueueAssignment } from '../common/message-request-mode.js';
+import { selectBrokerAddr } from '../common/route.js';
+import { isRetryTopic, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, MessageModel } from './headers.js';
 import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
+import { PopProcessQueue } from './pop-process-queue.js';
 import { ProcessQueue } from './process-queue.js';
 import type { AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
@@ -20,6 +23,18 @@ export interface PullRequest {
   pq: ProcessQueue;
   nextOffset: number;
 }
+
+/** One queue assigned in POP mode: the broker keeps its offset, the consumer pops it (upstream `PopRequest`). */
+export interface PopRequest {
+  /** queueId −1: every queue of the broker. */
+  mq: MessageQueue;
+  pq: PopProcessQueue;
+  /** Where the group starts on a queue it never read (upstream `ConsumeInitMode`: 0 MIN, 1 MAX). */
+  initMode: number;
+}
+
+/** How long the broker may take to answer QUERY_ASSIGNMENT (upstream `QUERY_ASSIGNMENT_TIMEOUT`). */
+const QUERY_ASSIGNMENT_TIMEOUT = 3000;
 
 /** What every rebalance needs to know about its consumer. */
 export interface RebalanceConfig {
@@ -44,6 +59,8 @@ export interface RebalanceConfig {
 export abstract class RebalanceImpl {
   /** `messageQueueKey` → queue and its ProcessQueue. */
   readonly processQueueTable = new Map<string, { mq: MessageQueue; pq: ProcessQueue }>();
+  /** `messageQueueKey` → queue assigned in POP mode and its PopProcessQueue (upstream `popProcessQueueTable`). */
+  readonly popProcessQueueTable = new Map<string, { mq: MessageQueue; pq: PopProcessQueue }>();
 
   constructor(protected readonly cfg: RebalanceConfig) {}
 
@@ -55,6 +72,28 @@ export abstract class RebalanceImpl {
   abstract removeUnnecessaryMessageQueue(mq: MessageQueue, pq: ProcessQueue): Promise<boolean>;
   /** Starts pulling the new queues. */
   abstract dispatchPullRequest(requests: PullRequest[]): void;
+  /**
+   * Whether `topic` is balanced here (upstream `clientRebalance`); false asks the broker
+   * (QUERY_ASSIGNMENT), which may answer POP for queues shared with other consumers.
+   */
+  clientRebalance(_topic: string): boolean {
+    return true;
+  }
+  /** Starts popping newly assigned POP-mode queues (only consumers that let the broker assign use it). */
+  dispatchPopPullRequest(_requests: PopRequest[]): void {
+    // Nothing by default.
+  }
+  /** Lets a POP-mode queue go; its messages in hand come back after their invisible time. */
+  async removeUnnecessaryPopMessageQueue(_mq: MessageQueue, _pq: PopProcessQueue): Promise<boolean> {
+    return true;
+  }
+  /**
+   * Subscribes (true) or drops (false) the POP retry topic of `topic`: a topic switched from POP
+   * back to PULL still has messages in it to consume (upstream `updateMessageQueueAssignment`).
+   */
+  popRetrySubscription(_retryTopic: string, _subscribe: boolean): void {
+    // Nothing by default.
+  }
   /** Called after a topic's assignment changed. */
   messageQueueChanged(_topic: string, _mqAll: readonly MessageQueue[], _mqDivided: readonly MessageQueue[]): void {
     // Nothing by default.
@@ -69,7 +108,8 @@ export abstract class RebalanceImpl {
     const subs = this.subscriptions();
     for (const topic of subs.keys()) {
       try {
-        if (!(await this.rebalanceByTopic(topic))) balanced = false;
+        const ok = this.clientRebalance(topic) ? await this.rebalanceByTopic(topic) : await this.rebalanceByBroker(topic);
+        if (!ok) balanced = false;
       } catch (err) {
         balanced = false;
         this.cfg.log.warn(`rebalance of topic ${topic} for group ${this.cfg.group} failed: ${(err as Error).message}`);
@@ -119,7 +159,89 @@ export abstract class RebalanceImpl {
   private workingKeys(topic: string): Set<string> {
     const out = new Set<string>();
     for (const [k, v] of this.processQueueTable) if (v.mq.topic === topic && !v.pq.dropped) out.add(k);
+    for (const [k, v] of this.popProcessQueueTable) if (v.mq.topic === topic && !v.pq.dropped) out.add(k);
     return out;
+  }
+
+  /**
+   * QUERY_ASSIGNMENT to one of the topic's brokers, picked at random (upstream
+   * `MQClientInstance.queryAssignment`); undefined when there is no valid answer this round.
+   */
+  async queryAssignment(topic: string): Promise<MessageQueueAssignment[] | undefined> {
+    const { client } = this.cfg;
+    if (!client.route(topic)) await client.updateTopicRoute(topic).catch(() => undefined);
+    const brokers = client.route(topic)?.brokerDatas ?? [];
+    const bd = brokers[Math.floor(Math.random() * brokers.length)];
+    const addr = bd && selectBrokerAddr(bd);
+    if (!addr) return undefined;
+    return client.api.queryAssignment(addr, {
+      topic, consumerGroup: this.cfg.group, clientId: client.clientId, strategyName: this.cfg.strategy.name, messageModel: this.cfg.messageModel,
+    }, QUERY_ASSIGNMENT_TIMEOUT);
+  }
+
+  /**
+   * Upstream `getRebalanceResultFromBroker` + `updateMessageQueueAssignment`: the broker says which
+   * queues to take and how; PULL ones get a ProcessQueue and a pull loop, POP ones a
+   * PopProcessQueue and a pop loop. True when what runs is what the broker assigned.
+   */
+  private async rebalanceByBroker(topic: string): Promise<boolean> {
+    let assignments: MessageQueueAssignment[] | undefined;
+    try {
+      assignments = await this.queryAssignment(topic);
+    } catch (err) {
+      this.cfg.log.error(`allocate message queue exception. strategy name: ${this.cfg.strategy.name}, ex: ${(err as Error).message}`);
+      return false;
+    }
+    // No valid result: keep what runs.
+    if (!assignments) return false;
+    const pull: MessageQueue[] = [];
+    const pop: MessageQueue[] = [];
+    for (const a of assignments) (a.mode === MessageRequestMode.POP ? pop : pull).push(toMessageQueue(a.messageQueue));
+    if (!isRetryTopic(topic)) {
+      // The group's POP retry topic as the broker names it (upstream `KeyBuilder.buildPopRetryTopic`, V1).
+      const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${this.cfg.group}_${topic}`;
+      if (pop.length === 0 && pull.length > 0) this.popRetrySubscription(retryTopic, true);
+      else if (pop.length > 0 && pull.length === 0) this.popRetrySubscription(retryTopic, false);
+    }
+    let changed = await this.updateProcessQueueTableInRebalance(topic, pull, this.isOrder());
+    if (await this.updatePopProcessQueueTable(topic, pop)) changed = true;
+    if (changed) {
+      this.cfg.log.info(`broker rebalanced result changed. allocateMessageQueueStrategyName=${this.cfg.strategy.name}, group=${this.cfg.group}, topic=${topic}, `
+        + `clientId=${this.cfg.client.clientId}, pull=${pull.map(messageQueueKey).join(',')}, pop=${pop.map(messageQueueKey).join(',')}`);
+      this.messageQueueChanged(topic, [...pull, ...pop], [...pull, ...pop]);
+    }
+    const want = new Set([...pull, ...pop].map(messageQueueKey));
+    const working = this.workingKeys(topic);
+    return want.size === working.size && [...want].every((k) => working.has(k));
+  }
+
+  /** The POP half of upstream `updateMessageQueueAssignment`: drops what left (or whose pop loop stalled), adds what joined. */
+  private async updatePopProcessQueueTable(topic: string, mqs: readonly MessageQueue[]): Promise<boolean> {
+    let changed = false;
+    const want = new Map(mqs.map((mq) => [messageQueueKey(mq), mq]));
+    for (const [k, { mq, pq }] of [...this.popProcessQueueTable]) {
+      if (mq.topic !== topic) continue;
+      if (want.has(k) && !pq.isPullExpired()) continue;
+      if (want.has(k)) this.cfg.log.error(`[BUG]doRebalance, ${this.cfg.group}, try remove unnecessary pop mq, ${k}, because pop is pause, so try to fixed it`);
+      pq.drop();
+      if (await this.removeUnnecessaryPopMessageQueue(mq, pq)) {
+        this.popProcessQueueTable.delete(k);
+        changed = true;
+        this.cfg.log.info(`doRebalance, ${this.cfg.group}, remove unnecessary pop mq, ${k}`);
+      }
+    }
+    const requests: PopRequest[] = [];
+    const initMode = this.cfg.consumeFromWhere === ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET ? 0 : 1;
+    for (const [k, mq] of want) {
+      if (this.popProcessQueueTable.has(k)) continue;
+      const pq = new PopProcessQueue();
+      this.popProcessQueueTable.set(k, { mq, pq });
+      requests.push({ mq, pq, initMode });
+      changed = true;
+      this.cfg.log.info(`doRebalance, ${this.cfg.group}, add a new pop mq, ${k}`);
+    }
+    if (requests.length > 0) this.dispatchPopPullRequest(requests);
+    return changed;
   }
 
   /** Drops what left `mqSet`, adds what joined it; true when anything changed. */
@@ -180,6 +302,11 @@ export abstract class RebalanceImpl {
       if (subs.has(mq.topic)) continue;
       pq.drop();
       if (await this.removeUnnecessaryMessageQueue(mq, pq)) this.processQueueTable.delete(k);
+    }
+    for (const [k, { mq, pq }] of [...this.popProcessQueueTable]) {
+      if (subs.has(mq.topic)) continue;
+      pq.drop();
+      if (await this.removeUnnecessaryPopMessageQueue(mq, pq)) this.popProcessQueueTable.delete(k);
     }
   }
 
@@ -272,10 +399,17 @@ export abstract class RebalanceImpl {
     await Promise.all([...this.processQueueTable.values()].map((e) => this.unlock(e.mq, false).then(() => { e.pq.locked = false; })));
   }
 
-  /** Stops every pull loop and forgets every queue (shutdown). */
+  /** Stops every pull and pop loop and forgets every queue (shutdown). */
   destroy(): void {
     for (const { pq } of this.processQueueTable.values()) pq.drop();
     this.processQueueTable.clear();
+    for (const { pq } of this.popProcessQueueTable.values()) pq.drop();
+    this.popProcessQueueTable.clear();
+  }
+
+  /** The queues currently popped (POP mode, assigned by the broker). */
+  popAssignment(): MessageQueue[] {
+    return [...this.popProcessQueueTable.values()].filter((e) => !e.pq.dropped).map((e) => e.mq).sort(compareMessageQueue);
   }
 
   /** The queues currently consumed. */
@@ -367,4 +501,8 @@ export class RebalanceService {
     this.timer = undefined;
     await this.running;
   }
+}
+
+function toMessageQueue(q: AssignedQueue): MessageQueue {
+  return { topic: q.topic, brokerName: q.brokerName, queueId: q.queueId };
 }

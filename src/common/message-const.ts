@@ -41,6 +41,10 @@ export const MessageConst = {
   TIMER_DELAY_SEC: 'TIMER_DELAY_SEC',
   TIMER_DELAY_MS: 'TIMER_DELAY_MS',
   TRANSACTION_ID: '__transactionId__',
+  /** A popped message's receipt (the broker's extra info), which its ack or change of invisible time returns. */
+  POP_CK: 'POP_CK',
+  /** When a popped message was first popped. */
+  FIRST_POP_TIME: '1ST_POP_TIME',
 } as const;
 
 /** Separator between a property name and its value (char 1). */

@@ -80,6 +80,11 @@ export const RequestCode = {
   LITE_PULL_MESSAGE: 361,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,
+  /** POP over Remoting (5.x): codes beyond 16 bits, so these requests travel with JSON headers. */
+  POP_MESSAGE: 200050,
+  ACK_MESSAGE: 200051,
+  PEEK_MESSAGE: 200052,
+  CHANGE_MESSAGE_INVISIBLETIME: 200053,
 } as const;
 
 /** Response codes (upstream `RemotingSysResponseCode` + `ResponseCode`). */
@@ -118,6 +123,10 @@ export const ResponseCode = {
   CONSUMER_NOT_ONLINE: 206,
   CONSUME_MSG_TIMEOUT: 207,
   NO_MESSAGE: 208,
+  /** POP: too many receives already wait on the broker. */
+  POLLING_FULL: 209,
+  /** POP: nothing arrived within the poll time. */
+  POLLING_TIMEOUT: 210,
   ILLEGAL_OPERATION: 604,
 } as const;
 

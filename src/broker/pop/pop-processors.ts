@@ -1,4 +1,4 @@
-import { ResponseCode } from '../../remoting/codes.js';
+import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { buildSubscription, buildTagSubscription, ExpressionType } from '../../common/subscription.js';
@@ -8,16 +8,16 @@ import { decodeExtraInfo, encodeExtraInfo, type ExtraInfo } from './pop-checkpoi
 
 /** Request codes of POP over Remoting (upstream `RequestCode`). */
 export const PopRequestCode = {
-  POP_MESSAGE: 200050,
-  ACK_MESSAGE: 200051,
-  PEEK_MESSAGE: 200052,
-  CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  POP_MESSAGE: RequestCode.POP_MESSAGE,
+  ACK_MESSAGE: RequestCode.ACK_MESSAGE,
+  PEEK_MESSAGE: RequestCode.PEEK_MESSAGE,
+  CHANGE_MESSAGE_INVISIBLETIME: RequestCode.CHANGE_MESSAGE_INVISIBLETIME,
 } as const;
 
 /** Response codes of POP (upstream `ResponseCode`). */
 export const PopResponseCode = {
-  POLLING_FULL: 209,
-  POLLING_TIMEOUT: 210,
+  POLLING_FULL: ResponseCode.POLLING_FULL,
+  POLLING_TIMEOUT: ResponseCode.POLLING_TIMEOUT,
 } as const;
 
 /** POP_MESSAGE header (upstream `PopMessageRequestHeader`), plus `maxAttempts` (deliveries before the DLQ). */
