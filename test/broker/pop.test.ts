@@ -95,3 +95,63 @@ test('POP_MESSAGE of one queue takes only that queue; a queue id beyond the read
   const zero = await popQueue(0);
   assert.deepEqual(records(zero).map((m) => [m.queueId, m.body.toString()]), [[0, 'q0'], [0, 'q0']]);
 });
+
+/**
+ * Receipts as upstream's MQClientAPIImpl.processPopResponse builds them from the header alone:
+ * per message, its queue's start offset (startOffsetInfo) and its own offset (msgOffsetInfo,
+ * by its rank among the queue's messages), with the shared popTime, invisibleTime and reviveQid.
+ */
+function upstreamReceipts(res: RemotingCommand, brokerName: string): string[] {
+  const ext = res.extFields!;
+  const table = (text: string) => new Map<string, string>(text.split(';').map((one) => {
+    const [mark, queueId, value] = one.split(' ');
+    return [`${mark}@${queueId}`, value!];
+  }));
+  const starts = table(ext.startOffsetInfo!);
+  const offsets = table(ext.msgOffsetInfo!);
+  const seen = new Map<string, number>();
+  return records(res).map((m) => {
+    const mark = m.topic.startsWith('%RETRY%') ? '1' : '0';
+    const key = `${mark}@${m.queueId}`;
+    const rank = seen.get(key) ?? 0;
+    seen.set(key, rank + 1);
+    const offset = offsets.get(key)!.split(',')[rank];
+    assert.equal(Number(offset), m.queueOffset, 'msgOffsetInfo lists the messages in body order');
+    return [starts.get(key), ext.popTime, ext.invisibleTime, ext.reviveQid, mark, brokerName, m.queueId, offset].join(' ');
+  });
+}
+
+test('a POP response lets upstream clients build each receipt from its header; they ack retried messages under the retry topic', async () => {
+  assert.equal((await c.invoke(broker, createTopicRequest('PopUp', 2, 2))).code, ResponseCode.SUCCESS);
+  for (const queueId of [0, 1, 0, 1, 0]) {
+    assert.equal((await c.invoke(broker, sendRequest({ topic: 'PopUp', body: `q${queueId}`, queueId }))).code, ResponseCode.SUCCESS);
+  }
+  const brokerName = t.mq.broker.brokerConfig.brokerName;
+  const first = await pop('PopUp', 'PopUpG', 32, 1000);
+  assert.equal(first.code, ResponseCode.SUCCESS, first.remark);
+  assert.equal(records(first).length, 5);
+  const ours = decodePopResponseExtras(first.extFields).extraInfos.map(encodeExtraInfo);
+  assert.deepEqual(upstreamReceipts(first, brokerName), ours, 'the same receipts both ways');
+  assert.equal(new Set(ours.map((r) => r.split(' ')[1])).size, 1, 'one pop time for every queue of the pop');
+  // Ack all but one as an upstream client does (topic from the record, offset from the receipt).
+  const ack = (topic: string, receipt: string) => {
+    const f = receipt.split(' ');
+    return c.invoke(broker, request(PopRequestCode.ACK_MESSAGE, {
+      consumerGroup: 'PopUpG', topic, queueId: Number(f[6]), extraInfo: receipt, offset: Number(f[7]),
+    }, undefined, SerializeType.JSON));
+  };
+  const receipts = upstreamReceipts(first, brokerName);
+  for (const r of receipts.slice(1)) assert.equal((await ack('PopUp', r)).code, ResponseCode.SUCCESS);
+  // The unacked one comes back from the group's POP retry topic once its invisible time is over.
+  const again = await pop('PopUp', 'PopUpG', 32, 60_000, 10_000);
+  assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
+  const [retried] = records(again);
+  assert.equal(retried?.topic, '%RETRY%PopUpG_PopUp');
+  assert.equal(retried?.reconsumeTimes, 1);
+  const [receipt] = upstreamReceipts(again, brokerName);
+  assert.equal(receipt!.split(' ')[4], '1', 'marked as a retry');
+  assert.equal((await ack(retried!.topic, receipt!)).code, ResponseCode.SUCCESS);
+  // Acked under the retry topic's name: it does not come back.
+  const none = await pop('PopUp', 'PopUpG', 32, 60_000, 2500);
+  assert.equal(none.code, ResponseCode.POLLING_TIMEOUT, `nothing left: ${records(none).map((m) => m.body.toString()).join()}`);
+});

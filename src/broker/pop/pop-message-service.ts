@@ -299,10 +299,13 @@ export class PopMessageService {
       else sources.push(retry);
     }
     const start = this.rotate++;
+    // One pop time for every queue of this pop, as upstream's: the POP response carries it once
+    // in its header, and upstream clients rebuild each receipt from that.
+    const popTime = Date.now();
     for (const src of sources) {
       const n = src.queues.length;
       for (let i = 0; i < n && out.length < req.maxMsgNums; i++) {
-        if (await this.popQueue(req, src.retry, src.queues[(start + i) % n]!, out) === 'BUSY') busy = true;
+        if (await this.popQueue(req, src.retry, src.queues[(start + i) % n]!, out, popTime) === 'BUSY') busy = true;
       }
     }
     return { messages: out, busy };
@@ -327,7 +330,7 @@ export class PopMessageService {
   }
 
   /** Pops one queue into `out`; BUSY when another pop holds the queue. */
-  private async popQueue(req: PopMessageRequest, retry: boolean, queueId: number, out: PoppedMessage[]): Promise<'BUSY' | undefined> {
+  private async popQueue(req: PopMessageRequest, retry: boolean, queueId: number, out: PoppedMessage[], popTime: number): Promise<'BUSY' | undefined> {
     const b = this.broker;
     const realTopic = retry ? popRetryTopic(req.group, req.topic) : req.topic;
     const qk = queueKeyOf({ group: req.group, topic: req.topic, retry, queueId });
@@ -348,7 +351,6 @@ export class PopMessageService {
         return undefined;
       }
       if (r.status !== 'FOUND' && r.status !== 'NO_MATCHED_MESSAGE' && r.status !== 'MESSAGE_WAS_REMOVING') return undefined;
-      const popTime = Date.now();
       const picked: Array<{ record: Buffer; queueOffset: number; commitLogOffset: number; attempt: number }> = [];
       // Everything before `limit` that is not picked is consumed (filtered out, or moved to the DLQ).
       let limit = r.nextBeginOffset;

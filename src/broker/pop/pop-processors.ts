@@ -4,7 +4,8 @@ import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from
 import { buildSubscription, buildTagSubscription, ExpressionType } from '../../common/subscription.js';
 import type { BrokerController } from '../broker-controller.js';
 import { chooseMessageFilter, TagMessageFilter } from '../filter.js';
-import { decodeExtraInfo, encodeExtraInfo, type ExtraInfo } from './pop-checkpoint.js';
+import { decodeExtraInfo, encodeExtraInfo, popRetryTopic, type ExtraInfo } from './pop-checkpoint.js';
+import type { PoppedMessage } from './pop-message-service.js';
 
 /** Request codes of POP over Remoting (upstream `RequestCode`). */
 export const PopRequestCode = {
@@ -85,10 +86,12 @@ const EXTRA_INFO_SEPARATOR = ';';
 /**
  * POP_MESSAGE, ACK_MESSAGE and CHANGE_MESSAGE_INVISIBLETIME over Remoting (upstream
  * `PopMessageProcessor`, `AckMessageProcessor`, `ChangeInvisibleTimeProcessor`), for proxies in
- * cluster mode. The POP response carries the stored records as the body and, besides upstream's
- * `popTime / invisibleTime / reviveQid / restNum`, each message's extra info (`extraInfos`,
- * `;`-separated) and delivery attempt (`deliveryAttempts`) — upstream clients rebuild extra info
- * from `startOffsetInfo`/`msgOffsetInfo` instead, which this broker does not send.
+ * cluster mode and POP-mode push consumers. The POP response carries the stored records as the
+ * body and upstream's header: `popTime / invisibleTime / reviveQid / restNum` and, per queue, the
+ * check point's start offset (`startOffsetInfo`), the messages' offsets (`msgOffsetInfo`) and for
+ * FIFO pops how often each was delivered before (`orderCountInfo`), from which upstream clients
+ * build each message's receipt. It also carries each receipt whole (`extraInfos`, `;`-separated)
+ * and each delivery attempt (`deliveryAttempts`), which this project's clients read.
  */
 export class PopRemotingProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -127,6 +130,7 @@ export class PopRemotingProcessor {
         return createResponse(req, ResponseCode.SUCCESS, undefined, {
           extFields: {
             popTime: first.popTime, invisibleTime: first.invisibleTime, reviveQid: first.reviveQid, restNum: 0,
+            ...offsetInfos(r.messages, h.order),
             extraInfos: r.messages.map((m) => encodeExtraInfo(m.extraInfo)).join(EXTRA_INFO_SEPARATOR),
             deliveryAttempts: r.messages.map((m) => m.deliveryAttempt).join(','),
           },
@@ -138,6 +142,7 @@ export class PopRemotingProcessor {
 
   async ackMessage(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodeAckMessageRequestHeader(req.extFields);
+    h.topic = originalTopic(h.consumerGroup, h.topic);
     const info = decodeExtraInfo(h.extraInfo.split(' '));
     if (!info) return createResponse(req, ResponseCode.INVALID_PARAMETER, `extraInfo "${h.extraInfo}" is not a POP extra info`);
     const r = await this.broker.popMessageService.ack(h.consumerGroup, h.topic, { ...info, queueId: h.queueId, queueOffset: h.offset });
@@ -147,6 +152,7 @@ export class PopRemotingProcessor {
 
   async changeInvisibleTime(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodeAckMessageRequestHeader(req.extFields);
+    h.topic = originalTopic(h.consumerGroup, h.topic);
     const info = decodeExtraInfo(h.extraInfo.split(' '));
     if (!info || h.invisibleTime === undefined) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'extraInfo and invisibleTime are required');
     const r = await this.broker.popMessageService.changeInvisibleTime(h.consumerGroup, h.topic, { ...info, queueId: h.queueId, queueOffset: h.offset }, h.invisibleTime);
@@ -155,6 +161,51 @@ export class PopRemotingProcessor {
       extFields: { popTime: r.extraInfo.popTime, invisibleTime: r.extraInfo.invisibleTime, reviveQid: r.extraInfo.reviveQid },
     });
   }
+}
+
+/**
+ * The topic a receipt belongs to. Upstream clients ack a message of the group's POP retry topic
+ * under that topic's name (`%RETRY%group_topic`, from the receipt's retry mark); check points here
+ * are kept under the topic the consumer asked for.
+ */
+function originalTopic(group: string, topic: string): string {
+  const retryPrefix = popRetryTopic(group, '');
+  return topic.startsWith(retryPrefix) && topic.length > retryPrefix.length ? topic.slice(retryPrefix.length) : topic;
+}
+
+/**
+ * Upstream's `startOffsetInfo`, `msgOffsetInfo` and (FIFO) `orderCountInfo` of a POP response
+ * (`ExtraInfoUtil.build…`): per retry mark and queue, `mark queueId startOffset`,
+ * `mark queueId o1,o2,…` and `mark qo<queueId>%<offset> count` plus `mark queueId minCount`,
+ * each list `;`-separated, in the order of the messages in the body.
+ */
+function offsetInfos(messages: readonly PoppedMessage[], order: boolean): Record<string, string> {
+  const queues = new Map<string, { start: number; offsets: number[]; counts: number[] }>();
+  for (const m of messages) {
+    const e = m.extraInfo;
+    const key = `${e.topicType} ${e.queueId}`;
+    let q = queues.get(key);
+    if (!q) {
+      q = { start: e.ckQueueOffset, offsets: [], counts: [] };
+      queues.set(key, q);
+    }
+    q.offsets.push(e.queueOffset);
+    q.counts.push(m.deliveryAttempt - 1);
+  }
+  const start: string[] = [];
+  const msg: string[] = [];
+  const counts: string[] = [];
+  for (const [key, q] of queues) {
+    start.push(`${key} ${q.start}`);
+    msg.push(`${key} ${q.offsets.join(',')}`);
+    if (!order) continue;
+    const [mark, queueId] = key.split(' ');
+    for (let i = 0; i < q.offsets.length; i++) if (q.counts[i]! > 0) counts.push(`${mark} qo${queueId}%${q.offsets[i]} ${q.counts[i]}`);
+    counts.push(`${key} ${Math.min(...q.counts)}`);
+  }
+  const out: Record<string, string> = { startOffsetInfo: start.join(';'), msgOffsetInfo: msg.join(';') };
+  if (order) out.orderCountInfo = counts.join(';');
+  return out;
 }
 
 /** The per-message extra infos and delivery attempts of a POP response (see PopRemotingProcessor). */
