@@ -279,6 +279,7 @@ export class BrokerController {
     reg(RequestCode.UNREGISTER_CLIENT, (req, conn) => client.unregisterClient(req, conn));
     reg(RequestCode.LOCK_BATCH_MQ, (req) => client.lockBatchMQ(req));
     reg(RequestCode.UNLOCK_BATCH_MQ, (req) => client.unlockBatchMQ(req));
+    reg(RequestCode.CHECK_CLIENT_CONFIG, (req) => client.checkClientConfig(req));
     reg(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => admin.updateAndCreateTopic(req));
     reg(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => admin.deleteTopic(req));
     reg(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => admin.getAllTopicConfig(req));

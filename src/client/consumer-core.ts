@@ -190,9 +190,14 @@ export class ConsumerHeartbeat {
 
   /** At start: loads the routes of `topics` (a failure is only logged: the route refresh tries again), then sends a heartbeat. */
   async announce(topics: Iterable<string>): Promise<void> {
+    await this.loadRoutes(topics);
+    await this.send();
+  }
+
+  /** Loads the routes of `topics`; a failure is only logged (the route refresh tries again). */
+  async loadRoutes(topics: Iterable<string>): Promise<void> {
     await Promise.all([...new Set(topics)].map((t) => this.client.updateTopicRoute(t).catch((err: Error) =>
       this.log.warn(`route of topic ${t} not available yet: ${err.message}`))));
-    await this.send();
   }
 
   /** After subscribe or unsubscribe: reloads the routes of the subscribed topics and sends a heartbeat. */

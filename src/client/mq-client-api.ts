@@ -16,7 +16,7 @@ import {
   decodeMessageRequestModeTable, decodeQueryAssignmentResponseBody,
   type MessageQueueAssignment, type MessageRequestModeTable, type QueryAssignmentRequestBody, type SetMessageRequestModeRequestBody,
 } from '../common/message-request-mode.js';
-import { ExpressionType } from '../common/subscription.js';
+import { ExpressionType, type SubscriptionData } from '../common/subscription.js';
 import { PullSysFlag } from '../common/sysflag.js';
 import {
   CURRENT_VERSION,
@@ -456,6 +456,14 @@ export class MQClientAPI {
       supportHeartbeatV2: res.extFields?.IS_SUPPORT_HEART_BEAT_V2 === 'true',
       subChange: res.extFields?.IS_SUB_CHANGE === 'true',
     };
+  }
+
+  /**
+   * CHECK_CLIENT_CONFIG: whether the broker can filter by a non-TAG subscription (upstream
+   * `checkClientInBroker`, body `CheckClientRequestBody`). Throws MQBrokerError when it cannot.
+   */
+  async checkClientInBroker(brokerAddr: string, group: string, clientId: string, subscriptionData: SubscriptionData, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.CHECK_CLIENT_CONFIG, {}, toJsonBody({ clientId, group, subscriptionData })), timeoutMs);
   }
 
   async unregisterClient(brokerAddr: string, clientID: string, producerGroup?: string, consumerGroup?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {

@@ -1,7 +1,8 @@
 import { createLogger, type Logger } from '../common/logger.js';
 import { localIPv4 } from '../common/message-id.js';
 import type { TopicRouteData } from '../common/route.js';
-import { MQBrokerError, ResponseCode } from '../remoting/index.js';
+import { ExpressionType, type SubscriptionData } from '../common/subscription.js';
+import { MQBrokerError, ResponseCode, ResponseCodeName } from '../remoting/index.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import type { HeartbeatData } from './headers.js';
 import { MQClientAPI } from './mq-client-api.js';
@@ -173,6 +174,29 @@ export class MQClientInstance {
         return false;
       })));
     return results.filter(Boolean).length;
+  }
+
+  /**
+   * Asks a broker of each subscribed topic whether it can filter by the non-TAG subscriptions
+   * (upstream `MQClientInstance.checkClientInBroker`, called at consumer start): a broker that
+   * refuses the expression, or cannot be asked, fails the start with the reason. TAG subscriptions
+   * and topics without a known broker are not checked, as upstream.
+   */
+  async checkClientInBroker(group: string, subscriptions: Iterable<SubscriptionData>): Promise<void> {
+    for (const sub of subscriptions) {
+      if (sub.expressionType === '' || sub.expressionType === ExpressionType.TAG) continue;
+      const bd = this.routes.get(sub.topic)?.brokerDatas[0];
+      const addr = bd ? (bd.brokerAddrs['0'] ?? Object.values(bd.brokerAddrs)[0]) : undefined;
+      if (!addr) continue;
+      try {
+        await this.api.checkClientInBroker(addr, group, this.clientId, sub);
+      } catch (err) {
+        const why = err instanceof MQBrokerError ? `${err.remark ?? ''} (${ResponseCodeName[err.responseCode] ?? err.responseCode})` : (err as Error).message;
+        throw new MQClientError(`consumer ${group}: broker ${addr} cannot filter topic ${sub.topic} by ${sub.expressionType} "${sub.subString}": ${why}`
+          + (err instanceof MQBrokerError && err.responseCode === ResponseCode.SYSTEM_ERROR ? '; set enablePropertyFilter=true in the broker config' : ''),
+        ClientErrorCode.ARGUMENT_ILLEGAL, false, { cause: err });
+      }
+    }
   }
 
   /** UNREGISTER_CLIENT for `group` on every known broker (failures only logged). */

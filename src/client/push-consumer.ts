@@ -329,7 +329,10 @@ export class PushConsumer {
       );
       this.startTimestamp = Date.now();
       this.tasks.every(SAMPLE_MS, async () => this.stats.sample());
-      await this.heartbeat.announce(this.subscriptionInner.keys());
+      // As upstream's start: routes, then the brokers' word on non-TAG subscriptions, then the heartbeat.
+      await this.heartbeat.loadRoutes(this.subscriptionInner.keys());
+      await this.client.checkClientInBroker(this.group, this.subscriptionInner.values());
+      await this.heartbeat.send();
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
       this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.persistAll(false));
       if (this.listener.orderly && this.messageModel === MessageModel.CLUSTERING) this.tasks.every(20_000, () => this.rebalanceImpl.lockAll());

@@ -29,6 +29,8 @@ export const RequestCode = {
   UNLOCK_BATCH_MQ: 42,
   GET_ALL_CONSUMER_OFFSET: 43,
   GET_ALL_DELAY_OFFSET: 45,
+  /** A consumer with a non-TAG subscription asks, at start, whether the broker can filter by it. */
+  CHECK_CLIENT_CONFIG: 46,
   PUT_KV_CONFIG: 100,
   GET_KV_CONFIG: 101,
   DELETE_KV_CONFIG: 102,

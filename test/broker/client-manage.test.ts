@@ -207,3 +207,38 @@ test('MQClientAPI heartbeat and consumer list round trip (the client SDK against
   await api.unregisterClient(broker, '10.0.0.5@sdk', 'PG-sdk', 'CG-sdk');
   await assert.rejects(api.getConsumerIdListByGroup(broker, 'CG-sdk'), (err: unknown) => err instanceof MQBrokerError && err.responseCode === ResponseCode.SYSTEM_ERROR);
 });
+
+test('CHECK_CLIENT_CONFIG (46): TAG passes; SQL92 needs enablePropertyFilter and an expression that compiles', async () => {
+  const c = client();
+  const check = (sub: unknown, raw?: Buffer): Promise<RemotingCommand> => c.invoke(broker, request(RequestCode.CHECK_CLIENT_CONFIG, {},
+    raw ?? Buffer.from(JSON.stringify({ clientId: '10.0.0.9@check', group: 'CG-check', subscriptionData: sub }))));
+  const sql = (expr: string): unknown => buildSubscriptionData('TopicCheck', expr, 'SQL92');
+  assert.equal((await check(buildSubscriptionData('TopicCheck', 'TagA || TagB'))).code, ResponseCode.SUCCESS);
+  assert.equal((await check(undefined)).code, ResponseCode.SUCCESS, 'no subscription: nothing to check, as upstream');
+  // The broker of this test starts with enablePropertyFilter=false (the default).
+  const off = await check(sql('a > 5'));
+  assert.equal(off.code, ResponseCode.SYSTEM_ERROR);
+  assert.equal(off.remark, 'The broker does not support consumer to filter message by SQL92');
+
+  const upd = await c.invoke(broker, request(RequestCode.UPDATE_BROKER_CONFIG, {}, Buffer.from('enablePropertyFilter=true\n')));
+  assert.equal(upd.code, ResponseCode.SUCCESS, upd.remark);
+  try {
+    assert.equal((await check(sql("a > 5 AND region = 'eu'"))).code, ResponseCode.SUCCESS);
+    const bad = await check(sql('a > > 5'));
+    assert.equal(bad.code, ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+    assert.ok(bad.remark && bad.remark.length > 0, 'the parse error is the remark');
+    const other = await check({ ...buildSubscriptionData('TopicCheck', 'x'), expressionType: 'CLASS' });
+    assert.equal(other.code, ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+    assert.match(other.remark ?? '', /expression type CLASS is not supported/);
+    // Bad bodies are a clear error, and the broker keeps serving.
+    const none = await c.invoke(broker, request(RequestCode.CHECK_CLIENT_CONFIG, {}));
+    assert.equal(none.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(none.remark ?? '', /has no body/);
+    const junk = await check(undefined, Buffer.from('{not json'));
+    assert.equal(junk.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(junk.remark ?? '', /not valid JSON/);
+    assert.equal((await check(sql('a = 1'))).code, ResponseCode.SUCCESS);
+  } finally {
+    await c.invoke(broker, request(RequestCode.UPDATE_BROKER_CONFIG, {}, Buffer.from('enablePropertyFilter=false\n')));
+  }
+});

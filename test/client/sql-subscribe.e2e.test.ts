@@ -31,3 +31,32 @@ test('a PushConsumer subscribed with { sql } gets exactly the messages whose pro
     tmp.cleanup();
   }
 });
+
+test('PushConsumer.start() asks the broker about an SQL92 subscription (CHECK_CLIENT_CONFIG) and fails on a bad one', async () => {
+  const tmp = tempDir('rmq-sql-check-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', proxyConfig: false, brokerConfig: { enablePropertyFilter: true } });
+  const producer = new Producer({ group: 'SQLCHKP', namesrvAddr: mq.namesrvAddr });
+  const consumers: PushConsumer[] = [];
+  const consumer = (group: string, sql: string): PushConsumer => {
+    const c = new PushConsumer({ group, namesrvAddr: mq.namesrvAddr });
+    c.subscribe('SqlCheck', { sql });
+    c.registerMessageListenerConcurrently(async () => undefined);
+    consumers.push(c);
+    return c;
+  };
+  try {
+    await producer.start();
+    await producer.send(new Message('SqlCheck', 'x')); // the topic and its route exist
+    await assert.rejects(consumer('SQLCHK_BAD', 'a > > 5').start(),
+      /consumer SQLCHK_BAD: broker 127\.0\.0\.1:\d+ cannot filter topic SqlCheck by SQL92 "a > > 5": .+ \(SUBSCRIPTION_PARSE_FAILED\)/);
+    await consumer('SQLCHK_OK', 'a > 5').start();
+    // The broker refusing SQL92 as a whole is a failed start too, with what to change.
+    mq.broker.brokerConfig.enablePropertyFilter = false;
+    await assert.rejects(consumer('SQLCHK_OFF', 'a > 5').start(), /does not support consumer to filter message by SQL92 \(SYSTEM_ERROR\); set enablePropertyFilter=true/);
+  } finally {
+    for (const c of consumers) await c.shutdown();
+    await producer.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});

@@ -3,8 +3,9 @@ import { createResponse, type RemotingCommand } from '../../remoting/command.js'
 import type { Connection } from '../../remoting/connection.js';
 import { HeaderError, optString, reqString } from '../../remoting/header.js';
 import type { BrokerController } from '../broker-controller.js';
-import { decodeHeartbeatData } from '../client/heartbeat.js';
-import { sql92SubscriptionError } from '../filter.js';
+import { decodeHeartbeatData, toSubscriptionData } from '../client/heartbeat.js';
+import { isTagExpressionType, sql92SubscriptionError } from '../filter.js';
+import { ExpressionType, type SubscriptionData } from '../../common/subscription.js';
 import type { MessageQueueData } from '../rebalance-lock-manager.js';
 
 interface LockBatchRequestBody {
@@ -34,9 +35,35 @@ function decodeLockBatchBody(body: Buffer | undefined): LockBatchRequestBody {
   };
 }
 
+/** CHECK_CLIENT_CONFIG (46) body (upstream `CheckClientRequestBody`). */
+export interface CheckClientRequestBody {
+  clientId: string;
+  group: string;
+  /** Absent: nothing to check (upstream answers SUCCESS). */
+  subscriptionData?: SubscriptionData;
+  namespace?: string;
+}
+
+export function decodeCheckClientRequestBody(body: Buffer | undefined): CheckClientRequestBody {
+  if (!body || body.length === 0) throw new HeaderError('check client config request has no body: it must carry {clientId, group, subscriptionData}');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new HeaderError(`check client config body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HeaderError('check client config body is not a JSON object');
+  const o = raw as Record<string, unknown>;
+  const sub = o.subscriptionData;
+  const out: CheckClientRequestBody = { clientId: String(o.clientId ?? ''), group: String(o.group ?? '') };
+  if (typeof sub === 'object' && sub !== null && !Array.isArray(sub)) out.subscriptionData = toSubscriptionData(sub as Record<string, unknown>);
+  if (typeof o.namespace === 'string') out.namespace = o.namespace;
+  return out;
+}
+
 /**
- * HEART_BEAT (34), UNREGISTER_CLIENT (35), LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42)
- * (upstream `ClientManageProcessor`, `AdminBrokerProcessor#lockBatchMQ`).
+ * HEART_BEAT (34), UNREGISTER_CLIENT (35), LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42) and
+ * CHECK_CLIENT_CONFIG (46) (upstream `ClientManageProcessor`, `AdminBrokerProcessor#lockBatchMQ`).
  */
 export class ClientManageProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -74,6 +101,30 @@ export class ClientManageProcessor {
     const consumerGroup = optString(req.extFields, 'consumerGroup');
     if (producerGroup) this.broker.producerManager.unregister(producerGroup, conn);
     if (consumerGroup) this.broker.consumerManager.unregister(consumerGroup, conn);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * CHECK_CLIENT_CONFIG (46), as upstream's `checkClientConfig`: a TAG subscription (or none) is
+   * fine; any other needs `enablePropertyFilter` (SYSTEM_ERROR otherwise), then an expression the
+   * broker's filter compiles (SUBSCRIPTION_PARSE_FAILED with the parse error otherwise). A Java
+   * push consumer asks this at start and does not start on an error.
+   */
+  checkClientConfig(req: RemotingCommand): RemotingCommand {
+    const body = decodeCheckClientRequestBody(req.body);
+    const sub = body.subscriptionData;
+    if (!sub || isTagExpressionType(sub.expressionType)) return createResponse(req, ResponseCode.SUCCESS);
+    if (!this.broker.brokerConfig.enablePropertyFilter) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `The broker does not support consumer to filter message by ${sub.expressionType}`);
+    }
+    // Upstream has a filter factory by type; SQL92 is the one type there is.
+    const err = sub.expressionType === ExpressionType.SQL92
+      ? sql92SubscriptionError(sub)
+      : new Error(`expression type ${sub.expressionType} is not supported; use TAG or SQL92`);
+    if (err) {
+      this.broker.logger.warn(`client ${body.clientId}@${body.group} filters ${sub.topic} by ${sub.expressionType} "${sub.subString}", which does not compile: ${err.message}`);
+      return createResponse(req, ResponseCode.SUBSCRIPTION_PARSE_FAILED, err.message);
+    }
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
