@@ -702,6 +702,18 @@ export class Admin {
     return out;
   }
 
+  /** One topic's config on one broker (upstream `examineTopicConfig`, GET_TOPIC_CONFIG). */
+  async examineTopicConfig(brokerAddr: string, topic: string): Promise<TopicConfig> {
+    this.check();
+    return this.api.getTopicConfig(brokerAddr, topic, this.timeoutMs);
+  }
+
+  /** One group's config on one broker (upstream `examineSubscriptionGroupConfig`, GET_SUBSCRIPTIONGROUP_CONFIG). */
+  async examineSubscriptionGroupConfig(brokerAddr: string, group: string): Promise<SubscriptionGroupConfig> {
+    this.check();
+    return this.api.getSubscriptionGroupConfig(brokerAddr, group, this.timeoutMs);
+  }
+
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on the target brokers. */
   async createOrUpdateSubscriptionGroup(config: Partial<SubscriptionGroupConfig> & { groupName: string }, target: AdminTarget): Promise<{ config: SubscriptionGroupConfig; brokerAddrs: string[] }> {
     this.check();

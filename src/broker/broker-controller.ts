@@ -283,6 +283,7 @@ export class BrokerController {
     reg(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => admin.updateAndCreateTopic(req));
     reg(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => admin.deleteTopic(req));
     reg(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => admin.getAllTopicConfig(req));
+    reg(RequestCode.GET_TOPIC_CONFIG, (req) => admin.getTopicConfig(req));
     reg(RequestCode.GET_MAX_OFFSET, (req) => admin.getMaxOffset(req));
     reg(RequestCode.GET_MIN_OFFSET, (req) => admin.getMinOffset(req));
     reg(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, (req) => admin.searchOffsetByTimestamp(req));
@@ -311,6 +312,7 @@ export class BrokerController {
     reg(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (req) => subGroup.updateAndCreate(req));
     reg(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.getAll(req));
     reg(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => subGroup.delete(req));
+    reg(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.get(req));
     reg(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => resetOffset.process(req));
     reg(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => relay.getConsumerRunningInfo(req));
     reg(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => relay.consumeMessageDirectly(req));

@@ -1,4 +1,5 @@
 import type { SubscriptionData } from '../common/subscription.js';
+import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../common/subscription-group.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { messageQueueKey, toMessageQueue, type MessageQueue } from './route.js';
 
@@ -174,3 +175,30 @@ export function decodeResetOffsetBody(o: Obj): Map<string, { mq: MessageQueue; o
 
 /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body (upstream `SubscriptionGroupConfig`). */
 export { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../common/subscription-group.js';
+
+/** GET_SUBSCRIPTIONGROUP_CONFIG body (upstream `SubscriptionGroupConfig`): the fields given over upstream's defaults. */
+export function decodeSubscriptionGroupConfig(o: Obj): SubscriptionGroupConfig {
+  const name = str(o.groupName);
+  if (!name) bad('SubscriptionGroupConfig.groupName');
+  const d = newSubscriptionGroupConfig(name);
+  const bool = (v: unknown, dflt: boolean): boolean => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : dflt);
+  const cfg: SubscriptionGroupConfig = {
+    groupName: name,
+    consumeEnable: bool(o.consumeEnable, d.consumeEnable),
+    consumeFromMinEnable: bool(o.consumeFromMinEnable, d.consumeFromMinEnable),
+    consumeBroadcastEnable: bool(o.consumeBroadcastEnable, d.consumeBroadcastEnable),
+    consumeMessageOrderly: bool(o.consumeMessageOrderly, d.consumeMessageOrderly),
+    retryQueueNums: num(o.retryQueueNums, d.retryQueueNums),
+    retryMaxTimes: num(o.retryMaxTimes, d.retryMaxTimes),
+    brokerId: num(o.brokerId, d.brokerId),
+    whichBrokerWhenConsumeSlowly: num(o.whichBrokerWhenConsumeSlowly, d.whichBrokerWhenConsumeSlowly),
+    notifyConsumerIdsChangedEnable: bool(o.notifyConsumerIdsChangedEnable, d.notifyConsumerIdsChangedEnable),
+  };
+  if (o.groupSysFlag !== undefined) cfg.groupSysFlag = num(o.groupSysFlag);
+  if (o.consumeTimeoutMinute !== undefined) cfg.consumeTimeoutMinute = num(o.consumeTimeoutMinute);
+  if (o.groupRetryPolicy !== undefined) cfg.groupRetryPolicy = o.groupRetryPolicy;
+  if (typeof o.attributes === 'object' && o.attributes !== null) {
+    cfg.attributes = Object.fromEntries(Object.entries(o.attributes as Obj).map(([k, v]) => [k, str(v)]));
+  }
+  return cfg;
+}

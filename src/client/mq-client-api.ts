@@ -6,6 +6,7 @@ import { parseProperties, stringifyProperties } from '../common/properties-file.
 import {
   decodeClusterInfo,
   decodeTopicRouteData,
+  toTopicConfig,
   toTopicConfigSerializeWrapper,
   type ClusterInfo,
   type TopicConfig,
@@ -59,6 +60,7 @@ import {
   decodeConsumerConnection,
   decodeProducerConnection,
   decodeResetOffsetBody,
+  decodeSubscriptionGroupConfig,
   decodeTopicStatsTable,
   type ConsumeStats,
   type ConsumerConnection,
@@ -524,6 +526,12 @@ export class MQClientAPI {
     return decodeBody(brokerAddr, 'topic config table', () => toTopicConfigSerializeWrapper(o));
   }
 
+  /** GET_TOPIC_CONFIG: one topic's config on one broker; MQBrokerError TOPIC_NOT_EXIST when it has none. */
+  async getTopicConfig(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicConfig> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_TOPIC_CONFIG, { topic }), timeoutMs);
+    return decodeBody(brokerAddr, 'topic config', () => toTopicConfig(jsonBody(res, brokerAddr, 'topic config'), topic));
+  }
+
   /** VIEW_MESSAGE_BY_ID: the message stored at CommitLog offset `phyOffset`. */
   async viewMessage(brokerAddr: string, phyOffset: number, timeoutMs = DEFAULT_TIMEOUT): Promise<MessageExt> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(phyOffset) }), timeoutMs);
@@ -725,6 +733,12 @@ export class MQClientAPI {
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on one broker. */
   async createSubscriptionGroup(brokerAddr: string, config: SubscriptionGroupConfig, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, toJsonBody(config)), timeoutMs);
+  }
+
+  /** GET_SUBSCRIPTIONGROUP_CONFIG: one group's config on one broker; MQBrokerError SUBSCRIPTION_GROUP_NOT_EXIST when it has none. */
+  async getSubscriptionGroupConfig(brokerAddr: string, group: string, timeoutMs = DEFAULT_TIMEOUT): Promise<SubscriptionGroupConfig> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, { group }), timeoutMs);
+    return decodeBody(brokerAddr, 'subscription group config', () => decodeSubscriptionGroupConfig(jsonBody(res, brokerAddr, 'subscription group config')));
   }
 
   /** DELETE_SUBSCRIPTIONGROUP on one broker; `cleanOffset` also drops the group's committed offsets. */

@@ -79,6 +79,10 @@ export const RequestCode = {
   QUERY_ASSIGNMENT: 400,
   SET_MESSAGE_REQUEST_MODE: 401,
   GET_ALL_MESSAGE_REQUEST_MODE: 402,
+  /** 5.x: one topic's config on a broker (admin tools, dashboard). */
+  GET_TOPIC_CONFIG: 351,
+  /** 5.x: one subscription group's config on a broker. */
+  GET_SUBSCRIPTIONGROUP_CONFIG: 352,
   LITE_PULL_MESSAGE: 361,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,

@@ -135,6 +135,18 @@ export class AdminBrokerProcessor {
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(this.broker.topicConfigManager.wrapper()) });
   }
 
+  /**
+   * GET_TOPIC_CONFIG (351): one topic's config (upstream `getTopicConfig`, body
+   * `TopicConfigAndQueueMapping`: the TopicConfig fields, no mapping detail since this broker has
+   * no static topics); TOPIC_NOT_EXIST when the broker does not have it.
+   */
+  getTopicConfig(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const tc = this.broker.topicConfigManager.get(topic);
+    if (!tc) return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(tc) });
+  }
+
   getMaxOffset(req: RemotingCommand): RemotingCommand {
     const topic = reqString(req.extFields, 'topic');
     const queueId = reqNumber(req.extFields, 'queueId');

@@ -46,8 +46,8 @@ export function toSubscriptionGroupConfig(o: Obj, groupName: string): Subscripti
 }
 
 /**
- * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201) and
- * DELETE_SUBSCRIPTIONGROUP (207) (upstream `AdminBrokerProcessor`).
+ * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
+ * DELETE_SUBSCRIPTIONGROUP (207) and GET_SUBSCRIPTIONGROUP_CONFIG (352) (upstream `AdminBrokerProcessor`).
  */
 export class SubscriptionGroupProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -84,6 +84,14 @@ export class SubscriptionGroupProcessor {
     const m = this.broker.subscriptionGroupManager;
     const body = { dataVersion: m.dataVersion, forbiddenTable: {}, subscriptionGroupTable: Object.fromEntries(m.table) };
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /** GET_SUBSCRIPTIONGROUP_CONFIG (352): one group's config; SUBSCRIPTION_GROUP_NOT_EXIST when absent (upstream `getSubscriptionGroup`). */
+  get(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'group');
+    const cfg = this.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group);
+    if (!cfg) return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, 'No group in this broker');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(cfg) });
   }
 
   /** Deletes the group (SUCCESS also when it did not exist, as upstream); `cleanOffset` drops its offsets. */
