@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '../common/logger.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
 import { PermName } from '../common/perm.js';
-import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, type ClusterInfo, type TopicConfig, type TopicRouteData } from '../common/route.js';
+import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, selectBrokerAddr, type ClusterInfo, type TopicConfig, type TopicRouteData } from '../common/route.js';
 import { getRetryTopic, isDLQTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic } from '../common/topic.js';
 import { MQBrokerError, RemotingError, ResponseCode } from '../remoting/index.js';
 import {
@@ -11,6 +11,8 @@ import {
   type OffsetWrapper,
   type ProducerConnection,
   type SubscriptionGroupConfig,
+  type QueueTimeSpan,
+  type TopicList,
   type TopicOffset,
   type TopicStatsTable,
 } from '../client/admin-bodies.js';
@@ -21,6 +23,7 @@ import type { Producer } from '../client/producer.js';
 import type { BrokerStatsData, ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
 import { MessageConst } from '../common/message-const.js';
 import type { MessageRequestModeTable, MessageRequestModeValue } from '../common/message-request-mode.js';
+import type { SubscriptionData } from '../common/subscription.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
@@ -712,6 +715,44 @@ export class Admin {
   async examineSubscriptionGroupConfig(brokerAddr: string, group: string): Promise<SubscriptionGroupConfig> {
     this.check();
     return this.api.getSubscriptionGroupConfig(brokerAddr, group, this.timeoutMs);
+  }
+
+  /**
+   * The topics a group has committed offsets on, over every broker of its retry topic (upstream
+   * `queryTopicsByConsumer`, QUERY_TOPICS_BY_CONSUMER), sorted.
+   */
+  async queryTopicsByConsumer(group: string): Promise<TopicList> {
+    this.check();
+    const route = await this.examineTopicRouteInfo(getRetryTopic(group));
+    const topics = new Set<string>();
+    for (const bd of route.brokerDatas) {
+      const addr = selectBrokerAddr(bd);
+      if (addr) for (const t of (await this.api.queryTopicsByConsumer(addr, group, this.timeoutMs)).topicList) topics.add(t);
+    }
+    return { topicList: [...topics].sort() };
+  }
+
+  /** The online group's subscription to `topic`, from the first broker of the topic (upstream `querySubscription`); undefined when none. */
+  async querySubscription(group: string, topic: string): Promise<SubscriptionData | undefined> {
+    this.check();
+    const route = await this.examineTopicRouteInfo(topic);
+    for (const bd of route.brokerDatas) {
+      const addr = selectBrokerAddr(bd);
+      if (addr) return this.api.querySubscriptionByConsumer(addr, group, topic, this.timeoutMs);
+    }
+    return undefined;
+  }
+
+  /** Per queue of `topic` on every broker, its time span and the group's place in it (upstream `queryConsumeTimeSpan`). */
+  async queryConsumeTimeSpan(topic: string, group: string): Promise<QueueTimeSpan[]> {
+    this.check();
+    const route = await this.examineTopicRouteInfo(topic);
+    const out: QueueTimeSpan[] = [];
+    for (const bd of route.brokerDatas) {
+      const addr = selectBrokerAddr(bd);
+      if (addr) out.push(...await this.api.queryConsumeTimeSpan(addr, topic, group, this.timeoutMs));
+    }
+    return out;
   }
 
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on the target brokers. */

@@ -275,6 +275,7 @@ export class BrokerController {
     reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
     reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));
     reg(RequestCode.GET_CONSUMER_LIST_BY_GROUP, (req) => cm.getConsumerListByGroup(req));
+    reg(RequestCode.QUERY_CONSUME_TIME_SPAN, (req) => cm.queryConsumeTimeSpan(req));
     reg(RequestCode.HEART_BEAT, (req, conn) => client.heartBeat(req, conn));
     reg(RequestCode.UNREGISTER_CLIENT, (req, conn) => client.unregisterClient(req, conn));
     reg(RequestCode.LOCK_BATCH_MQ, (req) => client.lockBatchMQ(req));
@@ -309,6 +310,8 @@ export class BrokerController {
     reg(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => conns.getConsumerConnectionList(req));
     reg(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => conns.getProducerConnectionList(req));
     reg(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => conns.queryTopicConsumeByWho(req));
+    reg(RequestCode.QUERY_TOPICS_BY_CONSUMER, (req) => conns.queryTopicsByConsumer(req));
+    reg(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, (req) => conns.querySubscriptionByConsumer(req));
     reg(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (req) => subGroup.updateAndCreate(req));
     reg(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.getAll(req));
     reg(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => subGroup.delete(req));

@@ -202,3 +202,39 @@ export function decodeSubscriptionGroupConfig(o: Obj): SubscriptionGroupConfig {
   }
   return cfg;
 }
+
+/** QUERY_TOPICS_BY_CONSUMER body (upstream `TopicList`): topic names, and the broker that answered. */
+export interface TopicList {
+  topicList: string[];
+  brokerAddr?: string;
+}
+
+export function decodeTopicList(o: Obj): TopicList {
+  if (!Array.isArray(o.topicList)) bad('TopicList.topicList');
+  const out: TopicList = { topicList: (o.topicList as unknown[]).map((t) => str(t)) };
+  if (o.brokerAddr !== undefined && o.brokerAddr !== null) out.brokerAddr = str(o.brokerAddr);
+  return out;
+}
+
+/** One queue's entry of QUERY_CONSUME_TIME_SPAN (upstream `QueueTimeSpan`); times in ms, -1 when unknown. */
+export interface QueueTimeSpan {
+  messageQueue: MessageQueue;
+  minTimeStamp: number;
+  maxTimeStamp: number;
+  consumeTimeStamp: number;
+  /** How long the group's next message has waited; 0 when it is caught up. */
+  delayTime: number;
+}
+
+export function decodeQueryConsumeTimeSpanBody(o: Obj): QueueTimeSpan[] {
+  const list = o.consumeTimeSpanSet;
+  if (!Array.isArray(list)) bad('QueryConsumeTimeSpanBody.consumeTimeSpanSet');
+  return (list as unknown[]).map((e) => {
+    const t = obj(e, 'QueueTimeSpan');
+    const mq = obj(t.messageQueue, 'QueueTimeSpan.messageQueue');
+    return {
+      messageQueue: { topic: str(mq.topic), brokerName: str(mq.brokerName), queueId: num(mq.queueId) },
+      minTimeStamp: num(t.minTimeStamp), maxTimeStamp: num(t.maxTimeStamp), consumeTimeStamp: num(t.consumeTimeStamp), delayTime: num(t.delayTime),
+    };
+  });
+}

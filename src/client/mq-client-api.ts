@@ -59,13 +59,18 @@ import {
   decodeConsumeStats,
   decodeConsumerConnection,
   decodeProducerConnection,
+  decodeSubscriptionData,
+  decodeQueryConsumeTimeSpanBody,
   decodeResetOffsetBody,
   decodeSubscriptionGroupConfig,
+  decodeTopicList,
   decodeTopicStatsTable,
   type ConsumeStats,
   type ConsumerConnection,
   type ProducerConnection,
+  type QueueTimeSpan,
   type SubscriptionGroupConfig,
+  type TopicList,
   type TopicStatsTable,
 } from './admin-bodies.js';
 
@@ -693,6 +698,27 @@ export class MQClientAPI {
   async queryTopicConsumeByWho(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic }), timeoutMs);
     return stringList(jsonBody(res, brokerAddr, 'group list').groupList, brokerAddr, 'group list');
+  }
+
+  /** QUERY_TOPICS_BY_CONSUMER: the topics `group` has committed offsets on, on one broker. */
+  async queryTopicsByConsumer(brokerAddr: string, group: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TopicList> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_TOPICS_BY_CONSUMER, { group }), timeoutMs);
+    return decodeBody(brokerAddr, 'topic list', () => decodeTopicList(jsonBody(res, brokerAddr, 'topic list')));
+  }
+
+  /** QUERY_SUBSCRIPTION_BY_CONSUMER: the online group's subscription to `topic` on one broker; undefined when it has none. */
+  async querySubscriptionByConsumer(brokerAddr: string, group: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<SubscriptionData | undefined> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { group, topic }), timeoutMs);
+    return decodeBody(brokerAddr, 'subscription', () => {
+      const sd = jsonBody(res, brokerAddr, 'subscription').subscriptionData;
+      return sd && typeof sd === 'object' ? decodeSubscriptionData(sd as Record<string, unknown>, topic) : undefined;
+    });
+  }
+
+  /** QUERY_CONSUME_TIME_SPAN: per queue of `topic` on one broker, its first / last store times and where `group` is in time. */
+  async queryConsumeTimeSpan(brokerAddr: string, topic: string, group: string, timeoutMs = DEFAULT_TIMEOUT): Promise<QueueTimeSpan[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_CONSUME_TIME_SPAN, { topic, group }), timeoutMs);
+    return decodeBody(brokerAddr, 'consume time span', () => decodeQueryConsumeTimeSpanBody(jsonBody(res, brokerAddr, 'consume time span')));
   }
 
   // ---- Admin: messages and offsets ----

@@ -57,6 +57,7 @@ export const RequestCode = {
   INVOKE_BROKER_TO_GET_CONSUMER_STATUS: 223,
   GET_TOPICS_BY_CLUSTER: 224,
   QUERY_TOPIC_CONSUME_BY_WHO: 300,
+  QUERY_CONSUME_TIME_SPAN: 303,
   GET_CONSUMER_RUNNING_INFO: 307,
   CONSUME_MESSAGE_DIRECTLY: 309,
   SEND_MESSAGE_V2: 310,
@@ -79,6 +80,8 @@ export const RequestCode = {
   QUERY_ASSIGNMENT: 400,
   SET_MESSAGE_REQUEST_MODE: 401,
   GET_ALL_MESSAGE_REQUEST_MODE: 402,
+  QUERY_TOPICS_BY_CONSUMER: 343,
+  QUERY_SUBSCRIPTION_BY_CONSUMER: 345,
   /** 5.x: one topic's config on a broker (admin tools, dashboard). */
   GET_TOPIC_CONFIG: 351,
   /** 5.x: one subscription group's config on a broker. */

@@ -85,3 +85,59 @@ test('GET_TOPIC_CONFIG (351) and GET_SUBSCRIPTIONGROUP_CONFIG (352): one object,
   await stillServing();
   await producer.send(new Message(topic, 'after bad requests'));
 });
+
+test('QUERY_TOPICS_BY_CONSUMER (343), QUERY_SUBSCRIPTION_BY_CONSUMER (345) and QUERY_CONSUME_TIME_SPAN (303)', async () => {
+  const topic = `AQ_Span_${stamp}`;
+  const group = `AQ_SpanG_${stamp}`;
+  await admin.createOrUpdateTopic({ topicName: topic, readQueueNums: 2, writeQueueNums: 2 }, { brokerAddr: mq.brokerAddr });
+  await admin.createOrUpdateSubscriptionGroup({ groupName: group }, { brokerAddr: mq.brokerAddr });
+  const sent: Array<{ queueId: number; storeTimestamp: number }> = [];
+  for (let i = 0; i < 3; i++) {
+    await producer.send(new Message(topic, `span${i}`), { queue: { topic, brokerName: 'broker-a', queueId: 0 } });
+  }
+  for (let offset = 0; offset < 3; offset++) {
+    sent.push({ queueId: 0, storeTimestamp: mq.broker.messageStore.getMessageStoreTimeStamp(topic, 0, offset) });
+  }
+  // The group consumed one message of queue 0 and none of queue 1 (which is empty).
+  await admin.api.updateConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0, commitOffset: 1 });
+
+  const spans = await admin.queryConsumeTimeSpan(topic, group);
+  assert.equal(spans.length, 2, 'one per write queue');
+  const [q0, q1] = spans;
+  assert.deepEqual(q0!.messageQueue, { topic, brokerName: 'broker-a', queueId: 0 });
+  assert.equal(q0!.minTimeStamp, sent[0]!.storeTimestamp);
+  assert.equal(q0!.maxTimeStamp, sent[2]!.storeTimestamp);
+  assert.equal(q0!.consumeTimeStamp, sent[0]!.storeTimestamp, 'the last consumed message is offset 0');
+  assert.ok(q0!.delayTime >= Date.now() - sent[1]!.storeTimestamp - 5_000 && q0!.delayTime <= Date.now() - sent[1]!.storeTimestamp, `the next message has waited: ${q0!.delayTime}`);
+  assert.deepEqual([q1!.minTimeStamp, q1!.maxTimeStamp, q1!.consumeTimeStamp, q1!.delayTime], [-1, -1, -1, 0], 'an empty queue, caught up');
+  const rawSpan = JSON.parse((await raw(RequestCode.QUERY_CONSUME_TIME_SPAN, { topic, group })).body!.toString()) as { consumeTimeSpanSet: Array<Record<string, unknown>> };
+  assert.deepEqual(Object.keys(rawSpan.consumeTimeSpanSet[0]!).sort(),
+    ['consumeTimeStamp', 'consumeTimeStampStr', 'delayTime', 'maxTimeStamp', 'maxTimeStampStr', 'messageQueue', 'minTimeStamp', 'minTimeStampStr'], 'upstream QueueTimeSpan fields');
+  assert.match(String(rawSpan.consumeTimeSpanSet[0]!.minTimeStampStr), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}$/);
+  const noTopic = await raw(RequestCode.QUERY_CONSUME_TIME_SPAN, { topic: `AQ_None_${stamp}`, group });
+  assert.deepEqual([noTopic.code, noTopic.remark], [ResponseCode.TOPIC_NOT_EXIST, `topic[AQ_None_${stamp}] not exist`]);
+  assert.match((await raw(RequestCode.QUERY_CONSUME_TIME_SPAN, { topic })).remark ?? '', /<group> is null/);
+
+  // Topics by consumer: where the group has offsets (the retry topic's route names its brokers).
+  await admin.createOrUpdateTopic({ topicName: `%RETRY%${group}`, readQueueNums: 1, writeQueueNums: 1 }, { brokerAddr: mq.brokerAddr });
+  assert.deepEqual((await admin.queryTopicsByConsumer(group)).topicList, [topic]);
+  const tl = JSON.parse((await raw(RequestCode.QUERY_TOPICS_BY_CONSUMER, { group })).body!.toString()) as Record<string, unknown>;
+  assert.deepEqual(tl, { brokerAddr: mq.brokerAddr, topicList: [topic] });
+  assert.deepEqual(JSON.parse((await raw(RequestCode.QUERY_TOPICS_BY_CONSUMER, { group: `AQ_Nobody_${stamp}` })).body!.toString()).topicList, []);
+  assert.match((await raw(RequestCode.QUERY_TOPICS_BY_CONSUMER)).remark ?? '', /<group> is null/);
+
+  // Subscription by consumer: only while a client of the group is online with it.
+  assert.equal(await admin.querySubscription(group, topic), undefined);
+  const hb = await admin.api.sendHeartbeat(mq.brokerAddr, {
+    clientID: '10.0.0.7@span', producerDataSet: [],
+    consumerDataSet: [{ groupName: group, consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', unitMode: false,
+      subscriptionDataSet: [{ topic, subString: 'TagA || TagB', tagsSet: ['TagA', 'TagB'], codeSet: [2598919, 2598920], subVersion: 7, classFilterMode: false, expressionType: 'TAG' }] }],
+  });
+  assert.ok(hb);
+  const sub = await admin.querySubscription(group, topic);
+  assert.deepEqual([sub?.topic, sub?.subString, sub?.tagsSet, sub?.subVersion], [topic, 'TagA || TagB', ['TagA', 'TagB'], 7]);
+  const qs = JSON.parse((await raw(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { group, topic })).body!.toString()) as Record<string, unknown>;
+  assert.deepEqual([qs.group, qs.topic, (qs.subscriptionData as Record<string, unknown>).subString], [group, topic, 'TagA || TagB']);
+  assert.match((await raw(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { topic })).remark ?? '', /<group> is null/);
+  await stillServing();
+});

@@ -1,6 +1,6 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { reqString } from '../../remoting/header.js';
+import { optString, reqString } from '../../remoting/header.js';
 import { encodeJson } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
 import type { ClientChannelInfo } from '../client/consumer-manager.js';
@@ -15,8 +15,10 @@ function byClientId(a: { clientId: string }, b: { clientId: string }): number {
 }
 
 /**
- * GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204) and
- * QUERY_TOPIC_CONSUME_BY_WHO (300) (upstream `AdminBrokerProcessor`): who is connected, who consumes.
+ * GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
+ * QUERY_TOPIC_CONSUME_BY_WHO (300), QUERY_TOPICS_BY_CONSUMER (343) and
+ * QUERY_SUBSCRIPTION_BY_CONSUMER (345) (upstream `AdminBrokerProcessor`): who is connected, who
+ * consumes what.
  */
 export class ConnectionsProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -52,5 +54,26 @@ export class ConnectionsProcessor {
     const b = this.broker;
     const groups = new Set([...b.consumerManager.queryTopicConsumeByWho(topic), ...b.consumerOffsetManager.whichGroupByTopic(topic)]);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ groupList: [...groups].sort() }) });
+  }
+
+  /** TopicList `{topicList, brokerAddr}`: the topics the group has committed offsets on (upstream `queryTopicsByConsumer`). */
+  queryTopicsByConsumer(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'group');
+    const b = this.broker;
+    const body = { brokerAddr: b.address, topicList: b.consumerOffsetManager.whichTopicByGroup(group).sort() };
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
+  }
+
+  /**
+   * QuerySubscriptionResponseBody `{group, topic, subscriptionData}`: the online group's
+   * subscription to the topic, as its heartbeats registered it; no subscriptionData when none is
+   * (upstream `querySubscriptionByConsumer`).
+   */
+  querySubscriptionByConsumer(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'group');
+    // Upstream's header does not mark the topic required; without it there is nothing to find.
+    const topic = optString(req.extFields, 'topic') ?? '';
+    const subscriptionData = this.broker.consumerManager.findSubscription(group, topic);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ group, topic, subscriptionData }) });
   }
 }
