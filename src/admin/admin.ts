@@ -10,6 +10,7 @@ import {
   type ConsumerConnection,
   type OffsetWrapper,
   type ProducerConnection,
+  type ProducerInfo,
   type SubscriptionGroupConfig,
   type QueueTimeSpan,
   type TopicList,
@@ -683,6 +684,12 @@ export class Admin {
       if (addr) return this.api.queryTopicConsumeByWho(addr, topic, this.timeoutMs);
     }
     return [];
+  }
+
+  /** Every live producer on one broker, by group (upstream `getAllProducerInfo`, GET_ALL_PRODUCER_INFO). */
+  async getAllProducerInfo(brokerAddr: string): Promise<Map<string, ProducerInfo[]>> {
+    this.check();
+    return this.api.getAllProducerInfo(brokerAddr, this.timeoutMs);
   }
 
   /** Every group's progress on one broker (GET_BROKER_CONSUME_STATS); `isOrder`: order topics only. */

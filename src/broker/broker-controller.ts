@@ -309,6 +309,7 @@ export class BrokerController {
     reg(RequestCode.QUERY_CONSUME_QUEUE, (req) => stats.queryConsumeQueue(req));
     reg(RequestCode.GET_CONSUMER_CONNECTION_LIST, (req) => conns.getConsumerConnectionList(req));
     reg(RequestCode.GET_PRODUCER_CONNECTION_LIST, (req) => conns.getProducerConnectionList(req));
+    reg(RequestCode.GET_ALL_PRODUCER_INFO, (req) => conns.getAllProducerInfo(req));
     reg(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, (req) => conns.queryTopicConsumeByWho(req));
     reg(RequestCode.QUERY_TOPICS_BY_CONSUMER, (req) => conns.queryTopicsByConsumer(req));
     reg(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, (req) => conns.querySubscriptionByConsumer(req));

@@ -14,7 +14,7 @@ import { PullConsumer } from '../client/pull-consumer.js';
 import { AllocateMessageQueueAveragely } from '../client/rebalance/index.js';
 import { topicRouteData2TopicSubscribeInfo } from '../client/topic-publish-info.js';
 import { compareMessageQueue, messageQueueToString, type MessageQueue } from '../client/route.js';
-import type { ConsumeStats, OffsetWrapper, SubscriptionGroupConfig } from '../client/admin-bodies.js';
+import { producerInfoString, type ConsumeStats, type OffsetWrapper, type SubscriptionGroupConfig } from '../client/admin-bodies.js';
 import {
   analyzeProcessQueue, analyzeSubscription, consumeMessageDirectlyResultString, formatConsumerRunningInfo, type ConsumerRunningInfo,
 } from '../client/consumer-running-info.js';
@@ -1006,6 +1006,17 @@ function registerGroupCommands(sub: Sub): void {
     const pc = await ctx.admin.examineProducerConnectionInfo(f.producerGroup, f.topic);
     if (ctx.asJson(pc)) return;
     pc.connectionSet.forEach((conn, i) => ctx.p('%04d  %-32s %-22s %-8s %s%n', String(i + 1).padStart(4, '0'), conn.clientId, conn.clientAddr, conn.language, versionDesc(conn.version)));
+  });
+
+  sub<CommonFlags & { broker: string }>('producer', "Query producer's instances, connection, status, etc.", (c) => c
+    .requiredOption('-b, --broker <addr>', 'broker address', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const table = await ctx.admin.getAllProducerInfo(f.broker.trim());
+    if (ctx.asJson(table)) return;
+    for (const [group, list] of table) {
+      if (list.length === 0) ctx.p('producer group (%s) instances are empty\n', group);
+      for (const p of list) ctx.p('producer group (%s) instance : %s\n', group, producerInfoString(p));
+    }
   });
 
   interface ResetFlags extends CommonFlags {

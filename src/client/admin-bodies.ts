@@ -238,3 +238,31 @@ export function decodeQueryConsumeTimeSpanBody(o: Obj): QueueTimeSpan[] {
     };
   });
 }
+
+/** One live producer in GET_ALL_PRODUCER_INFO (upstream `ProducerInfo`). */
+export interface ProducerInfo {
+  clientId: string;
+  /** As Java prints a socket address: `/host:port`. */
+  remoteIP: string;
+  language: string;
+  version: number;
+  lastUpdateTimestamp: number;
+}
+
+/** GET_ALL_PRODUCER_INFO body (upstream `ProducerTableInfo`): group → its live producers. */
+export function decodeProducerTableInfo(o: Obj): Map<string, ProducerInfo[]> {
+  const out = new Map<string, ProducerInfo[]>();
+  if (o.data === undefined || o.data === null) return out;
+  for (const [group, list] of Object.entries(obj(o.data, 'ProducerTableInfo.data'))) {
+    out.set(group, (Array.isArray(list) ? list : []).map((e) => {
+      const p = obj(e, 'ProducerInfo');
+      return { clientId: str(p.clientId), remoteIP: str(p.remoteIP), language: str(p.language), version: num(p.version), lastUpdateTimestamp: num(p.lastUpdateTimestamp) };
+    }));
+  }
+  return out;
+}
+
+/** Upstream `ProducerInfo.toString`. */
+export function producerInfoString(p: ProducerInfo): string {
+  return `clientId=${p.clientId},remoteIP=${p.remoteIP}, language=${p.language}, version=${p.version}, lastUpdateTimestamp=${p.lastUpdateTimestamp}`;
+}

@@ -59,6 +59,7 @@ import {
   decodeConsumeStats,
   decodeConsumerConnection,
   decodeProducerConnection,
+  decodeProducerTableInfo,
   decodeSubscriptionData,
   decodeQueryConsumeTimeSpanBody,
   decodeResetOffsetBody,
@@ -68,6 +69,7 @@ import {
   type ConsumeStats,
   type ConsumerConnection,
   type ProducerConnection,
+  type ProducerInfo,
   type QueueTimeSpan,
   type SubscriptionGroupConfig,
   type TopicList,
@@ -692,6 +694,12 @@ export class MQClientAPI {
   async getProducerConnectionList(brokerAddr: string, producerGroup: string, timeoutMs = DEFAULT_TIMEOUT): Promise<ProducerConnection> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_PRODUCER_CONNECTION_LIST, { producerGroup }), timeoutMs);
     return decodeBody(brokerAddr, 'producer connection', () => decodeProducerConnection(jsonBody(res, brokerAddr, 'producer connection')));
+  }
+
+  /** GET_ALL_PRODUCER_INFO: every live producer on one broker, by group. */
+  async getAllProducerInfo(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, ProducerInfo[]>> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_ALL_PRODUCER_INFO, {}), timeoutMs);
+    return decodeBody(brokerAddr, 'producer table', () => decodeProducerTableInfo(jsonBody(res, brokerAddr, 'producer table')));
   }
 
   /** QUERY_TOPIC_CONSUME_BY_WHO: the groups consuming `topic` on one broker. */

@@ -80,6 +80,7 @@ export const RequestCode = {
   QUERY_ASSIGNMENT: 400,
   SET_MESSAGE_REQUEST_MODE: 401,
   GET_ALL_MESSAGE_REQUEST_MODE: 402,
+  GET_ALL_PRODUCER_INFO: 328,
   QUERY_TOPICS_BY_CONSUMER: 343,
   QUERY_SUBSCRIPTION_BY_CONSUMER: 345,
   /** 5.x: one topic's config on a broker (admin tools, dashboard). */

@@ -141,3 +141,16 @@ test('QUERY_TOPICS_BY_CONSUMER (343), QUERY_SUBSCRIPTION_BY_CONSUMER (345) and Q
   assert.match((await raw(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { topic })).remark ?? '', /<group> is null/);
   await stillServing();
 });
+
+test('GET_ALL_PRODUCER_INFO (328): every live producer by group, as upstream ProducerTableInfo', async () => {
+  const res = await raw(RequestCode.GET_ALL_PRODUCER_INFO);
+  assert.equal(res.code, ResponseCode.SUCCESS);
+  const body = JSON.parse(res.body!.toString()) as { data: Record<string, Array<Record<string, unknown>>> };
+  const mine = body.data[`AQ_PG_${stamp}`];
+  assert.equal(mine?.length, 1);
+  assert.deepEqual(Object.keys(mine[0]!).sort(), ['clientId', 'language', 'lastUpdateTimestamp', 'remoteIP', 'version']);
+  assert.match(String(mine[0]!.remoteIP), /^\/127\.0\.0\.1:\d+$/);
+  assert.equal(mine[0]!.language, 'NODE_JS');
+  const table = await admin.getAllProducerInfo(mq.brokerAddr);
+  assert.equal(table.get(`AQ_PG_${stamp}`)?.[0]?.clientId, mine[0]!.clientId);
+});

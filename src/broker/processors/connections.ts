@@ -15,7 +15,7 @@ function byClientId(a: { clientId: string }, b: { clientId: string }): number {
 }
 
 /**
- * GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
+ * GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204), GET_ALL_PRODUCER_INFO (328),
  * QUERY_TOPIC_CONSUME_BY_WHO (300), QUERY_TOPICS_BY_CONSUMER (343) and
  * QUERY_SUBSCRIPTION_BY_CONSUMER (345) (upstream `AdminBrokerProcessor`): who is connected, who
  * consumes what.
@@ -46,6 +46,20 @@ export class ConnectionsProcessor {
     const live = m ? [...m.values()].filter((c) => !c.conn.isClosed) : [];
     if (live.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, `the producer group[${group}] not exist`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ connectionSet: live.map(connectionOf).sort(byClientId) }) });
+  }
+
+  /**
+   * ProducerTableInfo `{data: {group: [ProducerInfo]}}`: every live producer of every group
+   * (upstream `getAllProducerInfo`). `remoteIP` is written as Java prints a socket address.
+   */
+  getAllProducerInfo(req: RemotingCommand): RemotingCommand {
+    const data: Record<string, Array<{ clientId: string; remoteIP: string; language: string; version: number; lastUpdateTimestamp: number }>> = {};
+    for (const [group, m] of this.broker.producerManager.groups) {
+      const live = [...m.values()].filter((c) => !c.conn.isClosed).sort(byClientId);
+      if (live.length === 0) continue;
+      data[group] = live.map((c) => ({ clientId: c.clientId, remoteIP: `/${c.conn.remoteAddress}`, language: c.language, version: c.version, lastUpdateTimestamp: c.lastUpdateTimestamp }));
+    }
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ data }) });
   }
 
   /** GroupList: groups online and subscribing to the topic, plus groups with offsets committed on it. */
