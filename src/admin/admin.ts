@@ -698,6 +698,28 @@ export class Admin {
     return this.api.getBrokerConsumeStats(brokerAddr, isOrder, timeoutMs);
   }
 
+  /**
+   * A store maintenance request on `target` (a broker, or every broker of a cluster), or on every
+   * broker of every cluster when none is given, as upstream's cleanExpiredConsumerQueue /
+   * deleteExpiredCommitLog / cleanUnusedTopic (and their ByAddr forms). Returns the brokers asked.
+   */
+  async storeMaintenance(kind: 'cleanExpiredConsumeQueue' | 'deleteExpiredCommitLog' | 'cleanUnusedTopic', target?: AdminTarget): Promise<string[]> {
+    this.check();
+    let addrs: string[];
+    if (target && 'brokerAddr' in target) addrs = [target.brokerAddr];
+    else if (target) addrs = await this.brokerAddrsOfCluster(target.clusterName);
+    else {
+      const ci = await this.examineBrokerClusterInfo();
+      addrs = [];
+      for (const cluster of Object.keys(ci.clusterAddrTable).sort()) addrs.push(...await this.brokerAddrsOfCluster(cluster));
+    }
+    for (const addr of addrs) {
+      await this.api[kind](addr, this.timeoutMs);
+      this.log.warn(`${kind} on target broker=${addr} done`);
+    }
+    return addrs;
+  }
+
   /** Every broker address (masters and slaves) of a cluster, sorted by broker name then id. */
   async brokerAddrsOfCluster(clusterName: string): Promise<string[]> {
     const ci = await this.examineBrokerClusterInfo();

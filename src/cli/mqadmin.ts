@@ -687,6 +687,26 @@ function registerClusterAndBrokerCommands(sub: Sub): void {
         f.index + i, e.physicOffset, e.physicSize, e.tagsCode, e.extendDataJson ?? 'null', e.bitMap ?? 'null', String(e.eval), e.msg ?? 'null', line);
     });
   });
+
+  // Store maintenance (upstream CleanExpiredCQSubCommand, DeleteExpiredCommitLogSubCommand,
+  // CleanUnusedTopicCommand): -b one broker, else every broker of -c, else of every cluster;
+  // "success" (no new line) as upstream prints it.
+  const maintenance = (name: string, desc: string, kind: 'cleanExpiredConsumeQueue' | 'deleteExpiredCommitLog' | 'cleanUnusedTopic', clusterDesc: string): void => {
+    sub<CommonFlags & { brokerAddr?: string; cluster?: string }>(name, desc, (c) => c
+      .option('-b, --brokerAddr <addr>', 'Broker address', parseNonEmptyFlag)
+      .option('-c, --cluster <name>', clusterDesc, parseNonEmptyFlag),
+    async (ctx, f) => {
+      // As upstream: -b wins over -c.
+      const target: AdminTarget | undefined = f.brokerAddr ? { brokerAddr: f.brokerAddr.trim() } : f.cluster ? { clusterName: f.cluster.trim() } : undefined;
+      if (!target || 'clusterName' in target) ctx.needNamesrv();
+      const brokerAddrs = await ctx.admin.storeMaintenance(kind, target);
+      if (ctx.asJson({ brokerAddrs, result: brokerAddrs.length > 0 })) return;
+      ctx.p('%s', brokerAddrs.length > 0 ? 'success' : 'false');
+    });
+  };
+  maintenance('cleanExpiredCQ', 'Clean expired ConsumeQueue on broker.', 'cleanExpiredConsumeQueue', 'clustername');
+  maintenance('deleteExpiredCommitLog', 'Delete expired CommitLog files.', 'deleteExpiredCommitLog', 'clustername');
+  maintenance('cleanUnusedTopic', 'Clean unused topic on broker.', 'cleanUnusedTopic', 'cluster name');
 }
 
 async function printClusterList(ctx: Ctx, clusterName: string | undefined, more: boolean): Promise<void> {

@@ -762,6 +762,21 @@ export class MQClientAPI {
     await this.invokeOk(brokerAddr, this.command(RequestCode.CLONE_GROUP_OFFSET, this.header({ srcGroup, destGroup, topic, offline })), timeoutMs);
   }
 
+  /** CLEAN_EXPIRED_CONSUMEQUEUE on one broker: it drops the ConsumeQueues whose messages are all gone. */
+  async cleanExpiredConsumeQueue(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, {}), timeoutMs);
+  }
+
+  /** DELETE_EXPIRED_COMMITLOG on one broker: its next cleanup rounds delete the expired CommitLog files whatever the hour. */
+  async deleteExpiredCommitLog(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_EXPIRED_COMMITLOG, {}), timeoutMs);
+  }
+
+  /** CLEAN_UNUSED_TOPIC on one broker: it drops the ConsumeQueues of topics it no longer has. */
+  async cleanUnusedTopic(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.CLEAN_UNUSED_TOPIC, {}), timeoutMs);
+  }
+
   // ---- Admin: subscription groups ----
 
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on one broker. */

@@ -58,11 +58,13 @@ export const RequestCode = {
   GET_TOPICS_BY_CLUSTER: 224,
   QUERY_TOPIC_CONSUME_BY_WHO: 300,
   QUERY_CONSUME_TIME_SPAN: 303,
+  CLEAN_EXPIRED_CONSUMEQUEUE: 306,
   GET_CONSUMER_RUNNING_INFO: 307,
   CONSUME_MESSAGE_DIRECTLY: 309,
   SEND_MESSAGE_V2: 310,
   CLONE_GROUP_OFFSET: 314,
   VIEW_BROKER_STATS_DATA: 315,
+  CLEAN_UNUSED_TOPIC: 316,
   GET_BROKER_CONSUME_STATS: 317,
   UPDATE_NAMESRV_CONFIG: 318,
   GET_NAMESRV_CONFIG: 319,
@@ -76,17 +78,18 @@ export const RequestCode = {
   /** Broker → requesting producer: the reply, correlated by CORRELATION_ID. */
   PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
   ADD_WRITE_PERM_OF_BROKER: 327,
-  /** Server-side assignment: which queues a consumer takes, and in which mode (PULL or POP). */
-  QUERY_ASSIGNMENT: 400,
-  SET_MESSAGE_REQUEST_MODE: 401,
-  GET_ALL_MESSAGE_REQUEST_MODE: 402,
   GET_ALL_PRODUCER_INFO: 328,
+  DELETE_EXPIRED_COMMITLOG: 329,
   QUERY_TOPICS_BY_CONSUMER: 343,
   QUERY_SUBSCRIPTION_BY_CONSUMER: 345,
   /** 5.x: one topic's config on a broker (admin tools, dashboard). */
   GET_TOPIC_CONFIG: 351,
   /** 5.x: one subscription group's config on a broker. */
   GET_SUBSCRIPTIONGROUP_CONFIG: 352,
+  /** Server-side assignment: which queues a consumer takes, and in which mode (PULL or POP). */
+  QUERY_ASSIGNMENT: 400,
+  SET_MESSAGE_REQUEST_MODE: 401,
+  GET_ALL_MESSAGE_REQUEST_MODE: 402,
   LITE_PULL_MESSAGE: 361,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,

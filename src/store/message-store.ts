@@ -9,7 +9,7 @@ import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { findPropertyValues } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
 import { continueJavaHashUtf8 } from '../common/java.js';
-import { SystemTopic } from '../common/topic.js';
+import { isSystemTopic, SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
@@ -730,14 +730,60 @@ export class DefaultMessageStore {
   deleteTopic(topic: string): void {
     const st = this.topics.get(topic);
     if (!st) return;
-    for (const cq of st.queues) {
-      if (!cq) continue;
-      cq.destroy();
-      cq.deleted = true;
-      this.unsyncedQueues.delete(cq);
-    }
+    for (const cq of st.queues) if (cq) this.destroyConsumeQueue(cq);
     this.topics.delete(topic);
     rmSync(join(this.cqRoot, topic), { recursive: true, force: true });
+  }
+
+  /**
+   * CLEAN_EXPIRED_CONSUMEQUEUE (upstream `cleanExpiredConsumerQueue`): destroys every ConsumeQueue
+   * of a non-system topic whose last entry lies below the CommitLog minimum (all its messages are
+   * gone), and forgets a topic left with none. An empty queue is kept (it may be new). Returns
+   * the number of queues destroyed.
+   */
+  cleanExpiredConsumerQueue(): number {
+    const min = this.commitLog.minOffset;
+    let destroyed = 0;
+    for (const st of [...this.topics.values()]) {
+      if (isSystemTopic(st.name)) continue;
+      const before = destroyed;
+      for (const cq of st.queues) {
+        if (!cq || cq.maxPhysicOffset === 0 || cq.maxPhysicOffset > min) continue;
+        this.logger.info(`cleanExpiredConsumerQueue: ${st.name} ${cq.queueId} consume queue destroyed, minCommitLogOffset: ${min} maxPhysicOffset: ${cq.maxPhysicOffset}`);
+        this.destroyConsumeQueue(cq);
+        st.queues[cq.queueId] = undefined;
+        rmSync(join(this.cqRoot, st.name, String(cq.queueId)), { recursive: true, force: true });
+        destroyed++;
+      }
+      if (destroyed > before && st.queues.every((q) => q === undefined)) {
+        this.logger.info(`cleanExpiredConsumerQueue: ${st.name}, topic destroyed`);
+        this.topics.delete(st.name);
+        rmSync(join(this.cqRoot, st.name), { recursive: true, force: true });
+      }
+    }
+    return destroyed;
+  }
+
+  /**
+   * CLEAN_UNUSED_TOPIC (upstream `cleanUnusedTopic`): removes the ConsumeQueues of every topic
+   * the broker no longer has (not in `retainTopics`), except system and LMQ topics. Returns how
+   * many topics were removed.
+   */
+  cleanUnusedTopic(retainTopics: ReadonlySet<string>): number {
+    let removed = 0;
+    for (const topic of [...this.topics.keys()]) {
+      if (retainTopics.has(topic) || isSystemTopic(topic) || topic.startsWith(LMQ_PREFIX)) continue;
+      this.deleteTopic(topic);
+      this.logger.info(`DeleteTopic: Topic has been destroyed, topic=${topic}`);
+      removed++;
+    }
+    return removed;
+  }
+
+  private destroyConsumeQueue(cq: ConsumeQueue): void {
+    cq.destroy();
+    cq.deleted = true;
+    this.unsyncedQueues.delete(cq);
   }
 
   runtimeInfo(): Record<string, string> {
@@ -817,6 +863,9 @@ export class DefaultMessageStore {
     }
   }
 }
+
+/** Light message queue topics (upstream `MixAll.LMQ_PREFIX`): never cleaned as unused. */
+const LMQ_PREFIX = '%LMQ%';
 
 /** What the store keeps per topic, found with one map lookup per message. */
 class StoreTopic {

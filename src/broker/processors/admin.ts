@@ -215,6 +215,31 @@ export class AdminBrokerProcessor {
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
+  /** CLEAN_EXPIRED_CONSUMEQUEUE (306): drops the ConsumeQueues whose messages are all gone from the CommitLog (upstream `cleanExpiredConsumeQueue`). */
+  cleanExpiredConsumeQueue(req: RemotingCommand): RemotingCommand {
+    const destroyed = this.broker.messageStore.cleanExpiredConsumerQueue();
+    this.broker.logger.info(`[cleanExpiredConsumeQueue] ${destroyed} expired ConsumeQueue(s) destroyed`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * DELETE_EXPIRED_COMMITLOG (329): as upstream's `deleteExpiredCommitLog`, the store's manual
+   * deletion (as TRIGGER_DELETE_FILES): the next cleanup rounds delete the CommitLog files past
+   * fileReservedTime whatever the hour.
+   */
+  deleteExpiredCommitLog(req: RemotingCommand): RemotingCommand {
+    this.broker.messageStore.cleanService.executeDeleteFilesManually();
+    this.broker.logger.warn('[deleteExpiredCommitLog] manual deletion of expired CommitLog files requested');
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** CLEAN_UNUSED_TOPIC (316): drops the ConsumeQueues of topics the broker no longer has (upstream `cleanUnusedTopic`). */
+  cleanUnusedTopic(req: RemotingCommand): RemotingCommand {
+    const removed = this.broker.messageStore.cleanUnusedTopic(new Set(this.broker.topicConfigManager.table.keys()));
+    this.broker.logger.warn(`[cleanUnusedTopic] the ConsumeQueues of ${removed} unused topic(s) removed`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
   getBrokerRuntimeInfo(req: RemotingCommand): RemotingCommand {
     const b = this.broker;
     const store = b.messageStore.runtimeInfo();
