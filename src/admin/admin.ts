@@ -592,6 +592,23 @@ export class Admin {
     return records.filter((r) => r.msgId === msgId).sort((a, b) => traceTime(a) - traceTime(b));
   }
 
+  /**
+   * The trace records of a message with the host that wrote each (the trace message's born host),
+   * in the order the trace messages are found (upstream `QueryMsgTraceByIdSubCommand`, `TraceView`):
+   * a query by key on the trace topic.
+   */
+  async queryTraceViews(msgId: string, traceTopic = DEFAULT_TRACE_TOPIC, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER): Promise<Array<{ record: TraceRecord; clientHost: string }>> {
+    this.check();
+    const found = await this.queryMessagesOfTopic(traceTopic, msgId, maxNum, begin, end, false);
+    return found.flatMap((m) => decodeTraceRecords(m.body.toString('utf8')).filter((r) => r.msgId === msgId).map((record) => ({ record, clientHost: hostOnly(m.bornHost) })));
+  }
+
+  /** A KV config entry of the first NameServer that has it (upstream `getKVConfig`); undefined when none has. */
+  async getKvConfig(namespace: string, key: string): Promise<string | undefined> {
+    this.check();
+    return this.namesrv.invoke((addr) => this.api.getKVConfig(addr, namespace, key, this.timeoutMs));
+  }
+
   private async queryMessagesOfTopic(topic: string, key: string, maxNum: number, begin: number, end: number, unique: boolean): Promise<MessageExt[]> {
     const route = await this.examineTopicRouteInfo(topic);
     const out: MessageExt[] = [];
@@ -832,6 +849,12 @@ export class Admin {
     this.check();
     return this.api.getAllMessageRequestMode(brokerAddr, this.timeoutMs);
   }
+}
+
+/** Upstream `MessageExt.getBornHostString`: the address without its port. */
+function hostOnly(addr: string): string {
+  const i = addr.lastIndexOf(':');
+  return (i > 0 ? addr.slice(0, i) : addr).replace(/^\//, '');
 }
 
 function traceTime(r: TraceRecord): number {

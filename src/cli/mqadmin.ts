@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Admin, type AdminTarget } from '../admin/index.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
-import { PullStatus } from '../client/mq-client-api.js';
+import { PullStatus, type SendResult } from '../client/mq-client-api.js';
 import { Producer } from '../client/producer.js';
 import { PullConsumer } from '../client/pull-consumer.js';
 import { AllocateMessageQueueAveragely } from '../client/rebalance/index.js';
@@ -22,9 +22,10 @@ import { parseAttributeModification } from '../common/attributes.js';
 import { isMessageRequestMode, type MessageRequestModeValue } from '../common/message-request-mode.js';
 import { perm2String } from '../common/perm.js';
 import { StatsName, statsKey } from '../common/stats.js';
-import { masterAddrOf, type TopicConfig, type TopicRouteData } from '../common/route.js';
+import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, selectBrokerAddr, type TopicConfig, type TopicRouteData } from '../common/route.js';
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { MQBrokerError, RemotingError, RequestCode, ResponseCode, versionDesc } from '../remoting/index.js';
+import type { TraceRecord } from '../client/trace/trace-data.js';
 import { parseNonEmptyFlag } from './common.js';
 
 /**
@@ -533,6 +534,44 @@ function registerTopicCommands(sub: Sub): void {
     for (const c of clusters) ctx.p('%s%n', c);
   });
 
+  sub<CommonFlags & { topic: string; orderConf?: string; method: string }>('updateOrderConf', 'Create or update or delete order conf.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-v, --orderConf <conf>', 'set order conf [eg. brokerName1:num;brokerName2:num]')
+    .requiredOption('-m, --method <method>', 'option type [eg. put|get|delete', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const topic = f.topic.trim();
+    // The order conf is the NameServers' KV entry ORDER_TOPIC_CONFIG/<topic>, which routes carry as orderTopicConf.
+    switch (f.method.trim()) {
+      case 'get': {
+        const orderConf = await ctx.admin.getKvConfig(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
+        if (orderConf === undefined) throw new CliError(`topic ${topic} has no orderConf; set one with -m put -v brokerName:num`);
+        if (ctx.asJson({ topic, orderConf })) return;
+        ctx.p('get orderConf success. topic=[%s], orderConf=[%s] ', topic, orderConf);
+        return;
+      }
+      case 'put': {
+        const orderConf = f.orderConf?.trim() ?? '';
+        if (!orderConf) throw new CliError('please set orderConf with option -v.');
+        // brokerName:queueNums pairs, as the route's orderTopicConf is read.
+        for (const part of orderConf.split(';')) {
+          if (!/^[^:;]+:\d+$/.test(part.trim())) throw new CliError(`orderConf part "${part}" must look like brokerName:queueNums (several: brokerName1:num;brokerName2:num)`);
+        }
+        await ctx.admin.createOrUpdateOrderConf(topic, orderConf);
+        if (ctx.asJson({ topic, orderConf })) return;
+        ctx.p('update orderConf success. topic=[%s], orderConf=[%s]', topic, orderConf);
+        return;
+      }
+      case 'delete':
+        await ctx.admin.deleteKvConfig(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
+        if (ctx.asJson({ topic, deleted: true })) return;
+        ctx.p('delete orderConf success. topic=[%s]', topic);
+        return;
+      default:
+        throw new CliError(`-m ${f.method} is not a method: use put, get or delete`);
+    }
+  });
+
   sub<CommonFlags & { topic: string; ipList: string }>('allocateMQ', 'Allocate MQ.', (c) => c
     .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
     .requiredOption('-i, --ipList <ips>', 'ipList', parseNonEmptyFlag),
@@ -686,6 +725,91 @@ function registerClusterAndBrokerCommands(sub: Sub): void {
       ctx.p('idx: %d\nConsumeQueueData{physicOffset=%d, physicSize=%d, tagsCode=%d, extendDataJson=\'%s\', bitMap=\'%s\', eval=%s, msg=\'%s\'}\n%s',
         f.index + i, e.physicOffset, e.physicSize, e.tagsCode, e.extendDataJson ?? 'null', e.bitMap ?? 'null', String(e.eval), e.msg ?? 'null', line);
     });
+  });
+
+  sub<CommonFlags & { brokerName: string; messageSize?: number; count?: number }>('sendMsgStatus', 'Send msg to broker.', (c) => c
+    .requiredOption('-b, --brokerName <name>', 'Broker Name e.g. clusterName_brokerName as DefaultCluster_broker-a', parseNonEmptyFlag)
+    .option('-s, --messageSize <n>', 'Message Size, Default: 128', parseIntFlag)
+    .option('-c, --count <n>', 'send message count, Default: 50', parseIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const size = f.messageSize ?? 128;
+    const count = f.count ?? 50;
+    if (size < 0 || count < 0) throw new CliError('-s and -c must not be negative');
+    // As upstream: the messages go to the topic named after the broker, which every broker has.
+    const topic = f.brokerName.trim();
+    const producer = new Producer({ group: 'PID_SMSC', instanceName: `PID_SMSC_${Date.now()}`, namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await producer.start();
+    const results = [];
+    try {
+      await producer.send(helloJodie(topic, 16));
+      for (let i = 0; i < count; i++) {
+        const begin = Date.now();
+        const r = await producer.send(helloJodie(topic, size));
+        const rt = Date.now() - begin;
+        results.push({ rt, sendResult: r });
+        if (!ctx.json) ctx.p('rt=%sms, SendResult=%s%n', rt, sendResultString(r));
+      }
+    } finally {
+      await producer.shutdown();
+    }
+    ctx.asJson(results);
+  });
+
+  sub<CommonFlags & { amount?: number; size?: number; cluster?: string; printLog?: boolean; machineRoom?: string; interval?: number; rounds?: number }>('clusterRT', 'List All clusters Message Send RT.', (c) => c
+    .option('-a, --amount <n>', 'message amount | default 100', parseIntFlag)
+    .option('-s, --size <n>', 'message size | default 128 Byte', parseIntFlag)
+    .option('-c, --cluster <name>', 'cluster name | default display all cluster', parseNonEmptyFlag)
+    .option('-p, --printLog <bool>', 'print as tlog | default false', parseBoolFlag)
+    .option('-m, --machineRoom <name>', 'machine room name | default noname', parseNonEmptyFlag)
+    .option('-i, --interval <seconds>', 'print interval | default 10 seconds', parseIntFlag)
+    .option('-r, --rounds <n>', 'stop after this many rounds (not upstream) | default: run until interrupted', parseIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const amount = f.amount ?? 100;
+    const size = f.size ?? 128;
+    if (amount <= 0 || size < 0) throw new CliError('-a must be positive and -s not negative');
+    if (f.rounds !== undefined && f.rounds <= 0) throw new CliError('-r must be positive');
+    const ci = await ctx.admin.examineBrokerClusterInfo();
+    const clusters = f.cluster ? [f.cluster.trim()] : Object.keys(ci.clusterAddrTable);
+    for (const c of clusters) if (!ci.clusterAddrTable[c]) throw new CliError(`cluster [${c}] not exist`);
+    const producer = new Producer({ group: String(Date.now()), namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await producer.start();
+    try {
+      if (!f.printLog && !ctx.json) ctx.p('%-24s  %-24s  %-4s  %-8s  %-8s%n', '#Cluster Name', '#Broker Name', '#RT', '#successCount', '#failCount');
+      for (let round = 0; f.rounds === undefined || round < f.rounds; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, (f.interval ?? 10) * 1000));
+        const rows = [];
+        for (const clusterName of clusters) {
+          for (const brokerName of ci.clusterAddrTable[clusterName] ?? []) {
+            // As upstream: to the topic named after the broker; the first send's time is not counted.
+            const body = Buffer.alloc(size, 'a');
+            let elapsed = 0;
+            let successCount = 0;
+            let failCount = 0;
+            for (let i = 0; i < amount; i++) {
+              const start = Date.now();
+              try {
+                await producer.send(new Message(brokerName, body));
+                successCount++;
+              } catch {
+                failCount++;
+              }
+              if (i !== 0) elapsed += Date.now() - start;
+            }
+            const rt = elapsed / (amount - 1);
+            rows.push({ clusterName, brokerName, rt, successCount, failCount });
+            if (ctx.json) continue;
+            if (f.printLog) ctx.p('%s|%s|%s|%s|%s%n', chinaTime(Date.now()), f.machineRoom ?? 'noname', clusterName, brokerName, Math.round(rt));
+            else ctx.p('%-24s  %-24s  %-8s  %-16s  %-16s%n', clusterName, brokerName, rt.toFixed(2), successCount, failCount);
+          }
+        }
+        // One JSON document per round, since the rounds go on until interrupted.
+        ctx.asJson(rows);
+      }
+    } finally {
+      await producer.shutdown();
+    }
   });
 
   // Store maintenance (upstream CleanExpiredCQSubCommand, DeleteExpiredCommitLogSubCommand,
@@ -1036,6 +1160,33 @@ function registerGroupCommands(sub: Sub): void {
     for (const [group, list] of table) {
       if (list.length === 0) ctx.p('producer group (%s) instances are empty\n', group);
       for (const p of list) ctx.p('producer group (%s) instance : %s\n', group, producerInfoString(p));
+    }
+  });
+
+  sub<CommonFlags & { groupName: string }>('getConsumerConfig', 'Get consumer config by subscription group name.', (c) => c
+    .requiredOption('-g, --groupName <group>', 'subscription group name', parseNonEmptyFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const group = f.groupName.trim();
+    const ci = await ctx.admin.examineBrokerClusterInfo();
+    const found: Array<{ clusterName: string; brokerName: string; config: SubscriptionGroupConfig }> = [];
+    for (const [brokerName, bd] of Object.entries(ci.brokerAddrTable)) {
+      const addr = selectBrokerAddr(bd);
+      if (!addr) continue;
+      try {
+        const config = await ctx.admin.examineSubscriptionGroupConfig(addr, group);
+        const clusterName = Object.entries(ci.clusterAddrTable).find(([, names]) => names.includes(brokerName))?.[0] ?? 'null';
+        found.push({ clusterName, brokerName, config });
+      } catch (err) {
+        if (err instanceof MQBrokerError && err.responseCode === ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST) continue;
+        throw err;
+      }
+    }
+    if (found.length === 0) throw new CliError(`no broker has subscription group ${group}; create it with updateSubGroup`);
+    if (ctx.asJson(found)) return;
+    for (const info of found) {
+      ctx.p('=============================%s:%s=============================\n', info.clusterName, info.brokerName);
+      for (const [k, v] of subscriptionGroupFields(info.config)) ctx.p('%s%-40s=  %s\n', '', k, v);
     }
   });
 
@@ -1546,6 +1697,143 @@ function registerMessageCommands(sub: Sub): void {
     ctx.asJson(printed);
   });
 
+  interface PrintByQueueFlags extends CommonFlags {
+    topic: string; brokerName: string; queueId: number; charsetName?: string; subExpression?: string; beginTimestamp?: number; endTimestamp?: number;
+    printMsg?: boolean; printBody?: boolean; calculate?: boolean;
+  }
+  sub<PrintByQueueFlags>('printMsgByQueue', 'Print Message Detail by queueId.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .requiredOption('-a, --brokerName <name>', 'broker name', parseNonEmptyFlag)
+    .requiredOption('-i, --queueId <id>', 'queue id', parseIntFlag)
+    .option('-c, --charsetName <charset>', 'CharsetName(eg: UTF-8,GBK)', parseNonEmptyFlag)
+    .option('-s, --subExpression <expression>', 'Subscribe Expression(eg: TagA || TagB)', parseNonEmptyFlag)
+    .option('-b, --beginTimestamp <ts>', 'Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-e, --endTimestamp <ts>', 'End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]', parseTimestampFlag)
+    .option('-p, --printMsg <bool>', 'print msg. eg: true | false(default)', parseBoolFlag)
+    .option('-d, --printBody <bool>', 'print body. eg: true | false(default)', parseBoolFlag)
+    .option('-f, --calculate <bool>', 'calculate by tag. eg: true | false(default)', parseBoolFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const enc = bodyEncoding(f.charsetName ?? 'UTF-8');
+    const topic = f.topic.trim();
+    const mq: MessageQueue = { topic, brokerName: f.brokerName.trim(), queueId: f.queueId };
+    const route = await ctx.admin.examineTopicRouteInfo(topic);
+    const qd = route.queueDatas.find((q) => q.brokerName === mq.brokerName);
+    if (!qd) throw new CliError(`broker ${mq.brokerName} does not serve topic ${topic}; its brokers: ${route.queueDatas.map((q) => q.brokerName).join(', ')}`);
+    if (f.queueId < 0 || f.queueId >= qd.readQueueNums) throw new CliError(`queue ${f.queueId} does not exist: topic ${topic} has queues 0..${qd.readQueueNums - 1} on ${mq.brokerName}`);
+    const consumer = new PullConsumer({ group: 'TOOLS_CONSUMER', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await consumer.start();
+    const printed: Array<Record<string, unknown>> = [];
+    const tagCounts = new Map<string, number>();
+    try {
+      const [minOffset, maxOffset] = await offsetRange(consumer, mq, f.beginTimestamp, f.endTimestamp);
+      for (let offset = minOffset; offset < maxOffset;) {
+        const r = await consumer.pull(mq, f.subExpression ?? '*', offset, 32);
+        offset = r.nextBeginOffset;
+        // As upstream: anything but FOUND ends the walk.
+        if (r.pullStatus !== PullStatus.FOUND) break;
+        for (const m of r.msgFoundList) {
+          m.brokerName = mq.brokerName;
+          if (f.calculate && m.tags && m.tags.trim()) tagCounts.set(m.tags, (tagCounts.get(m.tags) ?? 0) + 1);
+          if (!f.printMsg) continue;
+          printed.push(messageJson(m));
+          if (!ctx.json) ctx.p('MSGID: %s %s BODY: %s%n', m.msgId, messageString(m), f.printBody ? m.body.toString(enc) : 'NOT PRINT BODY');
+        }
+      }
+    } finally {
+      await consumer.shutdown();
+    }
+    // Most frequent tag first, as upstream's TagCountBean order.
+    const tags = [...tagCounts].sort((a, b) => b[1] - a[1]);
+    if (ctx.asJson({ messages: printed, tagCounts: f.calculate ? Object.fromEntries(tags) : undefined })) return;
+    if (f.calculate) for (const [tag, count] of tags) ctx.p('Tag: %-30s Count: %s%n', tag, count);
+  });
+
+  sub<CommonFlags & { topic: string; amount?: number; size?: number }>('checkMsgSendRT', 'Check message send response time.', (c) => c
+    .requiredOption('-t, --topic <topic>', 'topic name', parseNonEmptyFlag)
+    .option('-a, --amount <n>', 'message amount | default 100', parseIntFlag)
+    .option('-s, --size <n>', 'message size | default 128 Byte', parseIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const amount = f.amount ?? 100;
+    const size = f.size ?? 128;
+    if (amount <= 0 || size < 0) throw new CliError('-a must be positive and -s not negative');
+    const topic = f.topic.trim();
+    const producer = new Producer({ group: String(Date.now()), namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await producer.start();
+    const rows = [];
+    let timeElapsed = 0;
+    try {
+      const msg = new Message(topic, Buffer.alloc(size, 'a'));
+      if (!ctx.json) ctx.p('%-32s  %-4s  %-20s    %s%n', '#Broker Name', '#QID', '#Send Result', '#RT');
+      let brokerName = 'null';
+      let queueId: number | string = 'null';
+      for (let i = 0; i < amount; i++) {
+        const start = Date.now();
+        let sendSuccess = false;
+        try {
+          // As upstream: message i goes to queue i modulo the topic's queues, round robin.
+          await producer.send(msg, {
+            selector: (mqs, _m, arg) => {
+              const q = mqs[(arg as number) % mqs.length]!;
+              brokerName = q.brokerName;
+              queueId = q.queueId;
+              return q;
+            },
+            arg: i,
+          });
+          sendSuccess = true;
+        } catch (err) {
+          // Upstream shows a failed send as false; a topic that does not exist is no use to time.
+          if (i === 0 && err instanceof MQClientError && err.code === ClientErrorCode.NO_ROUTE) throw err;
+        }
+        const rt = Date.now() - start;
+        if (i !== 0) timeElapsed += rt;
+        rows.push({ brokerName, queueId, sendSuccess, rt });
+        if (!ctx.json) ctx.p('%-32s  %-4s  %-20s    %s%n', brokerName, queueId, sendSuccess, rt);
+      }
+    } finally {
+      await producer.shutdown();
+    }
+    const avg = (timeElapsed / (amount - 1)).toFixed(2);
+    if (ctx.asJson({ sends: rows, avgRT: avg })) return;
+    ctx.p('Avg RT: %s%n', avg);
+  });
+
+  sub<CommonFlags & { msgId: string; traceTopic?: string; beginTimestamp?: number; endTimestamp?: number; maxNum?: number }>('queryMsgTraceById', 'query a message trace', (c) => c
+    .requiredOption('-i, --msgId <id>', 'Message Id', parseNonEmptyFlag)
+    .option('-t, --traceTopic <topic>', 'The name value of message trace topic', parseNonEmptyFlag)
+    .option('-b, --beginTimestamp <ms>', 'Begin timestamp(ms). default:0, eg:1676730526212', parseIntFlag)
+    .option('-e, --endTimestamp <ms>', 'End timestamp(ms). default:Long.MAX_VALUE, eg:1676730526212', parseIntFlag)
+    .option('-c, --maxNum <n>', 'The maximum number of messages returned by the query, default:64', parseIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    const msgId = f.msgId.trim();
+    const views = await ctx.admin.queryTraceViews(msgId, f.traceTopic?.trim(), f.maxNum ?? 64, f.beginTimestamp ?? 0, f.endTimestamp ?? Number.MAX_SAFE_INTEGER);
+    if (ctx.asJson(views)) return;
+    const head = '%-10s %-20s %-20s %-20s %-10s %-10s%n';
+    const consumers = new Map<string, typeof views>();
+    for (const v of views) {
+      if (v.record.type === 'Pub') {
+        ctx.p(head, '#Type', '#ProducerGroup', '#ClientHost', '#SendTime', '#CostTimes', '#Status');
+        ctx.p(head, 'Pub', v.record.group, v.clientHost, dateTime(v.record.timestamp), `${v.record.costTime}ms`, v.record.success ? 'success' : 'failed');
+        ctx.p('\n');
+      } else if (v.record.type === 'SubAfter') {
+        const list = consumers.get(v.record.group) ?? [];
+        list.push(v);
+        consumers.set(v.record.group, list);
+      }
+    }
+    for (const list of consumers.values()) {
+      ctx.p(head, '#Type', '#ConsumerGroup', '#ClientHost', '#ConsumerTime', '#CostTimes', '#Status');
+      for (const v of list) {
+        const r = v.record as Extract<TraceRecord, { type: 'SubAfter' }>;
+        ctx.p(head, 'Sub', r.group, v.clientHost, dateTime(r.timestamp), `${r.costTime}ms`, r.success ? 'success' : 'failed');
+      }
+      ctx.p('\n');
+    }
+  });
+
 }
 
 /** A queue's min and max offsets, or the offsets of the begin / end times where given (consumeMessage, printMsg). */
@@ -1595,6 +1883,38 @@ function printMessageDetail(ctx: Ctx, m: MessageExt, bodyFile: string, withOffse
   ctx.p('%-20s %d%n', 'System Flag:', m.sysFlag);
   ctx.p('%-20s %s%n', 'Properties:', javaMap(m.propertyMap));
   ctx.p('%-20s %s%n', 'Message Body Path:', bodyPath);
+}
+
+/** Upstream SendMsgStatusCommand's body: "hello jodie" repeated to at least `size` bytes. */
+function helloJodie(topic: string, size: number): Message {
+  return new Message(topic, Buffer.from('hello jodie'.repeat(Math.ceil(size / 11)), 'utf8'));
+}
+
+/** Upstream `SendResult.toString`. */
+function sendResultString(r: SendResult): string {
+  return `SendResult [sendStatus=${r.sendStatus}, msgId=${r.msgId}, offsetMsgId=${r.offsetMsgId}, messageQueue=${messageQueueToString(r.messageQueue)}, `
+    + `queueOffset=${r.queueOffset}, recallHandle=null]`;
+}
+
+/** `yyyy-MM-dd HH:mm:ss` in GMT+8, as upstream's clusterRT tlog lines. */
+function chinaTime(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * A subscription group's fields in upstream's declaration order, valued as Java prints them
+ * (getConsumerConfig reads them by reflection).
+ */
+function subscriptionGroupFields(c: SubscriptionGroupConfig): Array<[string, string]> {
+  const policy = c.groupRetryPolicy === undefined ? 'GroupRetryPolicy{type=CUSTOMIZED, exponentialRetryPolicy=null, customizedRetryPolicy=null}' : JSON.stringify(c.groupRetryPolicy);
+  return [
+    ['groupName', c.groupName], ['consumeEnable', String(c.consumeEnable)], ['consumeFromMinEnable', String(c.consumeFromMinEnable)],
+    ['consumeBroadcastEnable', String(c.consumeBroadcastEnable)], ['consumeMessageOrderly', String(c.consumeMessageOrderly)],
+    ['retryQueueNums', String(c.retryQueueNums)], ['retryMaxTimes', String(c.retryMaxTimes)], ['groupRetryPolicy', policy],
+    ['brokerId', String(c.brokerId)], ['whichBrokerWhenConsumeSlowly', String(c.whichBrokerWhenConsumeSlowly)],
+    ['notifyConsumerIdsChangedEnable', String(c.notifyConsumerIdsChangedEnable)], ['groupSysFlag', String(c.groupSysFlag ?? 0)],
+    ['consumeTimeoutMinute', String(c.consumeTimeoutMinute ?? 15)], ['subscriptionDataSet', ''], ['attributes', javaMap(c.attributes ?? {})],
+  ];
 }
 
 /** A charset name as Java takes it (UTF-8, ISO-8859-1, UTF-16LE…) → a Buffer encoding; unknown ones are an error. */
