@@ -68,6 +68,31 @@ export interface ConsumerConnectionInfo extends ConsumerConnection {
   idsOnly: boolean;
 }
 
+/** How far a consumer group is with one message (upstream `TrackType`). */
+export const TrackType = {
+  CONSUMED: 'CONSUMED',
+  CONSUMED_BUT_FILTERED: 'CONSUMED_BUT_FILTERED',
+  PULL: 'PULL',
+  NOT_CONSUME_YET: 'NOT_CONSUME_YET',
+  NOT_ONLINE: 'NOT_ONLINE',
+  CONSUME_BROADCASTING: 'CONSUME_BROADCASTING',
+  UNKNOWN: 'UNKNOWN',
+} as const;
+export type TrackTypeValue = (typeof TrackType)[keyof typeof TrackType];
+
+/** One group's standing with a message (upstream `MessageTrack`). */
+export interface MessageTrack {
+  consumerGroup: string;
+  trackType: TrackTypeValue;
+  /** Why the type could not be told, when it could not. */
+  exceptionDesc?: string;
+}
+
+/** Upstream `MessageTrack.toString`. */
+export function messageTrackString(t: MessageTrack): string {
+  return `MessageTrack [consumerGroup=${t.consumerGroup}, trackType=${t.trackType}, exceptionDesc=${t.exceptionDesc ?? 'null'}]`;
+}
+
 /** The group-level line of `consumerProgress` without -g (upstream `GroupConsumeInfo`). */
 export interface GroupConsumeInfo {
   group: string;
@@ -590,6 +615,71 @@ export class Admin {
     const found = await this.queryMessagesOfTopic(traceTopic, msgId, 64, 0, Number.MAX_SAFE_INTEGER, false);
     const records = found.flatMap((m) => decodeTraceRecords(m.body.toString('utf8')));
     return records.filter((r) => r.msgId === msgId).sort((a, b) => traceTime(a) - traceTime(b));
+  }
+
+  /**
+   * Each group consuming the message's topic and how far it is with the message (upstream
+   * `messageTrackDetail`): the groups the topic's first broker names (QUERY_TOPIC_CONSUME_BY_WHO);
+   * a group with no client online is NOT_ONLINE, a pull group PULL; a push group has CONSUMED it
+   * when its committed offset on the message's queue (of the broker that stores it) is past the
+   * message, CONSUMED_BUT_FILTERED when its subscription's tags leave the message out, else
+   * NOT_CONSUME_YET. A group whose state cannot be read is UNKNOWN with the reason.
+   */
+  async messageTrackDetail(msg: MessageExt): Promise<MessageTrack[]> {
+    this.check();
+    const groups = await this.queryTopicConsumeByWho(msg.topic);
+    const out: MessageTrack[] = [];
+    for (const group of groups) {
+      const mt: MessageTrack = { consumerGroup: group, trackType: TrackType.UNKNOWN };
+      out.push(mt);
+      let cc: ConsumerConnectionInfo;
+      try {
+        cc = await this.examineConsumerConnectionInfo(group);
+      } catch (err) {
+        const broker = err instanceof MQBrokerError ? err : (err as Error).cause instanceof MQBrokerError ? (err as Error).cause as MQBrokerError : undefined;
+        if (err instanceof MQClientError && err.code === ClientErrorCode.NOT_FOUND) mt.trackType = TrackType.NOT_ONLINE;
+        mt.exceptionDesc = broker ? `CODE:${broker.responseCode} DESC:${broker.remark ?? ''}` : (err as Error).message;
+        continue;
+      }
+      if (cc.consumeType === 'CONSUME_ACTIVELY') {
+        mt.trackType = TrackType.PULL;
+        continue;
+      }
+      if (cc.messageModel === 'BROADCASTING') {
+        // Broadcast consumers keep their offsets to themselves (upstream: BROADCAST_CONSUMPTION).
+        mt.trackType = TrackType.CONSUME_BROADCASTING;
+        continue;
+      }
+      let consumed: boolean;
+      try {
+        consumed = await this.consumed(msg, group);
+      } catch (err) {
+        mt.exceptionDesc = (err as Error).message;
+        continue;
+      }
+      if (!consumed) {
+        mt.trackType = TrackType.NOT_CONSUME_YET;
+        continue;
+      }
+      mt.trackType = TrackType.CONSUMED;
+      const sub = cc.subscriptionTable.get(msg.topic);
+      if (sub && sub.tagsSet.length > 0 && !sub.tagsSet.includes('*') && !(msg.tags !== undefined && sub.tagsSet.includes(msg.tags))) {
+        mt.trackType = TrackType.CONSUMED_BUT_FILTERED;
+      }
+    }
+    return out;
+  }
+
+  /** Whether `group` committed past the message on its queue of the broker that stores it (upstream `consumed`). */
+  private async consumed(msg: MessageExt, group: string): Promise<boolean> {
+    const stats = await this.examineConsumeStats(group);
+    const ci = await this.examineBrokerClusterInfo();
+    for (const { mq, offset } of stats.offsetTable.values()) {
+      if (mq.topic !== msg.topic || mq.queueId !== msg.queueId) continue;
+      const master = ci.brokerAddrTable[mq.brokerName]?.brokerAddrs['0'];
+      if (master !== undefined && master === msg.storeHost && offset.consumerOffset > msg.queueOffset) return true;
+    }
+    return false;
   }
 
   /**

@@ -1,4 +1,4 @@
-export { Admin } from './admin.js';
+export { Admin, TrackType, messageTrackString } from './admin.js';
 export type {
-  AdminOptions, AdminTarget, TopicSpec, RollbackStats, ResetOffsetResult, ConsumerConnectionInfo, GroupConsumeInfo,
+  AdminOptions, AdminTarget, TopicSpec, RollbackStats, ResetOffsetResult, ConsumerConnectionInfo, GroupConsumeInfo, MessageTrack, TrackTypeValue,
 } from './admin.js';

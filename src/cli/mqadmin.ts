@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { Admin, type AdminTarget } from '../admin/index.js';
+import { Admin, messageTrackString, type AdminTarget } from '../admin/index.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import { PullStatus, type SendResult } from '../client/mq-client-api.js';
@@ -1469,7 +1469,10 @@ function registerMessageCommands(sub: Sub): void {
     const msgs: MessageExt[] = [];
     for (const id of ids) msgs.push(await ctx.admin.queryMessageById(f.topic, id));
     if (ctx.asJson(msgs.map(messageJson))) return;
-    for (const m of msgs) printMessage(ctx, m, f.bodyFormat);
+    for (const m of msgs) {
+      printMessage(ctx, m, f.bodyFormat);
+      await printMessageTrack(ctx, m);
+    }
   });
 
   sub<CommonFlags & { topic: string; msgKey: string; beginTimestamp?: number; endTimestamp?: number; maxNum?: number; cluster?: string }>('queryMsgByKey', 'Query Message by Key.', (c) => c
@@ -1647,7 +1650,10 @@ function registerMessageCommands(sub: Sub): void {
     if (msgs.length === 0) throw new CliError(`no message with unique key ${msgId} in topic ${f.topic}; check the id (the msgId of the send result) and the topic`);
     const shown = f.showAll ? msgs : msgs.slice(0, 1);
     if (ctx.asJson(shown.map(messageJson))) return;
-    shown.forEach((m, i) => printUniqueKeyMessage(ctx, m, i));
+    for (const [i, m] of shown.entries()) {
+      printUniqueKeyMessage(ctx, m, i);
+      await printMessageTrack(ctx, m);
+    }
   });
 
   interface PrintMsgFlags extends CommonFlags {
@@ -1849,6 +1855,24 @@ function printMessage(ctx: Ctx, m: MessageExt, charset: string | undefined): voi
   if (charset !== undefined) {
     const enc = charset.toLowerCase().replace('-', '') as BufferEncoding;
     ctx.p('%-20s %s%n', 'Message Body:', m.body.toString(Buffer.isEncoding(enc) ? enc : 'utf8'));
+  }
+}
+
+/**
+ * The section upstream's queryMsgById / queryMsgByUniqueKey print after a message: each group
+ * consuming its topic and how far it is with it (Admin.messageTrackDetail). As upstream, a
+ * failure here does not fail the command; it is one line on stderr.
+ */
+async function printMessageTrack(ctx: Ctx, m: MessageExt): Promise<void> {
+  try {
+    const tracks = await ctx.admin.messageTrackDetail(m);
+    if (tracks.length === 0) ctx.p('%n%nWARN: No Consumer');
+    else {
+      ctx.p('%n%n');
+      for (const t of tracks) ctx.p('%s%n', messageTrackString(t));
+    }
+  } catch (err) {
+    ctx.io.err(`mqadmin: the consumers of message ${m.msgId} could not be told: ${(err as Error).message}\n`);
   }
 }
 

@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { Producer } from '../../src/client/producer.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { buildSubscription } from '../../src/common/subscription.js';
 import { Message } from '../../src/client/message.js';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { randomBytes } from 'node:crypto';
@@ -154,6 +157,49 @@ test('queryMsgTraceById prints the Pub and Sub records the SDK wrote to the trac
   assert.equal(await ok('queryMsgTraceById', '-n', mq.namesrvAddr, '-i', 'NOSUCHID'), '', 'no trace: nothing printed, as upstream');
   await fails(/required option '-i, --msgId <id>' not specified/, 'queryMsgTraceById', '-n', mq.namesrvAddr);
   await fails(/expected an integer/, 'queryMsgTraceById', '-n', mq.namesrvAddr, '-i', r.msgId, '-c', 'many');
+});
+
+test('queryMsgById and queryMsgByUniqueKey end with each consuming group\'s MessageTrack, as upstream', async () => {
+  const topic = `OpsTrack_${stamp}`;
+  await ok('updateTopic', '-n', mq.namesrvAddr, '-b', mq.brokerAddr, '-t', topic, '-r', '1', '-w', '1');
+  const r = await producer.send(new Message(topic, 'tracked', { tags: 'TagY' }));
+  const api = new MQClientAPI();
+  try {
+    // Clients as the broker sees them: heartbeats on a connection that stays open, offsets committed.
+    const G = (s: string): string => `OpsTrack${s}_${stamp}`;
+    const client = (group: string, consumeType: 'CONSUME_PASSIVELY' | 'CONSUME_ACTIVELY', sub: string): Promise<unknown> => api.sendHeartbeat(mq.brokerAddr, {
+      clientID: `10.0.0.8@${group}`, producerDataSet: [],
+      consumerDataSet: [{ groupName: group, consumeType, messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', unitMode: false,
+        subscriptionDataSet: [buildSubscription(topic, sub, 'TAG', 1)] }],
+    });
+    const commit = (group: string, offset: number): Promise<void> => api.updateConsumerOffset(mq.brokerAddr, { consumerGroup: group, topic, queueId: 0, commitOffset: offset });
+    await client(G('A'), 'CONSUME_PASSIVELY', '*');
+    await commit(G('A'), 1);
+    await client(G('B'), 'CONSUME_PASSIVELY', 'TagX');
+    await commit(G('B'), 1);
+    await client(G('C'), 'CONSUME_PASSIVELY', '*');
+    await commit(G('C'), 0);
+    await client(G('D'), 'CONSUME_ACTIVELY', '*');
+    await commit(G('E'), 1); // offsets, and no client online
+
+    const expected = [
+      `MessageTrack [consumerGroup=${G('A')}, trackType=CONSUMED, exceptionDesc=null]`,
+      `MessageTrack [consumerGroup=${G('B')}, trackType=CONSUMED_BUT_FILTERED, exceptionDesc=null]`,
+      `MessageTrack [consumerGroup=${G('C')}, trackType=NOT_CONSUME_YET, exceptionDesc=null]`,
+      `MessageTrack [consumerGroup=${G('D')}, trackType=PULL, exceptionDesc=null]`,
+      `MessageTrack [consumerGroup=${G('E')}, trackType=NOT_ONLINE, exceptionDesc=CODE:206 DESC:the consumer group[${G('E')}] not online]`,
+    ].join('\n');
+    const byId = await ok('queryMsgById', '-n', mq.namesrvAddr, '-t', topic, '-i', r.offsetMsgId);
+    assert.ok(byId.endsWith(`Message Body Path:   ${join(tmpdir(), 'rocketmq', 'msgbodys', r.msgId)}\n\n\n${expected}\n`), byId);
+    const byKey = await ok('queryMsgByUniqueKey', '-n', mq.namesrvAddr, '-t', topic, '-i', r.msgId);
+    assert.ok(byKey.endsWith(`\n\n\n${expected}\n`), byKey);
+
+    const lonely = `OpsTrackNone_${stamp}`;
+    const r2 = await producer.send(new Message(lonely, 'nobody reads this'));
+    assert.ok((await ok('queryMsgByUniqueKey', '-n', mq.namesrvAddr, '-t', lonely, '-i', r2.msgId)).endsWith('\n\n\nWARN: No Consumer'));
+  } finally {
+    await api.shutdown();
+  }
 });
 
 // Last in the file: it deletes the CommitLog files before the newest.
