@@ -222,7 +222,10 @@ export class LitePullConsumer {
       );
       this.startTimestamp = Date.now();
       const topics = this.mode === 'assign' ? this.pendingAssign.map((mq) => mq.topic) : [...this.subscriptionInner.keys()];
-      await this.heartbeat.announce(topics);
+      // As upstream's operateAfterRunning: the brokers' word on non-TAG subscriptions before the first heartbeat.
+      await this.heartbeat.loadRoutes(topics);
+      await this.client.checkClientInBroker(this.group, this.subscriptionInner.values());
+      await this.heartbeat.send();
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
       this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.assignment()));
       this.nextAutoCommitDeadline = Date.now() + this.opts.autoCommitIntervalMillis;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandalone } from '../../src/standalone.js';
-import { Message, Producer, PushConsumer, type MessageExt } from '../../src/client/index.js';
+import { LitePullConsumer, Message, Producer, PushConsumer, type MessageExt } from '../../src/client/index.js';
 import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -50,6 +50,10 @@ test('PushConsumer.start() asks the broker about an SQL92 subscription (CHECK_CL
     await assert.rejects(consumer('SQLCHK_BAD', 'a > > 5').start(),
       /consumer SQLCHK_BAD: broker 127\.0\.0\.1:\d+ cannot filter topic SqlCheck by SQL92 "a > > 5": .+ \(SUBSCRIPTION_PARSE_FAILED\)/);
     await consumer('SQLCHK_OK', 'a > 5').start();
+    // A LitePullConsumer asks too (upstream DefaultLitePullConsumerImpl.operateAfterRunning).
+    const lite = new LitePullConsumer({ group: 'SQLCHK_LITE', namesrvAddr: mq.namesrvAddr });
+    lite.subscribe('SqlCheck', { sql: 'a >' });
+    await assert.rejects(lite.start(), /consumer SQLCHK_LITE: broker .* cannot filter topic SqlCheck by SQL92 "a >": .+ \(SUBSCRIPTION_PARSE_FAILED\)/);
     // The broker refusing SQL92 as a whole is a failed start too, with what to change.
     mq.broker.brokerConfig.enablePropertyFilter = false;
     await assert.rejects(consumer('SQLCHK_OFF', 'a > 5').start(), /does not support consumer to filter message by SQL92 \(SYSTEM_ERROR\); set enablePropertyFilter=true/);
