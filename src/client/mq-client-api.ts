@@ -1,3 +1,4 @@
+import { popReceipts, type AckMessageRequestHeader, type PopMessageRequestHeader, type PopReceipt } from '../remoting/protocol/pop-message-header.js';
 import { attributeModificationToString } from '../common/attributes.js';
 import { parseLenientJson } from '../common/json.js';
 import { MessageConst } from '../common/message-const.js';
@@ -819,10 +820,10 @@ export class MQClientAPI {
   }
 
   /**
-   * POP_MESSAGE (upstream `MQClientAPIImpl.popMessageAsync` / `processPopResponse`). This broker
-   * sends each message's extra info in the `extraInfos` header (`;`-separated, in body order),
-   * which becomes the message's POP_CK property; the topic is set to the one popped, also for
-   * messages that came back through the group's POP retry topic.
+   * POP_MESSAGE (upstream `MQClientAPIImpl.popMessageAsync` / `processPopResponse`): each message's
+   * receipt, built from the response header (`popReceipts`), becomes its POP_CK property, and for
+   * a FIFO pop its earlier deliveries its reconsume times; the topic is set to the one popped, also
+   * for messages that came back through the group's POP retry topic.
    */
   async popMessage(brokerAddr: string, brokerName: string, header: PopMessageRequestHeader, timeoutMs: number): Promise<PopResult> {
     const cmd = this.command(RequestCode.POP_MESSAGE, this.header(header));
@@ -840,12 +841,16 @@ export class MQClientAPI {
       default: throw brokerError(res, brokerAddr);
     }
     const msgs = res.body ? decodeReceivedMessages(res.body) : [];
-    const infos = (ext.extraInfos ?? '').split(';').filter(Boolean);
-    if (infos.length !== msgs.length) {
-      throw new MQClientError(`POP response from ${brokerAddr} carries ${msgs.length} messages but ${infos.length} receipts`, ClientErrorCode.BAD_RESPONSE);
+    let receipts: PopReceipt[];
+    try {
+      receipts = popReceipts(ext, msgs, brokerName, header.order ?? false);
+    } catch (err) {
+      throw new MQClientError(`POP response from ${brokerAddr} is unreadable: ${(err as Error).message}`, ClientErrorCode.BAD_RESPONSE);
     }
     msgs.forEach((m, i) => {
-      m.propertyMap.set(MessageConst.POP_CK, infos[i]!);
+      const r = receipts[i]!;
+      m.propertyMap.set(MessageConst.POP_CK, r.extraInfo);
+      if (r.consumedTimes !== undefined && r.consumedTimes > 0) m.reconsumeTimes = r.consumedTimes;
       if (!m.propertyMap.has(MessageConst.FIRST_POP_TIME)) m.propertyMap.set(MessageConst.FIRST_POP_TIME, String(base.popTime));
       m.brokerName = brokerName;
       m.topic = header.topic;
@@ -878,22 +883,6 @@ export const PopStatus = {
 } as const;
 export type PopStatusValue = (typeof PopStatus)[keyof typeof PopStatus];
 
-/** POP_MESSAGE request header (upstream `PopMessageRequestHeader`). */
-export interface PopMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  /** One queue, or −1 for every queue of the broker. */
-  queueId: number;
-  maxMsgNums: number;
-  invisibleTime: number;
-  pollTime: number;
-  bornTime: number;
-  initMode: number;
-  expType: string;
-  exp: string;
-  order?: boolean;
-}
-
 export interface PopResult {
   popStatus: PopStatusValue;
   /** FOUND: the messages, each with its receipt in the POP_CK property, topic set to the one popped. */
@@ -901,17 +890,6 @@ export interface PopResult {
   popTime: number;
   invisibleTime: number;
   restNum: number;
-}
-
-/** ACK_MESSAGE / CHANGE_MESSAGE_INVISIBLETIME header (upstream `AckMessageRequestHeader`, `ChangeInvisibleTimeRequestHeader`). */
-export interface AckMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  extraInfo: string;
-  offset: number;
-  /** CHANGE_MESSAGE_INVISIBLETIME only: how long from now the message stays invisible, ms. */
-  invisibleTime?: number;
 }
 
 /** GET_BROKER_CONSUME_STATS body (upstream `ConsumeStatsList`). */
@@ -940,3 +918,5 @@ export interface QueryConsumeQueueResult {
   /** Why no entries came back (the index is outside the queue), when none did. */
   remark?: string;
 }
+
+export type { AckMessageRequestHeader, PopMessageRequestHeader };

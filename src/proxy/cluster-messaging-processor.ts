@@ -15,8 +15,9 @@ import type { Connection } from '../remoting/connection.js';
 import { encodeSendMessageRequestHeaderV2 } from '../remoting/protocol/index.js';
 import { MQBrokerError, RemotingError } from '../remoting/errors.js';
 import type { PopAckResult, PopResult, PoppedMessage } from '../broker/pop/pop-message-service.js';
-import { encodeExtraInfo, type ExtraInfo } from '../broker/pop/pop-checkpoint.js';
-import { decodePopResponseExtras, PopRequestCode, PopResponseCode } from '../broker/pop/pop-processors.js';
+import { decodeExtraInfo, encodeExtraInfo, type ExtraInfo } from '../broker/pop/pop-checkpoint.js';
+import { PopRequestCode, PopResponseCode } from '../broker/pop/pop-processors.js';
+import { popReceipts } from '../remoting/protocol/pop-message-header.js';
 import { decodeRecallHandle } from '../broker/timer/timer-const.js';
 import type { GrpcClientChannel } from './grpc-client-channel.js';
 import { topicMessageTypeOf } from './local-messaging-processor.js';
@@ -278,22 +279,31 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     if (res.code === PopResponseCode.POLLING_TIMEOUT) return { status: 'NO_MESSAGE' };
     if (res.code === PopResponseCode.POLLING_FULL) return { status: 'POLLING_FULL' };
     if (res.code !== ResponseCode.SUCCESS) return { status: 'ERROR', code: res.code, remark: res.remark ?? `pop failed with code ${res.code}` };
-    const { extraInfos, attempts } = decodePopResponseExtras(res.extFields);
     const body = res.body ?? Buffer.alloc(0);
-    const messages: PoppedMessage[] = [];
-    let pos = 0;
-    for (let i = 0; pos + 4 <= body.length; i++) {
+    const records: Array<{ record: Buffer; ext: ReturnType<typeof decodeRecord> }> = [];
+    for (let pos = 0; pos + 4 <= body.length;) {
       const size = body.readInt32BE(pos);
       const record = body.subarray(pos, pos + size);
       pos += size;
-      const ext = decodeRecord(record);
-      const info = extraInfos[i];
-      if (!info) break;
+      records.push({ record, ext: decodeRecord(record) });
+    }
+    // Receipts as upstream's client builds them from the response header; a FIFO message's
+    // earlier deliveries come from orderCountInfo, any other's from its reconsume times.
+    let receipts;
+    try {
+      receipts = popReceipts(res.extFields ?? {}, records.map((r) => r.ext), brokerName, call.order);
+    } catch (err) {
+      return { status: 'ERROR', code: ResponseCode.SYSTEM_ERROR, remark: `broker ${brokerName} answered a POP the proxy cannot read: ${(err as Error).message}` };
+    }
+    const messages: PoppedMessage[] = [];
+    records.forEach(({ record, ext }, i) => {
+      const info = decodeExtraInfo(receipts[i]!.extraInfo.split(' '));
+      if (!info) return;
       messages.push({
         record, realTopic: ext.topic, queueId: info.queueId, queueOffset: info.queueOffset, commitLogOffset: ext.commitLogOffset,
-        deliveryAttempt: attempts[i] ?? ext.reconsumeTimes + 1, extraInfo: info,
+        deliveryAttempt: (receipts[i]!.consumedTimes ?? ext.reconsumeTimes) + 1, extraInfo: info,
       });
-    }
+    });
     if (call.renewFor !== undefined) {
       for (const m of messages) this.renewal.track(brokerName, call.group, call.topic, call.renewFor, m.extraInfo, m.deliveryAttempt - 1);
     }

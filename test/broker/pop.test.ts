@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { ResponseCode, SerializeType } from '../../src/remoting/codes.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
-import { decodePopResponseExtras, PopRequestCode } from '../../src/broker/pop/pop-processors.js';
-import { encodeExtraInfo } from '../../src/broker/pop/pop-checkpoint.js';
+import { PopRequestCode } from '../../src/broker/pop/pop-processors.js';
+import { decodeExtraInfo, encodeExtraInfo } from '../../src/broker/pop/pop-checkpoint.js';
+import { popReceipts } from '../../src/remoting/protocol/pop-message-header.js';
 import type { PutMessageInput } from '../../src/store/message-store.js';
 import { createTopicRequest, records, request, sendRequest, useMQWithClient, type TestMQ } from './helpers.js';
 
@@ -45,7 +46,7 @@ test('an ack arriving while the revive stores its message again is answered as e
   await topicWith('PopRace', 1);
   const popped = await pop('PopRace', 'PopRaceG', 1, 300);
   assert.equal(popped.code, ResponseCode.SUCCESS, popped.remark);
-  const info = decodePopResponseExtras(popped.extFields).extraInfos[0]!;
+  const info = decodeExtraInfo(popReceipts(popped.extFields!, records(popped), t.mq.broker.brokerConfig.brokerName, false)[0]!.extraInfo.split(' '))!;
   // A slow disk: the revive's write to the POP retry topic is held until the ack has been answered.
   const store = t.mq.broker.messageStore;
   const put = store.putMessage.bind(store);
@@ -130,8 +131,9 @@ test('a POP response lets upstream clients build each receipt from its header; t
   const first = await pop('PopUp', 'PopUpG', 32, 1000);
   assert.equal(first.code, ResponseCode.SUCCESS, first.remark);
   assert.equal(records(first).length, 5);
-  const ours = decodePopResponseExtras(first.extFields).extraInfos.map(encodeExtraInfo);
+  const ours = popReceipts(first.extFields!, records(first), brokerName, false).map((r) => r.extraInfo);
   assert.deepEqual(upstreamReceipts(first, brokerName), ours, 'the same receipts both ways');
+  assert.ok(ours.every((r) => decodeExtraInfo(r.split(' '))), 'receipts the broker reads');
   assert.equal(new Set(ours.map((r) => r.split(' ')[1])).size, 1, 'one pop time for every queue of the pop');
   // Ack all but one as an upstream client does (topic from the record, offset from the receipt).
   const ack = (topic: string, receipt: string) => {

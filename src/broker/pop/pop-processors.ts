@@ -1,11 +1,10 @@
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { buildSubscription, buildTagSubscription, ExpressionType } from '../../common/subscription.js';
 import type { BrokerController } from '../broker-controller.js';
 import { chooseMessageFilter, TagMessageFilter } from '../filter.js';
-import { decodeExtraInfo, encodeExtraInfo, popRetryTopic, type ExtraInfo } from './pop-checkpoint.js';
-import type { PoppedMessage } from './pop-message-service.js';
+import { decodeAckMessageRequestHeader, decodePopMessageRequestHeader, encodePopOffsetInfos } from '../../remoting/protocol/pop-message-header.js';
+import { decodeExtraInfo, popRetryTopic } from './pop-checkpoint.js';
 
 /** Request codes of POP over Remoting (upstream `RequestCode`). */
 export const PopRequestCode = {
@@ -21,67 +20,8 @@ export const PopResponseCode = {
   POLLING_TIMEOUT: ResponseCode.POLLING_TIMEOUT,
 } as const;
 
-/** POP_MESSAGE header (upstream `PopMessageRequestHeader`), plus `maxAttempts` (deliveries before the DLQ). */
-export interface PopMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  maxMsgNums: number;
-  invisibleTime: number;
-  pollTime: number;
-  bornTime: number;
-  initMode: number;
-  expType?: string;
-  exp?: string;
-  order: boolean;
-  attemptId?: string;
-  maxAttempts?: number;
-}
-
-export function decodePopMessageRequestHeader(ext: Ext): PopMessageRequestHeader {
-  return {
-    consumerGroup: reqString(ext, 'consumerGroup'),
-    topic: reqString(ext, 'topic'),
-    queueId: optNumber(ext, 'queueId') ?? -1,
-    maxMsgNums: reqNumber(ext, 'maxMsgNums'),
-    invisibleTime: reqNumber(ext, 'invisibleTime'),
-    pollTime: optNumber(ext, 'pollTime') ?? 0,
-    bornTime: optNumber(ext, 'bornTime') ?? Date.now(),
-    initMode: optNumber(ext, 'initMode') ?? 1,
-    expType: optString(ext, 'expType'),
-    exp: optString(ext, 'exp'),
-    order: optBoolean(ext, 'order') ?? false,
-    attemptId: optString(ext, 'attemptId'),
-    maxAttempts: optNumber(ext, 'maxAttempts'),
-  };
-}
-
-/** ACK_MESSAGE / CHANGE_MESSAGE_INVISIBLETIME header (upstream `AckMessageRequestHeader`, `ChangeInvisibleTimeRequestHeader`). */
-export interface AckMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  extraInfo: string;
-  offset: number;
-  invisibleTime?: number;
-}
-
-export function decodeAckMessageRequestHeader(ext: Ext): AckMessageRequestHeader {
-  return {
-    consumerGroup: reqString(ext, 'consumerGroup'),
-    topic: reqString(ext, 'topic'),
-    queueId: reqNumber(ext, 'queueId'),
-    extraInfo: reqString(ext, 'extraInfo'),
-    offset: reqNumber(ext, 'offset'),
-    invisibleTime: optNumber(ext, 'invisibleTime'),
-  };
-}
-
 /** Messages one POP may ask for (upstream PopMessageProcessor refuses more). */
 export const MAX_POP_MSG_NUMS = 32;
-
-/** Separator of the per-message extra infos in a POP response (extra info itself is space-separated). */
-const EXTRA_INFO_SEPARATOR = ';';
 
 /**
  * POP_MESSAGE, ACK_MESSAGE and CHANGE_MESSAGE_INVISIBLETIME over Remoting (upstream
@@ -89,9 +29,8 @@ const EXTRA_INFO_SEPARATOR = ';';
  * cluster mode and POP-mode push consumers. The POP response carries the stored records as the
  * body and upstream's header: `popTime / invisibleTime / reviveQid / restNum` and, per queue, the
  * check point's start offset (`startOffsetInfo`), the messages' offsets (`msgOffsetInfo`) and for
- * FIFO pops how often each was delivered before (`orderCountInfo`), from which upstream clients
- * build each message's receipt. It also carries each receipt whole (`extraInfos`, `;`-separated)
- * and each delivery attempt (`deliveryAttempts`), which this project's clients read.
+ * FIFO pops how often each was delivered before (`orderCountInfo`), from which clients build each
+ * message's receipt (`popReceipts`).
  */
 export class PopRemotingProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -119,7 +58,7 @@ export class PopRemotingProcessor {
     }
     const r = await b.popMessageService.pop({
       group: h.consumerGroup, topic: h.topic, queueId: h.queueId, maxMsgNums: Math.max(1, h.maxMsgNums), invisibleTime: h.invisibleTime,
-      filter, tags, order: h.order, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
+      filter, tags, order: h.order ?? false, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
     });
     switch (r.status) {
       case 'ERROR': return createResponse(req, r.code, r.remark);
@@ -130,9 +69,10 @@ export class PopRemotingProcessor {
         return createResponse(req, ResponseCode.SUCCESS, undefined, {
           extFields: {
             popTime: first.popTime, invisibleTime: first.invisibleTime, reviveQid: first.reviveQid, restNum: 0,
-            ...offsetInfos(r.messages, h.order),
-            extraInfos: r.messages.map((m) => encodeExtraInfo(m.extraInfo)).join(EXTRA_INFO_SEPARATOR),
-            deliveryAttempts: r.messages.map((m) => m.deliveryAttempt).join(','),
+            ...encodePopOffsetInfos(r.messages.map((m) => ({
+              mark: String(m.extraInfo.topicType), queueId: m.queueId, ckQueueOffset: m.extraInfo.ckQueueOffset,
+              queueOffset: m.queueOffset, consumedTimes: m.deliveryAttempt - 1,
+            })), h.order ?? false),
           },
           body: Buffer.concat(r.messages.map((m) => m.record)),
         });
@@ -171,47 +111,4 @@ export class PopRemotingProcessor {
 function originalTopic(group: string, topic: string): string {
   const retryPrefix = popRetryTopic(group, '');
   return topic.startsWith(retryPrefix) && topic.length > retryPrefix.length ? topic.slice(retryPrefix.length) : topic;
-}
-
-/**
- * Upstream's `startOffsetInfo`, `msgOffsetInfo` and (FIFO) `orderCountInfo` of a POP response
- * (`ExtraInfoUtil.build…`): per retry mark and queue, `mark queueId startOffset`,
- * `mark queueId o1,o2,…` and `mark qo<queueId>%<offset> count` plus `mark queueId minCount`,
- * each list `;`-separated, in the order of the messages in the body.
- */
-function offsetInfos(messages: readonly PoppedMessage[], order: boolean): Record<string, string> {
-  const queues = new Map<string, { start: number; offsets: number[]; counts: number[] }>();
-  for (const m of messages) {
-    const e = m.extraInfo;
-    const key = `${e.topicType} ${e.queueId}`;
-    let q = queues.get(key);
-    if (!q) {
-      q = { start: e.ckQueueOffset, offsets: [], counts: [] };
-      queues.set(key, q);
-    }
-    q.offsets.push(e.queueOffset);
-    q.counts.push(m.deliveryAttempt - 1);
-  }
-  const start: string[] = [];
-  const msg: string[] = [];
-  const counts: string[] = [];
-  for (const [key, q] of queues) {
-    start.push(`${key} ${q.start}`);
-    msg.push(`${key} ${q.offsets.join(',')}`);
-    if (!order) continue;
-    const [mark, queueId] = key.split(' ');
-    for (let i = 0; i < q.offsets.length; i++) if (q.counts[i]! > 0) counts.push(`${mark} qo${queueId}%${q.offsets[i]} ${q.counts[i]}`);
-    counts.push(`${key} ${Math.min(...q.counts)}`);
-  }
-  const out: Record<string, string> = { startOffsetInfo: start.join(';'), msgOffsetInfo: msg.join(';') };
-  if (order) out.orderCountInfo = counts.join(';');
-  return out;
-}
-
-/** The per-message extra infos and delivery attempts of a POP response (see PopRemotingProcessor). */
-export function decodePopResponseExtras(ext: Record<string, string> | undefined): { extraInfos: ExtraInfo[]; attempts: number[] } {
-  const infos = (ext?.extraInfos ?? '').split(EXTRA_INFO_SEPARATOR).filter(Boolean).map((s) => decodeExtraInfo(s.split(' ')));
-  if (infos.some((i) => i === undefined)) throw new Error('a POP response carries malformed extra info');
-  const attempts = (ext?.deliveryAttempts ?? '').split(',').filter(Boolean).map(Number);
-  return { extraInfos: infos as ExtraInfo[], attempts };
 }
