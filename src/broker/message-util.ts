@@ -7,6 +7,7 @@ import { decodeRecord, type StoredRecord } from '../common/message-record.js';
 import { encodeSocketAddress, splitAddress } from '../common/socket-address.js';
 import type { PutMessageInput } from '../store/message-store.js';
 import type { MessageStoreConfig } from '../common/config.js';
+import { ResponseCode } from '../remoting/codes.js';
 import { effectivePrecisionMs, roundDeliverMs, TIMER_TOPIC, TimerProp } from './timer/timer-const.js';
 
 /** Tag code of a properties string: Java hashCode of TAGS, 0 without tags. */
@@ -137,4 +138,38 @@ export function toTimerTopic(
   input.topic = TIMER_TOPIC;
   input.queueId = 0;
   return { kind: 'TIMER', timerOutMs };
+}
+
+/** A put the broker refuses before storing it: the response code and remark to answer. */
+export interface PutRefusal { code: number; remark: string }
+
+/**
+ * The answer to a DELAY that is no int: upstream's put hook reads the level with
+ * Integer.parseInt, whose NumberFormatException reaches the remoting layer as SYSTEM_ERROR.
+ */
+export function delayLevelRefusal(value: string | undefined): PutRefusal {
+  return {
+    code: ResponseCode.SYSTEM_ERROR,
+    remark: `For input string: "${value}": the ${MessageConst.DELAY_TIME_LEVEL} property (a delay level) must be an int`,
+  };
+}
+
+/**
+ * The answer to a timer message `toTimerTopic` could not park (upstream `SendMessageProcessor`
+ * and `EndTransactionProcessor#sendFinalMessage` map the put statuses alike), or undefined.
+ */
+export function timerRefusal(route: TimerRoute, cfg: Pick<MessageStoreConfig, 'timerMaxDelaySec'>): PutRefusal | undefined {
+  if (route.kind === 'WHEEL_TIMER_NOT_ENABLE') {
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: `accurate timer message is not enabled, timerWheelEnable is false; set timerWheelEnable=true in broker.conf to send ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} messages`,
+    };
+  }
+  if (route.kind === 'WHEEL_TIMER_MSG_ILLEGAL') {
+    return {
+      code: ResponseCode.MESSAGE_ILLEGAL,
+      remark: `timer message illegal, the delay time should not be bigger than the max delay ${cfg.timerMaxDelaySec * 1000}ms; or if set del msg, the delay time should be bigger than the current time (the max is timerMaxDelaySec; ${TimerProp.DELIVER_MS}, ${TimerProp.DELAY_SEC} and ${TimerProp.DELAY_MS} must be integers)`,
+    };
+  }
+  return undefined;
 }

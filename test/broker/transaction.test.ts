@@ -175,16 +175,33 @@ test('a committed transaction message with a timer waits for its time after the 
   }
 });
 
-test('a committed transaction message whose DELAY is no int is delivered at once, not parked on a made-up schedule queue', async () => {
+test('a commit whose DELAY is no int or whose timer is illegal fails as upstream\'s put hook fails it; the half stays open and is checked back', async () => {
   const tmp = tempDir('rmq-tx-badlevel-');
-  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  const t = await setup(tmp.dir);
   try {
-    // Upstream stores the half (its put hook skips prepared messages) and fails at the commit on
-    // Integer.parseInt; here the commit delivers it without a level, as for a timer it cannot take.
-    const half = await sendHalf(t, 'TxBadLevel', 'bad-level', Date.now(), { DELAY: '1.5' });
-    await endTx(t, half, COMMIT, false, true);
-    assert.deepEqual(await visible(t, 'TxBadLevel'), ['bad-level']);
+    // Upstream stores the half (its put hook skips prepared messages) and fails at the commit:
+    // Integer.parseInt throws (SYSTEM_ERROR) or the timer put is WHEEL_TIMER_MSG_ILLEGAL (MESSAGE_ILLEGAL).
+    const badLevel = await sendHalf(t, 'TxBadLevel', 'bad-level', Date.now(), { DELAY: '1.5' });
+    const badTimer = await sendHalf(t, 'TxBadLevel', 'bad-timer', Date.now(), { TIMER_DELAY_MS: 'soon' });
+    const end = (half: typeof badLevel): Promise<RemotingCommand> => t.raw.invoke(t.mq.brokerAddr, createRequest(37, {
+      extFields: {
+        producerGroup: 'TXG', tranStateTableOffset: half.queueOffset, commitLogOffset: decodeOffsetMessageId(half.offsetMsgId).commitLogOffset,
+        commitOrRollback: COMMIT, fromTransactionCheck: false, msgId: half.uniq, transactionId: half.uniq,
+      },
+    }));
+    const r1 = await end(badLevel);
+    assert.equal(r1.code, 1, r1.remark);
+    assert.match(r1.remark ?? '', /For input string: "1\.5"/);
+    const r2 = await end(badTimer);
+    assert.equal(r2.code, 13, r2.remark);
+    assert.match(r2.remark ?? '', /timer message illegal/);
+    assert.deepEqual(await visible(t, 'TxBadLevel'), []);
     assert.equal(t.mq.broker.messageStore.findConsumeQueue('SCHEDULE_TOPIC_XXXX', 0.5), undefined);
+    // Not resolved: both are checked back, then a rollback ends them.
+    await until(() => (checked(t).has(badLevel.uniq) && checked(t).has(badTimer.uniq) ? true : undefined), 8000, 'the check-backs');
+    await endTx(t, badLevel, ROLLBACK, true, true);
+    await endTx(t, badTimer, ROLLBACK, true, true);
+    assert.deepEqual(await visible(t, 'TxBadLevel'), []);
   } finally {
     await t.cleanup();
     tmp.cleanup();

@@ -5,7 +5,7 @@ import { javaStringHashCode } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
-import { editProperties, parseDelayLevel, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
+import { delayLevelRefusal, editProperties, parseDelayLevel, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
 import { buildRecallHandle, TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
 import { isWriteable } from '../../common/perm.js';
@@ -159,19 +159,16 @@ export class SendMessageProcessor {
     // (SYSTEM_ERROR, the NumberFormatException's text) when DELAY is not an int.
     const level = parseDelayLevel(v[SendProp.DELAY]);
     if (level === undefined) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `For input string: "${v[SendProp.DELAY]}": the ${MessageConst.DELAY_TIME_LEVEL} property (a delay level) must be an int`);
+      const r = delayLevelRefusal(v[SendProp.DELAY]);
+      return createResponse(req, r.code, r.remark);
     }
     // Timer properties: parked on the timer topic, or refused (a DELAY level drops them). Most
     // messages have none (read in the same pass as the others), and need no second look.
     const timer = v[SendProp.TIMER_SEC] === undefined && v[SendProp.TIMER_MS] === undefined && v[SendProp.TIMER_AT] === undefined
       ? NOT_TIMED
       : toTimerTopic(input, b.storeConfig);
-    if (timer.kind === 'WHEEL_TIMER_NOT_ENABLE') {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `accurate timer message is not enabled, timerWheelEnable is false; set timerWheelEnable=true in broker.conf to send ${TimerProp.DELIVER_MS}/${TimerProp.DELAY_SEC}/${TimerProp.DELAY_MS} messages`);
-    }
-    if (timer.kind === 'WHEEL_TIMER_MSG_ILLEGAL') {
-      return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `timer message illegal, the delay time should not be bigger than the max delay ${b.storeConfig.timerMaxDelaySec * 1000}ms; or if set del msg, the delay time should be bigger than the current time (the max is timerMaxDelaySec; ${TimerProp.DELIVER_MS}, ${TimerProp.DELAY_SEC} and ${TimerProp.DELAY_MS} must be integers)`);
-    }
+    const refused = timerRefusal(timer, b.storeConfig);
+    if (refused) return createResponse(req, refused.code, refused.remark);
     // The level completeProperties read: only the DLQ branch above edits it, and it returned.
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);
     return undefined;

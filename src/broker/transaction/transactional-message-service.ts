@@ -10,7 +10,10 @@ import { RequestCode, ResponseCode, SerializeType } from '../../remoting/codes.j
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
-import { editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, toScheduleTopic, toTimerTopic } from '../message-util.js';
+import {
+  delayLevelRefusal, editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, timerRefusal, toScheduleTopic, toTimerTopic,
+  type PutRefusal,
+} from '../message-util.js';
 
 /** Internal group whose offsets on the half and op topics are the check progress (upstream). */
 export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
@@ -102,7 +105,10 @@ export class TransactionalMessageService {
     // A discarded half (checked transactionCheckMax times) is no op for upstream: a late commit still delivers it.
     if (this.isResolved(off) && !(h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE && this.wasDiscarded(ext))) return { ok: true };
     if (h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
-      const r = await store.putMessage(this.committed(target.ext, target.input));
+      const input = this.committed(target.ext, target.input);
+      // Refused as upstream's put hook refuses it: the half stays open (no op record) and is checked back.
+      if ('remark' in input) return { ok: false, code: input.code, remark: `commit failed, the half message stays open: ${input.remark}` };
+      const r = await store.putMessage(input);
       if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return { ok: false, code: 1, remark: `commit failed, the message was not stored: ${r.status}` };
     }
     const op = await this.putOp(off);
@@ -163,8 +169,11 @@ export class TransactionalMessageService {
     return found;
   }
 
-  /** The message a commit stores: real topic and queue, COMMIT type, the half's offset as prepared offset. */
-  private committed(ext: MessageExt, input: PutMessageInput): PutMessageInput {
+  /**
+   * The message a commit stores: real topic and queue, COMMIT type, the half's offset as prepared
+   * offset; or why it cannot be stored.
+   */
+  private committed(ext: MessageExt, input: PutMessageInput): PutMessageInput | PutRefusal {
     const realTopic = getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? ext.topic;
     const realQid = Number(getProperty(ext.properties, MessageConst.REAL_QUEUE_ID) ?? 0);
     const out: PutMessageInput = {
@@ -181,12 +190,17 @@ export class TransactionalMessageService {
       }),
     };
     out.tagsCode = tagsCodeOf(out.properties);
-    // A committed timer or delay message starts waiting now, as upstream converts it at commit.
-    // A timer the broker cannot accept any more (disabled, too far), or a DELAY that is no int,
-    // is delivered at once rather than lost.
+    // A committed timer or delay message starts waiting now, as upstream converts it at commit
+    // (its put hook, HookUtils#handleScheduleMessage). The half send skipped that hook, so a DELAY
+    // that is no int or a timer the broker cannot take shows only here; upstream's
+    // EndTransactionProcessor then answers the failed put and keeps the half, and so do we.
+    const delay = getProperty(out.properties, MessageConst.DELAY_TIME_LEVEL);
+    const level = parseDelayLevel(delay);
+    if (level === undefined) return delayLevelRefusal(delay);
     const timer = toTimerTopic(out, this.broker.storeConfig);
+    const refused = timerRefusal(timer, this.broker.storeConfig);
+    if (refused) return refused;
     if (timer.kind !== 'NONE') return out;
-    const level = parseDelayLevel(getProperty(out.properties, MessageConst.DELAY_TIME_LEVEL)) ?? 0;
     if (level > 0) toScheduleTopic(out, level, this.broker.messageStore.delayLevels.length);
     return out;
   }
