@@ -33,21 +33,22 @@ export function encodeProperties(props: Map<string, string> | Record<string, str
 
 /**
  * Reads several properties in one pass over an encoded properties string: `out[i]` gets the
- * value of `names[i]` as getProperty would return it (first occurrence), or undefined.
+ * value of `names[i]` as decodeProperties would hold it, or undefined. As upstream, which decodes
+ * properties into a HashMap, of a repeated name the last value counts and an empty value is none.
+ * Every entry is looked at, as before: a send rarely carries all the names, so the scan never
+ * stopped early in the common case.
  */
 export function getProperties(text: string, names: readonly string[], out: Array<string | undefined>): void {
   for (let i = 0; i < names.length; i++) out[i] = undefined;
-  let left = names.length;
   let start = 0;
   const len = text.length;
-  while (start < len && left > 0) {
+  while (start < len) {
     let end = text.indexOf(PROPERTY_SEPARATOR, start);
     if (end < 0) end = len;
     for (let i = 0; i < names.length; i++) {
       const n = names[i]!;
-      if (out[i] === undefined && text.charCodeAt(start + n.length) === 1 && text.startsWith(n, start) && start + n.length < end) {
+      if (text.charCodeAt(start + n.length) === 1 && start + n.length + 1 < end && text.startsWith(n, start)) {
         out[i] = text.slice(start + n.length + 1, end);
-        left--;
         break;
       }
     }
@@ -59,58 +60,58 @@ export function getProperties(text: string, names: readonly string[], out: Array
 const NEEDLES = new Map<string, string>();
 
 /**
- * Reads one property straight from an encoded properties string, without building a map.
- * Used on the send path, where only a handful of keys matter.
+ * Reads one property straight from an encoded properties string, without building a map: the
+ * value decodeProperties would hold (the last non-empty value of the name, as upstream's map).
+ * Searches from the end, so the common single occurrence costs one lastIndexOf.
  */
 export function getProperty(text: string, name: string): string | undefined {
   if (!text || !name) return undefined;
-  let from = 0;
   let needle = NEEDLES.get(name);
   if (needle === undefined) {
     needle = name + NAME_VALUE_SEPARATOR;
     if (NEEDLES.size < 256) NEEDLES.set(name, needle);
   }
-  while (true) {
-    const at = text.indexOf(needle, from);
+  let from = text.length;
+  while (from >= 0) {
+    const at = text.lastIndexOf(needle, from);
     if (at < 0) return undefined;
     if (at === 0 || text.charCodeAt(at - 1) === 2) {
       const vs = at + needle.length;
       let ve = text.indexOf(PROPERTY_SEPARATOR, vs);
       if (ve < 0) ve = text.length;
-      return text.slice(vs, ve);
+      if (ve > vs) return text.slice(vs, ve);
     }
-    from = at + 1;
+    from = at - 1;
   }
+  return undefined;
 }
 
 /**
  * Finds property values in encoded properties bytes `buf[from, to)`, as a CommitLog record holds
- * them, without decoding them: `at[i]` and `end[i]` get the byte span of the first value of
- * `names[i]` (ASCII name bytes), or -1 and -1. An entry counts as getProperty counts it: its name
- * runs from the entry's start to its first \u0001, its value from there to the next \u0002.
+ * them, without decoding them: `at[i]` and `end[i]` get the byte span of the value of `names[i]`
+ * (ASCII name bytes) as getProperty reads it (the last non-empty one), or -1 and -1. An entry's
+ * name runs from the entry's start to its first \u0001, its value from there to the next \u0002.
  */
 export function findPropertyValues(buf: Buffer, from: number, to: number, names: readonly Buffer[], at: Int32Array, end: Int32Array): void {
   for (let i = 0; i < names.length; i++) {
     at[i] = -1;
     end[i] = -1;
   }
-  let left = names.length;
-  for (let s = from; s < to && left > 0;) {
+  for (let s = from; s < to;) {
     let sep = s;
     while (sep < to && buf[sep] !== 1 && buf[sep] !== 2) sep++;
     let e = sep;
     while (e < to && buf[e] !== 2) e++;
-    if (sep < e) {
+    if (sep + 1 < e) {
       const nameLen = sep - s;
       for (let i = 0; i < names.length; i++) {
         const n = names[i]!;
-        if (n.length !== nameLen || at[i]! >= 0) continue;
+        if (n.length !== nameLen) continue;
         let k = 0;
         while (k < nameLen && buf[s + k] === n[k]) k++;
         if (k === nameLen) {
           at[i] = sep + 1;
           end[i] = e;
-          left--;
           break;
         }
       }

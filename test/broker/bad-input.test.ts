@@ -289,6 +289,25 @@ test('broker: a DELAY or timer property Java cannot parse is refused as upstream
   await roundTrip('after-lax-delay');
 });
 
+test('broker: of a repeated DELAY the last value counts, as upstream\'s property map holds it', async () => {
+  const store = t.mq.broker.messageStore;
+  const q = (level: number): number => store.getMaxOffsetInQueue(SystemTopic.SCHEDULE_TOPIC, level - 1);
+  const [q2, q3] = [q(2), q(3)];
+  // A bad first value is overwritten by a good one: stored, parked on level 2.
+  const ok = await sendWithProps(TOPIC, 'repeated-delay-good-last', [['DELAY', '1.5'], ['DELAY', '2']]);
+  assert.equal(ok.code, ResponseCode.SUCCESS, ok.remark);
+  assert.equal(q(2), q2 + 1, 'parked on level 2');
+  // A good first value does not hide a bad last one.
+  const bad = await sendWithProps(TOPIC, 'repeated-delay-bad-last', [['DELAY', '2'], ['DELAY', 'x']]);
+  assert.equal(bad.code, ResponseCode.SYSTEM_ERROR, bad.remark);
+  assert.equal(bad.remark, 'For input string: "x": the DELAY property (a delay level) must be an int');
+  // An empty value is no value: the earlier one stays.
+  const empty = await sendWithProps(TOPIC, 'repeated-delay-empty-last', [['DELAY', '3'], ['DELAY', '']]);
+  assert.equal(empty.code, ResponseCode.SUCCESS, empty.remark);
+  assert.equal(q(3), q3 + 1, 'parked on level 3');
+  assert.equal(q(2), q2 + 1);
+});
+
 test('many bad connections at once leave the good client and the stored messages intact', async () => {
   const raws = await Promise.all(Array.from({ length: 20 }, (_, i) => RawConn.open(i % 2 ? t.mq.brokerAddr : t.mq.namesrvAddr)));
   const pending = roundTrip('during-storm');

@@ -115,12 +115,21 @@ test('properties codec and fast lookup', () => {
   assert.equal(getProperty(s, 'EYS'), undefined);
   assert.equal(getProperty(s, 'UNIQ_KEY'), 'ABC');
   assert.deepEqual([...decodeProperties(s + 'x\u0002\u0001y\u0002').entries()], [['TAGS', 'TagA'], ['KEYS', 'k1 k2'], ['UNIQ_KEY', 'ABC']]);
-  // Several at once, as getProperty one by one: first occurrence, empty values, no partial names.
+  // Several at once, one by one and over bytes, all as the decoded map (upstream's HashMap) holds
+  // them: of a repeated name the last value, an empty value is none, no partial names.
   const names = ['UNIQ_KEY', 'KEYS', 'EYS', 'TAGS', 'WAIT', 'X'];
-  for (const text of [s, s + 'TAGS\u0001second\u0002WAIT\u0001\u0002', 'XKEYS\u0001no\u0002X\u0001y', '', 'KEYS']) {
+  const texts = [
+    s, s + 'TAGS\u0001second\u0002WAIT\u0001\u0002', 'XKEYS\u0001no\u0002X\u0001y', '', 'KEYS',
+    'WAIT\u0001true\u0002TAGS\u0001a\u0002WAIT\u0001\u0002TAGS\u0001b\u0002X\u00011\u0002X\u00012', 'TAGS\u0001\u0002TAGS\u0001only',
+  ];
+  assert.equal(getProperty(texts[1]!, 'TAGS'), 'second');
+  assert.equal(getProperty(texts[5]!, 'WAIT'), 'true');
+  for (const text of texts) {
     const out: Array<string | undefined> = [];
     getProperties(text, names, out);
-    assert.deepEqual(out, names.map((n) => getProperty(text, n)), JSON.stringify(text));
+    const map = decodeProperties(text);
+    assert.deepEqual(out, names.map((n) => map.get(n)), JSON.stringify(text));
+    assert.deepEqual(names.map((n) => getProperty(text, n)), out, JSON.stringify(text));
     // And over the bytes of a record's properties, within a larger buffer: the same values.
     const bytes = Buffer.concat([Buffer.from('\u0002pre'), Buffer.from(text), Buffer.from('KEYS\u0001after')]);
     const at = new Int32Array(names.length);
