@@ -104,8 +104,10 @@ export class ConsumeMessageConcurrentlyService {
   /**
    * Upstream `ProcessQueue.cleanExpiredMsg`: while the oldest message `pq` holds has been in its
    * listener call for more than `timeoutMs`, sends it back (delay level 3) and takes it out of
-   * the queue, whose offset then moves past it; at most 16 a round. A message whose send-back
-   * failed stays, for the next round.
+   * the queue; at most 16 a round. A message whose send-back failed stays, for the next round.
+   * As upstream, the committed offset does not move here (the offset removeMessage returns is
+   * dropped): the next consume result of this queue commits past it, and none does while the
+   * queue is left empty, as upstream's removeMessage answers -1 then.
    */
   async cleanExpiredMsg(pq: ProcessQueue, mq: MessageQueue, timeoutMs: number): Promise<void> {
     for (let i = 0; i < 16 && !pq.dropped && !this.host.stopping; i++) {
@@ -118,8 +120,7 @@ export class ConsumeMessageConcurrentlyService {
       }
       this.host.log.info(`send expire msg back. topic=${m.topic}, msgId=${m.msgId}, queueId=${mq.queueId}, queueOffset=${m.queueOffset}`);
       if (pq.firstMessage() !== m) continue;
-      const offset = pq.removeMessage([m]);
-      if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
+      pq.removeMessage([m]);
     }
   }
 

@@ -70,7 +70,8 @@ export interface PushConsumerOptions extends ConsumerOptions {
   /**
    * Concurrent only, in minutes (upstream `consumeTimeout`): the oldest message a queue holds whose
    * listener call started longer ago than this is sent back for retry (delay level 3) and leaves
-   * the queue, so one stuck call does not hold the queue's offset; checked every consumeTimeout.
+   * the queue, so one stuck call does not hold the queue's offset: the next consume result of the
+   * queue commits past it (as upstream, not at once); checked every consumeTimeout.
    * A fraction of a minute is taken too. Default 15.
    */
   consumeTimeout?: number;
