@@ -340,6 +340,10 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     };
   }
 
+  removeReceiptHandle(brokerName: string, group: string, topic: string, info: ExtraInfo): Promise<ExtraInfo> {
+    return this.renewal.take(brokerName, group, topic, info);
+  }
+
   async forwardToDeadLetterQueue(brokerName: string, group: string, commitLogOffset: number, originTopic: string, originMsgId: string): Promise<{ code: number; remark?: string }> {
     const res = await this.invoke(brokerName, createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
       extFields: { offset: commitLogOffset, group, delayLevel: -1, originMsgId, originTopic, maxReconsumeTimes: 0 },

@@ -688,11 +688,14 @@ export class GrpcMessagingApplication {
     const topic = this.topicOf(req.getTopic(), ctx);
     const h = decodeReceiptHandle(req.getReceiptHandle());
     if (!h) throw new ProxyError(Code.INVALID_RECEIPT_HANDLE, 'receipt handle is malformed');
+    // As upstream ForwardMessageToDLQActivity: the receipt is no longer renewed from here on, so no
+    // renewal retires the handle while the message moves; a failed forward leaves it to come back.
+    const newest = await this.processor.removeReceiptHandle(h.brokerName, group, topic, h);
     const r = await this.processor.forwardToDeadLetterQueue(h.brokerName, group, h.commitLogOffset, topic, req.getMessageId());
     const res = new S.ForwardMessageToDeadLetterQueueResponse();
     if (r.code !== ResponseCode.SUCCESS) return res.setStatus(status(codeOfRemoting(r.code), r.remark ?? 'forward to DLQ failed'));
-    // As upstream: once the message is in the DLQ, its receipt is acked.
-    await this.processor.ackMessage(h.brokerName, group, topic, h);
+    // As upstream: once the message is in the DLQ, its receipt is acked (with the newest handle).
+    await this.processor.ackMessage(h.brokerName, group, topic, newest);
     return res.setStatus(okStatus());
   }
 }

@@ -159,6 +159,11 @@ export class LocalMessagingProcessor implements MessagingProcessor {
     return this.broker.popMessageService.changeInvisibleTime(group, topic, info, invisibleTime);
   }
 
+  /** The broker renews in place (the handle stays valid) and forgets a receipt once it is acked. */
+  async removeReceiptHandle(_brokerName: string, _group: string, _topic: string, info: ExtraInfo): Promise<ExtraInfo> {
+    return info;
+  }
+
   async forwardToDeadLetterQueue(_brokerName: string, group: string, commitLogOffset: number, originTopic: string, originMsgId: string): Promise<{ code: number; remark?: string }> {
     const cmd = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
       extFields: { offset: commitLogOffset, group, delayLevel: -1, originMsgId, originTopic, maxReconsumeTimes: 0 },

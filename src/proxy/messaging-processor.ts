@@ -92,6 +92,11 @@ export interface MessagingProcessor {
   popMessage(brokerName: string, call: PopCall): Promise<PopResult>;
   ackMessage(brokerName: string, group: string, topic: string, info: ExtraInfo): Promise<PopAckResult>;
   changeInvisibleTime(brokerName: string, group: string, topic: string, info: ExtraInfo, invisibleTime: number): Promise<PopAckResult>;
+  /**
+   * Stops keeping the message of a client's handle invisible (upstream `removeReceiptHandle`) and
+   * returns the newest handle's fields to end it with: `info` itself when nothing renews it.
+   */
+  removeReceiptHandle(brokerName: string, group: string, topic: string, info: ExtraInfo): Promise<ExtraInfo>;
   /** Moves a message to the group's DLQ (CONSUMER_SEND_MSG_BACK, delay level −1). */
   forwardToDeadLetterQueue(brokerName: string, group: string, commitLogOffset: number, originTopic: string, originMsgId: string): Promise<{ code: number; remark?: string }>;
   registerProducer(channel: GrpcClientChannel, group: string): void;

@@ -16,6 +16,7 @@ import { createTopic, eventually, FAST_PROXY, quietLogger, RawClient, startProdu
 
 let fx: ProxyFixture;
 let proxy: ProxyController;
+let processor: ClusterMessagingProcessor;
 let api: MQClientAPI;
 const clients: Array<{ shutdown(): Promise<void> }> = [];
 
@@ -26,7 +27,7 @@ before(async () => {
     // Short long polls: the PushConsumer's shutdown waits for the receive in flight.
     // A receive batch size above the brokers' POP limit: the proxy must still ask them for 32 at most.
     config: { ...FAST_PROXY, grpcServerPort: 0, defaultInvisibleTimeMills: 3000, maxLongPollingTimeoutMillis: 500, maxReceiveBatchSize: 64 },
-    processor: new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000, renewCheckIntervalMs: 200 }),
+    processor: processor = new ClusterMessagingProcessor({ namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('cluster-test'), heartbeatIntervalMs: 1000, renewCheckIntervalMs: 200 }),
     defaultBrokerName: () => '',
   });
   await proxy.start();
@@ -131,4 +132,49 @@ test('cluster mode: the proxy renews a slow push listener\'s receipt and acks wi
   await new Promise((r) => setTimeout(r, 2500));
   assert.deepEqual(deliveries, ['slow#1'], 'delivered once: not again while the listener was busy, nor after its ack');
   assert.equal(fx.mq.broker.popMessageService.inflightCheckPoints, 0);
+});
+
+test('cluster mode: a forward to the DLQ stops the renewal of its receipt first, as upstream, even when the forward fails', async () => {
+  const topic = await routedTopic(1, 'NORMAL');
+  const group = uniq('ClusterDlqG');
+  const p = await startProducer(proxy.address, topic, clients);
+  const got: MessageView[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  const consumer = new PushConsumer({
+    endpoints: proxy.address, namespace: '', consumerGroup: group, subscriptions: new Map([[topic, '*']]), logger: quietLogger(),
+    messageListener: {
+      async consume(m: MessageView) {
+        got.push(m);
+        await held;
+        return ConsumeResult.SUCCESS;
+      },
+    },
+  });
+  await consumer.startup();
+  clients.push(consumer);
+  const raw = new RawClient(proxy.address);
+  try {
+    await p.send({ topic, body: Buffer.from('to the DLQ') });
+    // The proxy keeps the push receipt invisible while the listener runs.
+    const renewal = processor['renewal'];
+    const m = await eventually(() => (got[0] && renewal.size === 1 ? got[0] : undefined), 15_000, 'the message received and tracked');
+    // A forward the broker refuses (no message at that CommitLog offset): upstream has stopped
+    // renewing the receipt before it forwards, so the message comes back once its time runs out.
+    const parts = m.receiptHandle.split(' ');
+    parts[parts.length - 1] = String(1e12);
+    const forward = (handle: string): Promise<sv.ForwardMessageToDeadLetterQueueResponse> => raw.call(raw.client.forwardMessageToDeadLetterQueue,
+      new S.ForwardMessageToDeadLetterQueueRequest().setGroup(new D.Resource().setName(group)).setTopic(new D.Resource().setName(topic))
+        .setReceiptHandle(handle).setMessageId(m.messageId).setDeliveryAttempt(1).setMaxDeliveryAttempts(1));
+    const failed = await forward(parts.join(' '));
+    assert.notEqual(failed.getStatus()?.getCode(), D.Code.OK);
+    assert.equal(renewal.size, 0, 'the receipt is no longer renewed');
+    // The forward itself, with the handle the client holds: in the DLQ, the receipt acked.
+    const ok = await forward(m.receiptHandle);
+    assert.equal(ok.getStatus()?.getCode(), D.Code.OK, ok.getStatus()?.getMessage());
+    assert.equal(fx.mq.broker.messageStore.getMaxOffsetInQueue(`%DLQ%${group}`, 0), 1);
+  } finally {
+    release();
+    raw.close();
+  }
 });
