@@ -24,6 +24,7 @@ import { perm2String } from '../common/perm.js';
 import { StatsName, statsKey } from '../common/stats.js';
 import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, selectBrokerAddr, type TopicConfig, type TopicRouteData } from '../common/route.js';
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
+import { timeMillisToHumanString2 } from '../common/java.js';
 import { MQBrokerError, RemotingError, RequestCode, ResponseCode, versionDesc } from '../remoting/index.js';
 import type { TraceRecord } from '../client/trace/trace-data.js';
 import { parseNonEmptyFlag } from './common.js';
@@ -132,15 +133,8 @@ function front(s: string, size: number): string {
   return s.length > size ? s.slice(0, size) : s;
 }
 
-function pad2(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
-/** Upstream `UtilAll.timeMillisToHumanString2`: `yyyy-MM-dd HH:mm:ss,SSS`, local time. */
-function humanTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${pad2(d.getMilliseconds(), 3)}`;
-}
+/** Upstream `UtilAll.timeMillisToHumanString2`. */
+const humanTime = timeMillisToHumanString2;
 
 /** `yyyy-MM-dd HH:mm:ss`, local time. */
 function dateTime(ms: number): string {

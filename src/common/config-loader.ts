@@ -116,7 +116,7 @@ function isDelayLevels(v: string): boolean {
 
 export const BROKER_CONFIG_SPEC: ConfigSpec<BrokerConfig> = deriveSpec(
   defaultBrokerConfig(),
-  ['brokerId', 'shortPollingTimeMills', 'channelExpiredTimeout', 'transactionTimeOut', 'transactionCheckInterval'],
+  ['brokerId', 'shortPollingTimeMills', 'channelExpiredTimeout', 'transactionTimeOut', 'transactionCheckInterval', 'startAcceptSendRequestTimeStamp'],
   {
     brokerClusterName: NON_EMPTY,
     brokerName: NON_EMPTY,

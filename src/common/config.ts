@@ -45,6 +45,11 @@ export interface BrokerConfig {
   busyPollMicros: number;
   regionId: string;
   traceOn: boolean;
+  /**
+   * Epoch ms before which every send (single, batch, V2, reply) is refused with SYSTEM_ERROR and
+   * a recall with SERVICE_NOT_AVAILABLE (upstream `startAcceptSendRequestTimeStamp`); 0 = at once.
+   */
+  startAcceptSendRequestTimeStamp: number;
   /** Statistics items (per topic, per topic@group) idle this long are dropped; < 0 keeps them (upstream's default). */
   maxStatsIdleTimeInMinutes: number;
   /** Allow topics of message.type MIXED (several message types on one topic). */
@@ -157,6 +162,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     busyPollMicros: 200,
     regionId: 'DefaultRegion',
     traceOn: true,
+    startAcceptSendRequestTimeStamp: 0,
     maxStatsIdleTimeInMinutes: -1,
     enableMixedMessageType: false,
     storeReplyMessageEnable: true,

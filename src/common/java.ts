@@ -1,3 +1,10 @@
+/** Upstream `UtilAll.timeMillisToHumanString2`: `yyyy-MM-dd HH:mm:ss,SSS`, local time. */
+export function timeMillisToHumanString2(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+}
+
 /**
  * Java `String.hashCode()`: over UTF-16 code units, 32-bit signed wrap-around.
  * Upstream uses it for tag codes (ConsumeQueue tagsCode) and IndexFile key hashes.

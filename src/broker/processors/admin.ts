@@ -255,7 +255,7 @@ export class AdminBrokerProcessor {
       msgPutTotalYesterdayMorning: String(b.brokerStats.msgPutTotalYesterdayMorning),
       msgGetTotalYesterdayMorning: String(b.brokerStats.msgGetTotalYesterdayMorning),
       earliestMessageTimeStamp: String(b.messageStore.earliestMessageTime()),
-      startAcceptSendRequestTimeStamp: String(b.startTimestamp),
+      startAcceptSendRequestTimeStamp: String(b.brokerConfig.startAcceptSendRequestTimeStamp),
       bootTimestamp: String(b.startTimestamp),
       runtime: `[ ${Math.floor((Date.now() - b.startTimestamp) / 1000)} seconds ]`,
       pullRequestHoldCount: String(b.pullRequestHoldService.heldCount),

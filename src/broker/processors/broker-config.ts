@@ -16,6 +16,7 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
   // send, pull and pop check them per request; brokerPermission is re-registered at once.
   'brokerPermission', 'autoCreateTopicEnable', 'rejectTransactionMessage', 'longPollingEnable', 'shortPollingTimeMills',
   'enablePropertyFilter', 'filterSupportRetry', 'traceOn', 'storeReplyMessageEnable', 'regionId', 'notifyConsumerIdsChangedEnable', 'channelExpiredTimeout',
+  'startAcceptSendRequestTimeStamp',
   // read by the hourly statistics clean-up, and by each topic update.
   'maxStatsIdleTimeInMinutes', 'enableMixedMessageType',
   // read by each transaction check round.

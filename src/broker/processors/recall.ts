@@ -40,6 +40,10 @@ export class RecallMessageProcessor {
     const h = decodeRecallMessageRequestHeader(req.extFields);
     const fail = (code: number, remark: string): RemotingCommand => createResponse(req, code, remark, { extFields: { MSG_REGION: b.brokerConfig.regionId } });
     if (b.brokerConfig.brokerRole === 'SLAVE') return fail(ResponseCode.SLAVE_NOT_AVAILABLE, 'recall failed, broker service not available: this broker is a slave; recall on the master');
+    // As upstream RecallMessageProcessor: a broker not yet accepting sends takes no recall either.
+    if (Date.now() < b.brokerConfig.startAcceptSendRequestTimeStamp) {
+      return fail(ResponseCode.SERVICE_NOT_AVAILABLE, 'recall failed, broker service not available: it accepts requests from startAcceptSendRequestTimeStamp on');
+    }
     if (!b.topicConfigManager.get(h.topic)) return fail(ResponseCode.TOPIC_NOT_EXIST, `recall failed, the topic[${h.topic}] not exist`);
     let handle: RecallHandle;
     try {

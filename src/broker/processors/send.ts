@@ -1,7 +1,7 @@
 import type { TopicConfig } from '../../common/route.js';
 import { decodeBatchBody, type BatchEntry } from '../../common/batch-body.js';
 import { encodeSocketAddress } from '../../common/socket-address.js';
-import { javaStringHashCode } from '../../common/java.js';
+import { javaStringHashCode, timeMillisToHumanString2 } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
@@ -99,9 +99,16 @@ export class SendMessageProcessor {
     return b;
   }
 
-  /** Upstream `msgCheck` plus topic auto-creation; returns the topic's config or an error response. */
+  /**
+   * Upstream `preSend` and `msgCheck` plus topic auto-creation (every send and reply passes here);
+   * returns the topic's config or an error response.
+   */
   check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): TopicConfig | RemotingCommand {
     const b = this.broker;
+    const acceptFrom = b.brokerConfig.startAcceptSendRequestTimeStamp;
+    if (acceptFrom > 0 && Date.now() < acceptFrom) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `broker unable to service, until ${timeMillisToHumanString2(acceptFrom)} (startAcceptSendRequestTimeStamp)`);
+    }
     if (!isWriteable(b.brokerConfig.brokerPermission)) {
       return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
     }
