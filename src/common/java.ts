@@ -72,10 +72,3 @@ export function javaParseLong(s: string): bigint | undefined {
 export function javaLong(n: bigint): bigint {
   return BigInt.asIntN(64, n);
 }
-
-/** Upstream `UtilAll.timeMillisToHumanString2`: `yyyy-MM-dd HH:mm:ss,SSS` in local time. */
-export function timeMillisToHumanString2(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
-}
