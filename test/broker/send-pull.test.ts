@@ -335,3 +335,15 @@ test('autoCreateTopicEnable=false: a send to an unknown topic is TOPIC_NOT_EXIST
     await t2.close();
   }
 });
+
+test('the broker sets CLUSTER to its own cluster on every send, replacing what the client sent, as upstream', async () => {
+  await createTopic('SendCluster', 1, 1);
+  for (const sent of ['Elsewhere', 'DefaultCluster']) {
+    const ext = { ...sendV2Ext({ topic: 'SendCluster', body: '' }), i: encodeProperties({ CLUSTER: sent, WAIT: 'true' }) };
+    const res = await c.invoke(broker, request(RequestCode.SEND_MESSAGE_V2, ext, Buffer.from(sent)));
+    assert.equal(res.code, ResponseCode.SUCCESS, res.remark);
+  }
+  const p = await pull({ topic: 'SendCluster', queueId: 0 });
+  const stored = records(p).map((m) => [m.body.toString(), decodeProperties(m.properties).get('CLUSTER')]);
+  assert.deepEqual(stored, [['Elsewhere', 'DefaultCluster'], ['DefaultCluster', 'DefaultCluster']]);
+});

@@ -182,7 +182,8 @@ export class SendMessageProcessor {
   }
 
   /**
-   * Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER.
+   * Adds the broker-side properties: UNIQ_KEY when the client set none (5.x) and CLUSTER (this
+   * broker's cluster, replacing a client's).
    * Leaves the values of SEND_PROP_NAMES in `this.propValues` (TAGS, WAIT, DELAY and the timer ones as the client sent them).
    */
   private completeProperties(props: string): { properties: string; uniqKey: string } {
@@ -194,8 +195,11 @@ export class SendMessageProcessor {
       uniqKey = this.broker.msgIdGenerator.next();
       p += MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR + uniqKey + PROPERTY_SEPARATOR;
     }
-    if (this.propValues[SendProp.CLUSTER] === undefined) {
-      p += MessageConst.CLUSTER + NAME_VALUE_SEPARATOR + this.broker.brokerConfig.brokerClusterName + PROPERTY_SEPARATOR;
+    // Upstream sets CLUSTER on every send, whatever the client put there. Appended, ours is the
+    // last of the name, which is the one every reader (ours and Java's property map) keeps.
+    const cluster = this.broker.brokerConfig.brokerClusterName;
+    if (this.propValues[SendProp.CLUSTER] !== cluster) {
+      p += MessageConst.CLUSTER + NAME_VALUE_SEPARATOR + cluster + PROPERTY_SEPARATOR;
     }
     return { properties: p, uniqKey };
   }
