@@ -4,6 +4,7 @@ import type { MessageExt } from './message.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { MessageQueue } from './route.js';
 import {
+  callConcurrentListener,
   ConsumeConcurrentlyStatus,
   LOCAL_RETRY_DELAY_MS,
   type ConsumeConcurrentlyContext,
@@ -47,17 +48,8 @@ export class ConsumeMessageConcurrentlyService {
 
   private async consume(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): Promise<void> {
     if (pq.dropped || this.host.stopping) return;
-    const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
     const startMs = Date.now();
-    const start = String(startMs);
-    for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, start);
-    let status: ConsumeConcurrentlyStatusValue;
-    try {
-      status = (await this.listener(msgs, context)) ?? ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    } catch (err) {
-      this.host.log.warn({ err }, `consumeMessage exception: ${(err as Error).message}, Group: ${this.host.group} Msgs: ${msgs.length} MQ: ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
-      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
-    }
+    const { status, context } = await callConcurrentListener(this.listener, msgs, mq, startMs, this.host.log, this.host.group);
     pq.lastConsumeTimestamp = Date.now();
     const ok = status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS ? Math.max(0, Math.min(msgs.length, context.ackIndex + 1)) : 0;
     this.host.consumed(mq.topic, pq.lastConsumeTimestamp - startMs, ok, msgs.length - ok);

@@ -1,9 +1,8 @@
 import type { Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import {
+  callConcurrentListener,
   ConsumeConcurrentlyStatus,
-  type ConsumeConcurrentlyContext,
-  type ConsumeConcurrentlyStatusValue,
   type ConsumeExecutor,
   type MessageListenerConcurrently,
 } from './consume-message-service.js';
@@ -93,16 +92,8 @@ export class ConsumeMessagePopConcurrentlyService {
       for (let i = 0; i < msgs.length; i++) pq.ack();
       return;
     }
-    const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
     const startMs = this.now();
-    for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, String(startMs));
-    let status: ConsumeConcurrentlyStatusValue;
-    try {
-      status = (await this.listener(msgs, context)) ?? ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    } catch (err) {
-      this.host.log.warn({ err }, `consumeMessage exception: ${(err as Error).message}, Group: ${this.host.group} Msgs: ${msgs.length} MQ: ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
-      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
-    }
+    const { status, context } = await callConcurrentListener(this.listener, msgs, mq, startMs, this.host.log, this.host.group);
     let ackIndex = -1;
     if (status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS) ackIndex = Math.min(context.ackIndex, msgs.length - 1);
     this.host.consumed(mq.topic, this.now() - startMs, ackIndex + 1, msgs.length - ackIndex - 1);

@@ -1,3 +1,4 @@
+import { MessageConst } from '../common/message-const.js';
 import type { MessageExt } from './message.js';
 import type { MessageQueue } from './route.js';
 
@@ -55,6 +56,25 @@ export type MessageListenerConcurrently = (msgs: MessageExt[], context: ConsumeC
  */
 export type MessageListenerOrderly = (msgs: MessageExt[], context: ConsumeOrderlyContext) =>
   Promise<ConsumeOrderlyStatusValue | void> | ConsumeOrderlyStatusValue | void;
+
+/**
+ * One call of a concurrent listener, as upstream's `ConsumeRequest.run`: each message gets
+ * CONSUME_START_TIMESTAMP; no answer means CONSUME_SUCCESS, a throw RECONSUME_LATER (logged).
+ */
+export async function callConcurrentListener(listener: MessageListenerConcurrently, msgs: MessageExt[], mq: MessageQueue, startMs: number,
+  log: { warn(o: object, msg: string): void }, group: string): Promise<{ status: ConsumeConcurrentlyStatusValue; context: ConsumeConcurrentlyContext }> {
+  const context: ConsumeConcurrentlyContext = { messageQueue: mq, delayLevelWhenNextConsume: 0, ackIndex: Number.MAX_SAFE_INTEGER };
+  const start = String(startMs);
+  for (const m of msgs) m.propertyMap.set(MessageConst.CONSUME_START_TIMESTAMP, start);
+  let status: ConsumeConcurrentlyStatusValue;
+  try {
+    status = (await listener(msgs, context)) ?? ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+  } catch (err) {
+    log.warn({ err }, `consumeMessage exception: ${(err as Error).message}, Group: ${group} Msgs: ${msgs.length} MQ: ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
+    status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+  }
+  return { status, context };
+}
 
 /**
  * Runs consume tasks with at most `maxConcurrency` at once (upstream's consume thread pool),
