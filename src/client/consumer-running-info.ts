@@ -45,11 +45,20 @@ export interface ProcessQueueInfo {
   lastConsumeTimestamp: number;
 }
 
+/** A POP-mode queue's state (upstream `PopProcessQueueInfo`; `droped` is upstream's spelling). */
+export interface PopProcessQueueInfo {
+  waitAckCount: number;
+  droped: boolean;
+  lastPopTimestamp: number;
+}
+
 export interface ConsumerRunningInfo {
   /** Settings and the PROP_* keys, all as strings (a Java Properties). */
   properties: Record<string, string>;
   subscriptionSet: SubscriptionData[];
   mqTable: Array<{ mq: MessageQueue; info: ProcessQueueInfo }>;
+  /** Queues consumed in POP mode (upstream `mqPopTable`); absent or empty for a pull-mode consumer. */
+  mqPopTable?: Array<{ mq: MessageQueue; info: PopProcessQueueInfo }>;
   /** Per subscribed topic. */
   statusTable: Map<string, ConsumeStatus>;
   userConsumerInfo: Record<string, string>;
@@ -64,7 +73,7 @@ export function encodeConsumerRunningInfo(info: ConsumerRunningInfo): Buffer {
     properties: info.properties,
     subscriptionSet: [...info.subscriptionSet].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0)),
     mqTable,
-    mqPopTable: {},
+    mqPopTable: Object.fromEntries((info.mqPopTable ?? []).map(({ mq, info: p }) => [messageQueueJsonKey(mq.topic, mq.brokerName, mq.queueId), p])),
     statusTable: Object.fromEntries(info.statusTable),
     userConsumerInfo: info.userConsumerInfo,
   };
@@ -109,6 +118,12 @@ export function decodeConsumerRunningInfo(o: unknown): ConsumerRunningInfo {
       return { mq, info };
     })
     .sort((a, b) => compareMessageQueue(a.mq, b.mq));
+  const mqPopTable = mqEntries(o.mqPopTable, 'ConsumerRunningInfo.mqPopTable')
+    .map(([mq, v]) => {
+      const p = isObj(v) ? v : {};
+      return { mq, info: { waitAckCount: num(p.waitAckCount), droped: bool(p.droped), lastPopTimestamp: num(p.lastPopTimestamp) } };
+    })
+    .sort((a, b) => compareMessageQueue(a.mq, b.mq));
   const statusTable = new Map<string, ConsumeStatus>();
   if (isObj(o.statusTable)) {
     for (const topic of Object.keys(o.statusTable).sort()) {
@@ -123,6 +138,7 @@ export function decodeConsumerRunningInfo(o: unknown): ConsumerRunningInfo {
   const userConsumerInfo: Record<string, string> = {};
   if (isObj(o.userConsumerInfo)) for (const [k, v] of Object.entries(o.userConsumerInfo)) userConsumerInfo[k] = String(v);
   const info: ConsumerRunningInfo = { properties, subscriptionSet, mqTable, statusTable, userConsumerInfo };
+  if (mqPopTable.length > 0) info.mqPopTable = mqPopTable;
   if (typeof o.jstack === 'string') info.jstack = o.jstack;
   return info;
 }
@@ -260,6 +276,9 @@ export function formatConsumerRunningInfo(info: ConsumerRunningInfo): string {
     lines.push(`${padEnd(mq.topic, 64)}  ${padEnd(mq.brokerName, 32)}  ${padEnd(mq.queueId, 4)}  ${processQueueInfoString(pq)}`);
   }
   lines.push('', '', '#Consumer Pop Detail#', `${padEnd('#Topic', 32)}  ${padEnd('#Broker Name', 32)}  ${padEnd('#QID', 4)}  ${padEnd('#ProcessQueueInfo', 20)}`);
+  for (const { mq, info: p } of info.mqPopTable ?? []) {
+    lines.push(`${padEnd(mq.topic, 32)}  ${padEnd(mq.brokerName, 32)}  ${padEnd(mq.queueId, 4)}  PopProcessQueueInfo [waitAckCount:${p.waitAckCount}, droped:${p.droped}, lastPopTimestamp:${p.lastPopTimestamp}]`);
+  }
   lines.push('', '', '#Consumer RT&TPS#', `${padEnd('#Topic', 64)}  ${padStart('#Pull RT', 14)} ${padStart('#Pull TPS', 14)} ${padStart('#Consume RT', 14)} `
     + `${padStart('#ConsumeOK TPS', 14)} ${padStart('#ConsumeFailed TPS', 18)} ${padStart('#ConsumeFailedMsgsInHour', 25)}`);
   for (const [topic, s] of info.statusTable) {

@@ -38,7 +38,7 @@ import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
-import { messageQueueKey, type MessageQueue } from './route.js';
+import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
 import { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
@@ -433,8 +433,11 @@ export class PushConsumer {
     properties[RunningInfoProp.CONSUMER_START_TIMESTAMP] = String(this.startTimestamp);
     const mqTable = await queueInfoTable(this.rebalanceImpl.processQueueTable.values(), this.offsetStore);
     const subscriptionSet = [...this.subscriptionInner.values()];
+    const mqPopTable = [...this.rebalanceImpl.popProcessQueueTable.values()]
+      .map(({ mq, pq }) => ({ mq, info: { waitAckCount: pq.waitAckCount, droped: pq.dropped, lastPopTimestamp: pq.lastPopTimestamp } }))
+      .sort((a, b) => compareMessageQueue(a.mq, b.mq));
     return {
-      properties, subscriptionSet, mqTable,
+      properties, subscriptionSet, mqTable, mqPopTable,
       statusTable: new Map(subscriptionSet.map((sd) => [sd.topic, this.stats.status(sd.topic)])),
       userConsumerInfo: {},
     };

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Message } from '../../src/client/message.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { Admin } from '../../src/admin/index.js';
+import { formatConsumerRunningInfo } from '../../src/client/consumer-running-info.js';
 import { ConsumeConcurrentlyStatus } from '../../src/client/consume-message-service.js';
 import type { PushConsumer } from '../../src/client/push-consumer.js';
 import { usePushFixture } from './push-fixture.js';
@@ -63,6 +65,17 @@ test('POP mode: two consumers share one queue, both receive, and every message i
   assert.deepEqual(twice, [], 'every message is consumed exactly once');
   const by = (name: string): number => [...got.values()].filter((v) => v[0] === name).length;
   assert.ok(by('a') > 0 && by('b') > 0, `both consumers received: a=${by('a')} b=${by('b')}`);
+  // Its running info (mqadmin consumerStatus) lists the POP queue, as upstream's mqPopTable.
+  const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
+  await admin.start();
+  try {
+    const info = await admin.getConsumerRunningInfo(group, consumers[0]!.clientId);
+    assert.deepEqual(info.mqPopTable?.map(({ mq, info: p }) => [mq.topic, mq.queueId, p.droped]), [[topic, -1, false]]);
+    const report = formatConsumerRunningInfo(info);
+    assert.match(report.slice(report.indexOf('#Consumer Pop Detail#')), new RegExp(`^${topic} +\\S+ +-1 +PopProcessQueueInfo \\[waitAckCount:\\d+, droped:false`, 'm'));
+  } finally {
+    await admin.shutdown();
+  }
 });
 
 test('POP mode: a failed message is made invisible for its retry level and delivered again', { skip }, async () => {
