@@ -57,6 +57,14 @@ export function decodeCloneGroupOffsetHeader(ext: Ext): CloneGroupOffsetRequestH
   return h;
 }
 
+/** Upstream `TopicConfig.equals`: every field, attributes included. */
+function sameTopicConfig(a: TopicConfig, b: TopicConfig): boolean {
+  const attrs = (t: TopicConfig) => Object.entries(t.attributes ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm
+    && a.topicFilterType === b.topicFilterType && (a.topicSysFlag ?? 0) === (b.topicSysFlag ?? 0) && (a.order ?? false) === (b.order ?? false)
+    && JSON.stringify(attrs(a)) === JSON.stringify(attrs(b));
+}
+
 /** Highest queue count a topic may have; guards the broker against absurd requests. */
 const MAX_QUEUE_NUMS = 1024;
 
@@ -78,6 +86,7 @@ export class AdminBrokerProcessor {
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
       if (v < 0 || v > MAX_QUEUE_NUMS) return createResponse(req, ResponseCode.INVALID_PARAMETER, `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}`);
     }
+    const old = this.broker.topicConfigManager.get(h.topic);
     let attributes: Record<string, string>;
     try {
       const mod = parseAttributeModification(h.attributes);
@@ -85,7 +94,6 @@ export class AdminBrokerProcessor {
       if (!this.broker.brokerConfig.enableMixedMessageType && mod.get(`+${MESSAGE_TYPE_ATTRIBUTE}`) === 'MIXED') {
         return createResponse(req, ResponseCode.INVALID_PARAMETER, 'MIXED message type is not supported. Set enableMixedMessageType=true on the broker to allow it.');
       }
-      const old = this.broker.topicConfigManager.get(h.topic);
       attributes = alterAttributes(old === undefined, TOPIC_ATTRIBUTES, old?.attributes ?? {}, mod);
     } catch (e) {
       if (!(e instanceof AttributeError)) throw e;
@@ -96,6 +104,8 @@ export class AdminBrokerProcessor {
       ...newTopicConfig(h.topic, h.readQueueNums, h.writeQueueNums, h.perm),
       topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order, attributes,
     };
+    // As upstream: the same configuration again changes nothing, so nothing is persisted or re-registered.
+    if (old !== undefined && sameTopicConfig(old, tc)) return createResponse(req, ResponseCode.SUCCESS);
     this.broker.topicConfigManager.update(tc);
     this.broker.messageStore.createConsumeQueues(h.topic, Math.max(h.readQueueNums, h.writeQueueNums));
     this.broker.logger.info(`topic ${h.topic} created/updated: read ${h.readQueueNums} write ${h.writeQueueNums} perm ${h.perm}`);
