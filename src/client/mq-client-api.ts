@@ -94,6 +94,8 @@ export interface SendResult {
   messageQueue: MessageQueue;
   queueOffset: number;
   transactionId?: string;
+  /** For a timer message (TIMER_DELIVER_MS / TIMER_DELAY_*), what `Producer.recallMessage` takes to cancel it. */
+  recallHandle?: string;
   regionId: string;
   traceOn: boolean;
 }
@@ -340,6 +342,16 @@ export class MQClientAPI {
 
   // ---- Send ----
 
+  /**
+   * RECALL_MESSAGE (upstream `MQClientAPIImpl.recallMessage`): cancels the timer message the
+   * handle names before it is delivered; resolves with its message id.
+   */
+  async recallMessage(brokerAddr: string, header: { producerGroup: string; topic: string; recallHandle: string; brokerName: string }, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    const { brokerName, ...rest } = header;
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.RECALL_MESSAGE, { ...rest, bname: brokerName }), timeoutMs);
+    return res.extFields?.msgId ?? '';
+  }
+
   private sendResult(res: RemotingCommand, addr: string, brokerName: string, topic: string, msgId: string): SendResult {
     const sendStatus = sendStatusOf(res.code);
     if (sendStatus === undefined) throw brokerError(res, addr);
@@ -354,6 +366,7 @@ export class MQClientAPI {
       traceOn: h.traceOn,
     };
     if (h.transactionId !== undefined) result.transactionId = h.transactionId;
+    if (h.recallHandle !== undefined) result.recallHandle = h.recallHandle;
     return result;
   }
 

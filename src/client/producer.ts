@@ -3,7 +3,8 @@ import { encodeProperties } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
 import { localIPv4, MessageIdGenerator } from '../common/message-id.js';
 import { MessageSysFlag } from '../common/sysflag.js';
-import { getReplyTopic, isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { getReplyTopic, isDLQTopic, isNotAllowedSendTopic, isRetryTopic, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { decodeRecallHandle } from '../common/recall-handle.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { MQBrokerError, RequestCode, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, isRetriable, MQClientError } from './errors.js';
@@ -462,6 +463,30 @@ export class Producer {
     if (opts.queue) checkQueueOfTopic(opts.queue, p.topic);
     const mq = opts.queue ?? info.selectOneMessageQueue();
     await this.api.sendOneway(this.brokerAddrOf(info, mq.brokerName), this.header(mq, p), p.body);
+  }
+
+  /**
+   * Cancels a timer message (sent with a delivery time) before it is delivered, by the
+   * `recallHandle` its send result carried (upstream `DefaultMQProducer.recallMessage`, 5.3);
+   * resolves with the message id. A message already delivered, or a handle of another topic or
+   * broker, is refused by the broker.
+   */
+  async recallMessage(topic: string, recallHandle: string): Promise<string> {
+    this.checkRunning();
+    const problem = validateTopic(topic);
+    if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    if (isRetryTopic(topic) || isDLQTopic(topic)) throw new MQClientError(`topic ${topic} is not supported: messages of retry and dead-letter topics cannot be recalled`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    let brokerName: string;
+    try {
+      brokerName = decodeRecallHandle(recallHandle).brokerName;
+    } catch (err) {
+      throw new MQClientError(`${(err as Error).message}: pass the recallHandle of a timer message's SendResult`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    const info = await this.findTopicPublishInfo(topic);
+    // As upstream: the handle's broker, else any broker of the topic (which relays through a proxy).
+    const addr = info.brokerAddr(brokerName) ?? info.messageQueueList.map((mq) => info.brokerAddr(mq.brokerName)).find((a) => a !== undefined);
+    if (addr === undefined) throw new MQClientError(`The broker service address not found: broker ${brokerName} is not in the route of topic ${topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    return this.api.recallMessage(addr, { producerGroup: this.group, topic, recallHandle, brokerName }, this.sendMsgTimeout);
   }
 
   /** The queues a send may pick for `topic` (after a route lookup if needed). */

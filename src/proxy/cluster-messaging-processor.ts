@@ -18,7 +18,7 @@ import type { PopAckResult, PopResult, PoppedMessage } from '../broker/pop/pop-m
 import { decodeExtraInfo, encodeExtraInfo, type ExtraInfo } from '../broker/pop/pop-checkpoint.js';
 import { PopRequestCode, PopResponseCode } from '../broker/pop/pop-processors.js';
 import { popReceipts } from '../remoting/protocol/pop-message-header.js';
-import { decodeRecallHandle } from '../broker/timer/timer-const.js';
+import { decodeRecallHandle } from '../common/recall-handle.js';
 import type { GrpcClientChannel } from './grpc-client-channel.js';
 import { topicMessageTypeOf } from './local-messaging-processor.js';
 import { ReceiptRenewal } from './receipt-renewal.js';
