@@ -49,7 +49,7 @@ export type {
   TopicOffset, TopicStatsTable, OffsetWrapper, ConsumeStats, ClientConnection, ConsumerConnection, ProducerConnection, SubscriptionGroupConfig,
 } from './admin-bodies.js';
 export { LitePullConsumer } from './lite-pull-consumer.js';
-export type { LitePullConsumerOptions } from './lite-pull-consumer.js';
+export type { LitePullConsumerOptions, TopicMessageQueueChangeListener } from './lite-pull-consumer.js';
 export * from './trace/trace-data.js';
 export { AsyncTraceDispatcher } from './trace/trace-dispatcher.js';
 export { TransactionProducer, LocalTransactionState } from './transaction-producer.js';

@@ -39,7 +39,12 @@ export interface LitePullConsumerOptions extends ConsumerOptions {
   pollTimeoutMillis?: number;
   /** How long the broker holds a pull that found nothing (ms). Default 20000. */
   brokerSuspendMaxTimeMillis?: number;
+  /** How often topics with a queue-change listener are looked up again (ms). Default 30000. */
+  topicMetadataCheckIntervalMillis?: number;
 }
+
+/** Told the readable queues of a topic when they change (upstream `TopicMessageQueueChangeListener`). */
+export type TopicMessageQueueChangeListener = (topic: string, messageQueues: MessageQueue[]) => void;
 
 /** One assigned queue (upstream `AssignedMessageQueue` entry). */
 interface QueueState {
@@ -96,7 +101,10 @@ export class LitePullConsumer {
   private readonly cache: ConsumeRequest[] = [];
   private pollWaiters: Array<() => void> = [];
   private readonly opts: ConsumerSettings & Required<Pick<LitePullConsumerOptions,
-    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForAll' | 'consumeMaxSpan' | 'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis'>>;
+    'autoCommitIntervalMillis' | 'pullBatchSize' | 'pullThresholdForAll' | 'consumeMaxSpan' | 'pollTimeoutMillis' | 'brokerSuspendMaxTimeMillis' |
+    'topicMetadataCheckIntervalMillis'>>;
+  /** Listeners by topic, with the queues they were last told of (upstream `topicMessageQueueChangeListenerMap`, `messageQueuesForTopic`). */
+  private readonly queueChangeListeners = new Map<string, { listener: TopicMessageQueueChangeListener; known?: MessageQueue[] }>();
   private readonly consumeFromWhere: ConsumeFromWhereValue;
   private offsetStoreInner?: OffsetStore;
   private mode: Mode = 'none';
@@ -122,6 +130,7 @@ export class LitePullConsumer {
       consumeMaxSpan: opts.consumeMaxSpan ?? 2000,
       pollTimeoutMillis: opts.pollTimeoutMillis ?? 5000,
       brokerSuspendMaxTimeMillis: opts.brokerSuspendMaxTimeMillis ?? 20_000,
+      topicMetadataCheckIntervalMillis: opts.topicMetadataCheckIntervalMillis ?? 30_000,
     };
     checkPositiveSettings(this.opts);
     this.client = newClientInstance(opts);
@@ -230,6 +239,8 @@ export class LitePullConsumer {
       this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.assignment()));
       this.nextAutoCommitDeadline = Date.now() + this.opts.autoCommitIntervalMillis;
       if (this.mode === 'assign') await this.applyAssign();
+      for (const [topic, l] of this.queueChangeListeners) l.known = await this.fetchMessageQueues(topic);
+      this.tasks.every(this.opts.topicMetadataCheckIntervalMillis, () => this.checkTopicQueues());
       this.rebalanceService.start();
     } catch (err) {
       await this.shutdown().catch(() => undefined);
@@ -549,6 +560,40 @@ export class LitePullConsumer {
   /** The queues consumed now. */
   assignment(): MessageQueue[] {
     return [...this.assigned.values()].map((s) => s.mq).sort(compareMessageQueue);
+  }
+
+  /**
+   * Calls `listener` with the readable queues of `topic` whenever they change, as looked up every
+   * topicMetadataCheckIntervalMillis (upstream `registerTopicMessageQueueChangeListener`; for
+   * consumers that `assign()` queues themselves). A second listener for a topic replaces the first.
+   */
+  async registerTopicMessageQueueChangeListener(topic: string, listener: TopicMessageQueueChangeListener): Promise<void> {
+    if (!topic || typeof listener !== 'function') throw new MQClientError('Topic or listener is null: pass a topic name and a function', ClientErrorCode.ARGUMENT_ILLEGAL);
+    if (this.queueChangeListeners.has(topic)) this.log.warn(`Topic ${topic} had been registered, new listener will overwrite the old one`);
+    const entry: { listener: TopicMessageQueueChangeListener; known?: MessageQueue[] } = { listener };
+    this.queueChangeListeners.set(topic, entry);
+    if (this.state === 'running') entry.known = await this.fetchMessageQueues(topic);
+  }
+
+  /** Upstream `fetchTopicMessageQueuesAndCompare`: tells each listener whose topic's queues changed. */
+  private async checkTopicQueues(): Promise<void> {
+    for (const [topic, entry] of this.queueChangeListeners) {
+      let now: MessageQueue[];
+      try {
+        now = await this.fetchMessageQueues(topic);
+      } catch (err) {
+        this.log.warn(`looking up the queues of ${topic} for its change listener failed: ${(err as Error).message}`);
+        continue;
+      }
+      const before = entry.known;
+      if (before && before.length === now.length && before.every((mq, i) => messageQueueKey(mq) === messageQueueKey(now[i]!))) continue;
+      entry.known = now;
+      try {
+        entry.listener(topic, now);
+      } catch (err) {
+        this.log.warn({ err }, `the queue change listener of ${topic} threw: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** The readable queues of `topic` (from the NameServer). */

@@ -232,3 +232,23 @@ test('a queue whose unpolled messages span more than consumeMaxSpan is not pulle
     await admin.shutdown();
   }
 });
+
+test('a topic queue change listener is told when the topic gains queues, as upstream registerTopicMessageQueueChangeListener', { skip }, async () => {
+  const topic = `LITE_QCHG_${stamp}`;
+  const queues = await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 2);
+  const c = consumer({ group: `LITE_QCHG_G_${stamp}`, topicMetadataCheckIntervalMillis: 200 });
+  const told: number[][] = [];
+  await assert.rejects(c.registerTopicMessageQueueChangeListener('', () => undefined), /Topic or listener is null/);
+  await c.registerTopicMessageQueueChangeListener(topic, (t, mqs) => {
+    assert.equal(t, topic);
+    told.push(mqs.map((q) => q.queueId));
+  });
+  c.assign([queues[0]!]);
+  await c.start();
+  // Nothing changed since start: nothing is told.
+  await new Promise((r) => setTimeout(r, 700));
+  assert.deepEqual(told, []);
+  await createTopic(mq.namesrvAddr, mq.brokerAddr, topic, 4);
+  await waitUntil(() => told.length > 0, 'the listener told of the new queues');
+  assert.deepEqual(told[0], [0, 1, 2, 3]);
+});
