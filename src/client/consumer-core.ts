@@ -87,10 +87,10 @@ export function checkGroup(group: string): void {
   if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
 }
 
-/** Throws ARGUMENT_ILLEGAL for the first numeric setting that is not positive, except the one named `exempt`. */
-export function checkPositiveSettings(settings: object, exempt?: string): void {
+/** Throws ARGUMENT_ILLEGAL for the first numeric setting that is not positive, except those named in `exempt`. */
+export function checkPositiveSettings(settings: object, ...exempt: string[]): void {
   for (const [k, v] of Object.entries(settings)) {
-    if (typeof v === 'number' && k !== exempt && !(v > 0)) throw new MQClientError(`${k} must be positive, got ${v}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    if (typeof v === 'number' && !exempt.includes(k) && !(v > 0)) throw new MQClientError(`${k} must be positive, got ${v}`, ClientErrorCode.ARGUMENT_ILLEGAL);
   }
 }
 
@@ -316,6 +316,8 @@ export interface RebalanceHooks {
   dispatchPopPullRequest?(request: PopRequest): void;
   removeUnnecessaryPopMessageQueue?(mq: MessageQueue, pq: PopProcessQueue): Promise<boolean>;
   popRetrySubscription?(retryTopic: string, subscribe: boolean): void;
+  /** After a topic's assignment changed (upstream `messageQueueChanged`). */
+  messageQueueChanged?(topic: string, mqAll: readonly MessageQueue[], mqDivided: readonly MessageQueue[]): void;
 }
 
 /** A RebalanceImpl that hands each decision to its consumer's hooks. */
@@ -354,6 +356,10 @@ export class ConsumerRebalanceImpl extends RebalanceImpl {
 
   override popRetrySubscription(retryTopic: string, subscribe: boolean): void {
     this.hooks.popRetrySubscription?.(retryTopic, subscribe);
+  }
+
+  override messageQueueChanged(topic: string, mqAll: readonly MessageQueue[], mqDivided: readonly MessageQueue[]): void {
+    this.hooks.messageQueueChanged?.(topic, mqAll, mqDivided);
   }
 
   /** Forgets a queue whose offset was illegal; the next rebalance takes it again. */

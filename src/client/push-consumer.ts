@@ -95,6 +95,15 @@ export interface PushConsumerOptions extends ConsumerOptions {
    * `popDelayLevel` 10 s, 30 s, 1 min … 2 h). Shorter tables suit tests.
    */
   popDelayLevel?: readonly number[];
+  /** Pause between a pull that brought messages and the queue's next pull (ms, 0..65535). Default 0. */
+  pullInterval?: number;
+  /**
+   * Messages held for all queues together: when set (not -1), each queue may hold this divided by
+   * the queues the consumer has (at least 1), and pullThresholdForQueue follows. Default -1.
+   */
+  pullThresholdForTopic?: number;
+  /** The same in MiB for pullThresholdSizeForQueue. Default -1. */
+  pullThresholdSizeForTopic?: number;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'shutdown';
@@ -137,7 +146,8 @@ export class PushConsumer {
   private readonly opts: ConsumerSettings & Required<Pick<PushConsumerOptions,
     'consumeThreadMax' | 'consumeMessageBatchMaxSize' | 'pullBatchSize' | 'consumeConcurrentlyMaxSpan' | 'maxReconsumeTimes' |
     'suspendCurrentQueueTimeMillis' | 'brokerSuspendMaxTimeMillis' | 'consumeTimeout' | 'awaitTerminationMillisWhenShutdown' |
-    'clientRebalance' | 'popInvisibleTime' | 'popBatchNums' | 'popThresholdForQueue' | 'popDelayLevel'>>;
+    'clientRebalance' | 'popInvisibleTime' | 'popBatchNums' | 'popThresholdForQueue' | 'popDelayLevel' | 'pullInterval' |
+    'pullThresholdForTopic' | 'pullThresholdSizeForTopic'>>;
   private readonly consumeTimestamp: number;
   private listener?: { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
   private consumeService?: ConsumeMessageConcurrentlyService | ConsumeMessageOrderlyService;
@@ -179,11 +189,25 @@ export class PushConsumer {
       popBatchNums: opts.popBatchNums ?? 32,
       popThresholdForQueue: opts.popThresholdForQueue ?? 96,
       popDelayLevel: opts.popDelayLevel ?? POP_DELAY_LEVEL_SECONDS,
+      pullInterval: opts.pullInterval ?? 0,
+      pullThresholdForTopic: opts.pullThresholdForTopic ?? -1,
+      pullThresholdSizeForTopic: opts.pullThresholdSizeForTopic ?? -1,
     };
+    // Upstream checkConfig's ranges.
+    const { pullInterval, pullThresholdForTopic: forTopic, pullThresholdSizeForTopic: sizeForTopic } = this.opts;
+    if (!(Number.isInteger(pullInterval) && pullInterval >= 0 && pullInterval <= 65535)) {
+      throw new MQClientError(`pullInterval out of range [0, 65535], got ${pullInterval}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    if (forTopic !== -1 && !(Number.isInteger(forTopic) && forTopic >= 1 && forTopic <= 6_553_500)) {
+      throw new MQClientError(`pullThresholdForTopic out of range [1, 6553500] (or -1 for none), got ${forTopic}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
+    if (sizeForTopic !== -1 && !(Number.isInteger(sizeForTopic) && sizeForTopic >= 1 && sizeForTopic <= 102_400)) {
+      throw new MQClientError(`pullThresholdSizeForTopic out of range [1, 102400] MiB (or -1 for none), got ${sizeForTopic}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+    }
     if (this.opts.popDelayLevel.length === 0 || this.opts.popDelayLevel.some((d) => !(d > 0))) {
       throw new MQClientError('popDelayLevel must list positive delays in seconds', ClientErrorCode.ARGUMENT_ILLEGAL);
     }
-    checkPositiveSettings(this.opts, 'maxReconsumeTimes');
+    checkPositiveSettings(this.opts, 'maxReconsumeTimes', 'pullInterval', 'pullThresholdForTopic', 'pullThresholdSizeForTopic');
     this.client = newClientInstance(opts);
     this.log = opts.logger ?? createLogger('push-consumer', { group: this.group, clientId: this.client.clientId });
     this.client.topicsToRefresh = () => this.subscriptionInner.keys();
@@ -204,6 +228,7 @@ export class PushConsumer {
       // As upstream RebalancePushImpl: orderly and broadcasting consumers always balance themselves.
       clientRebalance: () => this.opts.clientRebalance || this.orderly || this.messageModel === MessageModel.BROADCASTING,
       dispatchPopPullRequest: (r) => this.tasks.pullLoop(r.mq, () => this.popLoop(r)),
+      messageQueueChanged: () => this.splitTopicThresholds(),
       popRetrySubscription: (retryTopic, subscribe) => {
         if (!subscribe) this.subscriptionInner.delete(retryTopic);
         else if (!this.subscriptionInner.has(retryTopic)) this.subscriptionInner.set(retryTopic, buildSubscriptionData(retryTopic, '*'));
@@ -422,6 +447,26 @@ export class PushConsumer {
     return null;
   }
 
+  /**
+   * Upstream `RebalancePushImpl.messageQueueChanged`: with pullThresholdForTopic (or its size
+   * counterpart) set, each queue's threshold is that share of it over the queues held now.
+   */
+  private splitTopicThresholds(): void {
+    const queues = this.rebalanceImpl.processQueueTable.size;
+    if (queues === 0) return;
+    const { pullThresholdForTopic, pullThresholdSizeForTopic } = this.opts;
+    if (pullThresholdForTopic !== -1) {
+      const v = Math.max(1, Math.floor(pullThresholdForTopic / queues));
+      if (v !== this.opts.pullThresholdForQueue) this.log.info(`The pullThresholdForQueue is changed from ${this.opts.pullThresholdForQueue} to ${v}`);
+      this.opts.pullThresholdForQueue = v;
+    }
+    if (pullThresholdSizeForTopic !== -1) {
+      const v = Math.max(1, Math.floor(pullThresholdSizeForTopic / queues));
+      if (v !== this.opts.pullThresholdSizeForQueue) this.log.info(`The pullThresholdSizeForQueue is changed from ${this.opts.pullThresholdSizeForQueue} to ${v}`);
+      this.opts.pullThresholdSizeForQueue = v;
+    }
+  }
+
   /** This consumer's ConsumerRunningInfo (upstream `DefaultMQPushConsumerImpl.consumerRunningInfo`). */
   private async runningInfo(): Promise<ConsumerRunningInfo> {
     const properties = settingsProperties({
@@ -536,9 +581,10 @@ export class PushConsumer {
     const orderly = this.orderly;
     const clustering = this.messageModel === MessageModel.CLUSTERING;
     let previouslyLocked = false;
-    const maxBytes = this.opts.pullThresholdSizeForQueue * 1024 * 1024;
     while (this.state === 'running' && !signal.aborted) {
       pq.lastPullTimestamp = Date.now();
+      // Read each round: pullThresholdFor/SizeForTopic re-split them when the queues change.
+      const maxBytes = this.opts.pullThresholdSizeForQueue * 1024 * 1024;
       if (this.paused) {
         await sleep(PULL_TIME_DELAY_MILLS_WHEN_SUSPEND, signal);
         continue;
@@ -599,6 +645,7 @@ export class PushConsumer {
           const dispatch = pq.putMessage(msgs);
           if (this.consumeService instanceof ConsumeMessageOrderlyService) this.consumeService.submitConsumeRequest(msgs, pq, mq, dispatch);
           else this.consumeService?.submitConsumeRequest(msgs, pq, mq);
+          if (this.opts.pullInterval > 0) await sleep(this.opts.pullInterval, signal);
           break;
         }
         case PullStatus.NO_NEW_MSG:

@@ -266,7 +266,7 @@ test('when the broker refuses the send-back, the message goes to %RETRY%<group> 
  * least `atLeast`, then 300 ms more); then lets the listener through and waits for every message.
  */
 async function pulledWhileBlocked(name: string, bodies: Array<string | Buffer>, settings: Partial<ConstructorParameters<typeof PushConsumer>[0]>,
-  atLeast: number): Promise<number> {
+  atLeast: number, whileHeld?: (c: PushConsumer) => Promise<void>): Promise<number> {
   const topic = `${name}_${stamp}`;
   const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
   for (const body of bodies) await f.producer.send(new Message(topic, body), { queue: q! });
@@ -286,6 +286,7 @@ async function pulledWhileBlocked(name: string, bodies: Array<string | Buffer>, 
     await waitUntil(async () => (await pulled()) - before >= atLeast, 'a full queue');
     await new Promise((r) => setTimeout(r, 300));
     const held = (await pulled()) - before;
+    await whileHeld?.(c);
     release();
     await waitUntil(() => calls === bodies.length, 'every message once released');
     return held;
@@ -306,6 +307,39 @@ test('flow control by size: a queue holding pullThresholdSizeForQueue MiB of bod
   // The count threshold is far away: only the bytes held (1 MiB = 16 bodies) stop the pulls.
   const held = await pulledWhileBlocked('PushFlowBytes', bodies, { pullThresholdForQueue: 1000, pullThresholdSizeForQueue: 1 }, 17);
   assert.ok(held >= 17 && held <= 20, `${held} bodies of 64 KiB pulled while the listener is blocked`);
+});
+
+test('pullThresholdForTopic splits over the queues held: each queue holds its share, as upstream', { skip }, async () => {
+  // One topic queue plus the group's retry queue: 16 for the topic is 8 per queue.
+  const bodies = Array.from({ length: 60 }, (_, i) => `t-${i}`);
+  const held = await pulledWhileBlocked('PushFlowTopic', bodies, { pullThresholdForQueue: 1000, pullThresholdForTopic: 16 }, 8, async (c) => {
+    const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
+    await admin.start();
+    try {
+      const info = await admin.getConsumerRunningInfo(c.group, c.clientId);
+      assert.equal(info.properties.pullThresholdForQueue, '8', 'the per-queue threshold the consumer reports');
+    } finally {
+      await admin.shutdown();
+    }
+  });
+  assert.ok(held >= 8 && held <= 20, `${held} messages pulled while the listener is blocked`);
+  assert.throws(() => new PushConsumer({ group: 'G', pullThresholdForTopic: 0 }), /pullThresholdForTopic out of range/);
+  assert.throws(() => new PushConsumer({ group: 'G', pullThresholdSizeForTopic: 102_401 }), /pullThresholdSizeForTopic out of range/);
+});
+
+test('pullInterval spaces the pulls of a queue that found messages', { skip }, async () => {
+  const topic = `PushInterval_${stamp}`;
+  const [q] = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 1);
+  for (let i = 0; i < 6; i++) await f.producer.send(new Message(topic, `i-${i}`), { queue: q! });
+  const at: number[] = [];
+  const c = consumer({ group: `PushIntervalG_${stamp}`, pullBatchSize: 1, pullInterval: 400 });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(() => { at.push(Date.now()); });
+  await c.start();
+  await waitUntil(() => at.length === 6, 'every message', 15_000);
+  // One message per pull, 400 ms after each: five gaps of at least that (less a timer's slack).
+  assert.ok(at[5]! - at[0]! >= 5 * 380, `consumed over ${at[5]! - at[0]!} ms`);
+  assert.throws(() => new PushConsumer({ group: 'G', pullInterval: -1 }), /pullInterval out of range/);
 });
 
 test('shutdown waits for listener calls in progress and commits their offsets', { skip }, async () => {
