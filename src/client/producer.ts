@@ -31,6 +31,12 @@ export interface ProducerOptions {
   sendMsgTimeout?: number;
   /** Extra attempts, each on another broker when there is one. Default 2. */
   retryTimesWhenSendFailed?: number;
+  /**
+   * A send stored but answered FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE is
+   * tried again on another broker (within the retries), as upstream's option. Default false: the
+   * answer is returned as it is (the message is stored; only its durability is in doubt).
+   */
+  retryAnotherBrokerWhenNotStoreOK?: boolean;
   /** Bodies of at least this many bytes are zlib-compressed (single messages only). Default 4096. */
   compressMsgBodyOverHowmuch?: number;
   /** zlib level. Default 5, as upstream. */
@@ -130,6 +136,7 @@ export class Producer {
   private readonly routeInflight = new Map<string, Promise<TopicPublishInfo | undefined>>();
   private readonly sendMsgTimeout: number;
   private readonly retryTimes: number;
+  private readonly retryAnotherBrokerWhenNotStoreOK: boolean;
   private readonly compressOver: number;
   private readonly compressLevel: number;
   private readonly maxMessageSize: number;
@@ -159,6 +166,7 @@ export class Producer {
     this.clientId = `${ip}@${opts.instanceName ?? `${process.pid}#${++instanceCounter}`}`;
     this.sendMsgTimeout = opts.sendMsgTimeout ?? 3000;
     this.retryTimes = Math.max(0, opts.retryTimesWhenSendFailed ?? 2);
+    this.retryAnotherBrokerWhenNotStoreOK = opts.retryAnotherBrokerWhenNotStoreOK ?? false;
     this.compressOver = opts.compressMsgBodyOverHowmuch ?? 4096;
     this.compressLevel = opts.compressLevel ?? 5;
     this.maxMessageSize = opts.maxMessageSize ?? 4 * 1024 * 1024;
@@ -374,6 +382,7 @@ export class Producer {
     const attempts = chosen ? 1 : 1 + this.retryTimes;
     let lastBrokerName: string | undefined;
     let lastErr: unknown;
+    let notStored: SendResult | undefined;
     const available = this.faults ? (b: string): boolean => this.faults!.isAvailable(b) : undefined;
     for (let i = 0; i < attempts; i++) {
       const mq = chosen ?? (available ? info.selectOneMessageQueue(lastBrokerName, available) : info.selectOneMessageQueue(lastBrokerName));
@@ -385,6 +394,12 @@ export class Producer {
         const addr = this.brokerAddrOf(info, mq.brokerName);
         const r = await this.sendKernel(addr, mq, p, left, sentAt);
         this.faults?.update(mq.brokerName, Date.now() - sentAt, false);
+        // Stored but not as durable as asked (flush or slave timeout): upstream may try another broker.
+        if (r.sendStatus !== 'SEND_OK' && this.retryAnotherBrokerWhenNotStoreOK && i < attempts - 1) {
+          notStored = r;
+          lastBrokerName = mq.brokerName;
+          continue;
+        }
         return r;
       } catch (err) {
         lastErr = err;
@@ -394,6 +409,7 @@ export class Producer {
         this.log.debug({ err, attempt: i + 1, brokerName: mq.brokerName }, 'send failed, retrying on another broker');
       }
     }
+    if (notStored) return notStored;
     if (Date.now() - begin >= timeout) {
       throw new MQClientError(`send to topic ${p.topic} did not succeed within ${timeout} ms${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}`,
         ClientErrorCode.SEND_TIMEOUT, true, { cause: lastErr });

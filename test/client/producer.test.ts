@@ -19,8 +19,10 @@ async function fakeBroker(name: string): Promise<Broker> {
   const onSend = (req: RemotingCommand): Promise<RemotingCommand> | RemotingCommand => {
     b.sends.push(req);
     if (b.answer === 'hang') return new Promise(() => undefined);
-    if (b.answer !== 0) return createResponse(req, b.answer, `${name} refuses`);
-    return createResponse(req, 0, undefined, { extFields: { msgId: `${name}-OFFSET`, queueId: req.extFields?.e, queueOffset: b.sends.length - 1 } });
+    // 10, 11, 12: stored, durability in doubt (FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE).
+    const stored = b.answer === 0 || (b.answer >= 10 && b.answer <= 12);
+    if (!stored) return createResponse(req, b.answer as number, `${name} refuses`);
+    return createResponse(req, b.answer as number, undefined, { extFields: { msgId: `${name}-OFFSET`, queueId: req.extFields?.e, queueOffset: b.sends.length - 1 } });
   };
   b.server = await startFakeServer({ [RequestCode.SEND_MESSAGE_V2]: onSend, [RequestCode.SEND_BATCH_MESSAGE]: onSend, [RequestCode.UNREGISTER_CLIENT]: (req) => createResponse(req) });
   return b;
@@ -108,6 +110,38 @@ test('a retriable broker error is retried on the other broker', async () => {
     const id = decodeProperties(retry.extFields?.i).get('UNIQ_KEY');
     const first = b1.sends.find((r) => decodeProperties(r.extFields?.i).get('UNIQ_KEY') === id);
     if (first) assert.ok(Number(retry.extFields?.g) >= Number(first.extFields?.g));
+  }
+});
+
+test('a send stored but not flushed in time is returned as it is, or with retryAnotherBrokerWhenNotStoreOK tried on the other broker', async () => {
+  b1.answer = ResponseCode.FLUSH_DISK_TIMEOUT;
+  // Fresh producers: this file's shared one avoids broker-a after the errors of other tests.
+  const plain = new Producer({ group: 'PG_PLAIN', namesrvAddr: namesrv.addr });
+  await plain.start();
+  const statuses = new Set<string>();
+  try {
+    for (let i = 0; i < 4; i++) statuses.add((await plain.send(new Message('Known', 'x'))).sendStatus);
+  } finally {
+    await plain.shutdown();
+  }
+  assert.deepEqual([...statuses].sort(), ['FLUSH_DISK_TIMEOUT', 'SEND_OK'], 'by default the answer comes back as it is');
+  const retrying = new Producer({ group: 'PG_NOT_STORE_OK', namesrvAddr: namesrv.addr, retryAnotherBrokerWhenNotStoreOK: true });
+  await retrying.start();
+  try {
+    b1.sends.length = 0;
+    b2.sends.length = 0;
+    for (let i = 0; i < 4; i++) {
+      const r = await retrying.send(new Message('Known', 'x'));
+      assert.equal(r.sendStatus, 'SEND_OK');
+      assert.equal(r.messageQueue.brokerName, 'broker-b');
+    }
+    assert.ok(b1.sends.length >= 1, 'the flush-timeout broker was tried');
+    // When every broker answers so, the last answer is returned, not an error.
+    b2.answer = ResponseCode.FLUSH_SLAVE_TIMEOUT;
+    const last = await retrying.send(new Message('Known', 'x'));
+    assert.ok(['FLUSH_DISK_TIMEOUT', 'FLUSH_SLAVE_TIMEOUT'].includes(last.sendStatus), last.sendStatus);
+  } finally {
+    await retrying.shutdown();
   }
 });
 
