@@ -166,6 +166,18 @@ export class Admin {
     return this.namesrv.invoke((addr) => this.api.getAllTopicListFromNameServer(addr, this.timeoutMs));
   }
 
+  /** The system topics: each cluster's and broker's own, and a broker's fixed ones (upstream `getSystemTopicList`). */
+  async getSystemTopicList(): Promise<string[]> {
+    this.check();
+    return this.namesrv.invoke((addr) => this.api.getSystemTopicList(addr, this.timeoutMs));
+  }
+
+  /** Topics by unit flags (upstream `getUnitTopicList`, `getHasUnitSubTopicList`, `getHasUnitSubUnUnitTopicList`). */
+  async getUnitTopicList(which: 'unit' | 'hasUnitSub' | 'hasUnitSubUnUnit', containRetry = false): Promise<string[]> {
+    this.check();
+    return this.namesrv.invoke((addr) => this.api.getUnitTopicList(addr, which, containRetry, this.timeoutMs));
+  }
+
   /** The route of `topic`; an unknown topic is a NOT_FOUND MQClientError. */
   async examineTopicRouteInfo(topic: string): Promise<TopicRouteData> {
     this.check();

@@ -283,6 +283,7 @@ export class BrokerController {
     reg(RequestCode.CHECK_CLIENT_CONFIG, (req) => client.checkClientConfig(req));
     reg(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => admin.updateAndCreateTopic(req));
     reg(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => admin.deleteTopic(req));
+    reg(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, (req) => admin.getSystemTopicListFromBroker(req));
     reg(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => admin.getAllTopicConfig(req));
     reg(RequestCode.GET_TOPIC_CONFIG, (req) => admin.getTopicConfig(req));
     reg(RequestCode.GET_MAX_OFFSET, (req) => admin.getMaxOffset(req));

@@ -1,4 +1,5 @@
 import { popReceipts, type AckMessageRequestHeader, type PopMessageRequestHeader, type PopReceipt } from '../remoting/protocol/pop-message-header.js';
+import { RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { attributeModificationToString } from '../common/attributes.js';
 import { parseLenientJson } from '../common/json.js';
 import { MessageConst } from '../common/message-const.js';
@@ -616,6 +617,39 @@ export class MQClientAPI {
   async getTopicsByCluster(namesrvAddr: string, cluster: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
     const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster }), timeoutMs);
     return stringList(jsonBody(res, namesrvAddr, 'topic list').topicList, namesrvAddr, 'topic list');
+  }
+
+  /**
+   * GET_SYSTEM_TOPIC_LIST_FROM_NS (upstream `getSystemTopicList`): the topics named after each
+   * cluster and broker, with the system topics of the broker the NameServer names added
+   * (GET_SYSTEM_TOPIC_LIST_FROM_BROKER).
+   */
+  async getSystemTopicList(namesrvAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(namesrvAddr, this.command(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS), timeoutMs);
+    const o = jsonBody(res, namesrvAddr, 'system topic list');
+    const topics = stringList(o.topicList, namesrvAddr, 'system topic list');
+    if (topics.length > 0 && typeof o.brokerAddr === 'string' && o.brokerAddr !== '') {
+      topics.push(...await this.getSystemTopicListFromBroker(o.brokerAddr, timeoutMs));
+    }
+    return topics;
+  }
+
+  /** GET_SYSTEM_TOPIC_LIST_FROM_BROKER: the system topics one broker knows. */
+  async getSystemTopicListFromBroker(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER), timeoutMs);
+    return stringList(jsonBody(res, brokerAddr, 'system topic list').topicList, brokerAddr, 'system topic list');
+  }
+
+  /**
+   * GET_UNIT_TOPIC_LIST / GET_HAS_UNIT_SUB_TOPIC_LIST / GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST
+   * (upstream `getUnitTopicList` …): topics by their unit flags; retry topics only with `containRetry`.
+   */
+  async getUnitTopicList(namesrvAddr: string, which: 'unit' | 'hasUnitSub' | 'hasUnitSubUnUnit', containRetry: boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<string[]> {
+    const code = which === 'unit' ? RequestCode.GET_UNIT_TOPIC_LIST
+      : which === 'hasUnitSub' ? RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST : RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST;
+    const res = await this.invokeOk(namesrvAddr, this.command(code), timeoutMs);
+    const topics = stringList(jsonBody(res, namesrvAddr, 'topic list').topicList, namesrvAddr, 'topic list');
+    return containRetry ? topics : topics.filter((t) => !t.startsWith(RETRY_GROUP_TOPIC_PREFIX));
   }
 
   // ---- Admin: broker statistics and connections ----

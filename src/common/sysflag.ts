@@ -22,6 +22,12 @@ export function resetTransactionValue(sysFlag: number, type: number): number {
   return (sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) | type;
 }
 
+/** Topic sysFlag bits (upstream `TopicSysFlag`): a unit topic, and one with unit subscriptions. */
+export const TopicSysFlag = {
+  FLAG_UNIT: 0x1,
+  FLAG_UNIT_SUB: 0x2,
+} as const;
+
 /** Pull request sysFlag bits (upstream `PullSysFlag`). */
 export const PullSysFlag = {
   FLAG_COMMIT_OFFSET: 0x1,

@@ -341,6 +341,39 @@ export class RouteInfoManager {
     return { topicList: [...this.topicQueueTable.keys()].sort(byName) };
   }
 
+  /**
+   * Upstream `getSystemTopicList`: the topics every broker has of itself, named after each
+   * cluster and each broker, and the address of one broker to ask for the rest
+   * (GET_SYSTEM_TOPIC_LIST_FROM_BROKER).
+   */
+  getSystemTopicList(): TopicList {
+    const topics: string[] = [];
+    for (const [cluster, names] of this.clusterAddrTable) topics.push(cluster, ...names);
+    const out: TopicList = { topicList: topics };
+    for (const g of this.brokerAddrTable.values()) {
+      const first = g.brokerAddrs.values().next();
+      if (!first.done) {
+        out.brokerAddr = first.value;
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Topics whose (first) queue data carries a unit flag (upstream `getUnitTopics`,
+   * `getHasUnitSubTopicList`, `getHasUnitSubUnUnitTopicList`; TopicSysFlag bit 0 = unit, bit 1 =
+   * has unit subscriptions).
+   */
+  getTopicsBySysFlag(test: (topicSysFlag: number) => boolean): TopicList {
+    const topics: string[] = [];
+    for (const [topic, map] of this.topicQueueTable) {
+      const first = map.values().next();
+      if (!first.done && test(first.value.topicSysFlag ?? 0)) topics.push(topic);
+    }
+    return { topicList: topics.sort(byName) };
+  }
+
   /** Topics with queues on any broker of the cluster; empty for an unknown cluster. */
   getTopicsByCluster(cluster: string): TopicList {
     const names = this.clusterAddrTable.get(cluster);

@@ -141,6 +141,16 @@ export class AdminBrokerProcessor {
     return isSystemTopic(topic) || topic === c.brokerClusterName || topic === c.brokerName || topic === getReplyTopic(c.brokerClusterName);
   }
 
+  /**
+   * GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305, upstream `getSystemTopicListFromBroker`): upstream's
+   * system topic set as this broker has it (the fixed names, and those of its own it created).
+   */
+  getSystemTopicListFromBroker(req: RemotingCommand): RemotingCommand {
+    const topics = new Set<string>(Object.values(SystemTopic));
+    for (const topic of this.broker.topicConfigManager.table.keys()) if (this.isSystemTopicHere(topic)) topics.add(topic);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ topicList: [...topics].sort() }) });
+  }
+
   getAllTopicConfig(req: RemotingCommand): RemotingCommand {
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(this.broker.topicConfigManager.wrapper()) });
   }

@@ -1,5 +1,6 @@
 import { encodeJson } from '../../common/route.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
+import { TopicSysFlag } from '../../common/sysflag.js';
 import { createResponse } from '../../remoting/command.js';
 import { reqString, type Ext } from '../../remoting/header.js';
 import type { NamesrvContext, ProcessorTable } from './processor.js';
@@ -25,5 +26,15 @@ export function clusterProcessors(ctx: NamesrvContext): ProcessorTable {
       const h = decodeGetTopicsByClusterHeader(req.extFields);
       return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(rim.getTopicsByCluster(h.cluster)) });
     }],
+    [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, (req) =>
+      createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(rim.getSystemTopicList()) })],
+    [RequestCode.GET_UNIT_TOPIC_LIST, (req) =>
+      createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(rim.getTopicsBySysFlag((f) => (f & TopicSysFlag.FLAG_UNIT) !== 0)) })],
+    [RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, (req) =>
+      createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(rim.getTopicsBySysFlag((f) => (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0)) })],
+    [RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, (req) =>
+      createResponse(req, ResponseCode.SUCCESS, undefined, {
+        body: encodeJson(rim.getTopicsBySysFlag((f) => (f & TopicSysFlag.FLAG_UNIT) === 0 && (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0)),
+      })],
   ];
 }
