@@ -257,14 +257,16 @@ export class BrokerController {
     const reply = new ReplyMessageProcessor(this, send);
     reg(RequestCode.SEND_REPLY_MESSAGE, (req, conn) => reply.process(req, conn));
     reg(RequestCode.SEND_REPLY_MESSAGE_V2, (req, conn) => reply.process(req, conn));
+    const pop = new PopRemotingProcessor(this);
     if (withPull) {
       reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
-      const pop = new PopRemotingProcessor(this);
       reg(PopRequestCode.POP_MESSAGE, (req) => pop.popMessage(req));
-      reg(PopRequestCode.ACK_MESSAGE, (req) => pop.ackMessage(req));
-      reg(PopRequestCode.CHANGE_MESSAGE_INVISIBLETIME, (req) => pop.changeInvisibleTime(req));
     }
+    // As upstream: acks and invisible-time changes also on the VIP port.
+    reg(PopRequestCode.ACK_MESSAGE, (req) => pop.ackMessage(req));
+    reg(PopRequestCode.BATCH_ACK_MESSAGE, (req) => pop.batchAckMessage(req));
+    reg(PopRequestCode.CHANGE_MESSAGE_INVISIBLETIME, (req) => pop.changeInvisibleTime(req));
     const assignment = new QueryAssignmentProcessor(this);
     reg(RequestCode.QUERY_ASSIGNMENT, (req, conn) => assignment.queryAssignment(req, conn));
     reg(RequestCode.SET_MESSAGE_REQUEST_MODE, (req) => assignment.setMessageRequestMode(req));

@@ -103,6 +103,7 @@ export const RequestCode = {
   ACK_MESSAGE: 200051,
   PEEK_MESSAGE: 200052,
   CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  BATCH_ACK_MESSAGE: 200151,
 } as const;
 
 /** Response codes (upstream `RemotingSysResponseCode` + `ResponseCode`). */

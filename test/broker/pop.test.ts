@@ -157,3 +157,48 @@ test('a POP response lets upstream clients build each receipt from its header; t
   const none = await pop('PopUp', 'PopUpG', 32, 60_000, 2500);
   assert.equal(none.code, ResponseCode.POLLING_TIMEOUT, `nothing left: ${records(none).map((m) => m.body.toString()).join()}`);
 });
+
+/** Upstream `BitSet.toByteArray()` of these bits, base64 as fastjson writes a byte[]. */
+function bitSetBase64(bits: number[]): string {
+  const bytes = Buffer.alloc(Math.floor(Math.max(...bits) / 8) + 1);
+  for (const b of bits) bytes[b >> 3]! |= 1 << (b & 7);
+  return bytes.toString('base64');
+}
+
+test('BATCH_ACK_MESSAGE, as upstream\'s proxy acks: the acked messages never come back, the others do', async () => {
+  assert.equal((await c.invoke(broker, createTopicRequest('PopBatch', 2, 2))).code, ResponseCode.SUCCESS);
+  for (const queueId of [0, 1, 0, 1, 0]) {
+    assert.equal((await c.invoke(broker, sendRequest({ topic: 'PopBatch', body: `b${queueId}`, queueId }))).code, ResponseCode.SUCCESS);
+  }
+  const brokerName = t.mq.broker.brokerConfig.brokerName;
+  const popped = await pop('PopBatch', 'PopBatchG', 32, 1500);
+  const receipts = upstreamReceipts(popped, brokerName).map((r) => r.split(' '));
+  assert.equal(receipts.length, 5);
+  // Upstream MQClientAPIImpl.batchAckMessageAsync: one BatchAck per check point, offsets as bits
+  // from its start. All but the last receipt are acked.
+  const groups = new Map<string, { f: string[]; bits: number[] }>();
+  for (const f of receipts.slice(0, -1)) {
+    const key = `${f[4]}@${f[6]}@${f[0]}@${f[1]}`;
+    const g = groups.get(key) ?? { f, bits: [] };
+    g.bits.push(Number(f[7]) - Number(f[0]));
+    groups.set(key, g);
+  }
+  const acks = [...groups.values()].map(({ f, bits }) => ({
+    c: 'PopBatchG', t: 'PopBatch', r: f[4], so: Number(f[0]), q: Number(f[6]), rq: Number(f[3]), pt: Number(f[1]), it: Number(f[2]), b: bitSetBase64(bits),
+  }));
+  const batch = (body: unknown) => c.invoke(broker, request(PopRequestCode.BATCH_ACK_MESSAGE, {}, Buffer.from(JSON.stringify(body)), SerializeType.JSON));
+  const res = await batch({ brokerName, acks });
+  assert.equal(res.code, ResponseCode.SUCCESS, res.remark);
+  // Bad bodies: refused with the reason; no acks: NO_MESSAGE, as upstream.
+  const bad = await batch({ acks: [{ c: 'PopBatchG' }] });
+  assert.equal(bad.code, ResponseCode.INVALID_PARAMETER);
+  assert.match(bad.remark ?? '', /acks\[0\]/);
+  assert.equal((await batch({ brokerName, acks: [] })).code, ResponseCode.NO_MESSAGE);
+  const again = await pop('PopBatch', 'PopBatchG', 32, 60_000, 10_000);
+  assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
+  const [back] = records(again);
+  assert.equal(records(again).length, 1);
+  assert.equal(back!.body.toString(), `b${receipts[4]![6]}`);
+  const none = await pop('PopBatch', 'PopBatchG', 32, 60_000, 2500);
+  assert.equal(none.code, ResponseCode.POLLING_TIMEOUT, `nothing else comes back: ${records(none).map((m) => m.body.toString()).join()}`);
+});

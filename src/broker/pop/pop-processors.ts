@@ -3,13 +3,15 @@ import { createResponse, type RemotingCommand } from '../../remoting/command.js'
 import { buildSubscription, buildTagSubscription, ExpressionType } from '../../common/subscription.js';
 import type { BrokerController } from '../broker-controller.js';
 import { chooseMessageFilter, TagMessageFilter } from '../filter.js';
-import { decodeAckMessageRequestHeader, decodePopMessageRequestHeader, encodePopOffsetInfos } from '../../remoting/protocol/pop-message-header.js';
-import { decodeExtraInfo, popRetryTopic } from './pop-checkpoint.js';
+import { decodeAckMessageRequestHeader, decodeBatchAckBody, decodePopMessageRequestHeader, encodePopOffsetInfos } from '../../remoting/protocol/pop-message-header.js';
+import { parseLenientJson } from '../../common/json.js';
+import { decodeExtraInfo, PopConstants, popRetryTopic } from './pop-checkpoint.js';
 
 /** Request codes of POP over Remoting (upstream `RequestCode`). */
 export const PopRequestCode = {
   POP_MESSAGE: RequestCode.POP_MESSAGE,
   ACK_MESSAGE: RequestCode.ACK_MESSAGE,
+  BATCH_ACK_MESSAGE: RequestCode.BATCH_ACK_MESSAGE,
   PEEK_MESSAGE: RequestCode.PEEK_MESSAGE,
   CHANGE_MESSAGE_INVISIBLETIME: RequestCode.CHANGE_MESSAGE_INVISIBLETIME,
 } as const;
@@ -88,6 +90,33 @@ export class PopRemotingProcessor {
     const r = await this.broker.popMessageService.ack(h.consumerGroup, h.topic, { ...info, queueId: h.queueId, queueOffset: h.offset });
     if (r.status === 'OK' || r.status === 'NOT_FOUND') return createResponse(req, ResponseCode.SUCCESS);
     return createResponse(req, ResponseCode.NO_MESSAGE, 'remark' in r ? r.remark : undefined);
+  }
+
+  /**
+   * BATCH_ACK_MESSAGE (upstream `AckMessageProcessor`, the code upstream's proxy acks with): the
+   * acks of several check points in one body; each acked message as a single ACK_MESSAGE would.
+   * As upstream, a body without acks is NO_MESSAGE, and acks that find nothing are not errors.
+   */
+  async batchAckMessage(req: RemotingCommand): Promise<RemotingCommand> {
+    let body;
+    try {
+      body = decodeBatchAckBody(req.body && req.body.length > 0 ? parseLenientJson(req.body) : {});
+    } catch (err) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the BatchAckMessageRequestBody is unreadable: ${(err as Error).message}`);
+    }
+    if (body.acks.length === 0) return createResponse(req, ResponseCode.NO_MESSAGE, 'the batch holds no ack');
+    const brokerName = body.brokerName ?? this.broker.brokerConfig.brokerName;
+    for (const a of body.acks) {
+      const topic = originalTopic(a.consumerGroup, a.topic);
+      const topicType = a.retry === '1' ? PopConstants.TOPIC_TYPE_RETRY_V1 : PopConstants.TOPIC_TYPE_NORMAL;
+      for (const delta of a.offsets) {
+        await this.broker.popMessageService.ack(a.consumerGroup, topic, {
+          ckQueueOffset: a.startOffset, popTime: a.popTime, invisibleTime: a.invisibleTime, reviveQid: a.reviveQueueId,
+          topicType, brokerName, queueId: a.queueId, queueOffset: a.startOffset + delta,
+        });
+      }
+    }
+    return createResponse(req, ResponseCode.SUCCESS);
   }
 
   async changeInvisibleTime(req: RemotingCommand): Promise<RemotingCommand> {

@@ -175,3 +175,61 @@ export function popReceipts(ext: Readonly<Record<string, string>>, records: read
     return { extraInfo, consumedTimes: count === undefined ? 0 : Number(count) };
   });
 }
+
+/**
+ * One group of acks of a BATCH_ACK_MESSAGE body (upstream `BatchAck`): the messages of one check
+ * point, as offsets from its start in a bit set.
+ */
+export interface BatchAck {
+  consumerGroup: string;
+  topic: string;
+  /** The retry mark: '1' for a message of the group's POP retry topic. */
+  retry: string;
+  startOffset: number;
+  queueId: number;
+  reviveQueueId: number;
+  popTime: number;
+  invisibleTime: number;
+  /** Offsets from `startOffset` that are acked. */
+  offsets: number[];
+}
+
+/**
+ * Reads a BATCH_ACK_MESSAGE body (upstream `BatchAckMessageRequestBody`): `{brokerName, acks}`, each
+ * ack under fastjson's short names (`c`, `t`, `r`, `so`, `q`, `rq`, `pt`, `it`, `b`) or the long
+ * ones, its bit set `b` as the base64 of Java's `BitSet.toByteArray()` (bit n in byte n/8, bit n%8).
+ * Throws on a body that is not one.
+ */
+export function decodeBatchAckBody(o: unknown): { brokerName?: string; acks: BatchAck[] } {
+  if (typeof o !== 'object' || o === null) throw new Error('the body is not a BatchAckMessageRequestBody object');
+  const body = o as Record<string, unknown>;
+  const list = body.acks === undefined || body.acks === null ? [] : body.acks;
+  if (!Array.isArray(list)) throw new Error('acks is not a list');
+  const acks = list.map((a, i): BatchAck => {
+    if (typeof a !== 'object' || a === null) throw new Error(`acks[${i}] is not an object`);
+    const v = a as Record<string, unknown>;
+    const pick = (short: string, long: string): unknown => v[short] ?? v[long];
+    const num = (short: string, long: string): number => {
+      const n = Number(pick(short, long));
+      if (!Number.isSafeInteger(n)) throw new Error(`acks[${i}].${short} (${long}) is not an integer`);
+      return n;
+    };
+    const str = (short: string, long: string): string => {
+      const s = pick(short, long);
+      if (typeof s !== 'string') throw new Error(`acks[${i}].${short} (${long}) is not a string`);
+      return s;
+    };
+    const bits = pick('b', 'bitSet');
+    const bytes = typeof bits === 'string' ? Buffer.from(bits, 'base64') : Buffer.alloc(0);
+    const offsets: number[] = [];
+    for (let byte = 0; byte < bytes.length; byte++) {
+      for (let bit = 0; bit < 8; bit++) if ((bytes[byte]! & (1 << bit)) !== 0) offsets.push(byte * 8 + bit);
+    }
+    return {
+      consumerGroup: str('c', 'consumerGroup'), topic: str('t', 'topic'), retry: String(pick('r', 'retry') ?? '0'),
+      startOffset: num('so', 'startOffset'), queueId: num('q', 'queueId'), reviveQueueId: num('rq', 'reviveQueueId'),
+      popTime: num('pt', 'popTime'), invisibleTime: num('it', 'invisibleTime'), offsets,
+    };
+  });
+  return { brokerName: typeof body.brokerName === 'string' ? body.brokerName : undefined, acks };
+}
