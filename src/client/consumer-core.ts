@@ -20,6 +20,13 @@ import { messageQueueKey, type MessageQueue } from './route.js';
 export interface ConsumerOptions {
   /** Consumer group: offsets are committed per group; its members share the queues (CLUSTERING, or a lite pull consumer's subscribe mode). */
   group: string;
+  /**
+   * Client namespace (upstream `ClientConfig.namespace`): the group and every topic are
+   * `<namespace>%<name>` on the wire (retry topic `%RETRY%<namespace>%<group>`; system topics
+   * excepted); received messages and the queues the consumer reports name the plain topic.
+   * Consumers of other namespaces never see these messages. Default none.
+   */
+  namespace?: string;
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
   namesrvAddr?: string;
   /**

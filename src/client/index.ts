@@ -62,3 +62,4 @@ export {
 } from './consumer-running-info.js';
 export type { ConsumerRunningInfo, ProcessQueueInfo, ConsumeMessageDirectlyResult, CMResultValue } from './consumer-running-info.js';
 export type { ConsumeStatus } from './consumer-stats.js';
+export { wrapNamespace, withoutNamespace, isAlreadyWithNamespace, getNamespaceFromResource, NAMESPACE_SEPARATOR } from './namespace.js';

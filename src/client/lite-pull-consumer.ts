@@ -18,6 +18,7 @@ import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, t
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
+import { checkNamespace, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 
 /** Settings of a LitePullConsumer; names and defaults are upstream's `DefaultLitePullConsumer` ones. */
 export interface LitePullConsumerOptions extends ConsumerOptions {
@@ -83,8 +84,10 @@ type State = 'created' | 'running' | 'shutdown';
  * steer single queues.
  */
 export class LitePullConsumer {
-  /** The consumer group. */
+  /** The consumer group as the brokers know it: wrapped in the namespace, if any (as upstream after start). */
   readonly group: string;
+  /** The client namespace, undefined when there is none. */
+  readonly namespace: string | undefined;
   /** CLUSTERING or BROADCASTING. */
   readonly messageModel: MessageModelValue;
   /** Whether what poll() returns is committed without commit(). */
@@ -117,7 +120,8 @@ export class LitePullConsumer {
   private cachedCount = 0;
 
   constructor(opts: LitePullConsumerOptions) {
-    this.group = opts.group;
+    this.namespace = checkNamespace(opts.namespace);
+    this.group = wrapNamespace(this.namespace, opts.group);
     checkGroup(this.group);
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
     this.autoCommit = opts.autoCommit ?? true;
@@ -169,13 +173,14 @@ export class LitePullConsumer {
     if (this.mode === 'assign') throw new MQClientError('subscribe and assign are exclusive: this consumer uses assign()', ClientErrorCode.ARGUMENT_ILLEGAL);
     this.checkNotShutdown();
     this.mode = 'subscribe';
-    this.subscriptionInner.set(topic, subscriptionOf(topic, subExpression));
+    const wire = wrapNamespace(this.namespace, topic);
+    this.subscriptionInner.set(wire, subscriptionOf(wire, subExpression));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 
   /** Subscribe mode: stop consuming `topic`. */
   unsubscribe(topic: string): void {
-    this.subscriptionInner.delete(topic);
+    this.subscriptionInner.delete(wrapNamespace(this.namespace, topic));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 
@@ -185,7 +190,7 @@ export class LitePullConsumer {
     this.checkNotShutdown();
     if (mqs.length === 0) throw new MQClientError('assign() needs at least one message queue', ClientErrorCode.ARGUMENT_ILLEGAL);
     this.mode = 'assign';
-    this.pendingAssign = [...mqs];
+    this.pendingAssign = mqs.map((mq) => this.wire(mq));
     if (this.state === 'running') void this.applyAssign();
   }
 
@@ -236,7 +241,7 @@ export class LitePullConsumer {
       await this.client.checkClientInBroker(this.group, this.subscriptionInner.values());
       await this.heartbeat.send();
       this.tasks.every(this.opts.heartbeatBrokerInterval, () => this.heartbeat.send());
-      this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.assignment()));
+      this.tasks.every(this.opts.persistConsumerOffsetInterval, () => this.offsetStore.persistAll(this.wireAssignment()));
       this.nextAutoCommitDeadline = Date.now() + this.opts.autoCommitIntervalMillis;
       if (this.mode === 'assign') await this.applyAssign();
       for (const [topic, l] of this.queueChangeListeners) l.known = await this.fetchMessageQueues(topic);
@@ -355,7 +360,13 @@ export class LitePullConsumer {
       switch (result.pullStatus) {
         case PullStatus.FOUND:
           if (result.msgFoundList.length > 0) {
-            for (const m of result.msgFoundList) m.brokerName = mq.brokerName;
+            // As upstream `resetTopic`: poll() hands out the topic without the namespace.
+            const ns = this.namespace;
+            if (ns === undefined) for (const m of result.msgFoundList) m.brokerName = mq.brokerName;
+            else for (const m of result.msgFoundList) {
+              m.brokerName = mq.brokerName;
+              m.topic = withoutNamespace(m.topic, ns);
+            }
             pq.putMessage(result.msgFoundList);
             this.cache.push({ msgs: result.msgFoundList, st, generation });
             this.cachedCount += result.msgFoundList.length;
@@ -477,26 +488,28 @@ export class LitePullConsumer {
     this.checkRunning();
     if (offsets === undefined) {
       this.commitConsumed();
-      const mqs = this.assignment();
+      const mqs = this.wireAssignment();
       await persistNow(this.offsetStore, mqs);
       return;
     }
-    for (const { mq, offset } of offsets) {
+    const wire = offsets.map(({ mq, offset }) => ({ mq: this.wire(mq), offset }));
+    for (const { mq, offset } of wire) {
       this.stateOf(mq);
       this.offsetStore.updateOffset(mq, offset, false);
     }
-    await persistNow(this.offsetStore, offsets.map(({ mq }) => mq), this.assignment());
+    await persistNow(this.offsetStore, wire.map(({ mq }) => mq), this.wireAssignment());
   }
 
   /** The group's committed offset of `mq` as stored (broker or file); -1 when none. */
   async committed(mq: MessageQueue): Promise<number> {
     this.checkRunning();
-    return this.offsetStore.readOffset(mq, ReadOffsetType.READ_FROM_STORE);
+    return this.offsetStore.readOffset(this.wire(mq), ReadOffsetType.READ_FROM_STORE);
   }
 
   /** The next poll() of `mq` starts at `offset` (between its min and max offset); what was fetched is dropped. */
-  async seek(mq: MessageQueue, offset: number): Promise<void> {
+  async seek(userMq: MessageQueue, offset: number): Promise<void> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     const st = this.stateOf(mq);
     const [min, max] = await Promise.all([this.minOffset(mq), this.maxOffset(mq)]);
     if (!Number.isInteger(offset) || offset < min || offset > max) {
@@ -511,17 +524,18 @@ export class LitePullConsumer {
 
   /** seek() to the queue's min offset. */
   async seekToBegin(mq: MessageQueue): Promise<void> {
-    await this.seek(mq, await this.minOffset(mq));
+    await this.seek(mq, await this.minOffset(this.wire(mq)));
   }
 
   /** seek() to the queue's max offset (only new messages). */
   async seekToEnd(mq: MessageQueue): Promise<void> {
-    await this.seek(mq, await this.maxOffset(mq));
+    await this.seek(mq, await this.maxOffset(this.wire(mq)));
   }
 
   /** The offset of the first message of `mq` stored at or after `timestamp` (ms). */
-  async offsetForTimestamp(mq: MessageQueue, timestamp: number): Promise<number> {
+  async offsetForTimestamp(userMq: MessageQueue, timestamp: number): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return withMasterBroker(this.client, mq, (addr) => this.client.api.searchOffset(addr, mq.topic, mq.queueId, timestamp));
   }
 
@@ -536,7 +550,7 @@ export class LitePullConsumer {
   /** Stops fetching from these queues; poll() holds back what they already fetched until resume(). */
   pause(mqs: readonly MessageQueue[]): void {
     for (const mq of mqs) {
-      const st = this.stateOf(mq);
+      const st = this.stateOf(this.wire(mq));
       st.paused = true;
       this.interrupt(st);
     }
@@ -545,7 +559,7 @@ export class LitePullConsumer {
   /** Fetches from these queues again. */
   resume(mqs: readonly MessageQueue[]): void {
     for (const mq of mqs) {
-      const st = this.stateOf(mq);
+      const st = this.stateOf(this.wire(mq));
       st.paused = false;
       st.wake?.();
     }
@@ -554,12 +568,24 @@ export class LitePullConsumer {
 
   /** Whether `mq` is paused. */
   isPaused(mq: MessageQueue): boolean {
-    return this.stateOf(mq).paused;
+    return this.stateOf(this.wire(mq)).paused;
   }
 
-  /** The queues consumed now. */
+  /** The queues consumed now, by the application's topic names. */
   assignment(): MessageQueue[] {
+    const ns = this.namespace;
+    const mqs = this.wireAssignment();
+    return ns === undefined ? mqs : mqs.map((mq) => queueWithoutNamespace(ns, mq));
+  }
+
+  /** The queues consumed now, as the brokers name them. */
+  private wireAssignment(): MessageQueue[] {
     return [...this.assigned.values()].map((s) => s.mq).sort(compareMessageQueue);
+  }
+
+  /** `mq` as the brokers name it (upstream `queueWithNamespace`). */
+  private wire(mq: MessageQueue): MessageQueue {
+    return queueWithNamespace(this.namespace, mq);
   }
 
   /**
@@ -596,13 +622,16 @@ export class LitePullConsumer {
     }
   }
 
-  /** The readable queues of `topic` (from the NameServer). */
+  /** The readable queues of `topic` (from the NameServer), named as the application names them. */
   async fetchMessageQueues(topic: string): Promise<MessageQueue[]> {
     this.checkRunning();
-    await this.client.updateTopicRoute(topic);
-    const mqs = this.client.subscribeQueues(topic);
+    const ns = this.namespace;
+    const wire = wrapNamespace(ns, topic);
+    await this.client.updateTopicRoute(wire);
+    const mqs = this.client.subscribeQueues(wire);
     if (!mqs || mqs.length === 0) throw new MQClientError(`topic ${topic} has no readable queue in its route`, ClientErrorCode.NO_ROUTE);
-    return mqs.sort(compareMessageQueue);
+    // As upstream `parseMessageQueues`.
+    return (ns === undefined ? mqs : mqs.map((mq) => queueWithoutNamespace(ns, mq))).sort(compareMessageQueue);
   }
 
   /** Commits (autoCommit), stops fetching, persists offsets, unregisters and closes the connections. */
@@ -617,7 +646,7 @@ export class LitePullConsumer {
     this.notifyPollers();
     for (const st of this.assigned.values()) st.pq.stopPulling();
     if (this.autoCommit) this.commitConsumed();
-    const mqs = this.assignment();
+    const mqs = this.wireAssignment();
     await persistNow(this.offsetStore, mqs);
     for (const st of this.assigned.values()) st.pq.drop();
     this.assigned.clear();

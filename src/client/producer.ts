@@ -21,10 +21,17 @@ import { javaStringHashCode } from '../common/java.js';
 import { DEFAULT_TRACE_TOPIC, TraceMessageType } from './trace/trace-data.js';
 import { ProduceAccumulator, type AccumulatorLimits } from './produce-accumulator.js';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
+import { checkNamespace, queueWithNamespace, queueWithoutNamespace, wrapNamespace } from './namespace.js';
 
 export interface ProducerOptions {
   /** Producer group (matters for transactions only). Default `DEFAULT_PRODUCER`. */
   group?: string;
+  /**
+   * Client namespace (upstream `ClientConfig.namespace`): the group and every topic are
+   * `<namespace>%<name>` on the wire (system topics excepted); send results and the queues
+   * handed to selectors name the plain topic. Default none.
+   */
+  namespace?: string;
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
   namesrvAddr?: string;
   /** Total time for one send, retries included (ms). Default 3000. */
@@ -125,7 +132,10 @@ let instanceCounter = 0;
  * bodies, batches.
  */
 export class Producer {
+  /** The group as the brokers know it: wrapped in the namespace, if any (as upstream after start). */
   readonly group: string;
+  /** The client namespace, undefined when there is none. */
+  readonly namespace: string | undefined;
   readonly clientId: string;
   private readonly api: MQClientAPI;
   private readonly ownsApi: boolean;
@@ -155,7 +165,8 @@ export class Producer {
   private readonly accumulator?: ProduceAccumulator;
 
   constructor(opts: ProducerOptions = {}) {
-    this.group = opts.group ?? DEFAULT_PRODUCER_GROUP;
+    this.namespace = checkNamespace(opts.namespace);
+    this.group = wrapNamespace(this.namespace, opts.group ?? DEFAULT_PRODUCER_GROUP);
     const groupProblem = validateGroup(this.group);
     if (groupProblem) throw new MQClientError(groupProblem, ClientErrorCode.ARGUMENT_ILLEGAL);
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
@@ -183,7 +194,8 @@ export class Producer {
       this.accumulator = new ProduceAccumulator(limits, (msgs, queue) => this.sendOnce(msgs.length === 1 ? msgs[0]! : msgs, queue ? { queue } : {}));
     }
     if (opts.enableTrace) {
-      const inner = new Producer({ ...opts, group: `_INNER_TRACE_PRODUCER-${this.group}`, enableTrace: false, api: undefined, instanceName: `${this.clientId.split('@')[1]}-trace` });
+      // Trace records go to the cluster's trace topic, outside any namespace (upstream gives the trace producer namespaceV2 only).
+      const inner = new Producer({ ...opts, namespace: undefined, group: `_INNER_TRACE_PRODUCER-${this.group}`, enableTrace: false, api: undefined, instanceName: `${this.clientId.split('@')[1]}-trace` });
       this.trace = new AsyncTraceDispatcher(inner, opts.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
     }
   }
@@ -205,7 +217,7 @@ export class Producer {
       if (this.state === 'running' && this.brokerAddrs().has(addr)) void this.sendHeartbeat(addr);
     });
     // Replies to this producer's requests come back on its connections (upstream ClientRemotingProcessor).
-    this.unregisterReply = this.api.registerRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => receiveReplyMessage(req, this.requests, this.log));
+    this.unregisterReply = this.api.registerRequestHandler(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => receiveReplyMessage(req, this.requests, this.log, this.namespace));
     await this.trace?.start();
   }
 
@@ -269,11 +281,14 @@ export class Producer {
     if (queues.length === 0) throw new MQClientError('the topic has no writable queue to select from', ClientErrorCode.NO_ROUTE);
     const first = Array.isArray(msg) ? (msg as readonly Message[])[0]! : (msg as Message);
     if (opts.selector) {
-      const mq = opts.selector(queues, first, opts.arg);
-      if (!mq || !queues.some((q) => q.topic === mq.topic && q.brokerName === mq.brokerName && q.queueId === mq.queueId)) {
+      // As upstream: the selector sees the queues by the application's topic name; its pick is wrapped again.
+      const ns = this.namespace;
+      const offered = ns === undefined ? queues : queues.map((q) => queueWithoutNamespace(ns, q));
+      const mq = opts.selector(offered, first, opts.arg);
+      if (!mq || !offered.some((q) => q.topic === mq.topic && q.brokerName === mq.brokerName && q.queueId === mq.queueId)) {
         throw new MQClientError('the selector returned a queue that is not one of the topic\'s write queues', ClientErrorCode.ARGUMENT_ILLEGAL);
       }
-      return mq;
+      return queueWithNamespace(ns, mq);
     }
     return queues[Math.abs(javaStringHashCode(opts.shardingKey!)) % queues.length];
   }
@@ -377,8 +392,9 @@ export class Producer {
     const p = Array.isArray(msg) ? this.prepareBatch(msg as readonly Message[]) : this.prepareOne(msg as Message);
     let info = this.publishInfo.get(p.topic);
     if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
-    if (opts.queue) checkQueueOfTopic(opts.queue, p.topic);
-    const chosen = opts.queue ?? this.selectedQueue(info.messageQueueList, msg, opts);
+    const queue = opts.queue && queueWithNamespace(this.namespace, opts.queue);
+    if (queue) checkQueueOfTopic(queue, p.topic);
+    const chosen = queue ?? this.selectedQueue(info.messageQueueList, msg, opts);
     const attempts = chosen ? 1 : 1 + this.retryTimes;
     let lastBrokerName: string | undefined;
     let lastErr: unknown;
@@ -394,6 +410,8 @@ export class Producer {
         const addr = this.brokerAddrOf(info, mq.brokerName);
         const r = await this.sendKernel(addr, mq, p, left, sentAt);
         this.faults?.update(mq.brokerName, Date.now() - sentAt, false);
+        // As upstream processSendResponse: the result names the queue by the application's topic.
+        if (this.namespace !== undefined) r.messageQueue = queueWithoutNamespace(this.namespace, r.messageQueue);
         // Stored but not as durable as asked (flush or slave timeout): upstream may try another broker.
         if (r.sendStatus !== 'SEND_OK' && this.retryAnotherBrokerWhenNotStoreOK && i < attempts - 1) {
           notStored = r;
@@ -438,7 +456,7 @@ export class Producer {
     const begin = Date.now();
     const timeout = opts.timeout ?? this.sendMsgTimeout;
     const { correlationId, reply } = this.requests.open(this, msg, this.clientId, timeout);
-    this.prepareRequest(msg.topic)
+    this.prepareRequest(wrapNamespace(this.namespace, msg.topic))
       .then(() => this.send(msg, { ...opts, timeout: Math.max(1, timeout - (Date.now() - begin)) }))
       .then(() => this.requests.markSent(correlationId), (err: unknown) => this.requests.fail(correlationId, err));
     if (!callback) return reply;
@@ -476,8 +494,9 @@ export class Producer {
     const p = this.prepareOne(msg);
     let info = this.publishInfo.get(p.topic);
     if (info === undefined || !info.ok()) info = await this.findTopicPublishInfo(p.topic);
-    if (opts.queue) checkQueueOfTopic(opts.queue, p.topic);
-    const mq = opts.queue ?? info.selectOneMessageQueue();
+    const queue = opts.queue && queueWithNamespace(this.namespace, opts.queue);
+    if (queue) checkQueueOfTopic(queue, p.topic);
+    const mq = queue ?? info.selectOneMessageQueue();
     await this.api.sendOneway(this.brokerAddrOf(info, mq.brokerName), this.header(mq, p), p.body);
   }
 
@@ -487,8 +506,9 @@ export class Producer {
    * resolves with the message id. A message already delivered, or a handle of another topic or
    * broker, is refused by the broker.
    */
-  async recallMessage(topic: string, recallHandle: string): Promise<string> {
+  async recallMessage(userTopic: string, recallHandle: string): Promise<string> {
     this.checkRunning();
+    const topic = wrapNamespace(this.namespace, userTopic);
     const problem = validateTopic(topic);
     if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
     if (isRetryTopic(topic) || isDLQTopic(topic)) throw new MQClientError(`topic ${topic} is not supported: messages of retry and dead-letter topics cannot be recalled`, ClientErrorCode.ARGUMENT_ILLEGAL);
@@ -508,12 +528,13 @@ export class Producer {
   /** The queues a send may pick for `topic` (after a route lookup if needed). */
   async fetchPublishMessageQueues(topic: string): Promise<MessageQueue[]> {
     this.checkRunning();
-    const info = await this.findTopicPublishInfo(topic);
-    return [...info.messageQueueList];
+    const info = await this.findTopicPublishInfo(wrapNamespace(this.namespace, topic));
+    const ns = this.namespace;
+    return ns === undefined ? [...info.messageQueueList] : info.messageQueueList.map((q) => queueWithoutNamespace(ns, q));
   }
 
   /**
-   * Reloads the route of `topic` from the NameServer; with `useDefault`, builds it from the TBW102
+   * Reloads the route of `topic` (its name on the wire: wrapped, when there is a namespace) from the NameServer; with `useDefault`, builds it from the TBW102
    * template instead. Returns undefined when the NameServer does not know the topic.
    */
   updateTopicRouteInfo(topic: string, useDefault = false): Promise<TopicPublishInfo | undefined> {
@@ -610,7 +631,9 @@ export class Producer {
   }
 
   private prepareOne(msg: Message): PreparedSend {
-    this.checkTopicAndBody(msg.topic, msg.body.length);
+    // As upstream `msg.setTopic(withNamespace(...))`, without changing the application's message.
+    const topic = this.namespace === undefined ? msg.topic : wrapNamespace(this.namespace, msg.topic);
+    this.checkTopicAndBody(topic, msg.body.length);
     let body = msg.body;
     let sysFlag = 0;
     if (body.length >= this.compressOver) {
@@ -621,7 +644,7 @@ export class Producer {
     if (msg.getProperty(MessageConst.TRANSACTION_PREPARED) === 'true') sysFlag |= MessageSysFlag.TRANSACTION_PREPARED_TYPE;
     const properties = buildMessageProperties(msg, this.ids);
     const p: PreparedSend = {
-      topic: msg.topic,
+      topic,
       body,
       sysFlag,
       flag: msg.flag,
@@ -643,6 +666,7 @@ export class Producer {
     const first = msgs[0];
     if (!first) throw new MQClientError('a batch needs at least one message', ClientErrorCode.MESSAGE_ILLEGAL);
     const topic = first.topic;
+    const wireTopic = wrapNamespace(this.namespace, topic);
     const wait = first.waitStoreMsgOK;
     const entries: BatchEntry[] = new Array(msgs.length);
     const ids: string[] = new Array(msgs.length);
@@ -652,7 +676,7 @@ export class Producer {
       if (isRetryTopic(m.topic)) throw new MQClientError('retry-group topics are not supported for batching', ClientErrorCode.MESSAGE_ILLEGAL);
       if (m.delayTimeLevel > 0) throw new MQClientError('delay levels are not supported for batching', ClientErrorCode.MESSAGE_ILLEGAL);
       if (m.waitStoreMsgOK !== wait) throw new MQClientError('all messages of a batch must have the same waitStoreMsgOK', ClientErrorCode.MESSAGE_ILLEGAL);
-      this.checkTopicAndBody(m.topic, m.body.length);
+      this.checkTopicAndBody(wireTopic, m.body.length);
       entries[i] = { flag: m.flag, body: m.body, properties: buildMessageProperties(m, this.ids) };
       ids[i] = m.uniqKey!;
     }
@@ -665,7 +689,7 @@ export class Producer {
       [MessageConst.WAIT_STORE_MSG_OK, wait ? 'true' : 'false'],
       [MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.ids.next()],
     ]);
-    return { topic, body, sysFlag: 0, flag: 0, properties: encodeProperties(batchProps), msgId: ids.join(','), batch: true };
+    return { topic: wireTopic, body, sysFlag: 0, flag: 0, properties: encodeProperties(batchProps), msgId: ids.join(','), batch: true };
   }
 
   private checkRunning(): void {

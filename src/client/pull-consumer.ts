@@ -10,10 +10,16 @@ import { MQClientAPI, type PullResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
 import { topicRouteData2TopicSubscribeInfo } from './topic-publish-info.js';
+import { checkNamespace, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 
 export interface PullConsumerOptions {
   /** Consumer group; offsets are stored per group. */
   group: string;
+  /**
+   * Client namespace (upstream `ClientConfig.namespace`): group and topics are
+   * `<namespace>%<name>` on the wire; queues and pulled messages name the plain topic. Default none.
+   */
+  namespace?: string;
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
   namesrvAddr?: string;
   serializeType?: 'ROCKETMQ' | 'JSON';
@@ -48,7 +54,10 @@ interface TopicRoute {
  * offsets on the broker.
  */
 export class PullConsumer {
+  /** The group as the brokers know it: wrapped in the namespace, if any. */
   readonly group: string;
+  /** The client namespace, undefined when there is none. */
+  readonly namespace: string | undefined;
   private readonly api: MQClientAPI;
   private readonly ownsApi: boolean;
   private readonly namesrv: NamesrvAddressList;
@@ -60,7 +69,8 @@ export class PullConsumer {
   private state: 'created' | 'running' | 'shutdown' = 'created';
 
   constructor(opts: PullConsumerOptions) {
-    this.group = opts.group;
+    this.namespace = checkNamespace(opts.namespace);
+    this.group = wrapNamespace(this.namespace, opts.group);
     const problem = validateGroup(this.group);
     if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
@@ -91,19 +101,22 @@ export class PullConsumer {
   /** The readable queues of `topic`, fresh from the NameServer. */
   async fetchSubscribeMessageQueues(topic: string): Promise<MessageQueue[]> {
     this.checkRunning();
-    const r = await this.loadRoute(topic);
-    const mqs = topicRouteData2TopicSubscribeInfo(topic, r.route);
+    const ns = this.namespace;
+    const wire = wrapNamespace(ns, topic);
+    const r = await this.loadRoute(wire);
+    const mqs = topicRouteData2TopicSubscribeInfo(wire, r.route);
     if (mqs.length === 0) {
       throw new MQClientError(`topic ${topic} has no readable queue in its route`, ClientErrorCode.NO_ROUTE);
     }
-    return mqs;
+    // As upstream `parseSubscribeMessageQueues`: the queues by the application's topic name.
+    return ns === undefined ? mqs : mqs.map((mq) => queueWithoutNamespace(ns, mq));
   }
 
   /**
    * Pulls up to `maxNums` messages of `mq` from `offset`, filtered by `subExpression`
    * (`*` or `TagA || TagB`). The result's nextBeginOffset is where the next pull starts.
    */
-  async pull(mq: MessageQueue, subExpression: string | undefined, offset: number, maxNums: number, opts: PullOptions = {}): Promise<PullResult> {
+  async pull(userMq: MessageQueue, subExpression: string | undefined, offset: number, maxNums: number, opts: PullOptions = {}): Promise<PullResult> {
     this.checkRunning();
     if (!Number.isInteger(offset) || offset < 0) throw new MQClientError(`pull offset ${offset} must be a non-negative integer`, ClientErrorCode.ARGUMENT_ILLEGAL);
     if (!Number.isInteger(maxNums) || maxNums <= 0) throw new MQClientError(`maxNums ${maxNums} must be a positive integer`, ClientErrorCode.ARGUMENT_ILLEGAL);
@@ -117,8 +130,9 @@ export class PullConsumer {
         throw new MQClientError(`pull timeout ${timeout} ms must exceed the broker suspend time ${suspendTimeoutMs} ms`, ClientErrorCode.ARGUMENT_ILLEGAL);
       }
     }
+    const mq = this.wire(userMq);
     const addr = await this.findBrokerAddr(mq);
-    return this.api.pullMessage(addr, {
+    const result = await this.api.pullMessage(addr, {
       consumerGroup: this.group,
       topic: mq.topic,
       queueId: mq.queueId,
@@ -131,45 +145,60 @@ export class PullConsumer {
       subVersion: Date.now(),
       expressionType: opts.expressionType ?? ExpressionType.TAG,
     }, timeout);
+    // As upstream DefaultMQPullConsumerImpl: pulled messages show the topic without the namespace.
+    if (this.namespace !== undefined) for (const m of result.msgFoundList) m.topic = withoutNamespace(m.topic, this.namespace);
+    return result;
+  }
+
+  /** `mq` as the brokers name it (upstream `queueWithNamespace`). */
+  private wire(mq: MessageQueue): MessageQueue {
+    return queueWithNamespace(this.namespace, mq);
   }
 
   /** The group's stored offset of `mq`, or -1 when it has none. */
-  async queryConsumerOffset(mq: MessageQueue): Promise<number> {
+  async queryConsumerOffset(userMq: MessageQueue): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return this.api.queryConsumerOffset(await this.findBrokerAddr(mq), { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId });
   }
 
   /** Stores the group's offset of `mq` on the broker (oneway: without waiting for the answer). */
-  async updateConsumerOffset(mq: MessageQueue, offset: number, opts: { oneway?: boolean } = {}): Promise<void> {
+  async updateConsumerOffset(userMq: MessageQueue, offset: number, opts: { oneway?: boolean } = {}): Promise<void> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     const addr = await this.findBrokerAddr(mq);
     const header = { consumerGroup: this.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
     if (opts.oneway) await this.api.updateConsumerOffsetOneway(addr, header);
     else await this.api.updateConsumerOffset(addr, header);
   }
 
-  async maxOffset(mq: MessageQueue): Promise<number> {
+  async maxOffset(userMq: MessageQueue): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return this.api.getMaxOffset(await this.findBrokerAddr(mq), mq.topic, mq.queueId);
   }
 
-  async minOffset(mq: MessageQueue): Promise<number> {
+  async minOffset(userMq: MessageQueue): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return this.api.getMinOffset(await this.findBrokerAddr(mq), mq.topic, mq.queueId);
   }
 
-  async searchOffset(mq: MessageQueue, timestamp: number, boundaryType?: SearchOffsetBoundaryType): Promise<number> {
+  async searchOffset(userMq: MessageQueue, timestamp: number, boundaryType?: SearchOffsetBoundaryType): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return this.api.searchOffset(await this.findBrokerAddr(mq), mq.topic, mq.queueId, timestamp, boundaryType);
   }
 
-  async earliestMsgStoreTime(mq: MessageQueue): Promise<number> {
+  async earliestMsgStoreTime(userMq: MessageQueue): Promise<number> {
     this.checkRunning();
+    const mq = this.wire(userMq);
     return this.api.getEarliestMsgStoretime(await this.findBrokerAddr(mq), mq.topic, mq.queueId);
   }
 
   /** The master address serving `mq`, from the cached route (loaded on first use). */
-  async findBrokerAddr(mq: MessageQueue): Promise<string> {
+  async findBrokerAddr(userMq: MessageQueue): Promise<string> {
+    const mq = this.wire(userMq);
     let r = this.routes.get(mq.topic);
     let addr = r?.masters.get(mq.brokerName);
     if (addr === undefined) {

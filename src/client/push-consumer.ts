@@ -36,6 +36,7 @@ import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
+import { checkNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
@@ -126,8 +127,10 @@ const PULL_TIME_DELAY_MILLS_WHEN_SUSPEND = 1000;
  * ```
  */
 export class PushConsumer {
-  /** The consumer group. */
+  /** The consumer group as the brokers know it: wrapped in the namespace, if any (as upstream after start). */
   readonly group: string;
+  /** The client namespace, undefined when there is none. */
+  readonly namespace: string | undefined;
   /** CLUSTERING or BROADCASTING. */
   readonly messageModel: MessageModelValue;
   /** Where queues without a committed offset start. */
@@ -165,7 +168,8 @@ export class PushConsumer {
   private startTimestamp = 0;
 
   constructor(opts: PushConsumerOptions) {
-    this.group = opts.group;
+    this.namespace = checkNamespace(opts.namespace);
+    this.group = wrapNamespace(this.namespace, opts.group);
     checkGroup(this.group);
     this.messageModel = opts.messageModel ?? MessageModel.CLUSTERING;
     this.consumeFromWhere = opts.consumeFromWhere ?? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET;
@@ -252,13 +256,14 @@ export class PushConsumer {
    */
   subscribe(topic: string, subExpression: SubscriptionExpression = '*'): void {
     if (this.state === 'stopping' || this.state === 'shutdown') throw new MQClientError(`consumer ${this.group} is shut down`, ClientErrorCode.NOT_STARTED);
-    this.subscriptionInner.set(topic, subscriptionOf(topic, subExpression));
+    const wire = wrapNamespace(this.namespace, topic);
+    this.subscriptionInner.set(wire, subscriptionOf(wire, subExpression));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 
   /** Stops consuming `topic`; its queues are given up at the next rebalance (started at once). */
   unsubscribe(topic: string): void {
-    this.subscriptionInner.delete(topic);
+    this.subscriptionInner.delete(wrapNamespace(this.namespace, topic));
     if (this.state === 'running') void this.afterSubscriptionChange();
   }
 
@@ -267,9 +272,14 @@ export class PushConsumer {
     this.rebalanceService.wakeup();
   }
 
-  /** The subscriptions, the automatic retry-topic one included. */
+  /** The subscriptions, the automatic retry-topic one included, by the application's topic names. */
   subscriptions(): ReadonlyMap<string, SubscriptionData> {
-    return this.subscriptionInner;
+    const ns = this.namespace;
+    if (ns === undefined) return this.subscriptionInner;
+    return new Map([...this.subscriptionInner.values()].map((sd) => {
+      const topic = withoutNamespace(sd.topic, ns);
+      return [topic, { ...sd, topic }];
+    }));
   }
 
   /** Messages are consumed concurrently, in no particular order. Set before start. */
@@ -295,12 +305,18 @@ export class PushConsumer {
 
   /** The queues this consumer holds now (pulled ones; see popAssignment for POP mode). */
   assignment(): MessageQueue[] {
-    return this.rebalanceImpl.assignment();
+    return this.withoutNamespace(this.rebalanceImpl.assignment());
   }
 
   /** The queues this consumer pops now: assigned by the broker in POP mode (queueId −1: every queue of that broker). */
   popAssignment(): MessageQueue[] {
-    return this.rebalanceImpl.popAssignment();
+    return this.withoutNamespace(this.rebalanceImpl.popAssignment());
+  }
+
+  /** Queues as the application names them (upstream `parseSubscribeMessageQueues`). */
+  private withoutNamespace(mqs: MessageQueue[]): MessageQueue[] {
+    const ns = this.namespace;
+    return ns === undefined ? mqs : mqs.map((mq) => queueWithoutNamespace(ns, mq));
   }
 
   /** Number of rebalances done since start (for tools and tests that wait for one). */
@@ -338,7 +354,7 @@ export class PushConsumer {
           this.traceOptions.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
         await this.traceDispatcher.start();
       }
-      const fn = this.traceDispatcher ? traceListener(this.listener.fn as ListenerFn, this.traceDispatcher, this.group) : this.listener.fn;
+      const fn = this.traceDispatcher ? traceListener(this.listener.fn as ListenerFn, this.traceDispatcher, withoutNamespace(this.group, this.namespace)) : this.listener.fn;
       this.consumeService = this.listener.orderly
         ? new ConsumeMessageOrderlyService(host, fn as MessageListenerOrderly, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
         : new ConsumeMessageConcurrentlyService(host, fn as MessageListenerConcurrently, this.executor, this.opts.consumeMessageBatchMaxSize);
@@ -502,6 +518,7 @@ export class PushConsumer {
     if (ext.brokerName) msg.brokerName = ext.brokerName;
     const original = msg.propertyMap.get(MessageConst.RETRY_TOPIC);
     if (original && msg.topic === getRetryTopic(this.group)) msg.topic = original;
+    if (this.namespace !== undefined) msg.topic = withoutNamespace(msg.topic, this.namespace);
     const mq: MessageQueue = { topic: msg.topic, brokerName: msg.brokerName ?? ext.brokerName ?? '', queueId: msg.queueId };
     const result: ConsumeMessageDirectlyResult = { order: this.listener.orderly, autoCommit: true, spentTimeMills: 0 };
     const begin = Date.now();
@@ -638,10 +655,13 @@ export class PushConsumer {
           const retryTopic = getRetryTopic(this.group);
           for (const m of msgs) {
             m.brokerName = mq.brokerName;
-            // As upstream `resetRetryAndNamespace`: a retried message shows its original topic.
+            // As upstream `resetRetryAndNamespace`: a retried message shows its original topic,
             const original = m.propertyMap.get(MessageConst.RETRY_TOPIC);
             if (original && m.topic === retryTopic) m.topic = original;
           }
+          // … and the application sees the topic without the namespace.
+          const ns = this.namespace;
+          if (ns !== undefined) for (const m of msgs) m.topic = withoutNamespace(m.topic, ns);
           const dispatch = pq.putMessage(msgs);
           if (this.consumeService instanceof ConsumeMessageOrderlyService) this.consumeService.submitConsumeRequest(msgs, pq, mq, dispatch);
           else this.consumeService?.submitConsumeRequest(msgs, pq, mq);
@@ -731,6 +751,8 @@ export class PushConsumer {
         }
       }
       if (msgs.length === 0) continue;
+      // As upstream processPopResponse: the application sees the topic without the namespace.
+      if (this.namespace !== undefined) for (const m of msgs) m.topic = withoutNamespace(m.topic, this.namespace);
       pq.incFoundMsg(msgs.length);
       this.popConsumeService?.submitPopConsumeRequest(msgs, pq, mq);
     }
@@ -795,6 +817,19 @@ export class PushConsumer {
    * False when both failed (the caller then retries locally).
    */
   private async sendMessageBack(msg: MessageExt, delayLevel: number, mq: MessageQueue): Promise<boolean> {
+    if (this.namespace === undefined) return this.sendMessageBackWire(msg, delayLevel, mq);
+    // As upstream, the message goes back under its topic on the wire (`withNamespace` before
+    // sendMessageBack); the application's view is restored for a local retry.
+    const topic = msg.topic;
+    msg.topic = wrapNamespace(this.namespace, topic);
+    try {
+      return await this.sendMessageBackWire(msg, delayLevel, mq);
+    } finally {
+      msg.topic = topic;
+    }
+  }
+
+  private async sendMessageBackWire(msg: MessageExt, delayLevel: number, mq: MessageQueue): Promise<boolean> {
     try {
       await withMasterBroker(this.client, mq, (addr) => this.client.api.consumerSendMessageBack(addr, mq.brokerName, msg, this.group, delayLevel, 5000, this.maxReconsumeTimes(this.orderly)));
       return true;

@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { Message, toMessageExt, type MessageExt } from './message.js';
 import type { RequestFutureHolder } from './request-future-holder.js';
+import { withoutNamespace } from './namespace.js';
 
 /**
  * Request-reply over the queue (upstream `DefaultMQProducer.request`, `MessageUtil`,
@@ -44,14 +45,16 @@ export function isReplyMessage(msg: Message): boolean {
 
 /**
  * PUSH_REPLY_MESSAGE_TO_CLIENT (upstream `ClientRemotingProcessor.receiveReplyMessage`): the
- * reply completes the request of this process it answers. As upstream, the broker is told SUCCESS
+ * reply completes the request of this process it answers; `namespace` is the receiving producer's. As upstream, the broker is told SUCCESS
  * once the reply is read, whether or not a request still waited for it (a late reply is only
  * logged), and SYSTEM_ERROR "process reply message fail" when it cannot be read.
  */
-export function receiveReplyMessage(req: RemotingCommand, holder: RequestFutureHolder, log: Logger): RemotingCommand {
+export function receiveReplyMessage(req: RemotingCommand, holder: RequestFutureHolder, log: Logger, namespace?: string): RemotingCommand {
   let reply: MessageExt;
   try {
     reply = decodePushedReply(req);
+    // As upstream ClientRemotingProcessor: the requester sees the reply topic without its namespace.
+    if (namespace !== undefined) reply.topic = withoutNamespace(reply.topic, namespace);
   } catch (err) {
     log.warn(`a pushed reply message could not be read: ${(err as Error).message}`);
     return createResponse(req, ResponseCode.SYSTEM_ERROR, `process reply message fail: ${(err as Error).message}`);

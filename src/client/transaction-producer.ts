@@ -6,6 +6,7 @@ import { ClientErrorCode, MQClientError } from './errors.js';
 import { decodeReceivedMessages, type Message, type MessageExt } from './message.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { Producer, type ProducerOptions } from './producer.js';
+import { withoutNamespace } from './namespace.js';
 
 /** Outcome of a local transaction (upstream `LocalTransactionState`). */
 export const LocalTransactionState = {
@@ -104,6 +105,8 @@ export class TransactionProducer extends Producer {
     const ext = req.extFields ?? {};
     const msg = req.body ? decodeReceivedMessages(req.body)[0] : undefined;
     if (!msg) return;
+    // As upstream ClientRemotingProcessor.checkTransactionState: the check sees the application's topic.
+    if (this.namespace !== undefined) msg.topic = withoutNamespace(msg.topic, this.namespace);
     let state: LocalTransactionStateValue = LocalTransactionState.UNKNOW;
     try {
       state = (await this.check(msg)) ?? LocalTransactionState.UNKNOW;
