@@ -18,7 +18,7 @@ import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, t
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
 import { buildSubscriptionData, subscriptionOf, type SubscriptionExpression } from './subscription.js';
 import { ABORTED, raceAbort, sleep } from './wait.js';
-import { checkNamespace, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
+import { checkNamespace, namespacedStrategy, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 
 /** Settings of a LitePullConsumer; names and defaults are upstream's `DefaultLitePullConsumer` ones. */
 export interface LitePullConsumerOptions extends ConsumerOptions {
@@ -146,7 +146,7 @@ export class LitePullConsumer {
     this.tasks = new ConsumerTasks(() => this.state === 'running', this.log);
     this.pullAPIWrapper = new PullAPIWrapper(this.client, { ...this.opts, group: this.group, litePull: true });
     const cfg: RebalanceConfig = {
-      group: this.group, messageModel: this.messageModel, strategy: opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely(),
+      group: this.group, messageModel: this.messageModel, strategy: namespacedStrategy(this.namespace, opts.allocateMessageQueueStrategy ?? new AllocateMessageQueueAveragely()),
       consumeFromWhere: this.consumeFromWhere, consumeTimestamp: parseConsumeTimestamp(opts.consumeTimestamp),
       client: this.client, offsetStore: () => this.offsetStore, log: this.log,
     };

@@ -1,6 +1,7 @@
 import { DLQ_GROUP_TOPIC_PREFIX, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import type { MessageQueue } from './route.js';
+import type { AllocateMessageQueueStrategy } from './rebalance/index.js';
 
 /**
  * Client namespaces (upstream `NamespaceUtil` and `ClientConfig.withNamespace` /
@@ -88,6 +89,22 @@ export function queueWithoutNamespace(namespace: string | undefined, mq: Message
   if (!namespace) return mq;
   const topic = withoutNamespace(mq.topic, namespace);
   return topic === mq.topic ? mq : { ...mq, topic };
+}
+
+/**
+ * `strategy` as the application wrote it: it sees the group and the queues by their plain names
+ * (queues of AllocateMessageQueueByConfig, say, are listed that way) and its choice is wrapped
+ * again. Upstream hands strategies the wrapped names; for one that only counts and divides,
+ * as the built-in ones do, the result is the same. The strategy itself when there is no namespace.
+ */
+export function namespacedStrategy(namespace: string | undefined, strategy: AllocateMessageQueueStrategy): AllocateMessageQueueStrategy {
+  if (!namespace) return strategy;
+  return {
+    name: strategy.name,
+    allocate: (consumerGroup, currentCID, mqAll, cidAll) =>
+      strategy.allocate(withoutNamespace(consumerGroup, namespace), currentCID, mqAll.map((mq) => queueWithoutNamespace(namespace, mq)), cidAll)
+        .map((mq) => queueWithNamespace(namespace, mq)),
+  };
 }
 
 // Upstream takes any namespace; here one that could not be part of a topic name is refused

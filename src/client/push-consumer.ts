@@ -36,7 +36,7 @@ import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
-import { checkNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
+import { checkNamespace, namespacedStrategy, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
@@ -221,7 +221,7 @@ export class PushConsumer {
     this.tasks = new ConsumerTasks(() => this.state === 'running', this.log);
     this.pullAPIWrapper = new PullAPIWrapper(this.client, { ...this.opts, group: this.group, litePull: false });
     const cfg: RebalanceConfig = {
-      group: this.group, messageModel: this.messageModel, strategy: this.strategy, consumeFromWhere: this.consumeFromWhere,
+      group: this.group, messageModel: this.messageModel, strategy: namespacedStrategy(this.namespace, this.strategy), consumeFromWhere: this.consumeFromWhere,
       consumeTimestamp: this.consumeTimestamp, client: this.client, offsetStore: () => this.offsetStore, log: this.log,
     };
     this.rebalanceImpl = new ConsumerRebalanceImpl(cfg, {

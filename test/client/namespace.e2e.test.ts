@@ -12,6 +12,7 @@ import { ConsumeFromWhere } from '../../src/client/headers.js';
 import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
 import { createReplyMessage } from '../../src/client/request-reply.js';
+import type { AllocateMessageQueueStrategy } from '../../src/client/rebalance/index.js';
 import { skip } from './standalone-fixture.js';
 import { usePushFixture } from './push-fixture.js';
 import { createTopic, waitUntil } from './helpers.js';
@@ -91,7 +92,17 @@ test('producer and push consumer of namespace A exchange messages under A%topic;
     const cA = f.consumer({ group, namespace: 'A', consumeFromWhere: FIRST });
     cA.subscribe(topic, '*');
     collector(cA, gotA);
-    const cB = f.consumer({ group, namespace: 'B', consumeFromWhere: FIRST });
+    // An allocation strategy sees the group and the queues by their plain names too.
+    const offeredToStrategy = new Set<string>();
+    const takeAll: AllocateMessageQueueStrategy = {
+      name: 'TAKE_ALL',
+      allocate: (g, _cid, mqAll) => {
+        offeredToStrategy.add(g);
+        for (const q of mqAll) offeredToStrategy.add(q.topic);
+        return [...mqAll];
+      },
+    };
+    const cB = f.consumer({ group, namespace: 'B', consumeFromWhere: FIRST, allocateMessageQueueStrategy: takeAll });
     cB.subscribe(topic, '*');
     collector(cB, gotB);
     await cA.start();
@@ -124,6 +135,8 @@ test('producer and push consumer of namespace A exchange messages under A%topic;
     assert.deepEqual(gotA.map((m) => m.body.toString()).sort(), ['a-0', 'a-1', 'a-2', 'a-3', 'a-4', 'a-5']);
     assert.deepEqual(gotB.map((m) => m.body.toString()).sort(), ['b-0', 'b-1', 'b-2']);
     for (const m of [...gotA, ...gotB]) assert.equal(m.topic, topic);
+    assert.deepEqual([...offeredToStrategy].sort(), [`%RETRY%${group}`, group, topic].sort());
+    assert.equal(cB.assignment().filter((q) => q.topic === topic).length, 4);
 
     // The application sees plain names; the group is wrapped on the broker.
     assert.equal(cA.group, `A%${group}`);

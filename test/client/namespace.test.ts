@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkNamespace, getNamespaceFromResource, isAlreadyWithNamespace, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace,
+  checkNamespace, getNamespaceFromResource, isAlreadyWithNamespace, namespacedStrategy, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace,
   wrapNamespaceAndRetry,
 } from '../../src/client/namespace.js';
 import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
+import { AllocateMessageQueueAveragely, AllocateMessageQueueByConfig } from '../../src/client/rebalance/index.js';
 
 // The cases of upstream NamespaceUtilTest, and ours for the option's check.
 
@@ -73,4 +74,13 @@ test('checkNamespace: none when empty; names a topic could not carry, or with th
     assert.throws(() => checkNamespace(bad), (err: unknown) =>
       err instanceof MQClientError && err.code === ClientErrorCode.ARGUMENT_ILLEGAL && err.message.includes(`[${bad}]`) && err.message.includes('illegal characters'), bad);
   }
+});
+
+test('namespacedStrategy: a strategy allocates by plain names and its choice goes back wrapped', () => {
+  const wire = [0, 1, 2, 3].map((queueId) => ({ topic: 'NS%T', brokerName: 'b', queueId }));
+  const byConfig = new AllocateMessageQueueByConfig([{ topic: 'T', brokerName: 'b', queueId: 2 }]);
+  assert.deepEqual(namespacedStrategy('NS', byConfig).allocate('NS%G', 'c1', wire, ['c1']), [wire[2]]);
+  const avg = new AllocateMessageQueueAveragely();
+  assert.strictEqual(namespacedStrategy(undefined, avg), avg);
+  assert.deepEqual(namespacedStrategy('NS', avg).allocate('NS%G', 'c2', wire, ['c1', 'c2']), avg.allocate('NS%G', 'c2', wire, ['c1', 'c2']));
 });
