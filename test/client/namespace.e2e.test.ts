@@ -204,6 +204,48 @@ test('a failed message goes to %RETRY%A%group and comes back with the plain topi
   });
 });
 
+test('orderly and POP-mode push consumers of a namespace see plain topics; failed POP messages come back', { skip }, async () => {
+  const topic = `NsOrderPop_${stamp}`;
+  const orderly = `NsOrderlyG_${stamp}`;
+  const pop = `NsPopG_${stamp}`;
+  await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, `A%${topic}`, 1);
+  // mqadmin setConsumeMode -m POP names the wrapped group and topic, as the broker knows them.
+  const api = new MQClientAPI();
+  try {
+    await api.setMessageRequestMode(f.mq.brokerAddr, { topic: `A%${topic}`, consumerGroup: `A%${pop}`, mode: 'POP', popShareQueueNum: 0 });
+  } finally {
+    await api.shutdown();
+  }
+  await withClients(async (track) => {
+    const p = track(new Producer({ namespace: 'A', namesrvAddr: f.mq.namesrvAddr }));
+    await p.start();
+    const inOrder: string[] = [];
+    const o = f.consumer({ group: orderly, namespace: 'A', consumeFromWhere: FIRST });
+    o.subscribe(topic, '*');
+    o.registerMessageListenerOrderly(async (msgs) => {
+      for (const m of msgs) inOrder.push(`${m.topic}:${m.body.toString()}`);
+    });
+    const popped: Array<{ topic: string; body: string }> = [];
+    const c = f.consumer({ group: pop, namespace: 'A', consumeFromWhere: FIRST, clientRebalance: false, popDelayLevel: [1] });
+    c.subscribe(topic, '*');
+    c.registerMessageListenerConcurrently(async (msgs) => {
+      for (const m of msgs) popped.push({ topic: m.topic, body: m.body.toString() });
+      // The first delivery of o-1 fails: it comes back after its 1 s invisible time.
+      return msgs.some((m) => m.body.toString() === 'o-1' && popped.filter((x) => x.body === 'o-1').length === 1)
+        ? ConsumeConcurrentlyStatus.RECONSUME_LATER : ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await o.start();
+    await c.start();
+    await waitUntil(() => c.popAssignment().some((q) => q.queueId === -1), 'the POP assignment');
+    for (const q of c.popAssignment()) assert.equal(q.topic, topic);
+    for (let i = 0; i < 3; i++) await p.send(new Message(topic, `o-${i}`));
+    await waitUntil(() => inOrder.length >= 3 && popped.filter((x) => x.body === 'o-1').length >= 2, 'the orderly and the popped deliveries', 15_000);
+    assert.deepEqual(inOrder, [`${topic}:o-0`, `${topic}:o-1`, `${topic}:o-2`]);
+    for (const x of popped) assert.equal(x.topic, topic);
+    assert.deepEqual([...new Set(popped.map((x) => x.body))].sort(), ['o-0', 'o-1', 'o-2']);
+  });
+});
+
 test('lite pull and pull consumers of a namespace poll, assign, seek and commit by plain names', { skip }, async () => {
   const topic = `NsLite_${stamp}`;
   const group = `NsLiteG_${stamp}`;
