@@ -107,6 +107,16 @@ export function namespacedStrategy(namespace: string | undefined, strategy: Allo
   };
 }
 
+/**
+ * A listener's consume context as the application sees it: `messageQueue` by the plain topic
+ * (upstream's context carries the wrapped queue), while whatever the listener sets on it (delay
+ * level, ackIndex, autoCommit…) lands on `ctx`, which the consume service reads back.
+ */
+export function contextWithoutNamespace<C extends { messageQueue: MessageQueue }>(ctx: C, namespace: string): C {
+  const mq = queueWithoutNamespace(namespace, ctx.messageQueue);
+  return new Proxy(ctx, { get: (target, key) => key === 'messageQueue' ? mq : Reflect.get(target, key) as unknown });
+}
+
 // Upstream takes any namespace; here one that could not be part of a topic name is refused
 // when the client is built, rather than by the broker at the first send or subscribe. `%` is
 // refused too: it separates the namespace from the name, and unwrapping cuts at the first one.

@@ -36,7 +36,7 @@ import type { MQClientInstance } from './mq-client-instance.js';
 import { ReadOffsetType, type OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
 import { Producer } from './producer.js';
-import { checkNamespace, namespacedStrategy, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
+import { checkNamespace, contextWithoutNamespace, namespacedStrategy, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
 import { AllocateMessageQueueAveragely, type AllocateMessageQueueStrategy } from './rebalance/index.js';
 import { RebalanceService, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from './route.js';
@@ -47,6 +47,11 @@ import { DEFAULT_TRACE_TOPIC } from './trace/trace-data.js';
 import { traceListener } from './trace/consume-trace.js';
 
 type ListenerFn = (msgs: MessageExt[], ctx: unknown) => Promise<unknown>;
+
+/** The listener of a namespaced consumer: its context names the queue by the plain topic, as the messages do. */
+function listenerWithoutNamespace(fn: ListenerFn, namespace: string): ListenerFn {
+  return (msgs, ctx) => fn(msgs, contextWithoutNamespace(ctx as { messageQueue: MessageQueue }, namespace));
+}
 
 /** Settings of a PushConsumer; names and defaults are upstream's `DefaultMQPushConsumer` ones. */
 export interface PushConsumerOptions extends ConsumerOptions {
@@ -354,7 +359,8 @@ export class PushConsumer {
           this.traceOptions.traceTopic ?? DEFAULT_TRACE_TOPIC, this.log);
         await this.traceDispatcher.start();
       }
-      const fn = this.traceDispatcher ? traceListener(this.listener.fn as ListenerFn, this.traceDispatcher, withoutNamespace(this.group, this.namespace)) : this.listener.fn;
+      const own = this.namespace === undefined ? this.listener.fn as ListenerFn : listenerWithoutNamespace(this.listener.fn as ListenerFn, this.namespace);
+      const fn = this.traceDispatcher ? traceListener(own, this.traceDispatcher, withoutNamespace(this.group, this.namespace)) : own;
       this.consumeService = this.listener.orderly
         ? new ConsumeMessageOrderlyService(host, fn as MessageListenerOrderly, this.executor, this.opts.consumeMessageBatchMaxSize, this.opts.suspendCurrentQueueTimeMillis)
         : new ConsumeMessageConcurrentlyService(host, fn as MessageListenerConcurrently, this.executor, this.opts.consumeMessageBatchMaxSize);

@@ -222,14 +222,16 @@ test('orderly and POP-mode push consumers of a namespace see plain topics; faile
     const inOrder: string[] = [];
     const o = f.consumer({ group: orderly, namespace: 'A', consumeFromWhere: FIRST });
     o.subscribe(topic, '*');
-    o.registerMessageListenerOrderly(async (msgs) => {
-      for (const m of msgs) inOrder.push(`${m.topic}:${m.body.toString()}`);
+    o.registerMessageListenerOrderly(async (msgs, ctx) => {
+      for (const m of msgs) inOrder.push(`${m.topic}:${ctx.messageQueue.topic}:${m.body.toString()}`);
     });
     const popped: Array<{ topic: string; body: string }> = [];
+    const popContextTopics = new Set<string>();
     const c = f.consumer({ group: pop, namespace: 'A', consumeFromWhere: FIRST, clientRebalance: false, popDelayLevel: [1] });
     c.subscribe(topic, '*');
-    c.registerMessageListenerConcurrently(async (msgs) => {
+    c.registerMessageListenerConcurrently(async (msgs, ctx) => {
       for (const m of msgs) popped.push({ topic: m.topic, body: m.body.toString() });
+      popContextTopics.add(ctx.messageQueue.topic);
       // The first delivery of o-1 fails: it comes back after its 1 s invisible time.
       return msgs.some((m) => m.body.toString() === 'o-1' && popped.filter((x) => x.body === 'o-1').length === 1)
         ? ConsumeConcurrentlyStatus.RECONSUME_LATER : ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
@@ -240,8 +242,9 @@ test('orderly and POP-mode push consumers of a namespace see plain topics; faile
     for (const q of c.popAssignment()) assert.equal(q.topic, topic);
     for (let i = 0; i < 3; i++) await p.send(new Message(topic, `o-${i}`));
     await waitUntil(() => inOrder.length >= 3 && popped.filter((x) => x.body === 'o-1').length >= 2, 'the orderly and the popped deliveries', 15_000);
-    assert.deepEqual(inOrder, [`${topic}:o-0`, `${topic}:o-1`, `${topic}:o-2`]);
+    assert.deepEqual(inOrder, [`${topic}:${topic}:o-0`, `${topic}:${topic}:o-1`, `${topic}:${topic}:o-2`]);
     for (const x of popped) assert.equal(x.topic, topic);
+    assert.deepEqual([...popContextTopics], [topic]);
     assert.deepEqual([...new Set(popped.map((x) => x.body))].sort(), ['o-0', 'o-1', 'o-2']);
   });
 });

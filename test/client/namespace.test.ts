@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkNamespace, getNamespaceFromResource, isAlreadyWithNamespace, namespacedStrategy, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace,
+  checkNamespace, contextWithoutNamespace, getNamespaceFromResource, isAlreadyWithNamespace, namespacedStrategy, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace,
   wrapNamespaceAndRetry,
 } from '../../src/client/namespace.js';
 import { ClientErrorCode, MQClientError } from '../../src/client/errors.js';
@@ -83,4 +83,16 @@ test('namespacedStrategy: a strategy allocates by plain names and its choice goe
   const avg = new AllocateMessageQueueAveragely();
   assert.strictEqual(namespacedStrategy(undefined, avg), avg);
   assert.deepEqual(namespacedStrategy('NS', avg).allocate('NS%G', 'c2', wire, ['c1', 'c2']), avg.allocate('NS%G', 'c2', wire, ['c1', 'c2']));
+});
+
+test('contextWithoutNamespace: the listener reads the plain queue, and what it sets reaches the service\'s context', () => {
+  const ctx = { messageQueue: { topic: 'NS%T', brokerName: 'b', queueId: 1 }, delayLevelWhenNextConsume: 0, ackIndex: 99 };
+  const view = contextWithoutNamespace(ctx, 'NS');
+  assert.deepEqual(view.messageQueue, { topic: 'T', brokerName: 'b', queueId: 1 });
+  assert.equal(view.ackIndex, 99);
+  view.delayLevelWhenNextConsume = 3;
+  view.ackIndex = 0;
+  assert.equal(ctx.delayLevelWhenNextConsume, 3);
+  assert.equal(ctx.ackIndex, 0);
+  assert.equal(ctx.messageQueue.topic, 'NS%T');
 });
