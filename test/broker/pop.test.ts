@@ -194,6 +194,9 @@ test('BATCH_ACK_MESSAGE, as upstream\'s proxy acks: the acked messages never com
   assert.equal(bad.code, ResponseCode.INVALID_PARAMETER);
   assert.match(bad.remark ?? '', /acks\[0\]/);
   assert.equal((await batch({ brokerName, acks: [] })).code, ResponseCode.NO_MESSAGE);
+  const huge = await batch({ brokerName, acks: [{ ...acks[0], b: Buffer.alloc(100_000, 0xff).toString('base64') }] });
+  assert.equal(huge.code, ResponseCode.INVALID_PARAMETER);
+  assert.match(huge.remark ?? '', /more than 65536/);
   const again = await pop('PopBatch', 'PopBatchG', 32, 60_000, 10_000);
   assert.equal(again.code, ResponseCode.SUCCESS, again.remark);
   const [back] = records(again);

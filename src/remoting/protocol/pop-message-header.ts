@@ -194,6 +194,9 @@ export interface BatchAck {
   offsets: number[];
 }
 
+/** Largest bit set one BatchAck may carry: 65,536 offsets from its check point's start. */
+const MAX_BATCH_ACK_BITSET_BYTES = 8192;
+
 /**
  * Reads a BATCH_ACK_MESSAGE body (upstream `BatchAckMessageRequestBody`): `{brokerName, acks}`, each
  * ack under fastjson's short names (`c`, `t`, `r`, `so`, `q`, `rq`, `pt`, `it`, `b`) or the long
@@ -221,6 +224,8 @@ export function decodeBatchAckBody(o: unknown): { brokerName?: string; acks: Bat
     };
     const bits = pick('b', 'bitSet');
     const bytes = typeof bits === 'string' ? Buffer.from(bits, 'base64') : Buffer.alloc(0);
+    // A check point spans far fewer offsets than this; a larger set would only cost memory.
+    if (bytes.length > MAX_BATCH_ACK_BITSET_BYTES) throw new Error(`acks[${i}].b spans ${bytes.length * 8} offsets, more than ${MAX_BATCH_ACK_BITSET_BYTES * 8}`);
     const offsets: number[] = [];
     for (let byte = 0; byte < bytes.length; byte++) {
       for (let bit = 0; bit < 8; bit++) if ((bytes[byte]! & (1 << bit)) !== 0) offsets.push(byte * 8 + bit);
