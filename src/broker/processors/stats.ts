@@ -87,7 +87,7 @@ export class StatsProcessor {
     const statsKey = reqString(req.extFields, 'statsKey');
     const item = this.broker.brokerStatsManager.statsItem(statsName, statsKey);
     if (!item) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `The stats <${statsName}> <${statsKey}> not exist`);
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `The stats <${statsName}> <${statsKey}> not exist: nothing was counted under that name and key on this broker (keys are a topic, or topic@group)`);
     }
     const window = (ss: StatsSnapshot) => ({ sum: ss.sum, tps: ss.tps, avgpt: ss.avgpt });
     const body = { statsMinute: window(item.statsDataInMinute()), statsHour: window(item.statsDataInHour()), statsDay: window(item.statsDataInDay()) };
