@@ -789,6 +789,20 @@ export class Admin {
     return this.api.getBrokerRuntimeInfo(brokerAddr, this.timeoutMs);
   }
 
+  /**
+   * The in-memory offsets on `topic` of each online consumer of `group` (upstream
+   * `getConsumeStatus`, asked through the first broker of the topic's route); `clientAddr` (a
+   * client id) asks only that one.
+   */
+  async getConsumeStatus(topic: string, group: string, clientAddr?: string): Promise<Map<string, Map<string, { mq: MessageQueue; offset: number }>>> {
+    const route = await this.examineTopicRouteInfo(topic);
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddrOf(bd) ?? Object.values(bd.brokerAddrs)[0];
+      if (addr) return this.api.invokeBrokerToGetConsumerStatus(addr, topic, group, clientAddr, this.timeoutMs);
+    }
+    throw new MQClientError(`topic ${topic} has no broker in its route`, ClientErrorCode.NOT_FOUND);
+  }
+
   /** One statistics item of one broker (VIEW_BROKER_STATS_DATA), e.g. TOPIC_PUT_NUMS of a topic. */
   async viewBrokerStatsData(brokerAddr: string, statsName: string, statsKey: string): Promise<BrokerStatsData> {
     this.check();

@@ -326,6 +326,7 @@ export class BrokerController {
     reg(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => resetOffset.process(req));
     reg(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => relay.getConsumerRunningInfo(req));
     reg(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => relay.consumeMessageDirectly(req));
+    reg(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, (req) => relay.getConsumerStatus(req));
     server.on('disconnect', (conn) => {
       this.consumerManager.onConnectionClosed(conn);
       this.producerManager.onConnectionClosed(conn);

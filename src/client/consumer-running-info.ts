@@ -195,6 +195,19 @@ export async function answerRunningInfo(req: RemotingCommand, group: string, nam
   return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeConsumerRunningInfo(info) });
 }
 
+/**
+ * GET_CONSUMER_STATUS_FROM_CLIENT (upstream `ClientRemotingProcessor.getConsumeStatus`): this
+ * consumer's in-memory offsets on the asked topic, GetConsumerStatusBody `{messageQueueTable}`;
+ * null when the request is for another group of this client.
+ */
+export function answerConsumerStatus(req: RemotingCommand, group: string,
+  offsets: () => Map<string, { mq: MessageQueue; offset: number }>): RemotingCommand | null {
+  if (req.extFields?.group !== group) return null;
+  const messageQueueTable: Record<string, number> = {};
+  for (const { mq, offset } of offsets().values()) messageQueueTable[messageQueueJsonKey(mq.topic, mq.brokerName, mq.queueId)] = offset;
+  return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ messageQueueTable }) });
+}
+
 /** Whether the client is a push consumer (PROP_CONSUME_TYPE CONSUME_PASSIVELY). */
 export function isPushType(info: ConsumerRunningInfo): boolean {
   return info.properties[RunningInfoProp.CONSUME_TYPE] === 'CONSUME_PASSIVELY';

@@ -5,7 +5,7 @@ import {
   checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
-import { answerRunningInfo, queueInfoTable, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
+import { answerConsumerStatus, answerRunningInfo, queueInfoTable, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { ConsumeFromWhere, ConsumeType, MessageModel } from './headers.js';
 import type { MessageExt } from './message.js';
@@ -233,6 +233,8 @@ export class LitePullConsumer {
         }),
         this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => answerRunningInfo(
           req, this.group, this.client.namesrv.list, ConsumeType.CONSUME_ACTIVELY, () => this.runningInfo())),
+        // As upstream's MQClientInstance.getConsumerStatus: a lite pull consumer reports no offsets.
+        this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, (req) => answerConsumerStatus(req, this.group, () => new Map())),
       );
       this.startTimestamp = Date.now();
       const topics = this.mode === 'assign' ? this.pendingAssign.map((mq) => mq.topic) : [...this.subscriptionInner.keys()];

@@ -55,7 +55,7 @@ import {
   type UpdateConsumerOffsetRequestHeader,
 } from './headers.js';
 import { decodeBatchBody, decodeReceivedMessages, type MessageExt } from './message.js';
-import { toMessageQueue, type MessageQueue } from './route.js';
+import { messageQueueKey, toMessageQueue, type MessageQueue } from './route.js';
 import { tagFilterOf } from './subscription.js';
 import {
   decodeConsumeStats,
@@ -68,6 +68,7 @@ import {
   decodeSubscriptionGroupConfig,
   decodeTopicList,
   decodeTopicStatsTable,
+  mqEntries,
   type ConsumeStats,
   type ConsumerConnection,
   type ProducerConnection,
@@ -134,7 +135,7 @@ export interface MQClientAPIOptions {
 const DEFAULT_TIMEOUT = 3000;
 
 /** Requests brokers relay to one consumer group of a client, which must answer them. */
-const ASKS_A_CONSUMER: ReadonlySet<number> = new Set([RequestCode.GET_CONSUMER_RUNNING_INFO, RequestCode.CONSUME_MESSAGE_DIRECTLY]);
+const ASKS_A_CONSUMER: ReadonlySet<number> = new Set([RequestCode.GET_CONSUMER_RUNNING_INFO, RequestCode.CONSUME_MESSAGE_DIRECTLY, RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT]);
 
 function sendStatusOf(code: number): SendStatusValue | undefined {
   switch (code) {
@@ -748,6 +749,23 @@ export class MQClientAPI {
   async getAllProducerInfo(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, ProducerInfo[]>> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_ALL_PRODUCER_INFO, {}), timeoutMs);
     return decodeBody(brokerAddr, 'producer table', () => decodeProducerTableInfo(jsonBody(res, brokerAddr, 'producer table')));
+  }
+
+  /**
+   * INVOKE_BROKER_TO_GET_CONSUMER_STATUS (upstream `invokeBrokerToGetConsumerStatus`): each online
+   * consumer's in-memory offsets on `topic`, client id → queue key → { mq, offset }; `clientAddr`
+   * (a client id) asks only that consumer.
+   */
+  async invokeBrokerToGetConsumerStatus(brokerAddr: string, topic: string, group: string, clientAddr?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Map<string, Map<string, { mq: MessageQueue; offset: number }>>> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, this.header({ topic, group, clientAddr })), timeoutMs);
+    return decodeBody(brokerAddr, 'consumer status', () => {
+      const table = jsonBody(res, brokerAddr, 'consumer status').consumerTable;
+      const out = new Map<string, Map<string, { mq: MessageQueue; offset: number }>>();
+      for (const [clientId, queues] of Object.entries(typeof table === 'object' && table !== null ? table : {})) {
+        out.set(clientId, new Map(mqEntries(queues, 'consumer status').map(([mq, offset]) => [messageQueueKey(mq), { mq, offset: Number(offset) }])));
+      }
+      return out;
+    });
   }
 
   /** QUERY_TOPIC_CONSUME_BY_WHO: the groups consuming `topic` on one broker. */

@@ -7,7 +7,7 @@ import { retryDelayLevel } from '../common/delay-level.js';
 import { createResponse, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { decodeResetOffsetBody } from './admin-bodies.js';
 import {
-  answerRunningInfo, CMResult, queueInfoTable, RunningInfoProp, settingsProperties,
+  answerConsumerStatus, answerRunningInfo, CMResult, queueInfoTable, RunningInfoProp, settingsProperties,
   type CMResultValue, type ConsumeMessageDirectlyResult, type ConsumerRunningInfo,
 } from './consumer-running-info.js';
 import { ConsumerStats, SAMPLE_MS } from './consumer-stats.js';
@@ -374,6 +374,8 @@ export class PushConsumer {
         this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => answerRunningInfo(
           req, this.group, this.client.namesrv.list, ConsumeType.CONSUME_PASSIVELY, () => this.runningInfo())),
         this.client.api.registerRequestHandler(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => this.onConsumeMessageDirectly(req)),
+        this.client.api.registerRequestHandler(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT,
+          (req) => answerConsumerStatus(req, this.group, () => this.offsetStore.cloneOffsetTable(req.extFields?.topic))),
       );
       this.startTimestamp = Date.now();
       this.tasks.every(SAMPLE_MS, async () => this.stats.sample());

@@ -545,3 +545,30 @@ test('an orderly queue whose listener call goes on is kept by the rebalance that
     await admin.shutdown();
   }
 });
+
+test('INVOKE_BROKER_TO_GET_CONSUMER_STATUS: the broker asks each online consumer for its offsets on a topic', { skip }, async () => {
+  const topic = `PushStatus_${stamp}`;
+  const group = `PushStatusG_${stamp}`;
+  const queues = await createTopic(f.mq.namesrvAddr, f.mq.brokerAddr, topic, 2);
+  let got = 0;
+  const c = consumer({ group, consumeFromWhere: ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET });
+  c.subscribe(topic, '*');
+  c.registerMessageListenerConcurrently(() => { got++; });
+  await c.start();
+  for (const q of queues) for (let i = 0; i < 3; i++) await f.producer.send(new Message(topic, `s-${i}`), { queue: q });
+  await waitUntil(() => got === 6, 'every message consumed');
+  const admin = new Admin({ namesrvAddr: f.mq.namesrvAddr });
+  await admin.start();
+  try {
+    let status = new Map<string, Map<string, { offset: number }>>();
+    await waitUntil(async () => {
+      status = await admin.getConsumeStatus(topic, group);
+      return [...(status.get(c.clientId)?.values() ?? [])].map((e) => e.offset).join() === '3,3';
+    }, 'both queues at offset 3 in the consumer');
+    assert.deepEqual([...status.keys()], [c.clientId]);
+    assert.equal((await admin.getConsumeStatus(topic, group, 'no-such-client')).size, 0, 'clientAddr names one client');
+    await assert.rejects(admin.getConsumeStatus(topic, `NoOne_${stamp}`), (e: unknown) => e instanceof MQBrokerError && /No Any Consumer online/.test(e.message));
+  } finally {
+    await admin.shutdown();
+  }
+});

@@ -1,8 +1,9 @@
 import { RemotingTimeoutError } from '../../remoting/errors.js';
-import { ResponseCode, SerializeType } from '../../remoting/codes.js';
+import { RequestCode, ResponseCode, SerializeType } from '../../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optString, reqString } from '../../remoting/header.js';
 import { decodeOffsetMessageId } from '../../common/message-id.js';
+import { encodeJson, parseLenientJson } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
 
 /**
@@ -36,6 +37,33 @@ export class RelayProcessor {
     // The client gets the stored record as body and the broker's name to rebuild the queue.
     if (!optString(req.extFields, 'brokerName')) req.extFields = { ...(req.extFields ?? {}), brokerName: this.broker.brokerConfig.brokerName };
     return this.callConsumer(req, rec);
+  }
+
+  /**
+   * INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223, upstream `Broker2Client.getConsumeStatus`): asks
+   * each online consumer of `group` (or only `clientAddr`, a client id) for its offsets on `topic`
+   * with GET_CONSUMER_STATUS_FROM_CLIENT (221), and answers GetConsumerStatusBody
+   * `{consumerTable: {<clientId>: {<MQ>: offset}}}`. A client that does not answer is left out.
+   */
+  async getConsumerStatus(req: RemotingCommand): Promise<RemotingCommand> {
+    const topic = reqString(req.extFields, 'topic');
+    const group = reqString(req.extFields, 'group');
+    const only = optString(req.extFields, 'clientAddr');
+    const channels = [...this.broker.consumerManager.get(group)?.channels.values() ?? []].filter((c) => !c.conn.isClosed);
+    if (channels.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, `No Any Consumer online in the consumer group: [${group}]`);
+    const consumerTable: Record<string, unknown> = {};
+    await Promise.all(channels.filter((c) => !only || c.clientId === only).map(async (c) => {
+      const ask = createRequest(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, { extFields: { topic, group }, serializeType: SerializeType.JSON, language: 'JAVA' });
+      try {
+        const res = await c.conn.invoke(ask, this.timeoutMs);
+        if (res.code !== ResponseCode.SUCCESS || !res.body) return;
+        const body = parseLenientJson(res.body) as { messageQueueTable?: unknown };
+        consumerTable[c.clientId] = body.messageQueueTable ?? {};
+      } catch (err) {
+        this.broker.logger.warn(`[get-consumer-status] consumer ${c.clientId} of group ${group} did not answer: ${(err as Error).message}`);
+      }
+    }));
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ consumerTable }) });
   }
 
   private async callConsumer(req: RemotingCommand, body: Buffer | undefined): Promise<RemotingCommand> {
