@@ -294,6 +294,14 @@ export class Admin {
     return { config, brokerAddrs: addrs };
   }
 
+  /** UPDATE_AND_CREATE_TOPIC_LIST on the target brokers (upstream `createAndUpdateTopicConfigList`); returns their addresses. */
+  async createOrUpdateTopicList(configs: readonly TopicConfig[], target: AdminTarget): Promise<string[]> {
+    this.check();
+    const addrs = await this.targetAddrs(target);
+    for (const addr of addrs) await this.api.createTopicList(addr, configs, this.timeoutMs);
+    return addrs;
+  }
+
   /**
    * Stores a topic's order configuration (`brokerName:queueNums;…`) in every NameServer's KV
    * namespace ORDER_TOPIC_CONFIG, which routes then carry as `orderTopicConf`.

@@ -284,6 +284,7 @@ export class BrokerController {
     reg(RequestCode.UNLOCK_BATCH_MQ, (req) => client.unlockBatchMQ(req));
     reg(RequestCode.CHECK_CLIENT_CONFIG, (req) => client.checkClientConfig(req));
     reg(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => admin.updateAndCreateTopic(req));
+    reg(RequestCode.UPDATE_AND_CREATE_TOPIC_LIST, (req) => admin.updateAndCreateTopicList(req));
     reg(RequestCode.DELETE_TOPIC_IN_BROKER, (req) => admin.deleteTopic(req));
     reg(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, (req) => admin.getSystemTopicListFromBroker(req));
     reg(RequestCode.GET_ALL_TOPIC_CONFIG, (req) => admin.getAllTopicConfig(req));

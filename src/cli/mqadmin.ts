@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -341,6 +341,29 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
 
 type Sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>) => void;
 
+/**
+ * The JSON array of configs a batch command reads from `-f` (upstream parses it with
+ * `JSON.parseArray`); the broker checks each entry. Upstream prints "the file path … does not
+ * exists" and exits 0, and silently does nothing for an empty list; here both are failures, so a
+ * script notices.
+ */
+function readConfigListFile(file: string, what: string): Array<Record<string, unknown>> {
+  const path = file.trim();
+  if (!existsSync(path)) throw new CliError(`the file path ${path} does not exists`);
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CliError(`${path} is not a JSON list of ${what}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw new CliError(`${path} is not a JSON list of ${what}`);
+  if (list.length === 0) throw new CliError(`${path} holds no ${what}`);
+  for (const [i, e] of list.entries()) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new CliError(`${path}: entry ${i} is not a ${what.replace(/s$/, '')} object`);
+  }
+  return list as Array<Record<string, unknown>>;
+}
+
 function targetOf(flags: { brokerAddr?: string; clusterName?: string }, ctx: Ctx, what: string): AdminTarget {
   if (flags.brokerAddr && flags.clusterName) throw new CliError(`give either -b or -c for ${what}, not both`);
   if (flags.brokerAddr) return { brokerAddr: flags.brokerAddr };
@@ -392,6 +415,18 @@ function registerTopicCommands(sub: Sub): void {
     for (const addr of brokerAddrs) ctx.p('create topic to %s success.%n', addr);
     if (!('brokerAddr' in target) && orderConf) ctx.p('set cluster orderConf. isOrder=true, orderConf=[%s]%n', orderConf);
     ctx.p('%s%n', topicConfigString(config));
+  });
+
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; filename: string }>('updateTopicList', 'create or update topic in batch', (c) => c
+    .option('-b, --brokerAddr <addr>', 'create topic to which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'create topic to which cluster', parseNonEmptyFlag)
+    .requiredOption('-f, --filename <file>', 'Path to a file with list of org.apache.rocketmq.common.TopicConfig in json format', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'create the topics');
+    const configs = readConfigListFile(f.filename, 'TopicConfigs') as unknown as TopicConfig[];
+    const brokerAddrs = await ctx.admin.createOrUpdateTopicList(configs, target);
+    if (ctx.asJson({ brokerAddrs, topics: configs.map((t) => t.topicName) })) return;
+    for (const addr of brokerAddrs) ctx.p('submit batch of topic config to %s success, please check the result later.%n', addr);
   });
 
   sub<CommonFlags & { brokerAddr?: string; clusterName?: string; topic: string; perm: number }>('updateTopicPerm', 'Update topic perm.', (c) => c

@@ -535,6 +535,11 @@ export class MQClientAPI {
     await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_TOPIC, ext), timeoutMs);
   }
 
+  /** UPDATE_AND_CREATE_TOPIC_LIST on one broker: body `CreateTopicListRequestBody {topicConfigList}`; attributes as `+key`/`-key` modifications. */
+  async createTopicList(brokerAddr: string, configs: readonly TopicConfig[], timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_TOPIC_LIST, {}, toJsonBody({ topicConfigList: configs })), timeoutMs);
+  }
+
   async deleteTopicInBroker(brokerAddr: string, topic: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_TOPIC_IN_BROKER, { topic }), timeoutMs);
   }

@@ -5,7 +5,8 @@ import { PermName } from '../../common/perm.js';
 import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
-import { alterAttributes, AttributeError, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
+import { alterAttributes, AttributeError, attributeModificationToString, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
+import { parseLenientJson } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
 import { newTopicConfig } from '../topic-config-manager.js';
 
@@ -34,6 +35,50 @@ export function decodeCreateTopicRequestHeader(ext: Ext): CreateTopicRequestHead
     order: optBoolean(ext, 'order') ?? false,
     attributes: optString(ext, 'attributes'),
   };
+}
+
+/**
+ * Body of UPDATE_AND_CREATE_TOPIC_LIST (upstream `CreateTopicListRequestBody {topicConfigList}`,
+ * each a `TopicConfig` as upstream serializes it: topicName, readQueueNums, writeQueueNums, perm,
+ * topicFilterType, topicSysFlag, order, attributes). Each becomes the single request's header, its
+ * `attributes` map (`+key`/`-key` as upstream's file carries them) the modification string. A
+ * message for the caller when the body is not such a list.
+ */
+export function decodeCreateTopicListBody(body: Buffer | undefined): CreateTopicRequestHeader[] | string {
+  if (!body || body.length === 0) return 'the request has no CreateTopicListRequestBody';
+  let o: unknown;
+  try {
+    o = parseLenientJson(body);
+  } catch (err) {
+    return `the CreateTopicListRequestBody is not JSON: ${(err as Error).message}`;
+  }
+  const list = typeof o === 'object' && o !== null ? (o as Record<string, unknown>).topicConfigList : undefined;
+  if (!Array.isArray(list) || list.length === 0) return 'the CreateTopicListRequestBody has no topicConfigList';
+  const out: CreateTopicRequestHeader[] = [];
+  for (const [i, e] of list.entries()) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return `topicConfigList[${i}] is not a TopicConfig object`;
+    const t = e as Record<string, unknown>;
+    if (typeof t.topicName !== 'string') return `topicConfigList[${i}] has no topicName`;
+    const ext: Record<string, string> = {};
+    for (const k of ['topicName', 'readQueueNums', 'writeQueueNums', 'perm', 'topicFilterType', 'topicSysFlag', 'order'] as const) {
+      const v = t[k];
+      if (v !== undefined && v !== null) ext[k === 'topicName' ? 'topic' : k] = String(v);
+    }
+    // Upstream TopicConfig defaults for what the entry leaves out.
+    ext.readQueueNums ??= '16';
+    ext.writeQueueNums ??= '16';
+    if (t.attributes !== undefined && t.attributes !== null) {
+      if (typeof t.attributes !== 'object' || Array.isArray(t.attributes)) return `topicConfigList[${i}].attributes is not a JSON object`;
+      const attrs = Object.fromEntries(Object.entries(t.attributes as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+      if (Object.keys(attrs).length > 0) ext.attributes = attributeModificationToString(attrs);
+    }
+    try {
+      out.push(decodeCreateTopicRequestHeader(ext));
+    } catch (err) {
+      return `topicConfigList[${i}]: ${(err as Error).message}`;
+    }
+  }
+  return out;
 }
 
 /** Header of CLONE_GROUP_OFFSET (314) (upstream `CloneGroupOffsetRequestHeader`). */
@@ -77,14 +122,55 @@ export class AdminBrokerProcessor {
 
   async updateAndCreateTopic(req: RemotingCommand): Promise<RemotingCommand> {
     const h = decodeCreateTopicRequestHeader(req.extFields);
+    const checked = this.checkTopicConfig(h);
+    if ('code' in checked) return createResponse(req, checked.code, checked.remark);
+    // As upstream: the same configuration again changes nothing, so nothing is persisted or re-registered.
+    if (!checked.changed) return createResponse(req, ResponseCode.SUCCESS);
+    this.applyTopicConfig(checked.tc);
+    await this.broker.scheduleRegister();
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * UPDATE_AND_CREATE_TOPIC_LIST (18, upstream `updateAndCreateTopicList`), body
+   * `CreateTopicListRequestBody {topicConfigList}`. As upstream, every topic is checked before any
+   * is applied, so one bad entry leaves the broker unchanged, and the NameServers hear of the
+   * batch once. Each entry gets the single request's checks (attributes included). Upstream
+   * answers SUCCESS without applying anything as soon as one entry is unchanged; here unchanged
+   * entries are skipped and the others still apply, which is what the caller asked for.
+   */
+  async updateAndCreateTopicList(req: RemotingCommand): Promise<RemotingCommand> {
+    const list = decodeCreateTopicListBody(req.body);
+    if (typeof list === 'string') return createResponse(req, ResponseCode.INVALID_PARAMETER, list);
+    const seen = new Set<string>();
+    const changed: TopicConfig[] = [];
+    for (const h of list) {
+      if (seen.has(h.topic)) return createResponse(req, ResponseCode.INVALID_PARAMETER, `topic ${h.topic} is listed twice in topicConfigList`);
+      seen.add(h.topic);
+      const checked = this.checkTopicConfig(h);
+      if ('code' in checked) return createResponse(req, checked.code, checked.remark);
+      if (checked.changed) changed.push(checked.tc);
+    }
+    if (changed.length === 0) return createResponse(req, ResponseCode.SUCCESS);
+    for (const tc of changed) this.applyTopicConfig(tc);
+    await this.broker.scheduleRegister();
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * The checks of a topic creation or update (upstream `updateAndCreateTopic`): name, system
+   * topics, queue counts, MIXED only with enableMixedMessageType, and the attribute modification
+   * applied to the current attributes. The config to store, or the refusal.
+   */
+  private checkTopicConfig(h: CreateTopicRequestHeader): { tc: TopicConfig; changed: boolean } | { code: number; remark: string } {
     const invalid = validateTopic(h.topic);
-    if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
+    if (invalid) return { code: ResponseCode.INVALID_PARAMETER, remark: invalid };
     // As upstream (validateSystemTopicWhenUpdateTopic, on by default): system topics are the broker's own.
     if (this.isSystemTopicHere(h.topic)) {
-      return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${h.topic}] is conflict with system topic; choose another name`);
+      return { code: ResponseCode.INVALID_PARAMETER, remark: `The topic[${h.topic}] is conflict with system topic; choose another name` };
     }
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
-      if (v < 0 || v > MAX_QUEUE_NUMS) return createResponse(req, ResponseCode.INVALID_PARAMETER, `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}`);
+      if (v < 0 || v > MAX_QUEUE_NUMS) return { code: ResponseCode.INVALID_PARAMETER, remark: `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}` };
     }
     const old = this.broker.topicConfigManager.get(h.topic);
     let attributes: Record<string, string>;
@@ -92,25 +178,26 @@ export class AdminBrokerProcessor {
       const mod = parseAttributeModification(h.attributes);
       // As upstream: a MIXED topic only where the broker allows mixing (enableMixedMessageType).
       if (!this.broker.brokerConfig.enableMixedMessageType && mod.get(`+${MESSAGE_TYPE_ATTRIBUTE}`) === 'MIXED') {
-        return createResponse(req, ResponseCode.INVALID_PARAMETER, 'MIXED message type is not supported. Set enableMixedMessageType=true on the broker to allow it.');
+        return { code: ResponseCode.INVALID_PARAMETER, remark: 'MIXED message type is not supported. Set enableMixedMessageType=true on the broker to allow it.' };
       }
       attributes = alterAttributes(old === undefined, TOPIC_ATTRIBUTES, old?.attributes ?? {}, mod);
     } catch (e) {
       if (!(e instanceof AttributeError)) throw e;
       // Upstream answers a refused attribute change with SYSTEM_ERROR and the reason.
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `topic ${h.topic} not created/updated: ${e.message}`);
+      return { code: ResponseCode.SYSTEM_ERROR, remark: `topic ${h.topic} not created/updated: ${e.message}` };
     }
     const tc: TopicConfig = {
       ...newTopicConfig(h.topic, h.readQueueNums, h.writeQueueNums, h.perm),
       topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag, order: h.order, attributes,
     };
-    // As upstream: the same configuration again changes nothing, so nothing is persisted or re-registered.
-    if (old !== undefined && sameTopicConfig(old, tc)) return createResponse(req, ResponseCode.SUCCESS);
+    return { tc, changed: old === undefined || !sameTopicConfig(old, tc) };
+  }
+
+  /** Stores a checked topic config and makes its queues; the caller registers with the NameServers. */
+  private applyTopicConfig(tc: TopicConfig): void {
     this.broker.topicConfigManager.update(tc);
-    this.broker.messageStore.createConsumeQueues(h.topic, Math.max(h.readQueueNums, h.writeQueueNums));
-    this.broker.logger.info(`topic ${h.topic} created/updated: read ${h.readQueueNums} write ${h.writeQueueNums} perm ${h.perm}`);
-    await this.broker.scheduleRegister();
-    return createResponse(req, ResponseCode.SUCCESS);
+    this.broker.messageStore.createConsumeQueues(tc.topicName, Math.max(tc.readQueueNums, tc.writeQueueNums));
+    this.broker.logger.info(`topic ${tc.topicName} created/updated: read ${tc.readQueueNums} write ${tc.writeQueueNums} perm ${tc.perm}`);
   }
 
   deleteTopic(req: RemotingCommand): RemotingCommand {
