@@ -934,6 +934,14 @@ export class Admin {
     return { config: full, brokerAddrs: addrs };
   }
 
+  /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST on the target brokers (upstream `createAndUpdateSubscriptionGroupConfigList`); returns their addresses. */
+  async createOrUpdateSubscriptionGroupList(configs: readonly SubscriptionGroupConfig[], target: AdminTarget): Promise<string[]> {
+    this.check();
+    const addrs = await this.targetAddrs(target);
+    for (const addr of addrs) await this.api.createSubscriptionGroupList(addr, configs, this.timeoutMs);
+    return addrs;
+  }
+
   /** DELETE_SUBSCRIPTIONGROUP on the target brokers; with a cluster, also its retry and DLQ topics. */
   async deleteSubscriptionGroup(groupName: string, target: AdminTarget, cleanOffset = false): Promise<string[]> {
     this.check();

@@ -321,6 +321,7 @@ export class BrokerController {
     reg(RequestCode.QUERY_TOPICS_BY_CONSUMER, (req) => conns.queryTopicsByConsumer(req));
     reg(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, (req) => conns.querySubscriptionByConsumer(req));
     reg(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (req) => subGroup.updateAndCreate(req));
+    reg(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, (req) => subGroup.updateAndCreateList(req));
     reg(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.getAll(req));
     reg(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => subGroup.delete(req));
     reg(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.get(req));

@@ -1308,6 +1308,21 @@ function registerGroupCommands(sub: Sub): void {
     ctx.p('%n');
   });
 
+  sub<CommonFlags & { brokerAddr?: string; clusterName?: string; filename: string }>('updateSubGroupList', 'Update or create subscription group in batch', (c) => c
+    .option('-b, --brokerAddr <addr>', 'create groups to which broker', parseNonEmptyFlag)
+    .option('-c, --clusterName <name>', 'create groups to which cluster', parseNonEmptyFlag)
+    .requiredOption('-f, --filename <file>',
+      'Path to a file with a list of org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig in json format', parseNonEmptyFlag),
+  async (ctx, f) => {
+    const target = targetOf(f, ctx, 'create the subscription groups');
+    const configs = readConfigListFile(f.filename, 'SubscriptionGroupConfigs') as unknown as SubscriptionGroupConfig[];
+    const brokerAddrs = await ctx.admin.createOrUpdateSubscriptionGroupList(configs, target);
+    if (ctx.asJson({ brokerAddrs, groups: configs.map((g) => g.groupName) })) return;
+    // Upstream's two lines differ in wording (-b: "group config", -c: "subscription group config").
+    const what = 'brokerAddr' in target ? 'group config' : 'subscription group config';
+    for (const addr of brokerAddrs) ctx.p('submit batch of %s to %s success, please check the result later.%n', what, addr);
+  });
+
   sub<CommonFlags & { brokerAddr?: string; clusterName?: string; groupName: string; removeOffset?: boolean }>('deleteSubGroup', 'Delete subscription group from broker.', (c) => c
     .option('-b, --brokerAddr <addr>', 'delete subscription group from which broker', parseNonEmptyFlag)
     .option('-c, --clusterName <name>', 'delete subscription group from which cluster', parseNonEmptyFlag)

@@ -855,6 +855,11 @@ export class MQClientAPI {
     await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, toJsonBody(config)), timeoutMs);
   }
 
+  /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST on one broker: body `SubscriptionGroupList {groupConfigList}`. */
+  async createSubscriptionGroupList(brokerAddr: string, configs: readonly SubscriptionGroupConfig[], timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, {}, toJsonBody({ groupConfigList: configs })), timeoutMs);
+  }
+
   /** GET_SUBSCRIPTIONGROUP_CONFIG: one group's config on one broker; MQBrokerError SUBSCRIPTION_GROUP_NOT_EXIST when it has none. */
   async getSubscriptionGroupConfig(brokerAddr: string, group: string, timeoutMs = DEFAULT_TIMEOUT): Promise<SubscriptionGroupConfig> {
     const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, { group }), timeoutMs);

@@ -42,6 +42,13 @@ async function hasTopic(topic: string): Promise<boolean> {
   return (await api.getAllTopicConfig(mq.brokerAddr)).topicConfigTable[topic] !== undefined;
 }
 
+/** From GET_ALL_SUBSCRIPTIONGROUP_CONFIG, which (unlike the one-group query) never auto-creates. */
+async function hasGroup(group: string): Promise<boolean> {
+  const res = await api.remoting.invoke(mq.brokerAddr, createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 5000);
+  const table = (JSON.parse(res.body!.toString()) as { subscriptionGroupTable: Record<string, unknown> }).subscriptionGroupTable;
+  return table[group] !== undefined;
+}
+
 test('updateTopicList -b creates and updates every topic of the file, which the NameServer then routes', async () => {
   const n = ['-n', mq.namesrvAddr];
   const f = file('topics.json', [
@@ -103,4 +110,47 @@ test('updateTopicList: one bad entry refuses the batch with the single request\'
   }
   await ok('updateTopicList', ...n, ...b, '-f', file('g.json', [good]));
   assert.equal(await hasTopic('BatchGood'), true);
+});
+
+test('updateSubGroupList -b / -c creates and updates every group of the file', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const f = file('groups.json', [
+    { groupName: 'BatchG1', consumeEnable: false, retryMaxTimes: 3, consumeMessageOrderly: true },
+    { groupName: 'BatchG2', retryQueueNums: 2 },
+  ]);
+  assert.equal(await ok('updateSubGroupList', ...n, '-b', mq.brokerAddr, '-f', f),
+    `submit batch of group config to ${mq.brokerAddr} success, please check the result later.\n`);
+  const g1 = await api.getSubscriptionGroupConfig(mq.brokerAddr, 'BatchG1');
+  assert.equal(g1.consumeEnable, false);
+  assert.equal(g1.retryMaxTimes, 3);
+  assert.equal(g1.consumeMessageOrderly, true);
+  const g2 = await api.getSubscriptionGroupConfig(mq.brokerAddr, 'BatchG2');
+  assert.equal(g2.retryQueueNums, 2);
+  assert.equal(g2.consumeEnable, true, 'upstream default for what the entry leaves out');
+
+  assert.equal(await ok('updateSubGroupList', ...n, '-c', 'DefaultCluster', '-f', file('groups2.json', [{ groupName: 'BatchG1', retryMaxTimes: 5 }])),
+    `submit batch of subscription group config to ${mq.brokerAddr} success, please check the result later.\n`);
+  assert.equal((await api.getSubscriptionGroupConfig(mq.brokerAddr, 'BatchG1')).retryMaxTimes, 5);
+});
+
+test('updateSubGroupList: one bad entry refuses the batch; bad files and bodies give one clear line', async () => {
+  const n = ['-n', mq.namesrvAddr];
+  const b = ['-b', mq.brokerAddr];
+  const good = { groupName: 'BatchGoodG' };
+  await fails(/INVALID_PARAMETER.*group/i, 'updateSubGroupList', ...n, ...b, '-f', file('gname.json', [good, { groupName: 'bad group!' }]));
+  await fails(/INVALID_PARAMETER.*retryMaxTimes=-5/, 'updateSubGroupList', ...n, ...b, '-f', file('gretry.json', [good, { groupName: 'BatchBadRetry', retryMaxTimes: -5 }]));
+  await fails(/SYSTEM_ERROR.*unsupported key: x/, 'updateSubGroupList', ...n, ...b, '-f', file('gattr.json', [good, { groupName: 'BatchBadAttr', attributes: { '+x': '1' } }]));
+  await fails(/INVALID_PARAMETER.*listed twice/, 'updateSubGroupList', ...n, ...b, '-f', file('gtwice.json', [good, good]));
+  for (const g of ['BatchGoodG', 'BatchBadRetry', 'BatchBadAttr']) assert.equal(await hasGroup(g), false, g);
+
+  await fails(/does not exists/, 'updateSubGroupList', ...n, ...b, '-f', join(dir, 'no-such.json'));
+  await fails(/holds no SubscriptionGroupConfigs/, 'updateSubGroupList', ...n, ...b, '-f', file('gempty.json', []));
+  await fails(/required option '-f, --filename <file>'/, 'updateSubGroupList', ...n, ...b);
+  await fails(/-b <brokerAddr> or -c <clusterName>/, 'updateSubGroupList', ...n, '-f', file('gg.json', [good]));
+  for (const body of [undefined, Buffer.from('[oops'), Buffer.from('{"groupConfigList":[]}'), Buffer.from('{"groupConfigList":[7]}')]) {
+    const res = await api.remoting.invoke(mq.brokerAddr, createRequest(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, { body }), 5000);
+    assert.equal(res.code, ResponseCode.INVALID_PARAMETER, res.remark);
+  }
+  await ok('updateSubGroupList', ...n, ...b, '-f', file('gg.json', [good]));
+  assert.equal(await hasGroup('BatchGoodG'), true);
 });

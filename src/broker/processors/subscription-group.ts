@@ -47,7 +47,7 @@ export function toSubscriptionGroupConfig(o: Obj, groupName: string): Subscripti
 
 /**
  * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
- * DELETE_SUBSCRIPTIONGROUP (207) and GET_SUBSCRIPTIONGROUP_CONFIG (352) (upstream `AdminBrokerProcessor`).
+ * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225), DELETE_SUBSCRIPTIONGROUP (207) and GET_SUBSCRIPTIONGROUP_CONFIG (352) (upstream `AdminBrokerProcessor`).
  */
 export class SubscriptionGroupProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -60,23 +60,64 @@ export class SubscriptionGroupProcessor {
     } catch (err) {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `the SubscriptionGroupConfig body is not JSON: ${(err as Error).message}`);
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the SubscriptionGroupConfig body is not a JSON object');
+    const checked = this.check(o, 'the SubscriptionGroupConfig body');
+    if ('code' in checked) return createResponse(req, checked.code, checked.remark);
+    this.apply(checked);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225, upstream `updateAndCreateSubscriptionGroupList`),
+   * body `SubscriptionGroupList {groupConfigList}`. As upstream, every group is checked before any
+   * is stored, so one bad entry leaves the broker unchanged; each gets the single request's checks.
+   */
+  updateAndCreateList(req: RemotingCommand): RemotingCommand {
+    if (!req.body || req.body.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the request has no SubscriptionGroupList body');
+    let o: unknown;
+    try {
+      o = parseLenientJson(req.body);
+    } catch (err) {
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the SubscriptionGroupList body is not JSON: ${(err as Error).message}`);
+    }
+    const list = typeof o === 'object' && o !== null ? (o as Obj).groupConfigList : undefined;
+    if (!Array.isArray(list) || list.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the SubscriptionGroupList body has no groupConfigList');
+    const cfgs: SubscriptionGroupConfig[] = [];
+    for (const [i, e] of list.entries()) {
+      const checked = this.check(e, `groupConfigList[${i}]`);
+      if ('code' in checked) return createResponse(req, checked.code, checked.remark);
+      if (cfgs.some((c) => c.groupName === checked.groupName)) {
+        return createResponse(req, ResponseCode.INVALID_PARAMETER, `group ${checked.groupName} is listed twice in groupConfigList`);
+      }
+      cfgs.push(checked);
+    }
+    for (const cfg of cfgs) this.apply(cfg);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** The checks of a group creation or update (upstream `updateAndCreateSubscriptionGroup`): the config to store, or the refusal. */
+  private check(o: unknown, what: string): SubscriptionGroupConfig | { code: number; remark: string } {
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return { code: ResponseCode.INVALID_PARAMETER, remark: `${what} is not a JSON object` };
     const groupName = (o as Obj).groupName;
     const invalid = validateGroup(typeof groupName === 'string' ? groupName : undefined);
-    if (invalid) return createResponse(req, ResponseCode.INVALID_PARAMETER, invalid);
+    if (invalid) return { code: ResponseCode.INVALID_PARAMETER, remark: invalid };
     const cfg = toSubscriptionGroupConfig(o as Obj, groupName as string);
-    if (cfg.retryQueueNums < 0 || cfg.retryMaxTimes < -1) return createResponse(req, ResponseCode.INVALID_PARAMETER, `retryQueueNums=${cfg.retryQueueNums} / retryMaxTimes=${cfg.retryMaxTimes} out of range`);
+    if (cfg.retryQueueNums < 0 || cfg.retryMaxTimes < -1) {
+      return { code: ResponseCode.INVALID_PARAMETER, remark: `retryQueueNums=${cfg.retryQueueNums} / retryMaxTimes=${cfg.retryMaxTimes} out of range` };
+    }
     // The body's attributes are a modification (`+key` / `-key`), as upstream's; none are defined for groups.
     const current = this.broker.subscriptionGroupManager.table.get(cfg.groupName);
     try {
       cfg.attributes = alterAttributes(current === undefined, SUBSCRIPTION_GROUP_ATTRIBUTES, current?.attributes ?? {}, new Map(Object.entries(cfg.attributes ?? {})));
     } catch (e) {
       if (!(e instanceof AttributeError)) throw e;
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `subscription group ${cfg.groupName} not created/updated: ${e.message}`);
+      return { code: ResponseCode.SYSTEM_ERROR, remark: `subscription group ${cfg.groupName} not created/updated: ${e.message}` };
     }
+    return cfg;
+  }
+
+  private apply(cfg: SubscriptionGroupConfig): void {
     this.broker.subscriptionGroupManager.update(cfg);
     this.broker.logger.info(`subscription group ${cfg.groupName} created/updated: consumeEnable ${cfg.consumeEnable} retryMaxTimes ${cfg.retryMaxTimes}`);
-    return createResponse(req, ResponseCode.SUCCESS);
   }
 
   /** SubscriptionGroupWrapper `{subscriptionGroupTable, forbiddenTable, dataVersion}`. */
