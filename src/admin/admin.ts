@@ -1,8 +1,8 @@
 import { createLogger, type Logger } from '../common/logger.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
 import { PermName } from '../common/perm.js';
-import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, selectBrokerAddr, type ClusterInfo, type TopicConfig, type TopicRouteData } from '../common/route.js';
-import { getRetryTopic, isDLQTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic } from '../common/topic.js';
+import { masterAddrOf, NAMESPACE_ORDER_TOPIC_CONFIG, selectBrokerAddr, type ClusterInfo, type TopicConfig, type TopicConfigSerializeWrapper, type TopicRouteData } from '../common/route.js';
+import { getRetryTopic, isDLQTopic, isRetryTopic, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic } from '../common/topic.js';
 import { MQBrokerError, RemotingError, ResponseCode } from '../remoting/index.js';
 import {
   newSubscriptionGroupConfig,
@@ -21,7 +21,8 @@ import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from '../clien
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
-import type { BrokerStatsData, ConsumeStatsList, SendResult } from '../client/mq-client-api.js';
+import type { BrokerStatsData, ConsumeStatsList, SendResult, SubscriptionGroupWrapper } from '../client/mq-client-api.js';
+import { isPredefinedGroup, isSysConsumerGroup } from '../common/subscription-group.js';
 import { MessageConst } from '../common/message-const.js';
 import type { MessageRequestModeTable, MessageRequestModeValue } from '../common/message-request-mode.js';
 import type { SubscriptionData } from '../common/subscription.js';
@@ -292,6 +293,33 @@ export class Admin {
     const addrs = await this.targetAddrs(target);
     for (const addr of addrs) await this.api.createTopic(addr, SystemTopic.AUTO_CREATE_TOPIC_KEY, config, this.timeoutMs);
     return { config, brokerAddrs: addrs };
+  }
+
+  /**
+   * One broker's topics without its system topics (upstream `getUserTopicConfig`): neither those
+   * the broker names as its own nor the fixed ones; retry and DLQ topics only with `specialTopic`;
+   * none with an invalid perm.
+   */
+  async getUserTopicConfig(brokerAddr: string, specialTopic: boolean): Promise<TopicConfigSerializeWrapper> {
+    this.check();
+    const wrapper = await this.api.getAllTopicConfig(brokerAddr, this.timeoutMs);
+    const system = new Set(await this.api.getSystemTopicListFromBroker(brokerAddr, this.timeoutMs));
+    for (const [name, tc] of Object.entries(wrapper.topicConfigTable)) {
+      const drop = system.has(name) || isSystemTopic(name) || (!specialTopic && (isRetryTopic(name) || isDLQTopic(name)))
+        || !Number.isInteger(tc.perm) || tc.perm < 0 || tc.perm > 7;
+      if (drop) delete wrapper.topicConfigTable[name];
+    }
+    return wrapper;
+  }
+
+  /** One broker's groups without the system and predefined ones (upstream `getUserSubscriptionGroup`). */
+  async getUserSubscriptionGroup(brokerAddr: string): Promise<SubscriptionGroupWrapper> {
+    this.check();
+    const wrapper = await this.api.getAllSubscriptionGroup(brokerAddr, this.timeoutMs);
+    for (const name of Object.keys(wrapper.subscriptionGroupTable)) {
+      if (isSysConsumerGroup(name) || isPredefinedGroup(name)) delete wrapper.subscriptionGroupTable[name];
+    }
+    return wrapper;
   }
 
   /** UPDATE_AND_CREATE_TOPIC_LIST on the target brokers (upstream `createAndUpdateTopicConfigList`); returns their addresses. */

@@ -198,6 +198,13 @@ function toJsonBody(value: unknown): Buffer {
  * `responseCode` and `retriable`) on a code it does not expect. Connection failures and
  * timeouts surface as retriable RemotingErrors.
  */
+/** Body of GET_ALL_SUBSCRIPTIONGROUP_CONFIG (upstream `SubscriptionGroupWrapper`); dataVersion kept as sent. */
+export interface SubscriptionGroupWrapper {
+  subscriptionGroupTable: Record<string, SubscriptionGroupConfig>;
+  forbiddenTable: Record<string, Record<string, number>>;
+  dataVersion: unknown;
+}
+
 export class MQClientAPI {
   readonly remoting: RemotingClient;
   private readonly ownsRemoting: boolean;
@@ -858,6 +865,24 @@ export class MQClientAPI {
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST on one broker: body `SubscriptionGroupList {groupConfigList}`. */
   async createSubscriptionGroupList(brokerAddr: string, configs: readonly SubscriptionGroupConfig[], timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, {}, toJsonBody({ groupConfigList: configs })), timeoutMs);
+  }
+
+  /**
+   * GET_ALL_SUBSCRIPTIONGROUP_CONFIG (upstream `getAllSubscriptionGroup`): one broker's
+   * `SubscriptionGroupWrapper {subscriptionGroupTable, forbiddenTable, dataVersion}`.
+   */
+  async getAllSubscriptionGroup(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<SubscriptionGroupWrapper> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), timeoutMs);
+    const o = jsonBody(res, brokerAddr, 'subscription group table');
+    const table = o.subscriptionGroupTable;
+    if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+      throw new MQClientError(`subscription group table from ${brokerAddr} has no subscriptionGroupTable object`, ClientErrorCode.BAD_RESPONSE);
+    }
+    return decodeBody(brokerAddr, 'subscription group table', () => ({
+      subscriptionGroupTable: Object.fromEntries(Object.entries(table as Record<string, Record<string, unknown>>).map(([k, v]) => [k, decodeSubscriptionGroupConfig(v)])),
+      forbiddenTable: (typeof o.forbiddenTable === 'object' && o.forbiddenTable !== null ? o.forbiddenTable : {}) as Record<string, Record<string, number>>,
+      dataVersion: o.dataVersion,
+    }));
   }
 
   /** GET_SUBSCRIPTIONGROUP_CONFIG: one group's config on one broker; MQBrokerError SUBSCRIPTION_GROUP_NOT_EXIST when it has none. */

@@ -45,3 +45,23 @@ export function newSubscriptionGroupConfig(groupName: string, overrides: Partial
 export function newBrokerSubscriptionGroupConfig(groupName: string): BrokerSubscriptionGroupConfig {
   return { ...newSubscriptionGroupConfig(groupName), groupSysFlag: 0, consumeTimeoutMinute: 15, attributes: {} };
 }
+
+/** Prefix of the broker's own groups (upstream `MixAll.CID_RMQ_SYS_PREFIX`). */
+export const CID_RMQ_SYS_PREFIX = 'CID_RMQ_SYS_';
+
+/** Groups every RocketMQ installation has (upstream `MixAll.PREDEFINE_GROUP_SET`). */
+const PREDEFINED_GROUPS: ReadonlySet<string> = new Set([
+  'DEFAULT_CONSUMER', 'DEFAULT_PRODUCER', 'TOOLS_CONSUMER', 'SCHEDULE_CONSUMER', 'FILTERSRV_CONSUMER', '__MONITOR_CONSUMER',
+  'CLIENT_INNER_PRODUCER', 'SELF_TEST_P_GROUP', 'SELF_TEST_C_GROUP', 'CID_ONS-HTTP-PROXY', 'CID_ONSAPI_PERMISSION',
+  'CID_ONSAPI_OWNER', 'CID_ONSAPI_PULL', 'CID_RMQ_SYS_TRANS',
+]);
+
+/** Upstream `MixAll.isSysConsumerGroup`. */
+export function isSysConsumerGroup(group: string): boolean {
+  return group.startsWith(CID_RMQ_SYS_PREFIX);
+}
+
+/** Upstream `MixAll.isPredefinedGroup`. */
+export function isPredefinedGroup(group: string): boolean {
+  return PREDEFINED_GROUPS.has(group);
+}
