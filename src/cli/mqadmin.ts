@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { Admin, messageTrackString, type AdminTarget } from '../admin/index.js';
+import { DEFAULT_MONITOR_CONFIG, MonitorService, undoneMsgsString, type MonitorListener } from '../admin/monitor-service.js';
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import { PullStatus, type BrokerStatsData, type SendResult } from '../client/mq-client-api.js';
@@ -154,6 +155,18 @@ function parseTimestampFlag(v: string): number {
 function parseIntFlag(v: string): number {
   if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError('expected an integer.');
   return Number(v.trim());
+}
+
+function parsePositiveIntFlag(v: string): number {
+  const n = parseIntFlag(v);
+  if (n <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+function parseNonNegativeIntFlag(v: string): number {
+  const n = parseIntFlag(v);
+  if (n < 0) throw new InvalidArgumentError('expected a non-negative integer.');
+  return n;
 }
 
 /** Upstream `MessageRequestMode.valueOf`: exactly PULL or POP. */
@@ -1322,6 +1335,48 @@ function registerGroupCommands(sub: Sub): void {
     // Upstream's two lines differ in wording (-b: "group config", -c: "subscription group config").
     const what = 'brokerAddr' in target ? 'group config' : 'subscription group config';
     for (const addr of brokerAddrs) ctx.p('submit batch of %s to %s success, please check the result later.%n', what, addr);
+  });
+
+  // Upstream StartMonitoringSubCommand has no flags and runs until the process ends; --rounds,
+  // --roundInterval and --firstDelay are ours, so a script (or a test) can bound it.
+  sub<CommonFlags & { rounds?: number; roundInterval?: number; firstDelay?: number }>('startMonitoring', 'Start Monitoring.', (c) => c
+    .option('--rounds <n>', 'stop after n rounds (not upstream; default: until interrupted)', parsePositiveIntFlag)
+    .option('--roundInterval <ms>', `ms between rounds (not upstream; default ${DEFAULT_MONITOR_CONFIG.roundInterval})`, parsePositiveIntFlag)
+    .option('--firstDelay <ms>', `ms before the first round (not upstream; default ${DEFAULT_MONITOR_CONFIG.firstDelay})`, parseNonNegativeIntFlag),
+  async (ctx, f) => {
+    ctx.needNamesrv();
+    // Upstream DefaultMonitorListener's lines, here on stdout rather than in a log file.
+    const PREFIX = '[MONITOR] ';
+    const NOTIFY = `${PREFIX} [NOTIFY] `;
+    const listener: MonitorListener = {
+      beginRound: () => ctx.p('%s%n', `${PREFIX}=========================================beginRound`),
+      reportUndoneMsgs: (u) => ctx.p('%s%n', `${PREFIX}reportUndoneMsgs: ${undoneMsgsString(u)}`),
+      reportConsumerRunningInfo: (group, byClient) => {
+        if (!analyzeSubscription(byClient)) ctx.p('%s%n', `${NOTIFY}reportConsumerRunningInfo: ConsumerGroup: ${group}, Subscription different`);
+        for (const [clientId, info] of byClient) {
+          const result = analyzeProcessQueue(clientId, info);
+          if (result.length > 0) ctx.p('%s%n', `${NOTIFY}reportConsumerRunningInfo: ConsumerGroup: ${group}, ClientId: ${clientId}, ${result.join(' ')}`);
+        }
+      },
+      endRound: () => ctx.p('%s%n', `${PREFIX}=========================================endRound`),
+    };
+    const consumer = new PullConsumer({ group: 'TOOLS_CONSUMER', namesrvAddr: ctx.namesrvAddr, logger: ctx.logger });
+    await consumer.start();
+    const service = new MonitorService(ctx.admin, consumer, listener, {
+      roundInterval: f.roundInterval ?? DEFAULT_MONITOR_CONFIG.roundInterval, firstDelay: f.firstDelay ?? DEFAULT_MONITOR_CONFIG.firstDelay, rounds: f.rounds,
+    });
+    const stop = (): void => { void service.shutdown(); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      service.start();
+      await service.done;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await service.shutdown();
+      await consumer.shutdown();
+    }
   });
 
   sub<CommonFlags & { brokerAddr?: string; clusterName?: string; groupName: string; removeOffset?: boolean }>('deleteSubGroup', 'Delete subscription group from broker.', (c) => c
