@@ -1,6 +1,7 @@
 // Runs every compiled test file under dist/test with node's own test runner.
 // Node 20 cannot glob by itself, so the file list is built here.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -23,8 +24,12 @@ if (files.length === 0) {
 }
 // --test-force-exit: third-party clients (ali-ons) keep timers alive after close(); our own
 // roles are checked for leftover handles by test/e2e/handles.test.ts instead.
+// The tests' temporary files (stores, and what mqadmin writes under the temp dir, such as message
+// bodies in rocketmq/msgbodys) go to a directory of this run, removed when it ends.
+const runTmp = mkdtempSync(join(tmpdir(), 'rmq-tests-'));
 const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, ROCKETMQ_LOG_LEVEL: process.env.ROCKETMQ_LOG_LEVEL ?? 'warn' },
+  env: { ...process.env, ROCKETMQ_LOG_LEVEL: process.env.ROCKETMQ_LOG_LEVEL ?? 'warn', TMPDIR: runTmp },
 });
+rmSync(runTmp, { recursive: true, force: true });
 process.exit(res.status ?? 1);

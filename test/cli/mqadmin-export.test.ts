@@ -83,10 +83,17 @@ test('exportConfigs writes the kept broker settings and the cluster scale; the d
   assert.equal(b.brokerId, '0');
   assert.equal(b.listenPort, undefined, 'only upstream\'s chosen keys');
 
-  // Without -f: upstream's /tmp/rocketmq/export.
-  const out2 = await ok('exportConfigs', ...n, '-c', 'DefaultCluster');
-  assert.equal(out2, 'export /tmp/rocketmq/export/configs.json success\n');
-  assert.ok(existsSync('/tmp/rocketmq/export/configs.json'));
+  // Without -f: upstream's /tmp/rocketmq/export (left as it was found).
+  const defaultFile = '/tmp/rocketmq/export/configs.json';
+  const hadRoot = existsSync('/tmp/rocketmq');
+  rmSync(defaultFile, { force: true });
+  try {
+    const out2 = await ok('exportConfigs', ...n, '-c', 'DefaultCluster');
+    assert.equal(out2, `export ${defaultFile} success\n`);
+    assert.ok(existsSync(defaultFile));
+  } finally {
+    rmSync(hadRoot ? defaultFile : '/tmp/rocketmq', { recursive: true, force: true });
+  }
 });
 
 test('exportMetrics writes each broker\'s runtime env, quota and version, and the cluster totals', async () => {
