@@ -52,6 +52,8 @@ interface Ack {
   resolve: (r: AppendResult) => void;
   needFlush: boolean;
   done: boolean;
+  /** When the append arrived (its record's store timestamp). */
+  at: number;
 }
 
 /** A page of the write buffer: records appended back to back, covering one contiguous range of offsets. */
@@ -133,6 +135,8 @@ export interface CommitLogOptions {
   onDispatch: (reqs: DispatchRequest[]) => void;
   /** Called with the flushed offset after every successful fdatasync. */
   onFlushed?: (flushedOffset: number) => void;
+  /** Told how long each acknowledged append took, ms (the store's put latency statistics). */
+  putLatency?: { recordPutLatency(ms: number): void };
   /** Recovery checks body CRCs on a second thread when at least this much log is to be verified (default 64 MiB). */
   crcReadAheadMinBytes?: number;
 }
@@ -361,8 +365,9 @@ export class CommitLog {
     const bad = this.checkSize(size);
     if (bad !== undefined) return bad;
     const page = this.reserve(size);
-    this.pendingDispatch.push(fill(page.buf, page.used, this.reserveOffset, Date.now()));
-    return this.commit(page, size, waitFlush);
+    const now = Date.now();
+    this.pendingDispatch.push(fill(page.buf, page.used, this.reserveOffset, now));
+    return this.commit(page, size, waitFlush, now);
   }
 
   /**
@@ -374,8 +379,9 @@ export class CommitLog {
     const bad = this.checkSize(size);
     if (bad !== undefined) return bad;
     const page = this.reserve(size);
-    fill(page.buf, page.used, this.reserveOffset, Date.now(), this.pendingDispatch);
-    return this.commit(page, size, waitFlush);
+    const now = Date.now();
+    fill(page.buf, page.used, this.reserveOffset, now, this.pendingDispatch);
+    return this.commit(page, size, waitFlush, now);
   }
 
   private checkSize(size: number): Promise<AppendResult> | undefined {
@@ -399,12 +405,12 @@ export class CommitLog {
   }
 
   /** Queues the reserved (and now encoded) bytes for the next write; resolves when they are written. */
-  private commit(page: Page, size: number, waitFlush: boolean): Promise<AppendResult> {
+  private commit(page: Page, size: number, waitFlush: boolean, at: number): Promise<AppendResult> {
     const file = this.currentFile();
     this.addSegment(file, this.reserveOffset - file.fileFromOffset, page, size);
     this.reserveOffset += size;
     return new Promise((resolve) => {
-      this.pendingAcks.push({ resolve, needFlush: this.opts.syncFlush && waitFlush, done: false });
+      this.pendingAcks.push({ resolve, needFlush: this.opts.syncFlush && waitFlush, done: false, at });
       this.schedule();
     });
   }
@@ -585,13 +591,20 @@ export class CommitLog {
     while (n < q.length && q[n]!.durable) n++;
     if (n === 0) return;
     const done = q.splice(0, n);
+    const latency = this.opts.putLatency;
+    const now = latency ? Date.now() : 0;
     for (const b of done) {
       try {
         this.opts.onDispatch(b.dispatches);
       } catch (err) {
         this.opts.logger.error({ err }, 'dispatch failed');
       }
-      for (const a of b.acks) if (!a.done) { a.done = true; a.resolve({ status: 'PUT_OK' }); }
+      for (const a of b.acks) {
+        if (a.done) continue;
+        a.done = true;
+        latency?.recordPutLatency(now - a.at);
+        a.resolve({ status: 'PUT_OK' });
+      }
     }
     this.evictPages();
     if (this.isIdle()) this.notifyIdle();

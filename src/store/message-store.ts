@@ -135,6 +135,7 @@ export class DefaultMessageStore {
       hotTailCacheBytes: config.hotTailCacheBytes,
       logger,
       onDispatch: (reqs) => this.dispatch(reqs),
+      putLatency: this.storeStats,
       onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
     });
     this.indexService = new IndexService({

@@ -101,6 +101,9 @@ test('runtime info: puts and gets of user topics today, and the store rates', as
   assert.ok(Number(kv.putMessageAverageSize) > 0);
   assert.equal(kv.putTps?.split(' ').length, 3, `putTps "${kv.putTps}" has its 10 s, 1 min and 10 min rates`);
   assert.equal(kv.getTransferredTps?.split(' ').length, 3);
+  // Every acknowledged put's latency went to the distribution (reported after its first minute).
+  assert.ok(t.mq.broker.messageStore.storeStats.putLatenciesRecorded >= SENT);
+  assert.ok(Number(kv.putMessageEntireTimeMax) >= 0);
   // At midnight the totals so far become today's morning figure.
   t.mq.broker.brokerStats.record();
   const later = await admin.fetchBrokerRuntimeStats(t.mq.brokerAddr);

@@ -127,3 +127,24 @@ test('store rates: each over 10 s, a minute and 10 minutes once that many second
   assert.equal(info.getTransferredTps, '90 90 ');
   assert.equal(info.putMessageTimesTotal, '6000');
 });
+
+test('put latency: the last minute\'s distribution in upstream\'s classes, its 99th and 99.9th percentiles, and the maximum', () => {
+  const c = clock();
+  const s = new StoreStatsService(c.now);
+  assert.equal(s.runtimeInfo().putMessageDistributeTime, undefined, 'nothing before a minute was collected');
+  assert.equal(s.runtimeInfo().putLatency99, '0.00');
+  for (let i = 0; i < 990; i++) s.recordPutLatency(i % 3); // 0, 1 and 2 ms
+  for (let i = 0; i < 9; i++) s.recordPutLatency(30);
+  s.recordPutLatency(1500);
+  c.advance(60_000);
+  s.sampling();
+  s.recordPutLatency(20_000); // the next minute: not reported yet, but the maximum moves
+  const info = s.runtimeInfo();
+  assert.equal(info.putMessageDistributeTime,
+    '[<=0ms]:330 [0~10ms]:660 [10~50ms]:9 [50~100ms]:0 [100~200ms]:0 [200~500ms]:0 [500ms~1s]:0 [1~2s]:1 [2~3s]:0 [3~4s]:0 [4~5s]:0 [5~10s]:0 [10s~]:0 ');
+  assert.equal(info.putMessageEntireTimeMax, '20000');
+  // 99 % of 1,000 puts are the 990 of at most 2 ms: the 990th falls at the top of the 2 ms bucket.
+  assert.equal(info.putLatency99, '2.00');
+  // The 999th is one of the nine 30 ms puts, in the (28, 30] bucket.
+  assert.ok(Number(info.putLatency999) > 28 && Number(info.putLatency999) <= 30, info.putLatency999);
+});
