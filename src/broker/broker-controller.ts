@@ -299,7 +299,7 @@ export class BrokerController {
     reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
     reg(RequestCode.CLONE_GROUP_OFFSET, (req) => admin.cloneGroupOffset(req));
     reg(RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, (req) => admin.cleanExpiredConsumeQueue(req));
-    reg(RequestCode.DELETE_EXPIRED_COMMITLOG, (req) => admin.deleteExpiredCommitLog(req));
+    reg(RequestCode.DELETE_EXPIRED_COMMITLOG, (req) => admin.triggerDeleteFiles(req));
     reg(RequestCode.CLEAN_UNUSED_TOPIC, (req) => admin.cleanUnusedTopic(req));
     const brokerConfigProcessor = new BrokerConfigProcessor(this);
     reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));

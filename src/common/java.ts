@@ -72,3 +72,10 @@ export function javaParseLong(s: string): bigint | undefined {
 export function javaLong(n: bigint): bigint {
   return BigInt.asIntN(64, n);
 }
+
+/** A Java `Long.parseLong` as a number, or undefined when Java refuses it or it is not a safe integer. */
+export function parseJavaLong(v: string): number | undefined {
+  const l = javaParseLong(v);
+  const n = l === undefined ? Number.NaN : Number(l);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,4 +1,4 @@
-import { javaParseLong } from './java.js';
+import { parseJavaLong } from './java.js';
 
 // Recall handles (upstream `RecallMessageHandle`): what a send of a timer message answers with,
 // and what RECALL_MESSAGE takes to cancel that message before it is delivered.
@@ -32,7 +32,5 @@ export function decodeRecallHandle(handle: string | undefined): RecallHandle {
   while (items.length > 0 && items[items.length - 1] === '') items.pop();
   if (items[0] !== 'v1' || items.length < 5) throw new Error('recall handle is invalid');
   const timestampStr = items[3]!;
-  const l = javaParseLong(timestampStr);
-  const ts = l === undefined ? Number.NaN : Number(l);
-  return { topic: items[1]!, brokerName: items[2]!, timestampStr, timestampMs: Number.isSafeInteger(ts) ? ts : Number.NaN, messageId: items[4]! };
+  return { topic: items[1]!, brokerName: items[2]!, timestampStr, timestampMs: parseJavaLong(timestampStr) ?? Number.NaN, messageId: items[4]! };
 }

@@ -23,6 +23,8 @@ export interface GetMessageResult {
   queueOffsets: number[];
   /** True when the consumer reads far behind the head (upstream "suggest slave"). */
   suggestPullingFromSlave: boolean;
+  /** How long the read took, ms (the store's getMessageEntireTimeMax, the broker's get latency). */
+  tookMs: number;
   /**
    * Set when `buffers` lie (partly) in reused memory (getMessage with `pooled`): call it once,
    * when they are no longer needed, and never hold them after that.

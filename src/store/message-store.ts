@@ -526,7 +526,7 @@ export class DefaultMessageStore {
     const begin = Date.now();
     const result: GetMessageResult = {
       status: 'NO_MESSAGE_IN_QUEUE', nextBeginOffset: offset, minOffset: 0, maxOffset: 0,
-      buffers: [], messageCount: 0, bufferTotalSize: 0, queueOffsets: [], suggestPullingFromSlave: false,
+      buffers: [], messageCount: 0, bufferTotalSize: 0, queueOffsets: [], suggestPullingFromSlave: false, tookMs: 0,
     };
     const cq = this.findConsumeQueue(topic, queueId);
     if (!cq) {
@@ -566,7 +566,7 @@ export class DefaultMessageStore {
     if (status === 'FOUND') ss.getMessageTimesTotalFound++;
     else ss.getMessageTimesTotalMiss++;
     ss.getMessageTransferredMsgCount += result.messageCount;
-    const took = Date.now() - begin;
+    const took = (result.tookMs = Date.now() - begin);
     if (took > ss.getMessageEntireTimeMax) ss.getMessageEntireTimeMax = took;
     return result;
   }

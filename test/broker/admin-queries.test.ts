@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { Admin } from '../../src/admin/index.js';
 import { Producer } from '../../src/client/producer.js';
 import { Message } from '../../src/client/message.js';
-import { MQBrokerError } from '../../src/remoting/errors.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { tempDir } from '../helpers/tmp.js';
+import { brokerCode } from '../helpers/broker-code.js';
 
 // The broker's single-object and by-consumer admin queries (GET_TOPIC_CONFIG,
 // GET_SUBSCRIPTIONGROUP_CONFIG, QUERY_TOPICS_BY_CONSUMER, QUERY_SUBSCRIPTION_BY_CONSUMER,
@@ -42,15 +42,6 @@ function raw(code: number, ext: Record<string, string> = {}, body?: Buffer): Pro
   return admin.api.remoting.invoke(mq.brokerAddr, createRequest(code, { extFields: ext, body }), 5000);
 }
 
-async function brokerCode(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return ResponseCode.SUCCESS;
-  } catch (err) {
-    assert.ok(err instanceof MQBrokerError, String(err));
-    return err.responseCode;
-  }
-}
 
 /** The broker answers a plain request after the bad ones. */
 async function stillServing(): Promise<void> {

@@ -6,9 +6,9 @@ import { MessageSysFlag } from '../../src/common/sysflag.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import type { PutMessageInput } from '../../src/store/message-store.js';
 import { parseDelayLevel, toTimerTopic } from '../../src/broker/message-util.js';
-import {
-  buildRecallHandle, decodeRecallHandle, effectivePrecisionMs, normalizeDeleteKey, parseJavaLong, roundDeliverMs,
-} from '../../src/broker/timer/timer-const.js';
+import { effectivePrecisionMs, normalizeDeleteKey, roundDeliverMs } from '../../src/broker/timer/timer-const.js';
+import { parseJavaLong } from '../../src/common/java.js';
+import { buildRecallHandle, decodeRecallHandle } from '../../src/common/recall-handle.js';
 
 test('recall handles are padded URL-safe base64 of "v1 topic broker timestamp id", as Java encodes them', () => {
   assert.equal(buildRecallHandle('a', 'b', 1, 'd').length % 4, 0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MQClientAPI } from '../../src/client/index.js';
 import { RemotingClient } from '../../src/remoting/index.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
-import { decodeRecallHandle } from '../../src/broker/timer/timer-const.js';
+import { decodeRecallHandle } from '../../src/common/recall-handle.js';
 import { tempDir } from '../helpers/tmp.js';
 import { killHard, startStandaloneProcess, stopClean, writeBrokerConf, type StandaloneProcess } from '../e2e/standalone-process.js';
 import { pullAll, recall, sendRaw, sleep } from './timer-helpers.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseCode } from '../../src/remoting/codes.js';
-import { buildRecallHandle, decodeRecallHandle } from '../../src/broker/timer/timer-const.js';
+import { buildRecallHandle, decodeRecallHandle } from '../../src/common/recall-handle.js';
 import { atSecondStart, pullAll, recall, sendRaw, sleep, waitForBodies, withTimerMQ as withMQ } from './timer-helpers.js';
 
 /**

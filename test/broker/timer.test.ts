@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MQClientAPI } from '../../src/client/index.js';
 import { RemotingClient } from '../../src/remoting/index.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
-import { decodeRecallHandle } from '../../src/broker/timer/timer-const.js';
+import { decodeRecallHandle } from '../../src/common/recall-handle.js';
 import { tempDir } from '../helpers/tmp.js';
 import { atSecondStart, propsOf, pullAll, recall, sendRaw, sleep, startTimerMQ, waitForBodies, withTimerMQ as withMQ } from './timer-helpers.js';
 

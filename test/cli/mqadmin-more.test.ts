@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import { Producer } from '../../src/client/producer.js';
 import { Message } from '../../src/client/message.js';
-import { MQBrokerError, ResponseCode } from '../../src/remoting/index.js';
+import { ResponseCode } from '../../src/remoting/index.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { loadBrokerConfig, readConfigFile } from '../../src/common/config-loader.js';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { waitUntil } from '../client/helpers.js';
 import { mqadmin, ok, fails, rows } from './mqadmin-run.js';
+import { brokerCode } from '../helpers/broker-code.js';
 
 // The mqadmin commands added after the first twenty, run in-process against a real NameServer +
 // Broker; each asserts what the command changed on the servers, and that bad input is one clear
@@ -41,15 +42,6 @@ function sendRaw(topic: string, body: Buffer): Promise<unknown> {
   }, body);
 }
 
-async function brokerCode(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return ResponseCode.SUCCESS;
-  } catch (err) {
-    assert.ok(err instanceof MQBrokerError, String(err));
-    return err.responseCode;
-  }
-}
 
 async function createTopic(topic: string, queues = 2): Promise<void> {
   await ok('updateTopic', '-n', mq.namesrvAddr, '-b', mq.brokerAddr, '-t', topic, '-r', String(queues), '-w', String(queues));

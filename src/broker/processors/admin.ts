@@ -315,7 +315,11 @@ export class AdminBrokerProcessor {
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
-  /** TRIGGER_DELETE_FILES (27): the next cleanup rounds delete expired files whatever the hour. */
+  /**
+   * TRIGGER_DELETE_FILES (27) and DELETE_EXPIRED_COMMITLOG (329, upstream `deleteExpiredCommitLog`,
+   * the same manual deletion): the next cleanup rounds delete the files past fileReservedTime
+   * whatever the hour.
+   */
   triggerDeleteFiles(req: RemotingCommand): RemotingCommand {
     this.broker.messageStore.cleanService.executeDeleteFilesManually();
     this.broker.logger.info('manual deletion of expired files requested');
@@ -326,17 +330,6 @@ export class AdminBrokerProcessor {
   cleanExpiredConsumeQueue(req: RemotingCommand): RemotingCommand {
     const destroyed = this.broker.messageStore.cleanExpiredConsumerQueue();
     this.broker.logger.info(`[cleanExpiredConsumeQueue] ${destroyed} expired ConsumeQueue(s) destroyed`);
-    return createResponse(req, ResponseCode.SUCCESS);
-  }
-
-  /**
-   * DELETE_EXPIRED_COMMITLOG (329): as upstream's `deleteExpiredCommitLog`, the store's manual
-   * deletion (as TRIGGER_DELETE_FILES): the next cleanup rounds delete the CommitLog files past
-   * fileReservedTime whatever the hour.
-   */
-  deleteExpiredCommitLog(req: RemotingCommand): RemotingCommand {
-    this.broker.messageStore.cleanService.executeDeleteFilesManually();
-    this.broker.logger.warn('[deleteExpiredCommitLog] manual deletion of expired CommitLog files requested');
     return createResponse(req, ResponseCode.SUCCESS);
   }
 

@@ -86,7 +86,6 @@ export class PullMessageProcessor {
     const filter = chosen.filter;
     const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
     // Pooled: the records' memory is reused once the response is written (toResponse hands it on).
-    const begin = Date.now();
     return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes, true).then((r) => {
       const res = this.toResponse(req, r);
       const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
@@ -99,11 +98,7 @@ export class PullMessageProcessor {
         return null;
       }
       this.commitOffset(h, brokerAllowSuspend, r.nextBeginOffset);
-      if (res.code === ResponseCode.SUCCESS) {
-        const stats = b.brokerStatsManager;
-        stats.incGroupGet(h.consumerGroup, h.topic, r.messageCount, r.bufferTotalSize);
-        stats.incGroupGetLatency(h.consumerGroup, h.topic, Date.now() - begin);
-      }
+      if (res.code === ResponseCode.SUCCESS) b.brokerStatsManager.incGroupGet(h.consumerGroup, h.topic, r.messageCount, r.bufferTotalSize, r.tookMs);
       return res;
     });
   }

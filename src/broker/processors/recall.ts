@@ -9,7 +9,8 @@ import { optString, reqString, type Ext } from '../../remoting/header.js';
 import type { PutMessageInput } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
 import { toTimerTopic } from '../message-util.js';
-import { buildDeleteKey, decodeRecallHandle, TimerProp, type RecallHandle } from '../timer/timer-const.js';
+import { buildDeleteKey, TimerProp } from '../timer/timer-const.js';
+import { decodeRecallHandle, type RecallHandle } from '../../common/recall-handle.js';
 
 /** RECALL_MESSAGE (370) header (upstream `RecallMessageRequestHeader`). */
 export interface RecallMessageRequestHeader {

@@ -6,7 +6,8 @@ import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../co
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
 import { delayLevelRefusal, editProperties, parseDelayLevel, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
-import { buildRecallHandle, TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
+import { TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
+import { buildRecallHandle } from '../../common/recall-handle.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
 import { isWriteable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';

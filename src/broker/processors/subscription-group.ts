@@ -45,6 +45,21 @@ export function toSubscriptionGroupConfig(o: Obj, groupName: string): Subscripti
   };
 }
 
+/** Why a request body was refused. */
+class Refusal {
+  constructor(readonly remark: string) {}
+}
+
+/** The request's JSON body (`what` names it in the refusal), or why there is none to read. */
+function jsonBodyOf(req: RemotingCommand, what: string): unknown {
+  if (!req.body || req.body.length === 0) return new Refusal(`the request has no ${what} body`);
+  try {
+    return parseLenientJson(req.body);
+  } catch (err) {
+    return new Refusal(`the ${what} body is not JSON: ${(err as Error).message}`);
+  }
+}
+
 /**
  * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
  * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225), DELETE_SUBSCRIPTIONGROUP (207) and GET_SUBSCRIPTIONGROUP_CONFIG (352) (upstream `AdminBrokerProcessor`).
@@ -53,13 +68,8 @@ export class SubscriptionGroupProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   updateAndCreate(req: RemotingCommand): RemotingCommand {
-    if (!req.body || req.body.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the request has no SubscriptionGroupConfig body');
-    let o: unknown;
-    try {
-      o = parseLenientJson(req.body);
-    } catch (err) {
-      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the SubscriptionGroupConfig body is not JSON: ${(err as Error).message}`);
-    }
+    const o = jsonBodyOf(req, 'SubscriptionGroupConfig');
+    if (o instanceof Refusal) return createResponse(req, ResponseCode.INVALID_PARAMETER, o.remark);
     const checked = this.check(o, 'the SubscriptionGroupConfig body');
     if ('code' in checked) return createResponse(req, checked.code, checked.remark);
     this.apply(checked);
@@ -72,13 +82,8 @@ export class SubscriptionGroupProcessor {
    * is stored, so one bad entry leaves the broker unchanged; each gets the single request's checks.
    */
   updateAndCreateList(req: RemotingCommand): RemotingCommand {
-    if (!req.body || req.body.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the request has no SubscriptionGroupList body');
-    let o: unknown;
-    try {
-      o = parseLenientJson(req.body);
-    } catch (err) {
-      return createResponse(req, ResponseCode.INVALID_PARAMETER, `the SubscriptionGroupList body is not JSON: ${(err as Error).message}`);
-    }
+    const o = jsonBodyOf(req, 'SubscriptionGroupList');
+    if (o instanceof Refusal) return createResponse(req, ResponseCode.INVALID_PARAMETER, o.remark);
     const list = typeof o === 'object' && o !== null ? (o as Obj).groupConfigList : undefined;
     if (!Array.isArray(list) || list.length === 0) return createResponse(req, ResponseCode.INVALID_PARAMETER, 'the SubscriptionGroupList body has no groupConfigList');
     const cfgs: SubscriptionGroupConfig[] = [];

@@ -1,4 +1,3 @@
-import { javaParseLong } from '../../common/java.js';
 import { SystemTopic } from '../../common/topic.js';
 
 /**
@@ -64,12 +63,6 @@ export function roundDeliverMs(deliverMs: number, precisionMs: number): number {
   return deliverMs % precisionMs === 0 ? deliverMs - precisionMs : Math.floor(deliverMs / precisionMs) * precisionMs;
 }
 
-/** A Java `Long.parseLong` of a property value, or undefined when Java refuses it or it is not a safe integer. */
-export function parseJavaLong(v: string): number | undefined {
-  const l = javaParseLong(v);
-  const n = l === undefined ? Number.NaN : Number(l);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
 
 /** Key a delete marker cancels (upstream `TimerMessageStore.buildDeleteKey`). */
 export function buildDeleteKey(realTopic: string, uniqKey: string): string {
@@ -83,5 +76,3 @@ export function buildDeleteKey(realTopic: string, uniqKey: string): string {
 export function normalizeDeleteKey(value: string, markerRealTopic: string): string {
   return value.includes('+') ? value : buildDeleteKey(markerRealTopic, value);
 }
-
-export { buildRecallHandle, decodeRecallHandle, type RecallHandle } from '../../common/recall-handle.js';

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../common/logger.js';
 import type { MessageStoreConfig } from '../../common/config.js';
 import { readLong } from '../../common/bytes.js';
-import { javaStringHashCode } from '../../common/java.js';
+import { javaStringHashCode, parseJavaLong } from '../../common/java.js';
 import { MessageConst } from '../../common/message-const.js';
 import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, RecordPos } from '../../common/message-record.js';
 import { getProperty } from '../../common/properties.js';
@@ -12,7 +12,7 @@ import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { DefaultMessageStore, PutMessageInput } from '../../store/message-store.js';
 import { editProperties, putInputFromRecord, tagsCodeOf } from '../message-util.js';
 import {
-  buildDeleteKey, effectivePrecisionMs, normalizeDeleteKey, parseJavaLong, roundDeliverMs, TIMER_BLANK_SLOTS,
+  buildDeleteKey, effectivePrecisionMs, normalizeDeleteKey, roundDeliverMs, TIMER_BLANK_SLOTS,
   TIMER_LOG_FILE_SIZE, TIMER_ROLL_WINDOW_SLOTS, TIMER_TOPIC, TIMER_WHEEL_MAX_SLOTS, TimerMagic, TimerProp,
 } from './timer-const.js';
 import { TimerCheckpoint } from './timer-checkpoint.js';

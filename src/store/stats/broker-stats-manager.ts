@@ -58,6 +58,10 @@ export class BrokerStatsManager {
   private readonly brokerGet: StatsItem;
   private readonly brokerPutNoSys: StatsItem;
   private readonly brokerGetNoSys: StatsItem;
+  /** The sets every pull adds to, held to spare their lookup. */
+  private readonly groupGetNums: StatsItemSet;
+  private readonly groupGetSize: StatsItemSet;
+  private readonly groupGetLatency: StatsItemSet;
 
   constructor(private readonly opts: BrokerStatsManagerOptions) {
     this.now = opts.now ?? Date.now;
@@ -66,6 +70,9 @@ export class BrokerStatsManager {
     this.brokerGet = this.set(StatsName.BROKER_GET_NUMS).getAndCreate(opts.clusterName);
     this.brokerPutNoSys = this.set(StatsName.BROKER_PUT_NUMS_WITHOUT_SYSTEM_TOPIC).getAndCreate(opts.clusterName);
     this.brokerGetNoSys = this.set(StatsName.BROKER_GET_NUMS_WITHOUT_SYSTEM_TOPIC).getAndCreate(opts.clusterName);
+    this.groupGetNums = this.set(StatsName.GROUP_GET_NUMS);
+    this.groupGetSize = this.set(StatsName.GROUP_GET_SIZE);
+    this.groupGetLatency = this.set(StatsName.GROUP_GET_LATENCY);
   }
 
   /** Samples at once and then every 10 s, 10 min and hour, as upstream's schedules. */
@@ -116,18 +123,18 @@ export class BrokerStatsManager {
       isSystemTopic(topic) ? undefined : this.brokerPutNoSys, this.brokerPut);
   }
 
-  /** Messages a group received from a topic by pull, POP or peek (upstream incGroupGetNums/Size, incBrokerGetNums). */
-  incGroupGet(group: string, topic: string, msgNum: number, bytes: number): void {
+  /**
+   * Messages a group received from a topic by pull, POP or peek (upstream incGroupGetNums/Size,
+   * incBrokerGetNums) and, when given, how long the get took to be answered in ms
+   * (incGroupGetLatency, an RT item: read its avgpt).
+   */
+  incGroupGet(group: string, topic: string, msgNum: number, bytes: number, latencyMs?: number): void {
     const key = statsKey(topic, group);
-    this.set(StatsName.GROUP_GET_NUMS).addValue(key, msgNum, 1);
-    this.set(StatsName.GROUP_GET_SIZE).addValue(key, bytes, 1);
+    this.groupGetNums.addValue(key, msgNum, 1);
+    this.groupGetSize.addValue(key, bytes, 1);
+    if (latencyMs !== undefined) this.groupGetLatency.addValue(key, latencyMs, 1);
     this.brokerGet.value += msgNum;
     if (!isSystemTopic(topic)) this.brokerGetNoSys.value += msgNum;
-  }
-
-  /** Time a get took to be answered, in ms (an RT item: read its avgpt). */
-  incGroupGetLatency(group: string, topic: string, ms: number): void {
-    this.set(StatsName.GROUP_GET_LATENCY).addValue(statsKey(topic, group), ms, 1);
   }
 
   /** A message a consumer of `group` sent back (upstream incSendBackNums). */
