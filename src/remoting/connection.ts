@@ -34,6 +34,16 @@ const OUT_SLAB_MIN = 16 * 1024;
 const OUT_SLAB_MAX = 256 * 1024;
 /** Bodies at least this large leave as their own buffer instead of being copied into the slab. */
 const COPY_BODY_MAX = 16 * 1024;
+/**
+ * Once this many bytes of a tick's frames are waiting, the first of them leave at once, once
+ * per tick; the rest still leave together at the tick's end. One connection carrying a window
+ * of requests otherwise moves it as a single block: the peer sits idle while this side encodes
+ * the whole window, then this side while the peer answers it, each process about half busy.
+ * An early part lets the peer start while this side goes on (one producer with 256 sends in
+ * flight: 102,000-105,000 → 132,000-143,000 msgs/s; with four connections and under
+ * SYNC_FLUSH no change, where a write at every 16 KiB cost 5 % of the sync rate).
+ */
+const EARLY_FLUSH_BYTES = 16 * 1024;
 
 /**
  * One full-duplex Remoting connection: frames in and out, requests both ways paired by
@@ -63,6 +73,10 @@ export class Connection extends EventEmitter {
   /** Per `outQueue` entry: the completion callback when the entry is slab bytes. */
   private outQueueDone: Array<(() => void) | undefined> = [];
   private flushScheduled = false;
+  /** Whether this tick already sent its early part (see EARLY_FLUSH_BYTES). */
+  private earlyFlushed = false;
+  /** Bytes of slab frames encoded since the last write to the socket. */
+  private unsent = 0;
   private slabSize = OUT_SLAB_MIN;
   private closed = false;
   private nextOpaque = 1;
@@ -193,6 +207,11 @@ export class Connection extends EventEmitter {
       else if (cmd.body) p += cmd.body.copy(out, p);
       this.outEnd = p;
       cmd.onWritten?.();
+      this.unsent += need;
+      if (!this.earlyFlushed && this.unsent >= EARLY_FLUSH_BYTES) {
+        this.earlyFlushed = true;
+        this.writeOut();
+      }
     } else {
       this.outEnd = p;
       this.moveSlabToQueue();
@@ -264,6 +283,12 @@ export class Connection extends EventEmitter {
   /** Hands everything queued to the socket (at the end of a tick, or at once for a large body). */
   private flush(): void {
     this.flushScheduled = false;
+    this.earlyFlushed = false;
+    this.writeOut();
+  }
+
+  private writeOut(): void {
+    this.unsent = 0;
     if (this.closed) return;
     const socket = this.socket;
     const q = this.outQueue;

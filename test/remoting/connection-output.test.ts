@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { Connection } from '../../src/remoting/connection.js';
 import { RemotingServer } from '../../src/remoting/server.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { ResponseCode } from '../../src/remoting/codes.js';
@@ -110,5 +113,35 @@ test('a timeout is kept on the clock when the event loop lags: the late scans do
     assert.ok(took >= 500 && took < 1200, `timed out after ${took} ms`);
   } finally {
     clearInterval(hog);
+  }
+});
+
+test('a tick that writes more than 16 KiB sends its first part at once and the rest at its end', async () => {
+  // A raw peer that only counts bytes: what matters is when the client's socket is handed them.
+  const peer = createServer((s) => s.resume());
+  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  const socket = connect((peer.address() as AddressInfo).port, '127.0.0.1');
+  await once(socket, 'connect');
+  const conn = new Connection(socket, () => null, () => undefined);
+  try {
+    const body = Buffer.alloc(1024, 7);
+    for (let round = 0; round < 2; round++) {
+      const before = socket.bytesWritten;
+      const sizes: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        conn.invokeOneway(createRequest(ECHO, { body }));
+        sizes.push(socket.bytesWritten - before);
+      }
+      // Nothing leaves before 16 KiB are waiting; then one part; the rest only at the tick's end.
+      const first = sizes.findIndex((n) => n > 0);
+      assert.ok(first >= 14 && first <= 16, `first bytes handed over after ${first + 1} frames`);
+      assert.ok(sizes[first]! >= 16 * 1024, `the early part holds the frames before it (${sizes[first]} bytes)`);
+      assert.equal(sizes[99], sizes[first], 'only one early part per tick');
+      await new Promise((r) => setImmediate(r));
+      assert.ok(socket.bytesWritten - before > 100 * 1024, 'the rest left at the end of the tick');
+    }
+  } finally {
+    conn.close();
+    await new Promise<void>((r) => peer.close(() => r()));
   }
 });
