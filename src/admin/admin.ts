@@ -21,7 +21,7 @@ import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from '../clien
 import { ClientErrorCode, MQClientError } from '../client/errors.js';
 import { Message, type MessageExt } from '../client/message.js';
 import type { Producer } from '../client/producer.js';
-import type { BrokerStatsData, ConsumeStatsList, SendResult, SubscriptionGroupWrapper } from '../client/mq-client-api.js';
+import type { BrokerStatsData, ConsumeStatsList, GroupForbidden, SendResult, SubscriptionGroupWrapper } from '../client/mq-client-api.js';
 import { isPredefinedGroup, isSysConsumerGroup } from '../common/subscription-group.js';
 import { MessageConst } from '../common/message-const.js';
 import type { MessageRequestModeTable, MessageRequestModeValue } from '../common/message-request-mode.js';
@@ -1002,6 +1002,36 @@ export class Admin {
       }
     }
     return out;
+  }
+
+  /**
+   * Forbids (`readable` false) or allows (true) `group` to pull `topic` on one broker, or with
+   * `readable` undefined only reads it (upstream `updateAndGetGroupReadForbidden`). Push consumers
+   * of a forbidden group get NO_PERMISSION for the topic's pulls.
+   */
+  async updateAndGetGroupReadForbidden(brokerAddr: string, group: string, topic: string, readable?: boolean): Promise<GroupForbidden> {
+    this.check();
+    return this.api.updateAndGetGroupForbidden(brokerAddr, group, topic, readable, this.timeoutMs);
+  }
+
+  /**
+   * Per queue of `topic` on one broker, the lowest committed offset of every group but
+   * `filterGroups`, Infinity where `compareGroup` is behind it (upstream `queryCorrectionOffset`).
+   */
+  async queryCorrectionOffset(brokerAddr: string, topic: string, compareGroup: string, filterGroups: readonly string[] = []): Promise<Map<number, number>> {
+    this.check();
+    return this.api.queryCorrectionOffset(brokerAddr, topic, compareGroup, filterGroups, this.timeoutMs);
+  }
+
+  /**
+   * Puts a half message back so its transaction is checked again, from a check count of 0
+   * (upstream `resumeCheckHalfMessage`): also one given up after transactionCheckMax checks.
+   * `msgId` is its offset message id, which names the broker.
+   */
+  async resumeCheckHalfMessage(topic: string, msgId: string): Promise<void> {
+    this.check();
+    const { address } = decodeOffsetMessageId(msgId);
+    await this.api.resumeCheckHalfMessage(address, topic, msgId, this.timeoutMs);
   }
 
   /** GET_ALL_MESSAGE_REQUEST_MODE of one broker: topic → group → mode. */

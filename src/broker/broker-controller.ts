@@ -301,6 +301,8 @@ export class BrokerController {
     reg(RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, (req) => admin.cleanExpiredConsumeQueue(req));
     reg(RequestCode.DELETE_EXPIRED_COMMITLOG, (req) => admin.triggerDeleteFiles(req));
     reg(RequestCode.CLEAN_UNUSED_TOPIC, (req) => admin.cleanUnusedTopic(req));
+    reg(RequestCode.QUERY_CORRECTION_OFFSET, (req) => admin.queryCorrectionOffset(req));
+    reg(RequestCode.RESUME_CHECK_HALF_MESSAGE, (req) => admin.resumeCheckHalfMessage(req));
     const brokerConfigProcessor = new BrokerConfigProcessor(this);
     reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));
     reg(RequestCode.UPDATE_BROKER_CONFIG, (req, conn) => brokerConfigProcessor.updateBrokerConfig(req, conn));
@@ -325,6 +327,7 @@ export class BrokerController {
     reg(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.getAll(req));
     reg(RequestCode.DELETE_SUBSCRIPTIONGROUP, (req) => subGroup.delete(req));
     reg(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, (req) => subGroup.get(req));
+    reg(RequestCode.UPDATE_AND_GET_GROUP_FORBIDDEN, (req) => subGroup.updateAndGetForbidden(req));
     reg(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => resetOffset.process(req));
     reg(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => relay.getConsumerRunningInfo(req));
     reg(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => relay.consumeMessageDirectly(req));

@@ -60,6 +60,25 @@ export class ConsumerOffsetManager {
     return new Map(this.offsetTable.get(`${topic}@${group}`) ?? []);
   }
 
+  /**
+   * Per queue of `topic`, the lowest offset any group committed that is still in the queue
+   * (not below `minOffsetOf(queueId)`), leaving out `filterGroups` (upstream
+   * `queryMinOffsetInAllGroup`; upstream also deletes the filtered groups' offsets while it
+   * reads, which this does not).
+   */
+  queryMinOffsetInAllGroup(topic: string, filterGroups: ReadonlySet<string>, minOffsetOf: (queueId: number) => number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const group of this.whichGroupByTopic(topic)) {
+      if (filterGroups.has(group)) continue;
+      for (const [queueId, offset] of this.offsetTable.get(`${topic}@${group}`)!) {
+        if (offset < minOffsetOf(queueId)) continue;
+        const cur = out.get(queueId);
+        if (cur === undefined || offset < cur) out.set(queueId, offset);
+      }
+    }
+    return out;
+  }
+
   /** Groups with offsets on `topic`. */
   whichGroupByTopic(topic: string): string[] {
     const out: string[] = [];

@@ -15,6 +15,11 @@ export {
  */
 export class SubscriptionGroupManager {
   readonly table = new Map<string, BrokerSubscriptionGroupConfig>();
+  /**
+   * Per group, per topic: a bit set of what the group may not do on the topic (upstream
+   * `forbiddenTable`; bit PermName.INDEX_PERM_READ forbids pulling), persisted with the groups.
+   */
+  readonly forbiddenTable = new Map<string, Map<string, number>>();
   dataVersion: DataVersion = newDataVersion();
   private readonly path: string;
 
@@ -23,9 +28,19 @@ export class SubscriptionGroupManager {
   }
 
   load(): void {
-    const data = readJsonFile<{ subscriptionGroupTable?: Record<string, Partial<BrokerSubscriptionGroupConfig>>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
+    const data = readJsonFile<{
+      subscriptionGroupTable?: Record<string, Partial<BrokerSubscriptionGroupConfig>>;
+      forbiddenTable?: Record<string, Record<string, unknown>>;
+      dataVersion?: DataVersion;
+    }>(this.path, (m) => this.logger.warn(m));
     for (const [name, cfg] of Object.entries(data?.subscriptionGroupTable ?? {})) {
       this.table.set(name, { ...newBrokerSubscriptionGroupConfig(name), ...cfg, groupName: name });
+    }
+    for (const [group, topics] of Object.entries(data?.forbiddenTable ?? {})) {
+      if (typeof topics !== 'object' || topics === null) continue;
+      const m = new Map<string, number>();
+      for (const [topic, bits] of Object.entries(topics)) if (typeof bits === 'number' && bits > 0) m.set(topic, bits);
+      if (m.size > 0) this.forbiddenTable.set(group, m);
     }
     if (data?.dataVersion) this.dataVersion = { ...newDataVersion(), ...data.dataVersion };
   }
@@ -46,10 +61,48 @@ export class SubscriptionGroupManager {
     this.changed();
   }
 
+  /** Deletes the group and what it was forbidden (upstream `deleteSubscriptionGroupConfig`). */
   delete(group: string): boolean {
     const had = this.table.delete(group);
-    if (had) this.changed();
+    const hadForbidden = this.forbiddenTable.delete(group);
+    if (had || hadForbidden) this.changed();
     return had;
+  }
+
+  /** The forbidden bits of `group` on `topic` (0: nothing forbidden). */
+  forbiddenBits(group: string, topic: string): number {
+    return this.forbiddenTable.get(group)?.get(topic) ?? 0;
+  }
+
+  /** Whether bit `index` (a PermName.INDEX_PERM_*) is forbidden to `group` on `topic`. */
+  isForbidden(group: string, topic: string, index: number): boolean {
+    return (this.forbiddenBits(group, topic) & (1 << index)) !== 0;
+  }
+
+  /**
+   * Sets or clears bit `index` for `group` on `topic` (upstream `updateForbidden`). Clearing the
+   * last bit of a topic drops its entry; upstream drops the group's whole entry then, and with it
+   * what other topics forbade, which this does not.
+   */
+  updateForbidden(group: string, topic: string, index: number, forbid: boolean): void {
+    const old = this.forbiddenBits(group, topic);
+    const bits = forbid ? old | (1 << index) : old & ~(1 << index);
+    if (bits === old) return;
+    let topics = this.forbiddenTable.get(group);
+    if (bits === 0) {
+      topics?.delete(topic);
+      if (topics?.size === 0) this.forbiddenTable.delete(group);
+    } else {
+      if (topics === undefined) this.forbiddenTable.set(group, (topics = new Map()));
+      topics.set(topic, bits);
+    }
+    this.logger.info(`group ${group} forbidden bits on topic ${topic}: ${old} -> ${bits}`);
+    this.changed();
+  }
+
+  /** The forbidden table as upstream's JSON carries it: `{group: {topic: bits}}`. */
+  forbiddenTableJson(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.forbiddenTable].map(([g, topics]) => [g, Object.fromEntries(topics)]));
   }
 
   private changed(): void {
@@ -63,6 +116,8 @@ export class SubscriptionGroupManager {
   }
 
   persist(): void {
-    writeFileAtomic(this.path, JSON.stringify({ subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.dataVersion }, null, 2));
+    writeFileAtomic(this.path, JSON.stringify({
+      subscriptionGroupTable: Object.fromEntries(this.table), forbiddenTable: this.forbiddenTableJson(), dataVersion: this.dataVersion,
+    }, null, 2));
   }
 }

@@ -157,6 +157,13 @@ function pullStatusOf(code: number): PullStatusValue | undefined {
   }
 }
 
+/** Whether a group may pull a topic (upstream `GroupForbidden`). */
+export interface GroupForbidden {
+  group: string;
+  topic: string;
+  readable: boolean;
+}
+
 function bodyOf(res: RemotingCommand, addr: string, what: string): Buffer {
   if (!res.body || res.body.length === 0) {
     throw new MQClientError(`${what} from ${addr} came without a body`, ClientErrorCode.BAD_RESPONSE);
@@ -894,6 +901,44 @@ export class MQClientAPI {
   /** DELETE_SUBSCRIPTIONGROUP on one broker; `cleanOffset` also drops the group's committed offsets. */
   async deleteSubscriptionGroup(brokerAddr: string, groupName: string, cleanOffset = false, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     await this.invokeOk(brokerAddr, this.command(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset: String(cleanOffset) }), timeoutMs);
+  }
+
+  /**
+   * UPDATE_AND_GET_GROUP_FORBIDDEN on one broker (upstream `updateAndGetGroupForbidden`): with
+   * `readable`, forbids (false) or allows (true) `group` to pull `topic`; answers whether it may.
+   */
+  async updateAndGetGroupForbidden(brokerAddr: string, group: string, topic: string, readable?: boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<GroupForbidden> {
+    const header: Record<string, string> = { group, topic };
+    if (readable !== undefined) header.readable = String(readable);
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.UPDATE_AND_GET_GROUP_FORBIDDEN, header), timeoutMs);
+    const o = jsonBody(res, brokerAddr, 'group forbidden');
+    if (typeof o.readable !== 'boolean') throw new MQClientError(`group forbidden from ${brokerAddr} has no readable flag`, ClientErrorCode.BAD_RESPONSE);
+    return { group: typeof o.group === 'string' ? o.group : group, topic: typeof o.topic === 'string' ? o.topic : topic, readable: o.readable };
+  }
+
+  /**
+   * QUERY_CORRECTION_OFFSET on one broker (upstream `queryCorrectionOffset`): per queue of
+   * `topic`, the lowest offset of every group but `filterGroups`; Infinity where `compareGroup`
+   * is behind it (the broker's Long.MAX_VALUE).
+   */
+  async queryCorrectionOffset(brokerAddr: string, topic: string, compareGroup: string, filterGroups: readonly string[] = [], timeoutMs = DEFAULT_TIMEOUT): Promise<Map<number, number>> {
+    const header: Record<string, string> = { topic, compareGroup };
+    if (filterGroups.length > 0) header.filterGroups = filterGroups.join(',');
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.QUERY_CORRECTION_OFFSET, header), timeoutMs);
+    const o = jsonBody(res, brokerAddr, 'correction offsets');
+    const table = o.correctionOffsets ?? {};
+    if (typeof table !== 'object' || table === null) throw new MQClientError(`correction offsets from ${brokerAddr} are not a map`, ClientErrorCode.BAD_RESPONSE);
+    const out = new Map<number, number>();
+    for (const [k, v] of Object.entries(table)) {
+      if (typeof v !== 'number') throw new MQClientError(`correction offset of queue ${k} from ${brokerAddr} is not a number`, ClientErrorCode.BAD_RESPONSE);
+      out.set(Number(k), v >= 2 ** 63 ? Infinity : v);
+    }
+    return out;
+  }
+
+  /** RESUME_CHECK_HALF_MESSAGE on one broker: the half message `msgId` (an offset id) is checked again from a count of 0. */
+  async resumeCheckHalfMessage(brokerAddr: string, topic: string, msgId: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.RESUME_CHECK_HALF_MESSAGE, { topic, msgId }), timeoutMs);
   }
 
   // ---- Server-side assignment and POP ----

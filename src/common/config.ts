@@ -31,6 +31,8 @@ export interface BrokerConfig {
   registerNameServerPeriod: number;
   registerBrokerTimeoutMills: number;
   longPollingEnable: boolean;
+  /** Whether LITE_PULL_MESSAGE is served; refused with NO_PERMISSION when false (upstream default true). */
+  litePullMessageEnable: boolean;
   shortPollingTimeMills: number;
   notifyConsumerIdsChangedEnable: boolean;
   channelExpiredTimeout: number;
@@ -154,6 +156,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     registerNameServerPeriod: 30_000,
     registerBrokerTimeoutMills: 6_000,
     longPollingEnable: true,
+    litePullMessageEnable: true,
     shortPollingTimeMills: 1_000,
     notifyConsumerIdsChangedEnable: true,
     channelExpiredTimeout: 120_000,

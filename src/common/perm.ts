@@ -4,6 +4,11 @@ export const PermName = {
   PERM_READ: 0x4,
   PERM_WRITE: 0x2,
   PERM_INHERIT: 0x1,
+  /** Bit numbers of the flags above (`PERM_READ === 1 << INDEX_PERM_READ`), as group forbidden tables use them. */
+  INDEX_PERM_PRIORITY: 3,
+  INDEX_PERM_READ: 2,
+  INDEX_PERM_WRITE: 1,
+  INDEX_PERM_INHERIT: 0,
 } as const;
 
 export function isReadable(perm: number): boolean {

@@ -69,6 +69,8 @@ export const RequestCode = {
   GET_CONSUMER_RUNNING_INFO: 307,
   CONSUME_MESSAGE_DIRECTLY: 309,
   SEND_MESSAGE_V2: 310,
+  /** Per queue of a topic, the lowest offset of every group's but the filtered ones (clone/reset tools). */
+  QUERY_CORRECTION_OFFSET: 308,
   CLONE_GROUP_OFFSET: 314,
   VIEW_BROKER_STATS_DATA: 315,
   CLEAN_UNUSED_TOPIC: 316,
@@ -78,6 +80,8 @@ export const RequestCode = {
   SEND_BATCH_MESSAGE: 320,
   QUERY_CONSUME_QUEUE: 321,
   QUERY_DATA_VERSION: 322,
+  /** A half message's check count reset and the half put back, so the transaction check resumes. */
+  RESUME_CHECK_HALF_MESSAGE: 323,
   /** A consumer's reply to a request message (long header names), stored and pushed to the requester. */
   SEND_REPLY_MESSAGE: 324,
   /** SEND_REPLY_MESSAGE with the V2 short header names. */
@@ -93,6 +97,8 @@ export const RequestCode = {
   GET_TOPIC_CONFIG: 351,
   /** 5.x: one subscription group's config on a broker. */
   GET_SUBSCRIPTIONGROUP_CONFIG: 352,
+  /** Forbid (or allow) a group to pull a topic, and read back whether it may. */
+  UPDATE_AND_GET_GROUP_FORBIDDEN: 353,
   /** Server-side assignment: which queues a consumer takes, and in which mode (PULL or POP). */
   QUERY_ASSIGNMENT: 400,
   SET_MESSAGE_REQUEST_MODE: 401,
@@ -149,6 +155,15 @@ export const ResponseCode = {
   /** POP: nothing arrived within the poll time. */
   POLLING_TIMEOUT: 210,
   ILLEGAL_OPERATION: 604,
+} as const;
+
+/** Why a pull was refused with NO_PERMISSION: the pull response header's `forbiddenType` (upstream `ForbiddenType`). */
+export const ForbiddenType = {
+  BROKER_FORBIDDEN: 1,
+  GROUP_FORBIDDEN: 2,
+  TOPIC_FORBIDDEN: 3,
+  BROADCASTING_DISABLE_FORBIDDEN: 4,
+  SUBSCRIPTION_FORBIDDEN: 5,
 } as const;
 
 /** Names of response codes, for error messages. */

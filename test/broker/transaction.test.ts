@@ -316,3 +316,45 @@ test('a half discarded after transactionCheckMax checks is still committed by a 
     tmp.cleanup();
   }
 });
+
+test('RESUME_CHECK_HALF_MESSAGE puts a half given up after transactionCheckMax back to be checked, and refuses what is no half', async () => {
+  const tmp = tempDir('rmq-tx-resume-');
+  const t = await setup(tmp.dir, { transactionCheckMax: 1 });
+  try {
+    const half = await sendHalf(t, 'TxResume', 'resumed');
+    await until(async () => ((await visible(t, 'TRANS_CHECK_MAX_TIME_TOPIC')).includes('resumed') ? true : undefined), 8000, 'the discarded half');
+    const checksOf = (): RemotingCommand[] => t.checks.filter((c) => c.code === 39 && c.extFields?.msgId === half.uniq);
+    const before = checksOf().length;
+    assert.equal(before, 1, 'checked once, then given up');
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(checksOf().length, before, 'no checks once given up');
+
+    await t.api.resumeCheckHalfMessage(t.mq.brokerAddr, 'TxResume', half.offsetMsgId);
+    const check = await until(() => checksOf()[before], 5000, 'a check after the resume');
+    const e = check.extFields!;
+    assert.equal(decodeRecord(check.body!).body.toString(), 'resumed');
+    await endTx(t, { queueOffset: Number(e.tranStateTableOffset), offsetMsgId: e.offsetMsgId!, uniq: half.uniq }, COMMIT, true);
+    assert.deepEqual(await until(async () => { const v = await visible(t, 'TxResume'); return v.length ? v : undefined; }, 3000, 'the commit'), ['resumed']);
+
+    // Bad input: a clear error, and nothing changes.
+    const raw = (ext: Record<string, string>): Promise<RemotingCommand> => t.raw.invoke(t.mq.brokerAddr, createRequest(323, { extFields: ext }));
+    const plain = await t.api.sendMessage(t.mq.brokerAddr, 'broker-a', {
+      producerGroup: 'P', topic: 'TxResume', defaultTopic: 'TBW102', defaultTopicQueueNums: 1, queueId: 0, sysFlag: 0,
+      bornTimestamp: Date.now(), flag: 0, properties: encodeProperties({ UNIQ_KEY: 'PLAIN1' }),
+    }, Buffer.from('plain'));
+    for (const [ext, remark] of [
+      [{ topic: 'TxResume' }, /no msgId/],
+      [{ topic: 'TxResume', msgId: 'not-an-id' }, /not an offset message id/],
+      [{ topic: 'TxResume', msgId: plain.offsetMsgId }, /is not a half message/],
+      [{ topic: 'TxResume', msgId: plain.offsetMsgId.slice(0, 16) + '00000000FFFFFFFF' }, /no message with id/],
+    ] as const) {
+      const res = await raw(ext);
+      assert.equal(res.code, 1, JSON.stringify(ext));
+      assert.match(res.remark ?? '', remark);
+    }
+    assert.deepEqual(await visible(t, 'TxResume'), ['resumed', 'plain']);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});

@@ -7,6 +7,10 @@ import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common
 import { CURRENT_VERSION } from '../../remoting/codes.js';
 import { alterAttributes, AttributeError, attributeModificationToString, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
 import { parseLenientJson } from '../../common/json.js';
+import { decodeOffsetMessageId } from '../../common/message-id.js';
+import { getProperty } from '../../common/properties.js';
+import { MessageConst } from '../../common/message-const.js';
+import { editProperties, putInputFromRecord } from '../message-util.js';
 import type { BrokerController } from '../broker-controller.js';
 import { newTopicConfig } from '../topic-config-manager.js';
 
@@ -368,4 +372,67 @@ export class AdminBrokerProcessor {
     };
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ table }) });
   }
+
+  /**
+   * QUERY_CORRECTION_OFFSET (308, upstream `queryCorrectionOffset`): header `topic`,
+   * `compareGroup` and optional `filterGroups` (comma-separated). Per queue, the lowest offset
+   * of every group's but the filtered ones; where `compareGroup` is behind that, Long.MAX_VALUE.
+   * Body `QueryCorrectionOffsetBody {correctionOffsets: {queueId: offset}}`, the long written
+   * exactly (JSON numbers past 2^53 would lose it).
+   */
+  queryCorrectionOffset(req: RemotingCommand): RemotingCommand {
+    const topic = reqString(req.extFields, 'topic');
+    const compareGroup = reqString(req.extFields, 'compareGroup');
+    const filterGroups = new Set((optString(req.extFields, 'filterGroups') ?? '').split(',').map((g) => g.trim()).filter(Boolean));
+    const b = this.broker;
+    const offsets = b.consumerOffsetManager;
+    const correction = offsets.queryMinOffsetInAllGroup(topic, filterGroups, (q) => b.messageStore.getMinOffsetInQueue(topic, q));
+    const values = new Map<number, string>([...correction].map(([q, o]) => [q, String(o)]));
+    for (const [queueId, offset] of offsets.queryOffsets(compareGroup, topic)) {
+      const min = correction.get(queueId);
+      if (min !== undefined && min > offset) values.set(queueId, JAVA_LONG_MAX);
+    }
+    const entries = [...values].sort((x, y) => x[0] - y[0]).map(([q, v]) => `"${q}":${v}`);
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: Buffer.from(`{"correctionOffsets":{${entries.join(',')}}}`) });
+  }
+
+  /**
+   * RESUME_CHECK_HALF_MESSAGE (323, upstream `resumeCheckHalfMessage`): header `msgId`, the
+   * offset message id of a half message (also one moved to the check-max topic after
+   * transactionCheckMax checks). A copy with its check count reset to 0 goes back into the half
+   * topic, so the broker checks its transaction again. Upstream copies whatever the id names;
+   * this refuses a message that is not a half, which the check would otherwise treat as one.
+   */
+  async resumeCheckHalfMessage(req: RemotingCommand): Promise<RemotingCommand> {
+    const msgId = optString(req.extFields, 'msgId');
+    if (msgId === undefined) return createResponse(req, ResponseCode.SYSTEM_ERROR, 'the request has no msgId: give the offset message id of the half message');
+    let offset: number;
+    try {
+      offset = decodeOffsetMessageId(msgId).commitLogOffset;
+    } catch (err) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `${(err as Error).message}; give the offset message id of the half message`);
+    }
+    const b = this.broker;
+    const rec = b.messageStore.lookMessageByOffset(offset);
+    if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `no message with id ${msgId} on this broker: it is outside the stored CommitLog or was removed`);
+    const { ext, input } = putInputFromRecord(rec);
+    // Halves are stored under the half topic with their transaction type cleared (upstream's
+    // parseHalfMessageInner), and moved as they are to the check-max topic when given up.
+    if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC && ext.topic !== SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `message ${msgId} (topic ${ext.topic}) is not a half message of a transaction: nothing to resume`);
+    }
+    const result = await b.messageStore.putMessage({
+      ...input, topic: SystemTopic.TRANS_HALF_TOPIC, queueId: 0, waitStoreMsgOK: false,
+      properties: editProperties(ext.properties, (p) => p.set(MessageConst.TRANSACTION_CHECK_TIMES, '0')),
+    });
+    if (result.status !== 'PUT_OK') {
+      b.logger.error(`resumeCheckHalfMessage: putting ${msgId} back into ${SystemTopic.TRANS_HALF_TOPIC} failed: ${result.status}`);
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `Put message back to ${SystemTopic.TRANS_HALF_TOPIC} failed: ${result.status}`);
+    }
+    b.logger.info(`half message ${msgId} put back into ${SystemTopic.TRANS_HALF_TOPIC} (real topic ${getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? '?'}); its checks resume`);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
 }
+
+/** Java's Long.MAX_VALUE as JSON text. */
+const JAVA_LONG_MAX = '9223372036854775807';

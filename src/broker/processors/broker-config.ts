@@ -15,6 +15,7 @@ import type { BrokerController } from '../broker-controller.js';
 export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof MessageStoreConfig> = new Set<keyof BrokerConfig | keyof MessageStoreConfig>([
   // send, pull and pop check them per request; brokerPermission is re-registered at once.
   'brokerPermission', 'autoCreateTopicEnable', 'rejectTransactionMessage', 'longPollingEnable', 'shortPollingTimeMills',
+  'litePullMessageEnable',
   'enablePropertyFilter', 'filterSupportRetry', 'traceOn', 'storeReplyMessageEnable', 'regionId', 'notifyConsumerIdsChangedEnable', 'channelExpiredTimeout',
   'startAcceptSendRequestTimeStamp',
   // read by the hourly statistics clean-up, and by each topic update.

@@ -1,6 +1,7 @@
 import { PullSysFlag } from '../../common/sysflag.js';
 import { isReadable } from '../../common/perm.js';
-import { ResponseCode } from '../../remoting/codes.js';
+import { ForbiddenType, RequestCode, ResponseCode } from '../../remoting/codes.js';
+import { PermName } from '../../common/perm.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
 import { decodePullMessageRequestHeader, type PullMessageRequestHeader } from '../../remoting/protocol/index.js';
@@ -36,21 +37,24 @@ export class PullMessageProcessor {
     const b = this.broker;
     const h = decodePullMessageRequestHeader(req.extFields);
     if (!isReadable(b.brokerConfig.brokerPermission)) {
-      return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] pulling message is forbidden`);
+      return forbidden(req, ForbiddenType.BROKER_FORBIDDEN, `the broker[${b.brokerConfig.brokerName}] pulling message is forbidden`);
+    }
+    if (req.code === RequestCode.LITE_PULL_MESSAGE && !b.brokerConfig.litePullMessageEnable) {
+      return forbidden(req, ForbiddenType.BROKER_FORBIDDEN, `the broker[${b.brokerConfig.brokerName}] for lite pull consumer is forbidden (litePullMessageEnable=false)`);
     }
     const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
     if (!group) {
       return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist; create it with mqadmin updateSubGroup or enable autoCreateSubscriptionGroup`);
     }
     if (!group.consumeEnable) {
-      return createResponse(req, ResponseCode.NO_PERMISSION, `subscription group [${h.consumerGroup}] has consumption disabled (consumeEnable=false)`);
+      return forbidden(req, ForbiddenType.GROUP_FORBIDDEN, `subscription group [${h.consumerGroup}] has consumption disabled (consumeEnable=false)`);
     }
     const tc = b.topicConfigManager.get(h.topic);
     if (!tc) {
       return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please! Create it with mqadmin updateTopic.`);
     }
     if (!isReadable(tc.perm)) {
-      return createResponse(req, ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+      return forbidden(req, ForbiddenType.TOPIC_FORBIDDEN, `the topic[${h.topic}] pulling message is forbidden`);
     }
     if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}] consumer:[${conn.remoteAddress}]`);
@@ -66,7 +70,11 @@ export class PullMessageProcessor {
         return createResponse(req, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist: send a heartbeat for group ${h.consumerGroup} before pulling`);
       }
       if (info.messageModel === 'BROADCASTING' && !group.consumeBroadcastEnable) {
-        return createResponse(req, ResponseCode.NO_PERMISSION, `the consumer group[${h.consumerGroup}] can not consume by broadcast way`);
+        return forbidden(req, ForbiddenType.BROADCASTING_DISABLE_FORBIDDEN, `the consumer group[${h.consumerGroup}] can not consume by broadcast way`);
+      }
+      // As upstream, checked only for pulls that take the subscription from the heartbeat (push consumers).
+      if (b.subscriptionGroupManager.isForbidden(group.groupName, h.topic, PermName.INDEX_PERM_READ)) {
+        return forbidden(req, ForbiddenType.SUBSCRIPTION_FORBIDDEN, `the consumer group[${h.consumerGroup}] is forbidden for topic[${h.topic}]; allow it with UPDATE_AND_GET_GROUP_FORBIDDEN (readable=true)`);
       }
       sub = info.subscriptions.get(h.topic);
       if (!sub) {
@@ -148,4 +156,9 @@ export class PullMessageProcessor {
     }
     return res;
   }
+}
+
+/** NO_PERMISSION with the reason's `forbiddenType` in the header, as upstream's pull answers. */
+function forbidden(req: RemotingCommand, type: number, remark: string): RemotingCommand {
+  return createResponse(req, ResponseCode.NO_PERMISSION, remark, { extFields: { forbiddenType: String(type) } });
 }

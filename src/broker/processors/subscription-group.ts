@@ -1,4 +1,5 @@
 import { ResponseCode } from '../../remoting/codes.js';
+import { PermName } from '../../common/perm.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, reqString } from '../../remoting/header.js';
 import { encodeJson, parseLenientJson } from '../../common/json.js';
@@ -62,7 +63,8 @@ function jsonBodyOf(req: RemotingCommand, what: string): unknown {
 
 /**
  * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201),
- * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225), DELETE_SUBSCRIPTIONGROUP (207) and GET_SUBSCRIPTIONGROUP_CONFIG (352) (upstream `AdminBrokerProcessor`).
+ * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225), DELETE_SUBSCRIPTIONGROUP (207), GET_SUBSCRIPTIONGROUP_CONFIG (352)
+ * and UPDATE_AND_GET_GROUP_FORBIDDEN (353) (upstream `AdminBrokerProcessor`).
  */
 export class SubscriptionGroupProcessor {
   constructor(private readonly broker: BrokerController) {}
@@ -128,7 +130,7 @@ export class SubscriptionGroupProcessor {
   /** SubscriptionGroupWrapper `{subscriptionGroupTable, forbiddenTable, dataVersion}`. */
   getAll(req: RemotingCommand): RemotingCommand {
     const m = this.broker.subscriptionGroupManager;
-    const body = { dataVersion: m.dataVersion, forbiddenTable: {}, subscriptionGroupTable: Object.fromEntries(m.table) };
+    const body = { dataVersion: m.dataVersion, forbiddenTable: m.forbiddenTableJson(), subscriptionGroupTable: Object.fromEntries(m.table) };
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson(body) });
   }
 
@@ -150,5 +152,21 @@ export class SubscriptionGroupProcessor {
     b.brokerStatsManager.onGroupDeleted(group);
     b.logger.info(`subscription group ${group} ${had ? 'deleted' : 'did not exist'}${cleanOffset ? ', offsets removed' : ''}`);
     return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /**
+   * UPDATE_AND_GET_GROUP_FORBIDDEN (353, upstream `updateAndGetGroupForbidden`): header `group`,
+   * `topic` and optional `readable`. With `readable` the group is forbidden (false) or allowed
+   * (true) to pull the topic; either way the answer is a `GroupForbidden {topic, group, readable}`
+   * body saying whether it may now. The group need not exist, as upstream.
+   */
+  updateAndGetForbidden(req: RemotingCommand): RemotingCommand {
+    const group = reqString(req.extFields, 'group');
+    const topic = reqString(req.extFields, 'topic');
+    const readable = optBoolean(req.extFields, 'readable');
+    const m = this.broker.subscriptionGroupManager;
+    if (readable !== undefined) m.updateForbidden(group, topic, PermName.INDEX_PERM_READ, !readable);
+    const body = { group, readable: !m.isForbidden(group, topic, PermName.INDEX_PERM_READ), topic };
+    return createResponse(req, ResponseCode.SUCCESS, '', { body: encodeJson(body) });
   }
 }
