@@ -24,32 +24,41 @@ function str(v: unknown, fallback = ''): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? fallback : String(v);
 }
 
+/**
+ * A client body that must be a JSON object (heartbeats, lock requests, client checks): its
+ * fields, or a HeaderError with `code` that says what the body is instead.
+ */
+export function clientBodyObject(body: Buffer | undefined, what: string, code: number = ResponseCode.SYSTEM_ERROR): Record<string, unknown> {
+  if (!body || body.length === 0) throw new HeaderError(`${what} has no body: it must carry a JSON object`, code);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new HeaderError(`${what} body is not valid JSON: ${(e as Error).message}`, code);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HeaderError(`${what} body is not a JSON object`, code);
+  return raw as Record<string, unknown>;
+}
+
+/** The elements of `v` that are JSON objects (none when `v` is no array): a null entry is skipped, not dereferenced. */
+export function objectsOf(v: unknown): Array<Record<string, unknown>> {
+  return Array.isArray(v) ? v.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && !Array.isArray(e)) : [];
+}
+
 /** Decodes a HEART_BEAT body; tolerant of missing optional fields (ali-ons omits expressionType). */
 export function decodeHeartbeatData(body: Buffer | undefined): HeartbeatData {
-  if (!body || body.length === 0) throw new HeaderError('HEART_BEAT has no body: it must carry HeartbeatData JSON', ResponseCode.SYSTEM_ERROR);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new HeaderError(`HEART_BEAT body is not valid JSON: ${(e as Error).message}`, ResponseCode.SYSTEM_ERROR);
-  }
-  const producers = Array.isArray(raw.producerDataSet) ? raw.producerDataSet : [];
-  const consumers = Array.isArray(raw.consumerDataSet) ? raw.consumerDataSet : [];
+  const raw = clientBodyObject(body, 'HEART_BEAT');
   return {
     clientID: str(raw.clientID),
-    producerDataSet: producers.map((p) => ({ groupName: str((p as Record<string, unknown>).groupName) })).filter((p) => p.groupName),
-    consumerDataSet: consumers.map((c) => {
-      const o = c as Record<string, unknown>;
-      const subs = Array.isArray(o.subscriptionDataSet) ? o.subscriptionDataSet : [];
-      return {
-        groupName: str(o.groupName),
-        consumeType: str(o.consumeType, 'CONSUME_PASSIVELY'),
-        messageModel: str(o.messageModel, 'CLUSTERING'),
-        consumeFromWhere: str(o.consumeFromWhere, 'CONSUME_FROM_LAST_OFFSET'),
-        unitMode: o.unitMode === true,
-        subscriptionDataSet: subs.map((s) => toSubscriptionData(s as Record<string, unknown>)),
-      };
-    }).filter((c) => c.groupName),
+    producerDataSet: objectsOf(raw.producerDataSet).map((p) => ({ groupName: str(p.groupName) })).filter((p) => p.groupName),
+    consumerDataSet: objectsOf(raw.consumerDataSet).map((o) => ({
+      groupName: str(o.groupName),
+      consumeType: str(o.consumeType, 'CONSUME_PASSIVELY'),
+      messageModel: str(o.messageModel, 'CLUSTERING'),
+      consumeFromWhere: str(o.consumeFromWhere, 'CONSUME_FROM_LAST_OFFSET'),
+      unitMode: o.unitMode === true,
+      subscriptionDataSet: objectsOf(o.subscriptionDataSet).map(toSubscriptionData),
+    })).filter((c) => c.groupName),
   };
 }
 

@@ -1,9 +1,9 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
-import { HeaderError, optString, reqString } from '../../remoting/header.js';
+import { optString, reqString } from '../../remoting/header.js';
 import type { BrokerController } from '../broker-controller.js';
-import { decodeHeartbeatData, toSubscriptionData } from '../client/heartbeat.js';
+import { clientBodyObject, decodeHeartbeatData, objectsOf, toSubscriptionData } from '../client/heartbeat.js';
 import { isTagExpressionType, sql92SubscriptionError } from '../filter.js';
 import { ExpressionType, type SubscriptionData } from '../../common/subscription.js';
 import type { MessageQueueData } from '../rebalance-lock-manager.js';
@@ -16,22 +16,12 @@ interface LockBatchRequestBody {
 }
 
 function decodeLockBatchBody(body: Buffer | undefined): LockBatchRequestBody {
-  if (!body) throw new HeaderError('lock/unlock request has no body: it must carry {consumerGroup, clientId, mqSet}');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new HeaderError(`lock/unlock body is not valid JSON: ${(e as Error).message}`);
-  }
-  const mqSet = Array.isArray(raw.mqSet) ? raw.mqSet : [];
+  const raw = clientBodyObject(body, 'lock/unlock request', ResponseCode.SYSTEM_ERROR);
   return {
     consumerGroup: String(raw.consumerGroup ?? ''),
     clientId: String(raw.clientId ?? ''),
     onlyThisBroker: raw.onlyThisBroker === true,
-    mqSet: mqSet.map((m) => {
-      const o = m as Record<string, unknown>;
-      return { topic: String(o.topic ?? ''), brokerName: String(o.brokerName ?? ''), queueId: Number(o.queueId ?? 0) };
-    }),
+    mqSet: objectsOf(raw.mqSet).map((o) => ({ topic: String(o.topic ?? ''), brokerName: String(o.brokerName ?? ''), queueId: Number(o.queueId ?? 0) })),
   };
 }
 
@@ -45,15 +35,7 @@ export interface CheckClientRequestBody {
 }
 
 export function decodeCheckClientRequestBody(body: Buffer | undefined): CheckClientRequestBody {
-  if (!body || body.length === 0) throw new HeaderError('check client config request has no body: it must carry {clientId, group, subscriptionData}');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new HeaderError(`check client config body is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HeaderError('check client config body is not a JSON object');
-  const o = raw as Record<string, unknown>;
+  const o = clientBodyObject(body, 'check client config request');
   const sub = o.subscriptionData;
   const out: CheckClientRequestBody = { clientId: String(o.clientId ?? ''), group: String(o.group ?? '') };
   if (typeof sub === 'object' && sub !== null && !Array.isArray(sub)) out.subscriptionData = toSubscriptionData(sub as Record<string, unknown>);
