@@ -37,6 +37,7 @@ import { TimerMessageStore } from './timer/timer-message-store.js';
 import { RecallMessageProcessor } from './processors/recall.js';
 import { PopMessageService } from './pop/pop-message-service.js';
 import { PopRemotingProcessor, PopRequestCode } from './pop/pop-processors.js';
+import { NotificationProcessor } from './pop/notification-processor.js';
 import { SystemTopic } from '../common/topic.js';
 import type { RuntimeConfig } from '../common/runtime-config.js';
 import { BrokerConfigProcessor, brokerRuntimeConfig } from './processors/broker-config.js';
@@ -262,6 +263,10 @@ export class BrokerController {
       reg(RequestCode.PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(RequestCode.LITE_PULL_MESSAGE, (req, conn) => this.pullProcessor.process(req, conn));
       reg(PopRequestCode.POP_MESSAGE, (req) => pop.popMessage(req));
+      // As upstream: NOTIFICATION and POLLING_INFO on the main port only, with the pops.
+      const notification = new NotificationProcessor(this);
+      reg(RequestCode.NOTIFICATION, (req, conn) => notification.notification(req, conn));
+      reg(RequestCode.POLLING_INFO, (req, conn) => notification.pollingInfo(req, conn));
     }
     // As upstream: acks and invisible-time changes also on the VIP port.
     reg(PopRequestCode.ACK_MESSAGE, (req) => pop.ackMessage(req));

@@ -1,4 +1,8 @@
 import { popReceipts, type AckMessageRequestHeader, type PopMessageRequestHeader, type PopReceipt } from '../remoting/protocol/pop-message-header.js';
+import {
+  decodeNotificationResponseHeader, decodePollingInfoResponseHeader, encodeNotificationRequestHeader, encodePollingInfoRequestHeader,
+  type NotificationRequestHeader, type NotificationResponseHeader, type PollingInfoRequestHeader,
+} from '../remoting/protocol/notification-header.js';
 import { RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
 import { attributeModificationToString } from '../common/attributes.js';
 import { parseLenientJson } from '../common/json.js';
@@ -1015,6 +1019,27 @@ export class MQClientAPI {
     const cmd = this.command(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, this.header(header));
     cmd.serializeType = SerializeType.JSON;
     await this.invokeOk(brokerAddr, cmd, timeoutMs);
+  }
+
+  /**
+   * NOTIFICATION (upstream `MQClientAPIExt.notificationWithPollingStats`): whether a POP of the
+   * group would find a message on the broker, the broker waiting up to `header.pollTime` for one.
+   * `timeoutMs` must exceed the poll time.
+   */
+  async notification(brokerAddr: string, header: NotificationRequestHeader, timeoutMs: number): Promise<NotificationResponseHeader> {
+    const cmd = this.command(RequestCode.NOTIFICATION, encodeNotificationRequestHeader(header));
+    // The code does not fit the binary header's 16-bit field.
+    cmd.serializeType = SerializeType.JSON;
+    const res = await this.invokeOk(brokerAddr, cmd, timeoutMs);
+    return decodeNotificationResponseHeader(res.extFields);
+  }
+
+  /** POLLING_INFO: how many POPs of the group wait on the broker for `header.queueId` of the topic (−1: POPs of every queue). */
+  async pollingInfo(brokerAddr: string, header: PollingInfoRequestHeader, timeoutMs = DEFAULT_TIMEOUT): Promise<number> {
+    const cmd = this.command(RequestCode.POLLING_INFO, encodePollingInfoRequestHeader(header));
+    cmd.serializeType = SerializeType.JSON;
+    const res = await this.invokeOk(brokerAddr, cmd, timeoutMs);
+    return decodeBody(brokerAddr, 'polling info', () => decodePollingInfoResponseHeader(res.extFields));
   }
 }
 

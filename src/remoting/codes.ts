@@ -111,6 +111,10 @@ export const RequestCode = {
   ACK_MESSAGE: 200051,
   PEEK_MESSAGE: 200052,
   CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  /** Whether a POP of the group would find a message, long-polled up to pollTime (proxies ask before popping). */
+  NOTIFICATION: 200054,
+  /** How many POPs wait on a topic, group and queue. */
+  POLLING_INFO: 200055,
   BATCH_ACK_MESSAGE: 200151,
 } as const;
 

@@ -109,6 +109,26 @@ interface Snapshot {
   offsets: Array<[string, string, number, number]>;
 }
 
+/** One long poll (see `PopMessageService.longPoll`). */
+export interface LongPoll {
+  /** Topics whose arriving messages wake the poll. */
+  watched: string[];
+  /** When the poll gives up (epoch ms). */
+  deadline: number;
+  /** Ends the poll early (the caller went away). */
+  signal?: AbortSignal;
+  /** Counted under this key while waiting (POLLING_INFO); pops only, as upstream. */
+  pollingKey?: string;
+}
+
+/** What one look of a long poll saw: something, or nothing yet (`busy`: a queue was being read by another pop). */
+export type LongPollLook<T> = { found: T } | { busy?: boolean };
+
+/** Key of the pops waiting on one topic, group and queue (upstream `KeyBuilder.buildPollingKey`). */
+function pollingKeyOf(topic: string, group: string, queueId: number): string {
+  return `${topic}@${group}@${queueId < 0 ? -1 : queueId}`;
+}
+
 interface Waiter {
   topics: string[];
   /** Waits for a busy queue to be let go, rather than for a new message. */
@@ -156,9 +176,11 @@ export class PopMessageService {
   private readonly reputting = new Map<string, number>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private waiterCount = 0;
-  /** Pops between their first look and their answer. */
-  private popsRunning = 0;
-  /** Arrivals per topic, to catch a message that arrives while a pop is reading. */
+  /** Long polls (pops and notifications) between their first look and their answer. */
+  private pollsRunning = 0;
+  /** Pops waiting per polling key (upstream `PopLongPollingService.pollingMap`), for POLLING_INFO. */
+  private readonly pollingNums = new Map<string, number>();
+  /** Arrivals per topic, to catch a message that arrives while a long poll is looking. */
   private readonly arrivals = new Map<string, number>();
   /** Group queues POP has read: their offsets go into the snapshot. */
   private readonly poppedQueues = new Map<string, [string, string, number]>();
@@ -260,30 +282,16 @@ export class PopMessageService {
       return { status: 'ERROR', code: ResponseCode.INVALID_PARAMETER, remark: `queueId[${req.queueId}] is illegal, topic:[${req.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}]` };
     }
     const retryTopic = popRetryTopic(req.group, req.topic);
-    const watched = [req.topic, retryTopic];
-    const deadline = Date.now() + Math.max(0, req.pollTime);
-    // Arrivals are counted only while a pop runs: the count is what tells it to look again.
-    this.popsRunning++;
-    try {
-      while (true) {
-        const seen = watched.map((t) => this.arrivals.get(t) ?? 0);
-        const { messages, busy } = await this.popOnce(req, tc.readQueueNums, retryTopic);
-        if (messages.length > 0) return { status: 'FOUND', messages };
-        const left = deadline - Date.now();
-        if (left <= 0 || req.signal?.aborted || !this.running) return { status: 'NO_MESSAGE' };
-        if (watched.some((t, i) => (this.arrivals.get(t) ?? 0) !== seen[i])) {
-          // A message arrived while reading: look again — after a turn of the event loop, so that
-          // concurrent pops never chase each other in microtasks alone.
-          await new Promise((r) => setImmediate(r));
-          continue;
-        }
-        if (this.waiterCount >= this.maxWaiters) return { status: 'POLLING_FULL' };
-        // Queues another pop was reading may hold messages: wait for it to let go (it wakes us), not for new ones.
-        await this.waitArrival(watched, busy ? Math.min(left, BUSY_RETRY_MS) : left, req.signal, busy);
-      }
-    } finally {
-      if (--this.popsRunning === 0) this.arrivals.clear();
-    }
+    const r = await this.longPoll<PoppedMessage[]>({
+      watched: [req.topic, retryTopic], deadline: Date.now() + Math.max(0, req.pollTime), signal: req.signal,
+      pollingKey: pollingKeyOf(req.topic, req.group, req.queueId ?? -1),
+    }, async () => {
+      const { messages, busy } = await this.popOnce(req, tc.readQueueNums, retryTopic);
+      return messages.length > 0 ? { found: messages } : { busy };
+    });
+    if (r === 'TIMEOUT') return { status: 'NO_MESSAGE' };
+    if (r === 'FULL') return { status: 'POLLING_FULL' };
+    return { status: 'FOUND', messages: r.found };
   }
 
   private async popOnce(req: PopMessageRequest, readQueueNums: number, retryTopic: string): Promise<{ messages: PoppedMessage[]; busy: boolean }> {
@@ -309,6 +317,32 @@ export class PopMessageService {
       }
     }
     return { messages: out, busy };
+  }
+
+  /**
+   * Whether a pop of `group` would find a message of `topic` now (upstream NOTIFICATION's
+   * `hasMsgFromTopic` / `hasMsgFromQueue`): on queue `queueId`, or with −1 on any readable
+   * queue, then on any queue of the group's POP retry topic. As the pop itself: an orderly pop
+   * reads no retry topic (upstream's notification looks there all the same), an orderly queue
+   * whose block is still out has nothing to give, and neither has a queue at the in-flight
+   * threshold. A queue the group never read counts from its first message, as upstream.
+   */
+  hasMessage(group: string, topic: string, readQueueNums: number, queueId: number, order: boolean): boolean {
+    const queues = queueId >= 0 ? [queueId] : Array.from({ length: readQueueNums }, (_, i) => i);
+    if (queues.some((q) => this.queueHasMessage(group, topic, false, q, order))) return true;
+    if (order) return false;
+    return this.broker.messageStore.queueIdsOf(popRetryTopic(group, topic)).some((q) => this.queueHasMessage(group, topic, true, q, false));
+  }
+
+  private queueHasMessage(group: string, topic: string, retry: boolean, queueId: number, order: boolean): boolean {
+    const qk = queueKeyOf({ group, topic, retry, queueId });
+    if (order && (this.orderQueues.get(qk)?.live.size ?? 0) > 0) return false;
+    if ((this.inflight.get(qk) ?? 0) >= this.inflightThreshold) return false;
+    const realTopic = retry ? popRetryTopic(group, topic) : topic;
+    const store = this.broker.messageStore;
+    let offset = this.broker.consumerOffsetManager.queryOffset(group, realTopic, queueId);
+    if (offset < 0) offset = store.getMinOffsetInQueue(realTopic, queueId);
+    return store.getMaxOffsetInQueue(realTopic, queueId) > offset;
   }
 
   /**
@@ -709,10 +743,52 @@ export class PopMessageService {
 
   // ---- long polling ----
 
-  /** Called for every message dispatched to a ConsumeQueue: wakes the receives waiting on its topic. */
+  /**
+   * The long polling of POP and NOTIFICATION (upstream `PopLongPollingService`, one instance per
+   * processor there; one machinery here). `look` runs at once; while it finds nothing and the
+   * deadline is ahead, the poll sleeps until a message arrives on one of `watched` (or, when
+   * `look` met a queue another pop was reading, until that pop lets go) and looks again.
+   * FULL when too many polls wait already (upstream POLLING_FULL); TIMEOUT when the deadline
+   * passed, the signal aborted or the service stopped.
+   */
+  async longPoll<T>(p: LongPoll, look: () => Promise<LongPollLook<T>> | LongPollLook<T>): Promise<{ found: T } | 'TIMEOUT' | 'FULL'> {
+    // Arrivals are counted only while a poll runs: the count is what tells it to look again.
+    this.pollsRunning++;
+    try {
+      while (true) {
+        const seen = p.watched.map((t) => this.arrivals.get(t) ?? 0);
+        const r = await look();
+        if ('found' in r) return r;
+        const left = p.deadline - Date.now();
+        if (left <= 0 || p.signal?.aborted || !this.running) return 'TIMEOUT';
+        if (p.watched.some((t, i) => (this.arrivals.get(t) ?? 0) !== seen[i])) {
+          // A message arrived while looking: look again — after a turn of the event loop, so that
+          // concurrent polls never chase each other in microtasks alone.
+          await new Promise((res) => setImmediate(res));
+          continue;
+        }
+        if (this.waiterCount >= this.maxWaiters) return 'FULL';
+        // Queues another pop was reading may hold messages: wait for it to let go (it wakes us), not for new ones.
+        const busy = r.busy === true;
+        await this.waitArrival(p.watched, busy ? Math.min(left, BUSY_RETRY_MS) : left, p.signal, busy, p.pollingKey);
+      }
+    } finally {
+      if (--this.pollsRunning === 0) this.arrivals.clear();
+    }
+  }
+
+  /**
+   * Pops waiting for a message of `topic` for `group` on `queueId` (−1: pops of every queue), as
+   * POLLING_INFO reports them (upstream counts the POP processor's polling map only).
+   */
+  pollingNum(topic: string, group: string, queueId: number): number {
+    return this.pollingNums.get(pollingKeyOf(topic, group, queueId)) ?? 0;
+  }
+
+  /** Called for every message dispatched to a ConsumeQueue: wakes the polls waiting on its topic. */
   notifyMessageArriving(topic: string): void {
-    // Waiters belong to running pops: with none, a message costs no lookup here.
-    if (this.popsRunning === 0) return;
+    // Waiters belong to running polls: with none, a message costs no lookup here.
+    if (this.pollsRunning === 0) return;
     this.arrivals.set(topic, (this.arrivals.get(topic) ?? 0) + 1);
     const set = this.waiters.get(topic);
     if (set) for (const w of [...set]) w.resolve();
@@ -727,7 +803,7 @@ export class PopMessageService {
     if (set) for (const w of [...set]) if (w.busy) w.resolve();
   }
 
-  private waitArrival(topics: string[], ms: number, signal: AbortSignal | undefined, busy: boolean): Promise<void> {
+  private waitArrival(topics: string[], ms: number, signal: AbortSignal | undefined, busy: boolean, pollingKey: string | undefined): Promise<void> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const w: Waiter = {
@@ -738,6 +814,11 @@ export class PopMessageService {
           clearTimeout(timer);
           timer = undefined;
           this.waiterCount--;
+          if (pollingKey !== undefined) {
+            const n = (this.pollingNums.get(pollingKey) ?? 1) - 1;
+            if (n > 0) this.pollingNums.set(pollingKey, n);
+            else this.pollingNums.delete(pollingKey);
+          }
           for (const t of topics) {
             const set = this.waiters.get(t);
             set?.delete(w);
@@ -749,6 +830,7 @@ export class PopMessageService {
       };
       timer = setTimeout(w.resolve, ms);
       this.waiterCount++;
+      if (pollingKey !== undefined) this.pollingNums.set(pollingKey, (this.pollingNums.get(pollingKey) ?? 0) + 1);
       for (const t of topics) {
         let set = this.waiters.get(t);
         if (!set) {
