@@ -13,6 +13,8 @@ import {
   type ProducerInfo,
   type SubscriptionGroupConfig,
   type QueueTimeSpan,
+  type TimerCheckpointBody,
+  type TimerMetricsBody,
   type TopicList,
   type TopicOffset,
   type TopicStatsTable,
@@ -1032,6 +1034,21 @@ export class Admin {
     this.check();
     const { address } = decodeOffsetMessageId(msgId);
     await this.api.resumeCheckHalfMessage(address, topic, msgId, this.timeoutMs);
+  }
+
+  /**
+   * The timer store's checkpoint on one broker (GET_TIMER_CHECK_POINT, upstream
+   * `BrokerOuterAPI.getTimerCheckPoint`): how far it has delivered and filed.
+   */
+  async getTimerCheckPoint(brokerAddr: string): Promise<TimerCheckpointBody> {
+    this.check();
+    return this.api.getTimerCheckPoint(brokerAddr, this.timeoutMs);
+  }
+
+  /** Timer messages pending per topic on one broker (GET_TIMER_METRICS, upstream `BrokerOuterAPI.getTimerMetrics`). */
+  async getTimerMetrics(brokerAddr: string): Promise<TimerMetricsBody> {
+    this.check();
+    return this.api.getTimerMetrics(brokerAddr, this.timeoutMs);
   }
 
   /** GET_ALL_MESSAGE_REQUEST_MODE of one broker: topic → group → mode. */

@@ -58,6 +58,9 @@ export interface BrokerControllerOptions {
   configFile?: string;
 }
 
+/** How often timer metrics of deleted topics are dropped (upstream: 3 min). */
+const TIMER_METRICS_CLEAN_INTERVAL = 3 * 60_000;
+
 /** How often client channels are checked for silence (upstream: 10 s). */
 const CHANNEL_SCAN_INTERVAL = 10_000;
 
@@ -208,6 +211,8 @@ export class BrokerController {
       this.consumerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
       this.producerManager.scanNotActiveChannel(this.brokerConfig.channelExpiredTimeout);
     });
+    // As upstream: every 3 minutes the timer metrics of topics the broker no longer has are dropped.
+    this.every(TIMER_METRICS_CLEAN_INTERVAL, () => this.timerMessageStore.metrics.cleanMetrics(new Set(this.topicConfigManager.table.keys())));
     this.atEveryMorning(() => {
       const y = this.brokerStats.record();
       this.logger.info(`yesterday put message total: ${y.putYesterday}, get message total: ${y.getYesterday}`);
@@ -308,6 +313,8 @@ export class BrokerController {
     reg(RequestCode.CLEAN_UNUSED_TOPIC, (req) => admin.cleanUnusedTopic(req));
     reg(RequestCode.QUERY_CORRECTION_OFFSET, (req) => admin.queryCorrectionOffset(req));
     reg(RequestCode.RESUME_CHECK_HALF_MESSAGE, (req) => admin.resumeCheckHalfMessage(req));
+    reg(RequestCode.GET_TIMER_CHECK_POINT, (req) => admin.getTimerCheckPoint(req));
+    reg(RequestCode.GET_TIMER_METRICS, (req) => admin.getTimerMetrics(req));
     const brokerConfigProcessor = new BrokerConfigProcessor(this);
     reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));
     reg(RequestCode.UPDATE_BROKER_CONFIG, (req, conn) => brokerConfigProcessor.updateBrokerConfig(req, conn));

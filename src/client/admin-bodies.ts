@@ -266,3 +266,53 @@ export function decodeProducerTableInfo(o: Obj): Map<string, ProducerInfo[]> {
 export function producerInfoString(p: ProducerInfo): string {
   return `clientId=${p.clientId},remoteIP=${p.remoteIP}, language=${p.language}, version=${p.version}, lastUpdateTimestamp=${p.lastUpdateTimestamp}`;
 }
+
+/** A DataVersion as bodies carry it. */
+export interface DataVersionBody {
+  stateVersion: number;
+  timestamp: number;
+  counter: number;
+}
+
+function dataVersionOf(v: unknown): DataVersionBody {
+  const o = v === undefined || v === null ? {} : obj(v, 'dataVersion');
+  return { stateVersion: num(o.stateVersion), timestamp: num(o.timestamp), counter: num(o.counter) };
+}
+
+/** GET_TIMER_CHECK_POINT body (upstream `TimerCheckpoint.encode`): longs, big-endian. */
+export interface TimerCheckpointBody {
+  /** Timers due before this time are delivered. */
+  lastReadTimeMs: number;
+  /** TimerLog position the persisted wheel covers. */
+  lastTimerLogFlushPos: number;
+  /** Next entry of the timer topic's queue to file. */
+  lastTimerQueueOffset: number;
+  masterTimerQueueOffset: number;
+  dataVersion: DataVersionBody;
+}
+
+/** Upstream `TimerCheckpoint.decode`: 32 bytes, or 56 with the data version. */
+export function decodeTimerCheckpoint(body: Buffer): TimerCheckpointBody {
+  if (body.length < 32) bad('timer checkpoint (shorter than 32 bytes)');
+  const long = (pos: number): number => Number(body.readBigInt64BE(pos));
+  return {
+    lastReadTimeMs: long(0), lastTimerLogFlushPos: long(8), lastTimerQueueOffset: long(16), masterTimerQueueOffset: long(24),
+    dataVersion: body.length >= 56 ? { stateVersion: long(32), timestamp: long(40), counter: long(48) } : { stateVersion: 0, timestamp: 0, counter: 0 },
+  };
+}
+
+/** GET_TIMER_METRICS body (upstream `TimerMetrics.TimerMetricsSerializeWrapper`): per topic, timers pending and when that last moved. */
+export interface TimerMetricsBody {
+  timingCount: Map<string, { count: number; timeStamp: number }>;
+  dataVersion: DataVersionBody;
+}
+
+export function decodeTimerMetrics(o: Obj): TimerMetricsBody {
+  const timingCount = new Map<string, { count: number; timeStamp: number }>();
+  const table = o.timingCount === undefined || o.timingCount === null ? {} : obj(o.timingCount, 'timingCount');
+  for (const [topic, v] of Object.entries(table)) {
+    const m = obj(v, `timingCount of ${topic}`);
+    timingCount.set(topic, { count: num(m.count), timeStamp: num(m.timeStamp) });
+  }
+  return { timingCount, dataVersion: dataVersionOf(o.dataVersion) };
+}

@@ -64,6 +64,8 @@ import { tagFilterOf } from './subscription.js';
 import {
   decodeConsumeStats,
   decodeConsumerConnection,
+  decodeTimerCheckpoint,
+  decodeTimerMetrics,
   decodeProducerConnection,
   decodeProducerTableInfo,
   decodeSubscriptionData,
@@ -79,6 +81,8 @@ import {
   type ProducerInfo,
   type QueueTimeSpan,
   type SubscriptionGroupConfig,
+  type TimerCheckpointBody,
+  type TimerMetricsBody,
   type TopicList,
   type TopicStatsTable,
 } from './admin-bodies.js';
@@ -605,6 +609,20 @@ export class MQClientAPI {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(table as Record<string, unknown>)) out[k] = String(v);
     return out;
+  }
+
+  /** GET_TIMER_CHECK_POINT (upstream `BrokerOuterAPI.getTimerCheckPoint`): the broker's timer checkpoint. */
+  async getTimerCheckPoint(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TimerCheckpointBody> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_TIMER_CHECK_POINT), timeoutMs);
+    const body = bodyOf(res, brokerAddr, 'timer checkpoint');
+    return decodeBody(brokerAddr, 'timer checkpoint', () => decodeTimerCheckpoint(body));
+  }
+
+  /** GET_TIMER_METRICS (upstream `BrokerOuterAPI.getTimerMetrics`): timer messages pending per topic. */
+  async getTimerMetrics(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<TimerMetricsBody> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_TIMER_METRICS), timeoutMs);
+    const o = jsonBody(res, brokerAddr, 'timer metrics');
+    return decodeBody(brokerAddr, 'timer metrics', () => decodeTimerMetrics(o));
   }
 
   // ---- Retry ----

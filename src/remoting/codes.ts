@@ -32,6 +32,10 @@ export const RequestCode = {
   GET_ALL_DELAY_OFFSET: 45,
   /** A consumer with a non-TAG subscription asks, at start, whether the broker can filter by it. */
   CHECK_CLIENT_CONFIG: 46,
+  /** The timer store's check point (`config/timercheck`) as its 56 bytes (slaves and pre-online brokers read it). */
+  GET_TIMER_CHECK_POINT: 60,
+  /** The timer store's per-topic counts of pending timer messages (`TimerMetrics`), as JSON. */
+  GET_TIMER_METRICS: 61,
   PUT_KV_CONFIG: 100,
   GET_KV_CONFIG: 101,
   DELETE_KV_CONFIG: 102,

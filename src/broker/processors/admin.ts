@@ -217,6 +217,7 @@ export class AdminBrokerProcessor {
     b.topicConfigManager.delete(topic);
     b.consumerOffsetManager.removeTopic(topic);
     b.messageStore.deleteTopic(topic);
+    b.timerMessageStore.metrics.removeTimingCount(topic);
     b.brokerStatsManager.onTopicDeleted(topic);
     b.logger.info(`topic ${topic} deleted`);
     return createResponse(req, ResponseCode.SUCCESS);
@@ -394,6 +395,29 @@ export class AdminBrokerProcessor {
     }
     const entries = [...values].sort((x, y) => x[0] - y[0]).map(([q, v]) => `"${q}":${v}`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: Buffer.from(`{"correctionOffsets":{${entries.join(',')}}}`) });
+  }
+
+  /**
+   * GET_TIMER_CHECK_POINT (60, upstream `getTimerCheckPoint`): the timer store's checkpoint as
+   * its 56 bytes (`TimerCheckpoint.encode`), which slaves and brokers coming online read from
+   * their master. SYSTEM_ERROR "The checkpoint is null" when the timer store does not run
+   * (timerWheelEnable=false), as upstream has no checkpoint then.
+   */
+  getTimerCheckPoint(req: RemotingCommand): RemotingCommand {
+    const body = this.broker.timerMessageStore.checkpointBytes();
+    if (!body) return createResponse(req, ResponseCode.SYSTEM_ERROR, 'The checkpoint is null');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body });
+  }
+
+  /**
+   * GET_TIMER_METRICS (61, upstream `getTimerMetrics`): the pending timers per topic as
+   * upstream's `TimerMetricsSerializeWrapper` JSON. SYSTEM_ERROR "The timer message store is
+   * null" when the timer store does not run.
+   */
+  getTimerMetrics(req: RemotingCommand): RemotingCommand {
+    const timer = this.broker.timerMessageStore;
+    if (!timer.checkpointBytes()) return createResponse(req, ResponseCode.SYSTEM_ERROR, 'The timer message store is null');
+    return createResponse(req, ResponseCode.SUCCESS, undefined, { body: timer.metrics.encode() });
   }
 
   /**

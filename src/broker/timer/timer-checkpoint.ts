@@ -43,7 +43,12 @@ export class TimerCheckpoint {
     }
   }
 
-  private encode(): Buffer {
+  /** The 56 bytes as the file holds them (upstream `TimerCheckpoint.encode`, GET_TIMER_CHECK_POINT's body). */
+  encode(): Buffer {
+    return Buffer.from(this.fill());
+  }
+
+  private fill(): Buffer {
     writeLong(this.buf, this.lastReadTimeMs, 0);
     writeLong(this.buf, this.lastTimerLogFlushPos, 8);
     writeLong(this.buf, this.lastTimerQueueOffset, 16);
@@ -57,7 +62,7 @@ export class TimerCheckpoint {
   /** Writes the fields (one positional write); `sync` also fdatasyncs. */
   async flush(sync: boolean): Promise<void> {
     if (this.fd < 0) return;
-    writeSync(this.fd, this.encode(), 0, LENGTH, 0);
+    writeSync(this.fd, this.fill(), 0, LENGTH, 0);
     if (!sync) return;
     const fd = this.fd;
     await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));

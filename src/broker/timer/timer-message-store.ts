@@ -16,6 +16,7 @@ import {
   TIMER_LOG_FILE_SIZE, TIMER_ROLL_WINDOW_SLOTS, TIMER_TOPIC, TIMER_WHEEL_MAX_SLOTS, TimerMagic, TimerProp,
 } from './timer-const.js';
 import { TimerCheckpoint } from './timer-checkpoint.js';
+import { TimerMetrics } from './timer-metrics.js';
 import { isDelete, isRoll, TimerLog, UnitPos } from './timer-log.js';
 import { SLOT_SIZE, TimerWheel } from './timer-wheel.js';
 
@@ -100,6 +101,8 @@ export class TimerMessageStore {
   private wheel!: TimerWheel;
   private readonly log: TimerLog;
   private checkpoint?: TimerCheckpoint;
+  /** Pending timers per real topic (GET_TIMER_METRICS); persisted with the checkpoint. */
+  readonly metrics: TimerMetrics;
   private readonly wheelPath: string;
   private readonly checkpointPath: string;
   private readonly flushIntervalMs: number;
@@ -134,6 +137,7 @@ export class TimerMessageStore {
     this.wheelPath = join(storeRoot, 'timerwheel');
     this.checkpointPath = join(storeRoot, 'config', 'timercheck');
     this.log = new TimerLog(join(storeRoot, 'timerlog'), opts.timerLogFileSize ?? TIMER_LOG_FILE_SIZE);
+    this.metrics = new TimerMetrics(join(storeRoot, 'config', 'timermetrics'), logger);
     // A disabled wheel still delivers what an earlier run filed.
     this.enabled = config.timerWheelEnable || existsSync(this.wheelPath);
   }
@@ -149,6 +153,7 @@ export class TimerMessageStore {
     this.log.load();
     const cp = new TimerCheckpoint(this.checkpointPath);
     this.checkpoint = cp;
+    this.metrics.load();
     const old = TimerWheel.readFile(this.wheelPath);
     this.wheel = new TimerWheel(this.wheelPath, old ? old.length / SLOT_SIZE : this.wheelSlots, old);
     // Without a checkpointed read time (a first run that died within its first second), nothing
@@ -164,7 +169,11 @@ export class TimerMessageStore {
     const end = this.log.scan(from, (u, pos) => {
       lastUnit = readLong(u, UnitPos.PHY_OFFSET);
       if (!knownRead) oldest = Math.min(oldest, this.slotOf(u));
-      if (this.revise(u, pos, !knownRead)) refiled++;
+      if (this.revise(u, pos, !knownRead)) {
+        refiled++;
+        // Filed after the metrics were last persisted (with the checkpoint): count it again.
+        this.countRefiled(u);
+      }
     });
     this.readSlot = oldest;
     if (end < this.log.maxOffset) this.logger.warn(`timer log: cut a torn or invalid tail at ${end} (was ${this.log.maxOffset})`);
@@ -183,6 +192,14 @@ export class TimerMessageStore {
     this.logger.info(`timer store loaded in ${Date.now() - t0} ms: read time ${new Date(this.readSlot * this.precisionMs).toISOString()}, ` +
       `timer queue offset ${this.enqueueOffset}, timer log ${this.log.minOffset}-${this.log.maxOffset}, ${refiled} units re-filed, ` +
       `wheel ${this.wheelSlots} slots of ${this.precisionMs} ms, roll window ${this.rollWindow} slots`);
+  }
+
+  /** The metric of a unit re-filed at recovery: its record names the real topic (the unit only its hash). */
+  private countRefiled(u: Buffer): void {
+    const rec = this.store.lookMessageByOffset(readLong(u, UnitPos.PHY_OFFSET));
+    const info = rec ? recordInfo(rec) : undefined;
+    const realTopic = info ? getProperty(info.properties, MessageConst.REAL_TOPIC) : undefined;
+    if (realTopic) this.metrics.add(realTopic, isDelete(u.readInt32BE(UnitPos.MAGIC)) ? -1 : 1);
   }
 
   private slotOf(u: Buffer): number {
@@ -385,6 +402,8 @@ export class TimerMessageStore {
       const realTopic = getProperty(info.properties, MessageConst.REAL_TOPIC) ?? '';
       this.file(target, marker ? TimerMagic.DEFAULT | TimerMagic.DELETE : TimerMagic.DEFAULT, wanted[k]!.phy, wanted[k]!.size, javaStringHashCode(realTopic), now);
       this.stats.enqueued++;
+      // As upstream's doEnqueue: a timer counts for its real topic, a delete marker cancels one.
+      if (realTopic) this.metrics.add(realTopic, marker ? -1 : 1, now);
     }
     this.enqueueOffset += n;
     await this.log.flushWrites();
@@ -541,6 +560,9 @@ export class TimerMessageStore {
     const writeTime = String(c.writeTime[k]);
     if (isRoll(c.magic[k]!)) {
       this.stats.rolled++;
+      // As upstream: out of the wheel now, counted again when the rolled copy is filed.
+      const rolledTopic = getProperty(info.properties, MessageConst.REAL_TOPIC);
+      if (rolledTopic) this.metrics.add(rolledTopic, -1, now);
       const props = editProperties(input.properties, (p) => {
         p.set(TimerProp.ROLL_TIMES, String((parseJavaLong(p.get(TimerProp.ROLL_TIMES) ?? '') ?? 0) + 1));
         p.set(TimerProp.ENQUEUE_MS, writeTime);
@@ -568,6 +590,7 @@ export class TimerMessageStore {
       m.set(TimerProp.DEQUEUE_MS, String(now));
     });
     this.stats.delivered++;
+    this.metrics.add(realTopic, -1, now);
     return {
       ...input, topic: realTopic, queueId: Number(getProperty(p, MessageConst.REAL_QUEUE_ID) ?? 0) || 0,
       properties: props, tagsCode: tagsCodeOf(props), waitStoreMsgOK: false,
@@ -644,7 +667,7 @@ export class TimerMessageStore {
     await this.log.flushWrites();
     const end = this.log.maxOffset;
     const changed = end !== cp.lastTimerLogFlushPos || this.wheel.hasDirty || cp.lastTimerQueueOffset !== this.enqueueOffset
-      || cp.lastReadTimeMs !== this.readSlot * this.precisionMs;
+      || cp.lastReadTimeMs !== this.readSlot * this.precisionMs || this.metrics.changed;
     this.lastPersist = Date.now();
     if (!changed) return;
     if (end !== cp.lastTimerLogFlushPos) await this.log.datasync();
@@ -656,6 +679,11 @@ export class TimerMessageStore {
     cp.timestamp = Date.now();
     cp.counter++;
     await cp.flush(true);
+    try {
+      this.metrics.persist();
+    } catch (err) {
+      this.logger.error({ err }, 'persisting the timer metrics failed; they are retried at the next flush');
+    }
   }
 
   /** Deletes TimerLog segments below every pending chain and below the recovery point. */
@@ -681,6 +709,15 @@ export class TimerMessageStore {
       if (readLong(buf, at + 16) >= 0 && readLong(buf, at) >= this.readSlot) n += buf.readInt32BE(at + 24);
     }
     return n;
+  }
+
+  /**
+   * The checkpoint's 56 bytes as GET_TIMER_CHECK_POINT sends them (upstream
+   * `TimerCheckpoint.encode`): as last persisted, with the read time of the last delivered slot.
+   * Undefined when the timer store does not run (upstream has no checkpoint then).
+   */
+  checkpointBytes(): Buffer | undefined {
+    return this.loaded ? this.checkpoint?.encode() : undefined;
   }
 
   /** Figures for runtime info and tests. */
