@@ -72,9 +72,10 @@ export class PullMessageProcessor {
       if (info.messageModel === 'BROADCASTING' && !group.consumeBroadcastEnable) {
         return forbidden(req, ForbiddenType.BROADCASTING_DISABLE_FORBIDDEN, `the consumer group[${h.consumerGroup}] can not consume by broadcast way`);
       }
-      // As upstream, checked only for pulls that take the subscription from the heartbeat (push consumers).
+      // As upstream, checked only for pulls that take the subscription from the heartbeat (push
+      // consumers), with its remark to the letter (UPDATE_AND_GET_GROUP_FORBIDDEN readable=true allows it again).
       if (b.subscriptionGroupManager.isForbidden(group.groupName, h.topic, PermName.INDEX_PERM_READ)) {
-        return forbidden(req, ForbiddenType.SUBSCRIPTION_FORBIDDEN, `the consumer group[${h.consumerGroup}] is forbidden for topic[${h.topic}]; allow it with UPDATE_AND_GET_GROUP_FORBIDDEN (readable=true)`);
+        return forbidden(req, ForbiddenType.SUBSCRIPTION_FORBIDDEN, `the consumer group[${h.consumerGroup}] is forbidden for topic[${h.topic}]`);
       }
       sub = info.subscriptions.get(h.topic);
       if (!sub) {
