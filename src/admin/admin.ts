@@ -1028,12 +1028,21 @@ export class Admin {
   /**
    * Puts a half message back so its transaction is checked again, from a check count of 0
    * (upstream `resumeCheckHalfMessage`): also one given up after transactionCheckMax checks.
-   * `msgId` is its offset message id, which names the broker.
+   * As upstream, `msgId` is the half's offset message id (which names its broker) or a client
+   * id (UNIQ_KEY) looked up in `topic` (the half topic, RMQ_SYS_TRANS_HALF_TOPIC, holds halves),
+   * whose stored copy's offset id is sent.
    */
   async resumeCheckHalfMessage(topic: string, msgId: string): Promise<void> {
     this.check();
-    const { address } = decodeOffsetMessageId(msgId);
-    await this.api.resumeCheckHalfMessage(address, topic, msgId, this.timeoutMs);
+    let offsetMsgId = msgId;
+    let address: string;
+    try {
+      address = decodeOffsetMessageId(msgId).address;
+    } catch {
+      offsetMsgId = (await this.queryMessageById(topic, msgId)).offsetMsgId;
+      address = decodeOffsetMessageId(offsetMsgId).address;
+    }
+    await this.api.resumeCheckHalfMessage(address, topic, offsetMsgId, this.timeoutMs);
   }
 
   /**

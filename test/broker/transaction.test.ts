@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { MQClientAPI } from '../../src/client/index.js';
+import { Admin } from '../../src/admin/index.js';
 import { RemotingClient, createRequest, type RemotingCommand } from '../../src/remoting/index.js';
 import { decodeProperties, encodeProperties } from '../../src/common/properties.js';
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
@@ -350,9 +351,27 @@ test('RESUME_CHECK_HALF_MESSAGE puts a half given up after transactionCheckMax b
     ] as const) {
       const res = await raw(ext);
       assert.equal(res.code, 1, JSON.stringify(ext));
+      assert.ok(res.remark?.startsWith('Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC. ('), `upstream's remark first: ${res.remark}`);
       assert.match(res.remark ?? '', remark);
     }
     assert.deepEqual(await visible(t, 'TxResume'), ['resumed', 'plain']);
+
+    // The Admin SDK, as upstream's MQAdminExt: a client id (UNIQ_KEY) is looked up in the topic
+    // named (halves are indexed under the half topic) and its stored copy's offset id is sent.
+    const half2 = await sendHalf(t, 'TxResume', 'resumed2');
+    await until(async () => ((await visible(t, 'TRANS_CHECK_MAX_TIME_TOPIC')).includes('resumed2') ? true : undefined), 8000, 'the second discarded half');
+    const checks2 = (): RemotingCommand[] => t.checks.filter((c) => c.code === 39 && c.extFields?.msgId === half2.uniq);
+    const before2 = checks2().length;
+    const admin = new Admin({ namesrvAddr: t.mq.namesrvAddr });
+    await admin.start();
+    try {
+      await admin.resumeCheckHalfMessage('RMQ_SYS_TRANS_HALF_TOPIC', half2.uniq);
+      const c2 = await until(() => checks2()[before2], 5000, 'a check after the resume by client id');
+      assert.equal(decodeRecord(c2.body!).body.toString(), 'resumed2');
+      await assert.rejects(admin.resumeCheckHalfMessage('RMQ_SYS_TRANS_HALF_TOPIC', 'NOSUCHUNIQKEY0000'), /not found/);
+    } finally {
+      await admin.shutdown();
+    }
   } finally {
     await t.cleanup();
     tmp.cleanup();

@@ -423,27 +423,32 @@ export class AdminBrokerProcessor {
   /**
    * RESUME_CHECK_HALF_MESSAGE (323, upstream `resumeCheckHalfMessage`): header `msgId`, the
    * offset message id of a half message (also one moved to the check-max topic after
-   * transactionCheckMax checks). A copy with its check count reset to 0 goes back into the half
-   * topic, so the broker checks its transaction again. Upstream copies whatever the id names;
-   * this refuses a message that is not a half, which the check would otherwise treat as one.
+   * transactionCheckMax checks); `topic` is only named, as upstream. A copy with its check count
+   * (TRANSACTION_CHECK_TIMES) reset to 0 goes back into the half topic, queue 0, so the broker
+   * checks its transaction again. Upstream's remarks, each followed here by the reason: every
+   * refusal before the put is "Exception was thrown when putting message back to
+   * RMQ_SYS_TRANS_HALF_TOPIC.", a failed put "Put message back to RMQ_SYS_TRANS_HALF_TOPIC
+   * failed.". Upstream copies whatever the id names; this refuses a message that is not a half,
+   * which the check would otherwise treat as one.
    */
   async resumeCheckHalfMessage(req: RemotingCommand): Promise<RemotingCommand> {
+    const refuse = (why: string): RemotingCommand => createResponse(req, ResponseCode.SYSTEM_ERROR, `${RESUME_REFUSED} (${why})`);
     const msgId = optString(req.extFields, 'msgId');
-    if (msgId === undefined) return createResponse(req, ResponseCode.SYSTEM_ERROR, 'the request has no msgId: give the offset message id of the half message');
+    if (msgId === undefined) return refuse('the request has no msgId: give the offset message id of the half message');
     let offset: number;
     try {
       offset = decodeOffsetMessageId(msgId).commitLogOffset;
     } catch (err) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `${(err as Error).message}; give the offset message id of the half message`);
+      return refuse(`${(err as Error).message}; give the offset message id of the half message`);
     }
     const b = this.broker;
     const rec = b.messageStore.lookMessageByOffset(offset);
-    if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `no message with id ${msgId} on this broker: it is outside the stored CommitLog or was removed`);
+    if (!rec) return refuse(`no message with id ${msgId} on this broker: it is outside the stored CommitLog or was removed`);
     const { ext, input } = putInputFromRecord(rec);
     // Halves are stored under the half topic with their transaction type cleared (upstream's
     // parseHalfMessageInner), and moved as they are to the check-max topic when given up.
     if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC && ext.topic !== SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `message ${msgId} (topic ${ext.topic}) is not a half message of a transaction: nothing to resume`);
+      return refuse(`message ${msgId} (topic ${ext.topic}) is not a half message of a transaction: nothing to resume`);
     }
     const result = await b.messageStore.putMessage({
       ...input, topic: SystemTopic.TRANS_HALF_TOPIC, queueId: 0, waitStoreMsgOK: false,
@@ -451,12 +456,15 @@ export class AdminBrokerProcessor {
     });
     if (result.status !== 'PUT_OK') {
       b.logger.error(`resumeCheckHalfMessage: putting ${msgId} back into ${SystemTopic.TRANS_HALF_TOPIC} failed: ${result.status}`);
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `Put message back to ${SystemTopic.TRANS_HALF_TOPIC} failed: ${result.status}`);
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, `Put message back to ${SystemTopic.TRANS_HALF_TOPIC} failed. (${result.status})`);
     }
     b.logger.info(`half message ${msgId} put back into ${SystemTopic.TRANS_HALF_TOPIC} (real topic ${getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? '?'}); its checks resume`);
     return createResponse(req, ResponseCode.SUCCESS);
   }
 }
+
+/** Upstream's remark for every RESUME_CHECK_HALF_MESSAGE that fails before its put. */
+const RESUME_REFUSED = `Exception was thrown when putting message back to ${SystemTopic.TRANS_HALF_TOPIC}.`;
 
 /** Java's Long.MAX_VALUE as JSON text. */
 const JAVA_LONG_MAX = '9223372036854775807';
