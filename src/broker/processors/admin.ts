@@ -106,6 +106,33 @@ export function decodeCloneGroupOffsetHeader(ext: Ext): CloneGroupOffsetRequestH
   return h;
 }
 
+/** QUERY_CORRECTION_OFFSET (308) header (upstream `QueryCorrectionOffsetHeader`). */
+export interface QueryCorrectionOffsetHeader {
+  topic: string;
+  compareGroup: string;
+  /** Groups left out (upstream: one comma-separated field). */
+  filterGroups: Set<string>;
+}
+
+export function decodeQueryCorrectionOffsetHeader(ext: Ext): QueryCorrectionOffsetHeader {
+  return {
+    topic: reqString(ext, 'topic'),
+    compareGroup: reqString(ext, 'compareGroup'),
+    filterGroups: new Set((optString(ext, 'filterGroups') ?? '').split(',').map((g) => g.trim()).filter(Boolean)),
+  };
+}
+
+/** RESUME_CHECK_HALF_MESSAGE (323) header (upstream `ResumeCheckHalfMessageRequestHeader`): both fields may be absent there. */
+export interface ResumeCheckHalfMessageRequestHeader {
+  topic?: string;
+  /** The half's offset message id. */
+  msgId?: string;
+}
+
+export function decodeResumeCheckHalfMessageRequestHeader(ext: Ext): ResumeCheckHalfMessageRequestHeader {
+  return { topic: optString(ext, 'topic'), msgId: optString(ext, 'msgId') };
+}
+
 /** Upstream `TopicConfig.equals`: every field, attributes included. */
 function sameTopicConfig(a: TopicConfig, b: TopicConfig): boolean {
   const attrs = (t: TopicConfig) => Object.entries(t.attributes ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
@@ -382,9 +409,7 @@ export class AdminBrokerProcessor {
    * exactly (JSON numbers past 2^53 would lose it).
    */
   queryCorrectionOffset(req: RemotingCommand): RemotingCommand {
-    const topic = reqString(req.extFields, 'topic');
-    const compareGroup = reqString(req.extFields, 'compareGroup');
-    const filterGroups = new Set((optString(req.extFields, 'filterGroups') ?? '').split(',').map((g) => g.trim()).filter(Boolean));
+    const { topic, compareGroup, filterGroups } = decodeQueryCorrectionOffsetHeader(req.extFields);
     const b = this.broker;
     const offsets = b.consumerOffsetManager;
     const correction = offsets.queryMinOffsetInAllGroup(topic, filterGroups, (q) => b.messageStore.getMinOffsetInQueue(topic, q));
@@ -433,7 +458,7 @@ export class AdminBrokerProcessor {
    */
   async resumeCheckHalfMessage(req: RemotingCommand): Promise<RemotingCommand> {
     const refuse = (why: string): RemotingCommand => createResponse(req, ResponseCode.SYSTEM_ERROR, `${RESUME_REFUSED} (${why})`);
-    const msgId = optString(req.extFields, 'msgId');
+    const { msgId } = decodeResumeCheckHalfMessageRequestHeader(req.extFields);
     if (msgId === undefined) return refuse('the request has no msgId: give the offset message id of the half message');
     let offset: number;
     try {

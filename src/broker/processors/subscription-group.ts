@@ -1,7 +1,7 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { PermName } from '../../common/perm.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optBoolean, reqString } from '../../remoting/header.js';
+import { optBoolean, reqString, type Ext } from '../../remoting/header.js';
 import { encodeJson, parseLenientJson } from '../../common/json.js';
 import { validateGroup } from '../../common/topic.js';
 import { alterAttributes, AttributeError, SUBSCRIPTION_GROUP_ATTRIBUTES } from '../../common/attributes.js';
@@ -59,6 +59,18 @@ function jsonBodyOf(req: RemotingCommand, what: string): unknown {
   } catch (err) {
     return new Refusal(`the ${what} body is not JSON: ${(err as Error).message}`);
   }
+}
+
+/** UPDATE_AND_GET_GROUP_FORBIDDEN (353) header (upstream `UpdateGroupForbiddenRequestHeader`). */
+export interface UpdateGroupForbiddenRequestHeader {
+  group: string;
+  topic: string;
+  /** Absent: only read whether the group may pull the topic. */
+  readable?: boolean;
+}
+
+export function decodeUpdateGroupForbiddenRequestHeader(ext: Ext): UpdateGroupForbiddenRequestHeader {
+  return { group: reqString(ext, 'group'), topic: reqString(ext, 'topic'), readable: optBoolean(ext, 'readable') };
 }
 
 /**
@@ -161,9 +173,7 @@ export class SubscriptionGroupProcessor {
    * body saying whether it may now. The group need not exist, as upstream.
    */
   updateAndGetForbidden(req: RemotingCommand): RemotingCommand {
-    const group = reqString(req.extFields, 'group');
-    const topic = reqString(req.extFields, 'topic');
-    const readable = optBoolean(req.extFields, 'readable');
+    const { group, topic, readable } = decodeUpdateGroupForbiddenRequestHeader(req.extFields);
     const m = this.broker.subscriptionGroupManager;
     if (readable !== undefined) m.updateForbidden(group, topic, PermName.INDEX_PERM_READ, !readable);
     const body = { group, readable: !m.isForbidden(group, topic, PermName.INDEX_PERM_READ), topic };
