@@ -167,6 +167,26 @@ test('POLLING_INFO counts the POPs waiting per topic, group and queue (−1: POP
   await waitUntil(async () => (await count(-1)) === 0 && (await count(1)) === 0, 'no POP waiting', 10_000);
 });
 
+test('many notifications waiting on one connection (as a proxy keeps them) are all woken, without a listener-leak warning', async () => {
+  const topic = 'NotifyMany';
+  const group = 'NotifyManyG';
+  await setup(topic, group);
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => { warnings.push(w); };
+  process.on('warning', onWarning);
+  try {
+    const waiting = Array.from({ length: 25 }, () => notify(topic, group, { pollTime: 20_000 }));
+    await new Promise((r) => setTimeout(r, 300));
+    await send(topic, 'for all');
+    const answers = await Promise.all(waiting);
+    assert.deepEqual(answers.map((r) => r.extFields?.hasMsg), answers.map(() => 'true'));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 test('MQClientAPI.notification, as upstream\'s MQClientAPIExt: the response header read as {hasMsg, pollingFull}', async () => {
   const topic = 'NotifyApi';
   const group = 'NotifyApiG';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isReadable } from '../../common/perm.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -15,7 +16,24 @@ import { popRetryTopic } from './pop-checkpoint.js';
  * wait. Both are served on the main port only, as upstream registers them.
  */
 export class NotificationProcessor {
+  /** Per connection, one signal that aborts when it closes, however many notifications wait on it. */
+  private readonly closeSignals = new WeakMap<Connection, AbortSignal>();
+
   constructor(private readonly broker: BrokerController) {}
+
+  private closeSignalOf(conn: Connection): AbortSignal {
+    let signal = this.closeSignals.get(conn);
+    if (!signal) {
+      const ac = new AbortController();
+      signal = ac.signal;
+      // A proxy keeps many notifications waiting on one connection: no listener-leak warning for them.
+      setMaxListeners(0, signal);
+      if (conn.isClosed) ac.abort();
+      else conn.once('close', () => ac.abort());
+      this.closeSignals.set(conn, signal);
+    }
+    return signal;
+  }
 
   async notification(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> {
     const h = decodeNotificationRequestHeader(req.extFields);
@@ -31,16 +49,12 @@ export class NotificationProcessor {
     const deadline = Math.min((h.bornTime ?? now) + h.pollTime, now + h.pollTime);
     if (!hasMsg && h.pollTime > 0 && deadline > Date.now()) {
       // The client going away ends the wait (upstream skips the polls of inactive channels).
-      const gone = new AbortController();
-      const onClose = (): void => gone.abort();
-      conn.once('close', onClose);
-      try {
-        const r = await pop.longPoll<true>({ watched: [h.topic, popRetryTopic(h.consumerGroup, h.topic)], deadline, signal: gone.signal }, () => (hasMessage() ? { found: true as const } : { busy: false }));
-        hasMsg = typeof r === 'object';
-        pollingFull = r === 'FULL';
-      } finally {
-        conn.off('close', onClose);
-      }
+      const r = await pop.longPoll<true>(
+        { watched: [h.topic, popRetryTopic(h.consumerGroup, h.topic)], deadline, signal: this.closeSignalOf(conn) },
+        () => (hasMessage() ? { found: true as const } : { busy: false }),
+      );
+      hasMsg = typeof r === 'object';
+      pollingFull = r === 'FULL';
     }
     return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: encodeNotificationResponseHeader({ hasMsg, pollingFull }) });
   }
