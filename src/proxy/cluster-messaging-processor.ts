@@ -274,6 +274,7 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
         consumerGroup: call.group, topic: call.topic, queueId: -1, maxMsgNums: call.maxMsgNums, invisibleTime: call.invisibleTime,
         pollTime: call.pollTime, bornTime: Date.now(), initMode: 1, expType: call.filter.type === 'SQL92' ? ExpressionType.SQL92 : ExpressionType.TAG,
         exp: call.filter.expression, order: call.order, maxAttempts: call.maxAttempts,
+        ...(call.attemptId !== undefined ? { attemptId: call.attemptId } : {}),
       },
     }), call.pollTime + 3000);
     if (res.code === PopResponseCode.POLLING_TIMEOUT) return { status: 'NO_MESSAGE' };

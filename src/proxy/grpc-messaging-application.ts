@@ -617,7 +617,7 @@ export class GrpcMessagingApplication {
     const brokerName = mq.getBroker()?.getName() || this.opts.defaultBrokerName();
     const r = await this.processor.popMessage(brokerName, {
       group, topic, maxMsgNums: Math.min(batch, this.config.maxReceiveBatchSize, MAX_MSG_NUMS_FOR_POP_REQUEST), invisibleTime: invisible, filter,
-      order: cfg.consumeMessageOrderly, pollTime: poll, maxAttempts: cfg.retryMaxTimes + 1,
+      order: cfg.consumeMessageOrderly, attemptId: req.getAttemptId() || undefined, pollTime: poll, maxAttempts: cfg.retryMaxTimes + 1,
       renewFor: autoRenew ? ctx.clientId : undefined, signal,
     });
     switch (r.status) {

@@ -146,7 +146,7 @@ export class LocalMessagingProcessor implements MessagingProcessor {
     if (typeof built === 'string') return { status: 'ERROR', code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: built };
     return this.broker.popMessageService.pop({
       group: call.group, topic: call.topic, maxMsgNums: call.maxMsgNums, invisibleTime: call.invisibleTime,
-      filter: built.filter, tags: built.tags, order: call.order, pollTime: call.pollTime, maxAttempts: call.maxAttempts,
+      filter: built.filter, tags: built.tags, order: call.order, attemptId: call.attemptId, pollTime: call.pollTime, maxAttempts: call.maxAttempts,
       renewFor: call.renewFor, signal: call.signal,
     });
   }

@@ -65,6 +65,8 @@ export interface PopCall {
   invisibleTime: number;
   filter: PopFilterExpression;
   order: boolean;
+  /** FIFO: the client's receive attempt id (ReceiveMessageRequest.attempt_id), reused when it retries. */
+  attemptId?: string;
   pollTime: number;
   maxAttempts: number;
   renewFor?: string;

@@ -41,7 +41,7 @@ export class NotificationProcessor {
     const checked = this.check(req, conn, h.topic, h.consumerGroup, h.queueId);
     if ('refusal' in checked) return checked.refusal;
     const pop = this.broker.popMessageService;
-    const hasMessage = (): boolean => pop.hasMessage(h.consumerGroup, h.topic, checked.readQueueNums, h.queueId, h.order);
+    const hasMessage = (): boolean => pop.hasMessage(h.consumerGroup, h.topic, checked.readQueueNums, h.queueId, h.order, h.attemptId);
     let hasMsg = hasMessage();
     let pollingFull = false;
     // As upstream: the poll ends pollTime after the client sent it (bornTime), and never later

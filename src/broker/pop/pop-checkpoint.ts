@@ -90,6 +90,11 @@ export interface PopCheckPoint {
   order: boolean;
   /** FIFO: earlier deliveries of each offset (parallel to `offsets`). */
   attempts?: number[];
+  /**
+   * FIFO: the receive attempt that popped it (upstream `OrderInfo.attemptId`). A pop of the same
+   * attempt, a client's retry of a receive whose answer it never got, is given the block again.
+   */
+  attemptId?: string;
   /** When the unacked offsets come back (popTime + invisibleTime, later when renewed). */
   reviveAt: number;
   /** Client whose receipt handles the server renews itself (gRPC auto_renew), while it lives. */
@@ -131,6 +136,8 @@ export interface CheckPointRecord extends ReviveRecordBase {
   o?: 1;
   /** FIFO attempts before this pop, parallel to `d`. */
   a?: number[];
+  /** FIFO: the receive attempt id of the pop. */
+  ai?: string;
   /** Offsets already acked (snapshot only), as differences. */
   k?: number[];
 }
@@ -150,6 +157,7 @@ export function toRecord(ck: PopCheckPoint, withAcks: boolean): CheckPointRecord
   };
   if (ck.order) rec.o = 1;
   if (ck.attempts && ck.attempts.some((a) => a > 0)) rec.a = ck.attempts;
+  if (ck.attemptId !== undefined) rec.ai = ck.attemptId;
   if (withAcks && ck.ackedCount > 0) rec.k = ck.offsets.filter((_, i) => ck.acked[i]).map((o) => o - ck.startOffset);
   return rec;
 }
@@ -166,6 +174,7 @@ export function fromRecord(rec: CheckPointRecord): PopCheckPoint | undefined {
   };
   if (Array.isArray(rec.a) && rec.a.length === offsets.length) ck.attempts = rec.a.map((a) => Number(a) || 0);
   else if (ck.order) ck.attempts = offsets.map(() => 0);
+  if (ck.order && typeof rec.ai === 'string') ck.attemptId = rec.ai;
   for (const d of rec.k ?? []) {
     const i = ck.offsets.indexOf(rec.so + d);
     if (i >= 0 && !ck.acked[i]) {

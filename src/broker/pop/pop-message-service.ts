@@ -35,6 +35,12 @@ export interface PopMessageRequest {
   tags?: ReadonlySet<string>;
   /** Orderly pop: a queue with messages in flight gives out nothing more until they are acked or come back. */
   order: boolean;
+  /**
+   * Orderly pop: the client's receive attempt (upstream `attemptId`, set by 5.x clients and
+   * reused when they retry a receive). A queue blocked by a pop of this same attempt gives its
+   * messages again, with new receipts and without counting a delivery.
+   */
+  attemptId?: string;
   /** How long to wait for a message when none is visible, ms (0 = answer at once). */
   pollTime: number;
   /** Deliveries before a message goes to the group's DLQ (upstream: retryMaxTimes + 1). */
@@ -327,16 +333,16 @@ export class PopMessageService {
    * whose block is still out has nothing to give, and neither has a queue at the in-flight
    * threshold. A queue the group never read counts from its first message, as upstream.
    */
-  hasMessage(group: string, topic: string, readQueueNums: number, queueId: number, order: boolean): boolean {
+  hasMessage(group: string, topic: string, readQueueNums: number, queueId: number, order: boolean, attemptId?: string): boolean {
     const queues = queueId >= 0 ? [queueId] : Array.from({ length: readQueueNums }, (_, i) => i);
-    if (queues.some((q) => this.queueHasMessage(group, topic, false, q, order))) return true;
+    if (queues.some((q) => this.queueHasMessage(group, topic, false, q, order, attemptId))) return true;
     if (order) return false;
     return this.broker.messageStore.queueIdsOf(popRetryTopic(group, topic)).some((q) => this.queueHasMessage(group, topic, true, q, false));
   }
 
-  private queueHasMessage(group: string, topic: string, retry: boolean, queueId: number, order: boolean): boolean {
+  private queueHasMessage(group: string, topic: string, retry: boolean, queueId: number, order: boolean, attemptId?: string): boolean {
     const qk = queueKeyOf({ group, topic, retry, queueId });
-    if (order && (this.orderQueues.get(qk)?.live.size ?? 0) > 0) return false;
+    if (order && this.orderBlocked(this.orderQueues.get(qk), attemptId)) return false;
     if ((this.inflight.get(qk) ?? 0) >= this.inflightThreshold) return false;
     const realTopic = retry ? popRetryTopic(group, topic) : topic;
     const store = this.broker.messageStore;
@@ -372,11 +378,17 @@ export class PopMessageService {
       this.contended.add(qk);
       return 'BUSY';
     }
-    if ((this.inflight.get(qk) ?? 0) >= this.inflightThreshold) return undefined;
-    const ost = req.order ? this.orderQueues.get(qk) : undefined;
-    if (ost && ost.live.size > 0) return undefined;
+    let ost = req.order ? this.orderQueues.get(qk) : undefined;
+    const again = ost !== undefined && ost.live.size > 0 && !this.orderBlocked(ost, req.attemptId);
+    if (ost && ost.live.size > 0 && !again) return undefined;
+    // The block given again leaves the in-flight count as it was.
+    if (!again && (this.inflight.get(qk) ?? 0) >= this.inflightThreshold) return undefined;
     this.queueLocks.add(qk);
     try {
+      if (again) {
+        await this.takeBackOrderBlock(ost!);
+        ost = this.orderQueues.get(qk);
+      }
       const offset = this.consumeOffset(req.group, realTopic, queueId, retry);
       const want = req.maxMsgNums - out.length;
       const r = await b.messageStore.getMessage(realTopic, queueId, offset, want + (ost?.skip.size ?? 0), req.filter);
@@ -423,7 +435,10 @@ export class PopMessageService {
         invisibleTime: req.invisibleTime, offsets: picked.map((p) => p.queueOffset), acked: picked.map(() => false), ackedCount: 0,
         order: req.order, reviveAt: popTime + req.invisibleTime,
       };
-      if (req.order) ck.attempts = picked.map((p) => p.attempt - 1);
+      if (req.order) {
+        ck.attempts = picked.map((p) => p.attempt - 1);
+        if (req.attemptId !== undefined) ck.attemptId = req.attemptId;
+      }
       if (req.renewFor) ck.renewFor = req.renewFor;
       while (this.cks.has(keyOf(ck))) { ck.popTime++; ck.reviveAt++; }
       this.addCheckPoint(ck);
@@ -521,7 +536,10 @@ export class PopMessageService {
       group, topic: ck.topic, retry: ck.retry, queueId: ck.queueId, startOffset: offset, popTime: now, invisibleTime,
       offsets: [offset], acked: [false], ackedCount: 0, order: ck.order, reviveAt: now + invisibleTime,
     };
-    if (ck.order) next.attempts = [ck.attempts?.[index] ?? 0];
+    if (ck.order) {
+      next.attempts = [ck.attempts?.[index] ?? 0];
+      if (ck.attemptId !== undefined) next.attemptId = ck.attemptId;
+    }
     while (this.cks.has(keyOf(next))) { next.popTime++; next.reviveAt++; }
     this.addCheckPoint(next);
     this.markAcked(ck, [index], false);
@@ -609,6 +627,40 @@ export class PopMessageService {
         if (st.live.size === 0) this.endOrderBlock(ck, st);
       }
     }
+  }
+
+  /**
+   * Whether a FIFO queue gives nothing to an orderly pop of `attemptId` (upstream
+   * `OrderInfo.needBlock`): it does while a check point of its block lives, unless every one of
+   * them was popped by that same attempt and none is being revived right now.
+   */
+  private orderBlocked(st: OrderQueueState | undefined, attemptId: string | undefined): boolean {
+    if (!st || st.live.size === 0) return false;
+    if (attemptId === undefined || attemptId === '') return true;
+    for (const key of st.live) {
+      if (this.cks.get(key)?.attemptId !== attemptId || this.reviving.has(key)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Ends a FIFO block so that a pop of the attempt that took it is given it again: its check
+   * points close without counting a delivery (their messages were not consumed, the answer
+   * carrying them was lost), the queue's offset stays at the first message not acked, and the
+   * receipts of the block no longer ack anything (upstream's ack of an older pop time fails too).
+   */
+  private async takeBackOrderBlock(st: OrderQueueState): Promise<void> {
+    // All closed before the first write, so that no revive starts on one of them meanwhile.
+    const records: AckRecord[] = [];
+    for (const key of [...st.live]) {
+      const ck = this.cks.get(key);
+      if (!ck) continue;
+      const unacked: number[] = [];
+      for (let i = 0; i < ck.offsets.length; i++) if (!ck.acked[i]) unacked.push(i);
+      if (unacked.length > 0) records.push(this.ackRecord(ck, unacked.map((i) => ck.offsets[i]!), true));
+      this.markAcked(ck, unacked, false);
+    }
+    for (const rec of records) await this.append(PopConstants.ACK_TAG, rec);
   }
 
   private orderState(qk: string): OrderQueueState {

@@ -60,7 +60,7 @@ export class PopRemotingProcessor {
     }
     const r = await b.popMessageService.pop({
       group: h.consumerGroup, topic: h.topic, queueId: h.queueId, maxMsgNums: Math.max(1, h.maxMsgNums), invisibleTime: h.invisibleTime,
-      filter, tags, order: h.order ?? false, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
+      filter, tags, order: h.order ?? false, attemptId: h.attemptId, pollTime: h.pollTime, maxAttempts: h.maxAttempts ?? (group ? group.retryMaxTimes + 1 : 17),
     });
     switch (r.status) {
       case 'ERROR': return createResponse(req, r.code, r.remark);
