@@ -337,8 +337,19 @@ export class GrpcMessagingApplication {
         });
         return;
       }
+      case C.THREAD_STACK_TRACE: {
+        const t = cmd.getThreadStackTrace()!;
+        this.clients.get(ctx.clientId)?.channel.onReply(t.getNonce(), cmd.getStatus(), t.getThreadStackTrace());
+        return;
+      }
+      case C.VERIFY_MESSAGE_RESULT:
+        this.clients.get(ctx.clientId)?.channel.onReply(cmd.getVerifyMessageResult()!.getNonce(), cmd.getStatus());
+        return;
+      case C.VERIFY_MESSAGE_COMMAND:
+        // rocketmq-client-nodejs answers a VerifyMessageCommand with the command itself (NOT_IMPLEMENTED).
+        this.clients.get(ctx.clientId)?.channel.onReply(cmd.getVerifyMessageCommand()!.getNonce(), cmd.getStatus());
+        return;
       default:
-        // thread_stack_trace / verify_message_result answer relays this proxy never asks for.
         return;
     }
   }
