@@ -33,6 +33,11 @@ export class ConsumerGroupInfo {
   }
 }
 
+/** Upstream `isBroadcastMode`: a broadcasting group has nothing to rebalance. */
+function isBroadcast(g: ConsumerGroupInfo): boolean {
+  return g.messageModel === 'BROADCASTING';
+}
+
 /**
  * Live consumers by group (upstream `ConsumerManager`). Membership changes are pushed to the
  * group's clients with NOTIFY_CONSUMER_IDS_CHANGED so they rebalance at once.
@@ -42,8 +47,14 @@ export class ConsumerManager {
 
   constructor(private readonly logger: Logger, private readonly notifyEnabled: () => boolean) {}
 
-  /** Registers (or refreshes) a consumer; returns true when the group's membership changed. */
-  register(conn: Connection, clientId: string, data: ConsumerData, now = Date.now()): boolean {
+  /**
+   * Registers (or refreshes) a consumer; returns true when the group's membership or its set of
+   * subscribed topics changed (upstream `registerConsumer`: updateChannel || updateSubscription).
+   * The group's members are then told to rebalance, unless `notify` is off (the group's
+   * `notifyConsumerIdsChangedEnable`) or the group consumes by broadcast, where every member reads
+   * every queue anyway.
+   */
+  register(conn: Connection, clientId: string, data: ConsumerData, { notify = true, now = Date.now() }: { notify?: boolean; now?: number } = {}): boolean {
     let g = this.groups.get(data.groupName);
     if (!g) {
       g = new ConsumerGroupInfo(data.groupName);
@@ -63,26 +74,35 @@ export class ConsumerManager {
       existing.lastUpdateTimestamp = now;
       if (existing.clientId !== clientId) { existing.clientId = clientId; changed = true; }
     }
-    // Subscriptions are kept as sent (codeSet included), as upstream does.
+    // Subscriptions are kept as sent (codeSet included), as upstream does. As upstream's
+    // updateSubscription, a topic added or dropped is a change the members must rebalance for;
+    // a new expression on a topic already subscribed is not (the queues stay the same).
     const topics = new Set<string>();
     for (const s of data.subscriptionDataSet) {
       topics.add(s.topic);
       const old = g.subscriptions.get(s.topic);
+      if (!old) changed = true;
       if (!old || old.subVersion < s.subVersion || old.subString !== s.subString) g.subscriptions.set(s.topic, s);
     }
     if (data.subscriptionDataSet.length > 0) {
-      for (const t of [...g.subscriptions.keys()]) if (!topics.has(t)) g.subscriptions.delete(t);
+      for (const t of [...g.subscriptions.keys()]) {
+        if (!topics.has(t)) {
+          g.subscriptions.delete(t);
+          changed = true;
+        }
+      }
     }
-    if (changed) this.notifyIdsChanged(g);
+    if (changed && notify && !isBroadcast(g)) this.notifyIdsChanged(g);
     return changed;
   }
 
-  unregister(group: string, conn: Connection): void {
+  /** UNREGISTER_CLIENT: the rest of the group is told unless `notify` is off or it consumes by broadcast (upstream `unregisterConsumer`). */
+  unregister(group: string, conn: Connection, notify = true): void {
     const g = this.groups.get(group);
     if (!g || !g.channels.delete(conn)) return;
     this.logger.info(`consumer unregistered, group: ${group} ${conn.remoteAddress}`);
     if (g.channels.size === 0) this.groups.delete(group);
-    else this.notifyIdsChanged(g);
+    else if (notify && !isBroadcast(g)) this.notifyIdsChanged(g);
   }
 
   /** A connection closed: drop it from every group. */
@@ -90,8 +110,9 @@ export class ConsumerManager {
     for (const g of [...this.groups.values()]) {
       if (g.channels.delete(conn)) {
         this.logger.info(`consumer connection closed, group: ${g.groupName} ${conn.remoteAddress}`);
+        // As upstream's doChannelCloseEvent: the group's own notify setting is not consulted here.
         if (g.channels.size === 0) this.groups.delete(g.groupName);
-        else this.notifyIdsChanged(g);
+        else if (!isBroadcast(g)) this.notifyIdsChanged(g);
       }
     }
   }

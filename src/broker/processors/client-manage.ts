@@ -67,11 +67,12 @@ export class ClientManageProcessor {
     conn.attrs.clientId = data.clientID;
     for (const c of data.consumerDataSet) {
       const group = b.subscriptionGroupManager.findSubscriptionGroupConfig(c.groupName);
-      if (group) {
-        // As upstream: every consumer group gets its retry topic, so failed messages can come back.
-        b.topicConfigManager.createRetryTopicIfAbsent(c.groupName, group.retryQueueNums);
-      }
-      b.consumerManager.register(conn, data.clientID, c);
+      // As upstream: a consumer of a group the broker does not have (autoCreateSubscriptionGroup
+      // off and never created) is not registered; the heartbeat still succeeds.
+      if (!group) continue;
+      // As upstream: every consumer group gets its retry topic, so failed messages can come back.
+      b.topicConfigManager.createRetryTopicIfAbsent(c.groupName, group.retryQueueNums);
+      b.consumerManager.register(conn, data.clientID, c, { notify: group.notifyConsumerIdsChangedEnable });
     }
     for (const p of data.producerDataSet) b.producerManager.register(p.groupName, conn, data.clientID);
     return createResponse(req, ResponseCode.SUCCESS);
@@ -82,7 +83,11 @@ export class ClientManageProcessor {
     const producerGroup = optString(req.extFields, 'producerGroup');
     const consumerGroup = optString(req.extFields, 'consumerGroup');
     if (producerGroup) this.broker.producerManager.unregister(producerGroup, conn);
-    if (consumerGroup) this.broker.consumerManager.unregister(consumerGroup, conn);
+    if (consumerGroup) {
+      // As upstream: the group's notifyConsumerIdsChangedEnable decides whether the rest hear of it (a group unknown here: they do).
+      const notify = this.broker.subscriptionGroupManager.findSubscriptionGroupConfig(consumerGroup)?.notifyConsumerIdsChangedEnable ?? true;
+      this.broker.consumerManager.unregister(consumerGroup, conn, notify);
+    }
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
