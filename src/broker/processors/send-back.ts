@@ -1,6 +1,7 @@
 import { MessageConst } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
 import { getDLQTopic, getRetryTopic } from '../../common/topic.js';
+import { isWriteable } from '../../common/perm.js';
 import { retryDelayLevel } from '../../common/delay-level.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
@@ -47,7 +48,17 @@ export class SendMessageBackProcessor {
     if (!group) {
       return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${h.group}; create it with mqadmin updateSubGroup`);
     }
+    // As upstream: a broker that takes no writes takes no messages back either (the consumer then
+    // re-sends the message itself, as a new message to the retry topic).
+    if (!isWriteable(b.brokerConfig.brokerPermission)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the broker[${b.brokerConfig.brokerName}] sending message is forbidden`);
+    }
     if (group.retryQueueNums <= 0) return createResponse(req, ResponseCode.SUCCESS);
+    // As upstream, the retry topic is made before the message is looked up, and must be writable.
+    const retryTopic = b.topicConfigManager.createRetryTopicIfAbsent(h.group, group.retryQueueNums);
+    if (!isWriteable(retryTopic.perm)) {
+      return createResponse(req, ResponseCode.NO_PERMISSION, `the topic[${retryTopic.topicName}] sending message is forbidden`);
+    }
     const rec = b.messageStore.lookMessageByOffset(h.offset);
     if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `look message by offset failed, ${h.offset}: it is not in the CommitLog`);
     const { ext, input } = putInputFromRecord(rec);
@@ -62,10 +73,12 @@ export class SendMessageBackProcessor {
       b.topicConfigManager.createGroupSystemTopicIfAbsent(topic, 1);
     } else {
       topic = getRetryTopic(h.group);
-      const tc = b.topicConfigManager.createRetryTopicIfAbsent(h.group, group.retryQueueNums);
-      queueId = Math.floor(Math.random() * Math.max(1, tc.writeQueueNums));
+      queueId = Math.floor(Math.random() * Math.max(1, retryTopic.writeQueueNums));
     }
-    const originMsgId = h.originMsgId || getProperty(ext.properties, MessageConst.ORIGIN_MESSAGE_ID) || ext.offsetMsgId;
+    // As upstream: the first stored copy's id (its offset message id), kept through every retry.
+    // The header's originMsgId is the client's own view of the id (a Java consumer sends the
+    // unique key) and is not what the property holds.
+    const originMsgId = getProperty(ext.properties, MessageConst.ORIGIN_MESSAGE_ID) || ext.offsetMsgId;
     input.topic = topic;
     input.queueId = queueId;
     input.reconsumeTimes = ext.reconsumeTimes + 1;
