@@ -57,7 +57,7 @@ export class PullMessageProcessor {
       return forbidden(req, ForbiddenType.TOPIC_FORBIDDEN, `the topic[${h.topic}] pulling message is forbidden`);
     }
     if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
-      return createResponse(req, ResponseCode.SYSTEM_ERROR, `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}] consumer:[${conn.remoteAddress}]`);
+      return createResponse(req, ResponseCode.INVALID_PARAMETER, `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}] consumer:[${conn.remoteAddress}]`);
     }
     let sub: SubscriptionData | undefined;
     if ((h.sysFlag & PullSysFlag.FLAG_SUBSCRIPTION) !== 0) {
@@ -96,7 +96,7 @@ export class PullMessageProcessor {
     const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
     // Pooled: the records' memory is reused once the response is written (toResponse hands it on).
     return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes, true).then((r) => {
-      const res = this.toResponse(req, r);
+      const res = this.toResponse(req, r, tc.topicSysFlag, group.groupSysFlag);
       const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
       if (res.code === ResponseCode.PULL_NOT_FOUND && brokerAllowSuspend && hasSuspend) {
         const timeout = b.brokerConfig.longPollingEnable ? h.suspendTimeoutMillis : b.brokerConfig.shortPollingTimeMills;
@@ -120,8 +120,11 @@ export class PullMessageProcessor {
     }
   }
 
-  /** Maps a store result to the response code (upstream's table), always with the four offsets. */
-  private toResponse(req: RemotingCommand, r: GetMessageResult): RemotingCommand {
+  /**
+   * Maps a store result to the response code (upstream's table), always with the four offsets and,
+   * as upstream's composeResponseHeader, the topic's and the group's sysflags.
+   */
+  private toResponse(req: RemotingCommand, r: GetMessageResult, topicSysFlag: number, groupSysFlag: number): RemotingCommand {
     let code: number;
     let remark: string | undefined;
     switch (r.status) {
@@ -147,7 +150,7 @@ export class PullMessageProcessor {
       default: code = ResponseCode.SYSTEM_ERROR;
     }
     const res = createResponse(req, code, remark, {
-      extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset },
+      extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, topicSysFlag, groupSysFlag },
     });
     if (code === ResponseCode.SUCCESS) {
       res.bodyParts = r.buffers;
