@@ -112,12 +112,13 @@ test('DELETE_TOPIC_IN_BROKER removes the topic, its queues and offsets; TBW102 c
 
 test('QUERY_CONSUMER_OFFSET / UPDATE_CONSUMER_OFFSET, two-way (as ali-ons sends it) and oneway', async () => {
   await createTopic('Offsets', 2, 2);
-  // A new group on a young queue starts from 0 (as upstream); with setZeroIfNotFound=false it is not found.
+  // A new group on a young queue starts from 0 (as upstream; here an empty queue too); with setZeroIfNotFound=false it is not found.
   const fresh = await offsetReq(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'g-off', topic: 'Offsets', queueId: 0 });
   assert.equal(fresh.code, ResponseCode.SUCCESS);
   assert.equal(fresh.extFields?.offset, '0');
   const strict = await offsetReq(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'g-off', topic: 'Offsets', queueId: 0, setZeroIfNotFound: 'false' });
   assert.equal(strict.code, ResponseCode.QUERY_NOT_FOUND);
+  assert.equal(strict.remark, 'Not found, do not set to zero, maybe this group boot first');
 
   // Without the oneway bit the broker answers.
   const upd = await c.invoke(broker, request(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'g-off', topic: 'Offsets', queueId: 0, commitOffset: 17 }, undefined, SerializeType.JSON));

@@ -28,10 +28,15 @@ export class ConsumerManageProcessor {
     const b = this.broker;
     const offset = b.consumerOffsetManager.queryOffset(h.consumerGroup, h.topic, h.queueId);
     if (offset >= 0) return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset } });
+    if (h.setZeroIfNotFound === false) {
+      return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, do not set to zero, maybe this group boot first');
+    }
     // As upstream: a group with no offset on a young queue (its first message still hot) starts at 0,
-    // so a new LAST_OFFSET consumer of a fresh topic still gets the first messages.
+    // so a new LAST_OFFSET consumer of a fresh topic still gets the first messages. Unlike upstream,
+    // an empty queue counts as young too: upstream answers QUERY_NOT_FOUND there, and a consumer
+    // then asks for the max offset, losing what arrives between the two requests.
     const min = b.messageStore.getMinOffsetInQueue(h.topic, h.queueId);
-    if (h.setZeroIfNotFound !== false && min <= 0 && !b.messageStore.checkInDiskByConsumeOffset(h.topic, h.queueId, 0)) {
+    if (min <= 0 && !b.messageStore.checkInDiskByConsumeOffset(h.topic, h.queueId, 0)) {
       return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset: 0 } });
     }
     return createResponse(req, ResponseCode.QUERY_NOT_FOUND, 'Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first');
