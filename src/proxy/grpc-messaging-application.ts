@@ -6,7 +6,8 @@ import { MessageConst } from '../common/message-const.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
 import { decodeRecord } from '../common/message-record.js';
 import { MessageSysFlag } from '../common/sysflag.js';
-import { isNotAllowedSendTopic, SYSTEM_TOPIC_PREFIX, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
+import { isSysConsumerGroup } from '../common/subscription-group.js';
+import { isNotAllowedSendTopic, isSystemTopic, SYSTEM_TOPIC_PREFIX, SystemTopic, validateGroup, validateTopic } from '../common/topic.js';
 import { javaStringHashCode } from '../common/java.js';
 import { isReadable, isWriteable } from '../common/perm.js';
 import { ResponseCode } from '../remoting/codes.js';
@@ -149,6 +150,9 @@ export class GrpcMessagingApplication {
     const topic = wrapNamespace(name, r?.getResourceNamespace() || ctx.namespace);
     const bad = validateTopic(topic);
     if (bad) throw new ProxyError(Code.ILLEGAL_TOPIC, bad);
+    // As upstream GrpcValidator: no RPC of a 5.x client reaches a system topic (TBW102, the
+    // transaction half topics, rmq_sys_…) — not a route, not a receive, not an ack.
+    if (isSystemTopic(name)) throw new ProxyError(Code.ILLEGAL_TOPIC, `cannot access system topic ${name}`);
     return topic;
   }
 
@@ -156,6 +160,9 @@ export class GrpcMessagingApplication {
     const group = wrapNamespace(r?.getName() ?? '', r?.getResourceNamespace() || ctx.namespace);
     const bad = validateGroup(group);
     if (bad) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, bad);
+    // As upstream GrpcValidator: the broker's own groups (CID_RMQ_SYS_…) are not for clients.
+    const name = r?.getName() ?? '';
+    if (isSysConsumerGroup(name)) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, `cannot use system consumer group ${name}`);
     return group;
   }
 

@@ -1,0 +1,106 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import DurationPb from 'google-protobuf/google/protobuf/duration_pb.js';
+import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import type * as df from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import { createGroup, createTopic, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+
+// Rules of upstream's proxy (proxy/.../grpc/v2: GrpcValidator, SendMessageActivity,
+// RouteActivity) a 5.x client meets: which input is refused with which code, which is accepted,
+// and what the answers carry. Raw gRPC calls, so the exact codes show.
+
+let fx: ProxyFixture;
+let raw: RawClient;
+const normal = uniq('RuleNormal');
+const fifo = uniq('RuleFifo');
+const tx = uniq('RuleTx');
+const group = uniq('RuleG');
+const clients: Array<{ shutdown(): Promise<void> }> = [];
+
+before(async () => {
+  fx = await startProxyStandalone({ brokerConfig: { autoCreateSubscriptionGroup: false } });
+  createTopic(fx.mq, normal, 2, 'NORMAL');
+  createTopic(fx.mq, fifo, 4, 'FIFO');
+  createTopic(fx.mq, tx, 1, 'TRANSACTION');
+  createGroup(fx.mq, group);
+  raw = new RawClient(fx.mq.proxyAddr);
+  const stream = raw.client.telemetry(raw.metadata());
+  const answered = new Promise((resolve) => stream.once('data', resolve));
+  stream.write(new S.TelemetryCommand().setSettings(new D.Settings().setClientType(D.ClientType.PRODUCER)
+    .setPublishing(new D.Publishing().setTopicsList([normal, fifo, tx].map((t) => new D.Resource().setName(t))))));
+  await answered;
+  clients.push({ shutdown: async () => { stream.on('data', () => undefined); stream.on('error', () => undefined); stream.end(); } });
+});
+
+after(async () => {
+  for (const c of clients) await c.shutdown().catch(() => undefined);
+  raw?.close();
+  await fx?.stop();
+});
+
+let idSeq = 0;
+interface MessageOpts {
+  type?: number; group?: string; tag?: string; keys?: string[]; body?: Buffer; gzip?: boolean; recoverySeconds?: number; bornHost?: string;
+}
+function message(topic: string, o: MessageOpts = {}): df.Message {
+  const sp = new D.SystemProperties().setMessageId(`01${(Date.now() * 1000 + idSeq++).toString(16).toUpperCase().padStart(32, '0')}`)
+    .setMessageType(o.type ?? D.MessageType.NORMAL).setBodyEncoding(o.gzip ? D.Encoding.GZIP : D.Encoding.IDENTITY);
+  if (o.group !== undefined) sp.setMessageGroup(o.group);
+  if (o.tag !== undefined) sp.setTag(o.tag);
+  if (o.keys) sp.setKeysList(o.keys);
+  if (o.bornHost !== undefined) sp.setBornHost(o.bornHost);
+  if (o.recoverySeconds !== undefined) sp.setOrphanedTransactionRecoveryDuration(new DurationPb.Duration().setSeconds(o.recoverySeconds));
+  return new D.Message().setTopic(new D.Resource().setName(topic)).setSystemProperties(sp).setBody(o.body ?? Buffer.from('x'));
+}
+
+async function sendAll(msgs: df.Message[]): Promise<sv.SendMessageResponse> {
+  return raw.call<sv.SendMessageRequest, sv.SendMessageResponse>(raw.client.sendMessage, new S.SendMessageRequest().setMessagesList(msgs));
+}
+async function send(m: df.Message): Promise<{ code: number; message: string }> {
+  const s = (await sendAll([m])).getStatus()!;
+  return { code: s.getCode(), message: s.getMessage() };
+}
+
+/** One ReceiveMessage over the raw client: the status code and the messages. */
+function receive(topic: string, grp: string, pollSeconds = 0): Promise<{ code: number; messages: df.Message[] }> {
+  const req = new S.ReceiveMessageRequest().setGroup(new D.Resource().setName(grp))
+    .setMessageQueue(new D.MessageQueue().setTopic(new D.Resource().setName(topic)).setId(-1))
+    .setFilterExpression(new D.FilterExpression().setType(D.FilterType.TAG).setExpression('*')).setBatchSize(32).setAutoRenew(false)
+    .setInvisibleDuration(new DurationPb.Duration().setSeconds(30))
+    .setLongPollingTimeout(new DurationPb.Duration().setSeconds(pollSeconds));
+  return new Promise((resolve, reject) => {
+    let code = -1;
+    const messages: df.Message[] = [];
+    const call = raw.client.receiveMessage(req, raw.metadata(), { deadline: Date.now() + 15_000 });
+    call.on('data', (r: sv.ReceiveMessageResponse) => {
+      if (r.hasStatus()) code = r.getStatus()!.getCode();
+      if (r.hasMessage()) messages.push(r.getMessage()!);
+    });
+    call.on('error', reject);
+    call.on('end', () => resolve({ code, messages }));
+  });
+}
+
+const res = (name: string): df.Resource => new D.Resource().setName(name);
+
+test('system topics and groups are refused on every RPC with ILLEGAL_TOPIC / ILLEGAL_CONSUMER_GROUP, as upstream GrpcValidator', async () => {
+  for (const sys of ['TBW102', 'RMQ_SYS_TRANS_HALF_TOPIC', 'SCHEDULE_TOPIC_XXXX', 'rmq_sys_wheel_timer']) {
+    const q = await raw.call<sv.QueryRouteRequest, sv.QueryRouteResponse>(raw.client.queryRoute, new S.QueryRouteRequest().setTopic(res(sys)));
+    assert.equal(q.getStatus()?.getCode(), D.Code.ILLEGAL_TOPIC, `QueryRoute ${sys}: ${q.getStatus()?.getMessage()}`);
+    assert.match(q.getStatus()!.getMessage(), /cannot access system topic/);
+  }
+  const a = await raw.call<sv.QueryAssignmentRequest, sv.QueryAssignmentResponse>(raw.client.queryAssignment,
+    new S.QueryAssignmentRequest().setTopic(res('TBW102')).setGroup(res(group)));
+  assert.equal(a.getStatus()?.getCode(), D.Code.ILLEGAL_TOPIC);
+  assert.equal((await receive('RMQ_SYS_TRANS_HALF_TOPIC', group)).code, D.Code.ILLEGAL_TOPIC);
+  assert.equal((await receive(normal, 'CID_RMQ_SYS_TRANS')).code, D.Code.ILLEGAL_CONSUMER_GROUP);
+  const ack = await raw.call<sv.AckMessageRequest, sv.AckMessageResponse>(raw.client.ackMessage, new S.AckMessageRequest()
+    .setTopic(res(normal)).setGroup(res('CID_RMQ_SYS_REVIVE_GROUP')).setEntriesList([new S.AckMessageEntry().setMessageId('x').setReceiptHandle('x')]));
+  assert.equal(ack.getStatus()?.getCode(), D.Code.ILLEGAL_CONSUMER_GROUP);
+  assert.equal((await send(message('TBW102'))).code, D.Code.ILLEGAL_TOPIC);
+  // Ordinary names are still served.
+  const ok = await raw.call<sv.QueryRouteRequest, sv.QueryRouteResponse>(raw.client.queryRoute, new S.QueryRouteRequest().setTopic(res(normal)));
+  assert.equal(ok.getStatus()?.getCode(), D.Code.OK);
+});
