@@ -253,17 +253,23 @@ export class GrpcMessagingApplication {
     const topic = this.topicOf(req.getTopic(), ctx);
     const group = this.groupOf(req.getGroup(), ctx);
     const view = await this.route(topic);
-    await this.group(group);
+    const { consumeMessageOrderly } = await this.group(group);
     const endpoints = this.endpointsFor(req);
     const ns = req.getTopic()?.getResourceNamespace() || ctx.namespace;
     const types = acceptedTypes(view.messageType);
     const assignments: df.Assignment[] = [];
     for (const b of view.brokers) {
       if (!isReadable(b.perm) || b.readQueueNums <= 0) continue;
-      // As upstream: one assignment per broker, queue id −1 — a receive pops every queue of that broker.
-      const a = new D.Assignment();
-      a.setMessageQueue(this.messageQueue(topic, ns, -1, D.Permission.READ_WRITE, b.brokerName, endpoints, types));
-      assignments.push(a);
+      const perm = permissionOf(b.perm);
+      // As upstream RouteActivity.queryAssignment: a FIFO group gets one assignment per readable
+      // queue, so a push consumer runs as many ordered receive loops as there are queues; any other
+      // group one per broker with queue id −1 — a receive pops every queue of that broker.
+      const ids = consumeMessageOrderly ? Array.from({ length: b.readQueueNums }, (_, i) => i) : [-1];
+      for (const id of ids) {
+        const a = new D.Assignment();
+        a.setMessageQueue(this.messageQueue(topic, ns, id, perm, b.brokerName, endpoints, types));
+        assignments.push(a);
+      }
     }
     if (assignments.length === 0) throw new ProxyError(Code.FORBIDDEN, `no readable queue of topic ${topic}`);
     const res = new S.QueryAssignmentResponse();
@@ -716,6 +722,13 @@ export class GrpcMessagingApplication {
     await this.processor.ackMessage(h.brokerName, group, topic, newest);
     return res.setStatus(okStatus());
   }
+}
+
+/** A broker's queue permission as the gRPC `Permission` (upstream `RouteActivity.convertToPermission`). */
+function permissionOf(perm: number): number {
+  const r = isReadable(perm);
+  const w = isWriteable(perm);
+  return r && w ? D.Permission.READ_WRITE : r ? D.Permission.READ : w ? D.Permission.WRITE : D.Permission.NONE;
 }
 
 /** The status of a multi-entry answer: the common code, or MULTIPLE_RESULTS (upstream). */

@@ -5,6 +5,8 @@ import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js'
 import DurationPb from 'google-protobuf/google/protobuf/duration_pb.js';
 import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import type * as df from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
+import { PermName } from '../../src/common/perm.js';
+import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
 import { createGroup, createTopic, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // Rules of upstream's proxy (proxy/.../grpc/v2: GrpcValidator, SendMessageActivity,
@@ -103,4 +105,25 @@ test('system topics and groups are refused on every RPC with ILLEGAL_TOPIC / ILL
   // Ordinary names are still served.
   const ok = await raw.call<sv.QueryRouteRequest, sv.QueryRouteResponse>(raw.client.queryRoute, new S.QueryRouteRequest().setTopic(res(normal)));
   assert.equal(ok.getStatus()?.getCode(), D.Code.OK);
+});
+
+test('QueryAssignment: a FIFO group gets one assignment per readable queue, others one per broker (id −1), with the queue permission', async () => {
+  const orderly = uniq('RuleOrderlyG');
+  createGroup(fx.mq, orderly, { consumeMessageOrderly: true });
+  const assignments = async (topic: string, grp: string): Promise<Array<[number, number]>> => {
+    const r = await raw.call<sv.QueryAssignmentRequest, sv.QueryAssignmentResponse>(raw.client.queryAssignment,
+      new S.QueryAssignmentRequest().setTopic(res(topic)).setGroup(res(grp)));
+    assert.equal(r.getStatus()?.getCode(), D.Code.OK, r.getStatus()?.getMessage());
+    return r.getAssignmentsList().map((x) => [x.getMessageQueue()!.getId(), x.getMessageQueue()!.getPermission()]);
+  };
+  assert.deepEqual(await assignments(fifo, orderly), [0, 1, 2, 3].map((i) => [i, D.Permission.READ_WRITE]));
+  assert.deepEqual(await assignments(fifo, group), [[-1, D.Permission.READ_WRITE]]);
+  // A read-only topic is assigned READ, not READ_WRITE.
+  const readOnly = uniq('RuleReadOnly');
+  const tc = newTopicConfig(readOnly, 2, 2);
+  tc.perm = PermName.PERM_READ;
+  tc.attributes = { 'message.type': 'NORMAL' };
+  fx.mq.broker.topicConfigManager.update(tc);
+  assert.deepEqual(await assignments(readOnly, group), [[-1, D.Permission.READ]]);
+  assert.deepEqual(await assignments(readOnly, orderly), [[0, D.Permission.READ], [1, D.Permission.READ]]);
 });
