@@ -31,7 +31,7 @@ export const ProxyProp = {
   DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
 } as const;
 
-/** Largest message group, bytes (upstream `maxMessageGroupSize`). */
+/** A message group must be shorter than this many bytes (upstream `maxMessageGroupSize`, checked with `>=`). */
 const MAX_MESSAGE_GROUP_SIZE = 64;
 
 export interface ConvertLimits {
@@ -52,10 +52,11 @@ export interface OutgoingMessage {
   bornTimestamp: number;
 }
 
+/** Upstream `GrpcValidator.containControlCharacter` (Java's ISO control set: C0, DEL and C1). */
 function hasControl(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
   }
   return false;
 }
@@ -79,32 +80,38 @@ export function fromGrpcMessage(msg: df.Message, topic: string, limits: ConvertL
     props.set(k, v);
     propBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
   }
-  if (sp.hasTag()) {
-    const tag = sp.getTag() ?? '';
+  // As upstream GrpcValidator.validateTag: an empty tag is no tag; only a non-empty one is checked.
+  const tag = sp.getTag() ?? '';
+  if (tag !== '') {
     if (tag.trim() === '' || tag.includes('|') || hasControl(tag)) {
       throw new ProxyError(Code.ILLEGAL_MESSAGE_TAG, `tag "${tag}" is illegal: it must not be blank or contain "|" or control characters`);
     }
     props.set(MessageConst.TAGS, tag);
     propBytes += Buffer.byteLength(tag);
   }
-  const keys = sp.getKeysList();
-  if (keys.length > 0) {
-    for (const k of keys) {
-      if (k.trim() === '' || hasControl(k) || k.includes(' ')) throw new ProxyError(Code.ILLEGAL_MESSAGE_KEY, `key "${k}" is illegal: keys must not be blank or contain spaces or control characters`);
-      propBytes += Buffer.byteLength(k);
-    }
-    props.set(MessageConst.KEYS, keys.join(' '));
+  // As upstream SendMessageActivity.validateMessageKey: empty keys are skipped, blank or
+  // control-character keys refused. A key with a space in it is accepted and, joined with the
+  // KEY_SEPARATOR like every key, reads back as two keys — as upstream stores it.
+  const keys = sp.getKeysList().filter((k) => k !== '');
+  for (const k of keys) {
+    if (k.trim() === '' || hasControl(k)) throw new ProxyError(Code.ILLEGAL_MESSAGE_KEY, `key "${k}" is illegal: keys must not be blank or contain control characters`);
+    propBytes += Buffer.byteLength(k);
   }
+  if (keys.length > 0) props.set(MessageConst.KEYS, keys.join(' '));
   if (propBytes > limits.maxMessagePropertySize) {
     throw new ProxyError(Code.MESSAGE_PROPERTIES_TOO_LARGE, `tag, keys and user properties take ${propBytes} bytes, over the limit of ${limits.maxMessagePropertySize}`);
   }
   props.set(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, messageId);
+  // As upstream validateMessageGroup: an empty group is no group; a non-empty one must not be
+  // blank, must stay under maxMessageGroupSize bytes and hold no control character.
   let messageGroup: string | undefined;
-  if (sp.hasMessageGroup()) {
-    messageGroup = sp.getMessageGroup() ?? '';
-    if (messageGroup === '' || Buffer.byteLength(messageGroup) > MAX_MESSAGE_GROUP_SIZE || hasControl(messageGroup)) {
-      throw new ProxyError(Code.ILLEGAL_MESSAGE_GROUP, `message group "${messageGroup}" is illegal: 1 to ${MAX_MESSAGE_GROUP_SIZE} bytes without control characters`);
+  const mg = sp.getMessageGroup() ?? '';
+  if (mg !== '') {
+    if (mg.trim() === '' || Buffer.byteLength(mg) >= MAX_MESSAGE_GROUP_SIZE || hasControl(mg)) {
+      throw new ProxyError(Code.ILLEGAL_MESSAGE_GROUP,
+        `message group "${mg}" is illegal: it must not be blank, must be under ${MAX_MESSAGE_GROUP_SIZE} bytes and hold no control characters`);
     }
+    messageGroup = mg;
     props.set(MessageConst.SHARDING_KEY, messageGroup);
   }
   if (sp.hasTraceContext() && sp.getTraceContext()) props.set(ProxyProp.TRACE_CONTEXT, sp.getTraceContext()!);

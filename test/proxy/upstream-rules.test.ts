@@ -7,7 +7,7 @@ import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/servic
 import type * as df from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import { PermName } from '../../src/common/perm.js';
 import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
-import { createGroup, createTopic, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createGroup, createTopic, eventually, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // Rules of upstream's proxy (proxy/.../grpc/v2: GrpcValidator, SendMessageActivity,
 // RouteActivity) a 5.x client meets: which input is refused with which code, which is accepted,
@@ -85,6 +85,13 @@ function receive(topic: string, grp: string, pollSeconds = 0): Promise<{ code: n
   });
 }
 
+/** Receives from a fresh group of `topic` until a message comes. */
+async function receiveOne(topic: string): Promise<df.Message> {
+  const g = uniq('RuleRecvG');
+  createGroup(fx.mq, g);
+  return eventually(async () => (await receive(topic, g, 1)).messages[0], 10_000, `a message of ${topic}`);
+}
+
 const res = (name: string): df.Resource => new D.Resource().setName(name);
 
 test('system topics and groups are refused on every RPC with ILLEGAL_TOPIC / ILLEGAL_CONSUMER_GROUP, as upstream GrpcValidator', async () => {
@@ -126,4 +133,27 @@ test('QueryAssignment: a FIFO group gets one assignment per readable queue, othe
   fx.mq.broker.topicConfigManager.update(tc);
   assert.deepEqual(await assignments(readOnly, group), [[-1, D.Permission.READ]]);
   assert.deepEqual(await assignments(readOnly, orderly), [[0, D.Permission.READ], [1, D.Permission.READ]]);
+});
+
+test('keys, tags and message groups: empty is absent, a key may hold a space, blank or oversized is refused', async () => {
+  // Accepted by upstream: an empty tag, empty keys, a key with a space, an empty message group.
+  const ok = await send(message(normal, { tag: '', keys: ['', 'order 42'], group: '', body: Buffer.from('lenient') }));
+  assert.equal(ok.code, D.Code.OK, ok.message);
+  const got = await receiveOne(normal);
+  const sp = got.getSystemProperties()!;
+  assert.equal(Buffer.from(got.getBody_asU8()).toString(), 'lenient');
+  assert.equal(sp.hasTag(), false);
+  assert.deepEqual(sp.getKeysList(), ['order', '42']);
+  assert.equal(sp.hasMessageGroup(), false);
+  assert.equal(sp.getMessageType(), D.MessageType.NORMAL);
+
+  // A group must stay under 64 bytes (upstream `>= maxMessageGroupSize` fails) and not be blank.
+  const g63 = 'g'.repeat(63);
+  assert.equal((await send(message(fifo, { type: D.MessageType.FIFO, group: g63 }))).code, D.Code.OK);
+  assert.equal((await send(message(fifo, { type: D.MessageType.FIFO, group: 'g'.repeat(64) }))).code, D.Code.ILLEGAL_MESSAGE_GROUP);
+  assert.equal((await send(message(fifo, { type: D.MessageType.FIFO, group: '   ' }))).code, D.Code.ILLEGAL_MESSAGE_GROUP);
+  assert.equal((await send(message(normal, { keys: ['  '] }))).code, D.Code.ILLEGAL_MESSAGE_KEY);
+  // Java's ISO control set includes C1 (U+0080–U+009F).
+  assert.equal((await send(message(normal, { tag: 'a\u0085b' }))).code, D.Code.ILLEGAL_MESSAGE_TAG);
+  assert.equal((await send(message(normal, { keys: ['k\u009f'] }))).code, D.Code.ILLEGAL_MESSAGE_KEY);
 });
