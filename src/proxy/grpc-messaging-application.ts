@@ -422,7 +422,16 @@ export class GrpcMessagingApplication {
 
   private async sendMessage(ctx: Ctx, req: sv.SendMessageRequest): Promise<sv.SendMessageResponse> {
     const msgs = req.getMessagesList();
-    if (msgs.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'the request carries no message');
+    // As upstream SendMessageActivity: a request without messages, or whose messages name
+    // different topics, is corrupt as a whole.
+    if (msgs.length === 0) throw new ProxyError(Code.MESSAGE_CORRUPTED, 'no message to send');
+    const first = msgs[0]!.getTopic();
+    for (const m of msgs) {
+      const t = m.getTopic();
+      if ((t?.getName() ?? '') !== (first?.getName() ?? '') || (t?.getResourceNamespace() ?? '') !== (first?.getResourceNamespace() ?? '')) {
+        throw new ProxyError(Code.MESSAGE_CORRUPTED, 'topic in message is not same');
+      }
+    }
     const channel = this.clients.get(ctx.clientId)?.channel;
     const entries: sv.SendResultEntry[] = [];
     for (const m of msgs) {

@@ -37,6 +37,7 @@ const MAX_MESSAGE_GROUP_SIZE = 64;
 export interface ConvertLimits {
   maxUserPropertyCount: number;
   maxMessagePropertySize: number;
+  maxTransactionRecoverySecond: number;
 }
 
 /** A gRPC message ready for the broker's send path. */
@@ -116,9 +117,13 @@ export function fromGrpcMessage(msg: df.Message, topic: string, limits: ConvertL
   }
   if (sp.hasTraceContext() && sp.getTraceContext()) props.set(ProxyProp.TRACE_CONTEXT, sp.getTraceContext()!);
   if (sp.getBornHost()) props.set(ProxyProp.BORN_HOST, sp.getBornHost());
-  if (sp.hasOrphanedTransactionRecoveryDuration()) {
-    const d = sp.getOrphanedTransactionRecoveryDuration()!;
-    const sec = Math.min(3600, Math.max(0, d.getSeconds()));
+  // As upstream buildMessageProperty: only a transactional message's recovery duration counts,
+  // and one longer than maxTransactionRecoverySecond is refused, not shortened.
+  if (sp.getMessageType() === D.MessageType.TRANSACTION && sp.hasOrphanedTransactionRecoveryDuration()) {
+    const sec = sp.getOrphanedTransactionRecoveryDuration()!.getSeconds();
+    if (limits.maxTransactionRecoverySecond > 0 && sec > limits.maxTransactionRecoverySecond) {
+      throw new ProxyError(Code.BAD_REQUEST, `the orphaned transaction recovery duration ${sec} s is over the max of ${limits.maxTransactionRecoverySecond} s`);
+    }
     if (sec > 0) props.set(MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS, String(sec));
   }
   const deliveryTimestamp = sp.hasDeliveryTimestamp() ? timestampMs(sp.getDeliveryTimestamp()) : undefined;

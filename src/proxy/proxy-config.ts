@@ -29,6 +29,8 @@ export interface ProxyConfig {
   maxMessagePropertySize: number;
   /** Farthest delivery timestamp ahead, ms (upstream `maxDelayTimeMills`, 1 day). */
   maxDelayTimeMills: number;
+  /** Longest orphaned transaction recovery duration a producer may ask for, s (upstream `maxTransactionRecoverySecond`, 1 h). */
+  maxTransactionRecoverySecond: number;
   /** Check send message types against the topic's `message.type` (upstream `enableTopicMessageTypeCheck`). */
   enableTopicMessageTypeCheck: boolean;
   /** Receives waiting at once; more answer TOO_MANY_REQUESTS "polling full". */
@@ -63,6 +65,7 @@ export function defaultProxyConfig(): ProxyConfig {
     maxUserPropertyCount: 128,
     maxMessagePropertySize: 16 * 1024,
     maxDelayTimeMills: 24 * 3600_000,
+    maxTransactionRecoverySecond: 3600,
     enableTopicMessageTypeCheck: true,
     maxPollingWaiters: 10_000,
     channelExpiredTimeout: 120_000,
@@ -72,7 +75,7 @@ export function defaultProxyConfig(): ProxyConfig {
 const NUMERIC_KEYS = [
   'grpcServerPort', 'minInvisibleTimeMillsForRecv', 'maxInvisibleTimeMills', 'defaultInvisibleTimeMills', 'minLongPollingTimeoutMillis',
   'maxLongPollingTimeoutMillis', 'maxReceiveBatchSize', 'maxMessageSize', 'maxUserPropertyCount', 'maxMessagePropertySize',
-  'maxDelayTimeMills', 'maxPollingWaiters', 'channelExpiredTimeout',
+  'maxDelayTimeMills', 'maxTransactionRecoverySecond', 'maxPollingWaiters', 'channelExpiredTimeout',
 ] as const;
 
 /**

@@ -157,3 +157,15 @@ test('keys, tags and message groups: empty is absent, a key may hold a space, bl
   assert.equal((await send(message(normal, { tag: 'a\u0085b' }))).code, D.Code.ILLEGAL_MESSAGE_TAG);
   assert.equal((await send(message(normal, { keys: ['k\u009f'] }))).code, D.Code.ILLEGAL_MESSAGE_KEY);
 });
+
+test('SendMessage: no message or mixed topics is MESSAGE_CORRUPTED; too long a transaction recovery is BAD_REQUEST', async () => {
+  const empty = await sendAll([]);
+  assert.equal(empty.getStatus()?.getCode(), D.Code.MESSAGE_CORRUPTED);
+  const mixed = await sendAll([message(normal), message(fifo, { type: D.MessageType.FIFO, group: 'g' })]);
+  assert.equal(mixed.getStatus()?.getCode(), D.Code.MESSAGE_CORRUPTED);
+  assert.match(mixed.getStatus()!.getMessage(), /topic in message is not same/);
+  const long = await send(message(tx, { type: D.MessageType.TRANSACTION, recoverySeconds: 3601 }));
+  assert.equal(long.code, D.Code.BAD_REQUEST, long.message);
+  const hour = await send(message(tx, { type: D.MessageType.TRANSACTION, recoverySeconds: 3600 }));
+  assert.equal(hour.code, D.Code.OK, hour.message);
+});
