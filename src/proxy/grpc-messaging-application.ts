@@ -1,6 +1,7 @@
 import {
   status as GrpcStatus, type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream,
 } from '@grpc/grpc-js';
+import { gunzipSync } from 'node:zlib';
 import type { Logger } from '../common/logger.js';
 import { MessageConst } from '../common/message-const.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
@@ -460,6 +461,7 @@ export class GrpcMessagingApplication {
     if (out.body.length === 0) throw new ProxyError(Code.MESSAGE_BODY_EMPTY, 'the message body is empty');
     const max = this.maxBodySize();
     if (out.body.length > max) throw new ProxyError(Code.MESSAGE_BODY_TOO_LARGE, `the message body is ${out.body.length} bytes, over the limit of ${max}`);
+    if (m.getSystemProperties()!.getBodyEncoding() === D.Encoding.GZIP) out.body = gunzipBody(out.body, max);
     const view = await this.route(topic);
     const MT = D.MessageType;
     const type = out.messageType;
@@ -730,6 +732,22 @@ export class GrpcMessagingApplication {
     // As upstream: once the message is in the DLQ, its receipt is acked (with the newest handle).
     await this.processor.ackMessage(h.brokerName, group, topic, newest);
     return res.setStatus(okStatus());
+  }
+}
+
+/**
+ * A body the client sent gzip-compressed (body_encoding GZIP; upstream stores it with the
+ * COMPRESSED flag). Stored inflated here, so Remoting consumers — whose decompression is zlib —
+ * and gRPC consumers alike read the original bytes. At most `max` bytes come out.
+ */
+function gunzipBody(body: Buffer, max: number): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ProxyError(Code.MESSAGE_BODY_TOO_LARGE, `the message body inflates to more than the limit of ${max} bytes`);
+    }
+    throw new ProxyError(Code.MESSAGE_CORRUPTED, `the message body is not gzip data, though its body_encoding says GZIP: ${(err as Error).message}`);
   }
 }
 

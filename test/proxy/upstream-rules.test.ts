@@ -1,5 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import DurationPb from 'google-protobuf/google/protobuf/duration_pb.js';
@@ -168,4 +170,19 @@ test('SendMessage: no message or mixed topics is MESSAGE_CORRUPTED; too long a t
   assert.equal(long.code, D.Code.BAD_REQUEST, long.message);
   const hour = await send(message(tx, { type: D.MessageType.TRANSACTION, recoverySeconds: 3600 }));
   assert.equal(hour.code, D.Code.OK, hour.message);
+});
+
+test('a GZIP-encoded body is stored inflated: the consumer gets the original bytes; a body that is not gzip is MESSAGE_CORRUPTED', async () => {
+  const topic = uniq('RuleGzip');
+  createTopic(fx.mq, topic, 1, 'NORMAL');
+  const original = Buffer.from('compressible '.repeat(500));
+  const sent = await send(message(topic, { body: gzipSync(original), gzip: true }));
+  assert.equal(sent.code, D.Code.OK, sent.message);
+  const got = await receiveOne(topic);
+  const sp = got.getSystemProperties()!;
+  assert.ok(Buffer.from(got.getBody_asU8()).equals(original), 'the body arrives inflated');
+  assert.equal(sp.getBodyEncoding(), D.Encoding.IDENTITY);
+  assert.equal(sp.getBodyDigest()?.getChecksum(), createHash('md5').update(original).digest('hex').toUpperCase());
+  const bad = await send(message(topic, { body: Buffer.from('not gzip at all'), gzip: true }));
+  assert.equal(bad.code, D.Code.MESSAGE_CORRUPTED, bad.message);
 });
