@@ -462,6 +462,9 @@ export class GrpcMessagingApplication {
     const max = this.maxBodySize();
     if (out.body.length > max) throw new ProxyError(Code.MESSAGE_BODY_TOO_LARGE, `the message body is ${out.body.length} bytes, over the limit of ${max}`);
     if (m.getSystemProperties()!.getBodyEncoding() === D.Encoding.GZIP) out.body = gunzipBody(out.body, max);
+    // As upstream buildMessageProperty: a message that does not say where it was born was born
+    // at the client's address, not at the proxy (which is what a broker would otherwise record).
+    if (!out.properties.get(ProxyProp.BORN_HOST)?.trim()) out.properties.set(ProxyProp.BORN_HOST, ctx.peer);
     const view = await this.route(topic);
     const MT = D.MessageType;
     const type = out.messageType;

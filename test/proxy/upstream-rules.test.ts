@@ -186,3 +186,19 @@ test('a GZIP-encoded body is stored inflated: the consumer gets the original byt
   const bad = await send(message(topic, { body: Buffer.from('not gzip at all'), gzip: true }));
   assert.equal(bad.code, D.Code.MESSAGE_CORRUPTED, bad.message);
 });
+
+test('a message sent without born_host carries the client address as its born host, as upstream', async () => {
+  const topic = uniq('RuleBornHost');
+  createTopic(fx.mq, topic, 1, 'NORMAL');
+  assert.equal((await send(message(topic, { body: Buffer.from('no-host') }))).code, D.Code.OK);
+  assert.equal((await send(message(topic, { body: Buffer.from('own-host'), bornHost: 'producer-7' }))).code, D.Code.OK);
+  const g = uniq('RuleBornG');
+  createGroup(fx.mq, g);
+  const hosts = new Map<string, string>();
+  await eventually(async () => {
+    for (const m of (await receive(topic, g, 1)).messages) hosts.set(Buffer.from(m.getBody_asU8()).toString(), m.getSystemProperties()!.getBornHost());
+    return hosts.size === 2 ? true : undefined;
+  }, 10_000, 'both messages');
+  assert.match(hosts.get('no-host')!, /^127\.0\.0\.1:\d+$/);
+  assert.equal(hosts.get('own-host'), 'producer-7');
+});
