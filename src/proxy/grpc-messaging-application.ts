@@ -338,6 +338,16 @@ export class GrpcMessagingApplication {
           call.write(tc);
           return;
         }
+        // As upstream ClientActivity.processAndWriteClientSettings: the publishing topics and the
+        // subscription group are validated as on every RPC before the client is registered under
+        // them; a bad one fails the stream with INVALID_ARGUMENT.
+        try {
+          if (pubSub === D.Settings.PubSubCase.PUBLISHING) for (const t of settings.getPublishing()!.getTopicsList()) this.topicOf(t, ctx);
+          else this.groupOf(settings.getSubscription()!.getGroup(), ctx);
+        } catch (err) {
+          call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: `process client telemetryCommand failed. ${(err as Error).message}` });
+          return;
+        }
         this.clients.onSettings(ctx.clientId, ctx.peer, ctx.namespace, settings, call);
         void this.settingsReply(settings, ctx).then((reply) => {
           const tc = new S.TelemetryCommand();

@@ -202,3 +202,33 @@ test('a message sent without born_host carries the client address as its born ho
   assert.match(hosts.get('no-host')!, /^127\.0\.0\.1:\d+$/);
   assert.equal(hosts.get('own-host'), 'producer-7');
 });
+
+test('Telemetry settings naming a bad topic or a system group fail the stream with INVALID_ARGUMENT; good ones are answered', async () => {
+  const settle = (settings: df.Settings): Promise<{ code: number; details?: string }> => {
+    const c = new RawClient(fx.mq.proxyAddr);
+    const stream = c.client.telemetry(c.metadata());
+    return new Promise<{ code: number; details?: string }>((resolve) => {
+      stream.on('data', (cmd: sv.TelemetryCommand) => {
+        resolve({ code: cmd.getStatus()?.getCode() ?? -1 });
+        stream.end();
+      });
+      stream.on('error', (e: Error & { code?: number; details?: string }) => resolve({ code: e.code ?? -1, details: e.details }));
+      stream.write(new S.TelemetryCommand().setSettings(settings));
+    }).finally(() => c.close());
+  };
+  const producer = (topic: string): df.Settings => new D.Settings().setClientType(D.ClientType.PRODUCER)
+    .setPublishing(new D.Publishing().setTopicsList([res(normal), res(topic)]));
+  const consumer = (grp: string): df.Settings => new D.Settings().setClientType(D.ClientType.SIMPLE_CONSUMER)
+    .setSubscription(new D.Subscription().setGroup(res(grp)).setSubscriptionsList([new D.SubscriptionEntry().setTopic(res(normal))
+      .setExpression(new D.FilterExpression().setType(D.FilterType.TAG).setExpression('*'))]));
+  const INVALID_ARGUMENT = 3;
+  const badTopic = await settle(producer('no such topic!'));
+  assert.equal(badTopic.code, INVALID_ARGUMENT);
+  assert.match(badTopic.details ?? '', /illegal characters/);
+  assert.equal((await settle(producer('RMQ_SYS_TRANS_HALF_TOPIC'))).code, INVALID_ARGUMENT);
+  const sysGroup = await settle(consumer('CID_RMQ_SYS_TRANS'));
+  assert.equal(sysGroup.code, INVALID_ARGUMENT);
+  assert.match(sysGroup.details ?? '', /system consumer group/);
+  assert.equal((await settle(producer(fifo))).code, D.Code.OK);
+  assert.equal((await settle(consumer(group))).code, D.Code.OK);
+});
