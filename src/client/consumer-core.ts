@@ -88,10 +88,39 @@ export function consumerSettings(opts: ConsumerOptions): ConsumerSettings {
   };
 }
 
-/** Throws ARGUMENT_ILLEGAL unless `group` is a valid group name. */
+/** Upstream `MixAll.DEFAULT_CONSUMER_GROUP`: the group of a consumer built without one, refused at start. */
+export const DEFAULT_CONSUMER_GROUP = 'DEFAULT_CONSUMER';
+
+/**
+ * Throws ARGUMENT_ILLEGAL unless `group` is a valid consumer group name (upstream checkConfig of
+ * every consumer): a valid name, and not DEFAULT_CONSUMER, which upstream keeps for consumers
+ * left without a group so that two applications do not share one by accident.
+ */
 export function checkGroup(group: string): void {
   const problem = validateGroup(group);
   if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+  if (group === DEFAULT_CONSUMER_GROUP) {
+    throw new MQClientError(`consumerGroup can not equal ${DEFAULT_CONSUMER_GROUP}, please specify another one.`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+}
+
+/** Throws ARGUMENT_ILLEGAL unless `value` is an integer in [min, max] (upstream checkConfig's "Out of range" checks). */
+export function checkRange(name: string, value: number, min: number, max: number): void {
+  if (!(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new MQClientError(`${name} out of range [${min}, ${max}], got ${value}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
+}
+
+/**
+ * A pull the broker may hold for `brokerSuspendMaxTimeMillis` must be given at least as long
+ * before the client gives up on it, or every idle long poll ends in a client timeout (upstream
+ * DefaultLitePullConsumerImpl.checkConfig; the push consumer's hold is a constant there).
+ */
+export function checkSuspendTimeouts(s: { consumerTimeoutMillisWhenSuspend: number; brokerSuspendMaxTimeMillis: number }): void {
+  if (s.consumerTimeoutMillisWhenSuspend < s.brokerSuspendMaxTimeMillis) {
+    throw new MQClientError('Long polling mode, the consumer consumerTimeoutMillisWhenSuspend must greater than brokerSuspendMaxTimeMillis, ' +
+      `got ${s.consumerTimeoutMillisWhenSuspend} < ${s.brokerSuspendMaxTimeMillis}`, ClientErrorCode.ARGUMENT_ILLEGAL);
+  }
 }
 
 /** Throws ARGUMENT_ILLEGAL for the first numeric setting that is not positive, except those named in `exempt`. */

@@ -2,7 +2,7 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { SUB_ALL, type SubscriptionData } from '../common/subscription.js';
 import { RequestCode, type RemotingCommand } from '../remoting/index.js';
 import {
-  checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
+  checkGroup, checkPositiveSettings, checkSuspendTimeouts, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
 import { answerConsumerStatus, answerRunningInfo, queueInfoTable, RunningInfoProp, settingsProperties, type ConsumerRunningInfo } from './consumer-running-info.js';
@@ -137,6 +137,7 @@ export class LitePullConsumer {
       topicMetadataCheckIntervalMillis: opts.topicMetadataCheckIntervalMillis ?? 30_000,
     };
     checkPositiveSettings(this.opts);
+    checkSuspendTimeouts(this.opts);
     this.client = newClientInstance(opts);
     this.log = opts.logger ?? createLogger('lite-pull-consumer', { group: this.group, clientId: this.client.clientId });
     this.client.topicsToRefresh = () => new Set([...this.subscriptionInner.keys(), ...[...this.assigned.values()].map((s) => s.mq.topic)]);

@@ -2,9 +2,9 @@ import { buildPullSysFlag } from '../common/sysflag.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { masterAddrOf, type TopicRouteData } from '../common/route.js';
 import { ExpressionType, SUB_ALL, type ExpressionTypeValue } from '../common/subscription.js';
-import { validateGroup } from '../common/topic.js';
 import { MQBrokerError, ResponseCode } from '../remoting/index.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
+import { checkGroup } from './consumer-core.js';
 import type { SearchOffsetBoundaryType } from './headers.js';
 import { MQClientAPI, type PullResult } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
@@ -71,8 +71,7 @@ export class PullConsumer {
   constructor(opts: PullConsumerOptions) {
     this.namespace = checkNamespace(opts.namespace);
     this.group = wrapNamespace(this.namespace, opts.group);
-    const problem = validateGroup(this.group);
-    if (problem) throw new MQClientError(problem, ClientErrorCode.ARGUMENT_ILLEGAL);
+    checkGroup(this.group);
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
     this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
     this.ownsApi = !opts.api;

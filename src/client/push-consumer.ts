@@ -15,7 +15,7 @@ import { ConsumeMessageConcurrentlyService } from './consume-message-concurrentl
 import { ConsumeMessageOrderlyService } from './consume-message-orderly-service.js';
 import { ConsumeMessagePopConcurrentlyService, parsePopReceipt, POP_DELAY_LEVEL_SECONDS, type PopConsumeServiceHost } from './consume-message-pop-service.js';
 import {
-  checkGroup, checkPositiveSettings, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
+  checkGroup, checkPositiveSettings, checkRange, checkSuspendTimeouts, ConsumerHeartbeat, ConsumerRebalanceImpl, consumerSettings, ConsumerTasks, newClientInstance, newOffsetStore,
   parseConsumeTimestamp, persistNow, PullAPIWrapper, startedOffsetStore, withMasterBroker, type ConsumerOptions, type ConsumerSettings,
 } from './consumer-core.js';
 import {
@@ -90,7 +90,7 @@ export interface PushConsumerOptions extends ConsumerOptions {
    * usual. Orderly and BROADCASTING consumers always balance here (upstream: POP orderly is not done).
    */
   clientRebalance?: boolean;
-  /** POP: how long popped messages stay invisible to others before they come back, ms (5000..300000). Default 60000. */
+  /** POP: how long popped messages stay invisible to others before they come back, ms (5000..300000, else refused). Default 60000. */
   popInvisibleTime?: number;
   /** POP: messages per pop (≤ 32). Default 32. */
   popBatchNums?: number;
@@ -193,8 +193,7 @@ export class PushConsumer {
       consumeTimeout: opts.consumeTimeout ?? 15,
       awaitTerminationMillisWhenShutdown: opts.awaitTerminationMillisWhenShutdown ?? 30_000,
       clientRebalance: opts.clientRebalance ?? true,
-      // As upstream: an invisible time out of 5 s .. 5 min is taken as the default minute.
-      popInvisibleTime: opts.popInvisibleTime !== undefined && opts.popInvisibleTime >= 5000 && opts.popInvisibleTime <= 300_000 ? opts.popInvisibleTime : 60_000,
+      popInvisibleTime: opts.popInvisibleTime ?? 60_000,
       popBatchNums: opts.popBatchNums ?? 32,
       popThresholdForQueue: opts.popThresholdForQueue ?? 96,
       popDelayLevel: opts.popDelayLevel ?? POP_DELAY_LEVEL_SECONDS,
@@ -202,7 +201,16 @@ export class PushConsumer {
       pullThresholdForTopic: opts.pullThresholdForTopic ?? -1,
       pullThresholdSizeForTopic: opts.pullThresholdSizeForTopic ?? -1,
     };
-    // Upstream checkConfig's ranges.
+    // Upstream checkConfig's ranges: a setting out of them is refused, not clamped.
+    checkRange('consumeThreadMax', this.opts.consumeThreadMax, 1, 1000);
+    checkRange('consumeConcurrentlyMaxSpan', this.opts.consumeConcurrentlyMaxSpan, 1, 65535);
+    checkRange('pullThresholdForQueue', this.opts.pullThresholdForQueue, 1, 65535);
+    checkRange('pullThresholdSizeForQueue', this.opts.pullThresholdSizeForQueue, 1, 1024);
+    checkRange('consumeMessageBatchMaxSize', this.opts.consumeMessageBatchMaxSize, 1, 1024);
+    checkRange('pullBatchSize', this.opts.pullBatchSize, 1, 1024);
+    checkRange('popInvisibleTime', this.opts.popInvisibleTime, 5000, 300_000);
+    checkRange('popBatchNums', this.opts.popBatchNums, 1, 32);
+    checkSuspendTimeouts(this.opts);
     const { pullInterval, pullThresholdForTopic: forTopic, pullThresholdSizeForTopic: sizeForTopic } = this.opts;
     if (!(Number.isInteger(pullInterval) && pullInterval >= 0 && pullInterval <= 65535)) {
       throw new MQClientError(`pullInterval out of range [0, 65535], got ${pullInterval}`, ClientErrorCode.ARGUMENT_ILLEGAL);
