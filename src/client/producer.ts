@@ -65,7 +65,11 @@ export interface ProducerOptions {
   clientIP?: string;
   instanceName?: string;
   logger?: Logger;
-  /** Avoid for a while a broker whose send failed or was slow (upstream `sendLatencyFaultEnable`); default true. */
+  /**
+   * Avoid for a while a broker whose send failed or was slow (upstream `sendLatencyFaultEnable`).
+   * Default false, as upstream: a failed send is still retried on another broker, but the next
+   * send goes round robin over every broker again.
+   */
   sendLatencyFaultEnable?: boolean;
   /** Write a trace record of every send to the trace topic (upstream `enableMsgTrace`). */
   enableTrace?: boolean;
@@ -186,7 +190,7 @@ export class Producer {
     this.pollInterval = opts.pollNameServerInterval ?? 30_000;
     this.heartbeatInterval = opts.heartbeatBrokerInterval ?? 30_000;
     this.log = opts.logger ?? createLogger('producer', { group: this.group });
-    if (opts.sendLatencyFaultEnable !== false) this.faults = new LatencyFaultTolerance();
+    if (opts.sendLatencyFaultEnable === true) this.faults = new LatencyFaultTolerance();
     if (opts.autoBatch) {
       const limits = batchLimits(opts);
       // A batch must also encode within maxMessageSize: bodies past half of it leave at once.

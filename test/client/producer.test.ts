@@ -113,9 +113,39 @@ test('a retriable broker error is retried on the other broker', async () => {
   }
 });
 
+test('a broker whose send failed is avoided afterwards only with sendLatencyFaultEnable (default off, as upstream)', async () => {
+  // Sends until one fails on broker-a (and is retried on broker-b), then broker-a recovers.
+  const sendsAfterAFailure = async (p: Producer): Promise<string[]> => {
+    b1.answer = ResponseCode.SYSTEM_BUSY;
+    for (let i = 0; i < 8 && b1.sends.length === 0; i++) await p.send(new Message('Known', 'x'));
+    assert.equal(b1.sends.length, 1, 'broker-a refused one send');
+    b1.answer = 0;
+    const brokers: string[] = [];
+    for (let i = 0; i < 8; i++) brokers.push((await p.send(new Message('Known', 'x'))).messageQueue.brokerName);
+    return brokers;
+  };
+  const plain = new Producer({ group: 'PG_NO_LATENCY', namesrvAddr: namesrv.addr });
+  await plain.start();
+  try {
+    const brokers = await sendsAfterAFailure(plain);
+    // Round robin over the 4 queues of both brokers, as before the failure.
+    assert.equal(brokers.filter((b) => b === 'broker-a').length, 4, brokers.join(','));
+  } finally {
+    await plain.shutdown();
+  }
+  b1.sends.length = 0;
+  const avoiding = new Producer({ group: 'PG_LATENCY', namesrvAddr: namesrv.addr, sendLatencyFaultEnable: true });
+  await avoiding.start();
+  try {
+    // The failure isolates broker-a for 10 s (upstream's isolation latency): every send goes to broker-b.
+    assert.deepEqual(await sendsAfterAFailure(avoiding), Array(8).fill('broker-b'));
+  } finally {
+    await avoiding.shutdown();
+  }
+});
+
 test('a send stored but not flushed in time is returned as it is, or with retryAnotherBrokerWhenNotStoreOK tried on the other broker', async () => {
   b1.answer = ResponseCode.FLUSH_DISK_TIMEOUT;
-  // Fresh producers: this file's shared one avoids broker-a after the errors of other tests.
   const plain = new Producer({ group: 'PG_PLAIN', namesrvAddr: namesrv.addr });
   await plain.start();
   const statuses = new Set<string>();
