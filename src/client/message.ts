@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { MessageConst } from '../common/message-const.js';
+import { MessageConst, SYSTEM_PROPERTY_NAMES } from '../common/message-const.js';
 import { decodeProperties, encodeProperties } from '../common/properties.js';
 import { MessageSysFlag } from '../common/sysflag.js';
 import { decodeRecords, StoredRecord, type MessageExt as StoredMessage } from '../common/message-record.js';
@@ -26,7 +26,6 @@ export interface MessageOptions {
 }
 
 const KEY_SEPARATOR = ' ';
-const RESERVED_KEYS: ReadonlySet<string> = new Set<string>(Object.values(MessageConst));
 
 /**
  * A message to send (upstream `Message`). Tags, keys, delay level and the rest live in the
@@ -106,12 +105,15 @@ export class Message {
     return this.properties.get(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
   }
 
-  /** Sets a user property; names RocketMQ reserves for itself (TAGS, KEYS, UNIQ_KEY, …) are refused. */
+  /**
+   * Sets a user property; names RocketMQ reserves for itself (TAGS, KEYS, UNIQ_KEY, …) are
+   * refused, and, as upstream, a blank name or value.
+   */
   putUserProperty(name: string, value: string): void {
-    if (!name || value === undefined || value === null || value === '') {
+    if (typeof name !== 'string' || typeof value !== 'string' || name.trim() === '' || value.trim() === '') {
       throw new MQClientError(`user property "${name}" needs a non-empty name and value`, ClientErrorCode.ARGUMENT_ILLEGAL);
     }
-    if (RESERVED_KEYS.has(name)) {
+    if (SYSTEM_PROPERTY_NAMES.has(name)) {
       throw new MQClientError(`"${name}" is a property name reserved by RocketMQ; use the Message field for it or pick another name`, ClientErrorCode.ARGUMENT_ILLEGAL);
     }
     this.properties.set(name, value);

@@ -47,6 +47,26 @@ export const MessageConst = {
   FIRST_POP_TIME: '1ST_POP_TIME',
 } as const;
 
+/**
+ * Property names an application may not set with `putUserProperty` (upstream
+ * `MessageConst.STRING_HASH_SET`): those the client, broker, timer, POP and DLQ write
+ * themselves. Others of MessageConst stay open, as upstream: an application sets
+ * CHECK_IMMUNITY_TIME_IN_SECONDS or TRANSACTION_CHECK_TIMES on a transaction message itself.
+ */
+export const SYSTEM_PROPERTY_NAMES: ReadonlySet<string> = new Set<string>([
+  MessageConst.TRACE_SWITCH, MessageConst.MSG_REGION, MessageConst.KEYS, MessageConst.TAGS, MessageConst.WAIT_STORE_MSG_OK,
+  MessageConst.DELAY_TIME_LEVEL, MessageConst.RETRY_TOPIC, MessageConst.REAL_TOPIC, MessageConst.REAL_QUEUE_ID,
+  MessageConst.TRANSACTION_PREPARED, MessageConst.PRODUCER_GROUP, MessageConst.MIN_OFFSET, MessageConst.MAX_OFFSET,
+  MessageConst.BUYER_ID, MessageConst.ORIGIN_MESSAGE_ID, MessageConst.TRANSFER_FLAG, MessageConst.CORRECTION_FLAG,
+  MessageConst.MQ2_FLAG, MessageConst.RECONSUME_TIME, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.MAX_RECONSUME_TIMES,
+  MessageConst.CONSUME_START_TIMESTAMP, MessageConst.POP_CK, 'POP_CK_OFFSET', MessageConst.FIRST_POP_TIME,
+  MessageConst.TRAN_PREPARED_QUEUE_OFFSET, 'DUP_INFO', 'EXTEND_UNIQ_INFO', MessageConst.INSTANCE_ID, MessageConst.CORRELATION_ID,
+  MessageConst.REPLY_TO_CLIENT, MessageConst.TTL, MessageConst.ARRIVE_TIME, MessageConst.PUSH_REPLY_TIME, MessageConst.CLUSTER,
+  MessageConst.MESSAGE_TYPE, 'INNER_MULTI_QUEUE_OFFSET', MessageConst.TIMER_DELAY_MS, MessageConst.TIMER_DELAY_SEC,
+  MessageConst.TIMER_DELIVER_MS, 'TIMER_ENQUEUE_MS', 'TIMER_DEQUEUE_MS', 'TIMER_ROLL_TIMES', 'TIMER_OUT_MS', 'TIMER_DEL_UNIQKEY',
+  'TIMER_DELAY_LEVEL', '__BORNHOST', 'BORN_TIMESTAMP', 'DLQ_ORIGIN_TOPIC', 'DLQ_ORIGIN_MESSAGE_ID', '__CRC32#',
+]);
+
 /** Separator between a property name and its value (char 1). */
 export const NAME_VALUE_SEPARATOR = '\u0001';
 /** Separator after every name/value pair, the last one included (char 2). */

@@ -44,6 +44,16 @@ test('message fields map to their wire properties', () => {
   assert.equal(msg.properties.has('DELAY'), false);
   assert.throws(() => msg.putUserProperty('UNIQ_KEY', 'x'), MQClientError);
   assert.throws(() => msg.putUserProperty('k', ''), MQClientError);
+  // As upstream: blank names and values are refused, and only MessageConst.STRING_HASH_SET is reserved.
+  assert.throws(() => msg.putUserProperty('k', '  '), MQClientError);
+  assert.throws(() => msg.putUserProperty(' ', 'v'), MQClientError);
+  for (const name of ['DLQ_ORIGIN_TOPIC', 'TIMER_ENQUEUE_MS', '__CRC32#', 'BORN_TIMESTAMP', 'POP_CK', 'TRAN_MSG']) {
+    assert.throws(() => msg.putUserProperty(name, '1'), MQClientError, name);
+  }
+  for (const name of ['CHECK_IMMUNITY_TIME_IN_SECONDS', 'TRANSACTION_CHECK_TIMES', '__SHARDINGKEY']) {
+    msg.putUserProperty(name, '7');
+    assert.equal(msg.getProperty(name), '7');
+  }
 });
 
 test('batch body follows the SEND_BATCH_MESSAGE layout byte for byte', () => {

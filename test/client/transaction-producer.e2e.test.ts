@@ -53,6 +53,35 @@ test('TransactionProducer: commit is visible once, rollback never, unknown is ch
   }
 });
 
+test('a transaction message may carry CHECK_IMMUNITY_TIME_IN_SECONDS, which holds off its check-back', async () => {
+  // Upstream leaves this property (and TRANSACTION_CHECK_TIMES) to the application: it is not a system one.
+  const tmp = tempDir('rmq-txp-imm-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 300 } });
+  const checked: string[] = [];
+  const p = new TransactionProducer({
+    group: 'TXP_IMM', namesrvAddr: mq.namesrvAddr, heartbeatBrokerInterval: 200,
+    checkLocalTransaction: (m) => { checked.push(m.body.toString()); return LocalTransactionState.COMMIT_MESSAGE; },
+  });
+  const api = new MQClientAPI();
+  try {
+    await p.start();
+    const unknown = (): LocalTransactionStateValue => LocalTransactionState.UNKNOW;
+    const immune = new Message('TxpImmTopic', 'immune', { properties: { CHECK_IMMUNITY_TIME_IN_SECONDS: '60' } });
+    immune.putUserProperty('TRANSACTION_CHECK_TIMES', '0');
+    await p.sendInTransaction(immune, unknown);
+    await p.sendInTransaction(new Message('TxpImmTopic', 'plain'), unknown);
+    await until(async () => (await visible(api, mq, 'TxpImmTopic')).length >= 1, 10_000, 'the checked-back plain message');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(checked.filter((b) => b === 'immune'), [], 'no check-back within its 60 s immunity');
+    assert.deepEqual(await visible(api, mq, 'TxpImmTopic'), ['plain']);
+  } finally {
+    await p.shutdown();
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});
+
 test('queue choice: a sharding key always picks the same queue, a selector picks its own; deliverTimeMs delays delivery', async () => {
   const tmp = tempDir('rmq-sel-');
   const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1' });
