@@ -96,6 +96,19 @@ export interface ClusterInfo {
   clusterAddrTable: Record<string, string[]>;
 }
 
+/** The members of one broker group (upstream `BrokerMemberGroup`); empty brokerAddrs for an unknown group. */
+export interface BrokerMemberGroup {
+  cluster: string;
+  brokerName: string;
+  /** brokerId (decimal string) → `ip:port`. */
+  brokerAddrs: Record<string, string>;
+}
+
+/** Body of GET_BROKER_MEMBER_GROUP (901) (upstream `GetBrokerMemberGroupResponseBody`). */
+export interface GetBrokerMemberGroupResponseBody {
+  brokerMemberGroup: BrokerMemberGroup;
+}
+
 /** Body of GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206) and GET_TOPICS_BY_CLUSTER (224). */
 export interface TopicList {
   topicList: string[];

@@ -3,6 +3,7 @@ import { PermName } from '../common/perm.js';
 import {
   dataVersionEquals,
   type BrokerData,
+  type BrokerMemberGroup,
   type ClusterInfo,
   type DataVersion,
   type QueueData,
@@ -335,6 +336,15 @@ export class RouteInfoManager {
       [...this.clusterAddrTable.entries()].sort((a, b) => byName(a[0], b[0])).map(([c, names]) => [c, [...names].sort(byName)]),
     );
     return { brokerAddrTable, clusterAddrTable };
+  }
+
+  /**
+   * Upstream `getBrokerMemberGroup`: the group's id → address table, looked up by broker name only
+   * (the cluster is echoed back, not checked); an unknown group has no members.
+   */
+  getBrokerMemberGroup(clusterName: string, brokerName: string): BrokerMemberGroup {
+    const group = this.brokerAddrTable.get(brokerName);
+    return { cluster: clusterName, brokerName, brokerAddrs: group ? toBrokerData(group).brokerAddrs : {} };
   }
 
   getAllTopicList(): TopicList {

@@ -108,6 +108,10 @@ export const RequestCode = {
   SET_MESSAGE_REQUEST_MODE: 401,
   GET_ALL_MESSAGE_REQUEST_MODE: 402,
   LITE_PULL_MESSAGE: 361,
+  /** 5.x: the members (id → address) of one broker group, as the NameServer knows them. */
+  GET_BROKER_MEMBER_GROUP: 901,
+  /** 5.x: a broker's liveness beat to the NameServer between registrations (slave-acting-master mode). */
+  BROKER_HEARTBEAT: 904,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,
   /** POP over Remoting (5.x): codes beyond 16 bits, so these requests travel with JSON headers. */

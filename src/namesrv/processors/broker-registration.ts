@@ -14,7 +14,8 @@ import type { NamesrvContext, ProcessorTable } from './processor.js';
 
 /**
  * The broker side of the registry (upstream `DefaultRequestProcessor`): REGISTER_BROKER every
- * 30 s, UNREGISTER_BROKER on shutdown, QUERY_DATA_VERSION to skip unchanged registrations.
+ * 30 s, UNREGISTER_BROKER on shutdown, QUERY_DATA_VERSION to skip unchanged registrations,
+ * BROKER_HEARTBEAT to stay alive between registrations.
  */
 
 export interface RegisterBrokerRequestHeader {
@@ -67,6 +68,28 @@ export function decodeUnregisterBrokerHeader(ext: Ext): BrokerIdentityHeader {
     clusterName: reqString(ext, 'clusterName'),
     brokerId: reqNumber(ext, 'brokerId'),
   };
+}
+
+/**
+ * Header of BROKER_HEARTBEAT (upstream `BrokerHeartbeatRequestHeader`). Its other fields (epoch,
+ * offsets, election priority) are for the controller; the NameServer only needs who is alive.
+ */
+export interface BrokerHeartbeatRequestHeader {
+  clusterName: string;
+  brokerAddr: string;
+  brokerName: string;
+  brokerId?: number;
+}
+
+export function decodeBrokerHeartbeatHeader(ext: Ext): BrokerHeartbeatRequestHeader {
+  const h: BrokerHeartbeatRequestHeader = {
+    clusterName: reqString(ext, 'clusterName'),
+    brokerAddr: reqString(ext, 'brokerAddr'),
+    brokerName: reqString(ext, 'brokerName'),
+  };
+  const id = optNumber(ext, 'brokerId');
+  if (id !== undefined) h.brokerId = id;
+  return h;
 }
 
 export const decodeQueryDataVersionHeader: (ext: Ext) => BrokerIdentityHeader = decodeUnregisterBrokerHeader;
@@ -123,6 +146,14 @@ export function brokerRegistrationProcessors(ctx: NamesrvContext): ProcessorTabl
     [RequestCode.UNREGISTER_BROKER, (req) => {
       const h = decodeUnregisterBrokerHeader(req.extFields);
       rim.unregisterBroker(h.clusterName, h.brokerAddr, h.brokerName, h.brokerId);
+      return createResponse(req, ResponseCode.SUCCESS);
+    }],
+    [RequestCode.BROKER_HEARTBEAT, (req) => {
+      // A broker in slave-acting-master mode registers every 30 s but with a 10 s expiry
+      // (`brokerNotActiveTimeoutMillis`), and beats every second in between; as upstream, the beat
+      // only refreshes the liveness of an address that registered (an unknown one is ignored).
+      const h = decodeBrokerHeartbeatHeader(req.extFields);
+      rim.updateBrokerInfoUpdateTimestamp(h.clusterName, h.brokerAddr);
       return createResponse(req, ResponseCode.SUCCESS);
     }],
     [RequestCode.QUERY_DATA_VERSION, (req) => {
