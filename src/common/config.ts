@@ -136,6 +136,17 @@ export interface NamesrvConfig {
   scanNotActiveBrokerInterval: number;
   brokerChannelExpiredTime: number;
   orderMessageEnable: boolean;
+  /** GET_ALL_TOPIC_LIST_FROM_NAMESERVER is answered; false refuses it (large deployments). */
+  enableAllTopicList: boolean;
+  /** GET_TOPICS_BY_CLUSTER and the unit topic lists are answered; false refuses them. */
+  enableTopicList: boolean;
+  /** A REGISTER_BROKER response carries the ORDER_TOPIC_CONFIG namespace. */
+  returnOrderTopicConfigToBroker: boolean;
+  /** Refuse route lookups for waitSecondsForService after start, until the brokers have re-registered. */
+  needWaitForService: boolean;
+  waitSecondsForService: number;
+  /** `;`-separated keys UPDATE_NAMESRV_CONFIG refuses, on top of the fixed ones. */
+  configBlackList: string;
 }
 
 export function defaultBrokerConfig(): BrokerConfig {
@@ -229,6 +240,12 @@ export function defaultNamesrvConfig(): NamesrvConfig {
     scanNotActiveBrokerInterval: 5_000,
     brokerChannelExpiredTime: 120_000,
     orderMessageEnable: false,
+    enableAllTopicList: true,
+    enableTopicList: true,
+    returnOrderTopicConfigToBroker: true,
+    needWaitForService: false,
+    waitSecondsForService: 45,
+    configBlackList: 'configBlackList;configStorePath;kvConfigPath',
   };
 }
 

@@ -17,7 +17,7 @@ export interface NamesrvControllerOptions {
   /** Interface to listen on; default all (0.0.0.0). */
   host?: string;
   logger?: Logger;
-  /** Clock for broker liveness (tests). */
+  /** Clock for broker liveness and the needWaitForService window (tests). */
   now?: () => number;
   /** Where UPDATE_NAMESRV_CONFIG writes (upstream `configStorePath`); default namesrv.properties beside kvConfigPath. */
   configStorePath?: string;
@@ -35,6 +35,7 @@ export class NamesrvController {
   readonly configuration: RuntimeConfig;
   private readonly logger: Logger;
   private readonly host: string;
+  private readonly now: () => number;
   private server?: RemotingServer;
   private scanTimer?: NodeJS.Timeout;
 
@@ -42,6 +43,7 @@ export class NamesrvController {
     this.config = { ...config };
     this.host = opts.host ?? '0.0.0.0';
     this.logger = opts.logger ?? createLogger('namesrv');
+    this.now = opts.now ?? Date.now;
     this.routeInfoManager = new RouteInfoManager({
       brokerChannelExpiredTime: this.config.brokerChannelExpiredTime,
       logger: this.logger,
@@ -66,6 +68,8 @@ export class NamesrvController {
       kvConfigManager: this.kvConfigManager,
       configuration: this.configuration,
       logger: this.logger,
+      startupTimeMillis: this.now(),
+      now: this.now,
     };
     const families = [brokerRegistrationProcessors, routeProcessors, clusterProcessors, topicProcessors, kvConfigProcessors, namesrvConfigProcessors];
     for (const family of families) {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeClusterInfo, parseRemotingJson } from '../../src/common/route.js';
+import { decodeClusterInfo, decodeKVTable, decodeTopicList, NAMESPACE_ORDER_TOPIC_CONFIG, parseRemotingJson } from '../../src/common/route.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/codes.js';
+import type { RemotingCommand } from '../../src/remoting/command.js';
 import { invoke, registerRequest, request, startNamesrv, topicConfig, waitFor } from './helpers.js';
 
 /** Requests of upstream's DefaultRequestProcessor that 5.x brokers and admin tools send. */
@@ -73,6 +74,108 @@ test('GET_BROKER_MEMBER_GROUP answers the group\'s id → address table; an unkn
     assert.match(bad.remark ?? '', /brokerName/);
     // Asking changes nothing.
     assert.deepEqual(Object.keys(decodeClusterInfo((await invoke(client, t.addr, request(RequestCode.GET_BROKER_CLUSTER_INFO))).body as Buffer).brokerAddrTable), ['broker-a', 'broker-b']);
+  } finally {
+    await client.shutdown();
+    await t.close();
+  }
+});
+
+test('enableAllTopicList and enableTopicList switch the topic lists off with SYSTEM_ERROR "disable", at runtime too', async () => {
+  const t = await startNamesrv({ enableAllTopicList: false, enableTopicList: false });
+  const client = new RemotingClient();
+  try {
+    await invoke(client, t.addr, registerRequest({ cluster: 'C1', brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1', 4, 6)] }));
+    const lists = (): RemotingCommand[] => [
+      request(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: 'C1' }),
+      request(RequestCode.GET_UNIT_TOPIC_LIST),
+      request(RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST),
+      request(RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST),
+    ];
+    const all = await invoke(client, t.addr, request(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
+    assert.equal(all.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(all.remark ?? '', /^disable\b.*enableAllTopicList/);
+    for (const req of lists()) {
+      const res = await invoke(client, t.addr, req);
+      assert.equal(res.code, ResponseCode.SYSTEM_ERROR, `code ${req.code}`);
+      assert.match(res.remark ?? '', /^disable\b.*enableTopicList/);
+    }
+    // As upstream, the system topic list and cluster info are not switched off.
+    assert.equal((await invoke(client, t.addr, request(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS))).code, ResponseCode.SUCCESS);
+    assert.equal((await invoke(client, t.addr, request(RequestCode.GET_BROKER_CLUSTER_INFO))).code, ResponseCode.SUCCESS);
+
+    // Both are volatile upstream: UPDATE_NAMESRV_CONFIG turns them back on at once.
+    const upd = await invoke(client, t.addr, request(RequestCode.UPDATE_NAMESRV_CONFIG, {}, undefined, Buffer.from('enableAllTopicList=true\nenableTopicList=true\n')));
+    assert.equal(upd.code, ResponseCode.SUCCESS, upd.remark);
+    const all2 = await invoke(client, t.addr, request(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
+    assert.deepEqual(decodeTopicList(all2.body as Buffer).topicList, ['T1']);
+    for (const req of lists()) assert.equal((await invoke(client, t.addr, req)).code, ResponseCode.SUCCESS, `code ${req.code}`);
+    assert.deepEqual(decodeTopicList((await invoke(client, t.addr, request(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: 'C1' }))).body as Buffer).topicList, ['T1']);
+  } finally {
+    await client.shutdown();
+    await t.close();
+  }
+});
+
+test('needWaitForService answers route lookups with SYSTEM_ERROR until waitSecondsForService has passed', async () => {
+  const t = await startNamesrv({ needWaitForService: true, waitSecondsForService: 1 });
+  const client = new RemotingClient();
+  try {
+    const reg = await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1')] }));
+    assert.equal(reg.code, ResponseCode.SUCCESS, 'brokers register while the NameServer waits');
+    const early = await invoke(client, t.addr, request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'T1' }));
+    assert.equal(early.code, ResponseCode.SYSTEM_ERROR);
+    assert.match(early.remark ?? '', /^name server not ready/);
+    await waitFor(async () => (await invoke(client, t.addr, request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'T1' }))).code === ResponseCode.SUCCESS,
+      8000, 'the route once the wait is over');
+  } finally {
+    await client.shutdown();
+    await t.close();
+  }
+  // Off by default: a fresh NameServer answers at once.
+  const d = await startNamesrv();
+  const c2 = new RemotingClient();
+  try {
+    await invoke(c2, d.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1')] }));
+    assert.equal((await invoke(c2, d.addr, request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'T1' }))).code, ResponseCode.SUCCESS);
+  } finally {
+    await c2.shutdown();
+    await d.close();
+  }
+});
+
+test('returnOrderTopicConfigToBroker=false leaves the order configs out of the REGISTER_BROKER response', async () => {
+  for (const returnOrderTopicConfigToBroker of [true, false]) {
+    const t = await startNamesrv({ returnOrderTopicConfigToBroker });
+    const client = new RemotingClient();
+    try {
+      const put = await invoke(client, t.addr, request(RequestCode.PUT_KV_CONFIG, { namespace: NAMESPACE_ORDER_TOPIC_CONFIG, key: 'T1', value: 'broker-a:4' }));
+      assert.equal(put.code, ResponseCode.SUCCESS);
+      const reg = await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1')] }));
+      assert.equal(reg.code, ResponseCode.SUCCESS);
+      if (returnOrderTopicConfigToBroker) assert.deepEqual(decodeKVTable(reg.body as Buffer), { table: { T1: 'broker-a:4' } });
+      else assert.equal(reg.body?.length ?? 0, 0);
+    } finally {
+      await client.shutdown();
+      await t.close();
+    }
+  }
+});
+
+test('UPDATE_NAMESRV_CONFIG refuses rocketmqHome and the keys of configBlackList with NO_PERMISSION', async () => {
+  const t = await startNamesrv({ configBlackList: 'orderMessageEnable; enableTopicList' });
+  const client = new RemotingClient();
+  const update = (text: string): Promise<RemotingCommand> =>
+    invoke(client, t.addr, request(RequestCode.UPDATE_NAMESRV_CONFIG, {}, undefined, Buffer.from(text)));
+  try {
+    for (const key of ['orderMessageEnable', 'enableTopicList', 'rocketmqHome', 'configBlackList', 'kvConfigPath']) {
+      const res = await update(`${key}=x\n`);
+      assert.equal(res.code, ResponseCode.NO_PERMISSION, `${key}: ${res.remark}`);
+      assert.match(res.remark ?? '', /black list/);
+    }
+    assert.equal(t.ns.config.orderMessageEnable, false);
+    // A key the operator did not list is still changeable.
+    assert.equal((await update('enableAllTopicList=false\n')).code, ResponseCode.SUCCESS);
+    assert.equal(t.ns.config.enableAllTopicList, false);
   } finally {
     await client.shutdown();
     await t.close();

@@ -137,7 +137,7 @@ export function brokerRegistrationProcessors(ctx: NamesrvContext): ProcessorTabl
         channel: conn,
       });
       // Upstream `returnOrderTopicConfigToBroker` (default true): the broker learns the order configs.
-      const orderConf = kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG);
+      const orderConf = ctx.config.returnOrderTopicConfigToBroker ? kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG) : undefined;
       return createResponse(req, ResponseCode.SUCCESS, undefined, {
         extFields: { haServerAddr: result.haServerAddr, masterAddr: result.masterAddr },
         body: orderConf ? encodeJson({ table: orderConf }) : undefined,

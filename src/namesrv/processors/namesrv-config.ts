@@ -6,11 +6,26 @@ import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import type { NamesrvContext, ProcessorTable } from './processor.js';
 
-/** NameServer keys read on every use: orderMessageEnable decides per route lookup whether orderTopicConf is added. */
-export const NAMESRV_RUNTIME_KEYS: ReadonlySet<keyof NamesrvConfig> = new Set<keyof NamesrvConfig>(['orderMessageEnable']);
+/**
+ * NameServer keys read on every use, so UPDATE_NAMESRV_CONFIG changes them at once: orderMessageEnable
+ * per route lookup, the topic-list switches per request, returnOrderTopicConfigToBroker per
+ * registration, needWaitForService and waitSecondsForService per route lookup.
+ */
+export const NAMESRV_RUNTIME_KEYS: ReadonlySet<keyof NamesrvConfig> = new Set<keyof NamesrvConfig>([
+  'orderMessageEnable', 'enableAllTopicList', 'enableTopicList', 'returnOrderTopicConfigToBroker', 'needWaitForService', 'waitSecondsForService',
+]);
 
-/** Upstream `NamesrvConfig.configBlackList` (plus the list itself). */
-export const NAMESRV_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['configBlackList', 'configStorePath', 'kvConfigPath']);
+/**
+ * Keys never changed remotely whatever `configBlackList` says (upstream `DefaultRequestProcessor.initConfigBlackList`):
+ * the list itself, the two paths, and rocketmqHome.
+ */
+export const NAMESRV_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['configBlackList', 'configStorePath', 'kvConfigPath', 'rocketmqHome']);
+
+/** The fixed black list plus the operator's `configBlackList` entries, fixed at start-up as upstream. */
+export function namesrvConfigBlackList(config: NamesrvConfig): ReadonlySet<string> {
+  const extra = config.configBlackList.split(';').map((k) => k.trim()).filter((k) => k !== '');
+  return new Set([...NAMESRV_CONFIG_BLACK_LIST, ...extra]);
+}
 
 /**
  * The NameServer's configuration for GET/UPDATE_NAMESRV_CONFIG. As upstream, changes are written
@@ -22,7 +37,7 @@ export function namesrvRuntimeConfig(config: NamesrvConfig, configStorePath?: st
     role: 'NameServer',
     sections: [{ spec: NAMESRV_CONFIG_SPEC, target: config }],
     runtimeKeys: NAMESRV_RUNTIME_KEYS,
-    blackList: NAMESRV_CONFIG_BLACK_LIST,
+    blackList: namesrvConfigBlackList(config),
     knownUnused: KNOWN_UNUSED_NAMESRV_KEYS,
     filePath: configStorePath ?? join(dirname(config.kvConfigPath), 'namesrv.properties'),
     fileHint: 'namesrv.conf',

@@ -17,6 +17,9 @@ export interface NamesrvContext {
   /** The NameServer's own settings as GET/UPDATE_NAMESRV_CONFIG see them. */
   readonly configuration: RuntimeConfig;
   readonly logger: Logger;
+  /** When the server started, by `now` (upstream `ClientRequestProcessor.startupTimeMillis`). */
+  readonly startupTimeMillis: number;
+  readonly now: () => number;
 }
 
 export type NamesrvHandler = (request: RemotingCommand, conn: Connection) => RemotingCommand | Promise<RemotingCommand>;

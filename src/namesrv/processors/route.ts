@@ -54,6 +54,14 @@ export function routeProcessors(ctx: NamesrvContext): ProcessorTable {
   return [
     [RequestCode.GET_ROUTEINFO_BY_TOPIC, (req, conn) => {
       const h = decodeGetRouteInfoHeader(req.extFields);
+      // Upstream `needWaitForService`: right after a restart the registry is empty until every broker
+      // has registered again (up to 30 s), and a client told TOPIC_NOT_EXIST might give up or fall back
+      // to auto-creation; on SYSTEM_ERROR it keeps the route it has and asks again later.
+      const { needWaitForService, waitSecondsForService } = ctx.config;
+      if (needWaitForService && ctx.now() - ctx.startupTimeMillis < waitSecondsForService * 1000) {
+        return createResponse(req, ResponseCode.SYSTEM_ERROR,
+          `name server not ready: it started less than waitSecondsForService=${waitSecondsForService} s ago and waits for the brokers to register`);
+      }
       const route: TopicRouteData | undefined = ctx.routeInfoManager.pickupTopicRouteData(h.topic)
         ?? (req.version < VERSION_V4_0_0 ? autoCreateRoute(ctx, h.topic) : undefined);
       if (!route) {
