@@ -145,6 +145,8 @@ export interface NamesrvConfig {
   /** Refuse route lookups for waitSecondsForService after start, until the brokers have re-registered. */
   needWaitForService: boolean;
   waitSecondsForService: number;
+  /** A master's registration drops its queues of topics its topic table no longer has (upstream default false). */
+  deleteTopicWithBrokerRegistration: boolean;
   /** `;`-separated keys UPDATE_NAMESRV_CONFIG refuses, on top of the fixed ones. */
   configBlackList: string;
 }
@@ -245,6 +247,7 @@ export function defaultNamesrvConfig(): NamesrvConfig {
     returnOrderTopicConfigToBroker: true,
     needWaitForService: false,
     waitSecondsForService: 45,
+    deleteTopicWithBrokerRegistration: false,
     configBlackList: 'configBlackList;configStorePath;kvConfigPath',
   };
 }

@@ -46,6 +46,7 @@ export class NamesrvController {
     this.now = opts.now ?? Date.now;
     this.routeInfoManager = new RouteInfoManager({
       brokerChannelExpiredTime: this.config.brokerChannelExpiredTime,
+      deleteTopicWithBrokerRegistration: this.config.deleteTopicWithBrokerRegistration,
       logger: this.logger,
       now: opts.now,
     });

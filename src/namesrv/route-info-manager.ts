@@ -64,6 +64,8 @@ export interface RouteInfoManagerOptions {
   brokerChannelExpiredTime: number;
   logger: Logger;
   now?: () => number;
+  /** Upstream `deleteTopicWithBrokerRegistration`: a full registration also removes what the broker no longer has. */
+  deleteTopicWithBrokerRegistration?: boolean;
 }
 
 /** Upstream keys the live table by `BrokerAddrInfo(clusterName, brokerAddr)`. */
@@ -95,11 +97,13 @@ export class RouteInfoManager {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly defaultExpiry: number;
+  private readonly deleteTopicWithBrokerRegistration: boolean;
 
   constructor(opts: RouteInfoManagerOptions) {
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.defaultExpiry = opts.brokerChannelExpiredTime;
+    this.deleteTopicWithBrokerRegistration = opts.deleteTopicWithBrokerRegistration ?? false;
   }
 
   registerBroker(p: RegisterBrokerParams): RegisterBrokerResult {
@@ -149,6 +153,7 @@ export class RouteInfoManager {
     const isPrimeSlave = !oldVersionBroker && !isMaster && brokerId === minKey(addrs);
     if (isMaster || isPrimeSlave) {
       const dv = p.topicConfigWrapper.dataVersion;
+      if (this.deleteTopicWithBrokerRegistration) this.removeTopicsNotIn(brokerName, p.topicConfigWrapper.topicConfigTable);
       for (const tc of Object.values(p.topicConfigWrapper.topicConfigTable)) {
         if (registerFirst || this.isTopicConfigChanged(clusterName, brokerAddr, dv, brokerName, tc.topicName)) {
           // Acting master mode: a stand-in slave serves reads only.
@@ -185,6 +190,15 @@ export class RouteInfoManager {
       }
     }
     return result;
+  }
+
+  /** Drops the group's queues of every topic the registering broker no longer has (a topic deleted on the broker only). */
+  private removeTopicsNotIn(brokerName: string, topicConfigTable: Record<string, TopicConfig>): void {
+    for (const [topic, map] of this.topicQueueTable) {
+      if (Object.hasOwn(topicConfigTable, topic) || !map.delete(brokerName)) continue;
+      this.logger.info(`topic ${topic} removed from broker ${brokerName}: its registration no longer has it`);
+      if (map.size === 0) this.topicQueueTable.delete(topic);
+    }
   }
 
   /** True when this broker address has not registered, or registered another version. */

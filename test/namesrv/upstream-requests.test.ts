@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeClusterInfo, decodeKVTable, decodeTopicList, NAMESPACE_ORDER_TOPIC_CONFIG, parseRemotingJson } from '../../src/common/route.js';
+import {
+  decodeClusterInfo,
+  decodeKVTable,
+  decodeTopicList,
+  decodeTopicRouteData,
+  NAMESPACE_ORDER_TOPIC_CONFIG,
+  parseRemotingJson,
+  type DataVersion,
+} from '../../src/common/route.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/codes.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
@@ -179,5 +187,33 @@ test('UPDATE_NAMESRV_CONFIG refuses rocketmqHome and the keys of configBlackList
   } finally {
     await client.shutdown();
     await t.close();
+  }
+});
+
+test('deleteTopicWithBrokerRegistration: a master\'s registration drops the topics it no longer has (off by default)', async () => {
+  for (const deleteTopicWithBrokerRegistration of [true, false]) {
+    const t = await startNamesrv({ deleteTopicWithBrokerRegistration });
+    const client = new RemotingClient();
+    const brokersOf = async (topic: string): Promise<string[] | number> => {
+      const res = await invoke(client, t.addr, request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }));
+      return res.code === ResponseCode.SUCCESS ? decodeTopicRouteData(res.body as Buffer).queueDatas.map((q) => q.brokerName) : res.code;
+    };
+    try {
+      const dv = (counter: number): DataVersion => ({ stateVersion: 0, timestamp: 1_700_000_000_000 + counter, counter });
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1'), topicConfig('T2')], dataVersion: dv(1) }));
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-b', brokerAddr: '10.0.0.2:10911', topics: [topicConfig('T2')], dataVersion: dv(1) }));
+      // A slave's registration never changes routes.
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.11:10911', brokerId: 1, topics: [], dataVersion: dv(5) }));
+      assert.deepEqual(await brokersOf('T1'), ['broker-a']);
+      // T2 deleted on broker-a only: its next registration no longer lists it.
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics: [topicConfig('T1')], dataVersion: dv(2) }));
+      assert.deepEqual(await brokersOf('T2'), deleteTopicWithBrokerRegistration ? ['broker-b'] : ['broker-a', 'broker-b']);
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-b', brokerAddr: '10.0.0.2:10911', topics: [], dataVersion: dv(2) }));
+      assert.deepEqual(await brokersOf('T2'), deleteTopicWithBrokerRegistration ? ResponseCode.TOPIC_NOT_EXIST : ['broker-a', 'broker-b']);
+      assert.deepEqual(await brokersOf('T1'), ['broker-a']);
+    } finally {
+      await client.shutdown();
+      await t.close();
+    }
   }
 });
