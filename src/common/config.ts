@@ -145,6 +145,8 @@ export interface NamesrvConfig {
   /** Refuse route lookups for waitSecondsForService after start, until the brokers have re-registered. */
   needWaitForService: boolean;
   waitSecondsForService: number;
+  /** Routes name a master-less acting-master group's lowest slave as broker 0 (upstream default false). */
+  supportActingMaster: boolean;
   /** A master's registration drops its queues of topics its topic table no longer has (upstream default false). */
   deleteTopicWithBrokerRegistration: boolean;
   /** `;`-separated keys UPDATE_NAMESRV_CONFIG refuses, on top of the fixed ones. */
@@ -248,6 +250,7 @@ export function defaultNamesrvConfig(): NamesrvConfig {
     needWaitForService: false,
     waitSecondsForService: 45,
     deleteTopicWithBrokerRegistration: false,
+    supportActingMaster: false,
     configBlackList: 'configBlackList;configStorePath;kvConfigPath',
   };
 }

@@ -17,6 +17,9 @@ const SYSTEM_TOPICS: ReadonlySet<string> = new Set(Object.values(SystemTopic));
 /** Topics under this prefix are system topics too. */
 export const SYSTEM_TOPIC_PREFIX = 'rmq_sys_';
 
+/** Topics a 5.x broker group uses to sync its members; routes of these are never rewritten for an acting master. */
+export const SYNC_BROKER_MEMBER_GROUP_PREFIX = `${SYSTEM_TOPIC_PREFIX}SYNC_BROKER_MEMBER_`;
+
 export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';
 
 /** MSG_TYPE of a reply message (upstream `MixAll.REPLY_MESSAGE_FLAG`). */

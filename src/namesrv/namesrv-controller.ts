@@ -47,6 +47,7 @@ export class NamesrvController {
     this.routeInfoManager = new RouteInfoManager({
       brokerChannelExpiredTime: this.config.brokerChannelExpiredTime,
       deleteTopicWithBrokerRegistration: this.config.deleteTopicWithBrokerRegistration,
+      supportActingMaster: this.config.supportActingMaster,
       logger: this.logger,
       now: opts.now,
     });

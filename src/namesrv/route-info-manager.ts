@@ -12,7 +12,7 @@ import {
   type TopicList,
   type TopicRouteData,
 } from '../common/route.js';
-import { MASTER_ID } from '../common/topic.js';
+import { MASTER_ID, SYNC_BROKER_MEMBER_GROUP_PREFIX } from '../common/topic.js';
 import type { Connection } from '../remoting/connection.js';
 
 /** A broker group as the NameServer keeps it: addresses keyed by numeric broker id. */
@@ -66,6 +66,8 @@ export interface RouteInfoManagerOptions {
   now?: () => number;
   /** Upstream `deleteTopicWithBrokerRegistration`: a full registration also removes what the broker no longer has. */
   deleteTopicWithBrokerRegistration?: boolean;
+  /** Upstream `supportActingMaster`: see `pickupTopicRouteData`. */
+  supportActingMaster?: boolean;
 }
 
 /** Upstream keys the live table by `BrokerAddrInfo(clusterName, brokerAddr)`. */
@@ -98,12 +100,14 @@ export class RouteInfoManager {
   private readonly now: () => number;
   private readonly defaultExpiry: number;
   private readonly deleteTopicWithBrokerRegistration: boolean;
+  private readonly supportActingMaster: boolean;
 
   constructor(opts: RouteInfoManagerOptions) {
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.defaultExpiry = opts.brokerChannelExpiredTime;
     this.deleteTopicWithBrokerRegistration = opts.deleteTopicWithBrokerRegistration ?? false;
+    this.supportActingMaster = opts.supportActingMaster ?? false;
   }
 
   registerBroker(p: RegisterBrokerParams): RegisterBrokerResult {
@@ -338,6 +342,7 @@ export class RouteInfoManager {
       }
     }
     if (brokerDatas.length === 0) return undefined;
+    if (this.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_GROUP_PREFIX)) actAsMaster(brokerDatas, queueDatas);
     return { brokerDatas, filterServerTable: Object.fromEntries(filterServerTable), queueDatas };
   }
 
@@ -472,6 +477,25 @@ export class RouteInfoManager {
   /** Live broker entries (for admin views and tests). */
   liveBrokers(): ReadonlyArray<Readonly<BrokerLiveInfo>> {
     return [...this.brokerLiveTable.values()];
+  }
+}
+
+/**
+ * Upstream `pickupTopicRouteData` with `supportActingMaster`: clients send and commit offsets to
+ * broker 0 only, so a group in acting-master mode that lost its master, and whose queues were
+ * turned read-only for it, is shown with its lowest-id slave as broker 0 (clients then read
+ * from it and update offsets there).
+ */
+function actAsMaster(brokerDatas: BrokerData[], queueDatas: QueueData[]): void {
+  for (const bd of brokerDatas) {
+    const ids = Object.keys(bd.brokerAddrs).map(Number);
+    if (ids.length === 0 || ids.includes(MASTER_ID) || !bd.enableActingMaster) continue;
+    const qd = queueDatas.find((q) => q.brokerName === bd.brokerName);
+    if (!qd || (qd.perm & PermName.PERM_WRITE) !== 0) continue;
+    const minId = String(Math.min(...ids));
+    const addr = bd.brokerAddrs[minId] as string;
+    delete bd.brokerAddrs[minId];
+    bd.brokerAddrs[String(MASTER_ID)] = addr;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   parseRemotingJson,
   type DataVersion,
 } from '../../src/common/route.js';
+import { SYNC_BROKER_MEMBER_GROUP_PREFIX } from '../../src/common/topic.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode, SerializeType } from '../../src/remoting/codes.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
@@ -211,6 +212,38 @@ test('deleteTopicWithBrokerRegistration: a master\'s registration drops the topi
       await invoke(client, t.addr, registerRequest({ brokerName: 'broker-b', brokerAddr: '10.0.0.2:10911', topics: [], dataVersion: dv(2) }));
       assert.deepEqual(await brokersOf('T2'), deleteTopicWithBrokerRegistration ? ResponseCode.TOPIC_NOT_EXIST : ['broker-a', 'broker-b']);
       assert.deepEqual(await brokersOf('T1'), ['broker-a']);
+    } finally {
+      await client.shutdown();
+      await t.close();
+    }
+  }
+});
+
+test('supportActingMaster: a master-less acting-master group shows its lowest slave as broker 0 (off by default)', async () => {
+  const syncTopic = `${SYNC_BROKER_MEMBER_GROUP_PREFIX}broker-a`;
+  for (const supportActingMaster of [true, false]) {
+    const t = await startNamesrv({ supportActingMaster });
+    const client = new RemotingClient();
+    const addrsOf = async (topic: string): Promise<Record<string, string> | undefined> =>
+      decodeTopicRouteData((await invoke(client, t.addr, request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }))).body as Buffer).brokerDatas[0]?.brokerAddrs;
+    try {
+      const acting = { enableActingMaster: 'true' };
+      const topics = [topicConfig('T1'), topicConfig(syncTopic, 1)];
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', topics, extra: acting }));
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.2:10911', brokerId: 1, topics, extra: acting }));
+      await invoke(client, t.addr, registerRequest({ brokerName: 'broker-a', brokerAddr: '10.0.0.3:10911', brokerId: 2, topics, extra: acting }));
+      // With its master up, a group's route is as registered either way.
+      assert.deepEqual(await addrsOf('T1'), { 0: '10.0.0.1:10911', 1: '10.0.0.2:10911', 2: '10.0.0.3:10911' });
+
+      const un = await invoke(client, t.addr, request(RequestCode.UNREGISTER_BROKER, { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', brokerId: 0 }));
+      assert.equal(un.code, ResponseCode.SUCCESS);
+      assert.deepEqual(await addrsOf('T1'), supportActingMaster
+        ? { 0: '10.0.0.2:10911', 2: '10.0.0.3:10911' }
+        : { 1: '10.0.0.2:10911', 2: '10.0.0.3:10911' });
+      // The group's own member-sync topic keeps the real ids, and so does the registry.
+      assert.deepEqual(await addrsOf(syncTopic), { 1: '10.0.0.2:10911', 2: '10.0.0.3:10911' });
+      assert.deepEqual(decodeClusterInfo((await invoke(client, t.addr, request(RequestCode.GET_BROKER_CLUSTER_INFO))).body as Buffer).brokerAddrTable['broker-a']?.brokerAddrs,
+        { 1: '10.0.0.2:10911', 2: '10.0.0.3:10911' });
     } finally {
       await client.shutdown();
       await t.close();
