@@ -52,6 +52,28 @@ export function reqNumber(ext: Ext, key: string): number {
   return parseIntStrict(reqString(ext, key), key);
 }
 
+const JAVA_LONG_MAX = 2n ** 63n - 1n;
+const JAVA_LONG_MIN = -(2n ** 63n);
+
+/**
+ * A Java long that bounds a time range. Upstream tools send `Long.MAX_VALUE` for "no end"
+ * (mqadmin queryMsgByKey, queryMsgByUniqueKey, the client's viewMessage by unique key): any
+ * long beyond 2^53 saturates to the nearest safe integer, which compares the same against
+ * every real timestamp. What `Long.parseLong` refuses is still refused.
+ */
+export function reqLongSaturated(ext: Ext, key: string): number {
+  const v = reqString(ext, key);
+  const first = v.charCodeAt(0);
+  const digits = first === 43 || first === 45 ? v.slice(1) : v;
+  // Short or malformed values: the strict parser gives the number or the usual error.
+  if (v.length <= 16 || digits.length === 0 || !/^\d+$/.test(digits)) return parseIntStrict(v, key);
+  const n = BigInt(v);
+  if (n > JAVA_LONG_MAX || n < JAVA_LONG_MIN) throw new HeaderError(`the custom field <${key}> = "${v}" is out of range`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+  if (n < -BigInt(Number.MAX_SAFE_INTEGER)) return -Number.MAX_SAFE_INTEGER;
+  return Number(n);
+}
+
 export function optNumber(ext: Ext, key: string): number | undefined {
   const v = optString(ext, key);
   return v === undefined || v === '' ? undefined : parseIntStrict(v, key);

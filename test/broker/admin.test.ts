@@ -161,7 +161,7 @@ test('GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP and GET_EARLIES
   const ms = records(await c.invoke(broker, pullRequest({ topic: 'ByTime' })));
   assert.equal(ms.length, 4);
   const times = ms.map((m) => m.storeTimestamp);
-  const search = async (timestamp: number, boundaryType?: string): Promise<string | undefined> =>
+  const search = async (timestamp: number | string, boundaryType?: string): Promise<string | undefined> =>
     (await offsetReq(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: 'ByTime', queueId: 0, timestamp, ...(boundaryType ? { boundaryType } : {}) })).extFields?.offset;
   assert.equal(await search(0), '0');
   assert.equal(await search(times[2]!), '2');
@@ -169,6 +169,9 @@ test('GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP and GET_EARLIES
   assert.equal(await search(times[1]! + 1), '2');
   assert.equal(await search(times[2]!, 'upper'), '2');
   assert.equal(await search(times[2]! + 1, 'UPPER'), '2', 'UPPER: the last message stored at or before the time');
+  // Java callers may pass Long.MAX_VALUE for "after everything": the end of the queue, or its last message.
+  assert.equal(await search('9223372036854775807'), '4');
+  assert.equal(await search('9223372036854775807', 'UPPER'), '3');
 
   const earliest = await offsetReq(RequestCode.GET_EARLIEST_MSG_STORETIME, { topic: 'ByTime', queueId: 0 });
   assert.equal(earliest.code, ResponseCode.SUCCESS);

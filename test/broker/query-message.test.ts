@@ -125,3 +125,23 @@ test('keys stay findable across an index file rollover', async () => {
   assert.equal(records(await query({ topic: 'QmRoll', key: 'shared-roll' })).length, 64);
   assert.ok(t.mq.broker.messageStore.indexService.indexFiles.length >= 2);
 });
+
+test('Long.MAX_VALUE as the end (what mqadmin queryMsgByKey and queryMsgByUniqueKey send) is the open end', async () => {
+  const uniq = '7F00000100002A9F00000000000000FF';
+  await send('QmLongMax', 'open-ended', { UNIQ_KEY: uniq, KEYS: 'lm-key' });
+  const ext = (key: string, end: string, unique?: boolean): Record<string, string> => ({
+    topic: 'QmLongMax', key, maxNum: '32', beginTimestamp: '0', endTimestamp: end, ...(unique ? { _UNIQUE_KEY_QUERY: 'true' } : {}),
+  });
+  const byKey = await c.invoke(broker, request(RequestCode.QUERY_MESSAGE, ext('lm-key', '9223372036854775807')));
+  assert.equal(byKey.code, ResponseCode.SUCCESS, byKey.remark);
+  assert.deepEqual(bodies(byKey), ['open-ended']);
+  const byUniq = await c.invoke(broker, request(RequestCode.QUERY_MESSAGE, ext(uniq, '9223372036854775807', true)));
+  assert.equal(byUniq.code, ResponseCode.SUCCESS, byUniq.remark);
+  assert.deepEqual(bodies(byUniq), ['open-ended']);
+  // A begin of Long.MIN_VALUE is as open; beyond the Java long range is still malformed.
+  const minBegin = await c.invoke(broker, request(RequestCode.QUERY_MESSAGE, { ...ext('lm-key', '9223372036854775807'), beginTimestamp: '-9223372036854775808' }));
+  assert.deepEqual(bodies(minBegin), ['open-ended']);
+  const tooBig = await c.invoke(broker, request(RequestCode.QUERY_MESSAGE, ext('lm-key', '9223372036854775808')));
+  assert.notEqual(tooBig.code, ResponseCode.SUCCESS);
+  assert.match(tooBig.remark ?? '', /endTimestamp/);
+});

@@ -1,6 +1,6 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optBoolean, optNumber, optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { optBoolean, optNumber, optString, reqLongSaturated, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { PermName } from '../../common/perm.js';
 import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
@@ -301,7 +301,7 @@ export class AdminBrokerProcessor {
   searchOffsetByTimestamp(req: RemotingCommand): RemotingCommand {
     const topic = reqString(req.extFields, 'topic');
     const queueId = reqNumber(req.extFields, 'queueId');
-    const timestamp = reqNumber(req.extFields, 'timestamp');
+    const timestamp = reqLongSaturated(req.extFields, 'timestamp');
     const upper = (optString(req.extFields, 'boundaryType') ?? 'LOWER').toUpperCase() === 'UPPER';
     const offset = this.broker.messageStore.getOffsetInQueueByTime(topic, queueId, timestamp, upper);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { extFields: { offset } });

@@ -1,6 +1,6 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
+import { optString, reqLongSaturated, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import type { BrokerController } from '../broker-controller.js';
 
 /** extField set by clients when `key` is a message's UNIQ_KEY (upstream `MixAll.UNIQUE_MSG_QUERY_FLAG`). */
@@ -22,8 +22,9 @@ export function decodeQueryMessageRequestHeader(ext: Ext): QueryMessageRequestHe
     topic: reqString(ext, 'topic'),
     key: reqString(ext, 'key'),
     maxNum: reqNumber(ext, 'maxNum'),
-    beginTimestamp: reqNumber(ext, 'beginTimestamp'),
-    endTimestamp: reqNumber(ext, 'endTimestamp'),
+    // Java longs: upstream tools send Long.MAX_VALUE as the open end.
+    beginTimestamp: reqLongSaturated(ext, 'beginTimestamp'),
+    endTimestamp: reqLongSaturated(ext, 'endTimestamp'),
     uniqueKeyQuery: optString(ext, UNIQUE_MSG_QUERY_FLAG) === 'true',
   };
 }
