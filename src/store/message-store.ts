@@ -702,13 +702,17 @@ export class DefaultMessageStore {
     return Math.min(lo, cq.maxOffsetInQueue);
   }
 
-  /** The whole record at CommitLog offset `phy` (VIEW_MESSAGE_BY_ID), or undefined. */
+  /**
+   * The whole record at CommitLog offset `phy` (VIEW_MESSAGE_BY_ID), or undefined. An offset
+   * that is not a record's start (a mistyped msgId, the filler at a file's end) has no message
+   * magic there: it is not found, rather than some bytes a client would fail to decode.
+   */
   lookMessageByOffset(phy: number): Buffer | undefined {
-    if (phy < this.commitLog.minOffset || phy >= this.commitLog.writtenOffset) return undefined;
+    if (!Number.isSafeInteger(phy) || phy < this.commitLog.minOffset || phy >= this.commitLog.writtenOffset) return undefined;
     const head = this.commitLog.getDataSync(phy, 8);
-    if (!head) return undefined;
+    if (!head || head.length < 8) return undefined;
     const size = head.readInt32BE(0);
-    if (size <= 0 || size > this.config.mappedFileSizeCommitLog) return undefined;
+    if (!isMessageMagic(head.readInt32BE(4)) || size <= 8 || size > this.config.mappedFileSizeCommitLog) return undefined;
     const rec = this.commitLog.getDataSync(phy, size);
     return rec ? Buffer.from(rec) : undefined;
   }

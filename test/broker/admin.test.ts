@@ -208,6 +208,24 @@ test('VIEW_MESSAGE_BY_ID with the CommitLog offset decoded from the send\'s offs
   assert.match(missing.remark ?? '', /offset/);
 });
 
+test('VIEW_MESSAGE_BY_ID at an offset that is not a record\'s start is not found, not a slice of bytes', async () => {
+  await createTopic('ViewMid', 1, 1);
+  // A body that reads as a plausible record size (64) where it sits, as a mistyped offset could land.
+  const body = '\u0000\u0000\u0000@' + 'A'.repeat(100);
+  const res = await send('ViewMid', body);
+  const { commitLogOffset } = decodeOffsetMessageId(res.extFields!.msgId!);
+  const whole = await c.invoke(broker, request(RequestCode.VIEW_MESSAGE_BY_ID, { offset: commitLogOffset }));
+  assert.equal(whole.code, ResponseCode.SUCCESS, whole.remark);
+  const at = whole.body!.indexOf(Buffer.from(body));
+  assert.ok(at > 0);
+  for (const offset of [commitLogOffset + at, commitLogOffset + 1, -1]) {
+    const view = await c.invoke(broker, request(RequestCode.VIEW_MESSAGE_BY_ID, { offset }));
+    assert.equal(view.code, ResponseCode.SYSTEM_ERROR, `offset ${offset}`);
+    assert.match(view.remark ?? '', /can not find message by the offset/);
+    assert.equal(view.body, undefined);
+  }
+});
+
 test('GET_BROKER_RUNTIME_INFO returns a KVTable of strings with the broker identity and counters', async () => {
   await createTopic('Runtime', 1, 1);
   await send('Runtime', 'r');
