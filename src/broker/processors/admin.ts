@@ -317,7 +317,7 @@ export class AdminBrokerProcessor {
   viewMessageById(req: RemotingCommand): RemotingCommand {
     const offset = reqNumber(req.extFields, 'offset');
     const rec = this.broker.messageStore.lookMessageByOffset(offset);
-    if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${offset}: it is outside the stored CommitLog or was removed`);
+    if (!rec) return createResponse(req, ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${offset}: no message starts there in the stored CommitLog (removed, or not a message's offset)`);
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: rec });
   }
 
