@@ -65,8 +65,8 @@ export function reqLongSaturated(ext: Ext, key: string): number {
   const v = reqString(ext, key);
   const first = v.charCodeAt(0);
   const digits = first === 43 || first === 45 ? v.slice(1) : v;
-  // Short or malformed values: the strict parser gives the number or the usual error.
-  if (v.length <= 16 || digits.length === 0 || !/^\d+$/.test(digits)) return parseIntStrict(v, key);
+  // Up to 15 digits is always a safe integer; malformed values get the strict parser's usual error.
+  if (digits.length <= 15 || !/^\d+$/.test(digits)) return parseIntStrict(v, key);
   const n = BigInt(v);
   if (n > JAVA_LONG_MAX || n < JAVA_LONG_MIN) throw new HeaderError(`the custom field <${key}> = "${v}" is out of range`);
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
