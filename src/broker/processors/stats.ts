@@ -1,11 +1,28 @@
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optString, reqNumber, reqString } from '../../remoting/header.js';
+import { optString, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { readLong } from '../../common/bytes.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import { encodeJson, messageQueueJsonKey } from '../../common/json.js';
 import type { StatsSnapshot } from '../../store/stats/stats-item.js';
 import type { BrokerController } from '../broker-controller.js';
+
+/** GET_CONSUME_STATS (208) header (upstream `GetConsumeStatsRequestHeader`). */
+export interface GetConsumeStatsRequestHeader {
+  consumerGroup: string;
+  topic?: string;
+  /** Topics named in `topicList` (`;`-separated upstream); when any, `topic` is ignored. */
+  topicList: string[];
+}
+
+export function decodeGetConsumeStatsRequestHeader(ext: Ext): GetConsumeStatsRequestHeader {
+  const topic = optString(ext, 'topic')?.trim();
+  return {
+    consumerGroup: reqString(ext, 'consumerGroup'),
+    topic: topic ? topic : undefined,
+    topicList: (optString(ext, 'topicList') ?? '').split(';').map((t) => t.trim()).filter(Boolean),
+  };
+}
 
 /**
  * GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208), VIEW_BROKER_STATS_DATA (315),
@@ -15,7 +32,11 @@ import type { BrokerController } from '../broker-controller.js';
 export class StatsProcessor {
   constructor(private readonly broker: BrokerController) {}
 
-  /** TopicStatsTable `{offsetTable: {<MQ>: {minOffset, maxOffset, lastUpdateTimestamp}}, topicPutTps}`. */
+  /**
+   * TopicStatsTable `{offsetTable: {<MQ>: {minOffset, maxOffset, lastUpdateTimestamp}}, topicPutTps}`,
+   * over max(read, write) queues as upstream's `getTopicStatsInfo`: a topic whose read queues
+   * outnumber its write queues still shows (and lets `topicStatus` see) the queues only read.
+   */
   getTopicStatsInfo(req: RemotingCommand): RemotingCommand {
     const topic = reqString(req.extFields, 'topic');
     const b = this.broker;
@@ -24,7 +45,8 @@ export class StatsProcessor {
     const store = b.messageStore;
     const brokerName = b.brokerConfig.brokerName;
     const offsetTable: Record<string, { minOffset: number; maxOffset: number; lastUpdateTimestamp: number }> = {};
-    for (let queueId = 0; queueId < tc.writeQueueNums; queueId++) {
+    const queueNums = Math.max(tc.readQueueNums, tc.writeQueueNums);
+    for (let queueId = 0; queueId < queueNums; queueId++) {
       const minOffset = Math.max(0, store.getMinOffsetInQueue(topic, queueId));
       const maxOffset = Math.max(0, store.getMaxOffsetInQueue(topic, queueId));
       const lastUpdateTimestamp = maxOffset > 0 ? Math.max(0, store.getMessageStoreTimeStamp(topic, queueId, maxOffset - 1)) : 0;
@@ -36,16 +58,18 @@ export class StatsProcessor {
 
   /**
    * ConsumeStats `{offsetTable: {<MQ>: {brokerOffset, consumerOffset, pullOffset, lastTimestamp}}, consumeTps}`
-   * over `topic`, or every topic the group has committed offsets on.
+   * over `topic`, or every topic the group has committed offsets on. A `topicList` (upstream
+   * `GetConsumeStatsRequestHeader.topicList`, `;`-separated) takes the place of both and, as
+   * upstream, is reported whether or not the online group subscribes its topics.
    */
   getConsumeStats(req: RemotingCommand): RemotingCommand {
-    const group = reqString(req.extFields, 'consumerGroup');
-    const only = optString(req.extFields, 'topic');
-    const topics = only ? [only] : this.broker.consumerOffsetManager.whichTopicByGroup(group).sort();
+    const { consumerGroup: group, topic: only, topicList } = decodeGetConsumeStatsRequestHeader(req.extFields);
+    const topics = topicList.length > 0 ? [...new Set(topicList)]
+      : only ? [only] : this.broker.consumerOffsetManager.whichTopicByGroup(group).sort();
     const offsetTable: Record<string, OffsetEntry> = {};
     let consumeTps = 0;
     for (const topic of topics) {
-      if (this.addConsumeStats(offsetTable, group, topic, false)) consumeTps += this.broker.brokerStatsManager.tpsGroupGetNums(group, topic);
+      if (this.addConsumeStats(offsetTable, group, topic, false, topicList.length > 0)) consumeTps += this.broker.brokerStatsManager.tpsGroupGetNums(group, topic);
     }
     return createResponse(req, ResponseCode.SUCCESS, undefined, { body: encodeJson({ consumeTps, offsetTable }) });
   }
@@ -130,9 +154,9 @@ export class StatsProcessor {
   /**
    * Adds the group's offsets on each queue of `topic` to `offsetTable`; false when the topic is
    * not reported: unknown here, not an order topic when only those are asked for, or (as upstream)
-   * no longer subscribed by the online group.
+   * no longer subscribed by the online group (unless `anySubscription`, for a listed topic).
    */
-  private addConsumeStats(offsetTable: Record<string, OffsetEntry>, group: string, topic: string, orderOnly: boolean): boolean {
+  private addConsumeStats(offsetTable: Record<string, OffsetEntry>, group: string, topic: string, orderOnly: boolean, anySubscription = false): boolean {
     const b = this.broker;
     const tc = b.topicConfigManager.get(topic);
     if (!tc) {
@@ -141,7 +165,7 @@ export class StatsProcessor {
     }
     if (orderOnly && !tc.order) return false;
     const g = b.consumerManager.get(group);
-    if (g && g.subscriptions.size > 0 && !g.subscriptions.has(topic)) return false;
+    if (!anySubscription && g && g.subscriptions.size > 0 && !g.subscriptions.has(topic)) return false;
     const brokerName = b.brokerConfig.brokerName;
     for (let queueId = 0; queueId < tc.readQueueNums; queueId++) {
       const brokerOffset = Math.max(0, b.messageStore.getMaxOffsetInQueue(topic, queueId));

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import type { RemotingClient } from '../../src/remoting/client.js';
+import type { RemotingCommand } from '../../src/remoting/command.js';
+import { createTopicRequest, request, sendRequest, useMQWithClient, type TestMQ } from './helpers.js';
+
+// Topic and group administration as an operator sees it (mqadmin topicStatus, consumerProgress,
+// deleteTopic, resetOffsetByTime), compared with upstream AdminBrokerProcessor.
+
+let t: TestMQ;
+let c: RemotingClient;
+let broker: string;
+useMQWithClient((s) => ({ t, client: c, broker } = s));
+
+const stamp = Date.now();
+
+async function ok(req: RemotingCommand): Promise<RemotingCommand> {
+  const res = await c.invoke(broker, req);
+  assert.equal(res.code, ResponseCode.SUCCESS, res.remark);
+  return res;
+}
+
+async function commitOffset(group: string, topic: string, queueId: number, commitOffset: number): Promise<void> {
+  await ok(request(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId, commitOffset }));
+}
+
+function queuesOf(res: RemotingCommand): Array<[string, number]> {
+  const body = JSON.parse(res.body!.toString()) as { offsetTable: Record<string, unknown> };
+  return Object.keys(body.offsetTable).map((k) => JSON.parse(k) as { topic: string; queueId: number }).map((mq) => [mq.topic, mq.queueId] as [string, number])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+}
+
+test('GET_TOPIC_STATS_INFO covers max(read, write) queues, as upstream', async () => {
+  const topic = `TA_Stats_${stamp}`;
+  await ok(createTopicRequest(topic, 4, 2));
+  const res = await ok(request(RequestCode.GET_TOPIC_STATS_INFO, { topic }));
+  assert.deepEqual(queuesOf(res).map(([, q]) => q), [0, 1, 2, 3]);
+});
+
+test('GET_CONSUME_STATS with topicList reports exactly the listed topics', async () => {
+  const group = `TA_G_${stamp}`;
+  const topics = ['A', 'B', 'C'].map((x) => `TA_CS_${x}_${stamp}`);
+  for (const topic of topics) {
+    await ok(createTopicRequest(topic, 1, 1));
+    await ok(sendRequest({ topic, body: 'x' }));
+    await commitOffset(group, topic, 0, 1);
+  }
+  const all = await ok(request(RequestCode.GET_CONSUME_STATS, { consumerGroup: group }));
+  assert.deepEqual(queuesOf(all).map(([tp]) => tp), topics);
+  const listed = await ok(request(RequestCode.GET_CONSUME_STATS, { consumerGroup: group, topic: topics[2], topicList: `${topics[0]};${topics[1]};` }));
+  assert.deepEqual(queuesOf(listed).map(([tp]) => tp), [topics[0], topics[1]], 'topicList wins over topic and over the offsets the group has');
+  const body = JSON.parse(listed.body!.toString()) as { offsetTable: Record<string, { brokerOffset: number; consumerOffset: number; lastTimestamp: number }> };
+  for (const o of Object.values(body.offsetTable)) {
+    assert.equal(o.brokerOffset, 1);
+    assert.equal(o.consumerOffset, 1);
+    assert.ok(o.lastTimestamp > 0, 'lastTimestamp is the store time of the last consumed message');
+  }
+});
