@@ -57,3 +57,33 @@ test('GET_CONSUME_STATS with topicList reports exactly the listed topics', async
     assert.ok(o.lastTimestamp > 0, 'lastTimestamp is the store time of the last consumed message');
   }
 });
+
+test('DELETE_TOPIC_IN_BROKER removes the POP retry topics of the groups on it; system topics refused as upstream', async () => {
+  const topic = `TA_Del_${stamp}`;
+  const group = `TA_DelG_${stamp}`;
+  const retry = `%RETRY%${group}_${topic}`;
+  const other = `%RETRY%${group}_TA_Other_${stamp}`;
+  await ok(createTopicRequest(topic, 1, 1));
+  await ok(sendRequest({ topic, body: 'x' }));
+  await commitOffset(group, topic, 0, 1);
+  // The POP retry topics the broker makes when it revives popped messages (upstream KeyBuilder).
+  await ok(createTopicRequest(retry, 1, 1));
+  await ok(createTopicRequest(other, 1, 1));
+  await commitOffset(group, retry, 0, 0);
+  await ok(request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic }));
+  const tcm = t.mq.broker.topicConfigManager;
+  assert.equal(tcm.get(topic), undefined);
+  assert.equal(tcm.get(retry), undefined, 'the group\'s POP retry topic of the deleted topic goes with it');
+  assert.ok(tcm.get(other), 'a POP retry topic of another topic stays');
+  assert.deepEqual(t.mq.broker.consumerOffsetManager.whichTopicByGroup(group), [], 'no offsets left on either');
+
+  for (const sys of ['TBW102', 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC']) {
+    const res = await c.invoke(broker, request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: sys }));
+    assert.equal(res.code, ResponseCode.INVALID_PARAMETER, sys);
+    assert.equal(res.remark, `The topic[${sys}] is conflict with system topic.`);
+    assert.ok(tcm.get(sys), `${sys} is kept`);
+  }
+  const blank = await c.invoke(broker, request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: ' ' }));
+  assert.equal(blank.code, ResponseCode.INVALID_PARAMETER);
+  assert.equal(blank.remark, 'The specified topic is blank.');
+});

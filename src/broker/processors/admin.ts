@@ -2,7 +2,8 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, optNumber, optString, reqLongSaturated, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { PermName } from '../../common/perm.js';
-import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
+import { getReplyTopic, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopic } from '../../common/topic.js';
+import { popRetryTopic } from '../pop/pop-checkpoint.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
 import { alterAttributes, AttributeError, attributeModificationToString, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
@@ -231,23 +232,40 @@ export class AdminBrokerProcessor {
     this.broker.logger.info(`topic ${tc.topicName} created/updated: read ${tc.readQueueNums} write ${tc.writeQueueNums} perm ${tc.perm}`);
   }
 
+  /**
+   * DELETE_TOPIC_IN_BROKER (215, upstream `deleteTopic`): refuses a blank name and, as upstream
+   * with validateSystemTopicWhenUpdateTopic (on by default), every system topic with
+   * INVALID_PARAMETER. With the topic go, as upstream's clearRetryTopicWhenDeleteTopic (on by
+   * default) has it, the POP retry topics (`%RETRY%<group>_<topic>`, and the V2 `+` spelling if
+   * one was stored) of every group with offsets on it: revived messages of a deleted topic would
+   * otherwise keep being delivered, and the retry topic would stay in the route.
+   */
   deleteTopic(req: RemotingCommand): RemotingCommand {
     const topic = reqString(req.extFields, 'topic');
     const b = this.broker;
-    if (topic === SystemTopic.AUTO_CREATE_TOPIC_KEY || topic === SystemTopic.SCHEDULE_TOPIC) {
-      return createResponse(req, ResponseCode.NO_PERMISSION, `the system topic ${topic} can not be deleted`);
-    }
-    // Upstream (validateSystemTopicWhenUpdateTopic, on by default) refuses every system topic.
+    if (topic.trim() === '') return createResponse(req, ResponseCode.INVALID_PARAMETER, 'The specified topic is blank.');
     if (this.isSystemTopicHere(topic)) {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
     }
+    const toDelete = [topic];
+    for (const group of b.consumerOffsetManager.whichGroupByTopic(topic)) {
+      for (const retry of [popRetryTopic(group, topic), `${RETRY_GROUP_TOPIC_PREFIX}${group}+${topic}`]) {
+        if (b.topicConfigManager.get(retry)) toDelete.push(retry);
+      }
+    }
+    for (const t of toDelete) this.deleteTopicInBroker(t);
+    return createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** What upstream's `deleteTopicInBroker` removes: the config, every group's offsets, the queues, the timer count, the stats. */
+  private deleteTopicInBroker(topic: string): void {
+    const b = this.broker;
     b.topicConfigManager.delete(topic);
     b.consumerOffsetManager.removeTopic(topic);
     b.messageStore.deleteTopic(topic);
     b.timerMessageStore.metrics.removeTimingCount(topic);
     b.brokerStatsManager.onTopicDeleted(topic);
     b.logger.info(`topic ${topic} deleted`);
-    return createResponse(req, ResponseCode.SUCCESS);
   }
 
   /**
