@@ -87,3 +87,32 @@ test('DELETE_TOPIC_IN_BROKER removes the POP retry topics of the groups on it; s
   assert.equal(blank.code, ResponseCode.INVALID_PARAMETER);
   assert.equal(blank.remark, 'The specified topic is blank.');
 });
+
+test('INVOKE_BROKER_TO_RESET_OFFSET: unknown group, offset out of the queue, negative timestamp, read queues only', async () => {
+  const topic = `TA_Reset_${stamp}`;
+  const group = `TA_ResetG_${stamp}`;
+  await ok(createTopicRequest(topic, 2, 3));
+  for (let i = 0; i < 3; i++) await ok(sendRequest({ topic, body: `m${i}`, queueId: 0 }));
+  const reset = (ext: Record<string, string | number | boolean>) => c.invoke(broker, request(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic, group, isForce: true, ...ext }));
+
+  const unknown = await reset({ timestamp: -1 });
+  assert.equal(unknown.code, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, unknown.remark);
+  assert.deepEqual(t.mq.broker.consumerOffsetManager.whichTopicByGroup(group), [], 'nothing committed for a group the broker does not know');
+
+  await ok(request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, Buffer.from(JSON.stringify({ groupName: group }))));
+  const beyond = await reset({ timestamp: 0, queueId: 0, offset: 9 });
+  assert.equal(beyond.code, ResponseCode.SYSTEM_ERROR);
+  assert.equal(beyond.remark, 'Target offset 9 not in consume queue range [0-3]');
+  assert.equal(t.mq.broker.consumerOffsetManager.queryOffset(group, topic, 0), -1, 'an offset outside the queue is refused, not clamped');
+
+  const one = await reset({ timestamp: 0, queueId: 0, offset: 2 });
+  assert.equal(one.code, ResponseCode.SUCCESS, one.remark);
+  assert.equal(t.mq.broker.consumerOffsetManager.queryOffset(group, topic, 0), 2);
+
+  // Any negative timestamp is "now": the max offset of every read queue (2 of the 3 queues).
+  const latest = await reset({ timestamp: -2 });
+  assert.equal(latest.code, ResponseCode.SUCCESS, latest.remark);
+  assert.deepEqual(queuesOf(latest).map(([, q]) => q), [0, 1]);
+  const table = (JSON.parse(latest.body!.toString()) as { offsetTable: Record<string, number> }).offsetTable;
+  assert.deepEqual(Object.values(table), [3, 0]);
+});

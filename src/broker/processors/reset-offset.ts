@@ -8,7 +8,7 @@ import { messageQueueJsonKey } from '../../common/json.js';
 /**
  * INVOKE_BROKER_TO_RESET_OFFSET (222) (upstream `AdminBrokerProcessor.resetOffset` with
  * `Broker2Client.resetOffset`): the broker computes each queue's new offset — the first message
- * stored at or after `timestamp` (−1: the max offset), or the given `offset` for one queue —
+ * stored at or after `timestamp` (negative: the max offset), or the given `offset` for one queue —
  * commits it, and pushes RESET_CONSUMER_CLIENT_OFFSET (220, oneway, same ResetOffsetBody) to every
  * online consumer of the group. Without `isForce` offsets only move back. Answers the
  * ResetOffsetBody `{offsetTable: {<MQ>: offset}}`; the offsets are committed even when no
@@ -28,18 +28,34 @@ export class ResetOffsetProcessor {
     const b = this.broker;
     const tc = b.topicConfigManager.get(topic);
     if (!tc) return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `[reset-offset] reset offset failed, topic ${topic} does not exist on broker ${b.brokerConfig.brokerName}`);
+    // As upstream's resetOffsetInner: a group the broker does not know is refused, so a mistyped
+    // name does not leave offsets of a group nobody has behind.
+    if (!b.subscriptionGroupManager.table.has(group)) {
+      return createResponse(req, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `Group ${group} does not exist on broker ${b.brokerConfig.brokerName}: create it (updateSubGroup) or let its consumers connect first`);
+    }
     const queueNums = Math.max(tc.readQueueNums, tc.writeQueueNums);
     if (queueId >= queueNums) return createResponse(req, ResponseCode.INVALID_PARAMETER, `[reset-offset] queueId ${queueId} out of range: topic ${topic} has ${queueNums} queues`);
-    const queues = queueId >= 0 ? [queueId] : Array.from({ length: queueNums }, (_, i) => i);
     const store = b.messageStore;
+    // An explicit offset for one queue (−1: none, as upstream) must lie in the queue, up to one past
+    // its last message; upstream refuses it otherwise instead of moving the group somewhere else.
+    const explicit = queueId >= 0 && offset !== undefined && offset !== -1 ? offset : undefined;
+    if (explicit !== undefined) {
+      const min = store.getMinOffsetInQueue(topic, queueId);
+      const max = store.getMaxOffsetInQueue(topic, queueId);
+      if ((min >= 0 && explicit < min) || explicit > max + 1) {
+        return createResponse(req, ResponseCode.SYSTEM_ERROR, `Target offset ${explicit} not in consume queue range [${min}-${max}]`);
+      }
+    }
+    // As upstream: every read queue (those consumers are given), or the one named.
+    const queues = queueId >= 0 ? [queueId] : Array.from({ length: tc.readQueueNums }, (_, i) => i);
+    if (queues.length === 0) return createResponse(req, ResponseCode.SYSTEM_ERROR, `No queues to reset: topic ${topic} has no read queues`);
     const brokerName = b.brokerConfig.brokerName;
     const offsetTable: Record<string, number> = {};
     for (const q of queues) {
-      const min = Math.max(0, store.getMinOffsetInQueue(topic, q));
-      const max = Math.max(0, store.getMaxOffsetInQueue(topic, q));
       let target: number;
-      if (offset !== undefined && queueId >= 0) target = Math.min(max, Math.max(min, offset));
-      else if (timestamp === -1) target = max;
+      if (explicit !== undefined) target = explicit;
+      // As upstream: any negative timestamp means the queue's max offset.
+      else if (timestamp < 0) target = Math.max(0, store.getMaxOffsetInQueue(topic, q));
       else target = Math.max(0, store.getOffsetInQueueByTime(topic, q, timestamp));
       const committed = b.consumerOffsetManager.queryOffset(group, topic, q);
       if (!isForce && committed >= 0 && target > committed) target = committed;
