@@ -45,6 +45,11 @@ const NOT_ALLOWED_SEND: ReadonlySet<string> = new Set([
 
 export const TOPIC_MAX_LENGTH = 127;
 export const GROUP_MAX_LENGTH = 120;
+/**
+ * Longest retry or DLQ topic (upstream `TopicValidator.RETRY_OR_DLQ_TOPIC_MAX_LENGTH`): a POP retry
+ * topic `%RETRY%<group>_<topic>` of a long group and topic exceeds TOPIC_MAX_LENGTH.
+ */
+export const RETRY_OR_DLQ_TOPIC_MAX_LENGTH = 255;
 
 export function getRetryTopic(group: string): string {
   return RETRY_GROUP_TOPIC_PREFIX + group;
@@ -79,7 +84,11 @@ const VALID_CHAR = (() => {
 /** Returns null when the topic name is valid, else a sentence saying what is wrong. */
 export function validateTopic(topic: string | undefined): string | null {
   if (!topic) return 'The specified topic is blank.';
-  if (topic.length > TOPIC_MAX_LENGTH) {
+  if (topic.startsWith(RETRY_GROUP_TOPIC_PREFIX) || topic.startsWith(DLQ_GROUP_TOPIC_PREFIX)) {
+    if (topic.length > RETRY_OR_DLQ_TOPIC_MAX_LENGTH) {
+      return `The specified topic is DLQ or Retry topic and longer than its max length ${RETRY_OR_DLQ_TOPIC_MAX_LENGTH}.`;
+    }
+  } else if (topic.length > TOPIC_MAX_LENGTH) {
     return `The specified topic is longer than topic max length ${TOPIC_MAX_LENGTH}.`;
   }
   for (let i = 0; i < topic.length; i++) {

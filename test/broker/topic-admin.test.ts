@@ -116,3 +116,17 @@ test('INVOKE_BROKER_TO_RESET_OFFSET: unknown group, offset out of the queue, neg
   const table = (JSON.parse(latest.body!.toString()) as { offsetTable: Record<string, number> }).offsetTable;
   assert.deepEqual(Object.values(table), [3, 0]);
 });
+
+test('UPDATE_AND_CREATE_TOPIC takes retry/DLQ topics up to 255 characters, others up to 127, as upstream TopicValidator', async () => {
+  const group = 'G'.repeat(100);
+  const popRetry = `%RETRY%${group}_${'T'.repeat(120)}`;
+  assert.equal(popRetry.length, 228);
+  await ok(createTopicRequest(popRetry, 1, 1));
+  assert.ok(t.mq.broker.topicConfigManager.get(popRetry));
+  const tooLong = await c.invoke(broker, createTopicRequest(`%DLQ%${'D'.repeat(251)}`, 1, 1));
+  assert.equal(tooLong.code, ResponseCode.INVALID_PARAMETER);
+  assert.match(tooLong.remark ?? '', /max length 255/);
+  const plain = await c.invoke(broker, createTopicRequest('P'.repeat(128), 1, 1));
+  assert.equal(plain.code, ResponseCode.INVALID_PARAMETER);
+  assert.match(plain.remark ?? '', /max length 127/);
+});
