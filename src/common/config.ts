@@ -56,6 +56,11 @@ export interface BrokerConfig {
   maxStatsIdleTimeInMinutes: number;
   /** Allow topics of message.type MIXED (several message types on one topic). */
   enableMixedMessageType: boolean;
+  /**
+   * `;`-separated keys UPDATE_BROKER_CONFIG refuses, on top of the fixed ones (upstream
+   * `BrokerConfig.configBlackList`, read once at start).
+   */
+  configBlackList: string;
   /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
   storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -183,6 +188,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     startAcceptSendRequestTimeStamp: 0,
     maxStatsIdleTimeInMinutes: -1,
     enableMixedMessageType: false,
+    configBlackList: 'configBlackList;brokerConfigPath',
     storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',

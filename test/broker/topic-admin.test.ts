@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
-import { createTopicRequest, request, sendRequest, useMQWithClient, type TestMQ } from './helpers.js';
+import { createTopicRequest, newClient, request, sendRequest, startMQ, useMQWithClient, type TestMQ } from './helpers.js';
 
 // Topic and group administration as an operator sees it (mqadmin topicStatus, consumerProgress,
 // deleteTopic, resetOffsetByTime), compared with upstream AdminBrokerProcessor.
@@ -129,4 +129,25 @@ test('UPDATE_AND_CREATE_TOPIC takes retry/DLQ topics up to 255 characters, other
   const plain = await c.invoke(broker, createTopicRequest('P'.repeat(128), 1, 1));
   assert.equal(plain.code, ResponseCode.INVALID_PARAMETER);
   assert.match(plain.remark ?? '', /max length 127/);
+});
+
+test('UPDATE_BROKER_CONFIG refuses the keys of the broker\'s configBlackList as well as the fixed ones', async () => {
+  const own = await startMQ({ brokerConfig: { configBlackList: 'autoCreateTopicEnable; brokerPermission' } });
+  const client = newClient();
+  try {
+    const update = (text: string) => client.invoke(own.mq.brokerAddr, request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from(text)));
+    for (const text of ['autoCreateTopicEnable=false', 'brokerPermission=4', 'rocketmqHome=/tmp', 'configBlackList=', 'brokerConfigPath=/tmp/b.conf']) {
+      const res = await update(text);
+      assert.equal(res.code, ResponseCode.NO_PERMISSION, text);
+      assert.match(res.remark ?? '', /^Can not update config in black list/);
+    }
+    assert.equal(own.mq.broker.brokerConfig.autoCreateTopicEnable, true, 'a refused key keeps its value');
+    const allowed = await update('maxMessageSize=1048576');
+    assert.equal(allowed.code, ResponseCode.SUCCESS, allowed.remark);
+    const got = await client.invoke(own.mq.brokerAddr, request(RequestCode.GET_BROKER_CONFIG));
+    assert.match(got.body!.toString(), /^configBlackList=autoCreateTopicEnable; brokerPermission$/m);
+  } finally {
+    await client.shutdown();
+    await own.close();
+  }
 });

@@ -28,8 +28,14 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
   'diskSpaceCleanForciblyRatio', 'diskSpaceWarningLevelRatio', 'cleanFileForciblyEnable', 'deleteFileBatchMax',
 ]);
 
-/** Upstream `AdminBrokerProcessor.configBlackList` plus BrokerConfig's default `configBlackList`. */
+/** Keys never changed remotely whatever `configBlackList` says (upstream `AdminBrokerProcessor.initConfigBlackList`). */
 export const BROKER_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['brokerConfigPath', 'rocketmqHome', 'configBlackList']);
+
+/** The fixed black list plus the operator's `configBlackList` entries, fixed at start-up as upstream. */
+export function brokerConfigBlackList(config: BrokerConfig): ReadonlySet<string> {
+  const extra = config.configBlackList.split(';').map((k) => k.trim()).filter((k) => k !== '');
+  return new Set([...BROKER_CONFIG_BLACK_LIST, ...extra]);
+}
 
 /**
  * The broker's configuration for GET/UPDATE_BROKER_CONFIG. Changes are written to `configFile`
@@ -41,7 +47,7 @@ export function brokerRuntimeConfig(brokerConfig: BrokerConfig, storeConfig: Mes
     role: 'broker',
     sections: [{ spec: BROKER_CONFIG_SPEC, target: brokerConfig }, { spec: MESSAGE_STORE_CONFIG_SPEC, target: storeConfig }],
     runtimeKeys: BROKER_RUNTIME_KEYS,
-    blackList: BROKER_CONFIG_BLACK_LIST,
+    blackList: brokerConfigBlackList(brokerConfig),
     knownUnused: KNOWN_UNUSED_BROKER_KEYS,
     filePath: configFile ?? join(storeConfig.storePathRootDir, 'config', 'broker.properties'),
     fileHint: configFile ?? 'broker.conf',
