@@ -151,3 +151,21 @@ test('UPDATE_BROKER_CONFIG refuses the keys of the broker\'s configBlackList as 
     await own.close();
   }
 });
+
+test('INVOKE_BROKER_TO_RESET_OFFSET is refused by a slave, as upstream', async () => {
+  const slave = await startMQ({ brokerConfig: { brokerRole: 'SLAVE', brokerId: 1 } });
+  const client = newClient();
+  try {
+    const topic = 'TBW102';
+    const group = `TA_SlaveG_${stamp}`;
+    const created = await client.invoke(slave.mq.brokerAddr, request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, Buffer.from(JSON.stringify({ groupName: group }))));
+    assert.equal(created.code, ResponseCode.SUCCESS, created.remark);
+    const res = await client.invoke(slave.mq.brokerAddr, request(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic, group, timestamp: -1, isForce: true }));
+    assert.equal(res.code, ResponseCode.SYSTEM_ERROR);
+    assert.equal(res.remark, 'Can not reset offset in slave broker');
+    assert.deepEqual(slave.mq.broker.consumerOffsetManager.whichTopicByGroup(group), []);
+  } finally {
+    await client.shutdown();
+    await slave.close();
+  }
+});

@@ -26,6 +26,8 @@ export class ResetOffsetProcessor {
     const queueId = optNumber(ext, 'queueId') ?? -1;
     const offset = optNumber(ext, 'offset');
     const b = this.broker;
+    // As upstream's resetOffsetInner: offsets are the master's; a slave only copies them.
+    if (b.brokerConfig.brokerRole === 'SLAVE') return createResponse(req, ResponseCode.SYSTEM_ERROR, 'Can not reset offset in slave broker');
     const tc = b.topicConfigManager.get(topic);
     if (!tc) return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, `[reset-offset] reset offset failed, topic ${topic} does not exist on broker ${b.brokerConfig.brokerName}`);
     // As upstream's resetOffsetInner: a group the broker does not know is refused, so a mistyped
