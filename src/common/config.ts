@@ -61,6 +61,8 @@ export interface BrokerConfig {
    * `BrokerConfig.configBlackList`, read once at start).
    */
   configBlackList: string;
+  /** DELETE_TOPIC_IN_BROKER also deletes the POP retry topics of the topic's groups (upstream default true). */
+  clearRetryTopicWhenDeleteTopic: boolean;
   /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
   storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -189,6 +191,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     maxStatsIdleTimeInMinutes: -1,
     enableMixedMessageType: false,
     configBlackList: 'configBlackList;brokerConfigPath',
+    clearRetryTopicWhenDeleteTopic: true,
     storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',

@@ -83,6 +83,21 @@ test('DELETE_TOPIC_IN_BROKER removes the POP retry topics of the groups on it; s
     assert.equal(res.remark, `The topic[${sys}] is conflict with system topic.`);
     assert.ok(tcm.get(sys), `${sys} is kept`);
   }
+
+  // clearRetryTopicWhenDeleteTopic=false (changed at run time, as upstream reads it per request) keeps them.
+  const kept = `%RETRY%${group}_${topic}2`;
+  await ok(createTopicRequest(`${topic}2`, 1, 1));
+  await ok(createTopicRequest(kept, 1, 1));
+  await commitOffset(group, `${topic}2`, 0, 0);
+  await ok(request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from('clearRetryTopicWhenDeleteTopic=false')));
+  try {
+    await ok(request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: `${topic}2` }));
+    assert.equal(tcm.get(`${topic}2`), undefined);
+    assert.ok(tcm.get(kept), 'the POP retry topic stays when clearRetryTopicWhenDeleteTopic=false');
+  } finally {
+    await ok(request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from('clearRetryTopicWhenDeleteTopic=true')));
+  }
+
   const blank = await c.invoke(broker, request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: ' ' }));
   assert.equal(blank.code, ResponseCode.INVALID_PARAMETER);
   assert.equal(blank.remark, 'The specified topic is blank.');

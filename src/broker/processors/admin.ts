@@ -235,8 +235,8 @@ export class AdminBrokerProcessor {
   /**
    * DELETE_TOPIC_IN_BROKER (215, upstream `deleteTopic`): refuses a blank name and, as upstream
    * with validateSystemTopicWhenUpdateTopic (on by default), every system topic with
-   * INVALID_PARAMETER. With the topic go, as upstream's clearRetryTopicWhenDeleteTopic (on by
-   * default) has it, the POP retry topics (`%RETRY%<group>_<topic>`, and the V2 `+` spelling if
+   * INVALID_PARAMETER. With the topic go, with clearRetryTopicWhenDeleteTopic (on by default) as
+   * upstream, the POP retry topics (`%RETRY%<group>_<topic>`, and the V2 `+` spelling if
    * one was stored) of every group with offsets on it: revived messages of a deleted topic would
    * otherwise keep being delivered, and the retry topic would stay in the route.
    */
@@ -248,7 +248,7 @@ export class AdminBrokerProcessor {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
     }
     const toDelete = [topic];
-    for (const group of b.consumerOffsetManager.whichGroupByTopic(topic)) {
+    for (const group of b.brokerConfig.clearRetryTopicWhenDeleteTopic ? b.consumerOffsetManager.whichGroupByTopic(topic) : []) {
       for (const retry of [popRetryTopic(group, topic), `${RETRY_GROUP_TOPIC_PREFIX}${group}+${topic}`]) {
         if (b.topicConfigManager.get(retry)) toDelete.push(retry);
       }
