@@ -63,6 +63,11 @@ export interface BrokerConfig {
   configBlackList: string;
   /** DELETE_TOPIC_IN_BROKER also deletes the POP retry topics of the topic's groups (upstream default true). */
   clearRetryTopicWhenDeleteTopic: boolean;
+  /**
+   * UPDATE_AND_CREATE_TOPIC(_LIST) and DELETE_TOPIC_IN_BROKER refuse system topics (upstream
+   * default true); false lets an operator change or delete them, at their own risk.
+   */
+  validateSystemTopicWhenUpdateTopic: boolean;
   /** Store reply messages (SEND_REPLY_MESSAGE) in the reply topic as well as pushing them to the requester. */
   storeReplyMessageEnable: boolean;
   /** Create the message trace topic at start (upstream `traceTopicEnable`). */
@@ -192,6 +197,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     enableMixedMessageType: false,
     configBlackList: 'configBlackList;brokerConfigPath',
     clearRetryTopicWhenDeleteTopic: true,
+    validateSystemTopicWhenUpdateTopic: true,
     storeReplyMessageEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',

@@ -184,3 +184,21 @@ test('INVOKE_BROKER_TO_RESET_OFFSET is refused by a slave, as upstream', async (
     await slave.close();
   }
 });
+
+test('validateSystemTopicWhenUpdateTopic=false lets an operator update a system topic, as upstream', async () => {
+  const sys = 'rmq_sys_TA_ops';
+  const refused = await c.invoke(broker, createTopicRequest(sys, 1, 1));
+  assert.equal(refused.code, ResponseCode.INVALID_PARAMETER);
+  assert.equal(t.mq.broker.topicConfigManager.get(sys), undefined);
+  await ok(request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from('validateSystemTopicWhenUpdateTopic=false')));
+  try {
+    await ok(createTopicRequest(sys, 2, 2));
+    assert.equal(t.mq.broker.topicConfigManager.get(sys)?.readQueueNums, 2);
+    await ok(request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: sys }));
+    assert.equal(t.mq.broker.topicConfigManager.get(sys), undefined);
+  } finally {
+    await ok(request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from('validateSystemTopicWhenUpdateTopic=true')));
+  }
+  const again = await c.invoke(broker, createTopicRequest(sys, 1, 1));
+  assert.equal(again.code, ResponseCode.INVALID_PARAMETER, 'refused again once the check is back on');
+});

@@ -198,7 +198,7 @@ export class AdminBrokerProcessor {
     const invalid = validateTopic(h.topic);
     if (invalid) return { code: ResponseCode.INVALID_PARAMETER, remark: invalid };
     // As upstream (validateSystemTopicWhenUpdateTopic, on by default): system topics are the broker's own.
-    if (this.isSystemTopicHere(h.topic)) {
+    if (this.broker.brokerConfig.validateSystemTopicWhenUpdateTopic && this.isSystemTopicHere(h.topic)) {
       return { code: ResponseCode.INVALID_PARAMETER, remark: `The topic[${h.topic}] is conflict with system topic; choose another name` };
     }
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
@@ -244,7 +244,7 @@ export class AdminBrokerProcessor {
     const topic = reqString(req.extFields, 'topic');
     const b = this.broker;
     if (topic.trim() === '') return createResponse(req, ResponseCode.INVALID_PARAMETER, 'The specified topic is blank.');
-    if (this.isSystemTopicHere(topic)) {
+    if (b.brokerConfig.validateSystemTopicWhenUpdateTopic && this.isSystemTopicHere(topic)) {
       return createResponse(req, ResponseCode.INVALID_PARAMETER, `The topic[${topic}] is conflict with system topic.`);
     }
     const toDelete = [topic];

@@ -18,8 +18,8 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
   'litePullMessageEnable',
   'enablePropertyFilter', 'filterSupportRetry', 'traceOn', 'storeReplyMessageEnable', 'regionId', 'notifyConsumerIdsChangedEnable', 'channelExpiredTimeout',
   'startAcceptSendRequestTimeStamp',
-  // read by each DELETE_TOPIC_IN_BROKER.
-  'clearRetryTopicWhenDeleteTopic',
+  // read by each topic update or deletion.
+  'clearRetryTopicWhenDeleteTopic', 'validateSystemTopicWhenUpdateTopic',
   // read by the hourly statistics clean-up, and by each topic update.
   'maxStatsIdleTimeInMinutes', 'enableMixedMessageType',
   // read by each transaction check round.
