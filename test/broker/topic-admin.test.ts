@@ -189,6 +189,7 @@ test('validateSystemTopicWhenUpdateTopic=false lets an operator update a system 
   const sys = 'rmq_sys_TA_ops';
   const refused = await c.invoke(broker, createTopicRequest(sys, 1, 1));
   assert.equal(refused.code, ResponseCode.INVALID_PARAMETER);
+  assert.equal(refused.remark, `The topic[${sys}] is conflict with system topic.`, 'upstream\'s remark, which tools match on');
   assert.equal(t.mq.broker.topicConfigManager.get(sys), undefined);
   await ok(request(RequestCode.UPDATE_BROKER_CONFIG, undefined, Buffer.from('validateSystemTopicWhenUpdateTopic=false')));
   try {

@@ -199,7 +199,7 @@ export class AdminBrokerProcessor {
     if (invalid) return { code: ResponseCode.INVALID_PARAMETER, remark: invalid };
     // As upstream (validateSystemTopicWhenUpdateTopic, on by default): system topics are the broker's own.
     if (this.broker.brokerConfig.validateSystemTopicWhenUpdateTopic && this.isSystemTopicHere(h.topic)) {
-      return { code: ResponseCode.INVALID_PARAMETER, remark: `The topic[${h.topic}] is conflict with system topic; choose another name` };
+      return { code: ResponseCode.INVALID_PARAMETER, remark: `The topic[${h.topic}] is conflict with system topic.` };
     }
     for (const [k, v] of [['readQueueNums', h.readQueueNums], ['writeQueueNums', h.writeQueueNums]] as const) {
       if (v < 0 || v > MAX_QUEUE_NUMS) return { code: ResponseCode.INVALID_PARAMETER, remark: `${k}=${v} is out of range 0..${MAX_QUEUE_NUMS}` };
