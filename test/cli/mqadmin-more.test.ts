@@ -195,6 +195,9 @@ test('topicClusterList, allocateMQ, skipAccumulatedMessage and cloneGroupOffset'
   assert.deepEqual(alloc.result['10.0.0.2']!.map((q) => q.queueId), [2, 3]);
 
   for (let i = 0; i < 3; i++) assert.equal(await brokerCode(sendRaw(topic, Buffer.from(`s${i}`))), ResponseCode.SUCCESS);
+  // As upstream's server-side reset, a group the broker does not know is refused.
+  await fails(/SUBSCRIPTION_GROUP_NOT_EXIST/, 'skipAccumulatedMessage', ...n, '-g', group, '-t', topic);
+  await ok('updateSubGroup', ...n, '-b', mq.brokerAddr, '-g', group);
   const skipped = rows(await ok('skipAccumulatedMessage', ...n, '-g', group, '-t', topic));
   assert.deepEqual(skipped[0], ['#brokerName', '#queueId', '#offset']);
   assert.deepEqual(skipped.slice(1), [['broker-a', '0', '3'], ['broker-a', '1', '0'], ['broker-a', '2', '0'], ['broker-a', '3', '0']]);
