@@ -130,6 +130,13 @@ test('INVOKE_BROKER_TO_RESET_OFFSET: unknown group, offset out of the queue, neg
   assert.deepEqual(queuesOf(latest).map(([, q]) => q), [0, 1]);
   const table = (JSON.parse(latest.body!.toString()) as { offsetTable: Record<string, number> }).offsetTable;
   assert.deepEqual(Object.values(table), [3, 0]);
+
+  // A timestamp as far as Java's Long.MAX_VALUE is a time after every message: the max offset.
+  await ok(request(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, { topic, group, isForce: true, timestamp: '0' }));
+  const far = await reset({ timestamp: '9223372036854775807' });
+  assert.equal(far.code, ResponseCode.SUCCESS, far.remark);
+  assert.equal(t.mq.broker.consumerOffsetManager.queryOffset(group, topic, 0), 3);
+  assert.equal((await reset({ timestamp: '9223372036854775808' })).code, ResponseCode.SYSTEM_ERROR, 'past Java\'s long: refused');
 });
 
 test('UPDATE_AND_CREATE_TOPIC takes retry/DLQ topics up to 255 characters, others up to 127, as upstream TopicValidator', async () => {

@@ -1,6 +1,6 @@
 import { RequestCode, ResponseCode, SerializeType } from '../../remoting/codes.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../remoting/command.js';
-import { optBoolean, optNumber, reqNumber, reqString } from '../../remoting/header.js';
+import { optBoolean, optNumber, reqLongSaturated, reqString } from '../../remoting/header.js';
 import { encodeJson } from '../../common/json.js';
 import type { BrokerController } from '../broker-controller.js';
 import { messageQueueJsonKey } from '../../common/json.js';
@@ -21,7 +21,8 @@ export class ResetOffsetProcessor {
     const ext = req.extFields;
     const topic = reqString(ext, 'topic');
     const group = reqString(ext, 'group');
-    const timestamp = reqNumber(ext, 'timestamp');
+    // Saturated: a Java tool may send up to Long.MAX_VALUE (a time after every message).
+    const timestamp = reqLongSaturated(ext, 'timestamp');
     const isForce = optBoolean(ext, 'isForce') ?? true;
     const queueId = optNumber(ext, 'queueId') ?? -1;
     const offset = optNumber(ext, 'offset');
