@@ -14,6 +14,15 @@ import { newDataVersion, nextDataVersion, type DataVersion } from './route.js';
  */
 
 /** Why an update was refused; `reason` picks the response code (black list → NO_PERMISSION, as upstream). */
+/**
+ * The keys UPDATE_*_CONFIG refuses: the role's fixed ones plus the `;`-separated keys of its
+ * `configBlackList` setting, fixed at start-up (upstream `initConfigBlackList` of the broker's
+ * AdminBrokerProcessor and the NameServer's DefaultRequestProcessor).
+ */
+export function configBlackList(fixed: ReadonlySet<string>, listed: string): ReadonlySet<string> {
+  return new Set([...fixed, ...listed.split(';').map((k) => k.trim()).filter((k) => k !== '')]);
+}
+
 export class ConfigUpdateError extends Error {
   constructor(message: string, readonly reason: 'blackList' | 'invalid') {
     super(message);

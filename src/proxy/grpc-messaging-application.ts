@@ -226,9 +226,7 @@ export class GrpcMessagingApplication {
       const r = isReadable(b.perm);
       const w = isWriteable(b.perm);
       for (let i = 0; i < n; i++) {
-        const qr = r && i < b.readQueueNums;
-        const qw = w && i < b.writeQueueNums;
-        const perm = qr && qw ? D.Permission.READ_WRITE : qr ? D.Permission.READ : qw ? D.Permission.WRITE : D.Permission.NONE;
+        const perm = grpcPermission(r && i < b.readQueueNums, w && i < b.writeQueueNums);
         queues.push(this.messageQueue(topic, ns, i, perm, b.brokerName, endpoints, types));
       }
     }
@@ -261,7 +259,7 @@ export class GrpcMessagingApplication {
     const assignments: df.Assignment[] = [];
     for (const b of view.brokers) {
       if (!isReadable(b.perm) || b.readQueueNums <= 0) continue;
-      const perm = permissionOf(b.perm);
+      const perm = grpcPermission(isReadable(b.perm), isWriteable(b.perm));
       // As upstream RouteActivity.queryAssignment: a FIFO group gets one assignment per readable
       // queue, so a push consumer runs as many ordered receive loops as there are queues; any other
       // group one per broker with queue id −1 — a receive pops every queue of that broker.
@@ -764,11 +762,9 @@ function gunzipBody(body: Buffer, max: number): Buffer {
   }
 }
 
-/** A broker's queue permission as the gRPC `Permission` (upstream `RouteActivity.convertToPermission`). */
-function permissionOf(perm: number): number {
-  const r = isReadable(perm);
-  const w = isWriteable(perm);
-  return r && w ? D.Permission.READ_WRITE : r ? D.Permission.READ : w ? D.Permission.WRITE : D.Permission.NONE;
+/** A queue's readability and writability as the gRPC `Permission` (upstream `RouteActivity.convertToPermission`). */
+function grpcPermission(readable: boolean, writable: boolean): number {
+  return readable && writable ? D.Permission.READ_WRITE : readable ? D.Permission.READ : writable ? D.Permission.WRITE : D.Permission.NONE;
 }
 
 /** The status of a multi-entry answer: the common code, or MULTIPLE_RESULTS (upstream). */

@@ -1,3 +1,4 @@
+import { javaParseLong } from '../common/java.js';
 import { ResponseCode } from './codes.js';
 
 /**
@@ -52,9 +53,6 @@ export function reqNumber(ext: Ext, key: string): number {
   return parseIntStrict(reqString(ext, key), key);
 }
 
-const JAVA_LONG_MAX = 2n ** 63n - 1n;
-const JAVA_LONG_MIN = -(2n ** 63n);
-
 /**
  * A Java long that bounds a time range. Upstream tools send `Long.MAX_VALUE` for "no end"
  * (mqadmin queryMsgByKey, queryMsgByUniqueKey, the client's viewMessage by unique key): any
@@ -63,15 +61,11 @@ const JAVA_LONG_MIN = -(2n ** 63n);
  */
 export function reqLongSaturated(ext: Ext, key: string): number {
   const v = reqString(ext, key);
-  const first = v.charCodeAt(0);
-  const digits = first === 43 || first === 45 ? v.slice(1) : v;
-  // Up to 15 digits is always a safe integer; malformed values get the strict parser's usual error.
-  if (digits.length <= 15 || !/^\d+$/.test(digits)) return parseIntStrict(v, key);
-  const n = BigInt(v);
-  if (n > JAVA_LONG_MAX || n < JAVA_LONG_MIN) throw new HeaderError(`the custom field <${key}> = "${v}" is out of range`);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
-  if (n < -BigInt(Number.MAX_SAFE_INTEGER)) return -Number.MAX_SAFE_INTEGER;
-  return Number(n);
+  const n = javaParseLong(v);
+  // Not a Java long: the strict parser says why (not an integer, or out of range).
+  if (n === undefined) return parseIntStrict(v, key);
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return n > max ? Number.MAX_SAFE_INTEGER : n < -max ? -Number.MAX_SAFE_INTEGER : Number(n);
 }
 
 export function optNumber(ext: Ext, key: string): number | undefined {

@@ -5,7 +5,7 @@ import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import type * as df from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
-import { createGroup, createTopic, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { announceProducer, createGroup, createTopic, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // Priority 4: topic message types and bad input — each answered with upstream's code while
 // the server keeps serving everyone else.
@@ -23,12 +23,7 @@ before(async () => {
   createGroup(fx.mq, group);
   raw = new RawClient(fx.mq.proxyAddr);
   // A raw client announces itself as a producer first, as the SDKs do.
-  const stream = raw.client.telemetry(raw.metadata());
-  const answered = new Promise((resolve) => stream.once('data', resolve));
-  stream.write(new S.TelemetryCommand().setSettings(new D.Settings().setClientType(D.ClientType.PRODUCER)
-    .setPublishing(new D.Publishing().setTopicsList([new D.Resource().setName(normal)]))));
-  await answered;
-  clients.push({ shutdown: async () => { stream.on('data', () => undefined); stream.on('error', () => undefined); stream.end(); } });
+  clients.push(await announceProducer(raw, [normal]));
 });
 
 after(async () => {

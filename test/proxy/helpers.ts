@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, type MessageView, type SimpleConsumer } from 'rocketmq-client-nodejs';
 import { MessagingServiceClient } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
+import S from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import D from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import { startStandalone, type Standalone, type StandaloneOptions } from '../../src/standalone.js';
 import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../../src/broker/subscription-group-manager.js';
@@ -110,6 +112,19 @@ export class RawClient {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * Announces `raw` as a producer of `topics` on a Telemetry stream, as the SDKs do before they send,
+ * and waits for the server's settings. The returned handle ends the stream.
+ */
+export async function announceProducer(raw: RawClient, topics: string[]): Promise<{ shutdown(): Promise<void> }> {
+  const stream = raw.client.telemetry(raw.metadata());
+  const answered = new Promise((resolve) => stream.once('data', resolve));
+  stream.write(new S.TelemetryCommand().setSettings(new D.Settings().setClientType(D.ClientType.PRODUCER)
+    .setPublishing(new D.Publishing().setTopicsList(topics.map((t) => new D.Resource().setName(t))))));
+  await answered;
+  return { shutdown: async () => { stream.on('data', () => undefined); stream.on('error', () => undefined); stream.end(); } };
 }
 
 /** A started 5.x SDK producer of `topic` at `endpoints`, added to `clients` for the file's cleanup. */

@@ -9,7 +9,7 @@ import type * as sv from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/servic
 import type * as df from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import { PermName } from '../../src/common/perm.js';
 import { newTopicConfig } from '../../src/broker/topic-config-manager.js';
-import { createGroup, createTopic, eventually, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { announceProducer, createGroup, createTopic, eventually, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // Rules of upstream's proxy (proxy/.../grpc/v2: GrpcValidator, SendMessageActivity,
 // RouteActivity) a 5.x client meets: which input is refused with which code, which is accepted,
@@ -30,12 +30,7 @@ before(async () => {
   createTopic(fx.mq, tx, 1, 'TRANSACTION');
   createGroup(fx.mq, group);
   raw = new RawClient(fx.mq.proxyAddr);
-  const stream = raw.client.telemetry(raw.metadata());
-  const answered = new Promise((resolve) => stream.once('data', resolve));
-  stream.write(new S.TelemetryCommand().setSettings(new D.Settings().setClientType(D.ClientType.PRODUCER)
-    .setPublishing(new D.Publishing().setTopicsList([normal, fifo, tx].map((t) => new D.Resource().setName(t))))));
-  await answered;
-  clients.push({ shutdown: async () => { stream.on('data', () => undefined); stream.on('error', () => undefined); stream.end(); } });
+  clients.push(await announceProducer(raw, [normal, fifo, tx]));
 });
 
 after(async () => {

@@ -36,6 +36,11 @@ export function popRetryTopic(group: string, topic: string): string {
   return `${RETRY_GROUP_TOPIC_PREFIX}${group}_${topic}`;
 }
 
+/** Upstream's V2 spelling of the POP retry topic (`KeyBuilder.buildPopRetryTopicV2`), only ever found in a stored config. */
+export function popRetryTopicV2(group: string, topic: string): string {
+  return `${RETRY_GROUP_TOPIC_PREFIX}${group}+${topic}`;
+}
+
 /**
  * What a consumer holds for one popped message (upstream "extra info", the broker part of
  * a receipt handle): `ckQueueOffset popTime invisibleTime reviveQid topicType brokerName queueId queueOffset`.

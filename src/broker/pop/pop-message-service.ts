@@ -655,8 +655,7 @@ export class PopMessageService {
     for (const key of [...st.live]) {
       const ck = this.cks.get(key);
       if (!ck) continue;
-      const unacked: number[] = [];
-      for (let i = 0; i < ck.offsets.length; i++) if (!ck.acked[i]) unacked.push(i);
+      const unacked = unackedIndexes(ck);
       if (unacked.length > 0) records.push(this.ackRecord(ck, unacked.map((i) => ck.offsets[i]!), true));
       this.markAcked(ck, unacked, false);
     }
@@ -740,8 +739,7 @@ export class PopMessageService {
    * count an attempt), then the check point is closed with an ack record.
    */
   private async revive(ck: PopCheckPoint): Promise<void> {
-    const unacked: number[] = [];
-    for (let i = 0; i < ck.offsets.length; i++) if (!ck.acked[i]) unacked.push(i);
+    const unacked = unackedIndexes(ck);
     if (ck.order) {
       const st = this.orderState(queueKeyOf(ck));
       for (const i of unacked) {
@@ -1011,3 +1009,10 @@ const EXPIRED_IN_REVIVE: PopAckResult = { status: 'EXPIRED', remark: 'the receip
 const POP_FIRST_TIME = '1ST_POP_TIME';
 
 export { encodeExtraInfo };
+
+/** Indexes into `ck.offsets` of the messages not acked yet. */
+function unackedIndexes(ck: PopCheckPoint): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ck.offsets.length; i++) if (!ck.acked[i]) out.push(i);
+  return out;
+}

@@ -2,8 +2,8 @@ import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import { optBoolean, optNumber, optString, reqLongSaturated, reqNumber, reqString, type Ext } from '../../remoting/header.js';
 import { PermName } from '../../common/perm.js';
-import { getReplyTopic, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopic } from '../../common/topic.js';
-import { popRetryTopic } from '../pop/pop-checkpoint.js';
+import { getReplyTopic, isSystemTopic, SystemTopic, validateTopic } from '../../common/topic.js';
+import { popRetryTopic, popRetryTopicV2 } from '../pop/pop-checkpoint.js';
 import { encodeJson, type TopicConfig, type TopicFilterType } from '../../common/route.js';
 import { CURRENT_VERSION } from '../../remoting/codes.js';
 import { alterAttributes, AttributeError, attributeModificationToString, MESSAGE_TYPE_ATTRIBUTE, parseAttributeModification, TOPIC_ATTRIBUTES } from '../../common/attributes.js';
@@ -249,7 +249,7 @@ export class AdminBrokerProcessor {
     }
     const toDelete = [topic];
     for (const group of b.brokerConfig.clearRetryTopicWhenDeleteTopic ? b.consumerOffsetManager.whichGroupByTopic(topic) : []) {
-      for (const retry of [popRetryTopic(group, topic), `${RETRY_GROUP_TOPIC_PREFIX}${group}+${topic}`]) {
+      for (const retry of [popRetryTopic(group, topic), popRetryTopicV2(group, topic)]) {
         if (b.topicConfigManager.get(retry)) toDelete.push(retry);
       }
     }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BrokerConfig, MessageStoreConfig } from '../../common/config.js';
 import { BROKER_CONFIG_SPEC, KNOWN_UNUSED_BROKER_KEYS, MESSAGE_STORE_CONFIG_SPEC } from '../../common/config-loader.js';
-import { ConfigUpdateError, RuntimeConfig } from '../../common/runtime-config.js';
+import { configBlackList, ConfigUpdateError, RuntimeConfig } from '../../common/runtime-config.js';
 import { ResponseCode } from '../../remoting/codes.js';
 import { createResponse, type RemotingCommand } from '../../remoting/command.js';
 import type { Connection } from '../../remoting/connection.js';
@@ -33,12 +33,6 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
 /** Keys never changed remotely whatever `configBlackList` says (upstream `AdminBrokerProcessor.initConfigBlackList`). */
 export const BROKER_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['brokerConfigPath', 'rocketmqHome', 'configBlackList']);
 
-/** The fixed black list plus the operator's `configBlackList` entries, fixed at start-up as upstream. */
-export function brokerConfigBlackList(config: BrokerConfig): ReadonlySet<string> {
-  const extra = config.configBlackList.split(';').map((k) => k.trim()).filter((k) => k !== '');
-  return new Set([...BROKER_CONFIG_BLACK_LIST, ...extra]);
-}
-
 /**
  * The broker's configuration for GET/UPDATE_BROKER_CONFIG. Changes are written to `configFile`
  * (the file given with `mqbroker -c`, as upstream's `BrokerPathConfigHelper`), or without one
@@ -49,7 +43,7 @@ export function brokerRuntimeConfig(brokerConfig: BrokerConfig, storeConfig: Mes
     role: 'broker',
     sections: [{ spec: BROKER_CONFIG_SPEC, target: brokerConfig }, { spec: MESSAGE_STORE_CONFIG_SPEC, target: storeConfig }],
     runtimeKeys: BROKER_RUNTIME_KEYS,
-    blackList: brokerConfigBlackList(brokerConfig),
+    blackList: configBlackList(BROKER_CONFIG_BLACK_LIST, brokerConfig.configBlackList),
     knownUnused: KNOWN_UNUSED_BROKER_KEYS,
     filePath: configFile ?? join(storeConfig.storePathRootDir, 'config', 'broker.properties'),
     fileHint: configFile ?? 'broker.conf',

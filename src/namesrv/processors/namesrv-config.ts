@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { NamesrvConfig } from '../../common/config.js';
 import { KNOWN_UNUSED_NAMESRV_KEYS, NAMESRV_CONFIG_SPEC } from '../../common/config-loader.js';
-import { ConfigUpdateError, RuntimeConfig } from '../../common/runtime-config.js';
+import { configBlackList, ConfigUpdateError, RuntimeConfig } from '../../common/runtime-config.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import { createResponse } from '../../remoting/command.js';
 import type { NamesrvContext, ProcessorTable } from './processor.js';
@@ -21,12 +21,6 @@ export const NAMESRV_RUNTIME_KEYS: ReadonlySet<keyof NamesrvConfig> = new Set<ke
  */
 export const NAMESRV_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['configBlackList', 'configStorePath', 'kvConfigPath', 'rocketmqHome']);
 
-/** The fixed black list plus the operator's `configBlackList` entries, fixed at start-up as upstream. */
-export function namesrvConfigBlackList(config: NamesrvConfig): ReadonlySet<string> {
-  const extra = config.configBlackList.split(';').map((k) => k.trim()).filter((k) => k !== '');
-  return new Set([...NAMESRV_CONFIG_BLACK_LIST, ...extra]);
-}
-
 /**
  * The NameServer's configuration for GET/UPDATE_NAMESRV_CONFIG. As upstream, changes are written
  * to `configStorePath`, by default `namesrv.properties` beside the KV config
@@ -37,7 +31,7 @@ export function namesrvRuntimeConfig(config: NamesrvConfig, configStorePath?: st
     role: 'NameServer',
     sections: [{ spec: NAMESRV_CONFIG_SPEC, target: config }],
     runtimeKeys: NAMESRV_RUNTIME_KEYS,
-    blackList: namesrvConfigBlackList(config),
+    blackList: configBlackList(NAMESRV_CONFIG_BLACK_LIST, config.configBlackList),
     knownUnused: KNOWN_UNUSED_NAMESRV_KEYS,
     filePath: configStorePath ?? join(dirname(config.kvConfigPath), 'namesrv.properties'),
     fileHint: 'namesrv.conf',
