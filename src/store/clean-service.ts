@@ -1,6 +1,7 @@
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import type { Logger } from '../common/logger.js';
 import type { MessageStoreConfig } from '../common/config.js';
+import type { RunningFlags } from './running-flags.js';
 
 /** What the clean service needs of the store. */
 export interface CleanTarget {
@@ -10,15 +11,26 @@ export interface CleanTarget {
   cleanLogicFiles(): void;
   /** The CommitLog's first offset still held. */
   commitLogMinOffset(): number;
-  /** Directories whose partitions are checked for space. */
-  storePaths(): string[];
-  /** Turns writes off while the disk is over its warning level. */
-  setDiskFull(full: boolean): void;
+  /** The CommitLog's directories (upstream `storePathCommitLog`, split on `,`). */
+  commitLogPaths(): string[];
+  /** The ConsumeQueue root (upstream `getStorePathConsumeQueue`). */
+  consumeQueuePath(): string;
+  /** DISK_FULL is raised here while the disk is over its warning level: writes are refused then. */
+  readonly runningFlags: RunningFlags;
 }
 
 const HOUR_MS = 3_600_000;
-/** Manual requests (TRIGGER_DELETE_FILES) force this many rounds outside deleteWhen, as upstream. */
+/** Manual requests (DELETE_EXPIRED_COMMITLOG) force this many rounds outside deleteWhen (upstream MAX_MANUAL_DELETE_FILE_TIMES). */
 const MANUAL_ROUNDS = 20;
+
+/** Disk use as upstream's getDiskSpaceWarningLevelRatio / getDiskSpaceCleanForciblyRatio bound it. */
+export function diskSpaceWarningLevel(c: MessageStoreConfig): number {
+  return clamp(c.diskSpaceWarningLevelRatio / 100, 0.35, 0.9);
+}
+
+export function diskSpaceCleanForciblyLevel(c: MessageStoreConfig): number {
+  return clamp(c.diskSpaceCleanForciblyRatio / 100, 0.3, 0.85);
+}
 
 /**
  * Retention (upstream `CleanCommitLogService` + `CleanConsumeQueueService`): CommitLog
@@ -31,6 +43,8 @@ const MANUAL_ROUNDS = 20;
 export class CleanService {
   private timer?: NodeJS.Timeout;
   private manualRounds = 0;
+  /** Set by the last space check: the disk is over the forcible or warning level (upstream `cleanImmediately`). */
+  private cleanImmediately = false;
   /**
    * The CommitLog minimum the logic files were last cleaned against (upstream
    * `CleanConsumeQueueService.lastPhysicalMinOffset`). 0 at start, so the first round also
@@ -56,9 +70,10 @@ export class CleanService {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** TRIGGER_DELETE_FILES: the next rounds delete expired files whatever the hour. */
+  /** DELETE_EXPIRED_COMMITLOG: the next rounds delete expired files whatever the hour. */
   executeDeleteFilesManually(): void {
     this.manualRounds = MANUAL_ROUNDS;
+    this.logger.info('executeDeleteFilesManually was invoked');
   }
 
   /**
@@ -88,29 +103,65 @@ export class CleanService {
 
   private cleanRound(): number {
     const c = this.config;
-    const usage = Math.max(0, ...this.target.storePaths().map((p) => this.diskUsage(p)));
-    const warning = clamp(c.diskSpaceWarningLevelRatio, 35, 90) / 100;
-    const forcibly = clamp(c.diskSpaceCleanForciblyRatio, 30, 85) / 100;
-    const maxUsed = clamp(c.diskMaxUsedSpaceRatio, 10, 95) / 100;
-    const diskFull = usage > warning;
-    this.target.setDiskFull(diskFull);
-    if (diskFull) this.logger.error(`disk usage ${(usage * 100).toFixed(1)}% is over diskSpaceWarningLevelRatio ${c.diskSpaceWarningLevelRatio}%: writes are refused until cleanup frees space; add disk or lower fileReservedTime`);
     const timeUp = isTimeToDelete(c.deleteWhen, this.now());
-    // As upstream's isSpaceToDelete: over the warning or the forcible level, files are cleaned
-    // at once (unexpired ones too), whatever diskMaxUsedSpaceRatio says.
-    const cleanImmediately = usage > warning || usage > forcibly;
-    const spaceFull = cleanImmediately || usage > maxUsed;
+    const spaceToDelete = this.isSpaceToDelete();
     const manual = this.manualRounds > 0;
+    if (!timeUp && !spaceToDelete && !manual) return 0;
     if (manual) this.manualRounds--;
-    if (!timeUp && !spaceFull && !manual) return 0;
-    const force = c.cleanFileForciblyEnable && cleanImmediately;
+    const cleanAtOnce = c.cleanFileForciblyEnable && this.cleanImmediately;
+    this.logger.info(`begin to delete before ${c.fileReservedTime} hours file. isTimeUp: ${timeUp} isUsageExceedsThreshold: ${spaceToDelete} ` +
+      `manualDeleteFileSeveralTimes: ${this.manualRounds} cleanAtOnce: ${cleanAtOnce} deleteFileBatchMax: ${c.deleteFileBatchMax}`);
     const reservedMs = c.fileReservedTime * HOUR_MS;
     const now = this.now();
-    const deleted = this.target.deleteCommitLogFiles((mtime) => force || mtime + reservedMs <= now, c.deleteFileBatchMax);
-    if (deleted > 0) {
-      this.logger.info(`deleted ${deleted} expired CommitLog file(s) (${timeUp ? 'deleteWhen hour' : spaceFull ? `disk usage ${(usage * 100).toFixed(1)}%` : 'manual request'}${force ? ', forced' : ''})`);
-    }
+    const deleted = this.target.deleteCommitLogFiles((mtime) => cleanAtOnce || now >= mtime + reservedMs, c.deleteFileBatchMax);
+    if (deleted > 0) this.logger.info(`deleted ${deleted} expired CommitLog file(s)${cleanAtOnce ? ', unexpired ones too: the disk is over diskSpaceCleanForciblyRatio' : ''}`);
+    else if (spaceToDelete) this.logger.warn('disk space will be full soon, but delete file failed.');
     return deleted;
+  }
+
+  /**
+   * Upstream `isSpaceToDelete`: whether the disk use asks for files to go now, and whether even
+   * unexpired ones must (`cleanImmediately`, over the forcible or warning level). The CommitLog
+   * counts by its least used directory, the ConsumeQueues by theirs; over the warning level on
+   * either, DISK_FULL is raised and writes are refused until it drops back. A disk that cannot
+   * be measured (-1) counts as one to reclaim space from, as upstream.
+   */
+  private isSpaceToDelete(): boolean {
+    const c = this.config;
+    const warning = diskSpaceWarningLevel(c);
+    const forcibly = diskSpaceCleanForciblyLevel(c);
+    const maxUsed = clamp(c.diskMaxUsedSpaceRatio, 10, 95) / 100;
+    let physic = 100;
+    let physicPath = '';
+    for (const p of this.target.commitLogPaths()) {
+      const r = this.diskUsage(p);
+      if (r < physic) {
+        physic = r;
+        physicPath = p;
+      }
+    }
+    const logics = this.diskUsage(this.target.consumeQueuePath());
+    const flags = this.target.runningFlags;
+    this.cleanImmediately = physic > forcibly || physic > warning || logics > forcibly || logics > warning;
+    // The flag changes (and is logged) only when the state does, not at every round.
+    if (physic > warning || logics > warning) {
+      if (flags.getAndMakeDiskFull()) {
+        if (physic > warning) this.logger.error(`physic disk maybe full soon ${physic}, so mark disk full, storePathPhysic=${physicPath}`);
+        else this.logger.error(`logics disk maybe full soon ${logics}, so mark disk full`);
+      }
+    } else if (!flags.getAndMakeDiskOK()) {
+      this.logger.info(`physic disk space OK ${physic}, logics disk space OK ${logics}, so mark disk ok, storePathPhysic=${physicPath}`);
+    }
+    if (this.cleanImmediately) return true;
+    if (physic < 0 || physic > maxUsed) {
+      this.logger.info(`commitLog disk maybe full soon, so reclaim space, ${physic}`);
+      return true;
+    }
+    if (logics < 0 || logics > maxUsed) {
+      this.logger.info(`consumeQueue disk maybe full soon, so reclaim space, ${logics}`);
+      return true;
+    }
+    return false;
   }
 }
 
@@ -124,12 +175,25 @@ export function isTimeToDelete(deleteWhen: string, now: number): boolean {
   return deleteWhen.split(';').some((h) => h.trim() !== '' && Number(h) === hour);
 }
 
-/** Used fraction of the partition holding `path`. */
+/**
+ * Used share of the partition holding `path`, as upstream's `getDiskPartitionSpaceUsedPercent`
+ * and `df` count it: used / (used + available to non-root users), rounded up to the percent,
+ * so blocks reserved for root count as used. -1 when the path does not exist or cannot be measured.
+ */
 export function diskUsageRatio(path: string): number {
   try {
+    if (!existsSync(path)) return -1;
     const s = statfsSync(path);
-    return s.blocks > 0 ? (s.blocks - s.bfree) / s.blocks : 0;
+    if (s.blocks <= 0) return -1;
+    // Block counts, not bytes: the block size cancels out and the products stay exact.
+    const used = s.blocks - s.bfree;
+    const entire = used + s.bavail;
+    if (entire <= 0) return -1;
+    // Integer division rounded up, as upstream's long arithmetic (a float quotient could round
+    // 22.000…01 down to 22).
+    const rem = (used * 100) % entire;
+    return ((used * 100 - rem) / entire + (rem !== 0 ? 1 : 0)) / 100;
   } catch {
-    return 0;
+    return -1;
   }
 }

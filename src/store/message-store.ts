@@ -16,6 +16,7 @@ import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService, indexKeyPrefixHash } from './index-service.js';
 import { CleanService } from './clean-service.js';
+import { RunningFlags } from './running-flags.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
 import { StoreStatsService } from './stats/store-stats-service.js';
 import type { BrokerStatsManager, TopicPutStats } from './stats/broker-stats-manager.js';
@@ -87,7 +88,10 @@ export class DefaultMessageStore {
   private readonly cqRoot: string;
   /** Retention; runs every cleanResourceInterval once started. */
   readonly cleanService: CleanService;
-  private diskFull = false;
+  /** DISK_FULL while the disk is over diskSpaceWarningLevelRatio (set by the clean service): puts are refused. */
+  readonly runningFlags = new RunningFlags();
+  /** Puts refused since the store was last writable (their warning is logged once per 50000). */
+  private refusedPuts = 0;
   private cqTimer?: NodeJS.Timeout;
   /**
    * Rounds of the ConsumeQueue flush in which every queue is made durable once
@@ -126,6 +130,9 @@ export class DefaultMessageStore {
     mkdirSync(config.storePathRootDir, { recursive: true });
     this.abortPath = join(config.storePathRootDir, 'abort');
     this.cqRoot = join(config.storePathRootDir, 'consumequeue');
+    // As upstream's ensureDirOK: both exist from the start, so their disks can be measured.
+    mkdirSync(commitLogDir(config), { recursive: true });
+    mkdirSync(this.cqRoot, { recursive: true });
     this.commitLog = new CommitLog({
       dir: commitLogDir(config),
       fileSize: config.mappedFileSizeCommitLog,
@@ -154,8 +161,9 @@ export class DefaultMessageStore {
       deleteCommitLogFiles: (deletable, max) => this.commitLog.deleteExpiredFiles(deletable, max),
       cleanLogicFiles: () => this.cleanLogicFiles(),
       commitLogMinOffset: () => this.commitLog.minOffset,
-      storePaths: () => [commitLogDir(config), this.cqRoot],
-      setDiskFull: (full) => { this.diskFull = full; },
+      commitLogPaths: () => [commitLogDir(config)],
+      consumeQueuePath: () => this.cqRoot,
+      runningFlags: this.runningFlags,
     }, logger);
   }
 
@@ -349,7 +357,13 @@ export class DefaultMessageStore {
   }
 
   private checkInput(m: PutMessageInput, propsLen: number): PutMessageStatus | undefined {
-    if (this.shuttingDown || !this.running || this.diskFull) return 'SERVICE_NOT_AVAILABLE';
+    if (this.shuttingDown || !this.running) return 'SERVICE_NOT_AVAILABLE';
+    if (!this.runningFlags.isWriteable()) {
+      // As upstream: one line per 50000 refused puts, not one per put.
+      if (this.refusedPuts++ % 50_000 === 0) this.logger.warn(`message store is not writeable, so putMessage is forbidden ${this.runningFlags.flagBits}`);
+      return 'SERVICE_NOT_AVAILABLE';
+    }
+    if (this.refusedPuts !== 0) this.refusedPuts = 0;
     if (m.body.length > this.config.maxMessageSize) return 'MESSAGE_ILLEGAL';
     if (propsLen > 32767) return 'PROPERTIES_SIZE_EXCEEDED';
     return undefined;

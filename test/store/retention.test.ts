@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, utimesSync } from 'node:fs';
+import { readdirSync, statfsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, type PutMessageInput } from '../../src/store/index.js';
-import { CleanService, isTimeToDelete } from '../../src/store/clean-service.js';
+import { CleanService, diskUsageRatio, isTimeToDelete } from '../../src/store/clean-service.js';
+import { RunningFlags } from '../../src/store/running-flags.js';
 import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/common/config.js';
 import { encodeSocketAddress } from '../../src/common/socket-address.js';
 import { decodeRecords } from '../../src/common/message-record.js';
 import { encodeProperties } from '../../src/common/properties.js';
 import { createLogger } from '../../src/common/logger.js';
 import { tempDir } from '../helpers/tmp.js';
+import { memoryLogger } from '../broker/helpers.js';
 
 const logger = createLogger('test-retention');
 const host = encodeSocketAddress('127.0.0.1', 10911);
@@ -92,23 +94,23 @@ test('outside deleteWhen nothing goes unless the disk is over diskMaxUsedSpaceRa
       deleteCommitLogFiles: (d: (m: number) => boolean, max: number) => s.commitLog.deleteExpiredFiles(d, max),
       cleanLogicFiles: () => s.cleanLogicFiles(),
       commitLogMinOffset: () => s.minPhyOffset,
-      storePaths: () => [dir],
-      setDiskFull: (full: boolean) => { diskFull = full; },
+      commitLogPaths: () => [dir],
+      consumeQueuePath: () => dir,
+      runningFlags: new RunningFlags(),
     };
-    let diskFull = false;
     const svc = new CleanService(s.config, target, logger, Date.now, () => usage);
     assert.equal(svc.run(), 10, 'space pressure deletes expired files outside the hour');
     ageCommitLog(dir, 0); // everything is fresh again
     assert.equal(svc.run(), 0, 'fresh files stay below the forcible ratio');
     usage = 0.87;
     assert.ok(svc.run() > 0, 'over the forcible ratio fresh files go too');
-    assert.equal(diskFull, false);
+    assert.equal(target.runningFlags.isDiskFull(), false);
     usage = 0.95;
     svc.run();
-    assert.equal(diskFull, true, 'over the warning level the disk is full');
+    assert.equal(target.runningFlags.isDiskFull(), true, 'over the warning level the disk is full');
     usage = 0.5;
     svc.run();
-    assert.equal(diskFull, false);
+    assert.equal(target.runningFlags.isDiskFull(), false);
     await s.shutdown();
   } finally {
     cleanup();
@@ -121,17 +123,18 @@ test('over the warning or forcible level, files are cleaned at once whatever dis
     const { dir, cleanup } = tempDir('rmq-ret3-');
     try {
       const s = await filled(dir, { deleteWhen: otherHour, ...over });
-      let diskFull = false;
+      const runningFlags = new RunningFlags();
       const svc = new CleanService(s.config, {
         deleteCommitLogFiles: (d, max) => s.commitLog.deleteExpiredFiles(d, max),
         cleanLogicFiles: () => s.cleanLogicFiles(),
         commitLogMinOffset: () => s.minPhyOffset,
-        storePaths: () => [dir],
-        setDiskFull: (full) => { diskFull = full; },
+        commitLogPaths: () => [dir],
+        consumeQueuePath: () => dir,
+        runningFlags,
       }, logger, Date.now, () => usage);
       const deleted = svc.run();
       await s.shutdown();
-      return { deleted, diskFull };
+      return { deleted, diskFull: runningFlags.isDiskFull() };
     } finally {
       cleanup();
     }
@@ -188,4 +191,68 @@ test('deleteWhen is a list of hours', () => {
   assert.equal(isTimeToDelete('04', at(4)), true);
   assert.equal(isTimeToDelete('04', at(5)), false);
   assert.equal(isTimeToDelete('04;16', at(16)), true);
+});
+
+test('disk use is measured as upstream and df: used / (used + available), rounded up to the percent; -1 for a missing path', () => {
+  const { dir, cleanup } = tempDir('rmq-ret5-');
+  try {
+    // Blocks reserved for root count as used, as in df's Use%; retried in case other writers move it between the two reads.
+    let got = 0;
+    let want = -2;
+    for (let i = 0; i < 5 && got !== want; i++) {
+      const s = statfsSync(dir);
+      const used = s.blocks - s.bfree;
+      want = Math.ceil((used * 100) / (used + s.bavail)) / 100;
+      got = diskUsageRatio(dir);
+    }
+    assert.equal(got, want);
+    assert.equal(Math.round(got * 100), got * 100, 'whole percents');
+    assert.equal(diskUsageRatio(join(dir, 'no-such-dir')), -1);
+  } finally {
+    cleanup();
+  }
+});
+
+test('DISK_FULL is raised and cleared once per change with upstream log lines; puts are refused meanwhile; the CommitLog counts by its least used path', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret6-');
+  try {
+    const s = await filled(dir, { deleteWhen: otherHour });
+    const { logger: memLogger, lines } = memoryLogger();
+    const usage = new Map<string, number>([['cl-a', 0.5], ['cl-b', 0.5], ['cq', 0.5]]);
+    const svc = new CleanService(s.config, {
+      deleteCommitLogFiles: () => 0,
+      cleanLogicFiles: () => s.cleanLogicFiles(),
+      commitLogMinOffset: () => s.minPhyOffset,
+      commitLogPaths: () => ['cl-a', 'cl-b'],
+      consumeQueuePath: () => 'cq',
+      runningFlags: s.runningFlags,
+    }, memLogger, Date.now, (p) => usage.get(p) ?? -1);
+    // One CommitLog path over the warning level, the other with room: upstream goes by the least used.
+    usage.set('cl-a', 0.95);
+    svc.run();
+    assert.equal(s.runningFlags.isDiskFull(), false, 'another CommitLog path still has room');
+    usage.set('cl-b', 0.93);
+    for (let i = 0; i < 3; i++) svc.run();
+    assert.equal(s.runningFlags.isDiskFull(), true);
+    const full = lines.filter((l) => /^physic disk maybe full soon 0\.93, so mark disk full, storePathPhysic=cl-b$/.test(String(l.msg)));
+    assert.equal(full.length, 1, 'logged when the state changes, not every round');
+    assert.equal(lines.filter((l) => l.msg === 'disk space will be full soon, but delete file failed.').length, 3);
+    for (let i = 0; i < 3; i++) assert.equal((await s.putMessage(msg(i))).status, 'SERVICE_NOT_AVAILABLE');
+    // (The store logs its refusals to its own logger; the state is what matters here.)
+    usage.set('cl-a', 0.5);
+    usage.set('cl-b', 0.5);
+    svc.run();
+    svc.run();
+    assert.equal(s.runningFlags.isDiskFull(), false);
+    assert.equal(lines.filter((l) => /so mark disk ok/.test(String(l.msg))).length, 1);
+    assert.equal((await s.putMessage(msg(1))).status, 'PUT_OK');
+    // The ConsumeQueue disk over the warning level is a full disk too.
+    usage.set('cq', 0.91);
+    svc.run();
+    assert.equal(s.runningFlags.isDiskFull(), true);
+    assert.equal(lines.filter((l) => l.msg === 'logics disk maybe full soon 0.91, so mark disk full').length, 1);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
 });
