@@ -79,3 +79,20 @@ export function parseJavaLong(v: string): number | undefined {
   const n = l === undefined ? Number.NaN : Number(l);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+/**
+ * Java `String.valueOf(double)` for the values runtime info carries (ratios, small counts):
+ * a whole number keeps its `.0` ("1.0", "-1.0"). Not for magnitudes Java writes in E notation.
+ */
+export function javaDoubleString(v: number): string {
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
+
+/** Upstream `MixAll.humanReadableByteCount`: "512 B", "1.5 KiB" (binary) or "1.5 kB" (`si`). */
+export function humanReadableByteCount(bytes: number, si = false): string {
+  const unit = si ? 1000 : 1024;
+  if (bytes < unit) return `${bytes} B`;
+  const exp = Math.floor(Math.log(bytes) / Math.log(unit));
+  const pre = (si ? 'kMGTPE' : 'KMGTPE').charAt(exp - 1) + (si ? '' : 'i');
+  return `${(bytes / unit ** exp).toFixed(1)} ${pre}B`;
+}

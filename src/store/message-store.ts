@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
@@ -8,14 +8,14 @@ import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { findPropertyValues } from '../common/properties.js';
 import { MessageConst } from '../common/message-const.js';
-import { continueJavaHashUtf8 } from '../common/java.js';
+import { continueJavaHashUtf8, humanReadableByteCount, javaDoubleString } from '../common/java.js';
 import { isSystemTopic, SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService, indexKeyPrefixHash } from './index-service.js';
-import { CleanService } from './clean-service.js';
+import { CleanService, diskUsageRatio } from './clean-service.js';
 import { RunningFlags } from './running-flags.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './get-message-result.js';
 import { StoreStatsService } from './stats/store-stats-service.js';
@@ -161,7 +161,7 @@ export class DefaultMessageStore {
       deleteCommitLogFiles: (deletable, max) => this.commitLog.deleteExpiredFiles(deletable, max),
       cleanLogicFiles: () => this.cleanLogicFiles(),
       commitLogMinOffset: () => this.commitLog.minOffset,
-      commitLogPaths: () => [commitLogDir(config)],
+      commitLogPaths: () => this.commitLogPaths(),
       consumeQueuePath: () => this.cqRoot,
       runningFlags: this.runningFlags,
     }, logger);
@@ -805,14 +805,62 @@ export class DefaultMessageStore {
     this.unsyncedQueues.delete(cq);
   }
 
+  /**
+   * The store's part of GET_BROKER_RUNTIME_INFO (upstream `DefaultMessageStore.getRuntimeInfo`
+   * plus the store figures `AdminBrokerProcessor.prepareRuntimeInfo` adds): disk use of every
+   * CommitLog path and the least of them, of the ConsumeQueue root, and how far dispatch and
+   * flush are behind.
+   */
   runtimeInfo(): Record<string, string> {
-    return {
+    const info: Record<string, string> = {
+      ...this.storeStats.runtimeInfo(),
       commitLogMinOffset: String(this.commitLog.minOffset),
       commitLogMaxOffset: String(this.commitLog.maxOffset),
       commitLogDiskFlushedOffset: String(this.commitLog.flushedOffset),
-      ...this.storeStats.runtimeInfo(),
       consumeQueueCount: String([...this.allQueues()].length),
     };
+    let minRatio = Number.MAX_VALUE;
+    for (const p of this.commitLogPaths()) {
+      const r = diskUsageRatio(p);
+      info[`commitLogDiskRatio_${p}`] = javaDoubleString(r);
+      minRatio = Math.min(minRatio, r);
+    }
+    info.commitLogDiskRatio = javaDoubleString(minRatio);
+    info.consumeQueueDiskRatio = javaDoubleString(diskUsageRatio(this.cqRoot));
+    info.dispatchBehindBytes = String(this.dispatchBehindBytes());
+    // No lock is held across a put here (appends are reserved in order on one thread).
+    info.pageCacheLockTimeMills = '0';
+    // No transient store pool: upstream reports Integer.MAX_VALUE then.
+    info.remainTransientStoreBufferNumbs = '2147483647';
+    info.remainHowManyDataToFlush = humanReadableByteCount(Math.max(0, this.commitLog.writtenOffset - this.commitLog.flushedOffset));
+    try {
+      const st = statfsSync(this.config.storePathRootDir);
+      info.commitLogDirCapacity = `Total : ${humanReadableByteCount(st.blocks * st.bsize)}, Free : ${humanReadableByteCount(st.bfree * st.bsize)}.`;
+    } catch {
+      // As upstream: left out when the directory is not there.
+    }
+    return info;
+  }
+
+  /** CommitLog bytes written but not yet dispatched to ConsumeQueues and the index (upstream `dispatchBehindBytes`). */
+  dispatchBehindBytes(): number {
+    return Math.max(0, this.commitLog.writtenOffset - this.dispatchedOffset);
+  }
+
+  /** The CommitLog's directories (upstream `getStorePathPhysic`; one here, see commitLogDir). */
+  commitLogPaths(): string[] {
+    return [commitLogDir(this.config)];
+  }
+
+  /**
+   * Disk use for the refusal of a put (upstream SendMessageProcessor `diskUtil`):
+   * `CL:  0.93 CQ:  0.93 INDEX:  0.93`, the CommitLog by its least used path.
+   */
+  diskUtil(): string {
+    let physic = 100;
+    for (const p of this.commitLogPaths()) physic = Math.min(physic, diskUsageRatio(p));
+    const f = (v: number): string => v.toFixed(2).padStart(5);
+    return `CL: ${f(physic)} CQ: ${f(diskUsageRatio(this.cqRoot))} INDEX: ${f(diskUsageRatio(join(this.config.storePathRootDir, 'index')))}`;
   }
 
   /**

@@ -393,8 +393,13 @@ export class AdminBrokerProcessor {
   getBrokerRuntimeInfo(req: RemotingCommand): RemotingCommand {
     const b = this.broker;
     const store = b.messageStore.runtimeInfo();
+    const timer = b.storeConfig.timerWheelEnable ? b.timerMessageStore.runtimeInfo() : {};
     const table: Record<string, string> = {
       ...store,
+      // As upstream: the timer's backlog, zeros when the timer wheel is off.
+      timerReadBehind: timer.timerReadBehind ?? '0',
+      timerOffsetBehind: timer.timerOffsetBehind ?? '0',
+      timerCongestNum: timer.timerCongestNum ?? '0',
       brokerVersionDesc: 'V5_3_3',
       brokerVersion: String(CURRENT_VERSION),
       brokerActive: 'true',

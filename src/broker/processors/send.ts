@@ -238,7 +238,8 @@ export class SendMessageProcessor {
   private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string): RemotingCommand {
     const code = PUT_STATUS_TO_CODE[r.status];
     if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
-      return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize));
+      const store = this.broker.messageStore;
+      return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize, () => store.diskUtil()));
     }
     // Java clients dereference these ext fields of every send response.
     const res = createResponse(req, code);
@@ -270,9 +271,16 @@ const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   UNKNOWN_ERROR: ResponseCode.SYSTEM_ERROR,
 };
 
-export function putStatusRemark(status: PutMessageResult['status'], maxSize: number): string {
+/**
+ * The remark of a refused put. `diskUtil` is the disk use the send path shows for
+ * SERVICE_NOT_AVAILABLE (upstream SendMessageProcessor); without it, the text upstream's reply
+ * path logs.
+ */
+export function putStatusRemark(status: PutMessageResult['status'], maxSize: number, diskUtil?: () => string): string {
   switch (status) {
-    case 'SERVICE_NOT_AVAILABLE': return 'service not available now: the store is shutting down or not writable (disk full or failing); retry on another broker';
+    case 'SERVICE_NOT_AVAILABLE':
+      return 'service not available now. It may be caused by one of the following reasons: ' +
+        `the broker's disk is full${diskUtil ? ` [${diskUtil()}]` : ''}, messages are put to the slave, message store has been shut down, etc.`;
     case 'MESSAGE_ILLEGAL': return `the message is illegal: body over ${maxSize} bytes (maxMessageSize) or too large for one CommitLog segment`;
     case 'PROPERTIES_SIZE_EXCEEDED': return 'the message properties are over 32767 bytes; carry less in properties';
     default: return `put message failed: ${status}`;

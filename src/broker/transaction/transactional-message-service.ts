@@ -109,6 +109,8 @@ export class TransactionalMessageService {
       // Refused as upstream's put hook refuses it: the half stays open (no op record) and is checked back.
       if ('remark' in input) return { ok: false, code: input.code, remark: `commit failed, the half message stays open: ${input.remark}` };
       const r = await store.putMessage(input);
+      // As upstream's sendFinalMessage: a store that refuses writes (disk full) answers SERVICE_NOT_AVAILABLE.
+      if (r.status === 'SERVICE_NOT_AVAILABLE') return { ok: false, code: ResponseCode.SERVICE_NOT_AVAILABLE, remark: 'Service not available now.' };
       if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return { ok: false, code: 1, remark: `commit failed, the message was not stored: ${r.status}` };
     }
     const op = await this.putOp(off);
