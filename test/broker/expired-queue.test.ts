@@ -38,3 +38,21 @@ test('a caught-up consumer of a queue whose messages all expired gets PULL_NOT_F
   const got = await held;
   assert.equal(got.code, ResponseCode.SUCCESS, `held pull: code ${got.code} ${got.remark ?? ''}`);
 });
+
+test('a consumer behind the minimum offset left by retention gets PULL_OFFSET_MOVED to it, logged as upstream', async () => {
+  assert.equal((await c.invoke(broker, createTopicRequest('Behind', 1, 1))).code, ResponseCode.SUCCESS);
+  for (let i = 0; i < 40; i++) assert.equal((await c.invoke(broker, sendRequest({ topic: 'Behind', body: 'b'.repeat(300), queueId: 0 }))).code, ResponseCode.SUCCESS);
+  const store = t.mq.broker.messageStore;
+  await store.flushConsumeQueues(true);
+  assert.ok(store.commitLog.deleteExpiredFiles(() => true, 100) > 0);
+  store.cleanLogicFiles();
+  const min = store.getMinOffsetInQueue('Behind', 0);
+  assert.ok(min > 0 && min < 40, `min ${min}`);
+  const moved = await c.invoke(broker, pullRequest({ topic: 'Behind', queueOffset: 0 }));
+  assert.equal(moved.code, ResponseCode.PULL_OFFSET_MOVED);
+  assert.equal(moved.extFields?.nextBeginOffset, String(min));
+  assert.equal(moved.extFields?.minOffset, String(min));
+  assert.ok(t.lines.some((l) => String(l.msg).startsWith(`PULL_OFFSET_MOVED:correction offset. topic=Behind, groupId=`) &&
+    String(l.msg).endsWith(`, requestOffset=0, newOffset=${min}, suggestBrokerId=0`)), 'the correction is logged');
+  assert.equal((await c.invoke(broker, pullRequest({ topic: 'Behind', queueOffset: min }))).code, ResponseCode.SUCCESS);
+});

@@ -97,6 +97,10 @@ export class PullMessageProcessor {
     // Pooled: the records' memory is reused once the response is written (toResponse hands it on).
     return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes, true).then((r) => {
       const res = this.toResponse(req, r, tc.topicSysFlag, group.groupSysFlag);
+      if (res.code === ResponseCode.PULL_OFFSET_MOVED) {
+        // As upstream's DefaultPullMessageResultHandler: a consumer moved (behind retention, or past the end) is logged.
+        b.logger.warn(`PULL_OFFSET_MOVED:correction offset. topic=${h.topic}, groupId=${h.consumerGroup}, requestOffset=${h.queueOffset}, newOffset=${r.nextBeginOffset}, suggestBrokerId=0`);
+      }
       const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
       if (res.code === ResponseCode.PULL_NOT_FOUND && brokerAllowSuspend && hasSuspend) {
         const timeout = b.brokerConfig.longPollingEnable ? h.suspendTimeoutMillis : b.brokerConfig.shortPollingTimeMills;
