@@ -306,10 +306,10 @@ export class BrokerController {
     reg(RequestCode.VIEW_MESSAGE_BY_ID, (req) => admin.viewMessageById(req));
     reg(RequestCode.QUERY_MESSAGE, (req) => query.queryMessage(req));
     reg(RequestCode.GET_BROKER_RUNTIME_INFO, (req) => admin.getBrokerRuntimeInfo(req));
-    reg(RequestCode.TRIGGER_DELETE_FILES, (req) => admin.triggerDeleteFiles(req));
     reg(RequestCode.CLONE_GROUP_OFFSET, (req) => admin.cloneGroupOffset(req));
     reg(RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, (req) => admin.cleanExpiredConsumeQueue(req));
-    reg(RequestCode.DELETE_EXPIRED_COMMITLOG, (req) => admin.triggerDeleteFiles(req));
+    // TRIGGER_DELETE_FILES (27) has no handler, as upstream: only this code asks for manual deletion.
+    reg(RequestCode.DELETE_EXPIRED_COMMITLOG, (req) => admin.deleteExpiredCommitLog(req));
     reg(RequestCode.CLEAN_UNUSED_TOPIC, (req) => admin.cleanUnusedTopic(req));
     reg(RequestCode.QUERY_CORRECTION_OFFSET, (req) => admin.queryCorrectionOffset(req));
     reg(RequestCode.RESUME_CHECK_HALF_MESSAGE, (req) => admin.resumeCheckHalfMessage(req));

@@ -768,14 +768,14 @@ export class DefaultMessageStore {
       const before = destroyed;
       for (const cq of st.queues) {
         if (!cq || cq.maxPhysicOffset === 0 || cq.maxPhysicOffset > min) continue;
-        this.logger.info(`cleanExpiredConsumerQueue: ${st.name} ${cq.queueId} consume queue destroyed, minCommitLogOffset: ${min} maxPhysicOffset: ${cq.maxPhysicOffset}`);
+        this.logger.info(`cleanExpiredConsumerQueue: ${st.name} ${cq.queueId} consumer queue destroyed, minCommitLogOffset: ${min} maxCLOffsetInConsumeQueue: ${cq.maxPhysicOffset}`);
         this.destroyConsumeQueue(cq);
         st.queues[cq.queueId] = undefined;
         rmSync(join(this.cqRoot, st.name, String(cq.queueId)), { recursive: true, force: true });
         destroyed++;
       }
       if (destroyed > before && st.queues.every((q) => q === undefined)) {
-        this.logger.info(`cleanExpiredConsumerQueue: ${st.name}, topic destroyed`);
+        this.logger.info(`cleanExpiredConsumerQueue: ${st.name},topic destroyed`);
         this.topics.delete(st.name);
         rmSync(join(this.cqRoot, st.name), { recursive: true, force: true });
       }

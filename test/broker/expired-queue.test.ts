@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResponseCode } from '../../src/remoting/codes.js';
-import { createTopicRequest, pullRequest, sendRequest, useMQWithClient, type TestMQ } from '../broker/helpers.js';
+import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
+import { createTopicRequest, pullRequest, request, sendRequest, useMQWithClient, type TestMQ } from '../broker/helpers.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 
 // A queue whose every message has expired (its CommitLog files deleted by retention) keeps its
@@ -55,4 +55,22 @@ test('a consumer behind the minimum offset left by retention gets PULL_OFFSET_MO
   assert.ok(t.lines.some((l) => String(l.msg).startsWith(`PULL_OFFSET_MOVED:correction offset. topic=Behind, groupId=`) &&
     String(l.msg).endsWith(`, requestOffset=0, newOffset=${min}, suggestBrokerId=0`)), 'the correction is logged');
   assert.equal((await c.invoke(broker, pullRequest({ topic: 'Behind', queueOffset: min }))).code, ResponseCode.SUCCESS);
+});
+
+test('manual deletion is asked with DELETE_EXPIRED_COMMITLOG (329) only: TRIGGER_DELETE_FILES (27) is not a broker request, as upstream', async () => {
+  const unsupported = await c.invoke(broker, request(RequestCode.TRIGGER_DELETE_FILES));
+  assert.equal(unsupported.code, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+  const asked = await c.invoke(broker, request(RequestCode.DELETE_EXPIRED_COMMITLOG));
+  assert.equal(asked.code, ResponseCode.SUCCESS);
+  const msgs = t.lines.map((l) => String(l.msg));
+  assert.ok(msgs.includes('invoke deleteExpiredCommitLog start.') && msgs.includes('invoke deleteExpiredCommitLog end.'));
+  assert.ok(msgs.includes('executeDeleteFilesManually was invoked'));
+  for (const [code, start, end] of [
+    [RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, 'AdminBrokerProcessor#cleanExpiredConsumeQueue: start.', 'AdminBrokerProcessor#cleanExpiredConsumeQueue: end.'],
+    [RequestCode.CLEAN_UNUSED_TOPIC, 'invoke cleanUnusedTopic start.', 'invoke cleanUnusedTopic end.'],
+  ] as const) {
+    assert.equal((await c.invoke(broker, request(code))).code, ResponseCode.SUCCESS);
+    const now = t.lines.map((l) => String(l.msg));
+    assert.ok(now.includes(start) && now.includes(end), `${start} / ${end}`);
+  }
 });

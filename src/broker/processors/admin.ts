@@ -366,27 +366,33 @@ export class AdminBrokerProcessor {
   }
 
   /**
-   * TRIGGER_DELETE_FILES (27) and DELETE_EXPIRED_COMMITLOG (329, upstream `deleteExpiredCommitLog`,
-   * the same manual deletion): the next cleanup rounds delete the files past fileReservedTime
-   * whatever the hour.
+   * DELETE_EXPIRED_COMMITLOG (329, upstream `deleteExpiredCommitLog`): the next cleanup rounds
+   * (upstream MAX_MANUAL_DELETE_FILE_TIMES) delete the files past fileReservedTime whatever the hour.
    */
-  triggerDeleteFiles(req: RemotingCommand): RemotingCommand {
+  deleteExpiredCommitLog(req: RemotingCommand): RemotingCommand {
+    this.broker.logger.warn('invoke deleteExpiredCommitLog start.');
     this.broker.messageStore.cleanService.executeDeleteFilesManually();
-    this.broker.logger.info('manual deletion of expired files requested');
+    this.broker.logger.warn('invoke deleteExpiredCommitLog end.');
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
   /** CLEAN_EXPIRED_CONSUMEQUEUE (306): drops the ConsumeQueues whose messages are all gone from the CommitLog (upstream `cleanExpiredConsumeQueue`). */
   cleanExpiredConsumeQueue(req: RemotingCommand): RemotingCommand {
-    const destroyed = this.broker.messageStore.cleanExpiredConsumerQueue();
-    this.broker.logger.info(`[cleanExpiredConsumeQueue] ${destroyed} expired ConsumeQueue(s) destroyed`);
+    this.broker.logger.info('AdminBrokerProcessor#cleanExpiredConsumeQueue: start.');
+    try {
+      this.broker.messageStore.cleanExpiredConsumerQueue();
+    } catch (err) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, (err as Error).message);
+    }
+    this.broker.logger.info('AdminBrokerProcessor#cleanExpiredConsumeQueue: end.');
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
   /** CLEAN_UNUSED_TOPIC (316): drops the ConsumeQueues of topics the broker no longer has (upstream `cleanUnusedTopic`). */
   cleanUnusedTopic(req: RemotingCommand): RemotingCommand {
-    const removed = this.broker.messageStore.cleanUnusedTopic(new Set(this.broker.topicConfigManager.table.keys()));
-    this.broker.logger.warn(`[cleanUnusedTopic] the ConsumeQueues of ${removed} unused topic(s) removed`);
+    this.broker.logger.warn('invoke cleanUnusedTopic start.');
+    this.broker.messageStore.cleanUnusedTopic(new Set(this.broker.topicConfigManager.table.keys()));
+    this.broker.logger.warn('invoke cleanUnusedTopic end.');
     return createResponse(req, ResponseCode.SUCCESS);
   }
 
