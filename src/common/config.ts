@@ -90,7 +90,7 @@ export interface BrokerConfig {
 
 export interface MessageStoreConfig {
   storePathRootDir: string;
-  /** Defaults to `<storePathRootDir>/commitlog` when empty. */
+  /** Defaults to `<storePathRootDir>/commitlog` when empty; several directories separated by `,` spread the segments over them. */
   storePathCommitLog: string;
   mappedFileSizeCommitLog: number;
   mappedFileSizeConsumeQueue: number;
@@ -272,4 +272,18 @@ export function defaultNamesrvConfig(): NamesrvConfig {
 
 export function commitLogDir(cfg: MessageStoreConfig): string {
   return cfg.storePathCommitLog || join(cfg.storePathRootDir, 'commitlog');
+}
+
+/**
+ * The CommitLog's directories: several when the path lists them separated by `,` (upstream
+ * MixAll.MULTI_PATH_SPLITTER; the CommitLog then spreads its segments over them).
+ */
+export function commitLogDirs(cfg: MessageStoreConfig): string[] {
+  const dir = commitLogDir(cfg);
+  return dir.includes(',') ? splitStorePaths(dir) : [dir];
+}
+
+/** A `,`-separated list of store paths, as upstream splits storePathCommitLog. */
+export function splitStorePaths(paths: string): string[] {
+  return paths.trim().split(',').filter((p) => p !== '');
 }

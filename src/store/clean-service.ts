@@ -17,6 +17,8 @@ export interface CleanTarget {
   consumeQueuePath(): string;
   /** DISK_FULL is raised here while the disk is over its warning level: writes are refused then. */
   readonly runningFlags: RunningFlags;
+  /** The CommitLog paths over diskSpaceCleanForciblyRatio: new segments avoid them (upstream `setFullStorePaths`). */
+  setFullStorePaths(paths: ReadonlySet<string>): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -133,13 +135,16 @@ export class CleanService {
     const maxUsed = clamp(c.diskMaxUsedSpaceRatio, 10, 95) / 100;
     let physic = 100;
     let physicPath = '';
+    const full = new Set<string>();
     for (const p of this.target.commitLogPaths()) {
       const r = this.diskUsage(p);
       if (r < physic) {
         physic = r;
         physicPath = p;
       }
+      if (r > forcibly) full.add(p);
     }
+    this.target.setFullStorePaths(full);
     const logics = this.diskUsage(this.target.consumeQueuePath());
     const flags = this.target.runningFlags;
     this.cleanImmediately = physic > forcibly || physic > warning || logics > forcibly || logics > warning;

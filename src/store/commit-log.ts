@@ -194,7 +194,8 @@ export class CommitLog {
   flushedOffset = 0;
 
   constructor(private readonly opts: CommitLogOptions) {
-    this.files = new MappedFileQueue(opts.dir, opts.fileSize, true);
+    // As upstream's CommitLog: a path listing several directories (`a,b`) spreads segments over them.
+    this.files = new MappedFileQueue(opts.dir, opts.fileSize, true, opts.dir.includes(','));
     this.zeroAheadOff = !opts.syncFlush;
   }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFile } from './mapped-file.js';
+import { splitStorePaths } from '../common/config.js';
 
 /**
  * The ordered segments of one log directory (upstream `MappedFileQueue`): each file holds
@@ -10,45 +11,69 @@ import { MappedFile } from './mapped-file.js';
 export class MappedFileQueue {
   readonly files: MappedFile[] = [];
 
+  /**
+   * The directories segments live in: `dir` itself, or with `multiPath` the `,`-separated list it
+   * holds (upstream `MultiPathMappedFileQueue`, a CommitLog whose storePathCommitLog names several).
+   */
+  readonly dirs: readonly string[];
+  /**
+   * Directories whose disk is over diskSpaceCleanForciblyRatio (set by the clean service, upstream
+   * `setFullStorePaths`): new segments go to the others while one has room.
+   */
+  fullDirs: ReadonlySet<string> = new Set();
+
   /** Whether a short segment before the last one may be extended instead of refusing to start. */
-  constructor(readonly dir: string, readonly fileSize: number, private readonly repairShortSegments = false) {}
+  constructor(readonly dir: string, readonly fileSize: number, private readonly repairShortSegments = false, multiPath = false) {
+    this.dirs = multiPath ? splitStorePaths(dir) : [dir];
+  }
 
   /**
    * Loads existing segments. Every segment but the last must have the full size: a shorter
    * one means files are missing or were cut, and start-up stops rather than guessing.
    */
   load(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir).filter((n) => /^\d{20}$/.test(n)).sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+    // Segment name -> its directory; with several directories, the segments of all, in offset order.
+    const where = new Map<string, string>();
+    for (const dir of this.dirs) {
+      let found: string[];
+      try {
+        found = readdirSync(dir).filter((n) => /^\d{20}$/.test(n));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      for (const n of found) {
+        const other = where.get(n);
+        if (other !== undefined) throw new Error(`segment ${n} is both in ${other} and in ${dir}; remove the stale copy`);
+        where.set(n, dir);
+      }
     }
+    const names = [...where.keys()].sort();
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const size = statSync(join(this.dir, name)).size;
+      const dir = where.get(name)!;
+      const size = statSync(join(dir, name)).size;
       const start = Number(name);
       const last = i === names.length - 1;
       if (!last && size !== this.fileSize) {
         if (size < this.fileSize && this.repairShortSegments) {
           // A crash between filling a segment and extending it (stores written before that was
           // done at rollover): its records are whole, the rest of the segment is unused.
-          truncateSync(join(this.dir, name), this.fileSize);
+          truncateSync(join(dir, name), this.fileSize);
         } else {
-          throw new Error(`${join(this.dir, name)} has ${size} bytes but the segment size is ${this.fileSize}; ` +
+          throw new Error(`${join(dir, name)} has ${size} bytes but the segment size is ${this.fileSize}; ` +
             'check mappedFileSize* in broker.conf matches the size the store was written with');
         }
       }
       if (last && size === 0 && names.length > 1) {
         // An empty last segment carries nothing (upstream deletes it too).
-        unlinkSync(join(this.dir, name));
+        unlinkSync(join(dir, name));
         continue;
       }
       if (start % this.fileSize !== 0) {
-        throw new Error(`${join(this.dir, name)}: start offset is not a multiple of the segment size ${this.fileSize}`);
+        throw new Error(`${join(dir, name)}: start offset is not a multiple of the segment size ${this.fileSize}`);
       }
-      this.files.push(new MappedFile(this.dir, start, this.fileSize, Math.min(size, this.fileSize)));
+      this.files.push(new MappedFile(dir, start, this.fileSize, Math.min(size, this.fileSize)));
     }
   }
 
@@ -72,12 +97,25 @@ export class MappedFileQueue {
 
   /** Creates the segment starting at `startOffset` (rounded down to the segment size). */
   createFile(startOffset: number): MappedFile {
-    mkdirSync(this.dir, { recursive: true });
     const from = startOffset - (startOffset % this.fileSize);
-    const f = new MappedFile(this.dir, from, this.fileSize, 0);
+    const dir = this.dirFor(from);
+    mkdirSync(dir, { recursive: true });
+    const f = new MappedFile(dir, from, this.fileSize, 0);
     f.setLength(0);
     this.files.push(f);
     return f;
+  }
+
+  /**
+   * Where the segment starting at `from` goes: with several directories, as upstream's
+   * tryCreateMappedFile, round robin by segment index over the sorted ones not over the forcible
+   * ratio (all of them when none has room).
+   */
+  private dirFor(from: number): string {
+    if (this.dirs.length === 1) return this.dirs[0]!;
+    const open = this.dirs.filter((d) => !this.fullDirs.has(d));
+    const paths = [...(open.length > 0 ? open : this.dirs)].sort();
+    return paths[Math.floor(from / this.fileSize) % paths.length]!;
   }
 
   findFileByOffset(offset: number): MappedFile | undefined {
@@ -130,3 +168,4 @@ export class MappedFileQueue {
     for (const f of this.files) f.close();
   }
 }
+

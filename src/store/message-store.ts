@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
-import { commitLogDir, type MessageStoreConfig } from '../common/config.js';
+import { commitLogDir, commitLogDirs, type MessageStoreConfig } from '../common/config.js';
 import { int16At, int32At, int8At, readLong } from '../common/bytes.js';
 import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
@@ -131,7 +131,7 @@ export class DefaultMessageStore {
     this.abortPath = join(config.storePathRootDir, 'abort');
     this.cqRoot = join(config.storePathRootDir, 'consumequeue');
     // As upstream's ensureDirOK: both exist from the start, so their disks can be measured.
-    mkdirSync(commitLogDir(config), { recursive: true });
+    for (const d of commitLogDirs(config)) mkdirSync(d, { recursive: true });
     mkdirSync(this.cqRoot, { recursive: true });
     this.commitLog = new CommitLog({
       dir: commitLogDir(config),
@@ -164,6 +164,7 @@ export class DefaultMessageStore {
       commitLogPaths: () => this.commitLogPaths(),
       consumeQueuePath: () => this.cqRoot,
       runningFlags: this.runningFlags,
+      setFullStorePaths: (paths) => { this.commitLog.files.fullDirs = paths; },
     }, logger);
   }
 
@@ -847,9 +848,9 @@ export class DefaultMessageStore {
     return Math.max(0, this.commitLog.writtenOffset - this.dispatchedOffset);
   }
 
-  /** The CommitLog's directories (upstream `getStorePathPhysic`; one here, see commitLogDir). */
+  /** The CommitLog's directories (upstream `getStorePathPhysic`, split on `,`). */
   commitLogPaths(): string[] {
-    return [commitLogDir(this.config)];
+    return commitLogDirs(this.config);
   }
 
   /**

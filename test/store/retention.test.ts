@@ -97,6 +97,7 @@ test('outside deleteWhen nothing goes unless the disk is over diskMaxUsedSpaceRa
       commitLogPaths: () => [dir],
       consumeQueuePath: () => dir,
       runningFlags: new RunningFlags(),
+      setFullStorePaths: () => undefined,
     };
     const svc = new CleanService(s.config, target, logger, Date.now, () => usage);
     assert.equal(svc.run(), 10, 'space pressure deletes expired files outside the hour');
@@ -131,6 +132,7 @@ test('over the warning or forcible level, files are cleaned at once whatever dis
         commitLogPaths: () => [dir],
         consumeQueuePath: () => dir,
         runningFlags,
+        setFullStorePaths: () => undefined,
       }, logger, Date.now, () => usage);
       const deleted = svc.run();
       await s.shutdown();
@@ -226,6 +228,7 @@ test('DISK_FULL is raised and cleared once per change with upstream log lines; p
       commitLogPaths: () => ['cl-a', 'cl-b'],
       consumeQueuePath: () => 'cq',
       runningFlags: s.runningFlags,
+      setFullStorePaths: () => undefined,
     }, memLogger, Date.now, (p) => usage.get(p) ?? -1);
     // One CommitLog path over the warning level, the other with room: upstream goes by the least used.
     usage.set('cl-a', 0.95);
@@ -252,6 +255,61 @@ test('DISK_FULL is raised and cleared once per change with upstream log lines; p
     assert.equal(s.runningFlags.isDiskFull(), true);
     assert.equal(lines.filter((l) => l.msg === 'logics disk maybe full soon 0.91, so mark disk full').length, 1);
     await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('storePathCommitLog listing several directories spreads segments over them round robin, loads them all, and avoids a full one', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret7-');
+  try {
+    const a = join(dir, 'cl-a');
+    const b = join(dir, 'cl-b');
+    const over = { storePathCommitLog: `${b},${a}`, deleteWhen: otherHour };
+    const s = await filled(dir, over);
+    const segs = (d: string): string[] => readdirSync(d).filter((n) => /^\d{20}$/.test(n));
+    const inA = segs(a);
+    const inB = segs(b);
+    assert.ok(inA.length > 3 && inB.length > 3, `${inA.length} + ${inB.length} segments`);
+    // As upstream: segment index modulo the sorted directories.
+    for (const n of inA) assert.equal((Number(n) / 4096) % 2, 0, n);
+    for (const n of inB) assert.equal((Number(n) / 4096) % 2, 1, n);
+    const info = s.runtimeInfo();
+    assert.ok(`commitLogDiskRatio_${a}` in info && `commitLogDiskRatio_${b}` in info);
+    await s.shutdown();
+
+    const again = new DefaultMessageStore(config(dir, over), host, logger);
+    again.load();
+    again.start();
+    try {
+      for (const o of [0, 150, 299]) {
+        const r = await again.getMessage('Ret', 0, o, 1);
+        assert.equal(r.status, 'FOUND');
+        assert.equal(decodeRecords(r.buffers[0]!)[0]!.body.toString().replace(/\.+$/, ''), `m-${o}`);
+      }
+      // cl-a over the forcible ratio, cl-b with room: new segments all go to cl-b.
+      const usage = new Map([[a, 0.9], [b, 0.5]]);
+      const svc = new CleanService(again.config, {
+        deleteCommitLogFiles: () => 0,
+        cleanLogicFiles: () => undefined,
+        commitLogMinOffset: () => again.minPhyOffset,
+        commitLogPaths: () => again.commitLogPaths(),
+        consumeQueuePath: () => 'cq',
+        runningFlags: again.runningFlags,
+        setFullStorePaths: (paths) => { again.commitLog.files.fullDirs = paths; },
+      }, logger, Date.now, (p) => usage.get(p) ?? 0.5);
+      svc.run();
+      assert.equal(again.runningFlags.isDiskFull(), false, 'the least used CommitLog path has room');
+      const before = new Set(segs(a));
+      for (let i = 0; i < 100; i++) assert.equal((await again.putMessage(msg(300 + i))).status, 'PUT_OK');
+      assert.deepEqual(new Set(segs(a)), before, 'no new segment in the full directory');
+      assert.ok(segs(b).length > inB.length + 3);
+      // Retention deletes from both directories, oldest first.
+      assert.ok(again.commitLog.deleteExpiredFiles(() => true, 1000) > 10);
+      assert.equal(segs(a).length + segs(b).length, 1);
+    } finally {
+      await again.shutdown();
+    }
   } finally {
     cleanup();
   }
