@@ -155,7 +155,8 @@ export class CleanService {
         else this.logger.error(`logics disk maybe full soon ${logics}, so mark disk full`);
       }
     } else if (!flags.getAndMakeDiskOK()) {
-      this.logger.info(`physic disk space OK ${physic}, logics disk space OK ${logics}, so mark disk ok, storePathPhysic=${physicPath}`);
+      // Upstream checks the CommitLog disk first: its line is the one that clears the flag.
+      this.logger.info(`physic disk space OK ${physic}, so mark disk ok, storePathPhysic=${physicPath}`);
     }
     if (this.cleanImmediately) return true;
     if (physic < 0 || physic > maxUsed) {

@@ -247,7 +247,7 @@ test('DISK_FULL is raised and cleared once per change with upstream log lines; p
     svc.run();
     svc.run();
     assert.equal(s.runningFlags.isDiskFull(), false);
-    assert.equal(lines.filter((l) => /so mark disk ok/.test(String(l.msg))).length, 1);
+    assert.equal(lines.filter((l) => l.msg === 'physic disk space OK 0.5, so mark disk ok, storePathPhysic=cl-a').length, 1);
     assert.equal((await s.putMessage(msg(1))).status, 'PUT_OK');
     // The ConsumeQueue disk over the warning level is a full disk too.
     usage.set('cq', 0.91);
