@@ -135,27 +135,34 @@ export class CleanService {
     const maxUsed = clamp(c.diskMaxUsedSpaceRatio, 10, 95) / 100;
     let physic = 100;
     let physicPath = '';
-    const full = new Set<string>();
+    const fullPaths = new Set<string>();
     for (const p of this.target.commitLogPaths()) {
       const r = this.diskUsage(p);
       if (r < physic) {
         physic = r;
         physicPath = p;
       }
-      if (r > forcibly) full.add(p);
+      if (r > forcibly) fullPaths.add(p);
     }
-    this.target.setFullStorePaths(full);
+    this.target.setFullStorePaths(fullPaths);
     const logics = this.diskUsage(this.target.consumeQueuePath());
     const flags = this.target.runningFlags;
     this.cleanImmediately = physic > forcibly || physic > warning || logics > forcibly || logics > warning;
-    // The flag changes (and is logged) only when the state does, not at every round.
-    if (physic > warning || logics > warning) {
+    // Upstream's order, CommitLog disk first: over the warning level the disk is full; between
+    // the forcible and the warning level the flag stays as it was (a full disk is declared OK
+    // only once back at the forcible level); below it the ConsumeQueue disk decides the same way.
+    // The flag is logged only when it changes, not at every round.
+    let full: boolean | undefined;
+    if (physic > warning) full = true;
+    else if (physic > forcibly) full = undefined;
+    else if (logics > warning) full = true;
+    else full = false;
+    if (full === true) {
       if (flags.getAndMakeDiskFull()) {
         if (physic > warning) this.logger.error(`physic disk maybe full soon ${physic}, so mark disk full, storePathPhysic=${physicPath}`);
         else this.logger.error(`logics disk maybe full soon ${logics}, so mark disk full`);
       }
-    } else if (!flags.getAndMakeDiskOK()) {
-      // Upstream checks the CommitLog disk first: its line is the one that clears the flag.
+    } else if (full === false && !flags.getAndMakeDiskOK()) {
       this.logger.info(`physic disk space OK ${physic}, so mark disk ok, storePathPhysic=${physicPath}`);
     }
     if (this.cleanImmediately) return true;

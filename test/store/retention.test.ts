@@ -241,7 +241,12 @@ test('DISK_FULL is raised and cleared once per change with upstream log lines; p
     assert.equal(full.length, 1, 'logged when the state changes, not every round');
     assert.equal(lines.filter((l) => l.msg === 'disk space will be full soon, but delete file failed.').length, 3);
     for (let i = 0; i < 3; i++) assert.equal((await s.putMessage(msg(i))).status, 'SERVICE_NOT_AVAILABLE');
-    // (The store logs its refusals to its own logger; the state is what matters here.)
+    // Between the forcible and the warning level the disk stays full (upstream's hysteresis).
+    usage.set('cl-a', 0.88);
+    usage.set('cl-b', 0.88);
+    svc.run();
+    assert.equal(s.runningFlags.isDiskFull(), true, 'not OK before the forcible level');
+    assert.equal((await s.putMessage(msg(0))).status, 'SERVICE_NOT_AVAILABLE');
     usage.set('cl-a', 0.5);
     usage.set('cl-b', 0.5);
     svc.run();
