@@ -92,6 +92,11 @@ export interface MessageStoreConfig {
   storePathRootDir: string;
   /** Defaults to `<storePathRootDir>/commitlog` when empty; several directories separated by `,` spread the segments over them. */
   storePathCommitLog: string;
+  /**
+   * With a multi-path storePathCommitLog: more `,`-separated directories whose segments are
+   * loaded and read but never written (upstream, for moving a CommitLog off a disk).
+   */
+  readOnlyCommitLogStorePaths: string;
   mappedFileSizeCommitLog: number;
   mappedFileSizeConsumeQueue: number;
   flushDiskType: FlushDiskType;
@@ -217,6 +222,7 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
   return {
     storePathRootDir: join(homedir(), 'store'),
     storePathCommitLog: '',
+    readOnlyCommitLogStorePaths: '',
     mappedFileSizeCommitLog: 1024 * 1024 * 1024,
     mappedFileSizeConsumeQueue: 300_000 * 20,
     flushDiskType: 'ASYNC_FLUSH',

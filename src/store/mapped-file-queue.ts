@@ -21,9 +21,14 @@ export class MappedFileQueue {
    * `setFullStorePaths`): new segments go to the others while one has room.
    */
   fullDirs: ReadonlySet<string> = new Set();
+  /**
+   * More directories of a multi-path queue whose segments are loaded but where none is created
+   * (upstream readOnlyCommitLogStorePaths). Set before load().
+   */
+  readOnlyDirs: readonly string[] = [];
 
   /** Whether a short segment before the last one may be extended instead of refusing to start. */
-  constructor(readonly dir: string, readonly fileSize: number, private readonly repairShortSegments = false, multiPath = false) {
+  constructor(readonly dir: string, readonly fileSize: number, private readonly repairShortSegments = false, private readonly multiPath = false) {
     this.dirs = multiPath ? splitStorePaths(dir) : [dir];
   }
 
@@ -34,7 +39,8 @@ export class MappedFileQueue {
   load(): void {
     // Segment name -> its directory; with several directories, the segments of all, in offset order.
     const where = new Map<string, string>();
-    for (const dir of this.dirs) {
+    const all = this.multiPath ? [...new Set([...this.dirs, ...this.readOnlyDirs])] : this.dirs;
+    for (const dir of all) {
       let found: string[];
       try {
         found = readdirSync(dir).filter((n) => /^\d{20}$/.test(n));
@@ -109,12 +115,14 @@ export class MappedFileQueue {
   /**
    * Where the segment starting at `from` goes: with several directories, as upstream's
    * tryCreateMappedFile, round robin by segment index over the sorted ones not over the forcible
-   * ratio (all of them when none has room).
+   * ratio nor read-only (all writable ones when none has room).
    */
   private dirFor(from: number): string {
-    if (this.dirs.length === 1) return this.dirs[0]!;
-    const open = this.dirs.filter((d) => !this.fullDirs.has(d));
-    const paths = [...(open.length > 0 ? open : this.dirs)].sort();
+    if (!this.multiPath) return this.dirs[0]!;
+    let writable = this.dirs.filter((d) => !this.readOnlyDirs.includes(d));
+    if (writable.length === 0) writable = [...this.dirs];
+    const open = writable.filter((d) => !this.fullDirs.has(d));
+    const paths = [...(open.length > 0 ? open : writable)].sort();
     return paths[Math.floor(from / this.fileSize) % paths.length]!;
   }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
-import { commitLogDir, commitLogDirs, type MessageStoreConfig } from '../common/config.js';
+import { commitLogDir, commitLogDirs, splitStorePaths, type MessageStoreConfig } from '../common/config.js';
 import { int16At, int32At, int8At, readLong } from '../common/bytes.js';
 import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
@@ -145,6 +145,7 @@ export class DefaultMessageStore {
       putLatency: this.storeStats,
       onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
     });
+    if (config.readOnlyCommitLogStorePaths.trim() !== '') this.commitLog.files.readOnlyDirs = splitStorePaths(config.readOnlyCommitLogStorePaths);
     this.indexService = new IndexService({
       dir: join(config.storePathRootDir, 'index'),
       hashSlotNum: config.maxHashSlotNum,

@@ -319,3 +319,34 @@ test('storePathCommitLog listing several directories spreads segments over them 
     cleanup();
   }
 });
+
+test('readOnlyCommitLogStorePaths: segments there are loaded and read, new ones go to storePathCommitLog only', async () => {
+  const { dir, cleanup } = tempDir('rmq-ret8-');
+  try {
+    const [a, b, c] = ['cl-a', 'cl-b', 'cl-c'].map((n) => join(dir, n)) as [string, string, string];
+    const segs = (d: string): string[] => { try { return readdirSync(d).filter((n) => /^\d{20}$/.test(n)); } catch { return []; } };
+    const s = await filled(dir, { storePathCommitLog: `${a},${b}` });
+    await s.shutdown();
+    const inA = segs(a);
+    assert.ok(inA.length > 3);
+    // cl-a is being retired: read-only, and cl-c takes its place.
+    const over = { storePathCommitLog: `${b},${c}`, readOnlyCommitLogStorePaths: a };
+    const again = new DefaultMessageStore(config(dir, over), host, logger);
+    again.load();
+    again.start();
+    try {
+      for (const o of [0, 150, 299]) {
+        const r = await again.getMessage('Ret', 0, o, 1);
+        assert.equal(r.status, 'FOUND', `offset ${o}`);
+        assert.equal(decodeRecords(r.buffers[0]!)[0]!.body.toString().replace(/\.+$/, ''), `m-${o}`);
+      }
+      for (let i = 0; i < 100; i++) assert.equal((await again.putMessage(msg(300 + i))).status, 'PUT_OK');
+      assert.deepEqual(segs(a), inA, 'nothing new in the read-only directory');
+      assert.ok(segs(c).length > 1, 'new segments in the new directory');
+    } finally {
+      await again.shutdown();
+    }
+  } finally {
+    cleanup();
+  }
+});
