@@ -1,6 +1,7 @@
 import { existsSync, statfsSync } from 'node:fs';
 import type { Logger } from '../common/logger.js';
 import type { MessageStoreConfig } from '../common/config.js';
+import { javaDoubleString } from '../common/java.js';
 import type { RunningFlags } from './running-flags.js';
 
 /** What the clean service needs of the store. */
@@ -150,8 +151,8 @@ export class CleanService {
     this.cleanImmediately = physic > forcibly || physic > warning || logics > forcibly || logics > warning;
     // Upstream's order, CommitLog disk first: over the warning level the disk is full; between
     // the forcible and the warning level the flag stays as it was (a full disk is declared OK
-    // only once back at the forcible level); below it the ConsumeQueue disk decides the same way.
-    // The flag is logged only when it changes, not at every round.
+    // only once back at the forcible level); below it, the ConsumeQueue disk over the warning
+    // level makes it full, else it is OK. The flag is logged only when it changes, not every round.
     let full: boolean | undefined;
     if (physic > warning) full = true;
     else if (physic > forcibly) full = undefined;
@@ -159,19 +160,19 @@ export class CleanService {
     else full = false;
     if (full === true) {
       if (flags.getAndMakeDiskFull()) {
-        if (physic > warning) this.logger.error(`physic disk maybe full soon ${physic}, so mark disk full, storePathPhysic=${physicPath}`);
-        else this.logger.error(`logics disk maybe full soon ${logics}, so mark disk full`);
+        if (physic > warning) this.logger.error(`physic disk maybe full soon ${javaDoubleString(physic)}, so mark disk full, storePathPhysic=${physicPath}`);
+        else this.logger.error(`logics disk maybe full soon ${javaDoubleString(logics)}, so mark disk full`);
       }
     } else if (full === false && !flags.getAndMakeDiskOK()) {
-      this.logger.info(`physic disk space OK ${physic}, so mark disk ok, storePathPhysic=${physicPath}`);
+      this.logger.info(`physic disk space OK ${javaDoubleString(physic)}, so mark disk ok, storePathPhysic=${physicPath}`);
     }
     if (this.cleanImmediately) return true;
     if (physic < 0 || physic > maxUsed) {
-      this.logger.info(`commitLog disk maybe full soon, so reclaim space, ${physic}`);
+      this.logger.info(`commitLog disk maybe full soon, so reclaim space, ${javaDoubleString(physic)}`);
       return true;
     }
     if (logics < 0 || logics > maxUsed) {
-      this.logger.info(`consumeQueue disk maybe full soon, so reclaim space, ${logics}`);
+      this.logger.info(`consumeQueue disk maybe full soon, so reclaim space, ${javaDoubleString(logics)}`);
       return true;
     }
     return false;
