@@ -44,6 +44,10 @@ import { BrokerConfigProcessor, brokerRuntimeConfig } from './processors/broker-
 import { MessageRequestModeManager } from './message-request-mode-manager.js';
 import { TopicRouteInfoManager } from './topic-route-info-manager.js';
 import { QueryAssignmentProcessor } from './processors/query-assignment.js';
+import { AuthMetadataStore } from './auth/auth-metadata-store.js';
+import { AuthPipeline } from './auth/auth-pipeline.js';
+import { AuthAdminProcessor } from './processors/auth.js';
+import { innerClientCredentials } from './auth/inner-credentials.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -98,6 +102,9 @@ export class BrokerController {
   readonly messageRequestModeManager: MessageRequestModeManager;
   /** Every broker's queues of a topic, from the NameServers, for QUERY_ASSIGNMENT. */
   readonly topicRouteInfoManager: TopicRouteInfoManager;
+  /** ACL 2.0 users and ACLs (AUTH_* codes), checked by the auth pipeline when the switches are on. */
+  readonly authMetadataStore: AuthMetadataStore;
+  private readonly authPipeline: AuthPipeline;
   startTimestamp = 0;
   private readonly outerAPI: BrokerOuterAPI;
   private server?: RemotingServer;
@@ -133,7 +140,10 @@ export class BrokerController {
     this.subscriptionGroupManager = new SubscriptionGroupManager(root, this.brokerConfig.autoCreateSubscriptionGroup, this.logger);
     this.consumerManager = new ConsumerManager(this.logger, () => this.brokerConfig.notifyConsumerIdsChangedEnable);
     this.producerManager = new ProducerManager(this.logger);
-    this.outerAPI = new BrokerOuterAPI(this.logger);
+    // As upstream's BrokerOuterAPI: requests to the NameServers are signed with the inner credentials.
+    this.outerAPI = new BrokerOuterAPI(this.logger, innerClientCredentials(this.brokerConfig.innerClientAuthenticationCredentials));
+    this.authMetadataStore = new AuthMetadataStore(root, this.logger);
+    this.authPipeline = new AuthPipeline(this.brokerConfig, this.authMetadataStore, this.logger);
     this.messageRequestModeManager = new MessageRequestModeManager(root, this.logger);
     this.topicRouteInfoManager = new TopicRouteInfoManager(
       this.outerAPI, () => this.namesrvList(), () => this.brokerConfig.brokerName, this.topicConfigManager, this.logger,
@@ -168,6 +178,8 @@ export class BrokerController {
     this.consumerOffsetManager.load();
     this.subscriptionGroupManager.load();
     this.messageRequestModeManager.load();
+    this.authMetadataStore.load();
+    this.authMetadataStore.initUsers(this.brokerConfig.initAuthenticationUser, this.brokerConfig.innerClientAuthenticationCredentials);
     this.scheduleMessageService.load();
     await this.timerMessageStore.load();
     if (rec.abnormal) {
@@ -247,6 +259,7 @@ export class BrokerController {
   }
 
   private registerProcessors(server: RemotingServer, withPull: boolean): void {
+    server.setRequestPipeline(this.authPipeline.handle);
     const send = new SendMessageProcessor(this);
     const cm = new ConsumerManageProcessor(this);
     const client = new ClientManageProcessor(this);
@@ -342,6 +355,11 @@ export class BrokerController {
     reg(RequestCode.UPDATE_AND_GET_GROUP_FORBIDDEN, (req) => subGroup.updateAndGetForbidden(req));
     reg(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, (req) => resetOffset.process(req));
     reg(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => relay.getConsumerRunningInfo(req));
+    const auth = new AuthAdminProcessor(() => this.authMetadataStore);
+    for (const code of [
+      RequestCode.AUTH_CREATE_USER, RequestCode.AUTH_UPDATE_USER, RequestCode.AUTH_DELETE_USER, RequestCode.AUTH_GET_USER, RequestCode.AUTH_LIST_USER,
+      RequestCode.AUTH_CREATE_ACL, RequestCode.AUTH_UPDATE_ACL, RequestCode.AUTH_DELETE_ACL, RequestCode.AUTH_GET_ACL, RequestCode.AUTH_LIST_ACL,
+    ]) reg(code, (req) => auth.process(req));
     reg(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => relay.consumeMessageDirectly(req));
     reg(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, (req) => relay.getConsumerStatus(req));
     server.on('disconnect', (conn) => {

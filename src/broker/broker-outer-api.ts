@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../common/logger.js';
 import { decodeTopicRouteData, encodeRegisterBrokerBody, type TopicConfigSerializeWrapper, type TopicRouteData } from '../common/route.js';
 import { RemotingClient } from '../remoting/client.js';
+import { aclRpcHook, type SessionCredentials } from '../remoting/acl-signature.js';
 import { createRequest } from '../remoting/command.js';
 import { RequestCode, ResponseCode, SerializeType } from '../remoting/codes.js';
 
@@ -19,9 +20,11 @@ export interface BrokerIdentity {
  * server-side assignment of queues (QUERY_ASSIGNMENT).
  */
 export class BrokerOuterAPI {
-  private readonly client = new RemotingClient({ connectTimeoutMs: 3000 });
+  private readonly client: RemotingClient;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger, credentials?: SessionCredentials) {
+    this.client = new RemotingClient({ connectTimeoutMs: 3000, rpcHook: aclRpcHook(credentials) });
+  }
 
   async registerBrokerAll(namesrvAddrs: string[], id: BrokerIdentity, wrapper: TopicConfigSerializeWrapper, timeoutMs: number): Promise<void> {
     const body = encodeRegisterBrokerBody({ topicConfigSerializeWrapper: wrapper, filterServerList: [] }, false);

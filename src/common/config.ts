@@ -86,6 +86,32 @@ export interface BrokerConfig {
   defaultMessageRequestMode: 'PULL' | 'POP';
   /** popShareQueueNum of that default when it is POP (upstream −1: every consumer pops every queue). */
   defaultPopShareQueueNum: number;
+  /**
+   * ACL 2.0 (upstream `AuthConfig`, read from the same broker.conf): every Remoting request must
+   * be signed by an enabled user of the broker's user store (see src/broker/auth/).
+   */
+  authenticationEnabled: boolean;
+  /** Each request is checked against its user's ACL policies (super users pass). */
+  authorizationEnabled: boolean;
+  /** `,`-separated request codes that pass without a signature. */
+  authenticationWhitelist: string;
+  /** `,`-separated request codes that pass without an ACL check. */
+  authorizationWhitelist: string;
+  /** JSON `{"username":…,"password":…}`: the first super user, created at start when missing. */
+  initAuthenticationUser: string;
+  /**
+   * JSON `{"accessKey":…,"secretKey":…}`: the broker signs its own requests (to the NameServers)
+   * with it, and it is a super user of the store.
+   */
+  innerClientAuthenticationCredentials: string;
+  /**
+   * Upstream's strategy class: stateless (default) checks every request; a name containing
+   * `Stateful` remembers each connection's verdict for statefulAuthenticationCacheExpiredSecond.
+   */
+  authenticationStrategy: string;
+  authorizationStrategy: string;
+  statefulAuthenticationCacheExpiredSecond: number;
+  statefulAuthorizationCacheExpiredSecond: number;
 }
 
 export interface MessageStoreConfig {
@@ -215,6 +241,16 @@ export function defaultBrokerConfig(): BrokerConfig {
     serverLoadBalancerEnable: true,
     defaultMessageRequestMode: 'PULL',
     defaultPopShareQueueNum: -1,
+    authenticationEnabled: false,
+    authorizationEnabled: false,
+    authenticationWhitelist: '',
+    authorizationWhitelist: '',
+    initAuthenticationUser: '',
+    innerClientAuthenticationCredentials: '',
+    authenticationStrategy: '',
+    authorizationStrategy: '',
+    statefulAuthenticationCacheExpiredSecond: 60,
+    statefulAuthorizationCacheExpiredSecond: 60,
   };
 }
 

@@ -15,6 +15,11 @@ export interface RemotingClientOptions {
   onError?: (addr: string, err: Error) => void;
   /** Called when a connection to `addr` opens, before any request is written on it. */
   onConnect?: (addr: string) => void;
+  /**
+   * Called with every request before it is written (upstream `RPCHook.doBeforeRequest`), e.g. to
+   * sign it with the ACL credentials (`aclRpcHook`).
+   */
+  rpcHook?: (addr: string, cmd: RemotingCommand) => void;
 }
 
 /** Remoting client: one lazily opened connection per server address, reopened after a close. */
@@ -27,6 +32,7 @@ export class RemotingClient {
   constructor(private readonly opts: RemotingClientOptions = {}) {}
 
   invoke(addr: string, cmd: RemotingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
+    this.opts.rpcHook?.(addr, cmd);
     // An open connection is used at once: no promise hop on every request.
     const ready = this.ready.get(addr);
     if (ready !== undefined && !ready.isClosed && !this.closed) return ready.invoke(cmd, timeoutMs);
@@ -34,6 +40,7 @@ export class RemotingClient {
   }
 
   async invokeOneway(addr: string, cmd: RemotingCommand): Promise<void> {
+    this.opts.rpcHook?.(addr, cmd);
     const conn = await this.getConnection(addr);
     conn.invokeOneway(cmd);
   }

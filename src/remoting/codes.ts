@@ -124,6 +124,17 @@ export const RequestCode = {
   /** How many POPs wait on a topic, group and queue. */
   POLLING_INFO: 200055,
   BATCH_ACK_MESSAGE: 200151,
+  /** ACL 2.0 administration (upstream 5.3+): users and their access control lists on a broker. */
+  AUTH_CREATE_USER: 3001,
+  AUTH_UPDATE_USER: 3002,
+  AUTH_DELETE_USER: 3003,
+  AUTH_GET_USER: 3004,
+  AUTH_LIST_USER: 3005,
+  AUTH_CREATE_ACL: 3006,
+  AUTH_UPDATE_ACL: 3007,
+  AUTH_DELETE_ACL: 3008,
+  AUTH_GET_ACL: 3009,
+  AUTH_LIST_ACL: 3010,
 } as const;
 
 /** Response codes (upstream `RemotingSysResponseCode` + `ResponseCode`). */

@@ -6,3 +6,4 @@ export * from './server.js';
 export * from './client.js';
 export * from './errors.js';
 export * from './header.js';
+export * from './acl-signature.js';

@@ -18,6 +18,9 @@ export interface RemotingServerOptions {
   logger: Logger;
 }
 
+/** Checks a request before its processor runs; returns the response that ends it, or null to go on. */
+export type RequestPipeline = (request: RemotingCommand, conn: Connection) => RemotingCommand | null;
+
 /**
  * Remoting TCP server: one processor per request code, REQUEST_CODE_NOT_SUPPORTED for the rest.
  * Emits `connection` and `disconnect` with the Connection, so roles can track channels.
@@ -28,6 +31,7 @@ export class RemotingServer extends EventEmitter {
   private readonly connections = new Set<Connection>();
   private boundPort = 0;
   private readonly busyPoll: BusyPoll | undefined;
+  private pipeline: RequestPipeline | undefined;
 
   constructor(private readonly opts: RemotingServerOptions) {
     super();
@@ -36,6 +40,14 @@ export class RemotingServer extends EventEmitter {
 
   registerProcessor(code: number, handler: RequestHandler): void {
     this.processors.set(code, handler);
+  }
+
+  /**
+   * Runs before the processor of every supported request (upstream `RequestPipeline`, e.g. the
+   * broker's authentication and authorization): a command it returns is the answer instead.
+   */
+  setRequestPipeline(pipeline: RequestPipeline | undefined): void {
+    this.pipeline = pipeline;
   }
 
   get port(): number {
@@ -89,6 +101,10 @@ export class RemotingServer extends EventEmitter {
     const p = this.processors.get(req.code);
     if (!p) {
       return createResponse(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${req.code} not supported`);
+    }
+    if (this.pipeline) {
+      const abort = this.pipeline(req, conn);
+      if (abort) return abort;
     }
     return p(req, conn);
   }
