@@ -32,6 +32,7 @@ import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../cl
 import { MQClientAPI } from '../client/mq-client-api.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from '../client/route.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 export interface AdminOptions {
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
@@ -39,6 +40,8 @@ export interface AdminOptions {
   /** Share an MQClientAPI; by default the admin owns one. */
   api?: MQClientAPI;
   serializeType?: 'ROCKETMQ' | 'JSON';
+  /** ACL credentials every request is signed with (upstream `AclClientRPCHook`); needed when the broker has authenticationEnabled. */
+  sessionCredentials?: SessionCredentials;
   /** Timeout of each request (ms). Default 5000. */
   timeoutMs?: number;
   logger?: Logger;
@@ -131,7 +134,7 @@ export class Admin {
 
   constructor(opts: AdminOptions = {}) {
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
-    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials });
     this.ownsApi = !opts.api;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.log = opts.logger ?? createLogger('admin');

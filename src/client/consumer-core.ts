@@ -12,6 +12,7 @@ import type { AllocateMessageQueueStrategy } from './rebalance/index.js';
 import type { PopProcessQueue } from './pop-process-queue.js';
 import { RebalanceImpl, type ConsumeFromWhereValue, type MessageModelValue, type PopRequest, type PullRequest, type RebalanceConfig } from './rebalance-impl.js';
 import { messageQueueKey, type MessageQueue } from './route.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 // What the PushConsumer and the LitePullConsumer share: settings, the client instance, the
 // offset store, heartbeats, background tasks, the pull request and the rebalance hooks.
@@ -62,6 +63,8 @@ export interface ConsumerOptions {
   api?: MQClientAPI;
   /** Request header serialization. Default ROCKETMQ (binary). */
   serializeType?: 'ROCKETMQ' | 'JSON';
+  /** ACL credentials every request is signed with (upstream `AclClientRPCHook`); needed when the broker has authenticationEnabled. */
+  sessionCredentials?: SessionCredentials;
   /** IP part of the client id. Default: this machine's first non-internal IPv4 address. */
   clientIP?: string;
   /** Client id instance part; two consumers of one group in one process need different ones (the default is unique). */
@@ -148,7 +151,7 @@ export function parseConsumeTimestamp(v: number | string | undefined, now = Date
 /** The consumer's own MQClientInstance, from the client part of its options. */
 export function newClientInstance(opts: ConsumerOptions): MQClientInstance {
   return new MQClientInstance({
-    namesrvAddr: opts.namesrvAddr, api: opts.api, serializeType: opts.serializeType, clientIP: opts.clientIP,
+    namesrvAddr: opts.namesrvAddr, api: opts.api, serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials, clientIP: opts.clientIP,
     instanceName: opts.instanceName, pollNameServerInterval: opts.pollNameServerInterval, logger: opts.logger,
   });
 }

@@ -1,3 +1,5 @@
+import { aclRpcHook, type SessionCredentials } from '../remoting/acl-signature.js';
+import type { AclInfo, UserInfo } from '../common/acl-info.js';
 import { popReceipts, type AckMessageRequestHeader, type PopMessageRequestHeader, type PopReceipt } from '../remoting/protocol/pop-message-header.js';
 import {
   decodeNotificationResponseHeader, decodePollingInfoResponseHeader, encodeNotificationRequestHeader, encodePollingInfoRequestHeader,
@@ -138,6 +140,11 @@ export interface MQClientAPIOptions {
   connectTimeoutMs?: number;
   /** Handles requests brokers send on our connections (NOTIFY_CONSUMER_IDS_CHANGED, …). */
   onRequest?: RequestHandler;
+  /**
+   * ACL credentials: every request is signed with them (upstream `AclClientRPCHook`), as a
+   * broker with `authenticationEnabled` requires. Ignored when `remotingClient` is given.
+   */
+  sessionCredentials?: SessionCredentials;
 }
 
 const DEFAULT_TIMEOUT = 3000;
@@ -198,6 +205,13 @@ function jsonBody(res: RemotingCommand, addr: string, what: string): Record<stri
   return v as Record<string, unknown>;
 }
 
+function jsonArray(res: RemotingCommand, addr: string, what: string): unknown[] {
+  const body = bodyOf(res, addr, what);
+  const v = decodeBody(addr, what, () => parseLenientJson(body));
+  if (!Array.isArray(v)) throw new MQClientError(`${what} from ${addr} is not a JSON array`, ClientErrorCode.BAD_RESPONSE);
+  return v;
+}
+
 function stringList(v: unknown, addr: string, what: string): string[] {
   if (!Array.isArray(v)) throw new MQClientError(`${what} from ${addr} has no list`, ClientErrorCode.BAD_RESPONSE);
   return v.map(String);
@@ -238,6 +252,7 @@ export class MQClientAPI {
       connectTimeoutMs: opts.connectTimeoutMs,
       onRequest: (req, conn) => this.dispatchRequest(req, conn),
       onConnect: (addr) => { for (const l of [...this.connectListeners]) l(addr); },
+      rpcHook: aclRpcHook(opts.sessionCredentials),
     });
   }
 
@@ -1058,6 +1073,57 @@ export class MQClientAPI {
     cmd.serializeType = SerializeType.JSON;
     const res = await this.invokeOk(brokerAddr, cmd, timeoutMs);
     return decodeBody(brokerAddr, 'polling info', () => decodePollingInfoResponseHeader(res.extFields));
+  }
+
+  // ---- ACL 2.0 users and ACLs of a broker (AUTH_* 3001-3010, upstream MQClientAPIImpl) ----
+
+  async createUser(brokerAddr: string, user: UserInfo, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_CREATE_USER, this.header({ username: user.username }), toJsonBody(user)), timeoutMs);
+  }
+
+  /** Only the fields given change (password, userType, userStatus). */
+  async updateUser(brokerAddr: string, user: UserInfo, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_UPDATE_USER, this.header({ username: user.username }), toJsonBody(user)), timeoutMs);
+  }
+
+  async deleteUser(brokerAddr: string, username: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_DELETE_USER, { username }), timeoutMs);
+  }
+
+  /** The user, or undefined when the broker has none of that name. */
+  async getUser(brokerAddr: string, username: string, timeoutMs = DEFAULT_TIMEOUT): Promise<UserInfo | undefined> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_GET_USER, { username }), timeoutMs);
+    return res.body && res.body.length > 0 ? jsonBody(res, brokerAddr, 'user') as UserInfo : undefined;
+  }
+
+  /** Users whose name contains `filter` (all without one). */
+  async listUser(brokerAddr: string, filter?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<UserInfo[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_LIST_USER, this.header({ filter })), timeoutMs);
+    return res.body && res.body.length > 0 ? jsonArray(res, brokerAddr, 'user list') as UserInfo[] : [];
+  }
+
+  async createAcl(brokerAddr: string, acl: AclInfo, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_CREATE_ACL, this.header({ subject: acl.subject }), toJsonBody(acl)), timeoutMs);
+  }
+
+  /** Entries of the same resource are replaced, others added. */
+  async updateAcl(brokerAddr: string, acl: AclInfo, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_UPDATE_ACL, this.header({ subject: acl.subject }), toJsonBody(acl)), timeoutMs);
+  }
+
+  /** One resource's entry (`resource` like `Topic:t`), or the subject's whole ACL without one. */
+  async deleteAcl(brokerAddr: string, subject: string, resource?: string, policyType?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_DELETE_ACL, this.header({ subject, policyType, resource })), timeoutMs);
+  }
+
+  async getAcl(brokerAddr: string, subject: string, timeoutMs = DEFAULT_TIMEOUT): Promise<AclInfo | undefined> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_GET_ACL, { subject }), timeoutMs);
+    return res.body && res.body.length > 0 ? jsonBody(res, brokerAddr, 'acl') as AclInfo : undefined;
+  }
+
+  async listAcl(brokerAddr: string, subjectFilter?: string, resourceFilter?: string, timeoutMs = DEFAULT_TIMEOUT): Promise<AclInfo[]> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.AUTH_LIST_ACL, this.header({ subjectFilter, resourceFilter })), timeoutMs);
+    return res.body && res.body.length > 0 ? jsonArray(res, brokerAddr, 'acl list') as AclInfo[] : [];
   }
 }
 

@@ -9,6 +9,7 @@ import { MQClientAPI } from './mq-client-api.js';
 import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
 import { topicRouteData2TopicSubscribeInfo } from './topic-publish-info.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 /** Settings of an MQClientInstance. */
 export interface MQClientInstanceOptions {
@@ -18,6 +19,8 @@ export interface MQClientInstanceOptions {
   api?: MQClientAPI;
   /** Request header serialization. Default ROCKETMQ (binary). */
   serializeType?: 'ROCKETMQ' | 'JSON';
+  /** ACL credentials every request is signed with (upstream `AclClientRPCHook`); needed when the broker has authenticationEnabled. */
+  sessionCredentials?: SessionCredentials;
   /** IP part of the client id. Default: this machine's first non-internal IPv4 address. */
   clientIP?: string;
   /** Instance part of the client id. Default: `<pid>#<counter>`, unique in the process. */
@@ -59,7 +62,7 @@ export class MQClientInstance {
 
   constructor(opts: MQClientInstanceOptions = {}) {
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
-    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials });
     this.ownsApi = !opts.api;
     this.clientIP = opts.clientIP ?? localIPv4();
     this.instanceName = opts.instanceName ?? `${process.pid}#${++instanceCounter}`;

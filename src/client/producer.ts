@@ -22,6 +22,7 @@ import { DEFAULT_TRACE_TOPIC, TraceMessageType } from './trace/trace-data.js';
 import { ProduceAccumulator, type AccumulatorLimits } from './produce-accumulator.js';
 import { adaptDefaultTopicRoute, topicRouteData2TopicPublishInfo, type TopicPublishInfo } from './topic-publish-info.js';
 import { checkNamespace, queueWithNamespace, queueWithoutNamespace, wrapNamespace } from './namespace.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 export interface ProducerOptions {
   /** Producer group (matters for transactions only). Default `DEFAULT_PRODUCER`. */
@@ -60,6 +61,8 @@ export interface ProducerOptions {
   heartbeatBrokerInterval?: number;
   /** Request header serialization. Default ROCKETMQ (binary). */
   serializeType?: 'ROCKETMQ' | 'JSON';
+  /** ACL credentials every request is signed with (upstream `AclClientRPCHook`); needed when the broker has authenticationEnabled. */
+  sessionCredentials?: SessionCredentials;
   /** Share an MQClientAPI (and its connections); by default the producer owns one. */
   api?: MQClientAPI;
   clientIP?: string;
@@ -174,7 +177,7 @@ export class Producer {
     const groupProblem = validateGroup(this.group);
     if (groupProblem) throw new MQClientError(groupProblem, ClientErrorCode.ARGUMENT_ILLEGAL);
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
-    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials });
     this.ownsApi = !opts.api;
     const ip = opts.clientIP ?? localIPv4();
     this.ids = new MessageIdGenerator(ip);

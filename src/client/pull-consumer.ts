@@ -11,6 +11,7 @@ import { NamesrvAddressList } from './namesrv-list.js';
 import type { MessageQueue } from './route.js';
 import { topicRouteData2TopicSubscribeInfo } from './topic-publish-info.js';
 import { checkNamespace, queueWithNamespace, queueWithoutNamespace, withoutNamespace, wrapNamespace } from './namespace.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 export interface PullConsumerOptions {
   /** Consumer group; offsets are stored per group. */
@@ -23,6 +24,8 @@ export interface PullConsumerOptions {
   /** `host:9876;host2:9876`; defaults to the NAMESRV_ADDR environment variable. */
   namesrvAddr?: string;
   serializeType?: 'ROCKETMQ' | 'JSON';
+  /** ACL credentials every request is signed with (upstream `AclClientRPCHook`); needed when the broker has authenticationEnabled. */
+  sessionCredentials?: SessionCredentials;
   /** Share an MQClientAPI (and its connections); by default the consumer owns one. */
   api?: MQClientAPI;
   /** Route refresh period (ms). Default 30000. */
@@ -73,7 +76,7 @@ export class PullConsumer {
     this.group = wrapNamespace(this.namespace, opts.group);
     checkGroup(this.group);
     this.namesrv = new NamesrvAddressList(opts.namesrvAddr ?? process.env.NAMESRV_ADDR);
-    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    this.api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials });
     this.ownsApi = !opts.api;
     this.pollInterval = opts.pollNameServerInterval ?? 30_000;
     this.log = opts.logger ?? createLogger('pull-consumer', { group: this.group });

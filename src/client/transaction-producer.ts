@@ -51,7 +51,7 @@ export class TransactionProducer extends Producer {
   private unregisterCheck?: () => void;
 
   constructor(opts: TransactionProducerOptions) {
-    const api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType });
+    const api = opts.api ?? new MQClientAPI({ serializeType: opts.serializeType, sessionCredentials: opts.sessionCredentials });
     super({ ...opts, api });
     this.api2 = api;
     this.check = opts.checkLocalTransaction;

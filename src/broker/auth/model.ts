@@ -1,5 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../../common/topic.js';
+import type { AclInfo, PolicyEntryInfo, UserInfo } from '../../common/acl-info.js';
+
+export type { AclInfo, PolicyEntryInfo, PolicyInfo, UserInfo } from '../../common/acl-info.js';
 
 /**
  * The ACL 2.0 data model (upstream `auth` module: `User`, `Acl`, `Policy`, `PolicyEntry`,
@@ -224,31 +227,7 @@ export function deleteAclEntry(acl: Acl, policyType: PolicyTypeValue, resource: 
   if (p.entries.length === 0) acl.policies = acl.policies.filter((x) => x !== p);
 }
 
-// ---- wire bodies (upstream UserInfo / AclInfo) ----
-
-export interface UserInfo {
-  username?: string;
-  password?: string;
-  userType?: string;
-  userStatus?: string;
-}
-
-export interface PolicyEntryInfo {
-  resource?: string;
-  actions?: string[];
-  sourceIps?: string[];
-  decision?: string;
-}
-
-export interface PolicyInfo {
-  policyType?: string;
-  entries?: PolicyEntryInfo[];
-}
-
-export interface AclInfo {
-  subject?: string;
-  policies?: PolicyInfo[];
-}
+// ---- wire bodies (upstream UserInfo / AclInfo, in common/acl-info.ts) ----
 
 export function userToInfo(u: User): UserInfo {
   return { username: u.username, password: u.password, userType: u.userType, userStatus: u.userStatus };
