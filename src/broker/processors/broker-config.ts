@@ -30,6 +30,19 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
   'diskSpaceCleanForciblyRatio', 'diskSpaceWarningLevelRatio', 'cleanFileForciblyEnable', 'deleteFileBatchMax',
 ]);
 
+/**
+ * Upstream keeps these in `AuthConfig`, outside the broker's `Configuration`: GET_BROKER_CONFIG
+ * does not show them (initAuthenticationUser and the inner credentials hold secrets) and
+ * UPDATE_BROKER_CONFIG does not change them.
+ */
+const AUTH_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof BrokerConfig>([
+  'authenticationEnabled', 'authorizationEnabled', 'authenticationWhitelist', 'authorizationWhitelist', 'initAuthenticationUser',
+  'innerClientAuthenticationCredentials', 'authenticationStrategy', 'authorizationStrategy',
+  'statefulAuthenticationCacheExpiredSecond', 'statefulAuthorizationCacheExpiredSecond',
+]);
+
+const BROKER_SPEC_WITHOUT_AUTH = Object.fromEntries(Object.entries(BROKER_CONFIG_SPEC).filter(([k]) => !AUTH_CONFIG_KEYS.has(k)));
+
 /** Keys never changed remotely whatever `configBlackList` says (upstream `AdminBrokerProcessor.initConfigBlackList`). */
 export const BROKER_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['brokerConfigPath', 'rocketmqHome', 'configBlackList']);
 
@@ -41,7 +54,7 @@ export const BROKER_CONFIG_BLACK_LIST: ReadonlySet<string> = new Set(['brokerCon
 export function brokerRuntimeConfig(brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig, configFile: string | undefined): RuntimeConfig {
   return new RuntimeConfig({
     role: 'broker',
-    sections: [{ spec: BROKER_CONFIG_SPEC, target: brokerConfig }, { spec: MESSAGE_STORE_CONFIG_SPEC, target: storeConfig }],
+    sections: [{ spec: BROKER_SPEC_WITHOUT_AUTH, target: brokerConfig }, { spec: MESSAGE_STORE_CONFIG_SPEC, target: storeConfig }],
     runtimeKeys: BROKER_RUNTIME_KEYS,
     blackList: configBlackList(BROKER_CONFIG_BLACK_LIST, brokerConfig.configBlackList),
     knownUnused: KNOWN_UNUSED_BROKER_KEYS,
