@@ -29,6 +29,7 @@ import { timeMillisToHumanString2 } from '../common/java.js';
 import { CURRENT_VERSION, MQBrokerError, RemotingError, RequestCode, ResponseCode, versionDesc } from '../remoting/index.js';
 import type { TraceRecord } from '../client/trace/trace-data.js';
 import { parseNonEmptyFlag } from './common.js';
+import { credentialOptions, registerAuthCommands, toolsCredentials } from './mqadmin-auth.js';
 
 /**
  * `mqadmin`: RocketMQ's admin tool, with upstream's subcommand names, flags and column output
@@ -49,7 +50,7 @@ const processIO: MqadminIO = {
 };
 
 /** A mistake of the user's the tool explains in one line. */
-class CliError extends Error {}
+export class CliError extends Error {}
 
 // ---- output helpers ----
 
@@ -228,7 +229,7 @@ function messageString(m: MessageExt): string {
 
 // ---- running a command ----
 
-interface Ctx {
+export interface Ctx {
   io: MqadminIO;
   admin: Admin;
   json: boolean;
@@ -240,9 +241,11 @@ interface Ctx {
   needNamesrv(): void;
 }
 
-interface CommonFlags {
+export interface CommonFlags {
   namesrvAddr?: string;
   json?: boolean;
+  accessKey?: string;
+  secretKey?: string;
 }
 
 type Action<F> = (ctx: Ctx, flags: F) => Promise<void>;
@@ -288,8 +291,8 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
     .allowExcessArguments(false);
 
   const sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>): void => {
-    const c = program.command(name).description(desc)
-      .option('-n, --namesrvAddr <addrs>', "Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'")
+    const c = credentialOptions(program.command(name).description(desc)
+      .option('-n, --namesrvAddr <addrs>', "Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'"))
       .option('--json', 'print the result as JSON instead of columns')
       .exitOverride()
       .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -297,7 +300,7 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
     build(c).action(async (flags: F) => {
       running = name;
       const namesrvAddr = flags.namesrvAddr ?? io.env.NAMESRV_ADDR;
-      const admin = new Admin({ namesrvAddr, logger });
+      const admin = new Admin({ namesrvAddr, logger, sessionCredentials: toolsCredentials(flags, io.env) });
       await admin.start();
       const ctx: Ctx = {
         io, admin, json: flags.json === true, namesrvAddr, logger,
@@ -325,6 +328,7 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
   registerGroupCommands(sub);
   registerMessageCommands(sub);
   registerExportCommands(sub);
+  registerAuthCommands(sub);
 
   program.command('help [command]').description('show the help of a command').action((cmd?: string) => {
     const c = cmd ? program.commands.find((x) => x.name() === cmd) : undefined;
@@ -353,7 +357,7 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
   return exitCode;
 }
 
-type Sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>) => void;
+export type Sub = <F extends CommonFlags>(name: string, desc: string, build: (c: Command) => Command, action: Action<F>) => void;
 
 /**
  * The JSON array of configs a batch command reads from `-f` (upstream parses it with
