@@ -207,6 +207,8 @@ export async function startStandalone(opts: StandaloneOptions = {}): Promise<Sta
       advertisedHost: advertised,
       defaultBrokerName: () => brokerConfig.brokerName,
       logger: opts.logger ? opts.logger.child({ role: 'proxy' }) : undefined,
+      // The gRPC endpoint checks the broker's users and ACLs when its switches are on.
+      auth: { store: broker.authMetadataStore, brokerConfig: broker.brokerConfig },
     });
     try {
       await proxy.start();

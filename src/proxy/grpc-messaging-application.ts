@@ -12,7 +12,7 @@ import { isNotAllowedSendTopic, isSystemTopic, SYSTEM_TOPIC_PREFIX, SystemTopic,
 import { javaStringHashCode } from '../common/java.js';
 import { isReadable, isWriteable } from '../common/perm.js';
 import { ResponseCode } from '../remoting/codes.js';
-import { Authenticator } from './authentication.js';
+import { Authenticator, type ProxyAuth } from './authentication.js';
 import type { TelemetryStream } from './grpc-client-channel.js';
 import { GrpcClientManager } from './grpc-client-manager.js';
 import { fromGrpcMessage, propertiesString, ProxyProp, stripNamespace, toGrpcMessage, wrapNamespace } from './message-converter.js';
@@ -29,6 +29,8 @@ interface Ctx {
   namespace?: string;
   peer: string;
   language: string;
+  /** The signer of the request, when it was signed. */
+  accessKey?: string;
 }
 
 const ALL_TYPES = [D.MessageType.NORMAL, D.MessageType.FIFO, D.MessageType.DELAY, D.MessageType.TRANSACTION];
@@ -55,6 +57,8 @@ export interface GrpcApplicationOptions {
   selfEndpoint: () => { host: string; port: number };
   /** The broker name used when a request does not name one. */
   defaultBrokerName: () => string;
+  /** The broker's users, ACLs and auth switches, when the proxy shares the broker's process. */
+  auth?: ProxyAuth;
 }
 
 /**
@@ -67,7 +71,7 @@ export class GrpcMessagingApplication {
   private readonly config: ProxyConfig;
   private readonly processor: MessagingProcessor;
   private readonly logger: Logger;
-  private readonly auth?: Authenticator;
+  private readonly auth: Authenticator;
   private readonly receives = new Set<AbortController>();
   private readonly telemetryStreams = new Set<TelemetryStream>();
   private queueRotation = 0;
@@ -77,7 +81,7 @@ export class GrpcMessagingApplication {
     this.config = opts.config;
     this.processor = opts.processor;
     this.logger = opts.logger;
-    if (opts.config.acl && opts.config.acl.accounts.length > 0) this.auth = new Authenticator(opts.config.acl.accounts);
+    this.auth = new Authenticator(opts.config.acl?.accounts ?? [], opts.auth);
     this.clients = new GrpcClientManager(opts.processor, opts.defaultBrokerName, opts.logger);
     this.processor.setClientAlive((id) => this.clients.isAlive(id));
   }
@@ -124,11 +128,15 @@ export class GrpcMessagingApplication {
 
   // ---- plumbing ----
 
-  private context(md: Metadata, peer: string): Ctx {
-    if (this.auth) this.auth.check(md);
+  /** The request's context, once its signature is checked and, with `request`, its access to what it names. */
+  private context(md: Metadata, peer: string, request?: unknown): Ctx {
+    const accessKey = this.auth.check(md);
     const clientId = header(md, 'x-mq-client-id');
     if (!clientId) throw new ProxyError(Code.CLIENT_ID_REQUIRED, 'the x-mq-client-id header is required');
-    return { clientId, namespace: header(md, 'x-mq-namespace') || undefined, peer: peerAddress(peer), language: header(md, 'x-mq-language') ?? 'JAVA' };
+    const ctx: Ctx = { clientId, namespace: header(md, 'x-mq-namespace') || undefined, peer: peerAddress(peer), language: header(md, 'x-mq-language') ?? 'JAVA' };
+    if (accessKey !== undefined) ctx.accessKey = accessKey;
+    if (request !== undefined) this.auth.authorize(accessKey, ctx.peer, request);
+    return ctx;
   }
 
   /** Runs a unary RPC: every outcome, errors included, is a response with a status. */
@@ -136,7 +144,7 @@ export class GrpcMessagingApplication {
     call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>, make: () => Res, fn: (ctx: Ctx, req: Req) => Promise<Res> | Res,
   ): void {
     const run = async (): Promise<Res> => {
-      const ctx = this.context(call.metadata, call.getPeer());
+      const ctx = this.context(call.metadata, call.getPeer(), call.request);
       this.clients.touch(ctx.clientId);
       return fn(ctx, call.request);
     };
@@ -333,6 +341,15 @@ export class GrpcMessagingApplication {
         if (ct !== D.ClientType.PRODUCER && ct !== D.ClientType.PUSH_CONSUMER && ct !== D.ClientType.SIMPLE_CONSUMER) {
           const tc = new S.TelemetryCommand();
           tc.setStatus(status(Code.UNRECOGNIZED_CLIENT_TYPE, `client type ${ct ?? 'none'} is not supported`));
+          call.write(tc);
+          return;
+        }
+        // As upstream's AuthorizationPipeline: the settings' topics and group need Pub or Sub.
+        try {
+          this.auth.authorize(ctx.accessKey, ctx.peer, cmd);
+        } catch (err) {
+          const tc = new S.TelemetryCommand();
+          tc.setStatus(statusOfError(err));
           call.write(tc);
           return;
         }
@@ -610,7 +627,7 @@ export class GrpcMessagingApplication {
     call.on('cancelled', onCancel);
     const frames: sv.ReceiveMessageResponse[] = [];
     try {
-      const ctx = this.context(call.metadata, call.getPeer());
+      const ctx = this.context(call.metadata, call.getPeer(), call.request);
       this.clients.touch(ctx.clientId);
       const result = await this.receive(ctx, call.request, deadlineOf(call.getDeadline()), ac.signal);
       const st = new S.ReceiveMessageResponse();

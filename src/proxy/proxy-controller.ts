@@ -4,6 +4,7 @@ import { GrpcMessagingApplication } from './grpc-messaging-application.js';
 import type { MessagingProcessor } from './messaging-processor.js';
 import { MessagingServiceService } from './proto.js';
 import { defaultProxyConfig, type ProxyConfig } from './proxy-config.js';
+import type { ProxyAuth } from './authentication.js';
 
 export interface ProxyControllerOptions {
   config?: Partial<ProxyConfig>;
@@ -13,6 +14,8 @@ export interface ProxyControllerOptions {
   /** The broker a request that names none goes to. */
   defaultBrokerName: () => string;
   logger?: Logger;
+  /** The broker's users, ACLs and auth switches (standalone: the proxy authenticates against the broker's store). */
+  auth?: ProxyAuth;
 }
 
 /** Largest gRPC request accepted (upstream `grpcMaxInboundMessageSize`, 130 MiB): a too-large body is answered, not cut. */
@@ -44,6 +47,7 @@ export class ProxyController {
       config: this.config, processor: this.processor, logger: this.logger,
       selfEndpoint: () => ({ host: this.advertisedHost, port: this.boundPort }),
       defaultBrokerName: opts.defaultBrokerName,
+      ...(opts.auth ? { auth: opts.auth } : {}),
     });
   }
 
