@@ -8,6 +8,7 @@ import { DEFAULT_PROXY_PORT, parseProxyConfig, type ProxyConfig } from '../proxy
 import { localIPv4 } from '../common/message-id.js';
 import { parseNonEmptyFlag, parsePortFlag, runServer } from './common.js';
 import { RoleStartError } from '../standalone.js';
+import { innerClientCredentials } from '../broker/auth/inner-credentials.js';
 
 /**
  * `mqproxy -n host:9876 --port 8081`: the gRPC proxy in cluster mode (upstream `ProxyStartup`
@@ -51,7 +52,10 @@ await runServer({
     const namesrvAddr = flags.namesrvAddr ?? process.env.NAMESRV_ADDR;
     if (!namesrvAddr) throw new Error('no NameServer address: pass -n host:9876 or set NAMESRV_ADDR');
     const port = flags.port ?? config.grpcServerPort ?? DEFAULT_PROXY_PORT;
-    const processor = new ClusterMessagingProcessor({ namesrvAddr, logger: logger.child({ role: 'cluster' }) });
+    const processor = new ClusterMessagingProcessor({
+      namesrvAddr, logger: logger.child({ role: 'cluster' }),
+      sessionCredentials: innerClientCredentials(config.innerClientAuthenticationCredentials ?? ''),
+    });
     const proxy = new ProxyController({
       config: { ...config, grpcServerPort: port, host: flags.host ?? config.host },
       processor,

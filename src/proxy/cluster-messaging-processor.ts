@@ -25,6 +25,7 @@ import { ReceiptRenewal } from './receipt-renewal.js';
 import type {
   EndTransactionCall, GroupView, MessagingProcessor, PopCall, PopFilterExpression, SendOutcome, SendRequest, TopicMessageType, TopicRouteView,
 } from './messaging-processor.js';
+import type { SessionCredentials } from '../remoting/acl-signature.js';
 
 export interface ClusterProcessorOptions {
   /** `host:9876;host2:9876`. */
@@ -38,6 +39,11 @@ export interface ClusterProcessorOptions {
   heartbeatIntervalMs?: number;
   /** How often receipts of auto-renewing consumers are looked at for renewal, ms (upstream 5 s). */
   renewCheckIntervalMs?: number;
+  /**
+   * Credentials the proxy signs its broker requests with (upstream `DefaultMessagingProcessor`
+   * with `innerClientAuthenticationCredentials`), for brokers with authentication on.
+   */
+  sessionCredentials?: SessionCredentials;
 }
 
 const DEFAULT_GROUP: GroupView = { consumeMessageOrderly: false, retryMaxTimes: 16, consumeEnable: true };
@@ -82,7 +88,7 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
     this.namesrvs = opts.namesrvAddr.split(';').map((s) => s.trim()).filter(Boolean);
     if (this.namesrvs.length === 0) throw new Error('mqproxy needs a NameServer address: -n host:9876');
     this.cacheMs = opts.cacheMs ?? 3000;
-    this.api = new MQClientAPI({ language: 'JAVA' });
+    this.api = new MQClientAPI({ language: 'JAVA', sessionCredentials: opts.sessionCredentials });
     this.api.registerRequestHandler(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => this.onCheckTransaction(req, conn));
     this.renewal = new ReceiptRenewal({
       change: (b, g, t, info, ms) => this.brokerChangeInvisibleTime(b, g, t, info, ms),

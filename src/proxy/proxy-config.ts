@@ -40,6 +40,11 @@ export interface ProxyConfig {
    * set, every request must carry a valid `authorization` header, else UNAUTHORIZED.
    */
   acl?: { accounts: Array<{ accessKey: string; secretKey: string }> };
+  /**
+   * Cluster mode: JSON `{"accessKey":…,"secretKey":…}` the proxy signs its requests to the
+   * brokers with (upstream's AuthConfig key of the same name), for brokers with authentication on.
+   */
+  innerClientAuthenticationCredentials?: string;
   /** How long a client may stay silent before the proxy forgets it, ms (upstream channelExpiredTimeout). */
   channelExpiredTimeout: number;
 }
@@ -104,6 +109,9 @@ export function parseProxyConfig(text: string, source: string): { config: Partia
     } else if (k === 'host') {
       if (typeof v !== 'string') throw new Error(`${source}: host must be a string`);
       config.host = v;
+    } else if (k === 'innerClientAuthenticationCredentials') {
+      if (typeof v !== 'string') throw new Error(`${source}: ${k} must be a string holding JSON {"accessKey": "...", "secretKey": "..."}`);
+      config.innerClientAuthenticationCredentials = v;
     } else if (k === 'acl') {
       const accounts = (v as { accounts?: unknown })?.accounts;
       if (!Array.isArray(accounts) || accounts.some((a) => typeof a?.accessKey !== 'string' || typeof a?.secretKey !== 'string')) {

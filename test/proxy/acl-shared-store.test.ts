@@ -9,7 +9,12 @@ import { RemotingClient } from '../../src/remoting/client.js';
 import { createRequest } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/codes.js';
 import { signRequest } from '../../src/remoting/acl-signature.js';
-import { createGroup, createTopic, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
+import { createLogger } from '../../src/common/logger.js';
+import { innerClientCredentials } from '../../src/broker/auth/inner-credentials.js';
+import { ClusterMessagingProcessor } from '../../src/proxy/cluster-messaging-processor.js';
+import { ProxyController } from '../../src/proxy/proxy-controller.js';
+import { parseProxyConfig } from '../../src/proxy/proxy-config.js';
+import { createGroup, createTopic, FAST_PROXY, quietLogger, RawClient, startProxyStandalone, uniq, type ProxyFixture } from './helpers.js';
 
 // The gRPC endpoint of a standalone checks the broker's own users and ACLs when the broker has
 // authenticationEnabled / authorizationEnabled, the same ones Remoting clients are checked
@@ -121,5 +126,30 @@ test('a user disabled in the broker store is refused at once', async () => {
     assert.match(res.getStatus()!.getMessage(), /User:temp is disabled/);
   } finally {
     raw.close();
+  }
+});
+
+test('cluster mode: mqproxy signs its broker requests with innerClientAuthenticationCredentials', async () => {
+  const { config } = parseProxyConfig(JSON.stringify({ innerClientAuthenticationCredentials: JSON.stringify(ROOT) }), 'rmq-proxy.json');
+  const make = (signed: boolean): ProxyController => new ProxyController({
+    config: { ...FAST_PROXY, grpcServerPort: 0 },
+    processor: new ClusterMessagingProcessor({
+      namesrvAddr: fx.mq.namesrvAddr, logger: createLogger('acl-cluster-test'),
+      ...(signed ? { sessionCredentials: innerClientCredentials(config.innerClientAuthenticationCredentials!) } : {}),
+    }),
+    defaultBrokerName: () => '',
+  });
+  for (const signed of [true, false]) {
+    const proxy = make(signed);
+    await proxy.start();
+    try {
+      const p = new Producer({ endpoints: proxy.address, namespace: '', topic, logger: quietLogger() });
+      await p.startup();
+      clients.push(p);
+      if (signed) assert.ok((await p.send({ topic, body: Buffer.from('via mqproxy') })).messageId);
+      else await assert.rejects(p.send({ topic, body: Buffer.from('unsigned') }), (e: Error & { code?: number }) => e.code === D.Code.FORBIDDEN || /username cannot be null/.test(e.message));
+    } finally {
+      await proxy.shutdown();
+    }
   }
 });
