@@ -35,6 +35,8 @@ import { AuthError, UserStatus } from './model.js';
 /** `MQVersion.Version.V4_9_3`: clients up to it did not sign `_UNIQUE_KEY_QUERY` (upstream skips it for them). */
 const V4_9_3 = 399;
 const UNIQUE_MSG_QUERY_FLAG = '_UNIQUE_KEY_QUERY';
+/** Most verdicts a connection keeps under a stateful strategy. */
+const MAX_VERDICTS_PER_CONNECTION = 1000;
 
 /** Whether a strategy setting names upstream's stateful strategy (a verdict kept per connection). */
 function isStateful(strategy: string): boolean {
@@ -135,6 +137,9 @@ export class AuthPipeline {
   private cached(conn: Connection, key: string, seconds: number, check: () => void): void {
     let cache = conn.attrs.authVerdicts as Map<string, CachedVerdict> | undefined;
     if (!cache) conn.attrs.authVerdicts = cache = new Map<string, CachedVerdict>();
+    // Bounded, as upstream's cache (10,000 entries): a connection touching ever new resources
+    // starts over rather than grow without end.
+    if (cache.size >= MAX_VERDICTS_PER_CONNECTION) cache.clear();
     const now = this.now();
     const hit = cache.get(key);
     if (hit && hit.until > now) {
