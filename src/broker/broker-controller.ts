@@ -259,7 +259,8 @@ export class BrokerController {
   }
 
   private registerProcessors(server: RemotingServer, withPull: boolean): void {
-    server.setRequestPipeline(this.authPipeline.handle);
+    // The switches are fixed for the broker's life (not runtime configuration, as upstream's AuthConfig): off, no request pays for them.
+    if (this.brokerConfig.authenticationEnabled || this.brokerConfig.authorizationEnabled) server.setRequestPipeline(this.authPipeline.handle);
     const send = new SendMessageProcessor(this);
     const cm = new ConsumerManageProcessor(this);
     const client = new ClientManageProcessor(this);
