@@ -48,6 +48,10 @@ import { AuthMetadataStore } from './auth/auth-metadata-store.js';
 import { AuthPipeline } from './auth/auth-pipeline.js';
 import { AuthAdminProcessor } from './processors/auth.js';
 import { innerClientCredentials } from './auth/inner-credentials.js';
+import { HAService, type HAConnectionRuntimeInfo } from './ha/ha-service.js';
+import { HAClient } from './ha/ha-client.js';
+import { SlaveSynchronize, SLAVE_SYNC_INTERVAL_MS } from './slave/slave-synchronize.js';
+import { HAAdminProcessor } from './processors/ha.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -64,6 +68,23 @@ export interface BrokerControllerOptions {
 
 /** How often timer metrics of deleted topics are dropped (upstream: 3 min). */
 const TIMER_METRICS_CLEAN_INTERVAL = 3 * 60_000;
+
+/** GET_BROKER_HA_STATUS's body (upstream `HARuntimeInfo`). */
+export interface HARuntimeInfo {
+  master: boolean;
+  masterCommitLogMaxOffset: number;
+  inSyncSlaveNums: number;
+  haConnectionInfo: HAConnectionRuntimeInfo[];
+  haClientRuntimeInfo: {
+    masterAddr: string;
+    transferredByteInSecond: number;
+    maxOffset: number;
+    lastReadTimestamp: number;
+    lastWriteTimestamp: number;
+    masterFlushOffset: number;
+    activated: boolean;
+  };
+}
 
 /** How often client channels are checked for silence (upstream: 10 s). */
 const CHANNEL_SCAN_INTERVAL = 10_000;
@@ -116,6 +137,12 @@ export class BrokerController {
   private boundPort = 0;
   private readonly pullProcessor: PullMessageProcessor;
   private readonly host?: string;
+  /** A master's replication to its slaves (none on a slave). */
+  haService?: HAService;
+  /** A slave's replication from its master (none on a master). */
+  haClient?: HAClient;
+  /** A slave's copy of the master's metadata. */
+  slaveSynchronize?: SlaveSynchronize;
 
   constructor(opts: BrokerControllerOptions) {
     this.brokerConfig = { ...opts.brokerConfig };
@@ -126,7 +153,7 @@ export class BrokerController {
     this.brokerIP = this.brokerConfig.brokerIP1 || localIPv4();
     this.msgIdGenerator = new MessageIdGenerator(this.brokerIP);
     // The store host is written into every record; its port is fixed at start, when it is known.
-    this.messageStore = new DefaultMessageStore(this.storeConfig, encodeSocketAddress(this.brokerIP, this.brokerConfig.listenPort), this.logger, totalmem());
+    this.messageStore = new DefaultMessageStore(this.storeConfig, encodeSocketAddress(this.brokerIP, this.brokerConfig.listenPort), this.logger, totalmem(), { replica: this.isSlave });
     this.brokerStatsManager = new BrokerStatsManager({
       clusterName: this.brokerConfig.brokerClusterName,
       maxStatsIdleTimeInMinutes: () => this.brokerConfig.maxStatsIdleTimeInMinutes,
@@ -158,6 +185,11 @@ export class BrokerController {
       (topic, queueId) => this.messageStore.getMaxOffsetInQueue(topic, queueId),
       this.logger,
     );
+  }
+
+  /** brokerRole=SLAVE: replicates its master, refuses writes, runs none of the master's delivery services. */
+  get isSlave(): boolean {
+    return this.brokerConfig.brokerRole === 'SLAVE';
   }
 
   /** Actual listen port (resolved when listenPort was 0). */
@@ -211,10 +243,23 @@ export class BrokerController {
     });
     this.messageStore.start();
     this.brokerStatsManager.start();
-    await this.popMessageService.start();
-    this.scheduleMessageService.start();
-    this.timerMessageStore.start();
-    this.transactionalMessageService.start();
+    if (this.isSlave) {
+      // As upstream changeSpecialServiceStatus(false): delay and timer delivery, transaction
+      // checks and POP revive run on the master only; the slave replicates their effects.
+      this.haClient = new HAClient(this.messageStore, this.storeConfig, this.logger);
+      this.haClient.start();
+      if (this.storeConfig.haMasterAddress !== '') this.haClient.updateHaMasterAddress(this.storeConfig.haMasterAddress);
+      this.slaveSynchronize = new SlaveSynchronize(this, this.logger);
+      this.every(SLAVE_SYNC_INTERVAL_MS, () => void this.slaveSynchronize?.syncAll());
+    } else {
+      this.haService = new HAService(this.messageStore, this.storeConfig, this.logger);
+      const l = this.brokerConfig.listenPort;
+      await this.haService.start(this.storeConfig.haListenPort > 0 ? this.storeConfig.haListenPort : l === 0 ? 0 : l + 1, this.host);
+      await this.popMessageService.start();
+      this.scheduleMessageService.start();
+      this.timerMessageStore.start();
+      this.transactionalMessageService.start();
+    }
     this.pullRequestHoldService.start();
     this.topicConfigManager.onChange = () => void this.scheduleRegister();
     this.startTimestamp = Date.now();
@@ -233,6 +278,7 @@ export class BrokerController {
     this.every(period, () => void this.registerBrokerAll());
     this.started = true;
     await this.registerBrokerAll();
+    void this.slaveSynchronize?.syncAll();
     this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] boot success. serializeType=JSON/ROCKETMQ and name server is ${this.brokerConfig.namesrvAddr || '(none)'}; store ${this.storeConfig.storePathRootDir}, ${this.storeConfig.flushDiskType}, started in ${Date.now() - t0} ms`);
   }
 
@@ -329,6 +375,10 @@ export class BrokerController {
     reg(RequestCode.RESUME_CHECK_HALF_MESSAGE, (req) => admin.resumeCheckHalfMessage(req));
     reg(RequestCode.GET_TIMER_CHECK_POINT, (req) => admin.getTimerCheckPoint(req));
     reg(RequestCode.GET_TIMER_METRICS, (req) => admin.getTimerMetrics(req));
+    const ha = new HAAdminProcessor(this);
+    reg(RequestCode.GET_BROKER_HA_STATUS, (req) => ha.getBrokerHaStatus(req));
+    reg(RequestCode.GET_ALL_CONSUMER_OFFSET, (req) => ha.getAllConsumerOffset(req));
+    reg(RequestCode.GET_ALL_DELAY_OFFSET, (req) => ha.getAllDelayOffset(req));
     const brokerConfigProcessor = new BrokerConfigProcessor(this);
     reg(RequestCode.GET_BROKER_CONFIG, (req) => brokerConfigProcessor.getBrokerConfig(req));
     reg(RequestCode.UPDATE_BROKER_CONFIG, (req, conn) => brokerConfigProcessor.updateBrokerConfig(req, conn));
@@ -386,13 +436,43 @@ export class BrokerController {
         Object.entries(wrapper.topicConfigTable).map(([name, tc]) => [name, { ...tc, perm: tc.perm & perm }]),
       );
     }
-    await this.outerAPI.registerBrokerAll(addrs, {
+    const results = await this.outerAPI.registerBrokerAll(addrs, {
       clusterName: this.brokerConfig.brokerClusterName,
       brokerName: this.brokerConfig.brokerName,
       brokerAddr: this.address,
       brokerId: this.brokerConfig.brokerId,
-      haServerAddr: `${this.brokerConfig.brokerIP2 || this.brokerIP}:${this.boundPort + 1}`,
+      haServerAddr: `${this.brokerConfig.brokerIP2 || this.brokerIP}:${this.haService?.port ?? this.boundPort + 1}`,
     }, wrapper, this.brokerConfig.registerBrokerTimeoutMills);
+    if (!this.isSlave || !this.started) return;
+    // As upstream: a slave learns its master's HA address from the answer unless haMasterAddress
+    // is set, keeping the last one while no NameServer knows a live master; the master's
+    // Remoting address (for SlaveSynchronize) is cleared then, so nothing is synced from it.
+    const r = results.find((x) => x.haServerAddr !== '') ?? results[0];
+    if (r === undefined) return;
+    if (this.storeConfig.haMasterAddress === '' && r.haServerAddr !== '') this.haClient?.updateHaMasterAddress(r.haServerAddr);
+    if (this.slaveSynchronize) this.slaveSynchronize.masterAddr = r.masterAddr;
+  }
+
+  /** GET_BROKER_HA_STATUS (upstream `DefaultHAService.getRuntimeInfo`). */
+  haRuntimeInfo(): HARuntimeInfo {
+    const max = this.messageStore.maxPhyOffset;
+    const conns = this.haService?.connectionInfo() ?? [];
+    const c = this.haClient;
+    return {
+      master: !this.isSlave,
+      masterCommitLogMaxOffset: this.isSlave ? 0 : max,
+      inSyncSlaveNums: conns.filter((x) => x.inSync).length,
+      haConnectionInfo: conns,
+      haClientRuntimeInfo: {
+        masterAddr: c?.haMasterAddress ?? '',
+        transferredByteInSecond: c?.transferredByteInSecond() ?? 0,
+        maxOffset: this.isSlave ? max : 0,
+        lastReadTimestamp: c?.lastReadTimestamp ?? 0,
+        lastWriteTimestamp: c?.lastReportTimestamp ?? 0,
+        masterFlushOffset: c?.masterFlushOffset ?? 0,
+        activated: c?.isConnected ?? false,
+      },
+    };
   }
 
   /**
@@ -416,6 +496,8 @@ export class BrokerController {
     this.timers.length = 0;
     this.pullRequestHoldService.shutdown();
     this.brokerStatsManager.shutdown();
+    this.haClient?.shutdown();
+    await this.slaveSynchronize?.shutdown();
     this.transactionalMessageService.shutdown();
     await this.popMessageService.shutdown();
     await this.outerAPI.unregisterBrokerAll(this.namesrvList(), {
@@ -430,6 +512,8 @@ export class BrokerController {
     await this.fastServer?.shutdown();
     await this.scheduleMessageService.shutdown();
     await this.timerMessageStore.shutdown();
+    // After the last writes of the services above: what the store holds still goes to the slaves until here.
+    await this.haService?.shutdown();
     await this.messageStore.shutdown();
     this.consumerOffsetManager.persist(true);
     this.logger.info(`The broker[${this.brokerConfig.brokerName}, ${this.address}] shutdown OK`);

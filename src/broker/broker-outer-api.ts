@@ -14,6 +14,12 @@ export interface BrokerIdentity {
   haServerAddr: string;
 }
 
+/** A NameServer's answer to REGISTER_BROKER (header `RegisterBrokerResponseHeader`). */
+export interface RegisterBrokerResult {
+  haServerAddr: string;
+  masterAddr: string;
+}
+
 /**
  * The broker's calls to NameServers (upstream `BrokerOuterAPI`): REGISTER_BROKER to every
  * NameServer in parallel, UNREGISTER_BROKER at shutdown, GET_ROUTEINFO_BY_TOPIC for the
@@ -26,10 +32,15 @@ export class BrokerOuterAPI {
     this.client = new RemotingClient({ connectTimeoutMs: 3000, rpcHook: aclRpcHook(credentials) });
   }
 
-  async registerBrokerAll(namesrvAddrs: string[], id: BrokerIdentity, wrapper: TopicConfigSerializeWrapper, timeoutMs: number): Promise<void> {
+  /**
+   * Returns what the NameServers answered (upstream `RegisterBrokerResult`): the master's HA and
+   * Remoting addresses of the broker group, for a slave; empty strings where a NameServer knows
+   * no live master or did not answer.
+   */
+  async registerBrokerAll(namesrvAddrs: string[], id: BrokerIdentity, wrapper: TopicConfigSerializeWrapper, timeoutMs: number): Promise<RegisterBrokerResult[]> {
     const body = encodeRegisterBrokerBody({ topicConfigSerializeWrapper: wrapper, filterServerList: [] }, false);
     const bodyCrc32 = crc32(body) & 0x7fffffff;
-    await Promise.all(namesrvAddrs.map(async (addr) => {
+    return Promise.all(namesrvAddrs.map(async (addr): Promise<RegisterBrokerResult> => {
       const req = createRequest(RequestCode.REGISTER_BROKER, {
         extFields: {
           brokerName: id.brokerName, brokerAddr: id.brokerAddr, clusterName: id.clusterName,
@@ -42,9 +53,11 @@ export class BrokerOuterAPI {
       try {
         const res = await this.client.invoke(addr, req, timeoutMs);
         if (res.code !== ResponseCode.SUCCESS) this.logger.warn(`register broker to NameServer ${addr} failed: code ${res.code} ${res.remark ?? ''}`);
+        else return { haServerAddr: res.extFields?.haServerAddr ?? '', masterAddr: res.extFields?.masterAddr ?? '' };
       } catch (err) {
         this.logger.warn(`register broker to NameServer ${addr} failed: ${(err as Error).message}`);
       }
+      return { haServerAddr: '', masterAddr: '' };
     }));
   }
 

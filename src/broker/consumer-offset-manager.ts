@@ -132,9 +132,27 @@ export class ConsumerOffsetManager {
   persist(force = false): void {
     if (!this.dirty && !force) return;
     this.dirty = false;
+    writeFileAtomic(this.path, this.encode(true));
+  }
+
+  /** The table as consumerOffset.json holds it, and GET_ALL_CONSUMER_OFFSET answers it (upstream `encode`). */
+  encode(pretty = false): string {
     const table: Record<string, Record<string, number>> = {};
     for (const [key, m] of this.offsetTable) table[key] = Object.fromEntries(m);
-    writeFileAtomic(this.path, JSON.stringify({ offsetTable: table }, null, 2));
+    return JSON.stringify({ offsetTable: table }, null, pretty ? 2 : undefined);
+  }
+
+  /**
+   * A slave takes the master's offsets (upstream SlaveSynchronize: `offsetTable.putAll`): each
+   * `topic@group` the master has replaces the slave's; others stay.
+   */
+  putAll(table: Record<string, Record<string, number>>): void {
+    for (const [key, queues] of Object.entries(table)) {
+      const m = new Map<number, number>();
+      for (const [q, o] of Object.entries(queues)) if (Number.isFinite(Number(q)) && typeof o === 'number') m.set(Number(q), o);
+      this.offsetTable.set(key, m);
+    }
+    this.dirty = true;
   }
 }
 

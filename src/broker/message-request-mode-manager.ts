@@ -36,6 +36,12 @@ export class MessageRequestModeManager {
     }
   }
 
+  /** A slave takes the master's table (upstream 5.x SlaveSynchronize.syncMessageRequestMode). */
+  replaceFromMaster(text: string): void {
+    this.table = decodeMessageRequestModeTable(text);
+    this.persist();
+  }
+
   set(body: SetMessageRequestModeRequestBody): void {
     let groups = this.table.get(body.topic);
     if (!groups) this.table.set(body.topic, (groups = new Map()));

@@ -28,11 +28,25 @@ export class SubscriptionGroupManager {
   }
 
   load(): void {
-    const data = readJsonFile<{
-      subscriptionGroupTable?: Record<string, Partial<BrokerSubscriptionGroupConfig>>;
-      forbiddenTable?: Record<string, Record<string, unknown>>;
-      dataVersion?: DataVersion;
-    }>(this.path, (m) => this.logger.warn(m));
+    const data = readJsonFile<SubscriptionGroupWrapper>(this.path, (m) => this.logger.warn(m));
+    this.apply(data);
+  }
+
+  /**
+   * A slave takes the master's groups (upstream SlaveSynchronize.syncSubscriptionGroupConfig)
+   * when the master's data version differs. Returns whether anything changed.
+   */
+  replaceFromMaster(w: SubscriptionGroupWrapper): boolean {
+    const v = w.dataVersion;
+    if (v !== undefined && v.counter === this.dataVersion.counter && v.timestamp === this.dataVersion.timestamp) return false;
+    this.table.clear();
+    this.forbiddenTable.clear();
+    this.apply(w);
+    this.persist();
+    return true;
+  }
+
+  private apply(data: SubscriptionGroupWrapper | undefined): void {
     for (const [name, cfg] of Object.entries(data?.subscriptionGroupTable ?? {})) {
       this.table.set(name, { ...newBrokerSubscriptionGroupConfig(name), ...cfg, groupName: name });
     }
@@ -120,4 +134,11 @@ export class SubscriptionGroupManager {
       subscriptionGroupTable: Object.fromEntries(this.table), forbiddenTable: this.forbiddenTableJson(), dataVersion: this.dataVersion,
     }, null, 2));
   }
+}
+
+/** subscriptionGroup.json, and the body of GET_ALL_SUBSCRIPTIONGROUP_CONFIG. */
+interface SubscriptionGroupWrapper {
+  subscriptionGroupTable?: Record<string, Partial<BrokerSubscriptionGroupConfig>>;
+  forbiddenTable?: Record<string, Record<string, unknown>>;
+  dataVersion?: DataVersion;
 }

@@ -37,6 +37,24 @@ export class TopicConfigManager {
     this.table.set(internText(tc.topicName), tc);
   }
 
+  /**
+   * A slave takes the master's topics (upstream SlaveSynchronize.syncTopicConfig): when the
+   * master's data version differs, its table replaces this one, topics it no longer has included.
+   * Returns whether anything changed.
+   */
+  replaceFromMaster(w: { topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion }): boolean {
+    const v = w.dataVersion;
+    if (v !== undefined && v.counter === this.dataVersion.counter && v.timestamp === this.dataVersion.timestamp) return false;
+    this.table.clear();
+    for (const [name, tc] of Object.entries(w.topicConfigTable ?? {})) {
+      this.put({ ...newTopicConfig(name), ...tc, topicName: name, attributes: plainAttributeNames(tc.attributes ?? {}) });
+    }
+    if (v !== undefined) this.dataVersion = { ...newDataVersion(), ...v };
+    this.persist();
+    this.onChange?.();
+    return true;
+  }
+
   load(): void {
     const data = readJsonFile<{ topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion }>(this.path, (m) => this.logger.warn(m));
     if (data?.topicConfigTable) {

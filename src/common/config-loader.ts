@@ -181,6 +181,13 @@ export const MESSAGE_STORE_CONFIG_SPEC: ConfigSpec<MessageStoreConfig> = deriveS
     maxTransferCountOnMessageInMemory: POSITIVE_INT,
     maxTransferBytesOnMessageInDisk: POSITIVE_INT,
     maxTransferCountOnMessageInDisk: POSITIVE_INT,
+    haListenPort: { type: 'int', min: 0, max: 65535 },
+    haSendHeartbeatInterval: POSITIVE_INT,
+    haHousekeepingInterval: POSITIVE_INT,
+    haTransferBatchSize: POSITIVE_INT,
+    slaveTimeout: POSITIVE_INT,
+    totalReplicas: POSITIVE_INT,
+    inSyncReplicas: POSITIVE_INT,
   },
 );
 

@@ -112,6 +112,11 @@ export interface BrokerConfig {
   authorizationStrategy: string;
   statefulAuthenticationCacheExpiredSecond: number;
   statefulAuthorizationCacheExpiredSecond: number;
+  /**
+   * A master suggests its slave (brokerId 1) to a pull whose messages are no longer in memory,
+   * and a slave serves pulls from its consumers (upstream default false).
+   */
+  slaveReadEnable: boolean;
 }
 
 export interface MessageStoreConfig {
@@ -171,6 +176,24 @@ export interface MessageStoreConfig {
   timerMaxDelaySec: number;
   /** Timer precision (ms), snapped down to 100, 200, 500 or 1000 as upstream; delivery times are rounded down to it. */
   timerPrecisionMs: number;
+  /** Port a master accepts its slaves on; 0 = listenPort + 1 (upstream BrokerStartup), or a free one when listenPort is 0. */
+  haListenPort: number;
+  /** A slave reports its offset, and a master with nothing to send sends an empty frame, this often (ms). */
+  haSendHeartbeatInterval: number;
+  /** An HA connection silent this long (ms) is closed. */
+  haHousekeepingInterval: number;
+  /** Most CommitLog bytes in one frame to a slave. */
+  haTransferBatchSize: number;
+  /** `host:port` of the master's HA port for a slave; empty = learnt from the NameServer registration. */
+  haMasterAddress: string;
+  /** A slave further behind than this many bytes is not in sync (SYNC_MASTER does not count on it). */
+  haMaxGapNotInSync: number;
+  /** SYNC_MASTER: how long a send waits for its slave acks before FLUSH_SLAVE_TIMEOUT (ms). */
+  slaveTimeout: number;
+  /** Replicas of the broker group, master included (upstream 5.x). */
+  totalReplicas: number;
+  /** SYNC_MASTER: replicas, master included, that must have a message before its send is acknowledged (upstream 5.x; 1 = no wait). */
+  inSyncReplicas: number;
 }
 
 export interface NamesrvConfig {
@@ -251,6 +274,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     authorizationStrategy: '',
     statefulAuthenticationCacheExpiredSecond: 60,
     statefulAuthorizationCacheExpiredSecond: 60,
+    slaveReadEnable: false,
   };
 }
 
@@ -291,6 +315,15 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     timerWheelEnable: true,
     timerMaxDelaySec: 3 * 24 * 3600,
     timerPrecisionMs: 1_000,
+    haListenPort: 0,
+    haSendHeartbeatInterval: 5_000,
+    haHousekeepingInterval: 20_000,
+    haTransferBatchSize: 32 * 1024,
+    haMasterAddress: '',
+    haMaxGapNotInSync: 256 * 1024 * 1024,
+    slaveTimeout: 3_000,
+    totalReplicas: 1,
+    inSyncReplicas: 1,
   };
 }
 

@@ -112,6 +112,8 @@ export const RequestCode = {
   GET_BROKER_MEMBER_GROUP: 901,
   /** 5.x: a broker's liveness beat to the NameServer between registrations (slave-acting-master mode). */
   BROKER_HEARTBEAT: 904,
+  /** Replication state of a broker: its slaves (master) or its master (slave), upstream `HARuntimeInfo`. */
+  GET_BROKER_HA_STATUS: 907,
   /** 5.3.2+: cancel a pending timer message by the recallHandle of its send response. */
   RECALL_MESSAGE: 370,
   /** POP over Remoting (5.x): codes beyond 16 bits, so these requests travel with JSON headers. */

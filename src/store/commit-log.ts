@@ -10,6 +10,8 @@ import { walkSegment, WalkBuffer } from './record-walk.js';
 export type PutMessageStatus =
   | 'PUT_OK'
   | 'FLUSH_DISK_TIMEOUT'
+  | 'FLUSH_SLAVE_TIMEOUT'
+  | 'SLAVE_NOT_AVAILABLE'
   | 'SERVICE_NOT_AVAILABLE'
   | 'MESSAGE_ILLEGAL'
   | 'PROPERTIES_SIZE_EXCEEDED'
@@ -139,6 +141,11 @@ export interface CommitLogOptions {
   putLatency?: { recordPutLatency(ms: number): void };
   /** Recovery checks body CRCs on a second thread when at least this much log is to be verified (default 64 MiB). */
   crcReadAheadMinBytes?: number;
+  /**
+   * A slave's log: written only by appendRaw with the master's bytes, never with zeros ahead
+   * (a zero write in flight could land on replicated bytes).
+   */
+  replica?: boolean;
 }
 
 /**
@@ -196,7 +203,7 @@ export class CommitLog {
   constructor(private readonly opts: CommitLogOptions) {
     // As upstream's CommitLog: a path listing several directories (`a,b`) spreads segments over them.
     this.files = new MappedFileQueue(opts.dir, opts.fileSize, true, opts.dir.includes(','));
-    this.zeroAheadOff = !opts.syncFlush;
+    this.zeroAheadOff = !opts.syncFlush || opts.replica === true;
   }
 
   load(): void {
@@ -383,6 +390,39 @@ export class CommitLog {
     const now = Date.now();
     fill(page.buf, page.used, this.reserveOffset, now, this.pendingDispatch);
     return this.commit(page, size, waitFlush, now);
+  }
+
+  /**
+   * A slave's append (upstream `CommitLog.appendData`): `data` are the master's log bytes from
+   * `phyOffset` on, written verbatim at the same offset, whole records or not (a frame may end
+   * inside a record; the next one continues it). They must continue the log exactly, or start an
+   * empty log at a segment boundary (the master starts a new slave at its last segment). They
+   * never cross a segment end: the master cuts its frames there. Written on this thread (frames
+   * are at most haTransferBatchSize); flushed as the flush mode says: under ASYNC_FLUSH by the
+   * periodic flush, under SYNC_FLUSH right away, in the background (the master does not wait
+   * for a slave's disk, only for its ack of the bytes).
+   * Returns a reason when the bytes cannot be taken.
+   */
+  appendRaw(phyOffset: number, data: Buffer): string | undefined {
+    if (!this.writable) return 'the CommitLog is read-only after a write error';
+    if (this.pending.length > 0 || this.writing) return 'the CommitLog has appends of its own in flight';
+    const fileSize = this.opts.fileSize;
+    if (phyOffset !== this.reserveOffset) {
+      if (this.files.files.length > 0 || this.reserveOffset !== 0 || phyOffset % fileSize !== 0) {
+        return `data at offset ${phyOffset} does not continue the log, which ends at ${this.reserveOffset}`;
+      }
+      this.setEnd(phyOffset);
+    }
+    if (data.length === 0) return undefined;
+    const posInFile = phyOffset % fileSize;
+    if (posInFile + data.length > fileSize) return `${data.length} bytes at offset ${phyOffset} cross the end of a ${fileSize}-byte segment`;
+    const file = this.currentFile();
+    file.writeAtSync([data], posInFile);
+    file.wrotePosition = Math.max(file.wrotePosition, posInFile + data.length);
+    this.reserveOffset += data.length;
+    this.writtenOffset = this.reserveOffset;
+    if (this.opts.syncFlush) this.asyncFlush();
+    return undefined;
   }
 
   private checkSize(size: number): Promise<AppendResult> | undefined {

@@ -12,6 +12,7 @@ import { continueJavaHashUtf8, humanReadableByteCount, javaDoubleString } from '
 import { isSystemTopic, SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
+import { walkSegment, WalkBuffer } from './record-walk.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService, indexKeyPrefixHash } from './index-service.js';
@@ -121,8 +122,19 @@ export class DefaultMessageStore {
   readonly delayLevels: readonly number[];
   private storeHostHexCache?: string;
   private readonly physicalMemory: number;
+  /** A slave's store: its CommitLog grows only by appendToCommitLog, with the master's bytes. */
+  readonly replica: boolean;
+  /**
+   * Told once per written batch (not per message) that the log grew: the HA connections wake
+   * to send the new bytes to the slaves.
+   */
+  onCommitLogGrew?: () => void;
+  /** The dispatcher of replicated records (see appendToCommitLog), made at the first append. */
+  private replicaDispatch?: (buf: Buffer, pos: number, phy: number) => void;
+  private replicaWalk?: WalkBuffer;
 
-  constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3) {
+  constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3, opts: { replica?: boolean } = {}) {
+    this.replica = opts.replica === true;
     this.storeHost = storeHost;
     this.physicalMemory = physicalMemory;
     this.delayLevels = parseDelayLevels(config.messageDelayLevel);
@@ -144,6 +156,7 @@ export class DefaultMessageStore {
       onDispatch: (reqs) => this.dispatch(reqs),
       putLatency: this.storeStats,
       onFlushed: (off) => { this.checkpoint.flushedPhyOffset = off; },
+      replica: this.replica,
     });
     if (config.readOnlyCommitLogStorePaths.trim() !== '') this.commitLog.files.readOnlyDirs = splitStorePaths(config.readOnlyCommitLogStorePaths);
     this.indexService = new IndexService({
@@ -254,7 +267,7 @@ export class DefaultMessageStore {
    * not decoded (the request's `properties` stays empty): the tag and index keys are hashed
    * from their bytes.
    */
-  private recoveryDispatcher(cqFrom: number): (buf: Buffer, pos: number, phy: number) => void {
+  private recoveryDispatcher(cqFrom: number, live = false): (buf: Buffer, pos: number, phy: number) => void {
     const index = this.config.messageIndexEnable;
     const d: DispatchRequest = { topic: '', queueId: 0, queueOffset: 0, phyOffset: 0, size: 0, tagsCode: 0, storeTimestamp: 0, sysFlag: 0, properties: '', queue: undefined, keyPrefixHash: undefined };
     const topics = new RecoveredTopic();
@@ -269,7 +282,49 @@ export class DefaultMessageStore {
       if (st === undefined || st.name !== d.topic) st = this.topicOf(d.topic);
       const cq = st.queues[d.queueId] ?? this.createConsumeQueue(st, d.queueId);
       if (cq.putEntry(d.queueOffset, phy, d.size, d.tagsCode)) this.unsyncedQueues.add(cq);
+      if (!live) return;
+      // A slave dispatching what the master sent: long polls waiting on the queue wake as on a master.
+      cq.putOffset = d.queueOffset + 1;
+      const l = this.arrivingListener;
+      if (l !== undefined) l(d.topic, d.queueId, d.queueOffset + 1, d.tagsCode, buf.toString('utf8', props.propsAt, props.propsEnd));
     };
+  }
+
+  /**
+   * A slave's append of bytes the master sent (upstream `appendToCommitLog`), then its reput
+   * (upstream `ReputMessageService`): the records now whole in the log are dispatched to their
+   * ConsumeQueues and the index, exactly as recovery would rebuild them; a record the frame cut
+   * waits for the rest. Returns why the bytes were refused, if they were.
+   */
+  appendToCommitLog(phyOffset: number, data: Buffer): string | undefined {
+    if (!this.running || this.shuttingDown) return 'the store is not running';
+    const err = this.commitLog.appendRaw(phyOffset, data);
+    if (err !== undefined) return err;
+    if (this.dispatchedOffset < this.commitLog.minOffset) this.dispatchedOffset = this.commitLog.minOffset;
+    this.reputReplica();
+    return undefined;
+  }
+
+  private reputReplica(): void {
+    const dispatch = (this.replicaDispatch ??= this.recoveryDispatcher(0, true));
+    const scratch = (this.replicaWalk ??= new WalkBuffer());
+    const fileSize = this.config.mappedFileSizeCommitLog;
+    const end = this.commitLog.writtenOffset;
+    while (this.dispatchedOffset < end) {
+      const from = this.dispatchedOffset;
+      const f = this.commitLog.files.findFileByOffset(from);
+      if (f === undefined) return;
+      const base = f.fileFromOffset;
+      let last = from;
+      const r = walkSegment((buf, at, length) => f.readSyncInto(buf, 0, at, length), scratch, from - base, Math.min(end - base, fileSize), false, (buf, rel, filePos, size) => {
+        dispatch(buf, rel, base + filePos);
+        last = base + filePos + size;
+        return true;
+      });
+      this.dispatchedOffset = r.stop === 'blank' ? base + fileSize : last;
+      // A record cut by the frame, or the end of what arrived: the next append continues.
+      if (r.stop !== 'blank') return;
+    }
   }
 
   /** Loads every queue found on disk; `unsyncedFrom` as for ConsumeQueue.load. */
@@ -483,6 +538,7 @@ export class DefaultMessageStore {
       this.checkpoint.physicMsgTimestamp = d.storeTimestamp;
       this.checkpoint.logicsMsgTimestamp = d.storeTimestamp;
     }
+    this.onCommitLogGrew?.();
   }
 
   /**
@@ -990,6 +1046,9 @@ const P_KEYS = 2;
 class RecoveredProperties {
   readonly at = new Int32Array(RECOVERED_PROPERTIES.length);
   readonly end = new Int32Array(RECOVERED_PROPERTIES.length);
+  /** The span of the whole properties string. */
+  propsAt = 0;
+  propsEnd = 0;
 }
 
 /** Fills `d` (all but its properties) and `props` with the dispatch request of a stored record found during recovery. */
@@ -1007,6 +1066,8 @@ function parseDispatchInto(d: DispatchRequest, buf: Buffer, pos: number, phy: nu
   const topic = topics.of(buf, p, topicLen);
   p += topicLen;
   const propLen = int16At(buf, p);
+  props.propsAt = p + 2;
+  props.propsEnd = p + 2 + propLen;
   findPropertyValues(buf, p + 2, p + 2 + propLen, RECOVERED_PROPERTIES, props.at, props.end);
   const tagsAt = props.at[P_TAGS]!;
   const tagsEnd = props.end[P_TAGS]!;

@@ -98,7 +98,7 @@ test('mqnamesrv + mqbroker -n as separate processes: register, then SIGTERM both
     'fileReservedTime=48',
     'brokerRole=ASYNC_MASTER',
     'flushDiskType=ASYNC_FLUSH',
-    'haListenPort=0',
+    'haFlowControlEnable=false',
     '',
   ].join('\n'));
   const ns = new CliProcess('mqnamesrv', ['--listen-port', '0', '--kv-config-path', join(t.dir, 'kv.json')]);
@@ -110,7 +110,7 @@ test('mqnamesrv + mqbroker -n as separate processes: register, then SIGTERM both
     assert.match(boot.msg, /broker-cli/);
     assert.match(boot.msg, new RegExp(`127\\.0\\.0\\.1:${nsPort}`));
     // The known-but-unused key is reported at info, not as unknown.
-    assert.equal(broker.lines.find((l) => l.msg.includes('haListenPort'))?.level, 'info');
+    assert.equal(broker.lines.find((l) => l.msg.includes('haFlowControlEnable'))?.level, 'info');
     await ns.waitForLine(/registered.*broker-cli|broker-cli.*registered/);
     // While running, the store marks itself as open.
     assert.equal(existsSync(join(store, 'abort')), true);

@@ -127,7 +127,7 @@ test('legacy keys are validated too, naming the key as written', () => {
 
 test('known upstream keys we do not use are info notices, not warnings', () => {
   const { notices } = loadBrokerConfig({
-    haListenPort: '10912',
+    haFlowControlEnable: 'false',
     sendMessageThreadPoolNums: '16',
     pullMessageThreadPoolNums: '32',
     storePathIndex: '/x/index',
@@ -135,7 +135,7 @@ test('known upstream keys we do not use are info notices, not warnings', () => {
     serverWorkerThreads: '8',
   });
   assert.deepEqual(notices.map((n) => [n.level, n.key]), [
-    ['info', 'haListenPort'],
+    ['info', 'haFlowControlEnable'],
     ['info', 'sendMessageThreadPoolNums'],
     ['info', 'pullMessageThreadPoolNums'],
     ['info', 'storePathIndex'],

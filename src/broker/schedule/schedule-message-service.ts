@@ -161,6 +161,16 @@ export class ScheduleMessageService {
     return Object.fromEntries([...this.offsets].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   }
 
+  /**
+   * A slave takes the master's cursors (upstream SlaveSynchronize.syncDelayOffset): they are
+   * written as delayOffset.json, so a slave made master goes on from there.
+   */
+  replaceOffsets(table: Record<string, number>): void {
+    this.offsets.clear();
+    for (const [level, off] of Object.entries(table)) if (typeof off === 'number') this.offsets.set(Number(level), off);
+    this.persist();
+  }
+
   persist(): void {
     this.dirty = false;
     writeFileAtomic(this.path, JSON.stringify({ offsetTable: this.offsetTable() }, null, 2));
