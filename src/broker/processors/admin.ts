@@ -153,6 +153,7 @@ export class AdminBrokerProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   async updateAndCreateTopic(req: RemotingCommand): Promise<RemotingCommand> {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const h = decodeCreateTopicRequestHeader(req.extFields);
     const checked = this.checkTopicConfig(h);
     if ('code' in checked) return createResponse(req, checked.code, checked.remark);
@@ -172,6 +173,7 @@ export class AdminBrokerProcessor {
    * entries are skipped and the others still apply, which is what the caller asked for.
    */
   async updateAndCreateTopicList(req: RemotingCommand): Promise<RemotingCommand> {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const list = decodeCreateTopicListBody(req.body);
     if (typeof list === 'string') return createResponse(req, ResponseCode.INVALID_PARAMETER, list);
     const seen = new Set<string>();
@@ -241,6 +243,7 @@ export class AdminBrokerProcessor {
    * otherwise keep being delivered, and the retry topic would stay in the route.
    */
   deleteTopic(req: RemotingCommand): RemotingCommand {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const topic = reqString(req.extFields, 'topic');
     const b = this.broker;
     if (topic.trim() === '') return createResponse(req, ResponseCode.INVALID_PARAMETER, 'The specified topic is blank.');
@@ -522,3 +525,12 @@ const RESUME_REFUSED = `Exception was thrown when putting message back to ${Syst
 
 /** Java's Long.MAX_VALUE as JSON text. */
 const JAVA_LONG_MAX = '9223372036854775807';
+
+/**
+ * A slave's topics and groups are the master's, copied every 10 s (SlaveSynchronize): a change
+ * made on the slave would be undone. Upstream's `validateSlave` answer (SYSTEM_ERROR and this
+ * remark; defined in AdminBrokerProcessor, which HEAD no longer calls).
+ */
+export function slaveRefusal(req: RemotingCommand): RemotingCommand {
+  return createResponse(req, ResponseCode.SYSTEM_ERROR, "Can't modify topic or subscription group from slave broker, please execute it from master broker.");
+}

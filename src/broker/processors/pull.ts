@@ -35,6 +35,10 @@ export class PullMessageProcessor {
 
   private processRequest(req: RemotingCommand, conn: Connection, brokerAllowSuspend: boolean): Promise<RemotingCommand | null> | RemotingCommand {
     const b = this.broker;
+    if (b.isSlave && !b.brokerConfig.slaveReadEnable) {
+      // As upstream's rejectRequest: a slave serves no pull unless slaveReadEnable.
+      return createResponse(req, ResponseCode.SYSTEM_BUSY, '[REJECTREQUEST]system busy, start flow control for a while');
+    }
     const h = decodePullMessageRequestHeader(req.extFields);
     if (!isReadable(b.brokerConfig.brokerPermission)) {
       return forbidden(req, ForbiddenType.BROKER_FORBIDDEN, `the broker[${b.brokerConfig.brokerName}] pulling message is forbidden`);
@@ -96,10 +100,12 @@ export class PullMessageProcessor {
     const maxBytes = h.maxMsgBytes && h.maxMsgBytes > 0 ? h.maxMsgBytes : undefined;
     // Pooled: the records' memory is reused once the response is written (toResponse hands it on).
     return b.messageStore.getMessage(h.topic, h.queueId, h.queueOffset, h.maxMsgNums, filter, maxBytes, true).then((r) => {
-      const res = this.toResponse(req, r, tc.topicSysFlag, group.groupSysFlag);
+      const suggest = this.suggestWhichBrokerId(r, group);
+      const res = this.toResponse(req, r, tc.topicSysFlag, group.groupSysFlag, suggest);
+      this.redirectToMaster(res, r);
       if (res.code === ResponseCode.PULL_OFFSET_MOVED) {
         // As upstream's DefaultPullMessageResultHandler: a consumer moved (behind retention, or past the end) is logged.
-        b.logger.warn(`PULL_OFFSET_MOVED:correction offset. topic=${h.topic}, groupId=${h.consumerGroup}, requestOffset=${h.queueOffset}, newOffset=${r.nextBeginOffset}, suggestBrokerId=0`);
+        b.logger.warn(`PULL_OFFSET_MOVED:correction offset. topic=${h.topic}, groupId=${h.consumerGroup}, requestOffset=${h.queueOffset}, newOffset=${r.nextBeginOffset}, suggestBrokerId=${suggest}`);
       }
       const hasSuspend = (h.sysFlag & PullSysFlag.FLAG_SUSPEND) !== 0;
       if (res.code === ResponseCode.PULL_NOT_FOUND && brokerAllowSuspend && hasSuspend) {
@@ -116,6 +122,29 @@ export class PullMessageProcessor {
     });
   }
 
+  /**
+   * Upstream: with slaveReadEnable, a pull whose messages are no longer in memory is sent to the
+   * group's whichBrokerWhenConsumeSlowly (a slave), others to the group's brokerId; without it,
+   * always to the master.
+   */
+  private suggestWhichBrokerId(r: GetMessageResult, group: { whichBrokerWhenConsumeSlowly: number; brokerId: number }): number {
+    if (!this.broker.brokerConfig.slaveReadEnable) return 0;
+    return r.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
+  }
+
+  /**
+   * Upstream: a slave sends a consumer that is not slow back to the master, an empty pull with
+   * PULL_RETRY_IMMEDIATELY. Upstream does so while the least broker id of the group is 0; here
+   * while the master is up (the NameServer knows it and the slave is connected to it), so a
+   * consumer whose master is down long-polls the slave instead of bouncing between it and nothing.
+   */
+  private redirectToMaster(res: RemotingCommand, r: GetMessageResult): void {
+    const b = this.broker;
+    if (!b.isSlave || r.suggestPullingFromSlave || (b.slaveSynchronize?.masterAddr ?? '') === '' || b.haClient?.isConnected !== true) return;
+    res.extFields!.suggestWhichBrokerId = '0';
+    if (res.code !== ResponseCode.SUCCESS) res.code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+  }
+
   /** Upstream `tryCommitOffset`: records where this pull ended, and commits the offset the consumer sent. */
   private commitOffset(h: PullMessageRequestHeader, brokerAllowSuspend: boolean, nextBeginOffset: number): void {
     this.broker.consumerOffsetManager.commitPullOffset(h.consumerGroup, h.topic, h.queueId, nextBeginOffset);
@@ -128,7 +157,7 @@ export class PullMessageProcessor {
    * Maps a store result to the response code (upstream's table), always with the four offsets and,
    * as upstream's composeResponseHeader, the topic's and the group's sysflags.
    */
-  private toResponse(req: RemotingCommand, r: GetMessageResult, topicSysFlag: number, groupSysFlag: number): RemotingCommand {
+  private toResponse(req: RemotingCommand, r: GetMessageResult, topicSysFlag: number, groupSysFlag: number, suggestWhichBrokerId: number): RemotingCommand {
     let code: number;
     let remark: string | undefined;
     switch (r.status) {
@@ -154,7 +183,7 @@ export class PullMessageProcessor {
       default: code = ResponseCode.SYSTEM_ERROR;
     }
     const res = createResponse(req, code, remark, {
-      extFields: { suggestWhichBrokerId: 0, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, topicSysFlag, groupSysFlag },
+      extFields: { suggestWhichBrokerId, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, topicSysFlag, groupSysFlag },
     });
     if (code === ResponseCode.SUCCESS) {
       res.bodyParts = r.buffers;

@@ -74,7 +74,25 @@ export class SendMessageProcessor {
       if (special) return special;
     }
     const recallHandle = this.recallHandleOf(input, uniqKey);
-    return this.broker.messageStore.putMessage(input).then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
+    const put = this.broker.messageStore.putMessage(input);
+    if (!this.waitsForSlaves(input.waitStoreMsgOK)) return put.then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
+    return put.then(async (r) => this.respond(req, r, queueId, uniqKey, recallHandle, await this.replicated(r)));
+  }
+
+  /** SYNC_MASTER and the message asks to wait (WAIT, default true): its ack waits for the slaves (upstream `needHandleHA`). */
+  private waitsForSlaves(wait: boolean): boolean {
+    return wait && this.broker.brokerConfig.brokerRole === 'SYNC_MASTER' && this.broker.haService !== undefined;
+  }
+
+  /**
+   * The status a stored message's sender gets once the slaves have it (upstream
+   * `handleDiskFlushAndHA`): the replication outcome when it failed, else the flush's. Starts
+   * after the store's own write and flush, so no ack precedes those.
+   */
+  private async replicated(r: PutMessageResult): Promise<PutMessageResult['status']> {
+    if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return r.status;
+    const ha = await this.broker.haService!.waitForReplicas(r.phyOffset + r.size);
+    return ha === 'PUT_OK' ? r.status : ha;
   }
 
   /**
@@ -106,6 +124,10 @@ export class SendMessageProcessor {
    */
   check(req: RemotingCommand, h: DecodedSendMessageRequestHeader): TopicConfig | RemotingCommand {
     const b = this.broker;
+    if (b.isSlave) {
+      // As upstream, whose store refuses a put on a slave (checkStoreStatus) with this answer.
+      return createResponse(req, ResponseCode.SERVICE_NOT_AVAILABLE, "service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.");
+    }
     const acceptFrom = b.brokerConfig.startAcceptSendRequestTimeStamp;
     if (acceptFrom > 0 && Date.now() < acceptFrom) {
       return createResponse(req, ResponseCode.SYSTEM_ERROR, `broker unable to service, until ${timeMillisToHumanString2(acceptFrom)} (startAcceptSendRequestTimeStamp)`);
@@ -232,17 +254,20 @@ export class SendMessageProcessor {
         waitStoreMsgOK: this.propValues[SendProp.WAIT] !== 'false',
       });
     }
-    return this.broker.messageStore.putMessages(inputs).then((r) => this.respond(req, r, queueId, undefined));
+    const put = this.broker.messageStore.putMessages(inputs);
+    if (!this.waitsForSlaves(inputs.some((m) => m.waitStoreMsgOK))) return put.then((r) => this.respond(req, r, queueId, undefined));
+    return put.then(async (r) => this.respond(req, r, queueId, undefined, undefined, await this.replicated(r)));
   }
 
-  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string): RemotingCommand {
-    const code = PUT_STATUS_TO_CODE[r.status];
-    if (code !== ResponseCode.SUCCESS && code !== ResponseCode.FLUSH_DISK_TIMEOUT) {
+  private respond(req: RemotingCommand, r: PutMessageResult, queueId: number, uniqKey: string | undefined, recallHandle?: string, status = r.status): RemotingCommand {
+    const code = PUT_STATUS_TO_CODE[status];
+    if (!STORED_CODES.has(code)) {
       const store = this.broker.messageStore;
-      return createResponse(req, code, putStatusRemark(r.status, this.broker.storeConfig.maxMessageSize, () => store.diskUtil()));
+      return createResponse(req, code, putStatusRemark(status, this.broker.storeConfig.maxMessageSize, () => store.diskUtil()));
     }
-    // Java clients dereference these ext fields of every send response.
-    const res = createResponse(req, code);
+    // Java clients dereference these ext fields of every send response, stored-but codes included
+    // (upstream: the message is stored, only its durability or replication is not confirmed).
+    const res = createResponse(req, code, status === 'SLAVE_NOT_AVAILABLE' ? 'no in-sync slave to replicate to; the message is stored on the master only' : undefined);
     // A single record's id is written from its parts: reading r.msgId would build the string.
     res.binaryExt = new SendResponseExt({
       msgId: r.offsetId ?? r.msgId, queueId, queueOffset: r.queueOffset, transactionId: uniqKey, recallHandle,
@@ -265,11 +290,16 @@ export function decodeSendHeader(req: RemotingCommand, longNames: boolean): Deco
 const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   PUT_OK: ResponseCode.SUCCESS,
   FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
+  FLUSH_SLAVE_TIMEOUT: ResponseCode.FLUSH_SLAVE_TIMEOUT,
+  SLAVE_NOT_AVAILABLE: ResponseCode.SLAVE_NOT_AVAILABLE,
   SERVICE_NOT_AVAILABLE: ResponseCode.SERVICE_NOT_AVAILABLE,
   MESSAGE_ILLEGAL: ResponseCode.MESSAGE_ILLEGAL,
   PROPERTIES_SIZE_EXCEEDED: ResponseCode.MESSAGE_ILLEGAL,
   UNKNOWN_ERROR: ResponseCode.SYSTEM_ERROR,
 };
+
+/** Codes whose message was stored: the sender gets its ids (upstream `handlePutMessageResult`'s sendOK). */
+const STORED_CODES: ReadonlySet<number> = new Set([ResponseCode.SUCCESS, ResponseCode.FLUSH_DISK_TIMEOUT, ResponseCode.FLUSH_SLAVE_TIMEOUT, ResponseCode.SLAVE_NOT_AVAILABLE]);
 
 /**
  * The remark of a refused put. `diskUtil` is the disk use the send path shows for

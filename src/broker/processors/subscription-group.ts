@@ -5,6 +5,7 @@ import { optBoolean, reqString, type Ext } from '../../remoting/header.js';
 import { encodeJson, parseLenientJson } from '../../common/json.js';
 import { validateGroup } from '../../common/topic.js';
 import { alterAttributes, AttributeError, SUBSCRIPTION_GROUP_ATTRIBUTES } from '../../common/attributes.js';
+import { slaveRefusal } from './admin.js';
 import type { BrokerController } from '../broker-controller.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
 
@@ -82,6 +83,7 @@ export class SubscriptionGroupProcessor {
   constructor(private readonly broker: BrokerController) {}
 
   updateAndCreate(req: RemotingCommand): RemotingCommand {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const o = jsonBodyOf(req, 'SubscriptionGroupConfig');
     if (o instanceof Refusal) return createResponse(req, ResponseCode.INVALID_PARAMETER, o.remark);
     const checked = this.check(o, 'the SubscriptionGroupConfig body');
@@ -96,6 +98,7 @@ export class SubscriptionGroupProcessor {
    * is stored, so one bad entry leaves the broker unchanged; each gets the single request's checks.
    */
   updateAndCreateList(req: RemotingCommand): RemotingCommand {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const o = jsonBodyOf(req, 'SubscriptionGroupList');
     if (o instanceof Refusal) return createResponse(req, ResponseCode.INVALID_PARAMETER, o.remark);
     const list = typeof o === 'object' && o !== null ? (o as Obj).groupConfigList : undefined;
@@ -156,6 +159,7 @@ export class SubscriptionGroupProcessor {
 
   /** Deletes the group (SUCCESS also when it did not exist, as upstream); `cleanOffset` drops its offsets. */
   delete(req: RemotingCommand): RemotingCommand {
+    if (this.broker.isSlave) return slaveRefusal(req);
     const group = reqString(req.extFields, 'groupName');
     const cleanOffset = optBoolean(req.extFields, 'cleanOffset') ?? false;
     const b = this.broker;
