@@ -167,12 +167,28 @@ export async function withMasterBroker<T>(client: MQClientInstance, mq: MessageQ
   return fn(addr);
 }
 
+/**
+ * Calls `fn` with the address that keeps `mq`'s consumer offsets: the master, or a slave while
+ * the master is gone (upstream `RemoteBrokerOffsetStore` finds it with
+ * findBrokerAddressInSubscribe(MASTER_ID, false)): offsets committed then are kept by the slave,
+ * and the consumer's own table goes to the master again once it is back.
+ */
+export async function withOffsetBroker<T>(client: MQClientInstance, mq: MessageQueue, fn: (addr: string) => Promise<T>): Promise<T> {
+  let b = client.findBrokerInSubscribe(mq.brokerName, 0);
+  if (!b) {
+    await client.updateTopicRoute(mq.topic);
+    b = client.findBrokerInSubscribe(mq.brokerName, 0);
+  }
+  if (!b) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+  return fn(b.addr);
+}
+
 /** The group's offsets: on the brokers (CLUSTERING) or in a local file (BROADCASTING); not loaded yet. */
 export function newOffsetStore(client: MQClientInstance, group: string, messageModel: MessageModelValue, localOffsetStoreDir: string, log: Logger): OffsetStore {
   if (messageModel !== MessageModel.CLUSTERING) return new LocalFileOffsetStore(localOffsetStoreDir, client.clientId, group, log);
   return new RemoteBrokerOffsetStore({
-    queryConsumerOffset: (mq) => withMasterBroker(client, mq, (addr) => client.api.queryConsumerOffset(addr, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId })),
-    updateConsumerOffset: (mq, offset, oneway) => withMasterBroker(client, mq, (addr) => {
+    queryConsumerOffset: (mq) => withOffsetBroker(client, mq, (addr) => client.api.queryConsumerOffset(addr, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId })),
+    updateConsumerOffset: (mq, offset, oneway) => withOffsetBroker(client, mq, (addr) => {
       const h = { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
       return oneway ? client.api.updateConsumerOffsetOneway(addr, h) : client.api.updateConsumerOffset(addr, h);
     }),
@@ -321,13 +337,15 @@ export class PullAPIWrapper {
   async pullKernelImpl(mq: MessageQueue, offset: number, sub: SubscriptionData, commitOffset = 0): Promise<PullResult> {
     const s = this.settings;
     const brokerId = this.pullFromWhichNode.get(messageQueueKey(mq)) ?? 0;
-    let addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
-    if (!addr) {
+    let b = this.client.findBrokerInSubscribe(mq.brokerName, brokerId);
+    if (!b) {
       await this.client.updateTopicRoute(mq.topic);
-      addr = this.client.findBrokerAddressInSubscribe(mq.brokerName, brokerId);
+      b = this.client.findBrokerInSubscribe(mq.brokerName, brokerId);
     }
-    if (!addr) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-    return this.client.api.pullMessage(addr, {
+    if (!b) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    // As upstream: a slave is never asked to commit (it would not); the offset store does that.
+    if (b.slave) commitOffset = 0;
+    return this.client.api.pullMessage(b.addr, {
       consumerGroup: s.group,
       topic: mq.topic,
       queueId: mq.queueId,

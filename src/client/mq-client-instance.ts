@@ -139,9 +139,24 @@ export class MQClientInstance {
 
   /** The address of `brokerId` in `brokerName`, else its master, else any member. */
   findBrokerAddressInSubscribe(brokerName: string, brokerId = 0): string | undefined {
+    return this.findBrokerInSubscribe(brokerName, brokerId)?.addr;
+  }
+
+  /**
+   * Upstream `findBrokerAddressInSubscribe`: `brokerId`'s address, else for a slave id the next
+   * one, else (unless `onlyThisBroker`) the master or, with the master gone, a slave: consumers
+   * go on pulling, and committing offsets, on a slave while its master is down. `slave` says the
+   * address is not the master's (a pull then must not ask it to commit the offset).
+   */
+  findBrokerInSubscribe(brokerName: string, brokerId = 0, onlyThisBroker = false): { addr: string; slave: boolean } | undefined {
     const addrs = this.brokerAddrTable.get(brokerName);
     if (!addrs) return undefined;
-    return addrs[String(brokerId)] ?? addrs['0'] ?? Object.values(addrs)[0];
+    const exact = addrs[String(brokerId)] ?? (brokerId !== 0 ? addrs[String(brokerId + 1)] : undefined);
+    if (exact !== undefined) return { addr: exact, slave: brokerId !== 0 && addrs['0'] !== exact };
+    if (onlyThisBroker) return undefined;
+    if (addrs['0'] !== undefined) return { addr: addrs['0'], slave: false };
+    const ids = Object.keys(addrs).map(Number).sort((a, b) => a - b);
+    return ids.length > 0 ? { addr: addrs[String(ids[0])]!, slave: true } : undefined;
   }
 
   /** Every known broker address (masters and slaves). */
