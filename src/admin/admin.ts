@@ -30,6 +30,7 @@ import type { MessageRequestModeTable, MessageRequestModeValue } from '../common
 import type { SubscriptionData } from '../common/subscription.js';
 import { decodeTraceRecords, DEFAULT_TRACE_TOPIC, type TraceRecord } from '../client/trace/trace-data.js';
 import { MQClientAPI } from '../client/mq-client-api.js';
+import type { HARuntimeInfo } from '../client/admin-bodies.js';
 import { NamesrvAddressList } from '../client/namesrv-list.js';
 import { compareMessageQueue, messageQueueKey, type MessageQueue } from '../client/route.js';
 import type { SessionCredentials } from '../remoting/acl-signature.js';
@@ -825,6 +826,12 @@ export class Admin {
   // ---- brokers and subscription groups ----
 
   /** The broker's runtime statistics (GET_BROKER_RUNTIME_INFO). */
+  /** The replication state of a broker (mqadmin haStatus). */
+  async getBrokerHAStatus(brokerAddr: string): Promise<HARuntimeInfo> {
+    this.check();
+    return this.api.getBrokerHAStatus(brokerAddr, this.timeoutMs);
+  }
+
   async fetchBrokerRuntimeStats(brokerAddr: string): Promise<Record<string, string>> {
     this.check();
     return this.api.getBrokerRuntimeInfo(brokerAddr, this.timeoutMs);

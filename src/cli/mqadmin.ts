@@ -30,6 +30,7 @@ import { CURRENT_VERSION, MQBrokerError, RemotingError, RequestCode, ResponseCod
 import type { TraceRecord } from '../client/trace/trace-data.js';
 import { parseNonEmptyFlag } from './common.js';
 import { credentialOptions, registerAuthCommands, toolsCredentials } from './mqadmin-auth.js';
+import { registerHaCommands } from './mqadmin-ha.js';
 
 /**
  * `mqadmin`: RocketMQ's admin tool, with upstream's subcommand names, flags and column output
@@ -329,6 +330,7 @@ export async function runMqadmin(argv: readonly string[], io: MqadminIO = proces
   registerMessageCommands(sub);
   registerExportCommands(sub);
   registerAuthCommands(sub);
+  registerHaCommands(sub);
 
   program.command('help [command]').description('show the help of a command').action((cmd?: string) => {
     const c = cmd ? program.commands.find((x) => x.name() === cmd) : undefined;

@@ -316,3 +316,48 @@ export function decodeTimerMetrics(o: Obj): TimerMetricsBody {
   }
   return { timingCount, dataVersion: dataVersionOf(o.dataVersion) };
 }
+
+/** One slave as its master sees it (upstream `HARuntimeInfo.HAConnectionRuntimeInfo`). */
+export interface HAConnectionRuntimeInfo {
+  addr: string;
+  slaveAckOffset: number;
+  diff: number;
+  inSync: boolean;
+  transferredByteInSecond: number;
+  transferFromWhere: number;
+}
+
+/** GET_BROKER_HA_STATUS's body (upstream `HARuntimeInfo`): a master's slaves, or a slave's master. */
+export interface HARuntimeInfo {
+  master: boolean;
+  masterCommitLogMaxOffset: number;
+  inSyncSlaveNums: number;
+  haConnectionInfo: HAConnectionRuntimeInfo[];
+  haClientRuntimeInfo: {
+    masterAddr: string;
+    transferredByteInSecond: number;
+    maxOffset: number;
+    lastReadTimestamp: number;
+    lastWriteTimestamp: number;
+    masterFlushOffset: number;
+  };
+}
+
+/** Reads an HARuntimeInfo, numbers and flags defaulting as upstream's fields do. */
+export function decodeHARuntimeInfo(o: Record<string, unknown>): HARuntimeInfo {
+  const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+  const c = (o.haClientRuntimeInfo ?? {}) as Record<string, unknown>;
+  return {
+    master: o.master === true,
+    masterCommitLogMaxOffset: num(o.masterCommitLogMaxOffset),
+    inSyncSlaveNums: num(o.inSyncSlaveNums),
+    haConnectionInfo: (Array.isArray(o.haConnectionInfo) ? o.haConnectionInfo as Array<Record<string, unknown>> : []).map((x) => ({
+      addr: String(x.addr ?? ''), slaveAckOffset: num(x.slaveAckOffset), diff: num(x.diff), inSync: x.inSync === true,
+      transferredByteInSecond: num(x.transferredByteInSecond), transferFromWhere: num(x.transferFromWhere),
+    })),
+    haClientRuntimeInfo: {
+      masterAddr: String(c.masterAddr ?? ''), transferredByteInSecond: num(c.transferredByteInSecond), maxOffset: num(c.maxOffset),
+      lastReadTimestamp: num(c.lastReadTimestamp), lastWriteTimestamp: num(c.lastWriteTimestamp), masterFlushOffset: num(c.masterFlushOffset),
+    },
+  };
+}

@@ -87,6 +87,8 @@ import {
   type TimerMetricsBody,
   type TopicList,
   type TopicStatsTable,
+  decodeHARuntimeInfo,
+  type HARuntimeInfo,
 } from './admin-bodies.js';
 
 export const SendStatus = {
@@ -624,6 +626,12 @@ export class MQClientAPI {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(table as Record<string, unknown>)) out[k] = String(v);
     return out;
+  }
+
+  /** GET_BROKER_HA_STATUS (upstream `MQClientAPIImpl.getBrokerHAStatus`): the broker's replication state. */
+  async getBrokerHAStatus(brokerAddr: string, timeoutMs = DEFAULT_TIMEOUT): Promise<HARuntimeInfo> {
+    const res = await this.invokeOk(brokerAddr, this.command(RequestCode.GET_BROKER_HA_STATUS), timeoutMs);
+    return decodeHARuntimeInfo(jsonBody(res, brokerAddr, 'broker HA status'));
   }
 
   /** GET_TIMER_CHECK_POINT (upstream `BrokerOuterAPI.getTimerCheckPoint`): the broker's timer checkpoint. */

@@ -411,7 +411,8 @@ export class AdminBrokerProcessor {
       timerCongestNum: timer.timerCongestNum ?? '0',
       brokerVersionDesc: 'V5_3_3',
       brokerVersion: String(CURRENT_VERSION),
-      brokerActive: 'true',
+      // As upstream (isSpecialServiceRunning): a slave runs none of the master's delivery services.
+      brokerActive: String(!b.isSlave),
       msgPutTotalTodayNow: String(b.brokerStats.msgPutTotalTodayNow),
       msgGetTotalTodayNow: String(b.brokerStats.msgGetTotalTodayNow),
       msgPutTotalTodayMorning: String(b.brokerStats.msgPutTotalTodayMorning),
