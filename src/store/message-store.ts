@@ -414,7 +414,8 @@ export class DefaultMessageStore {
   }
 
   private checkInput(m: PutMessageInput, propsLen: number): PutMessageStatus | undefined {
-    if (this.shuttingDown || !this.running) return 'SERVICE_NOT_AVAILABLE';
+    // As upstream's checkStoreStatus: a slave's log holds only what its master sent.
+    if (this.shuttingDown || !this.running || this.replica) return 'SERVICE_NOT_AVAILABLE';
     if (!this.runningFlags.isWriteable()) {
       // As upstream: one line per 50000 refused puts, not one per put.
       if (this.refusedPuts++ % 50_000 === 0) this.logger.warn(`message store is not writeable, so putMessage is forbidden ${this.runningFlags.flagBits}`);

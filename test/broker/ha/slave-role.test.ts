@@ -37,6 +37,14 @@ test('a slave refuses sends, batches, replies, END_TRANSACTION and topic or grou
     assert.equal(slave.broker.topicConfigManager.get('OnSlave'), undefined);
     const group = await client.invoke(addr, request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: 'g_on_slave' }))), 3000);
     assert.equal(group.code, ResponseCode.SYSTEM_ERROR);
+    // Nothing else writes its log either (a send back, a service): upstream's checkStoreStatus.
+    const before = slave.broker.messageStore.maxPhyOffset;
+    const put = await slave.broker.messageStore.putMessage({
+      topic: 'TBW102', queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(), bornHost: Buffer.alloc(8), reconsumeTimes: 0,
+      preparedTransactionOffset: 0, body: Buffer.from('local'), properties: '', tagsCode: 0, waitStoreMsgOK: true,
+    });
+    assert.equal(put.status, 'SERVICE_NOT_AVAILABLE');
+    assert.equal(slave.broker.messageStore.maxPhyOffset, before);
     // None of the master's delivery services runs on the slave.
     const s = slave.broker;
     assert.equal(s.haService, undefined);
