@@ -24,7 +24,9 @@ test('mqadmin haStatus shows a master\'s slaves and a slave\'s master', async ()
     assert.match(ofSlave, /#LastReadTime\t\d{4}-\d\d-\d\d/);
     const json = JSON.parse(await ok('haStatus', '-b', master.mq.brokerAddr, '--json')) as Record<string, { master: boolean }>;
     assert.equal(json[master.mq.brokerAddr]!.master, true);
-    assert.match(await ok('brokerStatus', '-b', slave.broker.address), /brokerActive\s+: false/);
+    const slaveStatus = await ok('brokerStatus', '-b', slave.broker.address);
+    assert.match(slaveStatus, /brokerActive\s+: false/);
+    assert.match(slaveStatus, /dispatchBehindBytes\s+: 0\n/);
     assert.match(await ok('brokerStatus', '-b', master.mq.brokerAddr), /brokerActive\s+: true/);
     await fails(/-b <brokerAddr> or -c <clusterName>/, 'haStatus', '-n', master.mq.namesrvAddr);
   } finally {
