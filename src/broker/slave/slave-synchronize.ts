@@ -20,13 +20,22 @@ export class SlaveSynchronize {
   /** The master's Remoting address, from the NameServer's registration answer. */
   masterAddr = '';
   private running?: Promise<void>;
+  /** A round asked for while one ran: it starts when that one ends (one at most). */
+  private next?: Promise<void>;
 
   constructor(private readonly broker: BrokerController, private readonly logger: Logger) {}
 
-  /** One round of every sync; rounds never overlap. */
+  /** One round of every sync, started after this call (rounds never overlap); resolves when it is over. */
   syncAll(): Promise<void> {
-    this.running ??= this.doSyncAll().finally(() => { this.running = undefined; });
-    return this.running;
+    if (this.running === undefined) {
+      this.running = this.doSyncAll().finally(() => { this.running = undefined; });
+      return this.running;
+    }
+    this.next ??= this.running.then(() => {
+      this.next = undefined;
+      return this.syncAll();
+    });
+    return this.next;
   }
 
   private async doSyncAll(): Promise<void> {
@@ -82,7 +91,7 @@ export class SlaveSynchronize {
   }
 
   async shutdown(): Promise<void> {
-    await this.running?.catch(() => undefined);
+    await (this.next ?? this.running)?.catch(() => undefined);
     await this.client.shutdown();
   }
 }
