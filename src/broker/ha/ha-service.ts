@@ -107,9 +107,8 @@ export class HAService {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const c = new HAConnection(this, socket);
-    this.connections.add(c);
-    this.logger.info(`HA: slave ${c.addr} connected`);
+    // Logged once the slave has said where it stands (its first report).
+    this.connections.add(new HAConnection(this, socket));
   }
 
   /** Called by a connection when it closes. */
@@ -244,7 +243,10 @@ export class HAConnection {
     this.slaveAckOffset = offset;
     if (this.slaveRequestOffset < 0) {
       this.slaveRequestOffset = offset;
-      this.service.logger.info(`HA: slave ${this.addr} requests offset ${offset}`);
+      // As upstream: an empty slave starts at the master's last segment, not at its first.
+      const max = this.service.store.commitLog.maxOffset;
+      this.nextTransferFromWhere = offset === 0 ? max - (max % this.service.config.mappedFileSizeCommitLog) : offset;
+      this.service.logger.info(`HA: slave ${this.addr} connected, requests offset ${offset}; transfer starts at ${this.nextTransferFromWhere}`);
     }
     this.service.onAck(offset);
     this.pump();
@@ -252,14 +254,9 @@ export class HAConnection {
 
   /** Sends what the slave does not have yet, until the socket is full or the log's end. */
   pump(): void {
-    if (this.closed || this.waitingDrain || this.slaveRequestOffset < 0) return;
+    if (this.closed || this.waitingDrain || this.nextTransferFromWhere < 0) return;
     const log = this.service.store.commitLog;
     const fileSize = this.service.config.mappedFileSizeCommitLog;
-    if (this.nextTransferFromWhere < 0) {
-      // As upstream: an empty slave starts at the master's last segment, not at its first.
-      this.nextTransferFromWhere = this.slaveRequestOffset === 0 ? log.maxOffset - (log.maxOffset % fileSize) : this.slaveRequestOffset;
-      this.service.logger.info(`HA: master transfers to slave ${this.addr} from offset ${this.nextTransferFromWhere}`);
-    }
     const batch = this.service.config.haTransferBatchSize;
     for (;;) {
       const from = this.nextTransferFromWhere;

@@ -70,7 +70,8 @@ test('a slave replicates the CommitLog byte for byte across segment rolls and bu
     const max = m.messageStore.maxPhyOffset;
     assert.ok(commitLogBytes(slave.dir, 0, max, FILE).equals(commitLogBytes(master.dir, 0, max, FILE)), 'the slave CommitLog equals the master\'s');
     assert.deepEqual(await bodiesOf(slave.broker, topic), [...bodies].sort());
-    assert.ok(master.lines.some((l) => /HA: slave 127\.0\.0\.1:\d+ connected/.test(l.msg ?? '')), 'the master logs the slave connecting');
+    assert.equal(master.lines.filter((l) => /HA: slave 127\.0\.0\.1:\d+ /.test(l.msg ?? '')).length, 1, 'one line for the slave connecting');
+    assert.match(master.lines.find((l) => /HA: slave/.test(l.msg ?? ''))!.msg!, /connected, requests offset 0; transfer starts at 0/);
     const ha = m.haRuntimeInfo();
     assert.equal(ha.master, true);
     assert.equal(ha.inSyncSlaveNums, 1);
