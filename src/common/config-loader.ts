@@ -644,6 +644,16 @@ export function validateBrokerConfig(
     });
     brokerConfig.brokerId = 0;
   }
+  if (brokerConfig.brokerRole === 'SYNC_MASTER' && storeConfig.inSyncReplicas <= 1) {
+    // Upstream 5.x's CommitLog#handleHA waits for inSyncReplicas replicas, the master one of
+    // them: a 4.x-style broker.conf with only brokerRole=SYNC_MASTER replicates asynchronously.
+    notices.push({
+      level: 'warn',
+      key: 'inSyncReplicas',
+      message: `brokerRole=SYNC_MASTER with inSyncReplicas=${storeConfig.inSyncReplicas} in ${source} acknowledges sends without waiting for a slave, ` +
+        'as upstream 5.x does; set totalReplicas=2 and inSyncReplicas=2 for a send to wait until its slave has it',
+    });
+  }
   if (storeConfig.maxMessageSize > storeConfig.mappedFileSizeCommitLog) {
     notices.push({
       level: 'warn',

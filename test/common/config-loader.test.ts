@@ -362,3 +362,10 @@ test('configEntries lists every key with its value as text, for -p printing', ()
   assert.equal(map.get('flushDiskType'), 'ASYNC_FLUSH');
   assert.equal(entries.length, Object.keys(BROKER_CONFIG_SPEC).length + Object.keys(MESSAGE_STORE_CONFIG_SPEC).length);
 });
+
+test('SYNC_MASTER without inSyncReplicas above 1 is warned about: it waits for no slave, as upstream 5.x', () => {
+  const { notices } = loadBrokerConfig({ brokerRole: 'SYNC_MASTER' });
+  assert.deepEqual(notices.map((n) => [n.level, n.key]), [['warn', 'inSyncReplicas']]);
+  assert.match(notices[0]!.message, /set totalReplicas=2 and inSyncReplicas=2/);
+  assert.deepEqual(loadBrokerConfig({ brokerRole: 'SYNC_MASTER', totalReplicas: '2', inSyncReplicas: '2' }).notices, []);
+});
