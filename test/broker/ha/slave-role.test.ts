@@ -129,3 +129,25 @@ test('a slave serves pulls only with slaveReadEnable, and never commits a pull\'
     await master?.close();
   }
 });
+
+test('a master suggests the group\'s brokerId to pulls only with slaveReadEnable, as upstream', async () => {
+  let master: Master | undefined;
+  const client = newClient();
+  try {
+    master = await startMaster({}, { slaveReadEnable: true });
+    const addr = master.mq.brokerAddr;
+    await createTopic(master.mq.namesrvAddr, addr, 'Suggest');
+    const g = await client.invoke(addr, request(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: 'suggest_g', brokerId: 1 }))), 3000);
+    assert.equal(g.code, ResponseCode.SUCCESS);
+    assert.equal((await client.invoke(addr, sendRequest({ topic: 'Suggest', body: 's', queueId: 0 }), 3000)).code, ResponseCode.SUCCESS);
+    const pulled = await client.invoke(addr, pullRequest({ topic: 'Suggest', group: 'suggest_g' }), 3000);
+    assert.equal(pulled.code, ResponseCode.SUCCESS);
+    assert.equal(pulled.extFields?.suggestWhichBrokerId, '1');
+    master.mq.broker.brokerConfig.slaveReadEnable = false;
+    const again = await client.invoke(addr, pullRequest({ topic: 'Suggest', group: 'suggest_g' }), 3000);
+    assert.equal(again.extFields?.suggestWhichBrokerId, '0');
+  } finally {
+    await client.shutdown();
+    await master?.close();
+  }
+});
