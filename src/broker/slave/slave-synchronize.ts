@@ -1,10 +1,12 @@
 import type { Logger } from '../../common/logger.js';
 import type { TopicConfig } from '../../common/route.js';
 import type { DataVersion } from '../../common/route.js';
+import { aclRpcHook } from '../../remoting/acl-signature.js';
 import { RemotingClient } from '../../remoting/client.js';
 import { createRequest } from '../../remoting/command.js';
 import { RequestCode, ResponseCode } from '../../remoting/codes.js';
 import type { BrokerController } from '../broker-controller.js';
+import { innerClientCredentials } from '../auth/inner-credentials.js';
 
 /** How often a slave copies the master's metadata (upstream: every 10 s, and once at start). */
 export const SLAVE_SYNC_INTERVAL_MS = 10_000;
@@ -16,14 +18,20 @@ export const SLAVE_SYNC_INTERVAL_MS = 10_000;
  * this broker's timer wheel keeps no checkpoint a slave could take over.
  */
 export class SlaveSynchronize {
-  private readonly client = new RemotingClient({ connectTimeoutMs: 3000 });
+  private readonly client: RemotingClient;
   /** The master's Remoting address, from the NameServer's registration answer. */
   masterAddr = '';
   private running?: Promise<void>;
   /** A round asked for while one ran: it starts when that one ends (one at most). */
   private next?: Promise<void>;
 
-  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {}
+  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {
+    // Signed as the broker's other requests (upstream: through BrokerOuterAPI's ACL hook), so a
+    // master with authenticationEnabled answers its slave.
+    this.client = new RemotingClient({
+      connectTimeoutMs: 3000, rpcHook: aclRpcHook(innerClientCredentials(broker.brokerConfig.innerClientAuthenticationCredentials)),
+    });
+  }
 
   /** One round of every sync, started after this call (rounds never overlap); resolves when it is over. */
   syncAll(): Promise<void> {

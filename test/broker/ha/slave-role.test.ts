@@ -151,3 +151,22 @@ test('a master suggests the group\'s brokerId to pulls only with slaveReadEnable
     await master?.close();
   }
 });
+
+test('a slave signs its metadata requests with innerClientAuthenticationCredentials, so a master with ACL on answers them', async () => {
+  let master: Master | undefined;
+  let slave: Slave | undefined;
+  const inner = JSON.stringify({ accessKey: 'rocketmq-inner', secretKey: 'inner-secret-1' });
+  try {
+    master = await startMaster({}, { authenticationEnabled: true, authorizationEnabled: true, innerClientAuthenticationCredentials: inner });
+    const m = master.mq.broker;
+    m.topicConfigManager.update({ ...m.topicConfigManager.get('TBW102')!, topicName: 'AclSyncedTopic' });
+    m.consumerOffsetManager.commitOffset('acl_group', 'AclSyncedTopic', 1, 17);
+    slave = await startSlave(master.mq.namesrvAddr, {}, { innerClientAuthenticationCredentials: inner });
+    const s = slave.broker;
+    await waitUntil(() => s.topicConfigManager.get('AclSyncedTopic') !== undefined
+      && s.consumerOffsetManager.queryOffset('acl_group', 'AclSyncedTopic', 1) === 17, 'the slave to copy the master\'s metadata through its ACL');
+  } finally {
+    await slave?.close();
+    await master?.close();
+  }
+});
