@@ -48,7 +48,8 @@ import { AuthMetadataStore } from './auth/auth-metadata-store.js';
 import { AuthPipeline } from './auth/auth-pipeline.js';
 import { AuthAdminProcessor } from './processors/auth.js';
 import { innerClientCredentials } from './auth/inner-credentials.js';
-import { HAService, type HAConnectionRuntimeInfo } from './ha/ha-service.js';
+import { HAService } from './ha/ha-service.js';
+import type { HARuntimeInfo } from '../common/ha-runtime-info.js';
 import { HAClient } from './ha/ha-client.js';
 import { SlaveSynchronize, SLAVE_SYNC_INTERVAL_MS } from './slave/slave-synchronize.js';
 import { HAAdminProcessor } from './processors/ha.js';
@@ -68,23 +69,6 @@ export interface BrokerControllerOptions {
 
 /** How often timer metrics of deleted topics are dropped (upstream: 3 min). */
 const TIMER_METRICS_CLEAN_INTERVAL = 3 * 60_000;
-
-/** GET_BROKER_HA_STATUS's body (upstream `HARuntimeInfo`). */
-export interface HARuntimeInfo {
-  master: boolean;
-  masterCommitLogMaxOffset: number;
-  inSyncSlaveNums: number;
-  haConnectionInfo: HAConnectionRuntimeInfo[];
-  haClientRuntimeInfo: {
-    masterAddr: string;
-    transferredByteInSecond: number;
-    maxOffset: number;
-    lastReadTimestamp: number;
-    lastWriteTimestamp: number;
-    masterFlushOffset: number;
-    activated: boolean;
-  };
-}
 
 /** How often client channels are checked for silence (upstream: 10 s). */
 const CHANNEL_SCAN_INTERVAL = 10_000;

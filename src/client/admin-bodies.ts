@@ -2,6 +2,7 @@ import type { SubscriptionData } from '../common/subscription.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../common/subscription-group.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import { messageQueueKey, toMessageQueue, type MessageQueue } from './route.js';
+import type { HARuntimeInfo } from '../common/ha-runtime-info.js';
 
 /**
  * JSON bodies of the admin requests (upstream `remoting/protocol/body/*`), as the client reads
@@ -317,31 +318,7 @@ export function decodeTimerMetrics(o: Obj): TimerMetricsBody {
   return { timingCount, dataVersion: dataVersionOf(o.dataVersion) };
 }
 
-/** One slave as its master sees it (upstream `HARuntimeInfo.HAConnectionRuntimeInfo`). */
-export interface HAConnectionRuntimeInfo {
-  addr: string;
-  slaveAckOffset: number;
-  diff: number;
-  inSync: boolean;
-  transferredByteInSecond: number;
-  transferFromWhere: number;
-}
-
-/** GET_BROKER_HA_STATUS's body (upstream `HARuntimeInfo`): a master's slaves, or a slave's master. */
-export interface HARuntimeInfo {
-  master: boolean;
-  masterCommitLogMaxOffset: number;
-  inSyncSlaveNums: number;
-  haConnectionInfo: HAConnectionRuntimeInfo[];
-  haClientRuntimeInfo: {
-    masterAddr: string;
-    transferredByteInSecond: number;
-    maxOffset: number;
-    lastReadTimestamp: number;
-    lastWriteTimestamp: number;
-    masterFlushOffset: number;
-  };
-}
+export type { HAConnectionRuntimeInfo, HARuntimeInfo } from '../common/ha-runtime-info.js';
 
 /** Reads an HARuntimeInfo, numbers and flags defaulting as upstream's fields do. */
 export function decodeHARuntimeInfo(o: Record<string, unknown>): HARuntimeInfo {
@@ -358,6 +335,7 @@ export function decodeHARuntimeInfo(o: Record<string, unknown>): HARuntimeInfo {
     haClientRuntimeInfo: {
       masterAddr: String(c.masterAddr ?? ''), transferredByteInSecond: num(c.transferredByteInSecond), maxOffset: num(c.maxOffset),
       lastReadTimestamp: num(c.lastReadTimestamp), lastWriteTimestamp: num(c.lastWriteTimestamp), masterFlushOffset: num(c.masterFlushOffset),
+      activated: c.activated === true,
     },
   };
 }

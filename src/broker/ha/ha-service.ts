@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../common/logger.js';
 import type { MessageStoreConfig } from '../../common/config.js';
 import type { DefaultMessageStore } from '../../store/message-store.js';
+import type { HAConnectionRuntimeInfo } from '../../common/ha-runtime-info.js';
 
 /*
  * Classic master/slave replication (upstream `store/.../ha/DefaultHAService`,
@@ -45,16 +46,6 @@ const TICK_MS = 1_000;
 
 /** Outcome of the SYNC_MASTER wait (upstream `PutMessageStatus`). */
 export type ReplicaStatus = 'PUT_OK' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
-
-/** One slave as GET_BROKER_HA_STATUS shows it (upstream `HARuntimeInfo.HAConnectionRuntimeInfo`). */
-export interface HAConnectionRuntimeInfo {
-  addr: string;
-  slaveAckOffset: number;
-  diff: number;
-  inSync: boolean;
-  transferredByteInSecond: number;
-  transferFromWhere: number;
-}
 
 interface TransferRequest {
   nextOffset: number;
