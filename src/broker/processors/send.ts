@@ -126,7 +126,7 @@ export class SendMessageProcessor {
     const b = this.broker;
     if (b.isSlave) {
       // As upstream, whose store refuses a put on a slave (checkStoreStatus) with this answer.
-      return createResponse(req, ResponseCode.SERVICE_NOT_AVAILABLE, "service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.");
+      return createResponse(req, ResponseCode.SERVICE_NOT_AVAILABLE, putStatusRemark('SERVICE_NOT_AVAILABLE', b.storeConfig.maxMessageSize, () => b.messageStore.diskUtil()));
     }
     const acceptFrom = b.brokerConfig.startAcceptSendRequestTimeStamp;
     if (acceptFrom > 0 && Date.now() < acceptFrom) {
