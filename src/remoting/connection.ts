@@ -377,7 +377,8 @@ export class Connection extends EventEmitter {
   }
 }
 
-function stripV4Mapped(addr: string): string {
+/** An IPv4 peer of a dual-stack socket as Java prints it: `127.0.0.1`, not `::ffff:127.0.0.1`. */
+export function stripV4Mapped(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 

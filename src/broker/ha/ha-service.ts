@@ -3,6 +3,7 @@ import type { Logger } from '../../common/logger.js';
 import type { MessageStoreConfig } from '../../common/config.js';
 import type { DefaultMessageStore } from '../../store/message-store.js';
 import type { HAConnectionRuntimeInfo } from '../../common/ha-runtime-info.js';
+import { stripV4Mapped } from '../../remoting/connection.js';
 
 /*
  * Classic master/slave replication (upstream `store/.../ha/DefaultHAService`,
@@ -213,7 +214,7 @@ export class HAConnection {
   private second = Math.floor(Date.now() / 1000);
 
   constructor(private readonly service: HAService, private readonly socket: Socket) {
-    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.addr = `${stripV4Mapped(socket.remoteAddress ?? '?')}:${socket.remotePort ?? 0}`;
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err) => this.close(err.message));
     socket.on('close', () => this.close('closed by the slave'));
