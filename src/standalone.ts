@@ -14,7 +14,7 @@ import { ConfigError, validateBrokerConfig, validateNamesrvConfig } from './comm
 import { createLogger, type Logger } from './common/logger.js';
 import { DEFAULT_CLUSTER } from './common/topic.js';
 import { NamesrvController } from './namesrv/index.js';
-import { DEFAULT_PROXY_PORT, LocalMessagingProcessor, ProxyController, type ProxyConfig } from './proxy/index.js';
+import { DEFAULT_PROXY_PORT, LocalMessagingProcessor, ProxyController, localProxyAuth, type ProxyConfig } from './proxy/index.js';
 
 /**
  * The standalone system: one NameServer, one Broker and the gRPC Proxy (local mode: it calls
@@ -208,7 +208,7 @@ export async function startStandalone(opts: StandaloneOptions = {}): Promise<Sta
       defaultBrokerName: () => brokerConfig.brokerName,
       logger: opts.logger ? opts.logger.child({ role: 'proxy' }) : undefined,
       // The gRPC endpoint checks the broker's users and ACLs when its switches are on.
-      auth: { store: broker.authMetadataStore, brokerConfig: broker.brokerConfig },
+      auth: localProxyAuth(broker.authMetadataStore, broker.brokerConfig),
     });
     try {
       await proxy.start();

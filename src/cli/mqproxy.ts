@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import { createLogger } from '../common/logger.js';
 import { ClusterMessagingProcessor } from '../proxy/cluster-messaging-processor.js';
 import { ProxyController } from '../proxy/proxy-controller.js';
-import { DEFAULT_PROXY_PORT, parseProxyConfig, type ProxyConfig } from '../proxy/proxy-config.js';
+import { DEFAULT_PROXY_PORT, defaultProxyConfig, parseProxyConfig, type ProxyConfig } from '../proxy/proxy-config.js';
+import { clusterProxyAuth } from '../proxy/cluster-auth-metadata.js';
 import { localIPv4 } from '../common/message-id.js';
 import { parseNonEmptyFlag, parsePortFlag, runServer } from './common.js';
 import { RoleStartError } from '../standalone.js';
@@ -52,13 +53,21 @@ await runServer({
     const namesrvAddr = flags.namesrvAddr ?? process.env.NAMESRV_ADDR;
     if (!namesrvAddr) throw new Error('no NameServer address: pass -n host:9876 or set NAMESRV_ADDR');
     const port = flags.port ?? config.grpcServerPort ?? DEFAULT_PROXY_PORT;
+    const proxyConfig: ProxyConfig = { ...defaultProxyConfig(), ...config, grpcServerPort: port, host: flags.host ?? config.host };
     const processor = new ClusterMessagingProcessor({
       namesrvAddr, logger: logger.child({ role: 'cluster' }),
       sessionCredentials: innerClientCredentials(config.innerClientAuthenticationCredentials ?? ''),
+      rocketMQClusterName: proxyConfig.rocketMQClusterName,
     });
+    // With authenticationEnabled / authorizationEnabled, gRPC clients are checked against the brokers' users and ACLs.
+    const auth = clusterProxyAuth(processor, proxyConfig, logger);
+    if (auth && !innerClientCredentials(proxyConfig.innerClientAuthenticationCredentials ?? '')) {
+      logger.warn('authenticationEnabled/authorizationEnabled without innerClientAuthenticationCredentials: brokers with authentication on will refuse the proxy\'s AUTH_GET_USER / AUTH_GET_ACL');
+    }
     const proxy = new ProxyController({
-      config: { ...config, grpcServerPort: port, host: flags.host ?? config.host },
+      config: proxyConfig,
       processor,
+      ...(auth ? { auth } : {}),
       advertisedHost: flags.advertisedHost ?? (flags.host && flags.host !== '0.0.0.0' ? flags.host : localIPv4()),
       // 5.x clients always name the broker of a queue; nothing to default to in a cluster.
       defaultBrokerName: () => '',
@@ -69,7 +78,7 @@ await runServer({
     } catch (err) {
       throw new RoleStartError('Proxy', port, err);
     }
-    logger.info(`mqproxy started: gRPC ${proxy.address} in front of the brokers of NameServer ${namesrvAddr}`);
+    logger.info(`mqproxy started: gRPC ${proxy.address} in front of the brokers of NameServer ${namesrvAddr}${auth ? `, checking clients against the users and ACLs of cluster ${proxyConfig.rocketMQClusterName}` : ''}`);
     return proxy;
   },
 });

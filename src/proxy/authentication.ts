@@ -1,20 +1,43 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import type { BrokerConfig } from '../common/config.js';
 import type { AuthMetadataStore } from '../broker/auth/auth-metadata-store.js';
 import { sourceIpOf } from '../broker/auth/auth-pipeline.js';
 import { authorize, type AuthorizationContext } from '../broker/auth/authorization.js';
-import { Action, AuthError, UserStatus, groupResource, topicResource, type ActionValue, type Resource } from '../broker/auth/model.js';
+import {
+  Action, AuthError, UserStatus, UserType, groupResource, topicResource, userSubject, type Acl, type ActionValue, type Resource, type User,
+} from '../broker/auth/model.js';
 import { Code, D, S, type df } from './proto.js';
 import { ProxyError } from './status.js';
 
 /**
- * The broker's ACL 2.0 state, when the proxy runs in the broker's process (standalone): its
- * users and ACLs, and its switches (`authenticationEnabled`, `authorizationEnabled`).
+ * Where the gRPC endpoint reads users and ACLs (upstream `AuthenticationMetadataProvider.getUser`
+ * and `AuthorizationMetadataProvider.getAcl`): the broker's own store in a standalone, the
+ * brokers' over Remoting in cluster mode (cluster-auth-metadata.ts).
+ */
+export interface AuthMetadataProvider {
+  getUser(username: string): Promise<User | undefined>;
+  getAcl(subject: string): Promise<Acl | undefined>;
+}
+
+/**
+ * ACL 2.0 of the gRPC endpoint: where users and ACLs are and the switches (upstream `AuthConfig`
+ * `authenticationEnabled`, `authorizationEnabled`) — the broker's config in a standalone, the
+ * proxy config in cluster mode.
  */
 export interface ProxyAuth {
-  store: AuthMetadataStore;
-  brokerConfig: BrokerConfig;
+  metadata: AuthMetadataProvider;
+  switches: { readonly authenticationEnabled: boolean; readonly authorizationEnabled: boolean };
+}
+
+/** The standalone's: the broker's store and switches, read at each request. */
+export function localProxyAuth(store: AuthMetadataStore, switches: ProxyAuth['switches']): ProxyAuth {
+  return {
+    metadata: {
+      getUser: (username) => Promise.resolve(store.getUser(username)),
+      getAcl: (subject) => Promise.resolve(store.aclOf(subject)),
+    },
+    switches,
+  };
 }
 
 /**
@@ -25,10 +48,10 @@ export interface ProxyAuth {
  * A request is signed in the `authorization` header the 5.x clients send:
  * `MQv2-HMAC-SHA1 Credential=<accessKey>, SignedHeaders=x-mq-date-time, Signature=<hex>`, the
  * upper-case hex HMAC-SHA1 of the `x-mq-date-time` value keyed by the secret. Signatures are
- * required when the proxy config lists `acl.accounts` or the broker has authenticationEnabled;
- * the secret is that of a user of the broker's store (enabled) or of an account. Accounts act
- * as super users. With the broker's authorizationEnabled, each resource an RPC touches must be
- * allowed by the user's ACL, exactly as for Remoting requests (FORBIDDEN otherwise).
+ * required when the proxy config lists `acl.accounts` or authenticationEnabled is on; the secret
+ * is that of an enabled user of the metadata provider or of an account. Accounts act as super
+ * users. With authorizationEnabled, each resource an RPC touches must be allowed by the user's
+ * ACL, by the evaluator the broker runs for Remoting requests (FORBIDDEN otherwise).
  */
 export class Authenticator {
   private readonly secrets = new Map<string, string>();
@@ -39,15 +62,15 @@ export class Authenticator {
 
   /** Whether requests must be signed. */
   get authenticationEnabled(): boolean {
-    return this.secrets.size > 0 || this.shared?.brokerConfig.authenticationEnabled === true;
+    return this.secrets.size > 0 || this.shared?.switches.authenticationEnabled === true;
   }
 
   get authorizationEnabled(): boolean {
-    return this.shared?.brokerConfig.authorizationEnabled === true;
+    return this.shared?.switches.authorizationEnabled === true;
   }
 
   /** Throws UNAUTHORIZED unless the request is signed by a known user. Returns the access key (undefined when signatures are not required and none came). */
-  check(md: Metadata): string | undefined {
+  async check(md: Metadata): Promise<string | undefined> {
     const auth = first(md, 'authorization');
     if (!this.authenticationEnabled) return auth ? credentialOf(auth) : undefined;
     if (!auth) throw new ProxyError(Code.UNAUTHORIZED, 'no authorization header: ACL is on, configure the client with sessionCredentials {accessKey, accessSecret}');
@@ -58,7 +81,7 @@ export class Authenticator {
     const signature = fields.get('Signature');
     if (!credential || !signature) throw new ProxyError(Code.UNAUTHORIZED, 'the authorization header lacks Credential or Signature');
     const accessKey = credential.split('/')[0]!;
-    const secret = this.secretOf(accessKey);
+    const secret = await this.secretOf(accessKey);
     const dateTime = first(md, 'x-mq-date-time') ?? '';
     const expected = createHmac('sha1', Buffer.from(secret, 'utf8')).update(Buffer.from(dateTime, 'utf8')).digest('hex').toUpperCase();
     const a = Buffer.from(expected);
@@ -67,8 +90,8 @@ export class Authenticator {
     return accessKey;
   }
 
-  private secretOf(accessKey: string): string {
-    const user = this.shared?.store.getUser(accessKey);
+  private async secretOf(accessKey: string): Promise<string> {
+    const user = await this.shared?.metadata.getUser(accessKey);
     if (user) {
       if (user.userStatus === UserStatus.DISABLE) throw new ProxyError(Code.UNAUTHORIZED, `User:${accessKey} is disabled.`);
       return user.password;
@@ -79,12 +102,13 @@ export class Authenticator {
   }
 
   /**
-   * Throws FORBIDDEN unless `accessKey` may do what `request` asks (nothing is checked when the
-   * broker's authorizationEnabled is off). An account of the proxy config passes, as a super user.
+   * Throws FORBIDDEN unless `accessKey` may do what `request` asks (nothing is checked when
+   * authorizationEnabled is off). An account of the proxy config passes, as a super user.
    */
-  authorize(accessKey: string | undefined, peer: string, request: unknown): void {
+  async authorize(accessKey: string | undefined, peer: string, request: unknown): Promise<void> {
     if (!this.shared || !this.authorizationEnabled) return;
-    if (accessKey !== undefined && !this.shared.store.getUser(accessKey) && this.secrets.has(accessKey)) return;
+    const user = accessKey === undefined ? undefined : await this.shared.metadata.getUser(accessKey);
+    if (accessKey !== undefined && !user && this.secrets.has(accessKey)) return;
     let needs: Array<{ resource: Resource; actions: ActionValue[] }>;
     try {
       needs = grpcResources(request);
@@ -92,11 +116,15 @@ export class Authenticator {
       if (err instanceof AuthError) throw new ProxyError(Code.FORBIDDEN, err.message);
       throw err;
     }
+    if (needs.length === 0) return;
+    // The evaluator reads the user and its ACL synchronously: give it what was fetched.
+    const acl = user && user.userType !== UserType.SUPER ? await this.shared.metadata.getAcl(userSubject(user.username)) : undefined;
+    const lookup = { getUser: (n: string) => (n === accessKey ? user : undefined), aclOf: (subject: string) => (user && subject === userSubject(user.username) ? acl : undefined) };
     const sourceIp = sourceIpOf(peer);
     for (const n of needs) {
       const ctx: AuthorizationContext = { ...(accessKey !== undefined ? { username: accessKey } : {}), resource: n.resource, actions: n.actions, sourceIp, rpcCode: requestName(request) };
       try {
-        authorize(this.shared.store, ctx);
+        authorize(lookup, ctx);
       } catch (err) {
         if (err instanceof AuthError) throw new ProxyError(Code.FORBIDDEN, err.message);
         throw err;

@@ -26,6 +26,7 @@ import type {
   EndTransactionCall, GroupView, MessagingProcessor, PopCall, PopFilterExpression, SendOutcome, SendRequest, TopicMessageType, TopicRouteView,
 } from './messaging-processor.js';
 import type { SessionCredentials } from '../remoting/acl-signature.js';
+import type { AclInfo, UserInfo } from '../common/acl-info.js';
 
 export interface ClusterProcessorOptions {
   /** `host:9876;host2:9876`. */
@@ -44,6 +45,8 @@ export interface ClusterProcessorOptions {
    * with `innerClientAuthenticationCredentials`), for brokers with authentication on.
    */
   sessionCredentials?: SessionCredentials;
+  /** The cluster whose brokers users and ACLs are read from (upstream ProxyConfig `rocketMQClusterName`). */
+  rocketMQClusterName?: string;
 }
 
 const DEFAULT_GROUP: GroupView = { consumeMessageOrderly: false, retryMaxTimes: 16, consumeEnable: true };
@@ -75,6 +78,8 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
   private groupConfigs?: Cached<Record<string, Partial<GroupView>>>;
   /** brokerName → master address. */
   private readonly brokerAddrs = new Map<string, string>();
+  /** clusterName → its brokers' names, from the last cluster info. */
+  private readonly clusterBrokers = new Map<string, string[]>();
   private readonly producers = new Map<string, Set<GrpcClientChannel>>();
   private readonly consumers = new Map<string, { channels: Set<GrpcClientChannel>; subscriptions: Array<{ topic: string; filter: PopFilterExpression }> }>();
   private readonly clientId = `${hostname()}@proxy@${process.pid}`;
@@ -134,6 +139,34 @@ export class ClusterMessagingProcessor implements MessagingProcessor {
       const master = b.brokerAddrs['0'];
       if (master) this.brokerAddrs.set(b.brokerName, master);
     }
+    this.clusterBrokers.clear();
+    for (const [cluster, names] of Object.entries(info.clusterAddrTable)) this.clusterBrokers.set(cluster, names);
+  }
+
+  /**
+   * The master of one broker of the cluster, picked at random (upstream
+   * `ClusterMetadataService.findOneBroker(rocketMQClusterName)`); undefined when it has none.
+   */
+  private async oneBrokerOfCluster(): Promise<string | undefined> {
+    await this.refreshBrokers();
+    const cluster = this.opts.rocketMQClusterName ?? 'DefaultCluster';
+    const addrs = (this.clusterBrokers.get(cluster) ?? []).map((n) => this.brokerAddrs.get(n)).filter((a): a is string => a !== undefined);
+    return addrs.length === 0 ? undefined : addrs[Math.floor(Math.random() * addrs.length)];
+  }
+
+  /**
+   * A user of the brokers' ACL 2.0 store (AUTH_GET_USER, upstream `ClusterUserCacheLoader`),
+   * undefined when it has none or the cluster has no broker.
+   */
+  async fetchUser(username: string): Promise<UserInfo | undefined> {
+    const addr = await this.oneBrokerOfCluster();
+    return addr === undefined ? undefined : this.api.getUser(addr, username, 3000);
+  }
+
+  /** The ACL of `User:<name>` (AUTH_GET_ACL, upstream `ClusterAclCacheLoader`). */
+  async fetchAcl(subject: string): Promise<AclInfo | undefined> {
+    const addr = await this.oneBrokerOfCluster();
+    return addr === undefined ? undefined : this.api.getAcl(addr, subject, 3000);
   }
 
   private async brokerAddr(brokerName: string): Promise<string> {

@@ -57,7 +57,7 @@ export interface GrpcApplicationOptions {
   selfEndpoint: () => { host: string; port: number };
   /** The broker name used when a request does not name one. */
   defaultBrokerName: () => string;
-  /** The broker's users, ACLs and auth switches, when the proxy shares the broker's process. */
+  /** Users, ACLs and auth switches: the broker's in a standalone, the brokers' (cached) in cluster mode. */
   auth?: ProxyAuth;
 }
 
@@ -129,13 +129,13 @@ export class GrpcMessagingApplication {
   // ---- plumbing ----
 
   /** The request's context, once its signature is checked and, with `request`, its access to what it names. */
-  private context(md: Metadata, peer: string, request?: unknown): Ctx {
-    const accessKey = this.auth.check(md);
+  private async context(md: Metadata, peer: string, request?: unknown): Promise<Ctx> {
+    const accessKey = await this.auth.check(md);
     const clientId = header(md, 'x-mq-client-id');
     if (!clientId) throw new ProxyError(Code.CLIENT_ID_REQUIRED, 'the x-mq-client-id header is required');
     const ctx: Ctx = { clientId, namespace: header(md, 'x-mq-namespace') || undefined, peer: peerAddress(peer), language: header(md, 'x-mq-language') ?? 'JAVA' };
     if (accessKey !== undefined) ctx.accessKey = accessKey;
-    if (request !== undefined) this.auth.authorize(accessKey, ctx.peer, request);
+    if (request !== undefined) await this.auth.authorize(accessKey, ctx.peer, request);
     return ctx;
   }
 
@@ -144,7 +144,7 @@ export class GrpcMessagingApplication {
     call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>, make: () => Res, fn: (ctx: Ctx, req: Req) => Promise<Res> | Res,
   ): void {
     const run = async (): Promise<Res> => {
-      const ctx = this.context(call.metadata, call.getPeer(), call.request);
+      const ctx = await this.context(call.metadata, call.getPeer(), call.request);
       this.clients.touch(ctx.clientId);
       return fn(ctx, call.request);
     };
@@ -288,17 +288,23 @@ export class GrpcMessagingApplication {
   // ---- Telemetry ----
 
   private telemetry(call: TelemetryStream): void {
+    void this.openTelemetry(call);
+  }
+
+  private async openTelemetry(call: TelemetryStream): Promise<void> {
     let ctx: Ctx;
     try {
-      ctx = this.context(call.metadata, call.getPeer());
+      // Commands wait in the stream meanwhile: it does not flow before the 'data' listener below.
+      ctx = await this.context(call.metadata, call.getPeer());
     } catch (err) {
+      if (!(err instanceof ProxyError)) this.logger.error({ err }, 'gRPC Telemetry failed');
       const tc = new S.TelemetryCommand();
       tc.setStatus(statusOfError(err));
       call.write(tc);
       call.end();
       return;
     }
-    if (this.stopped) {
+    if (this.stopped || call.cancelled) {
       call.end();
       return;
     }
@@ -307,12 +313,12 @@ export class GrpcMessagingApplication {
       this.telemetryStreams.delete(call);
       this.clients.onStreamEnd(ctx.clientId, call);
     };
+    // One command after the other, as they came: a settings command may wait for its authorization.
+    let previous = Promise.resolve();
     call.on('data', (cmd: sv.TelemetryCommand) => {
-      try {
-        this.onTelemetryCommand(ctx, call, cmd);
-      } catch (err) {
+      previous = previous.then(() => this.onTelemetryCommand(ctx, call, cmd)).catch((err: unknown) => {
         this.logger.warn(`Telemetry command of client ${ctx.clientId} failed: ${(err as Error).message}`);
-      }
+      });
     });
     call.on('end', () => {
       done();
@@ -327,7 +333,7 @@ export class GrpcMessagingApplication {
     call.on('cancelled', () => done());
   }
 
-  private onTelemetryCommand(ctx: Ctx, call: TelemetryStream, cmd: sv.TelemetryCommand): void {
+  private async onTelemetryCommand(ctx: Ctx, call: TelemetryStream, cmd: sv.TelemetryCommand): Promise<void> {
     const C = S.TelemetryCommand.CommandCase;
     switch (cmd.getCommandCase()) {
       case C.SETTINGS: {
@@ -346,7 +352,7 @@ export class GrpcMessagingApplication {
         }
         // As upstream's AuthorizationPipeline: the settings' topics and group need Pub or Sub.
         try {
-          this.auth.authorize(ctx.accessKey, ctx.peer, cmd);
+          await this.auth.authorize(ctx.accessKey, ctx.peer, cmd);
         } catch (err) {
           const tc = new S.TelemetryCommand();
           tc.setStatus(statusOfError(err));
@@ -627,7 +633,7 @@ export class GrpcMessagingApplication {
     call.on('cancelled', onCancel);
     const frames: sv.ReceiveMessageResponse[] = [];
     try {
-      const ctx = this.context(call.metadata, call.getPeer(), call.request);
+      const ctx = await this.context(call.metadata, call.getPeer(), call.request);
       this.clients.touch(ctx.clientId);
       const result = await this.receive(ctx, call.request, deadlineOf(call.getDeadline()), ac.signal);
       const st = new S.ReceiveMessageResponse();

@@ -1,3 +1,5 @@
+import { DEFAULT_CLUSTER } from '../common/topic.js';
+
 /**
  * Proxy settings (upstream `ProxyConfig`), with upstream's names and defaults where they exist.
  */
@@ -47,6 +49,38 @@ export interface ProxyConfig {
   innerClientAuthenticationCredentials?: string;
   /** How long a client may stay silent before the proxy forgets it, ms (upstream channelExpiredTimeout). */
   channelExpiredTimeout: number;
+  /**
+   * Cluster mode, ACL 2.0 (upstream `AuthConfig`, read from the same rmq-proxy.json): every gRPC
+   * request must be signed by an enabled user of the brokers' store. In a standalone the
+   * broker's own switches rule instead.
+   */
+  authenticationEnabled: boolean;
+  /** Cluster mode: each resource an RPC touches must be allowed by the user's ACL on the brokers. */
+  authorizationEnabled: boolean;
+  /**
+   * Upstream's pluggable auth classes (`authenticationProvider`, `authenticationMetadataProvider`,
+   * `authenticationStrategy`, and the authorization ones). Accepted so an upstream file can be
+   * reused; this proxy has one implementation of each, the defaults upstream's proxy uses.
+   */
+  authenticationProvider?: string;
+  authenticationMetadataProvider?: string;
+  authenticationStrategy?: string;
+  authorizationProvider?: string;
+  authorizationMetadataProvider?: string;
+  authorizationStrategy?: string;
+  /** The cluster whose brokers users and ACLs are read from (upstream `rocketMQClusterName`). */
+  rocketMQClusterName: string;
+  /**
+   * The proxy's caches of the brokers' users and ACLs (upstream ProxyConfig, used by
+   * `ClusterMetadataService`): entries at most, dropped after this many seconds unread,
+   * reloaded in the background when older than this many seconds.
+   */
+  userCacheMaxNum: number;
+  userCacheExpiredSeconds: number;
+  userCacheRefreshSeconds: number;
+  aclCacheMaxNum: number;
+  aclCacheExpiredSeconds: number;
+  aclCacheRefreshSeconds: number;
 }
 
 export const DEFAULT_PROXY_PORT = 8081;
@@ -74,6 +108,15 @@ export function defaultProxyConfig(): ProxyConfig {
     enableTopicMessageTypeCheck: true,
     maxPollingWaiters: 10_000,
     channelExpiredTimeout: 120_000,
+    authenticationEnabled: false,
+    authorizationEnabled: false,
+    rocketMQClusterName: DEFAULT_CLUSTER,
+    userCacheMaxNum: 20_000,
+    userCacheExpiredSeconds: 300,
+    userCacheRefreshSeconds: 20,
+    aclCacheMaxNum: 20_000,
+    aclCacheExpiredSeconds: 300,
+    aclCacheRefreshSeconds: 20,
   };
 }
 
@@ -81,6 +124,14 @@ const NUMERIC_KEYS = [
   'grpcServerPort', 'minInvisibleTimeMillsForRecv', 'maxInvisibleTimeMills', 'defaultInvisibleTimeMills', 'minLongPollingTimeoutMillis',
   'maxLongPollingTimeoutMillis', 'maxReceiveBatchSize', 'maxMessageSize', 'maxUserPropertyCount', 'maxMessagePropertySize',
   'maxDelayTimeMills', 'maxTransactionRecoverySecond', 'maxPollingWaiters', 'channelExpiredTimeout',
+  'userCacheMaxNum', 'userCacheExpiredSeconds', 'userCacheRefreshSeconds', 'aclCacheMaxNum', 'aclCacheExpiredSeconds', 'aclCacheRefreshSeconds',
+] as const;
+
+const BOOLEAN_KEYS = ['enableTopicMessageTypeCheck', 'authenticationEnabled', 'authorizationEnabled'] as const;
+
+const STRING_KEYS = [
+  'host', 'innerClientAuthenticationCredentials', 'rocketMQClusterName', 'authenticationProvider', 'authenticationMetadataProvider',
+  'authenticationStrategy', 'authorizationProvider', 'authorizationMetadataProvider', 'authorizationStrategy',
 ] as const;
 
 /**
@@ -103,15 +154,15 @@ export function parseProxyConfig(text: string, source: string): { config: Partia
       const n = typeof v === 'string' ? Number(v) : v;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${source}: ${k} must be a non-negative integer, not ${JSON.stringify(v)}`);
       (config as Record<string, number>)[k] = n;
-    } else if (k === 'enableTopicMessageTypeCheck') {
+    } else if ((BOOLEAN_KEYS as readonly string[]).includes(k)) {
       if (typeof v !== 'boolean') throw new Error(`${source}: ${k} must be true or false`);
-      config.enableTopicMessageTypeCheck = v;
-    } else if (k === 'host') {
-      if (typeof v !== 'string') throw new Error(`${source}: host must be a string`);
-      config.host = v;
+      (config as Record<string, boolean>)[k] = v;
     } else if (k === 'innerClientAuthenticationCredentials') {
       if (typeof v !== 'string') throw new Error(`${source}: ${k} must be a string holding JSON {"accessKey": "...", "secretKey": "..."}`);
       config.innerClientAuthenticationCredentials = v;
+    } else if ((STRING_KEYS as readonly string[]).includes(k)) {
+      if (typeof v !== 'string') throw new Error(`${source}: ${k} must be a string`);
+      (config as Record<string, string>)[k] = v;
     } else if (k === 'acl') {
       const accounts = (v as { accounts?: unknown })?.accounts;
       if (!Array.isArray(accounts) || accounts.some((a) => typeof a?.accessKey !== 'string' || typeof a?.secretKey !== 'string')) {

@@ -60,15 +60,15 @@ test('revive heap pops in time order', () => {
   assert.deepEqual(out, [...times].sort((a, b) => a - b));
 });
 
-test('signature check: the facts sheet vector, and refusals', () => {
+test('signature check: the facts sheet vector, and refusals', async () => {
   const auth = new Authenticator([{ accessKey: 'AK', secretKey: 'SK' }]);
   const md = new Metadata();
   md.set('x-mq-date-time', '20261121T111718Z');
   md.set('authorization', 'MQv2-HMAC-SHA1 Credential=AK, SignedHeaders=x-mq-date-time, Signature=9F98F644901BC31D5A97DED183A824196E5D372A');
-  assert.equal(auth.check(md), 'AK');
+  assert.equal(await auth.check(md), 'AK');
   md.set('authorization', 'MQv2-HMAC-SHA1 Credential=AK, SignedHeaders=x-mq-date-time, Signature=0000');
-  assert.throws(() => auth.check(md), (e: unknown) => e instanceof ProxyError && e.code === D.Code.UNAUTHORIZED);
-  assert.throws(() => auth.check(new Metadata()), (e: unknown) => e instanceof ProxyError && e.code === D.Code.UNAUTHORIZED);
+  await assert.rejects(auth.check(md), (e: unknown) => e instanceof ProxyError && e.code === D.Code.UNAUTHORIZED);
+  await assert.rejects(auth.check(new Metadata()), (e: unknown) => e instanceof ProxyError && e.code === D.Code.UNAUTHORIZED);
 });
 
 test('a stored message as a gRPC message: system properties apart from user ones, MD5 digest, type', () => {
@@ -109,9 +109,22 @@ test('namespaces, topic message types and the proxy config file', () => {
   assert.equal(topicMessageTypeOf({}), undefined);
   assert.deepEqual(acceptedTypes('TRANSACTION'), [D.MessageType.TRANSACTION]);
   assert.deepEqual(acceptedTypes('MIXED'), [D.MessageType.NORMAL, D.MessageType.FIFO, D.MessageType.DELAY, D.MessageType.TRANSACTION]);
-  const { config, unknown } = parseProxyConfig('{"minInvisibleTimeMillsForRecv": 1000, "rocketMQClusterName": "x", "acl": {"accounts": [{"accessKey": "a", "secretKey": "b"}]}}', 'f');
+  const { config, unknown } = parseProxyConfig('{"minInvisibleTimeMillsForRecv": 1000, "grpcBossLoopNum": 1, "acl": {"accounts": [{"accessKey": "a", "secretKey": "b"}]}}', 'f');
   assert.deepEqual(config, { minInvisibleTimeMillsForRecv: 1000, acl: { accounts: [{ accessKey: 'a', secretKey: 'b' }] } });
-  assert.deepEqual(unknown, ['rocketMQClusterName']);
+  assert.deepEqual(unknown, ['grpcBossLoopNum']);
+  // Upstream AuthConfig's keys, read from the same rmq-proxy.json.
+  const auth = parseProxyConfig(JSON.stringify({
+    authenticationEnabled: true, authorizationEnabled: true, rocketMQClusterName: 'c1', userCacheRefreshSeconds: 1, aclCacheExpiredSeconds: 9,
+    authenticationProvider: 'org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider',
+    authorizationMetadataProvider: 'org.apache.rocketmq.proxy.auth.ProxyAuthorizationMetadataProvider',
+  }), 'f');
+  assert.deepEqual(auth.unknown, []);
+  assert.equal(auth.config.authenticationEnabled, true);
+  assert.equal(auth.config.authorizationEnabled, true);
+  assert.equal(auth.config.rocketMQClusterName, 'c1');
+  assert.equal(auth.config.userCacheRefreshSeconds, 1);
+  assert.equal(auth.config.aclCacheExpiredSeconds, 9);
+  assert.throws(() => parseProxyConfig('{"authenticationEnabled": 1}', 'f'), /true or false/);
   assert.throws(() => parseProxyConfig('{"maxReceiveBatchSize": -1}', 'f'), /non-negative integer/);
   assert.throws(() => parseProxyConfig('[', 'f'), /not valid JSON/);
 });

@@ -2,12 +2,21 @@ import { RequestCode } from '../../remoting/codes.js';
 import type { RemotingCommand } from '../../remoting/command.js';
 import { SessionCredentialsKey } from '../../remoting/acl-signature.js';
 import { clientBodyObject, objectsOf } from '../client/heartbeat.js';
-import type { AuthMetadataStore } from './auth-metadata-store.js';
 import {
   Action, AuthError, Decision, PolicyType, ResourcePattern, ResourceType, UserStatus, UserType, clusterResource,
   entryMatchesActions, entryMatchesSource, groupResource, isRetryTopic, resourceKey, resourceMatches, topicResource,
-  userSubject, type ActionValue, type Acl, type PolicyEntry, type Resource,
+  userSubject, type ActionValue, type Acl, type PolicyEntry, type Resource, type User,
 } from './model.js';
+
+/**
+ * Where the evaluator finds a user and its ACL: the broker's AuthMetadataStore, or the user and
+ * ACL the cluster-mode proxy fetched from a broker for one request (upstream's evaluator reads
+ * either through its AuthenticationMetadataProvider / AuthorizationMetadataProvider).
+ */
+export interface AuthMetadataLookup {
+  getUser(username: string): User | undefined;
+  aclOf(subject: string): Acl | undefined;
+}
 
 /** One resource a request touches and the actions it needs there (upstream `DefaultAuthorizationContext`). */
 export interface AuthorizationContext {
@@ -226,7 +235,7 @@ function matchPolicyEntry(ctx: AuthorizationContext, acl: Acl): PolicyEntry | un
  * super user passes; otherwise the best matching entry of the user's ACL must allow it.
  * Throws AuthError with upstream's message.
  */
-export function authorize(store: AuthMetadataStore, ctx: AuthorizationContext): void {
+export function authorize(store: AuthMetadataLookup, ctx: AuthorizationContext): void {
   if (ctx.username === undefined) {
     // Upstream fails on the missing subject with this generic message.
     throw new AuthError('Authorization failed. Please verify your access rights and try again.');

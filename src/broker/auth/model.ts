@@ -233,6 +233,20 @@ export function userToInfo(u: User): UserInfo {
   return { username: u.username, password: u.password, userType: u.userType, userStatus: u.userStatus };
 }
 
+/**
+ * A UserInfo body as a User (upstream `UserConverter.convertUser`), for the cluster-mode proxy
+ * that reads users from a broker: undefined without a name or password; an unknown type or
+ * status falls back to Normal / enable, as upstream's converter leaves them unset.
+ */
+export function userFromInfo(info: UserInfo): User | undefined {
+  if (!info.username || !info.password) return undefined;
+  return {
+    username: info.username, password: info.password,
+    userType: userTypeByName(info.userType) ?? UserType.NORMAL,
+    userStatus: userStatusByName(info.userStatus) ?? UserStatus.ENABLE,
+  };
+}
+
 export function aclToInfo(acl: Acl): AclInfo {
   return {
     subject: acl.subject,
