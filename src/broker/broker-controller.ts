@@ -44,6 +44,7 @@ import { BrokerConfigProcessor, brokerRuntimeConfig } from './processors/broker-
 import { MessageRequestModeManager } from './message-request-mode-manager.js';
 import { TopicRouteInfoManager } from './topic-route-info-manager.js';
 import { QueryAssignmentProcessor } from './processors/query-assignment.js';
+import { migrateAuthFromV1, plainAclFiles } from './auth/auth-migrator.js';
 import { AuthMetadataStore } from './auth/auth-metadata-store.js';
 import { AuthPipeline } from './auth/auth-pipeline.js';
 import { AuthAdminProcessor } from './processors/auth.js';
@@ -186,6 +187,16 @@ export class BrokerController {
     return `${this.brokerIP}:${this.boundPort}`;
   }
 
+  /** Upstream `AuthMigrator.migrate` at broker start: ACL 1.0 accounts under ROCKETMQ_HOME become users and ACLs. */
+  private migrateAuthFromV1(): void {
+    const home = this.brokerConfig.rocketmqHome || process.env.ROCKETMQ_HOME || '';
+    if (home === '') {
+      this.logger.warn('[ACL MIGRATE] migrateAuthFromV1Enabled is on but neither rocketmqHome nor ROCKETMQ_HOME is set: no plain_acl.yml to migrate');
+      return;
+    }
+    migrateAuthFromV1(this.authMetadataStore, plainAclFiles(home), this.logger);
+  }
+
   async start(): Promise<void> {
     const t0 = Date.now();
     // Load and recover before listening, so no request meets a half-loaded store.
@@ -196,6 +207,7 @@ export class BrokerController {
     this.messageRequestModeManager.load();
     this.authMetadataStore.load();
     this.authMetadataStore.initUsers(this.brokerConfig.initAuthenticationUser, this.brokerConfig.innerClientAuthenticationCredentials);
+    if (this.brokerConfig.migrateAuthFromV1Enabled) this.migrateAuthFromV1();
     this.scheduleMessageService.load();
     await this.timerMessageStore.load();
     if (rec.abnormal) {

@@ -113,6 +113,13 @@ export interface BrokerConfig {
   statefulAuthenticationCacheExpiredSecond: number;
   statefulAuthorizationCacheExpiredSecond: number;
   /**
+   * At start, ACL 1.0 accounts (`$ROCKETMQ_HOME/conf/plain_acl.yml`, `conf/acl/*.yml`) become
+   * users and ACLs of the store; existing users are left alone (upstream `AuthMigrator`).
+   */
+  migrateAuthFromV1Enabled: boolean;
+  /** RocketMQ's home, where `conf/` is (upstream `rocketmqHome`); empty: the ROCKETMQ_HOME environment variable. */
+  rocketmqHome: string;
+  /**
    * A master suggests its slave (brokerId 1) to a pull whose messages are no longer in memory,
    * and a slave serves pulls from its consumers (upstream default false).
    */
@@ -274,6 +281,8 @@ export function defaultBrokerConfig(): BrokerConfig {
     authorizationStrategy: '',
     statefulAuthenticationCacheExpiredSecond: 60,
     statefulAuthorizationCacheExpiredSecond: 60,
+    migrateAuthFromV1Enabled: false,
+    rocketmqHome: '',
     slaveReadEnable: false,
   };
 }
