@@ -6,6 +6,7 @@ import { masterAddrOf } from '../common/route.js';
 import type { SessionCredentials } from '../remoting/acl-signature.js';
 import type { Admin } from '../admin/index.js';
 import { CliError, type CommonFlags, type Ctx, type Sub } from './mqadmin.js';
+import { parseSimpleYaml } from '../common/simple-yaml.js';
 
 /**
  * mqadmin's ACL 2.0 commands (upstream `tools/command/auth/*SubCommand`): createUser,
@@ -17,14 +18,12 @@ import { CliError, type CommonFlags, type Ctx, type Sub } from './mqadmin.js';
 /** Upstream's location of the tools' credentials: `$ROCKETMQ_HOME/conf/tools.yml` (`MixAll.ACL_CONF_TOOLS_FILE`). */
 const TOOLS_YML = join('conf', 'tools.yml');
 
-/** The `accessKey: …` / `secretKey: …` lines of a tools.yml (the two keys upstream reads). */
+/** The `accessKey` / `secretKey` of a tools.yml (the two keys upstream reads), through the one YAML reader. */
 function readToolsYml(path: string): SessionCredentials | undefined {
-  const values: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*(accessKey|secretKey)\s*:\s*(.*?)\s*$/.exec(line);
-    if (m) values[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return values.accessKey && values.secretKey ? { accessKey: values.accessKey, secretKey: values.secretKey } : undefined;
+  const doc = parseSimpleYaml(readFileSync(path, 'utf8'));
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const { accessKey, secretKey } = doc;
+  return typeof accessKey === 'string' && accessKey !== '' && typeof secretKey === 'string' && secretKey !== '' ? { accessKey, secretKey } : undefined;
 }
 
 /**
