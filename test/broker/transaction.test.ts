@@ -100,7 +100,7 @@ test('a half message is invisible; commit makes it visible once, rollback discar
       extFields: { producerGroup: 'OTHER', tranStateTableOffset: a.queueOffset, commitLogOffset: decodeOffsetMessageId(a.offsetMsgId).commitLogOffset, commitOrRollback: COMMIT, fromTransactionCheck: false, msgId: a.uniq },
     }));
     assert.equal(wrong.code, 1);
-    assert.match(wrong.remark ?? '', /producer group differs/);
+    assert.equal(wrong.remark, 'The producer group wrong');
   } finally {
     await t.cleanup();
     tmp.cleanup();
@@ -372,6 +372,69 @@ test('RESUME_CHECK_HALF_MESSAGE puts a half given up after transactionCheckMax b
     } finally {
       await admin.shutdown();
     }
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('END_TRANSACTION answers wrong input with upstream\'s codes and remarks', async () => {
+  const tmp = tempDir('rmq-tx-remarks-');
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  try {
+    const half = await sendHalf(t, 'TxRemarks', 'remarks');
+    const late = await sendHalf(t, 'TxRemarks', 'late', Date.now() - 5000, { CHECK_IMMUNITY_TIME_IN_SECONDS: '1' });
+    const end = (fields: Record<string, string | number | boolean>, of = half): Promise<RemotingCommand> => t.raw.invoke(t.mq.brokerAddr, createRequest(37, {
+      extFields: {
+        producerGroup: 'TXG', tranStateTableOffset: of.queueOffset, commitLogOffset: decodeOffsetMessageId(of.offsetMsgId).commitLogOffset,
+        commitOrRollback: COMMIT, fromTransactionCheck: false, msgId: of.uniq, transactionId: of.uniq, ...fields,
+      },
+    }));
+    // As upstream EndTransactionProcessor#checkPrepareMessage and getHalfMessageByOffset.
+    const missing = await end({ commitLogOffset: 1 << 30 });
+    assert.deepEqual([missing.code, missing.remark], [1, 'Find prepared transaction message failed']);
+    const group = await end({ producerGroup: 'OTHER' });
+    assert.deepEqual([group.code, group.remark], [1, 'The producer group wrong']);
+    const offset = await end({ tranStateTableOffset: half.queueOffset + 7 });
+    assert.deepEqual([offset.code, offset.remark], [1, 'The transaction state table offset wrong']);
+    // rejectCommitOrRollback answers ILLEGAL_OPERATION with no remark.
+    const illegal = await end({}, late);
+    assert.equal(illegal.code, 604);
+    assert.equal(illegal.remark ?? undefined, undefined);
+    // A committed message the store refuses is answered as upstream's sendFinalMessage answers it; the half stays open.
+    const max = t.mq.broker.storeConfig.maxMessageSize;
+    t.mq.broker.storeConfig.maxMessageSize = 3;
+    const refused = await end({});
+    t.mq.broker.storeConfig.maxMessageSize = max;
+    assert.deepEqual([refused.code, refused.remark],
+      [13, 'The message is illegal, maybe msg body or properties length not matched. msg body length limit 3B, msg properties length limit 32KB.']);
+    assert.deepEqual(await visible(t, 'TxRemarks'), []);
+    assert.equal((await end({})).code, 0);
+    assert.deepEqual(await visible(t, 'TxRemarks'), ['remarks']);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('a message committed from a check-back keeps TRANSACTION_CHECK_TIMES and loses REAL_TOPIC, REAL_QID and TRAN_MSG, as upstream', async () => {
+  const tmp = tempDir('rmq-tx-props-');
+  const t = await setup(tmp.dir);
+  try {
+    const half = await sendHalf(t, 'TxProps', 'checked');
+    const check = await until(() => t.checks.find((c) => c.code === 39 && c.extFields?.msgId === half.uniq), 8000, 'the check-back');
+    const copy = { queueOffset: Number(check.extFields?.tranStateTableOffset), offsetMsgId: String(check.extFields?.offsetMsgId), uniq: half.uniq };
+    await endTx(t, copy, COMMIT, true, true);
+    const r = await t.api.pullMessage(t.mq.brokerAddr, {
+      consumerGroup: 'C', topic: 'TxProps', queueId: 0, queueOffset: 0, maxMsgNums: 1, sysFlag: PullSysFlag.FLAG_SUBSCRIPTION,
+      commitOffset: 0, suspendTimeoutMillis: 0, subscription: '*', subVersion: 0,
+    }, 3000);
+    const m = r.msgFoundList?.[0];
+    assert.ok(m);
+    const props = m.propertyMap;
+    assert.equal(props.get('TRANSACTION_CHECK_TIMES'), '1');
+    assert.equal(props.get('__transactionId__'), half.uniq);
+    for (const gone of ['REAL_TOPIC', 'REAL_QID', 'TRAN_MSG']) assert.equal(props.get(gone), undefined, gone);
   } finally {
     await t.cleanup();
     tmp.cleanup();

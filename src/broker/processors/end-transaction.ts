@@ -49,7 +49,7 @@ export class EndTransactionProcessor {
     }
     const r = await this.broker.transactionalMessageService.endTransaction(h);
     if (!r.ok) {
-      this.broker.logger.warn(`END_TRANSACTION for ${h.msgId} failed: ${r.remark}`);
+      this.broker.logger.warn(`END_TRANSACTION for ${h.msgId} failed: ${r.detail ?? r.remark}${r.detail && r.remark ? ` (${r.remark})` : ''}`);
       return createResponse(req, r.code, r.remark);
     }
     return createResponse(req, ResponseCode.SUCCESS);

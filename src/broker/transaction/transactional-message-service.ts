@@ -22,7 +22,10 @@ const REMOVE_TAG = 'd';
 /** Longest check round (upstream MAX_PROCESS_TIME_LIMIT). */
 const MAX_ROUND_MS = 60_000;
 
-export type EndTransactionResult = { ok: true } | { ok: false; code: number; remark: string };
+/** A refused END_TRANSACTION: the response code and remark (none where upstream sends none), and what the broker logs. */
+export type EndTransactionResult = { ok: true } | { ok: false; code: number; remark?: string; detail?: string };
+
+const FIND_HALF_FAILED = 'Find prepared transaction message failed';
 
 /**
  * Transaction messages (upstream `TransactionalMessageServiceImpl`, `TransactionalMessageCheckService`).
@@ -74,22 +77,34 @@ export class TransactionalMessageService {
    * both mark the half resolved. A half already resolved is left alone, so a commit is applied once.
    */
   async endTransaction(h: {
-    producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number; fromTransactionCheck: boolean;
+    producerGroup: string; tranStateTableOffset: number; commitLogOffset: number; commitOrRollback: number; fromTransactionCheck: boolean; msgId?: string;
   }): Promise<EndTransactionResult> {
     const store = this.broker.messageStore;
     const rec = store.lookMessageByOffset(h.commitLogOffset);
-    if (!rec) return { ok: false, code: 1, remark: `find prepared transaction message failed: no message at CommitLog offset ${h.commitLogOffset}` };
+    // The remarks are upstream's (EndTransactionProcessor#checkPrepareMessage), so clients that match on them keep working.
+    if (!rec) return { ok: false, code: ResponseCode.SYSTEM_ERROR, remark: FIND_HALF_FAILED, detail: `no message at CommitLog offset ${h.commitLogOffset}` };
     const { ext, input } = putInputFromRecord(rec);
-    if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC) return { ok: false, code: 1, remark: `the message at CommitLog offset ${h.commitLogOffset} is not a half message` };
+    if (ext.topic !== SystemTopic.TRANS_HALF_TOPIC) {
+      return { ok: false, code: ResponseCode.SYSTEM_ERROR, remark: FIND_HALF_FAILED, detail: `the message at CommitLog offset ${h.commitLogOffset} is on ${ext.topic}, not a half message` };
+    }
     if (!h.fromTransactionCheck && this.pastImmunity(ext)) {
+      // As upstream: ILLEGAL_OPERATION with no remark; the check-back decides the transaction.
+      const what = h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE ? 'commit' : 'rollback';
       return {
         ok: false, code: ResponseCode.ILLEGAL_OPERATION,
-        remark: 'the producer ended the transaction after the check immunity time of its half message; the check-back decides it',
+        detail: `Message ${what} fail [producer end]. currentTimeMillis - bornTime > checkImmunityTime, msgId=${h.msgId ?? ''},commitLogOffset=${h.commitLogOffset}, wait check`,
       };
     }
     const pgroup = getProperty(ext.properties, MessageConst.PRODUCER_GROUP);
-    if (pgroup !== h.producerGroup) return { ok: false, code: 1, remark: `the producer group differs: half message has ${pgroup}, request has ${h.producerGroup}` };
-    if (ext.queueOffset !== h.tranStateTableOffset) return { ok: false, code: 1, remark: `the transaction state table offset differs: half message has ${ext.queueOffset}, request has ${h.tranStateTableOffset}` };
+    if (pgroup !== h.producerGroup) {
+      return { ok: false, code: ResponseCode.SYSTEM_ERROR, remark: 'The producer group wrong', detail: `the half message has ${pgroup}, the request ${h.producerGroup}` };
+    }
+    if (ext.queueOffset !== h.tranStateTableOffset) {
+      return {
+        ok: false, code: ResponseCode.SYSTEM_ERROR, remark: 'The transaction state table offset wrong',
+        detail: `the half message has ${ext.queueOffset}, the request ${h.tranStateTableOffset}`,
+      };
+    }
     this.scanOps();
     // A half re-appended for a check-back lives on as its newest copy: resolve that one.
     let target = { ext, input };
@@ -107,14 +122,13 @@ export class TransactionalMessageService {
     if (h.commitOrRollback === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
       const input = this.committed(target.ext, target.input);
       // Refused as upstream's put hook refuses it: the half stays open (no op record) and is checked back.
-      if ('remark' in input) return { ok: false, code: input.code, remark: `commit failed, the half message stays open: ${input.remark}` };
+      if ('remark' in input) return { ok: false, code: input.code, remark: input.remark, detail: `commit failed, the half message stays open: ${input.remark}` };
       const r = await store.putMessage(input);
-      // As upstream's sendFinalMessage: a store that refuses writes (disk full) answers SERVICE_NOT_AVAILABLE.
-      if (r.status === 'SERVICE_NOT_AVAILABLE') return { ok: false, code: ResponseCode.SERVICE_NOT_AVAILABLE, remark: 'Service not available now.' };
-      if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return { ok: false, code: 1, remark: `commit failed, the message was not stored: ${r.status}` };
+      const refused = finalPutRefusal(r.status, this.broker.storeConfig.maxMessageSize);
+      if (refused) return { ok: false, ...refused };
     }
     const op = await this.putOp(off);
-    if (!op) return { ok: false, code: 1, remark: 'the transaction op record could not be stored; the half message will be checked back' };
+    if (!op) return { ok: false, code: ResponseCode.SYSTEM_ERROR, remark: 'the transaction op record could not be stored; the half message will be checked back' };
     return { ok: true };
   }
 
@@ -187,8 +201,8 @@ export class TransactionalMessageService {
       properties: editProperties(ext.properties, (p) => {
         p.delete(MessageConst.REAL_TOPIC);
         p.delete(MessageConst.REAL_QUEUE_ID);
+        // TRANSACTION_CHECK_TIMES stays: upstream's endMessageTransaction clears only these three.
         p.delete(MessageConst.TRANSACTION_PREPARED);
-        p.delete(MessageConst.TRANSACTION_CHECK_TIMES);
       }),
     };
     out.tagsCode = tagsCodeOf(out.properties);
@@ -359,5 +373,29 @@ export class TransactionalMessageService {
       language: 'JAVA',
     });
     channel.conn.invokeOneway(req);
+  }
+}
+
+/**
+ * The answer to a committed message the store did not take (upstream
+ * `EndTransactionProcessor#sendFinalMessage`), or undefined when it was stored.
+ */
+export function finalPutRefusal(status: PutMessageResult['status'], maxMessageSize: number): PutRefusal | undefined {
+  switch (status) {
+    case 'PUT_OK':
+    case 'FLUSH_DISK_TIMEOUT':
+      return undefined;
+    case 'MESSAGE_ILLEGAL':
+    case 'PROPERTIES_SIZE_EXCEEDED':
+      return {
+        code: ResponseCode.MESSAGE_ILLEGAL,
+        remark: `The message is illegal, maybe msg body or properties length not matched. msg body length limit ${maxMessageSize}B, msg properties length limit 32KB.`,
+      };
+    case 'SERVICE_NOT_AVAILABLE':
+      return { code: ResponseCode.SERVICE_NOT_AVAILABLE, remark: 'Service not available now.' };
+    case 'UNKNOWN_ERROR':
+      return { code: ResponseCode.SYSTEM_ERROR, remark: 'UNKNOWN_ERROR' };
+    default:
+      return { code: ResponseCode.SYSTEM_ERROR, remark: 'UNKNOWN_ERROR DEFAULT' };
   }
 }
