@@ -2,7 +2,6 @@ import { MessageConst } from '../common/message-const.js';
 import { decodeOffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag } from '../common/sysflag.js';
 import { createRequest, RequestCode, type RemotingCommand } from '../remoting/index.js';
-import { ClientErrorCode, MQClientError } from './errors.js';
 import { decodeReceivedMessages, type Message, type MessageExt } from './message.js';
 import { MQClientAPI, type SendResult } from './mq-client-api.js';
 import { Producer, type ProducerOptions } from './producer.js';
@@ -76,17 +75,22 @@ export class TransactionProducer extends Producer {
 
   /** Sends `msg` as a half message, runs `executeLocal`, then commits or rolls back. */
   async sendInTransaction(msg: Message, executeLocal: (msg: Message, arg: unknown) => Promise<LocalTransactionStateValue> | LocalTransactionStateValue, arg?: unknown): Promise<TransactionSendResult> {
-    if (msg.delayTimeLevel > 0) throw new MQClientError('a transaction message cannot have a delay level; use deliverTimeMs on the committed message instead', ClientErrorCode.ARGUMENT_ILLEGAL);
+    // As upstream sendMessageInTransaction: a delay level is ignored (dropped), not refused.
+    if (msg.delayTimeLevel !== 0) msg.delayTimeLevel = 0;
     msg.properties.set(MessageConst.TRANSACTION_PREPARED, 'true');
     msg.properties.set(MessageConst.PRODUCER_GROUP, this.group);
     const sent = await this.send(msg);
     let state: LocalTransactionStateValue = LocalTransactionState.UNKNOW;
+    let remark: string | undefined;
     if (sent.sendStatus === 'SEND_OK') {
+      // As upstream: the local transaction sees the broker's transaction id in __transactionId__.
+      if (sent.transactionId) msg.properties.set(MessageConst.TRANSACTION_ID, sent.transactionId);
       try {
         state = (await executeLocal(msg, arg)) ?? LocalTransactionState.UNKNOW;
-      } catch {
-        // As upstream: a throwing local transaction is unknown and will be checked back.
+      } catch (err) {
+        // As upstream: a throwing local transaction is unknown and will be checked back; the broker logs why.
         state = LocalTransactionState.UNKNOW;
+        remark = `executeLocalTransactionBranch exception: ${String(err)}`;
       }
     } else {
       state = LocalTransactionState.ROLLBACK_MESSAGE;
@@ -95,8 +99,8 @@ export class TransactionProducer extends Producer {
     if (addr) {
       await this.endTransaction(addr, {
         tranStateTableOffset: sent.queueOffset, commitLogOffset: decodeOffsetMessageId(sent.offsetMsgId).commitLogOffset,
-        msgId: sent.msgId, transactionId: sent.transactionId ?? sent.msgId,
-      }, state, false);
+        msgId: sent.msgId, transactionId: sent.transactionId ?? sent.msgId, topic: msg.topic, brokerName: sent.messageQueue.brokerName,
+      }, state, false, remark);
     }
     return { ...sent, localTransactionState: state };
   }
@@ -105,26 +109,38 @@ export class TransactionProducer extends Producer {
     const ext = req.extFields ?? {};
     const msg = req.body ? decodeReceivedMessages(req.body)[0] : undefined;
     if (!msg) return;
+    // As upstream ClientRemotingProcessor.checkTransactionState: the producer of the half's group
+    // answers, so producers of other groups sharing this client stay out of it.
+    if (msg.propertyMap.get(MessageConst.PRODUCER_GROUP) !== this.group) return;
     // As upstream ClientRemotingProcessor.checkTransactionState: the check sees the application's topic.
     if (this.namespace !== undefined) msg.topic = withoutNamespace(msg.topic, this.namespace);
     let state: LocalTransactionStateValue = LocalTransactionState.UNKNOW;
+    let remark: string | undefined;
     try {
       state = (await this.check(msg)) ?? LocalTransactionState.UNKNOW;
-    } catch {
+    } catch (err) {
       state = LocalTransactionState.UNKNOW;
+      remark = `checkLocalTransactionState Exception: ${String(err)}`;
     }
     await this.endTransaction(brokerAddr, {
       tranStateTableOffset: Number(ext.tranStateTableOffset), commitLogOffset: Number(ext.commitLogOffset),
-      msgId: ext.msgId ?? msg.msgId, transactionId: ext.transactionId ?? msg.msgId,
-    }, state, true);
+      msgId: msg.propertyMap.get(MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? msg.msgId, transactionId: ext.transactionId ?? msg.msgId,
+      topic: ext.topic ?? msg.topic, brokerName: ext.bname,
+    }, state, true, remark);
   }
 
-  private endTransaction(addr: string, h: { tranStateTableOffset: number; commitLogOffset: number; msgId: string; transactionId: string }, state: LocalTransactionStateValue, fromCheck: boolean): Promise<void> {
+  private endTransaction(
+    addr: string,
+    h: { tranStateTableOffset: number; commitLogOffset: number; msgId: string; transactionId: string; topic: string; brokerName?: string },
+    state: LocalTransactionStateValue, fromCheck: boolean, remark?: string,
+  ): Promise<void> {
     return this.api2.remoting.invokeOneway(addr, createRequest(RequestCode.END_TRANSACTION, {
       extFields: {
         producerGroup: this.group, tranStateTableOffset: h.tranStateTableOffset, commitLogOffset: h.commitLogOffset,
         commitOrRollback: STATE_TO_FLAG[state], fromTransactionCheck: fromCheck, msgId: h.msgId, transactionId: h.transactionId,
+        topic: h.topic, ...(h.brokerName !== undefined ? { bname: h.brokerName } : {}),
       },
+      remark,
     })).catch(() => undefined);
   }
 }

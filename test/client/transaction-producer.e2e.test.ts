@@ -148,3 +148,58 @@ test('a batch over maxMessageSize is split and every message is stored, in order
     tmp.cleanup();
   }
 });
+
+test('sendInTransaction drops a delay level as upstream does, and shows the local transaction its __transactionId__', async () => {
+  const tmp = tempDir('rmq-txp-delay-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', brokerConfig: { transactionCheckInterval: 60_000 } });
+  const p = new TransactionProducer({ group: 'TXP_DELAY', namesrvAddr: mq.namesrvAddr, checkLocalTransaction: () => LocalTransactionState.COMMIT_MESSAGE });
+  const api = new MQClientAPI();
+  try {
+    await p.start();
+    let seen: string | undefined;
+    // Level 5 is 1 minute: were it kept, the committed message would not be visible within this test.
+    const r = await p.sendInTransaction(new Message('TxpDelayTopic', 'no-delay', { delayTimeLevel: 5 }), (m) => {
+      seen = m.properties.get('__transactionId__');
+      return LocalTransactionState.COMMIT_MESSAGE;
+    });
+    assert.equal(r.sendStatus, 'SEND_OK');
+    assert.ok(r.transactionId);
+    assert.equal(seen, r.transactionId);
+    await until(async () => (await visible(api, mq, 'TxpDelayTopic')).includes('no-delay'), 5000, 'the committed message, not delayed');
+  } finally {
+    await p.shutdown();
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});
+
+test('a check-back is answered by the producer of the half\'s group only, when producers share a client', async () => {
+  const tmp = tempDir('rmq-txp-groups-');
+  const mq = await startStandalone({ storeDir: tmp.dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 300 } });
+  const shared = new MQClientAPI();
+  const checked: Record<string, string[]> = { A: [], B: [] };
+  const producer = (g: 'A' | 'B', answer: LocalTransactionStateValue): TransactionProducer => new TransactionProducer({
+    group: `TXP_${g}`, namesrvAddr: mq.namesrvAddr, heartbeatBrokerInterval: 200, api: shared,
+    checkLocalTransaction: (m) => { checked[g]!.push(m.body.toString()); return answer; },
+  });
+  // B would roll back what A commits: were B asked about A's half, the answers would race.
+  const a = producer('A', LocalTransactionState.COMMIT_MESSAGE);
+  const b = producer('B', LocalTransactionState.ROLLBACK_MESSAGE);
+  const api = new MQClientAPI();
+  try {
+    await a.start();
+    await b.start();
+    await a.sendInTransaction(new Message('TxpGroupTopic', 'of-a'), () => LocalTransactionState.UNKNOW);
+    await until(async () => (await visible(api, mq, 'TxpGroupTopic')).includes('of-a'), 10_000, 'the checked-back message of A');
+    assert.deepEqual(checked.B, []);
+    assert.ok(checked.A!.includes('of-a'));
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+    await shared.shutdown();
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});
