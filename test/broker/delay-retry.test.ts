@@ -210,3 +210,24 @@ test('a delay cursor persisted past the end of its schedule queue is set back at
     tmp.cleanup();
   }
 });
+
+test('runtime info shows each delay level\'s cursor as scheduleMessageOffset_<level> = "<cursor>,<max>", and the timer rates', async () => {
+  const tmp = tempDir('rmq-delay-stats-');
+  const mq = await start(tmp.dir);
+  const api = new MQClientAPI();
+  try {
+    await send(api, mq, 'DelayStats', 'later', { DELAY: '2' });
+    await waitFor(async () => ((await pullAll(api, mq, 'DelayStats', 'G')).length > 0 ? true : undefined), 8000, 'the delayed message');
+    const info = await waitFor(async () => {
+      const kv = await api.getBrokerRuntimeInfo(mq.brokerAddr);
+      return kv.scheduleMessageOffset_2 === '1,1' ? kv : undefined;
+    }, 5000, 'scheduleMessageOffset_2');
+    assert.equal(info.scheduleMessageOffset_2, '1,1');
+    assert.match(info.timerEnqueueTps ?? '', /^\d+\.\d+$/);
+    assert.match(info.timerDequeueTps ?? '', /^\d+\.\d+$/);
+  } finally {
+    await api.shutdown();
+    await mq.shutdown();
+    tmp.cleanup();
+  }
+});

@@ -409,6 +409,10 @@ export class AdminBrokerProcessor {
       timerReadBehind: timer.timerReadBehind ?? '0',
       timerOffsetBehind: timer.timerOffsetBehind ?? '0',
       timerCongestNum: timer.timerCongestNum ?? '0',
+      timerEnqueueTps: timer.timerEnqueueTps ?? '0.0',
+      timerDequeueTps: timer.timerDequeueTps ?? '0.0',
+      // As upstream ScheduleMessageService#buildRunningStats: "<delivered up to>,<queue max>" per level with a cursor.
+      ...b.scheduleMessageService.runningStats(),
       brokerVersionDesc: 'V5_3_3',
       brokerVersion: String(CURRENT_VERSION),
       // As upstream (isSpecialServiceRunning): a slave runs none of the master's delivery services.

@@ -171,6 +171,16 @@ export class ScheduleMessageService {
     this.persist();
   }
 
+  /** `scheduleMessageOffset_<level>` → `<cursor>,<max offset of the level's queue>` (upstream RunningStats.scheduleMessageOffset). */
+  runningStats(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [level, offset] of [...this.offsets].sort((a, b) => a[0] - b[0])) {
+      const max = this.store.findConsumeQueue(SystemTopic.SCHEDULE_TOPIC, level - 1)?.maxOffsetInQueue ?? 0;
+      out[`scheduleMessageOffset_${level}`] = `${offset},${max}`;
+    }
+    return out;
+  }
+
   persist(): void {
     this.dirty = false;
     writeFileAtomic(this.path, JSON.stringify({ offsetTable: this.offsetTable() }, null, 2));

@@ -15,6 +15,7 @@ import {
   buildDeleteKey, effectivePrecisionMs, normalizeDeleteKey, roundDeliverMs, TIMER_BLANK_SLOTS,
   TIMER_LOG_FILE_SIZE, TIMER_ROLL_WINDOW_SLOTS, TIMER_TOPIC, TIMER_WHEEL_MAX_SLOTS, TimerMagic, TimerProp,
 } from './timer-const.js';
+import { formatTps, PerfCounter } from './perf-counter.js';
 import { TimerCheckpoint } from './timer-checkpoint.js';
 import { TimerMetrics } from './timer-metrics.js';
 import { isDelete, isRoll, TimerLog, UnitPos } from './timer-log.js';
@@ -40,6 +41,8 @@ export interface TimerMessageStoreOptions {
   timerLogFileSize?: number;
   /** How often the wheel, the log and the checkpoint are made durable (upstream timerFlushIntervalMs). */
   flushIntervalMs?: number;
+  /** Window of the enqueue and dequeue rates in runtime info (upstream PerfCounter, 10 s). */
+  tpsWindowMs?: number;
 }
 
 /** Outcome of a recall. */
@@ -103,6 +106,9 @@ export class TimerMessageStore {
   private checkpoint?: TimerCheckpoint;
   /** Pending timers per real topic (GET_TIMER_METRICS); persisted with the checkpoint. */
   readonly metrics: TimerMetrics;
+  /** Timers filed and messages put back (delivered or rolled): timerEnqueueTps / timerDequeueTps. */
+  private readonly enqueuePerf: PerfCounter;
+  private readonly dequeuePerf: PerfCounter;
   private readonly wheelPath: string;
   private readonly checkpointPath: string;
   private readonly flushIntervalMs: number;
@@ -134,6 +140,8 @@ export class TimerMessageStore {
     const roll = opts.rollWindowSlots ?? TIMER_ROLL_WINDOW_SLOTS;
     this.rollWindow = roll > this.slotsTotal - TIMER_BLANK_SLOTS || roll < 2 ? Math.max(2, this.slotsTotal - TIMER_BLANK_SLOTS) : roll;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.enqueuePerf = new PerfCounter(opts.tpsWindowMs);
+    this.dequeuePerf = new PerfCounter(opts.tpsWindowMs);
     this.wheelPath = join(storeRoot, 'timerwheel');
     this.checkpointPath = join(storeRoot, 'config', 'timercheck');
     this.log = new TimerLog(join(storeRoot, 'timerlog'), opts.timerLogFileSize ?? TIMER_LOG_FILE_SIZE);
@@ -402,6 +410,7 @@ export class TimerMessageStore {
       const realTopic = getProperty(info.properties, MessageConst.REAL_TOPIC) ?? '';
       this.file(target, marker ? TimerMagic.DEFAULT | TimerMagic.DELETE : TimerMagic.DEFAULT, wanted[k]!.phy, wanted[k]!.size, javaStringHashCode(realTopic), now);
       this.stats.enqueued++;
+      this.enqueuePerf.flow();
       // As upstream's doEnqueue: a timer counts for its real topic, a delete marker cancels one.
       if (realTopic) this.metrics.add(realTopic, marker ? -1 : 1, now);
     }
@@ -560,6 +569,7 @@ export class TimerMessageStore {
     const writeTime = String(c.writeTime[k]);
     if (isRoll(c.magic[k]!)) {
       this.stats.rolled++;
+      this.dequeuePerf.flow();
       // As upstream: out of the wheel now, counted again when the rolled copy is filed.
       const rolledTopic = getProperty(info.properties, MessageConst.REAL_TOPIC);
       if (rolledTopic) this.metrics.add(rolledTopic, -1, now);
@@ -590,6 +600,7 @@ export class TimerMessageStore {
       m.set(TimerProp.DEQUEUE_MS, String(now));
     });
     this.stats.delivered++;
+    this.dequeuePerf.flow();
     this.metrics.add(realTopic, -1, now);
     return {
       ...input, topic: realTopic, queueId: Number(getProperty(p, MessageConst.REAL_QUEUE_ID) ?? 0) || 0,
@@ -725,9 +736,12 @@ export class TimerMessageStore {
     if (!this.loaded) return { timerEnabled: String(this.enabled) };
     const cq = this.store.findConsumeQueue(TIMER_TOPIC, 0);
     return {
-      timerReadBehind: String(Math.max(0, Math.floor(Date.now() / this.precisionMs) - this.readSlot)),
+      // Seconds, whatever the precision, as upstream getDequeueBehind.
+      timerReadBehind: String(Math.max(0, Math.floor((Date.now() - this.readSlot * this.precisionMs) / 1000))),
       timerOffsetBehind: String(Math.max(0, (cq?.maxOffsetInQueue ?? 0) - this.enqueueOffset)),
       timerCongestNum: String(this.pendingCount()),
+      timerEnqueueTps: formatTps(this.enqueuePerf.getLastTps()),
+      timerDequeueTps: formatTps(this.dequeuePerf.getLastTps()),
       timerLogMinOffset: String(this.log.minOffset),
       timerLogMaxOffset: String(this.log.maxOffset),
       timerEnqueued: String(this.stats.enqueued),
