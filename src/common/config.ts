@@ -80,6 +80,8 @@ export interface BrokerConfig {
   transactionTimeOut: number;
   transactionCheckMax: number;
   transactionCheckInterval: number;
+  /** How often config/transactionMetrics (open halves per topic) is written (upstream TransactionMetricsFlushService). */
+  transactionMetricFlushInterval: number;
   /** QUERY_ASSIGNMENT balances a group's queues over its consumers; false gives every consumer every queue (upstream). */
   serverLoadBalancerEnable: boolean;
   /** The mode QUERY_ASSIGNMENT answers for a group and topic never set with setConsumeMode (upstream `PULL`). */
@@ -268,6 +270,7 @@ export function defaultBrokerConfig(): BrokerConfig {
     transactionTimeOut: 6_000,
     transactionCheckMax: 15,
     transactionCheckInterval: 30_000,
+    transactionMetricFlushInterval: 10_000,
     serverLoadBalancerEnable: true,
     defaultMessageRequestMode: 'PULL',
     defaultPopShareQueueNum: -1,

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startStandalone, type Standalone } from '../../src/standalone.js';
 import { MQClientAPI } from '../../src/client/index.js';
 import { Admin } from '../../src/admin/index.js';
@@ -437,6 +439,32 @@ test('a message committed from a check-back keeps TRANSACTION_CHECK_TIMES and lo
     for (const gone of ['REAL_TOPIC', 'REAL_QID', 'TRAN_MSG']) assert.equal(props.get(gone), undefined, gone);
   } finally {
     await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+test('config/transactionMetrics counts open halves per real topic, as upstream TransactionMetrics, across a restart', async () => {
+  const tmp = tempDir('rmq-tx-metrics-');
+  let t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+  const file = join(tmp.dir, 'config', 'transactionMetrics');
+  const counts = (): Record<string, { count: number; timeStamp: number }> => (JSON.parse(readFileSync(file, 'utf8')) as { transactionCount: Record<string, { count: number; timeStamp: number }> }).transactionCount;
+  try {
+    const a = await sendHalf(t, 'TxMetricsA', 'a1');
+    const b = await sendHalf(t, 'TxMetricsA', 'a2');
+    await sendHalf(t, 'TxMetricsB', 'b1');
+    await endTx(t, a, COMMIT, false, true);
+    await endTx(t, a, COMMIT, false, true); // a repeated commit ends nothing more
+    await t.cleanup();
+    assert.equal(counts().TxMetricsA?.count, 1);
+    assert.equal(counts().TxMetricsB?.count, 1);
+    t = await setup(tmp.dir, { transactionCheckInterval: 60_000 });
+    await endTx(t, b, ROLLBACK, false, true);
+    await t.cleanup();
+    assert.equal(counts().TxMetricsA?.count, 0);
+    assert.equal(counts().TxMetricsB?.count, 1);
+    assert.ok(JSON.parse(readFileSync(file, 'utf8')).dataVersion);
+  } finally {
+    await t.cleanup().catch(() => undefined);
     tmp.cleanup();
   }
 });

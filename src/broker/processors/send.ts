@@ -4,7 +4,7 @@ import { encodeSocketAddress } from '../../common/socket-address.js';
 import { javaStringHashCode, timeMillisToHumanString2 } from '../../common/java.js';
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
-import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, validateTopic } from '../../common/topic.js';
+import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopic } from '../../common/topic.js';
 import { delayLevelRefusal, editProperties, parseDelayLevel, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
 import { TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { buildRecallHandle } from '../../common/recall-handle.js';
@@ -74,7 +74,11 @@ export class SendMessageProcessor {
       if (special) return special;
     }
     const recallHandle = this.recallHandleOf(input, uniqKey);
-    const put = this.broker.messageStore.putMessage(input);
+    const put = this.broker.messageStore.putMessage(input).then((r) => {
+      // As upstream SendMessageProcessor: a stored half counts as an open transaction of its real topic.
+      if (input.topic === SystemTopic.TRANS_HALF_TOPIC && (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT')) this.broker.transactionalMessageService.onHalfStored(input);
+      return r;
+    });
     if (!this.waitsForSlaves(input.waitStoreMsgOK)) return put.then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
     return put.then(async (r) => this.respond(req, r, queueId, uniqKey, recallHandle, await this.replicated(r)));
   }

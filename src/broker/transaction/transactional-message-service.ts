@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
 import { MessageConst } from '../../common/message-const.js';
 import { getProperty } from '../../common/properties.js';
@@ -14,6 +15,7 @@ import {
   delayLevelRefusal, editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, timerRefusal, toScheduleTopic, toTimerTopic,
   type PutRefusal,
 } from '../message-util.js';
+import { TransactionMetrics } from './transaction-metrics.js';
 
 /** Internal group whose offsets on the half and op topics are the check progress (upstream). */
 export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
@@ -39,23 +41,49 @@ const FIND_HALF_FAILED = 'Find prepared transaction message failed';
  */
 export class TransactionalMessageService {
   private timer?: NodeJS.Timeout;
+  private metricsTimer?: NodeJS.Timeout;
   private checking = false;
+  /** Open halves per real topic (upstream `getTransactionMetrics`), in config/transactionMetrics. */
+  readonly metrics: TransactionMetrics;
   /** Half queue offsets already resolved (from op records), at or past the check cursor. */
   private readonly resolved = new Set<number>();
   private opScanned = 0;
   /** Half queue offset → offset of its re-appended copy (checks in this run). */
   private readonly movedTo = new Map<number, number>();
 
-  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {}
+  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {
+    // Loaded at construction, as upstream's TransactionalMessageServiceImpl does.
+    this.metrics = new TransactionMetrics(join(broker.storeConfig.storePathRootDir, 'config', 'transactionMetrics'), logger);
+    this.metrics.load();
+  }
 
   start(): void {
     const interval = this.broker.brokerConfig.transactionCheckInterval;
     this.timer = setInterval(() => void this.check(), interval);
     this.timer.unref();
+    // As upstream TransactionMetricsFlushService.
+    this.metricsTimer = setInterval(() => this.persistMetrics(), this.broker.brokerConfig.transactionMetricFlushInterval);
+    this.metricsTimer.unref();
   }
 
   shutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.persistMetrics();
+  }
+
+  private persistMetrics(): void {
+    try {
+      this.metrics.persist();
+    } catch (err) {
+      this.logger.error({ err }, `could not persist ${SystemTopic.TRANS_HALF_TOPIC} metrics`);
+    }
+  }
+
+  /** A half message was stored (upstream SendMessageProcessor): one more open transaction on its real topic. */
+  onHalfStored(input: PutMessageInput): void {
+    const realTopic = getProperty(input.properties, MessageConst.REAL_TOPIC);
+    if (realTopic) this.metrics.addAndGet(realTopic, 1);
   }
 
   /** Turns a PREPARED send into a half message (upstream `parseHalfMessageInner`). */
@@ -129,6 +157,9 @@ export class TransactionalMessageService {
     }
     const op = await this.putOp(off);
     if (!op) return { ok: false, code: ResponseCode.SYSTEM_ERROR, remark: 'the transaction op record could not be stored; the half message will be checked back' };
+    // As upstream EndTransactionProcessor: committed or rolled back, one open half less on its real topic.
+    const realTopic = getProperty(target.ext.properties, MessageConst.REAL_TOPIC);
+    if (realTopic) this.metrics.addAndGet(realTopic, -1);
     return { ok: true };
   }
 
@@ -340,7 +371,10 @@ export class TransactionalMessageService {
   private async discard(ext: MessageExt, input: PutMessageInput): Promise<void> {
     this.logger.warn(`half message ${ext.offsetMsgId} was checked ${this.broker.brokerConfig.transactionCheckMax} times without an answer; moved to ${SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC}`);
     this.broker.topicConfigManager.createGroupSystemTopicIfAbsent(SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, 1);
-    await this.broker.messageStore.putMessage({ ...input, topic: SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, queueId: 0 });
+    const r = await this.broker.messageStore.putMessage({ ...input, topic: SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, queueId: 0 });
+    // As upstream resolveDiscardMsg: a discarded half is no longer open.
+    const realTopic = getProperty(ext.properties, MessageConst.REAL_TOPIC);
+    if (realTopic && r.status === 'PUT_OK') this.metrics.addAndGet(realTopic, -1);
     await this.putOp(ext.queueOffset);
   }
 
