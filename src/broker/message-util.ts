@@ -173,3 +173,15 @@ export function timerRefusal(route: TimerRoute, cfg: Pick<MessageStoreConfig, 't
   }
   return undefined;
 }
+
+/**
+ * The answer to a timer message refused because its slot is congested (upstream
+ * WHEEL_TIMER_FLOW_CONTROL, as SendMessageProcessor and EndTransactionProcessor answer it).
+ */
+export function timerFlowControlRefusal(cfg: Pick<MessageStoreConfig, 'timerCongestNumEachSlot'>): PutRefusal {
+  const n = cfg.timerCongestNumEachSlot;
+  return {
+    code: ResponseCode.SYSTEM_ERROR,
+    remark: `timer message is under flow control, max num limit is ${n * 2} or the current value is greater than ${n} and less than ${n * 2}, trigger random flow control`,
+  };
+}

@@ -142,6 +142,7 @@ export const BROKER_CONFIG_SPEC: ConfigSpec<BrokerConfig> = deriveSpec(
     maxFrameSize: POSITIVE_INT,
     transactionTimeOut: POSITIVE_LONG,
     transactionCheckInterval: POSITIVE_LONG,
+    transactionMetricFlushInterval: POSITIVE_LONG,
     defaultMessageRequestMode: { type: 'enum', values: ['PULL', 'POP'] },
     defaultPopShareQueueNum: { type: 'int', min: -1 },
   },

@@ -203,6 +203,15 @@ export interface MessageStoreConfig {
   totalReplicas: number;
   /** SYNC_MASTER: replicas, master included, that must have a message before its send is acknowledged (upstream 5.x; 1 = no wait). */
   inSyncReplicas: number;
+  /**
+   * Timers one slot may hold before sends to it are refused (upstream `isReject`): past this at
+   * random, from twice this always (SYSTEM_ERROR, flow control). Upstream's default Integer.MAX_VALUE.
+   */
+  timerCongestNumEachSlot: number;
+  /** Stop filing timer messages into the wheel (they wait on rmq_sys_wheel_timer); upstream timerStopEnqueue. */
+  timerStopEnqueue: boolean;
+  /** Stop delivering due timers (they stay in the wheel); upstream timerStopDequeue. */
+  timerStopDequeue: boolean;
 }
 
 export interface NamesrvConfig {
@@ -336,6 +345,9 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     slaveTimeout: 3_000,
     totalReplicas: 1,
     inSyncReplicas: 1,
+    timerCongestNumEachSlot: 2_147_483_647,
+    timerStopEnqueue: false,
+    timerStopDequeue: false,
   };
 }
 

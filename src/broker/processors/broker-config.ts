@@ -28,6 +28,8 @@ export const BROKER_RUNTIME_KEYS: ReadonlySet<keyof BrokerConfig | keyof Message
   'maxMessageSize', 'maxTransferBytesOnMessageInMemory', 'maxTransferCountOnMessageInMemory', 'maxTransferBytesOnMessageInDisk',
   'maxTransferCountOnMessageInDisk', 'defaultQueryMaxNum', 'fileReservedTime', 'deleteWhen', 'diskMaxUsedSpaceRatio',
   'diskSpaceCleanForciblyRatio', 'diskSpaceWarningLevelRatio', 'cleanFileForciblyEnable', 'deleteFileBatchMax',
+  // the timer store reads them per send and per step, as upstream.
+  'timerCongestNumEachSlot', 'timerStopEnqueue', 'timerStopDequeue',
 ]);
 
 /**

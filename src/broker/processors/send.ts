@@ -5,7 +5,7 @@ import { javaStringHashCode, timeMillisToHumanString2 } from '../../common/java.
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopic } from '../../common/topic.js';
-import { delayLevelRefusal, editProperties, parseDelayLevel, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
+import { delayLevelRefusal, editProperties, parseDelayLevel, timerFlowControlRefusal, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
 import { TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { buildRecallHandle } from '../../common/recall-handle.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
@@ -201,7 +201,8 @@ export class SendMessageProcessor {
     const timer = v[SendProp.TIMER_SEC] === undefined && v[SendProp.TIMER_MS] === undefined && v[SendProp.TIMER_AT] === undefined
       ? NOT_TIMED
       : toTimerTopic(input, b.storeConfig);
-    const refused = timerRefusal(timer, b.storeConfig);
+    const refused = timerRefusal(timer, b.storeConfig)
+      ?? (timer.kind === 'TIMER' && b.timerMessageStore.isReject(timer.timerOutMs) ? timerFlowControlRefusal(b.storeConfig) : undefined);
     if (refused) return createResponse(req, refused.code, refused.remark);
     // The level completeProperties read: only the DLQ branch above edits it, and it returned.
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);

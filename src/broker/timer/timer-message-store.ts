@@ -33,6 +33,8 @@ const DELIVER_CHUNK = 256;
 const CLEAN_INTERVAL_MS = 60_000;
 const RETRY_PUT_MS = 500;
 const WARN_EVERY_MS = 10_000;
+/** How often a stopped enqueue or dequeue (timerStopEnqueue / timerStopDequeue) looks at its flag again. */
+const STOPPED_POLL_MS = 100;
 
 export interface TimerMessageStoreOptions {
   /** Slots ahead of the read pointer a timer may be filed before it is rolled (upstream timerRollWindowSlot). */
@@ -129,7 +131,7 @@ export class TimerMessageStore {
 
   constructor(
     private readonly store: DefaultMessageStore,
-    config: MessageStoreConfig,
+    private readonly config: MessageStoreConfig,
     storeRoot: string,
     private readonly logger: Logger,
     opts: TimerMessageStoreOptions = {},
@@ -358,16 +360,21 @@ export class TimerMessageStore {
   private async round(): Promise<number> {
     const t0 = performance.now();
     let more = false;
-    while (this.running && (await this.enqueueBatch())) {
+    // timerStopEnqueue / timerStopDequeue (read each step, so an UPDATE_BROKER_CONFIG acts at once):
+    // arrivals wait on the timer topic, due timers wait in the wheel, as upstream's enqueue()/dequeue().
+    const stopEnqueue = this.config.timerStopEnqueue;
+    const stopDequeue = this.config.timerStopDequeue;
+    while (this.running && !stopEnqueue && (await this.enqueueBatch())) {
       if (performance.now() - t0 > ENQUEUE_SLICE_MS) {
         more = true;
         break;
       }
     }
-    if (await this.dequeueDue(performance.now() + DEQUEUE_SLICE_MS)) more = true;
+    if (!stopDequeue && (await this.dequeueDue(performance.now() + DEQUEUE_SLICE_MS))) more = true;
     const now = Date.now();
     if (now - this.lastPersist >= this.flushIntervalMs) await this.persist();
     if (now - this.lastClean >= CLEAN_INTERVAL_MS) this.cleanFiles();
+    if (stopEnqueue || stopDequeue) return Math.min(this.flushIntervalMs, STOPPED_POLL_MS);
     if (more) return 0;
     return Math.min(this.flushIntervalMs, Math.max(0, this.slotDueAt(this.readSlot) - Date.now()));
   }
@@ -729,6 +736,21 @@ export class TimerMessageStore {
    */
   checkpointBytes(): Buffer | undefined {
     return this.loaded ? this.checkpoint?.encode() : undefined;
+  }
+
+  /**
+   * Whether a send of a timer due at `timerOutMs` is refused for flow control (upstream
+   * `TimerMessageStore#isReject`, answered WHEEL_TIMER_FLOW_CONTROL): never while its slot holds at
+   * most timerCongestNumEachSlot timers, always from twice that, at random in between (upstream's
+   * draw: a random 0..999 above 1000 × (num − limit) / (limit + 0.1)).
+   */
+  isReject(timerOutMs: number, random: () => number = Math.random): boolean {
+    if (!this.loaded) return false;
+    const limit = this.config.timerCongestNumEachSlot;
+    const num = this.wheel.get(Math.floor(timerOutMs / this.precisionMs))?.num ?? 0;
+    if (num <= limit) return false;
+    if (num >= limit * 2) return true;
+    return Math.floor(random() * 1000) > (1000 * (num - limit)) / (limit + 0.1);
   }
 
   /** Figures for runtime info and tests. */
