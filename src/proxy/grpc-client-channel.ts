@@ -58,7 +58,8 @@ export class GrpcClientChannel {
     try {
       const ext = decodeRecord(cmd.body);
       const f = cmd.extFields ?? {};
-      const message = toGrpcMessage(ext, { topic: f.topic ?? ext.topic });
+      // The body carries the real topic; the header's is the half topic, as upstream's broker sends it.
+      const message = toGrpcMessage(ext, { topic: ext.topic });
       const transactionId = encodeTransactionId({
         brokerName: f.bname ?? this.brokerName,
         commitLogOffset: Number(f.commitLogOffset),

@@ -142,7 +142,7 @@ test('past transactionCheckMax an unanswered half goes to TRANS_CHECK_MAX_TIME_T
   let t = await setup(tmp.dir, { transactionCheckMax: 2 });
   try {
     await sendHalf(t, 'TxMax', 'never-answered');
-    await until(() => (t.checks.filter((c) => c.extFields?.topic === 'TxMax').length >= 2 ? true : undefined), 8000, 'two checks');
+    await until(() => (t.checks.filter((c) => c.code === 39).length >= 2 ? true : undefined), 8000, 'two checks');
     await until(async () => ((await visible(t, 'TRANS_CHECK_MAX_TIME_TOPIC')).includes('never-answered') ? true : undefined), 5000, 'the discarded half');
     await t.cleanup();
     // A half left open across a restart can still be committed afterwards.
@@ -465,6 +465,32 @@ test('config/transactionMetrics counts open halves per real topic, as upstream T
     assert.ok(JSON.parse(readFileSync(file, 'utf8')).dataVersion);
   } finally {
     await t.cleanup().catch(() => undefined);
+    tmp.cleanup();
+  }
+});
+
+test('a CHECK_IMMUNITY_TIME_IN_SECONDS shorter than transactionTimeOut brings the first check forward; the copies carry TRAN_PREPARED_QUEUE_OFFSET', async () => {
+  const tmp = tempDir('rmq-tx-immunity-short-');
+  // transactionTimeOut alone would hold every check off for a minute.
+  const t = await setup(tmp.dir, { transactionTimeOut: 60_000 });
+  try {
+    // Alone: as upstream, a round stops at the first half younger than transactionTimeOut that has no immunity.
+    const immune = await sendHalf(t, 'TxShort', 'immune', Date.now(), { CHECK_IMMUNITY_TIME_IN_SECONDS: '2' });
+    const check = await until(() => t.checks.find((c) => c.code === 39 && c.extFields?.msgId === immune.uniq), 10_000, 'the check-back after 2 s');
+    // As upstream sendCheckMessage: the header names the half topic, the body the real one, with the
+    // half's properties, among them the queue offset it was first prepared at.
+    assert.equal(check.extFields?.topic, 'RMQ_SYS_TRANS_HALF_TOPIC');
+    assert.equal(check.extFields?.transactionId, immune.uniq);
+    const body = decodeRecord(check.body!);
+    assert.equal(body.topic, 'TxShort');
+    assert.equal(body.sysFlag & 0xc, 0);
+    const props = decodeProperties(body.properties);
+    assert.equal(props.get('TRANSACTION_CHECK_TIMES'), '1');
+    assert.equal(props.get('TRAN_PREPARED_QUEUE_OFFSET'), String(immune.queueOffset));
+    await endTx(t, { ...immune, queueOffset: Number(check.extFields?.tranStateTableOffset), offsetMsgId: String(check.extFields?.offsetMsgId) }, COMMIT, true, true);
+    assert.deepEqual(await visible(t, 'TxShort'), ['immune']);
+  } finally {
+    await t.cleanup();
     tmp.cleanup();
   }
 });

@@ -6,6 +6,7 @@ import { SystemTopic } from '../../common/topic.js';
 import { MessageSysFlag, resetTransactionValue } from '../../common/sysflag.js';
 import { encodeRecord, type MessageExt, type StoredRecord } from '../../common/message-record.js';
 import { readLong } from '../../common/bytes.js';
+import { javaParseInt, javaParseLong } from '../../common/java.js';
 import { createRequest } from '../../remoting/command.js';
 import { RequestCode, ResponseCode, SerializeType } from '../../remoting/codes.js';
 import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
@@ -328,21 +329,31 @@ export class TransactionalMessageService {
       const rec = e ? store.commitLog.getDataSync(e.phyOffset, e.size) : undefined;
       if (!rec) continue; // removed by retention
       const { ext, input } = putInputFromRecord(rec);
-      if (ext.storeTimestamp >= began) break;
-      const checkTimes = Number(getProperty(ext.properties, MessageConst.TRANSACTION_CHECK_TIMES) ?? 0);
+      // As upstream getInt: a count that is no int reads as -1.
+      const checkTimesProp = getProperty(ext.properties, MessageConst.TRANSACTION_CHECK_TIMES);
+      const checkTimes = checkTimesProp === undefined ? 0 : javaParseInt(checkTimesProp) ?? -1;
       if (checkTimes >= b.brokerConfig.transactionCheckMax) {
         await this.discard(ext, input);
         continue;
       }
+      if (ext.storeTimestamp >= began) break;
       // Measured from birth, as upstream: re-appended copies keep the producer's born time.
       const age = Date.now() - ext.bornTimestamp;
-      // A born time ahead of the broker's clock (producer clock skew) is checked at once, as upstream.
-      if (age >= 0 && age < b.brokerConfig.transactionTimeOut) break; // the rest are younger
       const immunity = getProperty(ext.properties, MessageConst.CHECK_IMMUNITY_TIME_IN_SECONDS);
-      if (immunity !== undefined && age < Number(immunity) * 1000) {
-        // A longer immunity asked by the producer: move the half to the end so others get checked (upstream).
-        if (!(await this.reappend(ext, input, checkTimes))) break;
-        continue;
+      if (immunity !== undefined) {
+        // As upstream's check: the producer's immunity replaces transactionTimeOut for the first
+        // check (shorter or longer; not a long, or -1, means transactionTimeOut). Within it the
+        // half moves to the end, marked with the queue offset it was prepared at, so others get checked.
+        const asked = javaParseLong(immunity) ?? -1n;
+        const immunityMs = asked === -1n ? b.brokerConfig.transactionTimeOut : Number(asked) * 1000;
+        if (age <= immunityMs) {
+          const prepared = getProperty(ext.properties, MessageConst.TRAN_PREPARED_QUEUE_OFFSET) ?? String(ext.queueOffset);
+          if (!(await this.reappend(ext, input, checkTimes, prepared))) break;
+          continue;
+        }
+      } else if (age >= 0 && age <= b.brokerConfig.transactionTimeOut) {
+        // A born time ahead of the broker's clock (producer clock skew) is checked at once, as upstream.
+        break; // the rest are younger
       }
       const again = await this.reappend(ext, input, checkTimes + 1);
       if (!again) break;
@@ -357,10 +368,16 @@ export class TransactionalMessageService {
   }
 
   /** Re-appends an open half with a higher check count, so the cursor can move past the old copy. */
-  private async reappend(ext: StoredRecord, input: PutMessageInput, checkTimes: number): Promise<{ ext: MessageExt; input: PutMessageInput; result: PutMessageResult } | undefined> {
+  private async reappend(
+    ext: StoredRecord, input: PutMessageInput, checkTimes: number, preparedQueueOffset?: string,
+  ): Promise<{ ext: MessageExt; input: PutMessageInput; result: PutMessageResult } | undefined> {
     const copy: PutMessageInput = {
       ...input,
-      properties: editProperties(ext.properties, (p) => p.set(MessageConst.TRANSACTION_CHECK_TIMES, String(checkTimes))),
+      properties: editProperties(ext.properties, (p) => {
+        p.set(MessageConst.TRANSACTION_CHECK_TIMES, String(checkTimes));
+        // Upstream renewImmunityHalfMessageInner: where the half was first prepared.
+        if (preparedQueueOffset !== undefined) p.set(MessageConst.TRAN_PREPARED_QUEUE_OFFSET, preparedQueueOffset);
+      }),
     };
     const result = await this.broker.messageStore.putMessage(copy);
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return undefined;
@@ -391,7 +408,8 @@ export class TransactionalMessageService {
     const realQid = Number(getProperty(ext.properties, MessageConst.REAL_QUEUE_ID) ?? 0);
     const body = encodeRecord({
       queueId: realQid, flag: input.flag, queueOffset: result.queueOffset, physicalOffset: result.phyOffset,
-      sysFlag: resetTransactionValue(input.sysFlag, MessageSysFlag.TRANSACTION_PREPARED_TYPE), bornTimestamp: input.bornTimestamp,
+      // The half's own flag (its transaction type reset when it was prepared), as upstream encodes the stored half.
+      sysFlag: input.sysFlag, bornTimestamp: input.bornTimestamp,
       bornHost: input.bornHost, storeTimestamp: result.storeTimestamp, storeHost: this.broker.messageStore.storeHost,
       reconsumeTimes: input.reconsumeTimes, preparedTransactionOffset: 0, body: input.body,
       topic: Buffer.from(realTopic), properties: Buffer.from(input.properties),
@@ -400,8 +418,9 @@ export class TransactionalMessageService {
     const req = createRequest(RequestCode.CHECK_TRANSACTION_STATE, {
       extFields: {
         tranStateTableOffset: result.queueOffset, commitLogOffset: result.phyOffset, msgId: uniqKey,
-        transactionId: getProperty(ext.properties, MessageConst.TRANSACTION_ID) ?? uniqKey, offsetMsgId: result.msgId,
-        topic: realTopic, bname: this.broker.brokerConfig.brokerName,
+        transactionId: uniqKey, offsetMsgId: result.msgId,
+        // As upstream sendCheckMessage, which fills the header before it gives the message its real topic.
+        topic: SystemTopic.TRANS_HALF_TOPIC, bname: this.broker.brokerConfig.brokerName,
       },
       body,
       serializeType: SerializeType.JSON,
