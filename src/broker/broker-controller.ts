@@ -338,7 +338,7 @@ export class BrokerController {
     reg(RequestCode.SET_MESSAGE_REQUEST_MODE, (req) => assignment.setMessageRequestMode(req));
     reg(RequestCode.GET_ALL_MESSAGE_REQUEST_MODE, (req) => assignment.getAllMessageRequestMode(req));
     reg(RequestCode.CONSUMER_SEND_MSG_BACK, (req) => sendBack.process(req));
-    reg(RequestCode.END_TRANSACTION, (req) => endTx.process(req));
+    reg(RequestCode.END_TRANSACTION, (req, conn) => endTx.process(req, conn));
     reg(RequestCode.RECALL_MESSAGE, (req, conn) => recall.process(req, conn));
     reg(RequestCode.QUERY_CONSUMER_OFFSET, (req) => cm.queryConsumerOffset(req));
     reg(RequestCode.UPDATE_CONSUMER_OFFSET, (req) => cm.updateConsumerOffset(req));

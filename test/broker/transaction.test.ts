@@ -10,7 +10,9 @@ import { decodeProperties, encodeProperties } from '../../src/common/properties.
 import { decodeOffsetMessageId } from '../../src/common/message-id.js';
 import { decodeRecord } from '../../src/common/message-record.js';
 import { PullSysFlag } from '../../src/common/sysflag.js';
+import type { Logger } from '../../src/common/logger.js';
 import { tempDir } from '../helpers/tmp.js';
+import { memoryLogger } from './helpers.js';
 
 const PREPARED = 0x4;
 const COMMIT = 8;
@@ -18,9 +20,9 @@ const ROLLBACK = 12;
 
 interface Tx { mq: Standalone; api: MQClientAPI; raw: RemotingClient; checks: RemotingCommand[]; cleanup(): Promise<void> }
 
-async function setup(dir: string, brokerConfig: Record<string, unknown> = {}): Promise<Tx> {
+async function setup(dir: string, brokerConfig: Record<string, unknown> = {}, logger?: Logger): Promise<Tx> {
   const mq = await startStandalone({
-    storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1',
+    storeDir: dir, ports: { namesrv: 0, broker: 0 }, host: '127.0.0.1', ...(logger ? { logger } : {}),
     brokerConfig: { transactionCheckInterval: 300, transactionTimeOut: 200, ...brokerConfig },
   });
   const checks: RemotingCommand[] = [];
@@ -494,3 +496,35 @@ test('a CHECK_IMMUNITY_TIME_IN_SECONDS shorter than transactionTimeOut brings th
     tmp.cleanup();
   }
 });
+
+test('END_TRANSACTION logs upstream\'s lines for a rollback, an unknown state and a check answer, with the header and remark', async () => {
+  const tmp = tempDir('rmq-tx-logs-');
+  const { logger, lines } = memoryLogger();
+  const t = await setup(tmp.dir, { transactionCheckInterval: 60_000 }, logger);
+  try {
+    const half = await sendHalf(t, 'TxLogs', 'logged');
+    const clo = decodeOffsetMessageId(half.offsetMsgId).commitLogOffset;
+    const end = (what: number, fromTransactionCheck: boolean, remark?: string): Promise<void> => t.raw.invokeOneway(t.mq.brokerAddr, createRequest(37, {
+      extFields: { producerGroup: 'TXG', tranStateTableOffset: half.queueOffset, commitLogOffset: clo, commitOrRollback: what, fromTransactionCheck, msgId: half.uniq, transactionId: half.uniq },
+      remark,
+    }));
+    await end(0, false, 'executeLocalTransactionBranch exception: Error: boom');
+    await end(0, true);
+    await end(ROLLBACK, false);
+    const header = (what: number, fromCheck: boolean): string => `RequestHeader: EndTransactionRequestHeader{producerGroup=TXG, tranStateTableOffset=${half.queueOffset}, `
+      + `commitLogOffset=${clo}, commitOrRollback=${what}, fromTransactionCheck=${fromCheck}, msgId=${half.uniq}, transactionId=${half.uniq}}`;
+    const want = [
+      new RegExp(`^The producer\\[127\\.0\\.0\\.1:\\d+\\] end transaction in sending message,  and it's pending status\\.${esc(header(0, false))} Remark: executeLocalTransactionBranch exception: Error: boom$`),
+      new RegExp(`^Check producer\\[127\\.0\\.0\\.1:\\d+\\] transaction state, but it's pending status\\.${esc(header(0, true))} Remark: null$`),
+      new RegExp(`^The producer\\[127\\.0\\.0\\.1:\\d+\\] end transaction in sending message, rollback the message\\.${esc(header(ROLLBACK, false))} Remark: null$`),
+    ];
+    await until(() => (want.every((re) => lines.some((l) => re.test(String(l.msg)))) ? true : undefined), 5000, 'the three log lines');
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});
+
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
