@@ -528,3 +528,27 @@ test('END_TRANSACTION logs upstream\'s lines for a rollback, an unknown state an
 function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('check rounds log upstream\'s lines for a group with no live producer and for a discarded half; op messages carry WAIT=false and a UNIQ_KEY', async () => {
+  const tmp = tempDir('rmq-tx-checklog-');
+  const { logger, lines } = memoryLogger();
+  const t = await setup(tmp.dir, { transactionCheckMax: 1 }, logger);
+  try {
+    const orphan = await sendHalf(t, 'TxOrphan', 'orphan', Date.now(), { PGROUP: 'NOBODY' });
+    await until(() => (lines.some((l) => l.msg === 'Check transaction failed, channel is null. groupId=NOBODY') ? true : undefined), 8000, 'the no-channel line');
+    await until(() => (lines.some((l) => /^MsgExt:MessageExt \[.*has been checked too many times, so discard it by moving it to system topic TRANS_CHECK_MAXTIME_TOPIC$/.test(String(l.msg))
+      && String(l.msg).includes(orphan.uniq)) ? true : undefined), 8000, 'the discard line');
+    // The discard writes its op message (after the line): upstream's format.
+    const op = await until(async () => (await t.api.pullMessage(t.mq.brokerAddr, {
+      consumerGroup: 'C', topic: 'RMQ_SYS_TRANS_OP_HALF_TOPIC', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: PullSysFlag.FLAG_SUBSCRIPTION,
+      commitOffset: 0, suspendTimeoutMillis: 0, subscription: '*', subVersion: 0,
+    }, 3000).catch(() => undefined))?.msgFoundList[0], 8000, 'the op message');
+    assert.equal(op.propertyMap.get('TAGS'), 'd');
+    assert.equal(op.propertyMap.get('WAIT'), 'false');
+    assert.ok(op.propertyMap.get('UNIQ_KEY'));
+    assert.match(op.body.toString(), /^\d+,$/);
+  } finally {
+    await t.cleanup();
+    tmp.cleanup();
+  }
+});

@@ -255,11 +255,13 @@ export class TransactionalMessageService {
   }
 
   private putOp(halfQueueOffset: number): Promise<PutMessageResult | undefined> {
-    const props = `${MessageConst.TAGS}\u0001${REMOVE_TAG}\u0002`;
+    // As upstream makeOpMessageInner: tag d, WAIT=false and a unique key of its own.
+    const props = `${MessageConst.TAGS}\u0001${REMOVE_TAG}\u0002${MessageConst.WAIT_STORE_MSG_OK}\u0001false\u0002`
+      + `${MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX}\u0001${this.broker.msgIdGenerator.next()}\u0002`;
     return this.broker.messageStore.putMessage({
       topic: SystemTopic.TRANS_OP_HALF_TOPIC, queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(),
       bornHost: this.broker.messageStore.storeHost, reconsumeTimes: 0, preparedTransactionOffset: 0,
-      body: Buffer.from(`${halfQueueOffset},`), properties: props, tagsCode: tagsCodeOf(props), waitStoreMsgOK: true,
+      body: Buffer.from(`${halfQueueOffset},`), properties: props, tagsCode: tagsCodeOf(props), waitStoreMsgOK: false,
     }).then((r) => {
       if (r.status !== 'PUT_OK' && r.status !== 'FLUSH_DISK_TIMEOUT') return undefined;
       this.resolved.add(halfQueueOffset);
@@ -387,7 +389,8 @@ export class TransactionalMessageService {
   }
 
   private async discard(ext: MessageExt, input: PutMessageInput): Promise<void> {
-    this.logger.warn(`half message ${ext.offsetMsgId} was checked ${this.broker.brokerConfig.transactionCheckMax} times without an answer; moved to ${SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC}`);
+    // Upstream's line (DefaultTransactionalMessageCheckListener#resolveDiscardMsg), its topic name as it spells it.
+    this.logger.error(`MsgExt:${describeHalf(ext)} has been checked too many times, so discard it by moving it to system topic TRANS_CHECK_MAXTIME_TOPIC`);
     this.broker.topicConfigManager.createGroupSystemTopicIfAbsent(SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, 1);
     const r = await this.broker.messageStore.putMessage({ ...input, topic: SystemTopic.TRANS_CHECK_MAX_TIME_TOPIC, queueId: 0 });
     // As upstream resolveDiscardMsg: a discarded half is no longer open.
@@ -401,11 +404,13 @@ export class TransactionalMessageService {
     const group = getProperty(ext.properties, MessageConst.PRODUCER_GROUP);
     const channel = group ? this.broker.producerManager.getAvailableChannel(group) : undefined;
     if (!channel) {
-      this.logger.warn(`no live producer of group ${group ?? '(none)'} to check back half message ${result.msgId}; it will be checked again`);
+      // Upstream's line (AbstractTransactionalMessageCheckListener#sendCheckMessage); the half is checked again next round.
+      this.logger.warn(`Check transaction failed, channel is null. groupId=${group ?? 'null'}`);
       return;
     }
     const realTopic = getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? ext.topic;
     const realQid = Number(getProperty(ext.properties, MessageConst.REAL_QUEUE_ID) ?? 0);
+    this.logger.info(`Check transaction. real_topic=${realTopic},uniqKey=${getProperty(ext.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? 'null'},offset=${result.queueOffset},commitLogOffset=${result.phyOffset}`);
     const body = encodeRecord({
       queueId: realQid, flag: input.flag, queueOffset: result.queueOffset, physicalOffset: result.phyOffset,
       // The half's own flag (its transaction type reset when it was prepared), as upstream encodes the stored half.
@@ -452,4 +457,10 @@ export function finalPutRefusal(status: PutMessageResult['status'], maxMessageSi
     default:
       return { code: ResponseCode.SYSTEM_ERROR, remark: 'UNKNOWN_ERROR DEFAULT' };
   }
+}
+
+/** A half message in the broker's log lines: its ids and where it is bound (upstream logs the whole MessageExt). */
+function describeHalf(ext: MessageExt): string {
+  return `MessageExt [topic=${ext.topic}, queueOffset=${ext.queueOffset}, commitLogOffset=${ext.commitLogOffset}, msgId=${ext.offsetMsgId}, `
+    + `uniqKey=${getProperty(ext.properties, MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? 'null'}, realTopic=${getProperty(ext.properties, MessageConst.REAL_TOPIC) ?? 'null'}]`;
 }
