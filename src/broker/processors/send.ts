@@ -74,11 +74,15 @@ export class SendMessageProcessor {
       if (special) return special;
     }
     const recallHandle = this.recallHandleOf(input, uniqKey);
-    const put = this.broker.messageStore.putMessage(input).then((r) => {
-      // As upstream SendMessageProcessor: a stored half counts as an open transaction of its real topic.
-      if (input.topic === SystemTopic.TRANS_HALF_TOPIC && (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT')) this.broker.transactionalMessageService.onHalfStored(input);
-      return r;
-    });
+    let put = this.broker.messageStore.putMessage(input);
+    if (input.topic === SystemTopic.TRANS_HALF_TOPIC) {
+      // As upstream SendMessageProcessor: a stored half counts as an open transaction of its real
+      // topic. Only halves take this extra step: other sends go on without another promise hop.
+      put = put.then((r) => {
+        if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') this.broker.transactionalMessageService.onHalfStored(input);
+        return r;
+      });
+    }
     if (!this.waitsForSlaves(input.waitStoreMsgOK)) return put.then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
     return put.then(async (r) => this.respond(req, r, queueId, uniqKey, recallHandle, await this.replicated(r)));
   }
