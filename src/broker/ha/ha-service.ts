@@ -232,12 +232,22 @@ export class HAConnection {
     if (whole === 0) return;
     const offset = Number(this.readBuf.readBigInt64BE(whole - HA_REPORT_SIZE));
     this.readBuf = this.readBuf.subarray(whole);
+    const masterMax = this.service.store.commitLog.maxOffset;
+    if (offset > masterMax) {
+      // The slave holds bytes this master never wrote (the master lost its tail, or the slave
+      // replicated another master). Upstream's classic HA would stream its own bytes on top of
+      // them once its log grows past that offset, and count the slave's report as an ack of
+      // records the slave does not have; refusing leaves the slave's store for an operator to
+      // clear, and SYNC_MASTER sends answer SLAVE_NOT_AVAILABLE meanwhile.
+      this.service.logger.error(`HA: slave ${this.addr} reports offset ${offset}, ahead of the master's max offset ${masterMax}: its log is not this master's; closing the connection (clear the slave's store to replicate this master)`);
+      this.close('log ahead of the master');
+      return;
+    }
     this.slaveAckOffset = offset;
     if (this.slaveRequestOffset < 0) {
       this.slaveRequestOffset = offset;
       // As upstream: an empty slave starts at the master's last segment, not at its first.
-      const max = this.service.store.commitLog.maxOffset;
-      this.nextTransferFromWhere = offset === 0 ? max - (max % this.service.config.mappedFileSizeCommitLog) : offset;
+      this.nextTransferFromWhere = offset === 0 ? masterMax - (masterMax % this.service.config.mappedFileSizeCommitLog) : offset;
       this.service.logger.info(`HA: slave ${this.addr} connected, requests offset ${offset}; transfer starts at ${this.nextTransferFromWhere}`);
     }
     this.service.onAck(offset);

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Message, Producer, type SendResult } from '../../../src/client/index.js';
+import { createTopic } from '../../client/helpers.js';
+import { waitUntil } from '../../helpers/wait.js';
+import { startMaster, startSlave, type Master, type Slave } from './ha-helpers.js';
+
+/**
+ * A slave whose log is ahead of its master's (the master lost its tail, or the slave was pointed
+ * at another master) holds bytes the master never wrote: the master must not stream its own
+ * bytes on top of them, nor count that slave's reports as acknowledgements.
+ */
+
+const SYNC = { totalReplicas: 2, inSyncReplicas: 2, slaveTimeout: 1500 };
+
+test('a master refuses a slave whose log is ahead of its own, and acknowledges no SYNC_MASTER send through it', async () => {
+  let first: Master | undefined;
+  let second: Master | undefined;
+  let slave: Slave | undefined;
+  let again: Slave | undefined;
+  let producer: Producer | undefined;
+  try {
+    // The slave replicates a first master's log...
+    first = await startMaster();
+    slave = await startSlave(first.mq.namesrvAddr);
+    await createTopic(first.mq.namesrvAddr, first.mq.brokerAddr, 'Ahead');
+    producer = new Producer({ namesrvAddr: first.mq.namesrvAddr, group: 'ahead_pg', retryTimesWhenSendFailed: 0 });
+    await producer.start();
+    for (let i = 0; i < 20; i++) assert.equal((await producer.send(new Message('Ahead', `first-${i}`.padEnd(800, 'f')))).sendStatus, 'SEND_OK');
+    await producer.shutdown();
+    producer = undefined;
+    const m1 = first.mq.broker;
+    await waitUntil(() => slave!.broker.messageStore.maxPhyOffset === m1.messageStore.maxPhyOffset, 'the slave to catch up');
+    const slaveMax = slave.broker.messageStore.maxPhyOffset;
+    await slave.stop();
+    const dir = slave.dir;
+    // ...then comes back under a master whose log is shorter (here: empty).
+    second = await startMaster(SYNC, { brokerRole: 'SYNC_MASTER' });
+    const m2 = second.mq.broker;
+    await createTopic(second.mq.namesrvAddr, second.mq.brokerAddr, 'Ahead');
+    again = await startSlave(second.mq.namesrvAddr, {}, {}, dir);
+    const s = again.broker;
+    await waitUntil(() => second!.lines.some((l) => /ahead of the master/.test(l.msg ?? '')) || m2.haRuntimeInfo().haConnectionInfo.some((c) => c.slaveAckOffset > 0),
+      'the slave to connect to the second master');
+    producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'ahead_pg2', retryTimesWhenSendFailed: 0 });
+    await producer.start();
+    for (let i = 0; i < 3; i++) {
+      const sent: SendResult = await producer.send(new Message('Ahead', `second-${i}`));
+      // The slave's reported offset is past this record, but it does not hold it.
+      assert.equal(sent.sendStatus, 'SLAVE_NOT_AVAILABLE', 'no acknowledgement from a slave that does not hold the record');
+    }
+    assert.equal(m2.haRuntimeInfo().inSyncSlaveNums, 0);
+    // The master said why, and the slave's log was left as it was: nothing written over it.
+    assert.ok(second.lines.some((l) => l.level >= 50 && /ahead of the master/.test(l.msg ?? '')));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(s.messageStore.maxPhyOffset, slaveMax);
+  } finally {
+    await producer?.shutdown();
+    await again?.stop();
+    await slave?.close();
+    await second?.close();
+    await first?.close();
+  }
+});
