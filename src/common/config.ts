@@ -199,6 +199,11 @@ export interface MessageStoreConfig {
   haMaxGapNotInSync: number;
   /** SYNC_MASTER: how long a send waits for its slave acks before FLUSH_SLAVE_TIMEOUT (ms). */
   slaveTimeout: number;
+  /**
+   * A slave answers PULL_OFFSET_MOVED, which makes the consumer move its offset, only when this
+   * is on (upstream, off by default: a slave's queue may just lag the master's).
+   */
+  offsetCheckInSlave: boolean;
   /** Replicas of the broker group, master included (upstream 5.x). */
   totalReplicas: number;
   /** SYNC_MASTER: replicas, master included, that must have a message before its send is acknowledged (upstream 5.x; 1 = no wait). */
@@ -343,6 +348,7 @@ export function defaultMessageStoreConfig(): MessageStoreConfig {
     haMasterAddress: '',
     haMaxGapNotInSync: 256 * 1024 * 1024,
     slaveTimeout: 3_000,
+    offsetCheckInSlave: false,
     totalReplicas: 1,
     inSyncReplicas: 1,
     timerCongestNumEachSlot: 2_147_483_647,

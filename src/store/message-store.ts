@@ -604,7 +604,7 @@ export class DefaultMessageStore {
     const cq = this.findConsumeQueue(topic, queueId);
     if (!cq) {
       result.status = 'NO_MATCHED_LOGIC_QUEUE';
-      result.nextBeginOffset = 0;
+      result.nextBeginOffset = this.nextOffsetCorrection(offset, 0);
       return result;
     }
     const min = cq.minOffsetInQueue;
@@ -616,16 +616,16 @@ export class DefaultMessageStore {
       // As upstream: a queue whose messages all expired (min === max > 0) still answers by its
       // bounds, so a consumer at its end is held for long polling (OFFSET_OVERFLOW_ONE).
       status = 'NO_MESSAGE_IN_QUEUE';
-      result.nextBeginOffset = 0;
+      result.nextBeginOffset = this.nextOffsetCorrection(offset, 0);
     } else if (offset < min) {
       status = 'OFFSET_TOO_SMALL';
-      result.nextBeginOffset = min;
+      result.nextBeginOffset = this.nextOffsetCorrection(offset, min);
     } else if (offset === max) {
       status = 'OFFSET_OVERFLOW_ONE';
       result.nextBeginOffset = offset;
     } else if (offset > max) {
       status = 'OFFSET_OVERFLOW_BADLY';
-      result.nextBeginOffset = min === 0 ? min : max;
+      result.nextBeginOffset = this.nextOffsetCorrection(offset, min === 0 ? min : max);
     } else {
       const arena = pooled ? this.commitLog.takeReadArena() : undefined;
       status = await this.readQueue(cq, offset, maxMsgNums, filter, maxTotalBytes, result, arena);
@@ -642,6 +642,15 @@ export class DefaultMessageStore {
     const took = (result.tookMs = Date.now() - begin);
     if (took > ss.getMessageEntireTimeMax) ss.getMessageEntireTimeMax = took;
     return result;
+  }
+
+  /**
+   * Upstream `nextOffsetCorrection`: a slave's queue may lag its master's, or begin later (a
+   * slave that started empty replicates from the master's last segment), so unless
+   * offsetCheckInSlave it does not move a consumer's offset to its own bounds.
+   */
+  private nextOffsetCorrection(oldOffset: number, newOffset: number): number {
+    return this.replica && !this.config.offsetCheckInSlave ? oldOffset : newOffset;
   }
 
   private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, filter: MessageFilter | undefined, maxTotalBytes: number, result: GetMessageResult, arena: ReadArena | undefined): Promise<GetMessageStatus> {

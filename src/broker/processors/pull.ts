@@ -103,7 +103,15 @@ export class PullMessageProcessor {
       const suggest = this.suggestWhichBrokerId(r, group);
       const res = this.toResponse(req, r, tc.topicSysFlag, group.groupSysFlag, suggest);
       this.redirectToMaster(res, r);
-      if (res.code === ResponseCode.PULL_OFFSET_MOVED) {
+      if (res.code === ResponseCode.PULL_OFFSET_MOVED && b.isSlave && !b.storeConfig.offsetCheckInSlave) {
+        // As upstream's DefaultPullMessageResultHandler: a slave does not correct a consumer's
+        // offset unless offsetCheckInSlave. Its queue may lag the master's, or (a slave that
+        // started empty) begin at the master's last segment: moving the consumer there would
+        // make it skip or consume again; it retries, sent to the group's broker.
+        res.code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+        res.extFields!.suggestWhichBrokerId = String(group.brokerId);
+        b.logger.warn(`PULL_OFFSET_MOVED:none correction. topic=${h.topic}, groupId=${h.consumerGroup}, requestOffset=${h.queueOffset}, suggestBrokerId=${group.brokerId}`);
+      } else if (res.code === ResponseCode.PULL_OFFSET_MOVED) {
         // As upstream's DefaultPullMessageResultHandler: a consumer moved (behind retention, or past the end) is logged.
         b.logger.warn(`PULL_OFFSET_MOVED:correction offset. topic=${h.topic}, groupId=${h.consumerGroup}, requestOffset=${h.queueOffset}, newOffset=${r.nextBeginOffset}, suggestBrokerId=${suggest}`);
       }

@@ -170,3 +170,42 @@ test('a slave signs its metadata requests with innerClientAuthenticationCredenti
     await master?.close();
   }
 });
+
+test('with its master down, a slave moves no consumer offset unless offsetCheckInSlave, as upstream', async () => {
+  let master: Master | undefined;
+  let reader: Slave | undefined;
+  const client = newClient();
+  try {
+    master = await startMaster();
+    reader = await startSlave(master.mq.namesrvAddr, {}, { slaveReadEnable: true });
+    await createTopic(master.mq.namesrvAddr, master.mq.brokerAddr, 'OffsetCheck');
+    await reader.broker.slaveSynchronize!.syncAll();
+    for (let i = 0; i < 3; i++) {
+      const r = await client.invoke(master.mq.brokerAddr, sendRequest({ topic: 'OffsetCheck', body: `oc-${i}`, queueId: 0 }), 3000);
+      assert.equal(r.code, ResponseCode.SUCCESS);
+    }
+    const s = reader.broker;
+    await waitUntil(() => s.messageStore.getMaxOffsetInQueue('OffsetCheck', 0) === 3 && s.topicConfigManager.get('OffsetCheck') !== undefined, 'the slave to have the messages');
+    await master.close();
+    master = undefined;
+    await waitUntil(() => s.haClient?.isConnected !== true, 'the slave to lose its master');
+    // An offset the slave's queue does not reach (the master had more): no correction, a retry.
+    const past = await client.invoke(s.address, pullRequest({ topic: 'OffsetCheck', queueOffset: 10 }), 3000);
+    assert.equal(past.code, ResponseCode.PULL_RETRY_IMMEDIATELY);
+    assert.equal(past.extFields?.suggestWhichBrokerId, '0');
+    assert.equal(past.extFields?.nextBeginOffset, '10', 'the consumer keeps its offset');
+    // The slave still serves what it has.
+    const got = await client.invoke(s.address, pullRequest({ topic: 'OffsetCheck' }), 3000);
+    assert.equal(got.code, ResponseCode.SUCCESS);
+    assert.deepEqual(bodies(got), ['oc-0', 'oc-1', 'oc-2']);
+    // offsetCheckInSlave: the slave corrects the offset as a master would.
+    s.storeConfig.offsetCheckInSlave = true;
+    const moved = await client.invoke(s.address, pullRequest({ topic: 'OffsetCheck', queueOffset: 10 }), 3000);
+    assert.equal(moved.code, ResponseCode.PULL_OFFSET_MOVED);
+    assert.equal(moved.extFields?.nextBeginOffset, '0', 'moved as upstream moves it: to 0 while the queue starts at 0');
+  } finally {
+    await client.shutdown();
+    await reader?.close();
+    await master?.close();
+  }
+});
