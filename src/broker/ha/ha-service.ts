@@ -135,8 +135,12 @@ export class HAService {
   /** Slaves connected and less than haMaxGapNotInSync behind (upstream 4.x `isSlaveOK`, counted). */
   inSyncSlaves(masterOffset: number): number {
     let n = 0;
-    for (const c of this.connections) if (c.slaveAckOffset >= 0 && masterOffset - c.slaveAckOffset < this.config.haMaxGapNotInSync) n++;
+    for (const c of this.connections) if (this.isInSync(c, masterOffset)) n++;
     return n;
+  }
+
+  private isInSync(c: HAConnection, masterOffset: number): boolean {
+    return c.slaveAckOffset >= 0 && !c.behindLogStart && masterOffset - c.slaveAckOffset < this.config.haMaxGapNotInSync;
   }
 
   /**
@@ -168,7 +172,7 @@ export class HAService {
       addr: c.addr,
       slaveAckOffset: c.slaveAckOffset,
       diff: c.slaveAckOffset >= 0 ? max - c.slaveAckOffset : max,
-      inSync: c.slaveAckOffset >= 0 && max - c.slaveAckOffset < this.config.haMaxGapNotInSync,
+      inSync: this.isInSync(c, max),
       transferredByteInSecond: c.transferredByteInSecond(),
       transferFromWhere: c.nextTransferFromWhere,
     }));
@@ -208,6 +212,8 @@ export class HAConnection {
   private lastWriteTimestamp = 0;
   private waitingDrain = false;
   private closed = false;
+  /** What the slave needs next was deleted from the master's log: it cannot catch up. */
+  behindLogStart = false;
   /** Bytes sent in the current and the previous second (upstream `FlowMonitor`). */
   private bytesThisSecond = 0;
   private bytesLastSecond = 0;
@@ -266,7 +272,16 @@ export class HAConnection {
       const size = Math.min(batch, Math.min(log.writtenOffset, fileEnd) - from);
       if (size <= 0) break;
       const data = log.getDataSync(from, size);
-      if (data === undefined) break; // below the log's start (deleted) or not readable yet
+      if (data === undefined) {
+        // Not readable yet, or below the log's start: retention deleted what the slave needs next.
+        // Upstream's DefaultHAConnection then waits without a word; the slave can never catch up
+        // from this master, so say it once, and count it out of sync.
+        if (from < log.minOffset && !this.behindLogStart) {
+          this.behindLogStart = true;
+          this.service.logger.error(`HA: slave ${this.addr} needs offset ${from}, below the master's min offset ${log.minOffset} (its CommitLog files were deleted); nothing can be sent to it: clear the slave's store to replicate from the master's last segment`);
+        }
+        break;
+      }
       this.writeFrame(from, data);
       this.nextTransferFromWhere = from + size;
       if (this.socket.writableLength >= SOCKET_HIGH_WATER) {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Message, Producer, type SendResult } from '../../../src/client/index.js';
+import { connect, type Socket } from 'node:net';
 import { createTopic } from '../../client/helpers.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { startMaster, startSlave, type Master, type Slave } from './ha-helpers.js';
+import { SMALL_STORE, startMaster, startSlave, type Master, type Slave } from './ha-helpers.js';
 
 /**
  * A slave whose log is ahead of its master's (the master lost its tail, or the slave was pointed
@@ -60,5 +61,40 @@ test('a master refuses a slave whose log is ahead of its own, and acknowledges n
     await slave?.close();
     await second?.close();
     await first?.close();
+  }
+});
+
+test('a master says so when a slave asks for an offset its retention has deleted', async () => {
+  let master: Master | undefined;
+  let producer: Producer | undefined;
+  let socket: Socket | undefined;
+  try {
+    master = await startMaster();
+    const m = master.mq.broker;
+    await createTopic(master.mq.namesrvAddr, master.mq.brokerAddr, 'Deleted');
+    producer = new Producer({ namesrvAddr: master.mq.namesrvAddr, group: 'deleted_pg' });
+    await producer.start();
+    const file = SMALL_STORE.mappedFileSizeCommitLog!;
+    while (m.messageStore.maxPhyOffset < 2 * file + 1000) {
+      await Promise.all(Array.from({ length: 20 }, () => producer!.send(new Message('Deleted', 'd'.padEnd(4000, 'd')))));
+    }
+    assert.ok(m.messageStore.commitLog.deleteExpiredFiles(() => true, 1) === 1);
+    assert.equal(m.messageStore.commitLog.minOffset, file);
+    // A slave that stopped inside the deleted segment comes back.
+    const s = connect({ host: '127.0.0.1', port: m.haService!.port });
+    socket = s;
+    s.on('data', () => undefined);
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    const report = Buffer.alloc(8);
+    report.writeBigInt64BE(1000n);
+    s.write(report);
+    await waitUntil(() => master!.lines.some((l) => l.level >= 50 && /below the master's min offset/.test(l.msg ?? '')), 'the master to say why it sends nothing');
+    // Connected, less than haMaxGapNotInSync behind, but it cannot catch up: not in sync.
+    assert.equal(m.haRuntimeInfo().haConnectionInfo.length, 1);
+    assert.equal(m.haRuntimeInfo().inSyncSlaveNums, 0);
+  } finally {
+    socket?.destroy();
+    await producer?.shutdown();
+    await master?.close();
   }
 });
