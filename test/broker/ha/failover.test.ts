@@ -92,7 +92,18 @@ test('with the master SIGKILLed, consumers go on from the slave and producers us
     const pushGot = new Set<string>();
     const push = new PushConsumer({ namesrvAddr: nsAddr, group: 'fo_push', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', pollNameServerInterval: 500, persistConsumerOffsetInterval: 300, rebalanceInterval: 1000, logger });
     push.subscribe(TOPIC, '*');
-    push.registerMessageListenerConcurrently(async (msgs) => { for (const m of msgs) pushGot.add(m.body.toString()); });
+    // One message fails once: its send-back cannot reach fo-a's master, so (upstream
+    // DefaultMQPushConsumerImpl.sendMessageBack) it goes to %RETRY%fo_push through the inner producer.
+    let failedOnce = false;
+    push.registerMessageListenerConcurrently(async (msgs) => {
+      for (const m of msgs) {
+        pushGot.add(m.body.toString());
+        if (m.body.toString() === 'fo-0' && !failedOnce) {
+          failedOnce = true;
+          throw new Error('consume later');
+        }
+      }
+    });
     await push.start();
     closers.push(() => push.shutdown());
     const lite = new LitePullConsumer({ namesrvAddr: nsAddr, group: 'fo_lite', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', pollNameServerInterval: 500, rebalanceInterval: 1000, logger });
@@ -114,6 +125,8 @@ test('with the master SIGKILLed, consumers go on from the slave and producers us
       return pushGot.size === N && liteGot.size === N && onsGot.size === N;
     }, `every consumer to get the ${N} messages from the slave (push ${pushGot.size}, lite ${liteGot.size}, ali-ons ${onsGot.size})`, 25_000);
     assert.deepEqual([...pushGot].sort(), [...sent].sort());
+    // The retry went to the group with a master, waiting for its delay level (3: the first retry).
+    await waitUntil(() => brokerB!.messageStore.getMaxOffsetInQueue('SCHEDULE_TOPIC_XXXX', 2) === 1, 'the failed message to be sent back to fo-b');
 
     // Producers send to the group that still has a master.
     for (let i = 0; i < 8; i++) {
