@@ -45,6 +45,8 @@ export const MessageConst = {
   POP_CK: 'POP_CK',
   /** When a popped message was first popped. */
   FIRST_POP_TIME: '1ST_POP_TIME',
+  /** How many messages an inner-batch record holds; only a BatchCQ topic takes one (upstream `PROPERTY_INNER_NUM`). */
+  INNER_NUM: 'INNER_NUM',
 } as const;
 
 /**

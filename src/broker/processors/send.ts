@@ -26,9 +26,9 @@ const FAQ = ' See http://rocketmq.apache.org/docs/faq/ for further details.';
 /** The properties a send reads, found in one pass (SendProps indexes them). */
 const SEND_PROP_NAMES = [
   MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, MessageConst.CLUSTER, MessageConst.TAGS, MessageConst.WAIT_STORE_MSG_OK, MessageConst.DELAY_TIME_LEVEL,
-  TimerProp.DELAY_SEC, TimerProp.DELAY_MS, TimerProp.DELIVER_MS,
+  TimerProp.DELAY_SEC, TimerProp.DELAY_MS, TimerProp.DELIVER_MS, MessageConst.INNER_NUM,
 ];
-const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY, TIMER_SEC, TIMER_MS, TIMER_AT }
+const enum SendProp { UNIQ, CLUSTER, TAGS, WAIT, DELAY, TIMER_SEC, TIMER_MS, TIMER_AT, INNER_NUM }
 const NOT_TIMED: TimerRoute = { kind: 'NONE' };
 
 /**
@@ -52,11 +52,16 @@ export class SendMessageProcessor {
     if (queueId < 0) queueId = Math.floor(Math.random() * tc.writeQueueNums);
     const body = req.body ?? Buffer.alloc(0);
     const bornHost = this.bornHost(conn);
-    if (header.batch) return this.sendBatch(req, header, queueId, body, bornHost);
+    if (header.batch) return this.sendBatch(req, header, tc, queueId, body, bornHost);
     if (body.length > this.broker.storeConfig.maxMessageSize) {
       return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `the message body size ${body.length} is over the max value ${this.broker.storeConfig.maxMessageSize} (maxMessageSize); send a smaller body or raise maxMessageSize in broker.conf`);
     }
     const { properties, uniqKey } = this.completeProperties(header.properties);
+    // Read in the same pass as the other properties: ordinary sends pay no further look.
+    if (this.propValues[SendProp.INNER_NUM] !== undefined || (header.sysFlag & MessageSysFlag.INNER_BATCH_FLAG) !== 0) {
+      const refused = this.checkInnerBatch(req, tc, header.sysFlag, this.propValues[SendProp.INNER_NUM] !== undefined);
+      if (refused) return refused;
+    }
     const tags = this.propValues[SendProp.TAGS];
     const input: PutMessageInput = {
       topic: header.topic, queueId, flag: header.flag, sysFlag: header.sysFlag, bornTimestamp: header.bornTimestamp,
@@ -236,8 +241,34 @@ export class SendMessageProcessor {
     return { properties: p, uniqKey };
   }
 
-  private sendBatch(req: RemotingCommand, h: DecodedSendMessageRequestHeader, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
+  /**
+   * Upstream's `innerBatchChecker` put hook (`HookUtils.checkInnerBatch`): INNER_NUM belongs to an
+   * inner-batch record, and an inner-batch record to a BatchCQ topic; anything else is refused
+   * (and logged as a client bug), as upstream. Called only when the flag or the property is there.
+   */
+  private checkInnerBatch(req: RemotingCommand, tc: TopicConfig, sysFlag: number, hasInnerNum: boolean): RemotingCommand | undefined {
+    const innerBatch = (sysFlag & MessageSysFlag.INNER_BATCH_FLAG) !== 0;
+    let why: string;
+    if (hasInnerNum && !innerBatch) {
+      this.broker.logger.warn(`[BUG]The message had property ${MessageConst.INNER_NUM} but is not an inner batch (topic ${tc.topicName})`);
+      why = `it carries the ${MessageConst.INNER_NUM} property but not the INNER_BATCH sysflag; do not set ${MessageConst.INNER_NUM} yourself`;
+    } else if (innerBatch && !isBatchCqTopic(tc)) {
+      this.broker.logger.error(`[BUG]The message is an inner batch but cq type is not batch cq (topic ${tc.topicName})`);
+      why = `it is an inner batch (INNER_BATCH sysflag) but topic ${tc.topicName} is not a BatchCQ topic (queue.type)`;
+    } else {
+      return undefined;
+    }
+    return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `${illegalRemark(this.broker.storeConfig.maxMessageSize)} Refused because ${why}.`);
+  }
+
+  private sendBatch(req: RemotingCommand, h: DecodedSendMessageRequestHeader, tc: TopicConfig, queueId: number, body: Buffer, bornHost: Buffer): Promise<RemotingCommand> | RemotingCommand {
     if (isRetryTopic(h.topic)) return createResponse(req, ResponseCode.MESSAGE_ILLEGAL, `batch request does not support retry group ${h.topic}`);
+    // As upstream, whose put hook sees the batch as one message: its sysFlag and the properties
+    // of the request's header, not those of the messages inside.
+    if ((h.sysFlag & MessageSysFlag.INNER_BATCH_FLAG) !== 0 || h.properties.includes(MessageConst.INNER_NUM)) {
+      const refused = this.checkInnerBatch(req, tc, h.sysFlag, getProperty(h.properties, MessageConst.INNER_NUM) !== undefined);
+      if (refused) return refused;
+    }
     let msgs: BatchEntry[];
     try {
       msgs = decodeBatchBody(body);
@@ -296,6 +327,17 @@ export function decodeSendHeader(req: RemotingCommand, longNames: boolean): Deco
     : longNames ? decodeSendMessageRequestHeader(req.extFields) : decodeSendMessageRequestHeaderV2(req.extFields);
 }
 
+/** Upstream `handlePutMessageResult`'s remark for an illegal message, whatever made it illegal. */
+function illegalRemark(maxSize: number): string {
+  return `the message is illegal, maybe msg body or properties length not matched. msg body length limit ${maxSize}B, msg properties length limit 32KB.`;
+}
+
+/** Upstream `QueueTypeUtils.isBatchCq`: the topic's queue.type attribute says BatchCQ. */
+function isBatchCqTopic(tc: TopicConfig): boolean {
+  const a = tc.attributes;
+  return (a?.['queue.type'] ?? a?.['+queue.type']) === 'BatchCQ';
+}
+
 const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
   PUT_OK: ResponseCode.SUCCESS,
   FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
@@ -320,8 +362,11 @@ export function putStatusRemark(status: PutMessageResult['status'], maxSize: num
     case 'SERVICE_NOT_AVAILABLE':
       return 'service not available now. It may be caused by one of the following reasons: ' +
         `the broker's disk is full${diskUtil ? ` [${diskUtil()}]` : ''}, messages are put to the slave, message store has been shut down, etc.`;
-    case 'MESSAGE_ILLEGAL': return `the message is illegal: body over ${maxSize} bytes (maxMessageSize) or too large for one CommitLog segment`;
-    case 'PROPERTIES_SIZE_EXCEEDED': return 'the message properties are over 32767 bytes; carry less in properties';
+    // Upstream's wording for both, then what to do about it.
+    case 'MESSAGE_ILLEGAL':
+      return `${illegalRemark(maxSize)} Send a smaller body or raise maxMessageSize in broker.conf; a message must also fit in one CommitLog file.`;
+    case 'PROPERTIES_SIZE_EXCEEDED':
+      return `${illegalRemark(maxSize)} Its properties are over 32767 bytes: carry less in properties.`;
     default: return `put message failed: ${status}`;
   }
 }
