@@ -1,12 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { AuthMetadataStore } from '../broker/auth/auth-metadata-store.js';
-import { sourceIpOf } from '../broker/auth/auth-pipeline.js';
+import { parseWhitelist, sourceIpOf } from '../broker/auth/auth-pipeline.js';
 import { authorize, type AuthorizationContext } from '../broker/auth/authorization.js';
 import {
   Action, AuthError, UserStatus, UserType, groupResource, topicResource, userSubject, type Acl, type ActionValue, type Resource, type User,
 } from '../broker/auth/model.js';
-import { Code, D, S, type df } from './proto.js';
+import { Code, D, protoFullName, S, type df } from './proto.js';
 import { ProxyError } from './status.js';
 
 /**
@@ -21,12 +21,22 @@ export interface AuthMetadataProvider {
 
 /**
  * ACL 2.0 of the gRPC endpoint: where users and ACLs are and the switches (upstream `AuthConfig`
- * `authenticationEnabled`, `authorizationEnabled`) — the broker's config in a standalone, the
- * proxy config in cluster mode.
+ * `authenticationEnabled`, `authorizationEnabled` and the whitelists) — the broker's config in
+ * a standalone, the proxy config in cluster mode.
  */
 export interface ProxyAuth {
   metadata: AuthMetadataProvider;
-  switches: { readonly authenticationEnabled: boolean; readonly authorizationEnabled: boolean };
+  switches: {
+    readonly authenticationEnabled: boolean;
+    readonly authorizationEnabled: boolean;
+    /**
+     * Comma-separated rpcCodes that skip a step (upstream `AbstractAuthenticationStrategy` /
+     * `AbstractAuthorizationStrategy`). A gRPC request's rpcCode is its message's full name
+     * (`apache.rocketmq.v2.QueryRouteRequest`); Remoting codes in the same list mean nothing here.
+     */
+    readonly authenticationWhitelist?: string;
+    readonly authorizationWhitelist?: string;
+  };
 }
 
 /** The standalone's: the broker's store and switches, read at each request. */
@@ -55,6 +65,8 @@ export function localProxyAuth(store: AuthMetadataStore, switches: ProxyAuth['sw
  */
 export class Authenticator {
   private readonly secrets = new Map<string, string>();
+  /** The last parsed whitelist of each kind: the settings are read at each request, parsed when they change. */
+  private readonly parsed = { authn: { text: '', set: new Set<string>() }, authz: { text: '', set: new Set<string>() } };
 
   constructor(accounts: Array<{ accessKey: string; secretKey: string }>, private readonly shared?: ProxyAuth) {
     for (const a of accounts) this.secrets.set(a.accessKey, a.secretKey);
@@ -69,10 +81,15 @@ export class Authenticator {
     return this.shared?.switches.authorizationEnabled === true;
   }
 
-  /** Throws UNAUTHORIZED unless the request is signed by a known user. Returns the access key (undefined when signatures are not required and none came). */
-  async check(md: Metadata): Promise<string | undefined> {
+  /**
+   * Throws UNAUTHORIZED unless the request is signed by a known user. Returns the access key
+   * (undefined when signatures are not required and none came). `rpcCode` is the request's full
+   * name: one in authenticationWhitelist is not checked, and its access key, if any, is taken
+   * unverified for authorization, as upstream's pipeline takes the context's username.
+   */
+  async check(md: Metadata, rpcCode?: string): Promise<string | undefined> {
     const auth = first(md, 'authorization');
-    if (!this.authenticationEnabled) return auth ? credentialOf(auth) : undefined;
+    if (!this.authenticationEnabled || this.whitelisted('authn', rpcCode)) return auth ? credentialOf(auth) : undefined;
     if (!auth) throw new ProxyError(Code.UNAUTHORIZED, 'no authorization header: ACL is on, configure the client with sessionCredentials {accessKey, accessSecret}');
     const sp = auth.indexOf(' ');
     if (sp < 0) throw new ProxyError(Code.UNAUTHORIZED, 'the authorization header is malformed');
@@ -88,6 +105,18 @@ export class Authenticator {
     const b = Buffer.from(signature.toUpperCase());
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ProxyError(Code.UNAUTHORIZED, `the signature of access key ${accessKey} does not match: check accessSecret`);
     return accessKey;
+  }
+
+  private whitelisted(kind: 'authn' | 'authz', rpcCode: string | undefined): boolean {
+    const sw = this.shared?.switches;
+    const text = (kind === 'authn' ? sw?.authenticationWhitelist : sw?.authorizationWhitelist) ?? '';
+    if (text === '' || rpcCode === undefined) return false;
+    const p = this.parsed[kind];
+    if (p.text !== text) {
+      p.text = text;
+      p.set = parseWhitelist(text);
+    }
+    return p.set.has(rpcCode);
   }
 
   private async secretOf(accessKey: string): Promise<string> {
@@ -107,6 +136,9 @@ export class Authenticator {
    */
   async authorize(accessKey: string | undefined, peer: string, request: unknown): Promise<void> {
     if (!this.shared || !this.authorizationEnabled) return;
+    const rpcCode = protoFullName(request) ?? 'unknown';
+    // Every context of one gRPC request has the same rpcCode: a whitelisted one skips them all.
+    if (this.whitelisted('authz', rpcCode)) return;
     const user = accessKey === undefined ? undefined : await this.shared.metadata.getUser(accessKey);
     if (accessKey !== undefined && !user && this.secrets.has(accessKey)) return;
     let needs: Array<{ resource: Resource; actions: ActionValue[] }>;
@@ -122,7 +154,7 @@ export class Authenticator {
     const lookup = { getUser: (n: string) => (n === accessKey ? user : undefined), aclOf: (subject: string) => (user && subject === userSubject(user.username) ? acl : undefined) };
     const sourceIp = sourceIpOf(peer);
     for (const n of needs) {
-      const ctx: AuthorizationContext = { ...(accessKey !== undefined ? { username: accessKey } : {}), resource: n.resource, actions: n.actions, sourceIp, rpcCode: requestName(request) };
+      const ctx: AuthorizationContext = { ...(accessKey !== undefined ? { username: accessKey } : {}), resource: n.resource, actions: n.actions, sourceIp, rpcCode };
       try {
         authorize(lookup, ctx);
       } catch (err) {
@@ -133,9 +165,6 @@ export class Authenticator {
   }
 }
 
-function requestName(request: unknown): string {
-  return (request as { constructor?: { name?: string } })?.constructor?.name ?? 'unknown';
-}
 
 const PUB = [Action.PUB];
 const SUB = [Action.SUB];

@@ -17,7 +17,7 @@ import type { TelemetryStream } from './grpc-client-channel.js';
 import { GrpcClientManager } from './grpc-client-manager.js';
 import { fromGrpcMessage, propertiesString, ProxyProp, stripNamespace, toGrpcMessage, wrapNamespace } from './message-converter.js';
 import type { MessagingProcessor, TopicMessageType, TopicRouteView } from './messaging-processor.js';
-import { Code, D, durationMs, durationOf, S, timestampOf, type CodeValue, type df, type IMessagingServiceServer, type sv } from './proto.js';
+import { Code, D, durationMs, durationOf, protoFullName, S, TELEMETRY_COMMAND_NAME, timestampOf, type CodeValue, type df, type IMessagingServiceServer, type sv } from './proto.js';
 import { MAX_MSG_NUMS_FOR_POP_REQUEST, type ProxyConfig } from './proxy-config.js';
 import { decodeReceiptHandle, encodeReceiptHandle, nextVisibleTime } from './receipt-handle.js';
 import { codeOfRemoting, okStatus, ProxyError, status, statusOfError } from './status.js';
@@ -129,8 +129,8 @@ export class GrpcMessagingApplication {
   // ---- plumbing ----
 
   /** The request's context, once its signature is checked and, with `request`, its access to what it names. */
-  private async context(md: Metadata, peer: string, request?: unknown): Promise<Ctx> {
-    const accessKey = await this.auth.check(md);
+  private async context(md: Metadata, peer: string, request?: unknown, rpcCode = protoFullName(request)): Promise<Ctx> {
+    const accessKey = await this.auth.check(md, rpcCode);
     const clientId = header(md, 'x-mq-client-id');
     if (!clientId) throw new ProxyError(Code.CLIENT_ID_REQUIRED, 'the x-mq-client-id header is required');
     const ctx: Ctx = { clientId, namespace: header(md, 'x-mq-namespace') || undefined, peer: peerAddress(peer), language: header(md, 'x-mq-language') ?? 'JAVA' };
@@ -295,7 +295,8 @@ export class GrpcMessagingApplication {
     let ctx: Ctx;
     try {
       // Commands wait in the stream meanwhile: it does not flow before the 'data' listener below.
-      ctx = await this.context(call.metadata, call.getPeer());
+      // Upstream authenticates each TelemetryCommand as it comes: the stream is whitelisted by that name.
+      ctx = await this.context(call.metadata, call.getPeer(), undefined, TELEMETRY_COMMAND_NAME);
     } catch (err) {
       if (!(err instanceof ProxyError)) this.logger.error({ err }, 'gRPC Telemetry failed');
       const tc = new S.TelemetryCommand();

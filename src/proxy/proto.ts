@@ -55,3 +55,27 @@ export function timestampMs(t: { getSeconds(): number; getNanos(): number } | un
   if (!t) return 0;
   return t.getSeconds() * 1000 + Math.floor(t.getNanos() / 1e6);
 }
+
+/** The package of every message of service.proto and definition.proto. */
+const PROTO_PACKAGE = 'apache.rocketmq.v2';
+
+/**
+ * Full protobuf names of the top-level message classes, by class. The generated JS carries no
+ * descriptor, and the `S` exports are exactly the package's top-level messages (plus enums,
+ * which are no functions), so the name is the package and the export name.
+ */
+const FULL_NAMES: ReadonlyMap<unknown, string> = new Map(
+  Object.entries(ServicePb).filter(([, v]) => typeof v === 'function').map(([k, v]) => [v, `${PROTO_PACKAGE}.${k}`]),
+);
+
+/**
+ * A request's full protobuf name, e.g. `apache.rocketmq.v2.QueryRouteRequest`: what upstream
+ * takes as a gRPC request's rpcCode (`getDescriptorForType().getFullName()`), and so the name
+ * `authenticationWhitelist` / `authorizationWhitelist` list it by.
+ */
+export function protoFullName(message: unknown): string | undefined {
+  return message === null || typeof message !== 'object' ? undefined : FULL_NAMES.get(message.constructor);
+}
+
+/** The full name of TelemetryCommand, the message a Telemetry stream carries. */
+export const TELEMETRY_COMMAND_NAME = `${PROTO_PACKAGE}.TelemetryCommand`;

@@ -58,6 +58,12 @@ export interface ProxyConfig {
   /** Cluster mode: each resource an RPC touches must be allowed by the user's ACL on the brokers. */
   authorizationEnabled: boolean;
   /**
+   * Cluster mode (upstream `AuthConfig`): comma-separated gRPC requests that skip authentication
+   * / authorization, named by their message's full name, e.g. `apache.rocketmq.v2.QueryRouteRequest`.
+   */
+  authenticationWhitelist: string;
+  authorizationWhitelist: string;
+  /**
    * Upstream's pluggable auth classes (`authenticationProvider`, `authenticationMetadataProvider`,
    * `authenticationStrategy`, and the authorization ones). Accepted so an upstream file can be
    * reused; this proxy has one implementation of each, the defaults upstream's proxy uses.
@@ -110,6 +116,8 @@ export function defaultProxyConfig(): ProxyConfig {
     channelExpiredTimeout: 120_000,
     authenticationEnabled: false,
     authorizationEnabled: false,
+    authenticationWhitelist: '',
+    authorizationWhitelist: '',
     rocketMQClusterName: DEFAULT_CLUSTER,
     userCacheMaxNum: 20_000,
     userCacheExpiredSeconds: 300,
@@ -132,6 +140,7 @@ const BOOLEAN_KEYS = ['enableTopicMessageTypeCheck', 'authenticationEnabled', 'a
 const STRING_KEYS = [
   'host', 'innerClientAuthenticationCredentials', 'rocketMQClusterName', 'authenticationProvider', 'authenticationMetadataProvider',
   'authenticationStrategy', 'authorizationProvider', 'authorizationMetadataProvider', 'authorizationStrategy',
+  'authenticationWhitelist', 'authorizationWhitelist',
 ] as const;
 
 /**

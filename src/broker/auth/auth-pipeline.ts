@@ -43,7 +43,8 @@ function isStateful(strategy: string): boolean {
   return /stateful/i.test(strategy);
 }
 
-function whitelist(v: string): Set<string> {
+/** The entries of a comma-separated whitelist setting, trimmed (upstream `AbstractAuthenticationStrategy`). */
+export function parseWhitelist(v: string): Set<string> {
   return new Set(v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 }
 
@@ -81,7 +82,7 @@ export class AuthPipeline {
   };
 
   private authenticate(req: RemotingCommand, conn: Connection): void {
-    if (whitelist(this.config.authenticationWhitelist).has(String(req.code))) return;
+    if (parseWhitelist(this.config.authenticationWhitelist).has(String(req.code))) return;
     const username = req.extFields?.[SessionCredentialsKey.ACCESS_KEY];
     if (!isStateful(this.config.authenticationStrategy)) {
       this.doAuthenticate(req, username, conn);
@@ -115,7 +116,7 @@ export class AuthPipeline {
 
   private authorizeRequest(req: RemotingCommand, conn: Connection): void {
     const contexts = remotingAuthorizationContexts(req, sourceIpOf(conn.remoteAddress), this.config.brokerClusterName);
-    const skip = whitelist(this.config.authorizationWhitelist);
+    const skip = parseWhitelist(this.config.authorizationWhitelist);
     const stateful = isStateful(this.config.authorizationStrategy);
     for (const ctx of contexts) {
       if (skip.has(ctx.rpcCode)) continue;
