@@ -118,6 +118,9 @@ export function isMessageMagic(magic: number): boolean {
   return magic === MESSAGE_MAGIC_CODE_V1 || magic === MESSAGE_MAGIC_CODE_V2;
 }
 
+/** The smallest a message record can be: its fixed fields with an empty body, a 1-byte topic and no properties. */
+export const MIN_RECORD_SIZE = 91;
+
 /** The fields of a decoded record, as plain objects built elsewhere also carry them. */
 export type MessageExt = Omit<StoredRecord, 'toJSON'>;
 
@@ -136,7 +139,7 @@ export function checkRecord(buf: Buffer, pos: number, checkCRC: boolean): Record
   const magic = int32At(buf, pos + 4);
   if (magic === BLANK_MAGIC_CODE) return { ok: false, reason: 'blank', blank: true, size };
   if (!isMessageMagic(magic)) return { ok: false, reason: `bad magic code ${magic}` };
-  if (size < 91 || pos + size > buf.length) return { ok: false, reason: `record size ${size} out of range` };
+  if (size < MIN_RECORD_SIZE || pos + size > buf.length) return { ok: false, reason: `record size ${size} out of range` };
   const bodyLenPos = pos + bodyLengthPos(int32At(buf, pos + RecordPos.SYSFLAG));
   if (bodyLenPos + 4 > pos + size) return { ok: false, reason: 'body length outside record' };
   const bodyLen = int32At(buf, bodyLenPos);

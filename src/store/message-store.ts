@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { commitLogDir, commitLogDirs, splitStorePaths, type MessageStoreConfig } from '../common/config.js';
 import { int16At, int32At, int8At, readLong } from '../common/bytes.js';
-import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
+import { bodyLengthPos, isMessageMagic, MESSAGE_MAGIC_CODE_V2, MIN_RECORD_SIZE, recordSize, storeTimestampPos, writeRecordInto, RecordPos } from '../common/message-record.js';
 import { joinedOffsetMessageIds, OffsetMessageId } from '../common/message-id.js';
 import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import { findPropertyValues } from '../common/properties.js';
@@ -13,6 +13,7 @@ import { isSystemTopic, SystemTopic } from '../common/topic.js';
 import { delayOfLevel, parseDelayLevels } from '../common/delay-level.js';
 import { CommitLog, type DispatchRequest, type PutMessageStatus, type ReadArena } from './commit-log.js';
 import { walkSegment, WalkBuffer } from './record-walk.js';
+import type { MappedFile } from './mapped-file.js';
 import { ConsumeQueue, CQ_STORE_UNIT_SIZE } from './consume-queue.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { IndexService, indexKeyPrefixHash } from './index-service.js';
@@ -132,6 +133,8 @@ export class DefaultMessageStore {
   /** The dispatcher of replicated records (see appendToCommitLog), made at the first append. */
   private replicaDispatch?: (buf: Buffer, pos: number, phy: number) => void;
   private replicaWalk?: WalkBuffer;
+  /** Where a slave's reput found bytes that are no record (said once per position: the reput stays there). */
+  private replicaUnreadableAt = -1;
 
   constructor(readonly config: MessageStoreConfig, storeHost: Buffer, private readonly logger: Logger, physicalMemory = 8 * 1024 ** 3, opts: { replica?: boolean } = {}) {
     this.replica = opts.replica === true;
@@ -322,9 +325,36 @@ export class DefaultMessageStore {
         return true;
       });
       this.dispatchedOffset = r.stop === 'blank' ? base + fileSize : last;
+      if (typeof r.stop === 'object' && !this.replicaRecordPending(f, last, end, fileSize)) this.onUnreadableReplica(last, r.stop.reason);
       // A record cut by the frame, or the end of what arrived: the next append continues.
       if (r.stop !== 'blank') return;
     }
+  }
+
+  /**
+   * Whether the bytes at `at` may still become a whole record as more arrive: too few for a
+   * header yet, or a message header whose record runs past what has arrived.
+   */
+  private replicaRecordPending(f: MappedFile, at: number, end: number, fileSize: number): boolean {
+    if (end - at < 8) return true;
+    const h = Buffer.allocUnsafe(8);
+    if (f.readSyncInto(h, 0, at - f.fileFromOffset, 8) < 8) return true;
+    const size = int32At(h, 0);
+    return isMessageMagic(int32At(h, 4)) && size >= MIN_RECORD_SIZE && at + size > end && at - f.fileFromOffset + size <= fileSize;
+  }
+
+  /**
+   * Bytes at the dispatch position that no further append can make a record: the slave's log
+   * and its master's differ there (the slave once followed another master, or lost or kept a
+   * tail the master has not), so the master's bytes landed mid-record. Upstream's reput logs it
+   * as a [BUG] (a slave's ReputMessageService then stays at the offset, as here); nothing past it
+   * reaches the ConsumeQueues, which dispatchBehindBytes shows growing. Said once per position.
+   */
+  private onUnreadableReplica(at: number, reason: string): void {
+    if (this.replicaUnreadableAt === at) return;
+    this.replicaUnreadableAt = at;
+    this.logger.error(`[BUG] the slave's CommitLog diverged from its master's at offset ${at} (${reason}): the replicated bytes there are no message, `
+      + 'so nothing from there on is dispatched to the ConsumeQueues. Stop this slave, clear its store directory, and start it again to copy the master\'s log afresh.');
   }
 
   /** Loads every queue found on disk; `unsyncedFrom` as for ConsumeQueue.load. */

@@ -98,3 +98,50 @@ test('a master says so when a slave asks for an offset its retention has deleted
     await master?.close();
   }
 });
+
+test('a slave whose log diverged mid-record from its master\'s says so once, and its dispatch stays behind', async () => {
+  let first: Master | undefined;
+  let second: Master | undefined;
+  let slave: Slave | undefined;
+  let again: Slave | undefined;
+  let producer: Producer | undefined;
+  try {
+    // The slave replicates a first master's log of 800-byte bodies...
+    first = await startMaster();
+    slave = await startSlave(first.mq.namesrvAddr);
+    await createTopic(first.mq.namesrvAddr, first.mq.brokerAddr, 'Diverged');
+    producer = new Producer({ namesrvAddr: first.mq.namesrvAddr, group: 'diverged_pg' });
+    await producer.start();
+    for (let i = 0; i < 10; i++) assert.equal((await producer.send(new Message('Diverged', 'a'.repeat(800)))).sendStatus, 'SEND_OK');
+    await producer.shutdown();
+    producer = undefined;
+    await waitUntil(() => slave!.broker.messageStore.maxPhyOffset === first!.mq.broker.messageStore.maxPhyOffset, 'the slave to catch up');
+    const slaveMax = slave.broker.messageStore.maxPhyOffset;
+    await slave.stop();
+    // ...then follows a second master whose longer log has records of another size: the slave's
+    // end falls inside one of them, and the master streams on from there.
+    second = await startMaster();
+    const m2 = second.mq.broker;
+    await createTopic(second.mq.namesrvAddr, second.mq.brokerAddr, 'Diverged');
+    producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'diverged_pg2' });
+    await producer.start();
+    while (m2.messageStore.maxPhyOffset < slaveMax + 4000) assert.equal((await producer.send(new Message('Diverged', 'b'.repeat(1300)))).sendStatus, 'SEND_OK');
+    again = await startSlave(second.mq.namesrvAddr, {}, {}, slave.dir);
+    const s = again.broker;
+    await waitUntil(() => s.messageStore.maxPhyOffset === m2.messageStore.maxPhyOffset, 'the master\'s bytes to reach the slave');
+    const said = (): string[] => again!.lines.filter((l) => l.level >= 50 && /diverged from its master's/.test(l.msg ?? '')).map((l) => l.msg!);
+    await waitUntil(() => said().length > 0, 'the slave to say its log diverged');
+    assert.match(said()[0]!, new RegExp(`at offset ${slaveMax} .*clear its store directory`));
+    // More of the master's bytes arrive: nothing more is dispatched, and it is not said again.
+    await producer.send(new Message('Diverged', 'c'));
+    await waitUntil(() => s.messageStore.maxPhyOffset === m2.messageStore.maxPhyOffset, 'the next record to reach the slave');
+    assert.equal(said().length, 1);
+    assert.equal(Number(s.messageStore.runtimeInfo().dispatchBehindBytes), s.messageStore.maxPhyOffset - slaveMax);
+  } finally {
+    await producer?.shutdown();
+    await again?.stop();
+    await slave?.close();
+    await second?.close();
+    await first?.close();
+  }
+});
