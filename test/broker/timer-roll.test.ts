@@ -18,7 +18,7 @@ test('timers beyond the roll window are parked, re-put and still delivered on ti
     await put(o, 'RollTopic', 'r5', { TIMER_DELAY_MS: '5000' });
     await put(o, 'RollTopic', 'r8', { TIMER_DELAY_MS: '8000' });
     await put(o, 'RollTopic', 'n1', { TIMER_DELAY_MS: '1500' });
-    await until(() => o.timer.metrics.timingCountOf('RollTopic') === 3, 5000, 'three timers counted for RollTopic');
+    await until(() => o.timer.metrics.countOf('RollTopic') === 3, 5000, 'three timers counted for RollTopic');
     const seen = new Map<string, number>();
     await until(async () => {
       for (const m of await readAll(o.store, 'RollTopic')) if (!seen.has(m.body.toString())) seen.set(m.body.toString(), Date.now());
@@ -38,7 +38,7 @@ test('timers beyond the roll window are parked, re-put and still delivered on ti
     assert.equal(roll('n1'), 0);
     assert.ok(o.timer.stats.rolled >= 2);
     // Timer metrics: a roll takes a timer out of the wheel and files it again, so nothing is left over.
-    assert.equal(o.timer.metrics.timingCountOf('RollTopic'), 0);
+    assert.equal(o.timer.metrics.countOf('RollTopic'), 0);
   } finally {
     await o.close();
     tmp.cleanup();

@@ -209,7 +209,7 @@ export class TimerMessageStore {
     const rec = this.store.lookMessageByOffset(readLong(u, UnitPos.PHY_OFFSET));
     const info = rec ? recordInfo(rec) : undefined;
     const realTopic = info ? getProperty(info.properties, MessageConst.REAL_TOPIC) : undefined;
-    if (realTopic) this.metrics.add(realTopic, isDelete(u.readInt32BE(UnitPos.MAGIC)) ? -1 : 1);
+    if (realTopic) this.metrics.addAndGet(realTopic, isDelete(u.readInt32BE(UnitPos.MAGIC)) ? -1 : 1);
   }
 
   private slotOf(u: Buffer): number {
@@ -419,7 +419,7 @@ export class TimerMessageStore {
       this.stats.enqueued++;
       this.enqueuePerf.flow();
       // As upstream's doEnqueue: a timer counts for its real topic, a delete marker cancels one.
-      if (realTopic) this.metrics.add(realTopic, marker ? -1 : 1, now);
+      if (realTopic) this.metrics.addAndGet(realTopic, marker ? -1 : 1, now);
     }
     this.enqueueOffset += n;
     await this.log.flushWrites();
@@ -579,7 +579,7 @@ export class TimerMessageStore {
       this.dequeuePerf.flow();
       // As upstream: out of the wheel now, counted again when the rolled copy is filed.
       const rolledTopic = getProperty(info.properties, MessageConst.REAL_TOPIC);
-      if (rolledTopic) this.metrics.add(rolledTopic, -1, now);
+      if (rolledTopic) this.metrics.addAndGet(rolledTopic, -1, now);
       const props = editProperties(input.properties, (p) => {
         p.set(TimerProp.ROLL_TIMES, String((parseJavaLong(p.get(TimerProp.ROLL_TIMES) ?? '') ?? 0) + 1));
         p.set(TimerProp.ENQUEUE_MS, writeTime);
@@ -608,7 +608,7 @@ export class TimerMessageStore {
     });
     this.stats.delivered++;
     this.dequeuePerf.flow();
-    this.metrics.add(realTopic, -1, now);
+    this.metrics.addAndGet(realTopic, -1, now);
     return {
       ...input, topic: realTopic, queueId: Number(getProperty(p, MessageConst.REAL_QUEUE_ID) ?? 0) || 0,
       properties: props, tagsCode: tagsCodeOf(props), waitStoreMsgOK: false,
