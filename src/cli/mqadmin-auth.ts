@@ -113,6 +113,33 @@ function targetOptions(c: Command, verb: string): Command {
     .option('-b, --brokerAddr <addr>', `${verb} which broker`);
 }
 
+/**
+ * copyUser / copyAcl (upstream `CopyUsersSubCommand` / `CopyAclsSubCommand`): the named entries,
+ * or every one, from one broker to another, created there or updated when it has them already.
+ */
+async function copyEntries<T>(ctx: Ctx, from: string, to: string, keys: string[] | undefined, what: string, ops: {
+  get(addr: string, key: string): Promise<T | undefined>;
+  list(addr: string): Promise<T[]>;
+  create(addr: string, e: T): Promise<unknown>;
+  update(addr: string, e: T): Promise<unknown>;
+  key(e: T): string;
+}): Promise<void> {
+  const entries: T[] = [];
+  if (keys && keys.length > 0) {
+    for (const k of keys) {
+      const e = await ops.get(from, k);
+      if (e !== undefined) entries.push(e);
+    }
+  } else {
+    entries.push(...await ops.list(from));
+  }
+  for (const e of entries) {
+    if (await ops.get(to, ops.key(e)) === undefined) await ops.create(to, e);
+    else await ops.update(to, e);
+    ctx.p(`copy ${what} of %s from %s to %s success.%n`, ops.key(e), from, to);
+  }
+}
+
 /** Runs `each` on the broker, or on every broker (with slaves when `all`) of the cluster. */
 async function onTargets(ctx: Ctx, f: Target, all: boolean, each: (addr: string) => Promise<void>): Promise<void> {
   needTarget(f);
@@ -198,23 +225,11 @@ export function registerAuthCommands(sub: Sub): void {
     .requiredOption('-t, --toBroker <addr>', 'the target broker that the users copy to')
     .option('-u, --usernames <names>', 'the username list of user to copy.'),
   async (ctx, f) => {
-    const from = f.fromBroker.trim();
-    const to = f.toBroker.trim();
-    const names = split(f.usernames);
-    const users: UserInfo[] = [];
-    if (names && names.length > 0) {
-      for (const n of names) {
-        const u = await ctx.admin.api.getUser(from, n);
-        if (u) users.push(u);
-      }
-    } else {
-      users.push(...await ctx.admin.api.listUser(from));
-    }
-    for (const u of users) {
-      if (await ctx.admin.api.getUser(to, u.username!) === undefined) await ctx.admin.api.createUser(to, u);
-      else await ctx.admin.api.updateUser(to, u);
-      ctx.p('copy user of %s from %s to %s success.%n', u.username, from, to);
-    }
+    const api = ctx.admin.api;
+    await copyEntries(ctx, f.fromBroker.trim(), f.toBroker.trim(), split(f.usernames), 'user', {
+      get: (addr, name) => api.getUser(addr, name), list: (addr) => api.listUser(addr),
+      create: (addr, u) => api.createUser(addr, u), update: (addr, u) => api.updateUser(addr, u), key: (u) => u.username!,
+    });
   });
 
   for (const [name, verb] of [['createAcl', 'create'], ['updateAcl', 'update']] as const) {
@@ -282,22 +297,10 @@ export function registerAuthCommands(sub: Sub): void {
     .requiredOption('-t, --toBroker <addr>', 'the target broker that the acls copy to')
     .option('-s, --subjects <subjects>', 'the subject list of acl to copy.'),
   async (ctx, f) => {
-    const from = f.fromBroker.trim();
-    const to = f.toBroker.trim();
-    const subjects = split(f.subjects);
-    const acls: AclInfo[] = [];
-    if (subjects && subjects.length > 0) {
-      for (const s of subjects) {
-        const a = await ctx.admin.api.getAcl(from, s);
-        if (a) acls.push(a);
-      }
-    } else {
-      acls.push(...await ctx.admin.api.listAcl(from));
-    }
-    for (const a of acls) {
-      if (await ctx.admin.api.getAcl(to, a.subject!) === undefined) await ctx.admin.api.createAcl(to, a);
-      else await ctx.admin.api.updateAcl(to, a);
-      ctx.p('copy acl of %s from %s to %s success.%n', a.subject, from, to);
-    }
+    const api = ctx.admin.api;
+    await copyEntries(ctx, f.fromBroker.trim(), f.toBroker.trim(), split(f.subjects), 'acl', {
+      get: (addr, subject) => api.getAcl(addr, subject), list: (addr) => api.listAcl(addr),
+      create: (addr, a) => api.createAcl(addr, a), update: (addr, a) => api.updateAcl(addr, a), key: (a) => a.subject!,
+    });
   });
 }
