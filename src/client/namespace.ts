@@ -1,4 +1,4 @@
-import { DLQ_GROUP_TOPIC_PREFIX, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX } from '../common/topic.js';
+import { DLQ_GROUP_TOPIC_PREFIX, isSystemTopic, RETRY_GROUP_TOPIC_PREFIX, withoutRetryAndDLQ } from '../common/topic.js';
 import { ClientErrorCode, MQClientError } from './errors.js';
 import type { MessageQueue } from './route.js';
 import type { AllocateMessageQueueStrategy } from './rebalance/index.js';
@@ -20,13 +20,6 @@ const ROCKSDB_OFFSET_TOPIC = 'CHECKPOINT_TOPIC';
 /** Upstream `NamespaceUtil.isSystemResource`: a system topic or a `CID_RMQ_SYS_` group. */
 export function isSystemResource(resource: string): boolean {
   return isSystemTopic(resource) || resource === ROCKSDB_OFFSET_TOPIC || resource.startsWith(SYS_CONSUMER_GROUP_PREFIX);
-}
-
-/** Upstream `withOutRetryAndDLQ`: the name after a `%RETRY%` or `%DLQ%` prefix. */
-function withoutRetryAndDLQ(resource: string): string {
-  if (resource.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return resource.slice(RETRY_GROUP_TOPIC_PREFIX.length);
-  if (resource.startsWith(DLQ_GROUP_TOPIC_PREFIX)) return resource.slice(DLQ_GROUP_TOPIC_PREFIX.length);
-  return resource;
 }
 
 /** The `%RETRY%` / `%DLQ%` prefix of `resource`, or ''. */

@@ -63,6 +63,12 @@ export function isRetryTopic(topic: string): boolean {
 export function isDLQTopic(topic: string): boolean {
   return topic.startsWith(DLQ_GROUP_TOPIC_PREFIX);
 }
+/** Upstream `NamespaceUtil.withOutRetryAndDLQ`: the name after a `%RETRY%` or `%DLQ%` prefix. */
+export function withoutRetryAndDLQ(resource: string): string {
+  if (resource.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return resource.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+  if (resource.startsWith(DLQ_GROUP_TOPIC_PREFIX)) return resource.slice(DLQ_GROUP_TOPIC_PREFIX.length);
+  return resource;
+}
 /** Upstream `TopicValidator.isSystemTopic`. */
 export function isSystemTopic(topic: string): boolean {
   return SYSTEM_TOPICS.has(topic) || topic.startsWith(SYSTEM_TOPIC_PREFIX);

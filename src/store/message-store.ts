@@ -917,13 +917,9 @@ export class DefaultMessageStore {
       commitLogDiskFlushedOffset: String(this.commitLog.flushedOffset),
       consumeQueueCount: String([...this.allQueues()].length),
     };
-    let minRatio = Number.MAX_VALUE;
-    for (const p of this.commitLogPaths()) {
-      const r = diskUsageRatio(p);
-      info[`commitLogDiskRatio_${p}`] = javaDoubleString(r);
-      minRatio = Math.min(minRatio, r);
-    }
-    info.commitLogDiskRatio = javaDoubleString(minRatio);
+    const cl = this.commitLogDiskRatios();
+    for (const [p, r] of cl.byPath) info[`commitLogDiskRatio_${p}`] = javaDoubleString(r);
+    info.commitLogDiskRatio = javaDoubleString(cl.least);
     info.consumeQueueDiskRatio = javaDoubleString(diskUsageRatio(this.cqRoot));
     info.dispatchBehindBytes = String(this.dispatchBehindBytes());
     // No lock is held across a put here (appends are reserved in order on one thread).
@@ -945,6 +941,12 @@ export class DefaultMessageStore {
     return Math.max(0, this.commitLog.writtenOffset - this.dispatchedOffset);
   }
 
+  /** Disk use of each CommitLog directory, and the least of them, by which the CommitLog counts (upstream `minPhysicsDiskRatio`). */
+  private commitLogDiskRatios(): { byPath: Array<[string, number]>; least: number } {
+    const byPath = this.commitLogPaths().map((p): [string, number] => [p, diskUsageRatio(p)]);
+    return { byPath, least: Math.min(...byPath.map(([, r]) => r)) };
+  }
+
   /** The CommitLog's directories (upstream `getStorePathPhysic`, split on `,`). */
   commitLogPaths(): string[] {
     return commitLogDirs(this.config);
@@ -955,10 +957,8 @@ export class DefaultMessageStore {
    * `CL:  0.93 CQ:  0.93 INDEX:  0.93`, the CommitLog by its least used path.
    */
   diskUtil(): string {
-    let physic = 100;
-    for (const p of this.commitLogPaths()) physic = Math.min(physic, diskUsageRatio(p));
     const f = (v: number): string => v.toFixed(2).padStart(5);
-    return `CL: ${f(physic)} CQ: ${f(diskUsageRatio(this.cqRoot))} INDEX: ${f(diskUsageRatio(join(this.config.storePathRootDir, 'index')))}`;
+    return `CL: ${f(this.commitLogDiskRatios().least)} CQ: ${f(diskUsageRatio(this.cqRoot))} INDEX: ${f(diskUsageRatio(join(this.config.storePathRootDir, 'index')))}`;
   }
 
   /**

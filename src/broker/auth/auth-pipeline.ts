@@ -67,10 +67,9 @@ export class AuthPipeline {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The RemotingServer pipeline: null to go on, or the NO_PERMISSION answer. */
+  /** The RemotingServer pipeline (installed only when a switch is on): null to go on, or the NO_PERMISSION answer. */
   readonly handle = (req: RemotingCommand, conn: Connection): RemotingCommand | null => {
     const cfg = this.config;
-    if (!cfg.authenticationEnabled && !cfg.authorizationEnabled) return null;
     try {
       if (cfg.authenticationEnabled) this.authenticate(req, conn);
       if (cfg.authorizationEnabled) this.authorizeRequest(req, conn);

@@ -1,10 +1,11 @@
 import { RequestCode } from '../../remoting/codes.js';
 import type { RemotingCommand } from '../../remoting/command.js';
 import { SessionCredentialsKey } from '../../remoting/acl-signature.js';
+import { isRetryTopic } from '../../common/topic.js';
 import { clientBodyObject, objectsOf } from '../client/heartbeat.js';
 import {
   Action, AuthError, Decision, PolicyType, ResourcePattern, ResourceType, UserStatus, UserType, clusterResource,
-  entryMatchesActions, entryMatchesSource, groupResource, isRetryTopic, resourceKey, resourceMatches, topicResource,
+  entryMatchesActions, entryMatchesSource, groupResource, resourceKey, resourceMatches, topicResource,
   userSubject, type ActionValue, type Acl, type PolicyEntry, type Resource, type User,
 } from './model.js';
 
@@ -115,7 +116,7 @@ export function remotingAuthorizationContexts(req: RemotingCommand, sourceIp: st
     out.push({ ...(username !== undefined ? { username } : {}), resource, actions, ...(sourceIp ? { sourceIp } : {}), rpcCode });
   };
   const topicOrRetryGroup = (topic: string | undefined, group: string | undefined, pub: ActionValue[]): void => {
-    if (isRetryTopic(topic)) add(groupResource(group && group.trim() !== '' ? group : topic!), SUB);
+    if (isRetryTopic(topic ?? '')) add(groupResource(group && group.trim() !== '' ? group : topic!), SUB);
     else add(topicResource(topic ?? ''), pub);
   };
   try {
@@ -140,7 +141,7 @@ export function remotingAuthorizationContexts(req: RemotingCommand, sourceIp: st
       // the same queues as PULL_MESSAGE, so it is checked the same way here.
       case RequestCode.PULL_MESSAGE:
       case RequestCode.LITE_PULL_MESSAGE:
-        if (!isRetryTopic(fields.topic)) add(topicResource(fields.topic ?? ''), SUB);
+        if (!isRetryTopic(fields.topic ?? '')) add(topicResource(fields.topic ?? ''), SUB);
         add(groupResource(fields.consumerGroup ?? ''), SUB);
         break;
       case RequestCode.QUERY_MESSAGE:
@@ -164,11 +165,11 @@ export function remotingAuthorizationContexts(req: RemotingCommand, sourceIp: st
         add(groupResource(fields.consumerGroup ?? ''), [Action.SUB, Action.GET]);
         break;
       case RequestCode.QUERY_CONSUMER_OFFSET:
-        if (!isRetryTopic(fields.topic)) add(topicResource(fields.topic ?? ''), [Action.SUB, Action.GET]);
+        if (!isRetryTopic(fields.topic ?? '')) add(topicResource(fields.topic ?? ''), [Action.SUB, Action.GET]);
         add(groupResource(fields.consumerGroup ?? ''), [Action.SUB, Action.GET]);
         break;
       case RequestCode.UPDATE_CONSUMER_OFFSET:
-        if (!isRetryTopic(fields.topic)) add(topicResource(fields.topic ?? ''), [Action.SUB, Action.UPDATE]);
+        if (!isRetryTopic(fields.topic ?? '')) add(topicResource(fields.topic ?? ''), [Action.SUB, Action.UPDATE]);
         add(groupResource(fields.consumerGroup ?? ''), [Action.SUB, Action.UPDATE]);
         break;
       case RequestCode.LOCK_BATCH_MQ:

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from '../../common/topic.js';
+import { withoutRetryAndDLQ } from '../../common/topic.js';
 import type { AclInfo, PolicyEntryInfo, UserInfo } from '../../common/acl-info.js';
 
 export type { AclInfo, PolicyEntryInfo, PolicyInfo, UserInfo } from '../../common/acl-info.js';
@@ -94,20 +94,9 @@ export interface Resource {
   pattern: ResourcePatternValue;
 }
 
-/** `%RETRY%`/`%DLQ%` (with an optional namespace) taken off a group name (upstream `NamespaceUtil.withOutRetryAndDLQ`). */
-function withoutRetryAndDlq(name: string): string {
-  if (name.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return name.slice(RETRY_GROUP_TOPIC_PREFIX.length);
-  if (name.startsWith(DLQ_GROUP_TOPIC_PREFIX)) return name.slice(DLQ_GROUP_TOPIC_PREFIX.length);
-  return name;
-}
-
-export function isRetryTopic(topic: string | undefined): boolean {
-  return topic !== undefined && topic.startsWith(RETRY_GROUP_TOPIC_PREFIX);
-}
-
 export const topicResource = (name: string): Resource => ({ type: ResourceType.TOPIC, name, pattern: ResourcePattern.LITERAL });
 /** As upstream `Resource.ofGroup`: a retry topic names its group. */
-export const groupResource = (name: string): Resource => ({ type: ResourceType.GROUP, name: withoutRetryAndDlq(name), pattern: ResourcePattern.LITERAL });
+export const groupResource = (name: string): Resource => ({ type: ResourceType.GROUP, name: withoutRetryAndDLQ(name), pattern: ResourcePattern.LITERAL });
 export const clusterResource = (name: string): Resource => ({ type: ResourceType.CLUSTER, name, pattern: ResourcePattern.LITERAL });
 
 /**

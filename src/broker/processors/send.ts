@@ -88,13 +88,16 @@ export class SendMessageProcessor {
         return r;
       });
     }
-    if (!this.waitsForSlaves(input.waitStoreMsgOK)) return put.then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
+    if (!this.waitsForSlaves() || !input.waitStoreMsgOK) return put.then((r) => this.respond(req, r, queueId, uniqKey, recallHandle));
     return put.then(async (r) => this.respond(req, r, queueId, uniqKey, recallHandle, await this.replicated(r)));
   }
 
-  /** SYNC_MASTER and the message asks to wait (WAIT, default true): its ack waits for the slaves (upstream `needHandleHA`). */
-  private waitsForSlaves(wait: boolean): boolean {
-    return wait && this.broker.brokerConfig.brokerRole === 'SYNC_MASTER' && this.broker.haService !== undefined;
+  /**
+   * A SYNC_MASTER: the ack of a message that asks to wait (WAIT, default true) waits for the
+   * slaves (upstream `needHandleHA`). Asked first, so other brokers never look at the messages' flag.
+   */
+  private waitsForSlaves(): boolean {
+    return this.broker.brokerConfig.brokerRole === 'SYNC_MASTER' && this.broker.haService !== undefined;
   }
 
   /**
@@ -295,7 +298,7 @@ export class SendMessageProcessor {
       });
     }
     const put = this.broker.messageStore.putMessages(inputs);
-    if (!this.waitsForSlaves(inputs.some((m) => m.waitStoreMsgOK))) return put.then((r) => this.respond(req, r, queueId, undefined));
+    if (!this.waitsForSlaves() || !inputs.some((m) => m.waitStoreMsgOK)) return put.then((r) => this.respond(req, r, queueId, undefined));
     return put.then(async (r) => this.respond(req, r, queueId, undefined, undefined, await this.replicated(r)));
   }
 
@@ -332,10 +335,9 @@ function illegalRemark(maxSize: number): string {
   return `the message is illegal, maybe msg body or properties length not matched. msg body length limit ${maxSize}B, msg properties length limit 32KB.`;
 }
 
-/** Upstream `QueueTypeUtils.isBatchCq`: the topic's queue.type attribute says BatchCQ. */
+/** Upstream `QueueTypeUtils.isBatchCq`: the topic's queue.type attribute (plain names since load) says BatchCQ. */
 function isBatchCqTopic(tc: TopicConfig): boolean {
-  const a = tc.attributes;
-  return (a?.['queue.type'] ?? a?.['+queue.type']) === 'BatchCQ';
+  return tc.attributes?.['queue.type'] === 'BatchCQ';
 }
 
 const PUT_STATUS_TO_CODE: Record<PutMessageResult['status'], number> = {
