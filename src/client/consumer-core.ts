@@ -174,13 +174,21 @@ export async function withMasterBroker<T>(client: MQClientInstance, mq: MessageQ
  * and the consumer's own table goes to the master again once it is back.
  */
 export async function withOffsetBroker<T>(client: MQClientInstance, mq: MessageQueue, fn: (addr: string) => Promise<T>): Promise<T> {
-  let b = client.findBrokerInSubscribe(mq.brokerName, 0);
+  return fn((await subscribeBroker(client, mq, 0)).addr);
+}
+
+/**
+ * The member of `mq`'s broker to read from (`brokerId`, else the master, else any: upstream
+ * findBrokerAddressInSubscribe), loading the route once when none is known.
+ */
+async function subscribeBroker(client: MQClientInstance, mq: MessageQueue, brokerId: number): Promise<{ addr: string; slave: boolean }> {
+  let b = client.findBrokerInSubscribe(mq.brokerName, brokerId);
   if (!b) {
     await client.updateTopicRoute(mq.topic);
-    b = client.findBrokerInSubscribe(mq.brokerName, 0);
+    b = client.findBrokerInSubscribe(mq.brokerName, brokerId);
   }
   if (!b) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
-  return fn(b.addr);
+  return b;
 }
 
 /** The group's offsets: on the brokers (CLUSTERING) or in a local file (BROADCASTING); not loaded yet. */
@@ -337,12 +345,8 @@ export class PullAPIWrapper {
   async pullKernelImpl(mq: MessageQueue, offset: number, sub: SubscriptionData, commitOffset = 0): Promise<PullResult> {
     const s = this.settings;
     const brokerId = this.pullFromWhichNode.get(messageQueueKey(mq)) ?? 0;
-    let b = this.client.findBrokerInSubscribe(mq.brokerName, brokerId);
-    if (!b) {
-      await this.client.updateTopicRoute(mq.topic);
-      b = this.client.findBrokerInSubscribe(mq.brokerName, brokerId);
-    }
-    if (!b) throw new MQClientError(`broker ${mq.brokerName} has no address in the route of topic ${mq.topic}`, ClientErrorCode.NO_BROKER_ADDRESS, true);
+    // The route is known on all but the first pulls: no promise hop for those.
+    const b = this.client.findBrokerInSubscribe(mq.brokerName, brokerId) ?? await subscribeBroker(this.client, mq, brokerId);
     // As upstream: a slave is never asked to commit (it would not); the offset store does that.
     if (b.slave) commitOffset = 0;
     return this.client.api.pullMessage(b.addr, {
