@@ -155,10 +155,14 @@ export function delayLevelRefusal(value: string | undefined): PutRefusal {
 }
 
 /**
- * The answer to a timer message `toTimerTopic` could not park (upstream `SendMessageProcessor`
- * and `EndTransactionProcessor#sendFinalMessage` map the put statuses alike), or undefined.
+ * The answer to a timer message `toTimerTopic` could not park, or whose second of the wheel is
+ * congested (`congested`: the timer store's isReject, upstream WHEEL_TIMER_FLOW_CONTROL), or
+ * undefined (upstream `SendMessageProcessor` and `EndTransactionProcessor#sendFinalMessage` map
+ * the put statuses alike).
  */
-export function timerRefusal(route: TimerRoute, cfg: Pick<MessageStoreConfig, 'timerMaxDelaySec'>): PutRefusal | undefined {
+export function timerRefusal(
+  route: TimerRoute, cfg: Pick<MessageStoreConfig, 'timerMaxDelaySec' | 'timerCongestNumEachSlot'>, congested: (timerOutMs: number) => boolean,
+): PutRefusal | undefined {
   if (route.kind === 'WHEEL_TIMER_NOT_ENABLE') {
     return {
       code: ResponseCode.SYSTEM_ERROR,
@@ -171,17 +175,12 @@ export function timerRefusal(route: TimerRoute, cfg: Pick<MessageStoreConfig, 't
       remark: `timer message illegal, the delay time should not be bigger than the max delay ${cfg.timerMaxDelaySec * 1000}ms; or if set del msg, the delay time should be bigger than the current time (the max is timerMaxDelaySec; ${TimerProp.DELIVER_MS}, ${TimerProp.DELAY_SEC} and ${TimerProp.DELAY_MS} must be integers)`,
     };
   }
+  if (route.kind === 'TIMER' && congested(route.timerOutMs)) {
+    const n = cfg.timerCongestNumEachSlot;
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: `timer message is under flow control, max num limit is ${n * 2} or the current value is greater than ${n} and less than ${n * 2}, trigger random flow control`,
+    };
+  }
   return undefined;
-}
-
-/**
- * The answer to a timer message refused because its slot is congested (upstream
- * WHEEL_TIMER_FLOW_CONTROL, as SendMessageProcessor and EndTransactionProcessor answer it).
- */
-export function timerFlowControlRefusal(cfg: Pick<MessageStoreConfig, 'timerCongestNumEachSlot'>): PutRefusal {
-  const n = cfg.timerCongestNumEachSlot;
-  return {
-    code: ResponseCode.SYSTEM_ERROR,
-    remark: `timer message is under flow control, max num limit is ${n * 2} or the current value is greater than ${n} and less than ${n * 2}, trigger random flow control`,
-  };
 }

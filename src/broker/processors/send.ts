@@ -5,7 +5,7 @@ import { javaStringHashCode, timeMillisToHumanString2 } from '../../common/java.
 import { MessageConst, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR } from '../../common/message-const.js';
 import { getProperties, getProperty } from '../../common/properties.js';
 import { getDLQTopic, isNotAllowedSendTopic, isRetryTopic, RETRY_GROUP_TOPIC_PREFIX, SystemTopic, validateTopic } from '../../common/topic.js';
-import { delayLevelRefusal, editProperties, parseDelayLevel, timerFlowControlRefusal, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
+import { delayLevelRefusal, editProperties, parseDelayLevel, timerRefusal, toScheduleTopic, toTimerTopic, type TimerRoute } from '../message-util.js';
 import { TIMER_TOPIC, TimerProp } from '../timer/timer-const.js';
 import { buildRecallHandle } from '../../common/recall-handle.js';
 import { MessageSysFlag, transactionValue } from '../../common/sysflag.js';
@@ -40,6 +40,9 @@ export class SendMessageProcessor {
   private readonly bornHosts = new WeakMap<Connection, Buffer>();
   /** Values of SEND_PROP_NAMES of the message at hand, set by completeProperties (reused: the send path is synchronous up to the store). */
   private readonly propValues: Array<string | undefined> = [];
+
+  /** The timer store's flow control, made once (timerRefusal asks it only for timer messages). */
+  private readonly timerCongested = (timerOutMs: number): boolean => this.broker.timerMessageStore.isReject(timerOutMs);
 
   constructor(private readonly broker: BrokerController) {}
 
@@ -213,8 +216,7 @@ export class SendMessageProcessor {
     const timer = v[SendProp.TIMER_SEC] === undefined && v[SendProp.TIMER_MS] === undefined && v[SendProp.TIMER_AT] === undefined
       ? NOT_TIMED
       : toTimerTopic(input, b.storeConfig);
-    const refused = timerRefusal(timer, b.storeConfig)
-      ?? (timer.kind === 'TIMER' && b.timerMessageStore.isReject(timer.timerOutMs) ? timerFlowControlRefusal(b.storeConfig) : undefined);
+    const refused = timerRefusal(timer, b.storeConfig, this.timerCongested);
     if (refused) return createResponse(req, refused.code, refused.remark);
     // The level completeProperties read: only the DLQ branch above edits it, and it returned.
     if (level > 0) toScheduleTopic(input, level, b.messageStore.delayLevels.length);

@@ -13,7 +13,7 @@ import { CQ_STORE_UNIT_SIZE } from '../../store/consume-queue.js';
 import type { PutMessageInput, PutMessageResult } from '../../store/message-store.js';
 import type { BrokerController } from '../broker-controller.js';
 import {
-  delayLevelRefusal, editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, timerFlowControlRefusal, timerRefusal, toScheduleTopic, toTimerTopic,
+  delayLevelRefusal, editProperties, parseDelayLevel, putInputFromRecord, tagsCodeOf, timerRefusal, toScheduleTopic, toTimerTopic,
   type PutRefusal,
 } from '../message-util.js';
 import { TransactionMetrics } from './transaction-metrics.js';
@@ -246,9 +246,8 @@ export class TransactionalMessageService {
     const level = parseDelayLevel(delay);
     if (level === undefined) return delayLevelRefusal(delay);
     const timer = toTimerTopic(out, this.broker.storeConfig);
-    const refused = timerRefusal(timer, this.broker.storeConfig);
+    const refused = timerRefusal(timer, this.broker.storeConfig, (t) => this.broker.timerMessageStore.isReject(t));
     if (refused) return refused;
-    if (timer.kind === 'TIMER' && this.broker.timerMessageStore.isReject(timer.timerOutMs)) return timerFlowControlRefusal(this.broker.storeConfig);
     if (timer.kind !== 'NONE') return out;
     if (level > 0) toScheduleTopic(out, level, this.broker.messageStore.delayLevels.length);
     return out;
