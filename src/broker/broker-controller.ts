@@ -245,7 +245,7 @@ export class BrokerController {
       this.haClient = new HAClient(this.messageStore, this.storeConfig, this.logger);
       this.haClient.start();
       if (this.storeConfig.haMasterAddress !== '') this.haClient.updateHaMasterAddress(this.storeConfig.haMasterAddress);
-      this.slaveSynchronize = new SlaveSynchronize(this, this.logger);
+      this.slaveSynchronize = new SlaveSynchronize(this, this.outerAPI, this.logger);
       this.every(SLAVE_SYNC_INTERVAL_MS, () => void this.slaveSynchronize?.syncAll());
     } else {
       this.haService = new HAService(this.messageStore, this.storeConfig, this.logger);

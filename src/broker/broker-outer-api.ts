@@ -98,6 +98,17 @@ export class BrokerOuterAPI {
     return undefined;
   }
 
+  /**
+   * A slave's read of its master's metadata (upstream `getAllTopicConfig`,
+   * `getAllConsumerOffset`, `getAllDelayOffset`, `getAllSubscriptionGroupConfig`,
+   * `getAllMessageRequestMode`): the body of `code`'s answer, signed as every request here.
+   */
+  async fetchFromMaster(masterAddr: string, code: number, timeoutMs = 5000): Promise<string> {
+    const res = await this.client.invoke(masterAddr, createRequest(code, {}), timeoutMs);
+    if (res.code !== ResponseCode.SUCCESS) throw new Error(`code ${res.code} ${res.remark ?? ''}`);
+    return res.body?.toString('utf8') ?? '';
+  }
+
   shutdown(): Promise<void> {
     return this.client.shutdown();
   }

@@ -1,12 +1,8 @@
 import type { Logger } from '../../common/logger.js';
-import type { TopicConfig } from '../../common/route.js';
-import type { DataVersion } from '../../common/route.js';
-import { aclRpcHook } from '../../remoting/acl-signature.js';
-import { RemotingClient } from '../../remoting/client.js';
-import { createRequest } from '../../remoting/command.js';
-import { RequestCode, ResponseCode } from '../../remoting/codes.js';
+import type { DataVersion, TopicConfig } from '../../common/route.js';
+import { RequestCode } from '../../remoting/codes.js';
 import type { BrokerController } from '../broker-controller.js';
-import { innerClientCredentials } from '../auth/inner-credentials.js';
+import type { BrokerOuterAPI } from '../broker-outer-api.js';
 
 /** How often a slave copies the master's metadata (upstream: every 10 s, and once at start). */
 export const SLAVE_SYNC_INTERVAL_MS = 10_000;
@@ -18,20 +14,17 @@ export const SLAVE_SYNC_INTERVAL_MS = 10_000;
  * this broker's timer wheel keeps no checkpoint a slave could take over.
  */
 export class SlaveSynchronize {
-  private readonly client: RemotingClient;
   /** The master's Remoting address, from the NameServer's registration answer. */
   masterAddr = '';
   private running?: Promise<void>;
   /** A round asked for while one ran: it starts when that one ends (one at most). */
   private next?: Promise<void>;
 
-  constructor(private readonly broker: BrokerController, private readonly logger: Logger) {
-    // Signed as the broker's other requests (upstream: through BrokerOuterAPI's ACL hook), so a
-    // master with authenticationEnabled answers its slave.
-    this.client = new RemotingClient({
-      connectTimeoutMs: 3000, rpcHook: aclRpcHook(innerClientCredentials(broker.brokerConfig.innerClientAuthenticationCredentials)),
-    });
-  }
+  /**
+   * Requests go through the broker's one outbound client (upstream: BrokerOuterAPI), signed with
+   * innerClientAuthenticationCredentials, so a master with authenticationEnabled answers its slave.
+   */
+  constructor(private readonly broker: BrokerController, private readonly outerAPI: BrokerOuterAPI, private readonly logger: Logger) {}
 
   /** One round of every sync, started after this call (rounds never overlap); resolves when it is over. */
   syncAll(): Promise<void> {
@@ -64,10 +57,8 @@ export class SlaveSynchronize {
     }
   }
 
-  private async fetch(addr: string, code: number): Promise<string> {
-    const res = await this.client.invoke(addr, createRequest(code, {}), 5000);
-    if (res.code !== ResponseCode.SUCCESS) throw new Error(`code ${res.code} ${res.remark ?? ''}`);
-    return res.body?.toString('utf8') ?? '';
+  private fetch(addr: string, code: number): Promise<string> {
+    return this.outerAPI.fetchFromMaster(addr, code);
   }
 
   private async syncTopicConfig(addr: string): Promise<void> {
@@ -100,6 +91,5 @@ export class SlaveSynchronize {
 
   async shutdown(): Promise<void> {
     await (this.next ?? this.running)?.catch(() => undefined);
-    await this.client.shutdown();
   }
 }
