@@ -45,6 +45,16 @@ export function decodeSocketAddress(buf: Buffer, pos: number, len: number): stri
   return `[${groups.join(':')}]:${buf.readInt32BE(pos + 16)}`;
 }
 
+/**
+ * The host of `host:port` (upstream `substringBeforeLast(addr, ":")`), an IPv6 host without its
+ * brackets; `addr` itself when it has no port.
+ */
+export function hostOf(addr: string): string {
+  const i = addr.lastIndexOf(':');
+  const h = i > 0 ? addr.slice(0, i) : addr;
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
 /** Splits `host:port` on the last colon, as upstream does for broker addresses. */
 export function splitAddress(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { AuthMetadataStore } from '../broker/auth/auth-metadata-store.js';
-import { parseWhitelist, sourceIpOf } from '../broker/auth/auth-pipeline.js';
+import { parseWhitelist } from '../broker/auth/auth-pipeline.js';
+import { hostOf } from '../common/socket-address.js';
 import { authorize, type AuthorizationContext } from '../broker/auth/authorization.js';
 import {
   Action, AuthError, UserStatus, UserType, groupResource, topicResource, userSubject, type Acl, type ActionValue, type Resource, type User,
@@ -152,7 +153,7 @@ export class Authenticator {
     // The evaluator reads the user and its ACL synchronously: give it what was fetched.
     const acl = user && user.userType !== UserType.SUPER ? await this.shared.metadata.getAcl(userSubject(user.username)) : undefined;
     const lookup = { getUser: (n: string) => (n === accessKey ? user : undefined), aclOf: (subject: string) => (user && subject === userSubject(user.username) ? acl : undefined) };
-    const sourceIp = sourceIpOf(peer);
+    const sourceIp = hostOf(peer);
     for (const n of needs) {
       const ctx: AuthorizationContext = { ...(accessKey !== undefined ? { username: accessKey } : {}), resource: n.resource, actions: n.actions, sourceIp, rpcCode };
       try {

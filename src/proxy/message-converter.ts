@@ -6,6 +6,7 @@ import { MessageSysFlag, transactionValue } from '../common/sysflag.js';
 import type { MessageExt } from '../common/message-record.js';
 import { Code, D, timestampMs, timestampOf, type df } from './proto.js';
 import { ProxyError } from './status.js';
+import { hostOf } from '../common/socket-address.js';
 
 /**
  * gRPC `Message` ↔ stored message (upstream proxy `GrpcConverter` and
@@ -216,11 +217,6 @@ export function toGrpcMessage(ext: MessageExt, info: DeliveryInfo): df.Message {
   return m;
 }
 
-function hostOf(addr: string): string {
-  const i = addr.lastIndexOf(':');
-  const h = i > 0 ? addr.slice(0, i) : addr;
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
 
 /** Topic and group names with a namespace are `namespace%name` on the broker (upstream `NamespaceUtil`). */
 export function wrapNamespace(name: string, namespace: string | undefined): string {

@@ -7,6 +7,7 @@ import { SessionCredentialsKey, calSignature, combineRequestContent, signatureEq
 import type { AuthMetadataStore } from './auth-metadata-store.js';
 import { authorize, remotingAuthorizationContexts, type AuthorizationContext } from './authorization.js';
 import { AuthError, UserStatus } from './model.js';
+import { hostOf } from '../../common/socket-address.js';
 
 /**
  * Authentication and authorization of the broker's Remoting requests: upstream's ACL 2.0
@@ -48,11 +49,6 @@ export function parseWhitelist(v: string): Set<string> {
   return new Set(v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 }
 
-/** `ip` of a remote address `ip:port` (upstream `substringBeforeLast(remoteAddr, ":")`). */
-export function sourceIpOf(remoteAddress: string): string {
-  const i = remoteAddress.lastIndexOf(':');
-  return i < 0 ? remoteAddress : remoteAddress.slice(0, i);
-}
 
 interface CachedVerdict {
   until: number;
@@ -114,7 +110,7 @@ export class AuthPipeline {
   }
 
   private authorizeRequest(req: RemotingCommand, conn: Connection): void {
-    const contexts = remotingAuthorizationContexts(req, sourceIpOf(conn.remoteAddress), this.config.brokerClusterName);
+    const contexts = remotingAuthorizationContexts(req, hostOf(conn.remoteAddress), this.config.brokerClusterName);
     const skip = parseWhitelist(this.config.authorizationWhitelist);
     const stateful = isStateful(this.config.authorizationStrategy);
     for (const ctx of contexts) {

@@ -8,6 +8,7 @@ import {
 } from '../../remoting/protocol/notification-header.js';
 import type { BrokerController } from '../broker-controller.js';
 import { popRetryTopic } from './pop-checkpoint.js';
+import { hostOf } from '../../common/socket-address.js';
 
 /**
  * NOTIFICATION (200054) and POLLING_INFO (200055) (upstream `NotificationProcessor`,
@@ -92,7 +93,3 @@ export class NotificationProcessor {
   }
 }
 
-function hostOf(addr: string): string {
-  const i = addr.lastIndexOf(':');
-  return i > 0 ? addr.slice(0, i) : addr;
-}
