@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { SERVER_NODE_FLAGS, serverEnv } from '../src/cli/node-flags.js';
 
 /**
  * The system under test: the standalone CLI (`dist/src/cli/standalone.js`) in a child process,
@@ -184,7 +184,7 @@ export class BrokerChild {
         '-c', join(layout.dir, 'broker.conf'),
       ], {
         stdio: ['ignore', logFd, logFd],
-        env: { ...process.env, ROCKETMQ_LOG_LEVEL: process.env.ROCKETMQ_LOG_LEVEL ?? 'info' },
+        env: serverEnv({ ...process.env, ROCKETMQ_LOG_LEVEL: process.env.ROCKETMQ_LOG_LEVEL ?? 'info' }),
       });
       c = new BrokerChild(layout, proc, spawnedAt, logStart);
     } finally {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:${GLIBC_TUNABLES} node --initial-old-space-size=64
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../common/logger.js';
