@@ -203,6 +203,8 @@ export class IndexFile {
   private writing?: Uint8Array;
   /** Where a flush copies slot pages before writing them, so the bytes cannot change under the write. */
   private spanBuf?: Buffer;
+  /** What touchSlots last read (see there). */
+  private touched = 0;
 
   private constructor(readonly path: string, readonly hashSlotNum: number, readonly indexNum: number, private readonly fd: number, private readonly tables: SlotTablePool) {
     this.name = basename(path);
@@ -325,6 +327,24 @@ export class IndexFile {
     this.endPhyOffset = phyOffset;
     this.endTimestamp = storeTimestamp;
     return true;
+  }
+
+  /**
+   * Reads the slots of the first `n` key hashes (-1: none) one after the other, so that their
+   * cache misses overlap and the puts that follow find them cached (IndexService.buildIndexes).
+   * Nothing changes; a table not yet loaded is left alone.
+   */
+  touchSlots(keyHashes: Int32Array, n: number): void {
+    const slots = this.slots;
+    if (slots === undefined) return;
+    const slotNum = this.hashSlotNum;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const h = keyHashes[i]!;
+      if (h >= 0) sum ^= slots.getInt32((h % slotNum) * HASH_SLOT_SIZE);
+    }
+    // Kept, so that the compiler cannot drop the reads.
+    this.touched = sum;
   }
 
   /**

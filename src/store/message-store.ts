@@ -556,9 +556,8 @@ export class DefaultMessageStore {
 
   /** Dispatch of written records: ConsumeQueue entries, index keys, then wake-ups for long polling. */
   private dispatch(reqs: DispatchRequest[]): void {
-    const index = this.config.messageIndexEnable;
+    if (this.config.messageIndexEnable) this.indexService.buildIndexes(reqs);
     for (const d of reqs) {
-      if (index) this.indexService.buildIndex(d);
       // The put gave every record but a transaction half its queue.
       if (d.queue !== undefined) {
         const cq = d.queue.deleted ? this.findOrCreateConsumeQueue(d.topic, d.queueId) : d.queue;

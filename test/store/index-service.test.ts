@@ -31,12 +31,12 @@ test('UNIQ_KEY and every non-empty KEYS token are indexed as topic#key; rollback
     const s = service(dir);
     s.load(true, 0);
     const t = 1_700_000_000_000;
-    s.buildIndex(req(0, t, { UNIQ_KEY: 'U1', KEYS: 'a  b ' }));
-    s.buildIndex(req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' }));
-    s.buildIndex(req(200, t, { KEYS: 'a' }, 'Other'));
-    s.buildIndex(req(300, t, { UNIQ_KEY: 'U3', KEYS: 'a' }, 'T', MessageSysFlag.TRANSACTION_ROLLBACK_TYPE));
-    s.buildIndex(req(400, t, { UNIQ_KEY: 'U4', KEYS: 'half' }, 'T', MessageSysFlag.TRANSACTION_PREPARED_TYPE));
-    s.buildIndex(req(500, t, { TAGS: 'nothing-to-index' }));
+    s.buildIndexes([req(0, t, { UNIQ_KEY: 'U1', KEYS: 'a  b ' })]);
+    s.buildIndexes([req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' })]);
+    s.buildIndexes([req(200, t, { KEYS: 'a' }, 'Other')]);
+    s.buildIndexes([req(300, t, { UNIQ_KEY: 'U3', KEYS: 'a' }, 'T', MessageSysFlag.TRANSACTION_ROLLBACK_TYPE)]);
+    s.buildIndexes([req(400, t, { UNIQ_KEY: 'U4', KEYS: 'half' }, 'T', MessageSysFlag.TRANSACTION_PREPARED_TYPE)]);
+    s.buildIndexes([req(500, t, { TAGS: 'nothing-to-index' })]);
     assert.deepEqual(await find(s, 'U1'), [0]);
     assert.deepEqual(await find(s, 'a'), [0]);
     assert.deepEqual(await find(s, 'b'), [0, 100]);
@@ -45,11 +45,48 @@ test('UNIQ_KEY and every non-empty KEYS token are indexed as topic#key; rollback
     assert.deepEqual(await find(s, 'half'), [400]);
     assert.deepEqual(await find(s, ''), []);
     // Re-dispatching records already indexed (recovery) adds nothing.
-    s.buildIndex(req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' }));
+    s.buildIndexes([req(100, t, { UNIQ_KEY: 'U2', KEYS: 'b' })]);
     assert.deepEqual(await find(s, 'b'), [0, 100]);
     const r = await s.queryOffset('T', 'b', 64, 0, Number.MAX_SAFE_INTEGER);
     assert.equal(r.indexLastUpdatePhyoffset, 400);
     assert.equal(r.indexLastUpdateTimestamp, t);
+    await s.shutdown();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a batch indexes as its records one by one: shared keys chain, re-dispatched records are skipped, a full file rolls over mid-batch', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const s = service(dir);
+    s.load(true, 0);
+    const t = 1_700_000_000_000;
+    s.buildIndexes([
+      req(0, t, { UNIQ_KEY: 'U1', KEYS: 'a  b ' }),
+      req(100, t, { UNIQ_KEY: 'U1', KEYS: 'b' }),
+      req(200, t, { KEYS: 'a' }, 'Other'),
+      req(300, t, { UNIQ_KEY: 'U3', KEYS: 'a' }, 'T', MessageSysFlag.TRANSACTION_ROLLBACK_TYPE),
+      req(400, t, { TAGS: 'nothing-to-index' }),
+      req(500, t, { UNIQ_KEY: 'U5' }),
+    ]);
+    assert.deepEqual(await find(s, 'U1'), [0, 100]);
+    assert.deepEqual(await find(s, 'b'), [0, 100]);
+    assert.deepEqual(await find(s, 'a'), [0]);
+    assert.deepEqual(await find(s, 'a', 64, 0, Number.MAX_SAFE_INTEGER, 'Other'), [200]);
+    assert.deepEqual(await find(s, 'U3'), []);
+    // A batch re-dispatched from before the last indexed record (recovery) adds only what is new.
+    s.buildIndexes([req(400, t, { UNIQ_KEY: 'again' }), req(500, t, { UNIQ_KEY: 'U5' }), req(600, t, { UNIQ_KEY: 'U6' })]);
+    assert.deepEqual(await find(s, 'again'), []);
+    assert.deepEqual(await find(s, 'U5'), [500]);
+    assert.deepEqual(await find(s, 'U6'), [600]);
+    // 150 records with two keys each fill this service's files (99 entries) three times over.
+    const batch = Array.from({ length: 150 }, (_, i) => req(1000 + i * 100, t, { UNIQ_KEY: `B${i}`, KEYS: 'shared' }));
+    s.buildIndexes(batch);
+    assert.ok(s.indexFiles.length >= 4, `files: ${s.indexFiles.length}`);
+    for (let i = 0; i < 150; i++) assert.deepEqual(await find(s, `B${i}`), [1000 + i * 100]);
+    // A query returns at most maxMsgsNumBatch (64) offsets: the newest of the shared key's chain.
+    assert.deepEqual(await find(s, 'shared', 1000), batch.slice(-64).map((d) => d.phyOffset));
     await s.shutdown();
   } finally {
     cleanup();
@@ -65,13 +102,13 @@ test('keys are read from the properties string as upstream splits it', async () 
     const raw = (phyOffset: number, properties: string, topic = 'T'): DispatchRequest =>
       ({ topic, queueId: 0, queueOffset: 0, phyOffset, size: 100, tagsCode: 0, storeTimestamp: t, sysFlag: 0, properties, queue: undefined, keyPrefixHash: undefined });
     // A property whose name ends in KEYS is not KEYS; the last pair may lack its separator.
-    s.buildIndex(raw(0, 'XKEYS\u0001wrong\u0002KEYS\u0001 one  two\u0002UNIQ_KEY\u0001U0'));
+    s.buildIndexes([raw(0, 'XKEYS\u0001wrong\u0002KEYS\u0001 one  two\u0002UNIQ_KEY\u0001U0')]);
     // Empty values index nothing.
-    s.buildIndex(raw(100, 'UNIQ_KEY\u0001\u0002KEYS\u0001\u0002'));
-    s.buildIndex(raw(200, 'KEYS\u0001   \u0002UNIQ_KEY\u0001U2\u0002'));
+    s.buildIndexes([raw(100, 'UNIQ_KEY\u0001\u0002KEYS\u0001\u0002')]);
+    s.buildIndexes([raw(200, 'KEYS\u0001   \u0002UNIQ_KEY\u0001U2\u0002')]);
     // Consecutive records of different topics each get their own prefix.
-    s.buildIndex(raw(300, 'KEYS\u0001one\u0002', 'Other'));
-    s.buildIndex(raw(400, 'KEYS\u0001one\u0002'));
+    s.buildIndexes([raw(300, 'KEYS\u0001one\u0002', 'Other')]);
+    s.buildIndexes([raw(400, 'KEYS\u0001one\u0002')]);
     assert.deepEqual(await find(s, 'wrong'), []);
     assert.deepEqual(await find(s, 'one'), [0, 400]);
     assert.deepEqual(await find(s, 'two'), [0]);
@@ -101,13 +138,13 @@ test('a record carrying its topic\'s key prefix hash is indexed as topic#key, wi
       const topic = topics[i % 3]!;
       const d = req(i * 100, t + i, { UNIQ_KEY: `U${i}`, KEYS: `k${i % 2}` }, topic);
       d.keyPrefixHash = indexKeyPrefixHash(topic);
-      s.buildIndex(d);
+      s.buildIndexes([d]);
     }
     assert.deepEqual(await find(s, 'U4', 64, 0, Number.MAX_SAFE_INTEGER, 'B'), [400]);
     assert.deepEqual(await find(s, 'U4', 64, 0, Number.MAX_SAFE_INTEGER, 'A'), []);
     assert.deepEqual(await find(s, 'k0', 64, 0, Number.MAX_SAFE_INTEGER, 'C'), [200, 800, 1400, 2000, 2600]);
     // A record without it (recovery) is indexed under the same keys.
-    s.buildIndex(req(3000, t + 30, { UNIQ_KEY: 'U30' }, 'B'));
+    s.buildIndexes([req(3000, t + 30, { UNIQ_KEY: 'U30' }, 'B')]);
     assert.deepEqual(await find(s, 'U30', 64, 0, Number.MAX_SAFE_INTEGER, 'B'), [3000]);
     await s.shutdown();
   } finally {
@@ -124,7 +161,7 @@ test('a full file rolls over to a new one, is made durable and reported; queries
     s.load(true, 0);
     const t0 = 1_700_000_000_000;
     // 99 entries per file, 2 per message: 330 messages fill several files.
-    for (let i = 0; i < 330; i++) s.buildIndex(req(i * 100, t0 + i * 1000, { UNIQ_KEY: `U${i}`, KEYS: i % 2 === 0 ? 'even' : 'odd' }));
+    for (let i = 0; i < 330; i++) s.buildIndexes([req(i * 100, t0 + i * 1000, { UNIQ_KEY: `U${i}`, KEYS: i % 2 === 0 ? 'even' : 'odd' })]);
     assert.ok(s.indexFiles.length >= 6, `files: ${s.indexFiles.length}`);
     await s.flush();
     const names = readdirSync(join(dir, 'index')).sort();
@@ -159,7 +196,7 @@ test('restart: a clean one keeps every file; after a crash, files past indexMsgT
     let s = service(dir, { onFullFileSynced: (ts) => synced.push(ts) });
     s.load(true, 0);
     const t0 = 1_700_000_000_000;
-    for (let i = 0; i < 120; i++) s.buildIndex(req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` }));
+    for (let i = 0; i < 120; i++) s.buildIndexes([req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` })]);
     await s.shutdown();
     const files = readdirSync(join(dir, 'index')).length;
     assert.equal(files, 2);
@@ -179,7 +216,7 @@ test('restart: a clean one keeps every file; after a crash, files past indexMsgT
     assert.equal(s.lastIndexedPhyOffset, 98 * 100);
     assert.deepEqual(await find(s, 'U119'), []);
     // The caller re-dispatches from there: everything is found again, nothing twice.
-    for (let i = 98; i < 120; i++) s.buildIndex(req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` }));
+    for (let i = 98; i < 120; i++) s.buildIndexes([req(i * 100, t0 + i, { UNIQ_KEY: `U${i}` })]);
     for (const i of [0, 98, 99, 119]) assert.deepEqual(await find(s, `U${i}`), [i * 100]);
     await s.shutdown();
 
@@ -199,7 +236,7 @@ test('files whose entries all point below the CommitLog minimum are deleted, nev
   try {
     const s = service(dir);
     s.load(true, 0);
-    for (let i = 0; i < 300; i++) s.buildIndex(req(i * 100, 1_700_000_000_000 + i, { UNIQ_KEY: `U${i}` }));
+    for (let i = 0; i < 300; i++) s.buildIndexes([req(i * 100, 1_700_000_000_000 + i, { UNIQ_KEY: `U${i}` })]);
     await s.flush();
     const before = s.indexFiles.length;
     assert.equal(before, 4);
@@ -232,13 +269,13 @@ test('a failed index file creation is retried once a second, not on every messag
     // A regular file where the index directory belongs: creating the first index file fails.
     rmSync(join(dir, 'index'), { recursive: true, force: true });
     writeFileSync(join(dir, 'index'), 'not a directory');
-    s.buildIndex(req(0, clock, { UNIQ_KEY: 'U0' }));
+    s.buildIndexes([req(0, clock, { UNIQ_KEY: 'U0' })]);
     rmSync(join(dir, 'index'));
     clock += 500;
-    s.buildIndex(req(100, clock, { UNIQ_KEY: 'U1' }));
+    s.buildIndexes([req(100, clock, { UNIQ_KEY: 'U1' })]);
     assert.equal(existsSync(join(dir, 'index')), false, 'no new attempt within the retry interval');
     clock += 600;
-    s.buildIndex(req(200, clock, { UNIQ_KEY: 'U2' }));
+    s.buildIndexes([req(200, clock, { UNIQ_KEY: 'U2' })]);
     assert.deepEqual(await find(s, 'U2'), [200]);
     assert.deepEqual(await find(s, 'U0'), []);
     assert.deepEqual(await find(s, 'U1'), []);
