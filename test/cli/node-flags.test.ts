@@ -53,6 +53,7 @@ test('a server process has its large buffers advised as huge pages', { skip: thp
   delete plain.GLIBC_TUNABLES;
   assert.equal(advised(plain), 0, 'without the tunable nothing is advised');
   assert.ok(advised(serverEnv(plain)) > 0, 'with SERVER_GLIBC_TUNABLES the buffer is advised');
+  assert.equal(advised(serverEnv({ ...plain, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })), 0, 'the caller\'s own setting wins');
 });
 
 function thpSkip(): string | false {
