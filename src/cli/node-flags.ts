@@ -32,4 +32,3 @@ export const SERVER_GLIBC_TUNABLES = 'glibc.malloc.hugetlb=1';
 export function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, GLIBC_TUNABLES: `${SERVER_GLIBC_TUNABLES}:${env.GLIBC_TUNABLES ?? ''}` };
 }
-

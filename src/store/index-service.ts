@@ -72,6 +72,11 @@ function nextSpace(src: string | Buffer, from: number, to: number): number {
   return at;
 }
 
+/** A record without a UNIQ_KEY (index hashes are never negative; IndexFile.touchSlots skips both marks). */
+const NO_KEY = -1;
+/** A record `buildIndexes` does not index at all. */
+const NOT_INDEXED = -2;
+
 const UNIQ_NEEDLE = MessageConst.UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NAME_VALUE_SEPARATOR;
 const KEYS_NEEDLE = MessageConst.KEYS + NAME_VALUE_SEPARATOR;
 
@@ -119,7 +124,7 @@ export class IndexService {
   /** The last topic indexed and the Java hash of `topic#`: consecutive records mostly share a topic. */
   private prefixTopic?: string;
   private prefixHash = 0;
-  /** The UNIQ_KEY index hash of each record of the batch `buildIndexes` is putting, -1 for none. */
+  /** The UNIQ_KEY index hash of each record of the batch `buildIndexes` is putting (or NO_KEY, NOT_INDEXED). */
   private uniqHashes = new Int32Array(256);
 
   constructor(opts: IndexServiceOptions) {
@@ -201,22 +206,21 @@ export class IndexService {
     for (let i = 0; i < n; i++) {
       const d = reqs[i]!;
       const props = d.properties;
-      let h = -1;
-      if (props && this.indexes(d)) {
-        const at = valueStart(props, UNIQ_NEEDLE);
-        const end = at < 0 ? -1 : valueEnd(props, at);
-        // An empty value counts as absent, as an empty string would.
-        if (end > at) h = hashToIndexHash(continueJavaHash(d.keyPrefixHash ?? this.prefixOf(d.topic), props, at, end));
+      if (!props || !this.indexes(d)) {
+        hashes[i] = NOT_INDEXED;
+        continue;
       }
-      hashes[i] = h;
+      const at = valueStart(props, UNIQ_NEEDLE);
+      hashes[i] = this.uniqHashOf(d, props, at, at < 0 ? -1 : valueEnd(props, at));
     }
     this.files[this.files.length - 1]?.touchSlots(hashes, n);
     for (let i = 0; i < n; i++) {
+      const h = hashes[i]!;
+      if (h === NOT_INDEXED) continue;
       const d = reqs[i]!;
-      const props = d.properties;
-      if (!props || !this.indexes(d)) continue;
+      const props = d.properties!;
       const keysAt = valueStart(props, KEYS_NEEDLE);
-      this.putKeys(d, props, hashes[i]!, keysAt, keysAt < 0 ? -1 : valueEnd(props, keysAt));
+      this.putKeys(d, props, h, keysAt, keysAt < 0 ? -1 : valueEnd(props, keysAt));
     }
   }
 
@@ -226,22 +230,26 @@ export class IndexService {
    * `[keysAt, keysEnd)` of `buf` (-1 when absent), hashed as the strings they decode to.
    */
   buildIndexFromBytes(d: DispatchRequest, buf: Buffer, uniqAt: number, uniqEnd: number, keysAt: number, keysEnd: number): void {
-    if (!this.indexes(d)) return;
-    const uniqHash = uniqEnd > uniqAt ? hashToIndexHash(continueJavaHashUtf8(d.keyPrefixHash ?? this.prefixOf(d.topic), buf, uniqAt, uniqEnd)) : -1;
-    this.putKeys(d, buf, uniqHash, keysAt, keysEnd);
+    if (this.indexes(d)) this.putKeys(d, buf, this.uniqHashOf(d, buf, uniqAt, uniqEnd), keysAt, keysEnd);
+  }
+
+  /** The index hash of UNIQ_KEY value `src[at, end)` as `topic#key` of record `d`, NO_KEY when it is empty or absent. */
+  private uniqHashOf(d: DispatchRequest, src: string | Buffer, at: number, end: number): number {
+    // An empty value counts as absent, as an empty string would.
+    return end > at ? hashToIndexHash(spanHash(this.keyPrefix(d), src, at, end)) : NO_KEY;
   }
 
   /**
-   * Puts the UNIQ_KEY of record `d` by its index hash (-1: none) and each KEYS token of
+   * Puts the UNIQ_KEY of record `d` by its index hash (NO_KEY: none) and each KEYS token of
    * `src[keysAt, keysEnd)` as `topic#key`; `src` is the properties string, or a record's bytes.
    */
   private putKeys(d: DispatchRequest, src: string | Buffer, uniqHash: number, keysAt: number, keysEnd: number): void {
-    if (uniqHash < 0 && keysEnd <= keysAt) return;
+    if (uniqHash === NO_KEY && keysEnd <= keysAt) return;
     let file = this.writableFile();
     if (!file) return;
-    if (uniqHash >= 0) file = this.put(file, uniqHash, d);
+    if (uniqHash !== NO_KEY) file = this.put(file, uniqHash, d);
     // Tokens separated by ' ' (upstream KEY_SEPARATOR); empty ones are skipped.
-    const prefix = keysEnd > keysAt ? d.keyPrefixHash ?? this.prefixOf(d.topic) : 0;
+    const prefix = keysEnd > keysAt ? this.keyPrefix(d) : 0;
     for (let start = keysAt; file && start < keysEnd;) {
       const end = nextSpace(src, start, keysEnd);
       if (end > start) file = this.put(file, hashToIndexHash(spanHash(prefix, src, start, end)), d);
@@ -257,8 +265,13 @@ export class IndexService {
     return transactionValue(d.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
   }
 
-  /** The Java hash of `topic#` for a record that does not carry it (recovery), kept while consecutive records share a topic. */
-  private prefixOf(topic: string): number {
+  /**
+   * The Java hash of `topic#` of record `d`: the one the store hands over with it, else (recovery)
+   * computed and kept while consecutive records share a topic.
+   */
+  private keyPrefix(d: DispatchRequest): number {
+    if (d.keyPrefixHash !== undefined) return d.keyPrefixHash;
+    const topic = d.topic;
     if (topic !== this.prefixTopic) {
       this.prefixTopic = topic;
       this.prefixHash = indexKeyPrefixHash(topic);
