@@ -14,36 +14,56 @@ import { SMALL_STORE, startMaster, startSlave, type Master, type Slave } from '.
 
 const SYNC = { totalReplicas: 2, inSyncReplicas: 2, slaveTimeout: 1500 };
 
+/** The processes of a test where a slave moves from one master to another; closeAll stops them. */
+interface Parts {
+  first?: Master;
+  second?: Master;
+  slave?: Slave;
+  again?: Slave;
+  producer?: Producer;
+}
+
+/**
+ * A first master and its slave, which replicates `count` sends of `body(i)` to `topic` and is
+ * then stopped; returns the slave's log end.
+ */
+async function slaveOfFirstMaster(p: Parts, topic: string, group: string, count: number, body: (i: number) => string): Promise<number> {
+  const first = p.first = await startMaster();
+  const slave = p.slave = await startSlave(first.mq.namesrvAddr);
+  await createTopic(first.mq.namesrvAddr, first.mq.brokerAddr, topic);
+  const producer = p.producer = new Producer({ namesrvAddr: first.mq.namesrvAddr, group, retryTimesWhenSendFailed: 0 });
+  await producer.start();
+  for (let i = 0; i < count; i++) assert.equal((await producer.send(new Message(topic, body(i)))).sendStatus, 'SEND_OK');
+  await producer.shutdown();
+  p.producer = undefined;
+  await waitUntil(() => slave.broker.messageStore.maxPhyOffset === first.mq.broker.messageStore.maxPhyOffset, 'the slave to catch up');
+  const slaveMax = slave.broker.messageStore.maxPhyOffset;
+  await slave.stop();
+  return slaveMax;
+}
+
+async function closeAll(p: Parts): Promise<void> {
+  await p.producer?.shutdown();
+  await p.again?.stop();
+  await p.slave?.close();
+  await p.second?.close();
+  await p.first?.close();
+}
+
 test('a master refuses a slave whose log is ahead of its own, and acknowledges no SYNC_MASTER send through it', async () => {
-  let first: Master | undefined;
-  let second: Master | undefined;
-  let slave: Slave | undefined;
-  let again: Slave | undefined;
-  let producer: Producer | undefined;
+  const p: Parts = {};
   try {
     // The slave replicates a first master's log...
-    first = await startMaster();
-    slave = await startSlave(first.mq.namesrvAddr);
-    await createTopic(first.mq.namesrvAddr, first.mq.brokerAddr, 'Ahead');
-    producer = new Producer({ namesrvAddr: first.mq.namesrvAddr, group: 'ahead_pg', retryTimesWhenSendFailed: 0 });
-    await producer.start();
-    for (let i = 0; i < 20; i++) assert.equal((await producer.send(new Message('Ahead', `first-${i}`.padEnd(800, 'f')))).sendStatus, 'SEND_OK');
-    await producer.shutdown();
-    producer = undefined;
-    const m1 = first.mq.broker;
-    await waitUntil(() => slave!.broker.messageStore.maxPhyOffset === m1.messageStore.maxPhyOffset, 'the slave to catch up');
-    const slaveMax = slave.broker.messageStore.maxPhyOffset;
-    await slave.stop();
-    const dir = slave.dir;
+    const slaveMax = await slaveOfFirstMaster(p, 'Ahead', 'ahead_pg', 20, (i) => `first-${i}`.padEnd(800, 'f'));
     // ...then comes back under a master whose log is shorter (here: empty).
-    second = await startMaster(SYNC, { brokerRole: 'SYNC_MASTER' });
+    const second = p.second = await startMaster(SYNC, { brokerRole: 'SYNC_MASTER' });
     const m2 = second.mq.broker;
     await createTopic(second.mq.namesrvAddr, second.mq.brokerAddr, 'Ahead');
-    again = await startSlave(second.mq.namesrvAddr, {}, {}, dir);
+    const again = p.again = await startSlave(second.mq.namesrvAddr, {}, {}, p.slave!.dir);
     const s = again.broker;
-    await waitUntil(() => second!.lines.some((l) => /ahead of the master/.test(l.msg ?? '')) || m2.haRuntimeInfo().haConnectionInfo.some((c) => c.slaveAckOffset > 0),
+    await waitUntil(() => second.lines.some((l) => /ahead of the master/.test(l.msg ?? '')) || m2.haRuntimeInfo().haConnectionInfo.some((c) => c.slaveAckOffset > 0),
       'the slave to connect to the second master');
-    producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'ahead_pg2', retryTimesWhenSendFailed: 0 });
+    const producer = p.producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'ahead_pg2', retryTimesWhenSendFailed: 0 });
     await producer.start();
     for (let i = 0; i < 3; i++) {
       const sent: SendResult = await producer.send(new Message('Ahead', `second-${i}`));
@@ -56,11 +76,7 @@ test('a master refuses a slave whose log is ahead of its own, and acknowledges n
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(s.messageStore.maxPhyOffset, slaveMax);
   } finally {
-    await producer?.shutdown();
-    await again?.stop();
-    await slave?.close();
-    await second?.close();
-    await first?.close();
+    await closeAll(p);
   }
 });
 
@@ -100,36 +116,22 @@ test('a master says so when a slave asks for an offset its retention has deleted
 });
 
 test('a slave whose log diverged mid-record from its master\'s says so once, and its dispatch stays behind', async () => {
-  let first: Master | undefined;
-  let second: Master | undefined;
-  let slave: Slave | undefined;
-  let again: Slave | undefined;
-  let producer: Producer | undefined;
+  const p: Parts = {};
   try {
     // The slave replicates a first master's log of 800-byte bodies...
-    first = await startMaster();
-    slave = await startSlave(first.mq.namesrvAddr);
-    await createTopic(first.mq.namesrvAddr, first.mq.brokerAddr, 'Diverged');
-    producer = new Producer({ namesrvAddr: first.mq.namesrvAddr, group: 'diverged_pg' });
-    await producer.start();
-    for (let i = 0; i < 10; i++) assert.equal((await producer.send(new Message('Diverged', 'a'.repeat(800)))).sendStatus, 'SEND_OK');
-    await producer.shutdown();
-    producer = undefined;
-    await waitUntil(() => slave!.broker.messageStore.maxPhyOffset === first!.mq.broker.messageStore.maxPhyOffset, 'the slave to catch up');
-    const slaveMax = slave.broker.messageStore.maxPhyOffset;
-    await slave.stop();
+    const slaveMax = await slaveOfFirstMaster(p, 'Diverged', 'diverged_pg', 10, () => 'a'.repeat(800));
     // ...then follows a second master whose longer log has records of another size: the slave's
     // end falls inside one of them, and the master streams on from there.
-    second = await startMaster();
+    const second = p.second = await startMaster();
     const m2 = second.mq.broker;
     await createTopic(second.mq.namesrvAddr, second.mq.brokerAddr, 'Diverged');
-    producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'diverged_pg2' });
+    const producer = p.producer = new Producer({ namesrvAddr: second.mq.namesrvAddr, group: 'diverged_pg2' });
     await producer.start();
     while (m2.messageStore.maxPhyOffset < slaveMax + 4000) assert.equal((await producer.send(new Message('Diverged', 'b'.repeat(1300)))).sendStatus, 'SEND_OK');
-    again = await startSlave(second.mq.namesrvAddr, {}, {}, slave.dir);
+    const again = p.again = await startSlave(second.mq.namesrvAddr, {}, {}, p.slave!.dir);
     const s = again.broker;
     await waitUntil(() => s.messageStore.maxPhyOffset === m2.messageStore.maxPhyOffset, 'the master\'s bytes to reach the slave');
-    const said = (): string[] => again!.lines.filter((l) => l.level >= 50 && /diverged from its master's/.test(l.msg ?? '')).map((l) => l.msg!);
+    const said = (): string[] => again.lines.filter((l) => l.level >= 50 && /diverged from its master's/.test(l.msg ?? '')).map((l) => l.msg!);
     await waitUntil(() => said().length > 0, 'the slave to say its log diverged');
     assert.match(said()[0]!, new RegExp(`at offset ${slaveMax} .*clear its store directory`));
     // More of the master's bytes arrive: nothing more is dispatched, and it is not said again.
@@ -138,10 +140,6 @@ test('a slave whose log diverged mid-record from its master\'s says so once, and
     assert.equal(said().length, 1);
     assert.equal(Number(s.messageStore.runtimeInfo().dispatchBehindBytes), s.messageStore.maxPhyOffset - slaveMax);
   } finally {
-    await producer?.shutdown();
-    await again?.stop();
-    await slave?.close();
-    await second?.close();
-    await first?.close();
+    await closeAll(p);
   }
 });
